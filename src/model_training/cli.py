@@ -1,0 +1,282 @@
+"""The ``model-training`` command line (typer + rich).
+
+Exit codes: 0 success; 1 bad input or configuration (one ``error:`` line and a ``hint:`` line, no
+traceback); 2 a usage error (unknown option, missing argument); 3 the training job failed; 70 an
+unexpected internal error (set ``MODEL_TRAINING_DEBUG=1`` for the traceback).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from model_training.errors import ModelTrainingError
+
+DEFAULT_OUTPUT = Path("model-training-output")
+
+app = typer.Typer(
+    name="model-training",
+    help="Split a CSV into SageMaker XGBoost train/validation channels and a test file, then train.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+jobs_app = typer.Typer(help="Training jobs (the local backend's records).", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class RichReporter:
+    """Progress bars on stderr for reading, writing and training rounds."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    @contextlib.contextmanager
+    def task(self, description: str, total: float | None = None, unit: str = "") -> Iterator[Callable[[float], None]]:
+        task_id = self.progress.add_task(description, total=total)
+        try:
+            yield lambda amount: self.progress.advance(task_id, amount)
+        finally:
+            if total is not None:
+                self.progress.update(task_id, completed=total)
+
+    def info(self, message: str) -> None:
+        self.progress.console.print(message)
+
+
+def _progress(quiet: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+    )
+
+
+OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Output folder.", show_default=True)]
+
+
+@app.command()
+def run(
+    source: Annotated[Path, typer.Argument(help="The CSV file to split (header row, comma-separated).")],
+    label: Annotated[str | None, typer.Option(help="Label column (default y_yes).")] = None,
+    drop: Annotated[
+        list[str] | None, typer.Option(help="Column to leave out of train/validation; repeat or comma-separate (default y_no).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Shuffle seed (default 1729).")] = None,
+    fractions: Annotated[str | None, typer.Option(help="train,validation,test fractions (default 0.7,0.2,0.1).")] = None,
+    output: OutputOpt = DEFAULT_OUTPUT,
+    no_train: Annotated[bool, typer.Option("--no-train", help="Split and write only; do not train.")] = False,
+    date: Annotated[
+        str | None, typer.Option(help="Run date YYYY-MM-DD for the output prefix and model path (default today).")
+    ] = None,
+    hyperparameter: Annotated[
+        list[str] | None, typer.Option("--hyperparameter", "-H", help="KEY=VALUE over the defaults; repeatable.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Split SOURCE, write the channels and the test file, train locally, and print a summary."""
+    _guarded(lambda: _run(source, label, drop, seed, fractions, output, no_train, date, hyperparameter, quiet))
+
+
+def _run(
+    source: Path,
+    label: str | None,
+    drop: list[str] | None,
+    seed: int | None,
+    fractions: str | None,
+    output: Path,
+    no_train: bool,
+    date: str | None,
+    hyperparameter: list[str] | None,
+    quiet: bool,
+) -> None:
+    from model_training.config import build_config, parse_fractions
+    from model_training.pipeline import OutputLayout, run_local
+
+    config = build_config(
+        label=label,
+        drop=tuple(c.strip() for item in drop for c in item.split(",") if c.strip()) if drop is not None else None,
+        seed=seed,
+        fractions=parse_fractions(fractions) if fractions is not None else None,
+        run_date=_parse_date(date),
+        hyperparameters=_parse_hyperparameters(hyperparameter) if hyperparameter else None,
+    )
+    with _progress(quiet) as progress:
+        result = run_local(source, config, OutputLayout(output), train=not no_train, reporter=RichReporter(progress))
+    _print_summary(result)
+
+
+@app.command()
+def demo(
+    output: OutputOpt = DEFAULT_OUTPUT,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Run the whole job on scikit-learn's bundled breast-cancer data (no network, no AWS)."""
+    _guarded(lambda: _demo(output, quiet))
+
+
+def _demo(output: Path, quiet: bool) -> None:
+    from model_training.config import build_config
+    from model_training.demo import DEMO_LABEL, write_demo_dataset
+    from model_training.pipeline import OutputLayout, run_local
+
+    source = write_demo_dataset(output / "demo-data")
+    out.print(f"demo dataset: {source} (scikit-learn's breast-cancer data, label [bold]{DEMO_LABEL}[/])")
+    config = build_config(label=DEMO_LABEL, drop=())
+    with _progress(quiet) as progress:
+        result = run_local(source, config, OutputLayout(output), reporter=RichReporter(progress))
+    _print_summary(result)
+    training = result.record.training
+    if training and "validation:auc" in training.final_metrics:
+        out.print(f"[bold green]validation AUC {training.final_metrics['validation:auc']:.4f}[/]  model: {training.model_artifact}")
+
+
+@jobs_app.command("list")
+def jobs_list(output: OutputOpt = DEFAULT_OUTPUT) -> None:
+    """List the local training jobs, newest first."""
+    _guarded(lambda: _jobs_list(output))
+
+
+def _jobs_list(output: Path) -> None:
+    from model_training.pipeline import OutputLayout
+    from model_training.training.local import LocalTrainingBackend
+
+    jobs = LocalTrainingBackend(OutputLayout(output).jobs).list_training_jobs()
+    if not jobs:
+        out.print(f"no training jobs in {OutputLayout(output).jobs}")
+        return
+    table = Table("TrainingJobName", "status", "created", "validation metrics")
+    for job in jobs:
+        metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k.startswith("validation:"))
+        table.add_row(job["TrainingJobName"], job["TrainingJobStatus"], job.get("CreationTime", ""), shown)
+    out.print(table)
+
+
+@jobs_app.command("describe")
+def jobs_describe(
+    name: Annotated[str, typer.Argument(help="TrainingJobName")],
+    output: OutputOpt = DEFAULT_OUTPUT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole record as JSON.")] = False,
+) -> None:
+    """Show one training job: status, failure reason, final metrics, model artifact, timings."""
+    _guarded(lambda: _jobs_describe(name, output, as_json))
+
+
+def _jobs_describe(name: str, output: Path, as_json: bool) -> None:
+    from model_training.pipeline import OutputLayout
+    from model_training.training.local import LocalTrainingBackend
+
+    job = LocalTrainingBackend(OutputLayout(output).jobs).describe_training_job(name)
+    if as_json:
+        out.print_json(json.dumps(job))
+        return
+    table = Table(show_header=False)
+    table.add_row("TrainingJobName", job["TrainingJobName"])
+    table.add_row("TrainingJobStatus", job["TrainingJobStatus"])
+    if job.get("FailureReason"):
+        table.add_row("FailureReason", job["FailureReason"])
+    for key in ("CreationTime", "TrainingStartTime", "TrainingEndTime", "TrainingTimeInSeconds"):
+        if key in job:
+            table.add_row(key, str(job[key]))
+    for metric in job.get("FinalMetricDataList", []):
+        table.add_row(metric["MetricName"], f"{metric['Value']:.6f}")
+    if "ModelArtifacts" in job:
+        table.add_row("S3ModelArtifacts", job["ModelArtifacts"]["S3ModelArtifacts"])
+    table.add_row("HyperParameters", json.dumps(job.get("HyperParameters", {})))
+    if job.get("LogFile"):
+        table.add_row("log", job["LogFile"])
+    out.print(table)
+
+
+def _print_summary(result: Any) -> None:
+    record = result.record
+    if result.duplicate:
+        out.print(f"[yellow]run {record.run_id} was already complete (same input and configuration): showing its record[/]")
+    table = Table(title=f"run {record.run_id}")
+    table.add_column("split")
+    table.add_column("rows", justify="right")
+    table.add_column("positives", justify="right")
+    table.add_column("file")
+    for split, info in record.splits.items():
+        file = record.files.get(split)
+        table.add_row(split, str(info.rows), "" if info.positives is None else str(info.positives), file.uri if file else "(none)")
+    out.print(table)
+    out.print(f"run record: {result.run_uri}/run.json")
+    training = record.training
+    if training is None:
+        out.print("training: not requested (--no-train)")
+        return
+    out.print(f"training job: {training.job_name} ({training.status})")
+    for name, value in sorted(training.final_metrics.items()):
+        if name.startswith("validation:"):
+            out.print(f"  {name} = {value:.4f}")
+    if training.model_artifact:
+        out.print(f"model: {training.model_artifact}")
+    if training.failure_reason:
+        out.print(f"[red]failure: {training.failure_reason}[/]")
+
+
+def _parse_date(text: str | None) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ModelTrainingError(f"--date {text!r} is not a date", "use YYYY-MM-DD, e.g. 2026-01-31") from None
+
+
+def _parse_hyperparameters(items: list[str]) -> dict[str, str]:
+    parsed = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ModelTrainingError(f"--hyperparameter {item!r} is not KEY=VALUE", "e.g. -H num_round=200 -H max_depth=6")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+def _guarded(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except ModelTrainingError as exc:
+        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        if exc.hint:
+            err.print(f"[bold]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130) from None
+    except Exception as exc:
+        if os.environ.get("MODEL_TRAINING_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
+        err.print("[bold]hint:[/] this is a bug; rerun with MODEL_TRAINING_DEBUG=1 for the traceback and report it")
+        raise typer.Exit(70) from None
+
+
+def main() -> None:
+    """Entry point of the ``model-training`` console script."""
+    app(prog_name="model-training")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,181 @@
+"""The effective configuration of a run, validated by pydantic.
+
+Precedence (issue #4 extends it with environment, SSM and the manifest): built-in defaults < command-line
+flags.  Everything in :class:`RunConfig` is part of the run's identity: change any field and the run id
+changes (see :func:`model_training.runrecord.compute_run_id`).  Where the outputs are written (a local
+folder, later a bucket) is *not* part of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from model_training.errors import ConfigurationError
+
+#: The original stage's settings (``original-stage.md``): seed 1729, cuts at int(0.7 n) and int(0.9 n).
+DEFAULT_SEED = 1729
+DEFAULT_FRACTIONS = (Decimal("0.7"), Decimal("0.2"), Decimal("0.1"))
+DEFAULT_LABEL = "y_yes"
+DEFAULT_DROP = ("y_no",)
+#: The original's hyperparameters minus ``silent`` (rejected by every image from 1.2-1 on), plus the
+#: metrics the deployment and evaluation stages look at.
+DEFAULT_HYPERPARAMETERS: dict[str, str] = {
+    "max_depth": "5",
+    "eta": "0.2",
+    "gamma": "4",
+    "min_child_weight": "6",
+    "subsample": "0.8",
+    "objective": "binary:logistic",
+    "num_round": "100",
+    "eval_metric": "auc,logloss",
+}
+DEFAULT_PREFIX_TEMPLATE = "automl/{date}/training/{dataset}"
+SPLIT_NAMES = ("train", "validation", "test")
+FRACTION_TOLERANCE = Decimal("1e-9")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SplitConfig(_Model):
+    """How rows are assigned to the train/validation/test splits.
+
+    ``fractions`` are exact decimals (``Decimal("0.7")``), so the cut points reproduce the original's
+    ``int(0.7 * n)`` and ``int(0.9 * n)`` to the row (see :func:`model_training.split.cut_points`).
+    """
+
+    strategy: str = "random"
+    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**32 - 1)
+    fractions: tuple[Decimal, Decimal, Decimal] = DEFAULT_FRACTIONS
+
+    @field_validator("strategy")
+    @classmethod
+    def _known_strategy(cls, value: str) -> str:
+        if value != "random":
+            raise ValueError(f"unknown split strategy {value!r}; this version supports 'random'")
+        return value
+
+    @field_validator("fractions")
+    @classmethod
+    def _valid_fractions(cls, value: tuple[Decimal, Decimal, Decimal]) -> tuple[Decimal, Decimal, Decimal]:
+        if any(not f.is_finite() or f < 0 for f in value):
+            raise ValueError(f"fractions must be non-negative numbers, got {_fmt(value)}")
+        total = sum(value, Decimal(0))
+        if abs(total - 1) > FRACTION_TOLERANCE:
+            raise ValueError(f"fractions must sum to 1, got {_fmt(value)} (sum {total})")
+        if value[0] <= 0:
+            raise ValueError("the train fraction must be greater than 0")
+        # 0.70 and 0.7 are the same setting and must give the same run id.
+        return tuple(f.normalize() if f else Decimal(0) for f in value)  # type: ignore[return-value]
+
+
+class TrainingConfig(_Model):
+    """What the training job is asked to do: algorithm version and ``HyperParameters`` (strings)."""
+
+    algorithm_version: str = "3.0-5"
+    hyperparameters: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_HYPERPARAMETERS))
+
+
+class RunConfig(_Model):
+    """The effective configuration of one run; every field is part of the run id.
+
+    Attributes:
+        label: the label column (written first in train/validation, as the container requires).
+        drop: columns left out of train/validation (they stay in the test file).
+        split: the split strategy, seed and fractions.
+        training: algorithm version and hyperparameters.
+        run_date: the date in the output prefix and the model output path (the only clock in any name).
+        prefix_template: the output prefix, with ``{date}`` (YYYY-MM-DD) and ``{dataset}`` placeholders.
+    """
+
+    label: str = DEFAULT_LABEL
+    drop: tuple[str, ...] = DEFAULT_DROP
+    split: SplitConfig = SplitConfig()
+    training: TrainingConfig = TrainingConfig()
+    run_date: dt.date
+    prefix_template: str = DEFAULT_PREFIX_TEMPLATE
+
+    @field_validator("label")
+    @classmethod
+    def _label_not_empty(cls, value: str) -> str:
+        if not value:
+            raise ValueError("the label column name must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _label_not_dropped(self) -> RunConfig:
+        if self.label in self.drop:
+            raise ValueError(f"the label column {self.label!r} is also in drop {list(self.drop)}")
+        unknown = set(re.findall(r"{([^}]*)}", self.prefix_template)) - {"date", "dataset"}
+        if unknown:
+            raise ValueError(
+                f"prefix_template {self.prefix_template!r} has unknown placeholders {sorted(unknown)}; "
+                "use {date} and {dataset}"
+            )
+        return self
+
+    def prefix(self, dataset: str) -> str:
+        """The output prefix for ``dataset`` (no leading or trailing ``/``)."""
+        return self.prefix_template.format(date=self.run_date.isoformat(), dataset=dataset).strip("/")
+
+
+def parse_fractions(text: str) -> tuple[Decimal, Decimal, Decimal]:
+    """Parse ``"0.7,0.2,0.1"`` into three exact decimals.
+
+    Raises:
+        ConfigurationError: not three comma-separated numbers.
+    """
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = tuple(Decimal(p) for p in parts)
+    except InvalidOperation:
+        raise ConfigurationError(
+            f"fractions {text!r} are not numbers", "give three numbers for train,validation,test, e.g. 0.7,0.2,0.1"
+        ) from None
+    if len(values) != 3:
+        raise ConfigurationError(
+            f"fractions {text!r} have {len(values)} values, expected 3",
+            "give three numbers for train,validation,test, e.g. 0.7,0.2,0.1",
+        )
+    return values  # type: ignore[return-value]
+
+
+def build_config(**settings: Any) -> RunConfig:
+    """Build a :class:`RunConfig` from defaults overridden by ``settings`` (``None`` values are ignored).
+
+    Accepted keys: ``label``, ``drop``, ``seed``, ``fractions``, ``run_date``, ``prefix_template``,
+    ``hyperparameters`` (merged over the defaults), ``algorithm_version``.
+
+    Raises:
+        ConfigurationError: a setting is invalid; the message names the setting and the problem.
+    """
+    s = {k: v for k, v in settings.items() if v is not None}
+    split: dict[str, Any] = {}
+    for key in ("seed", "fractions", "strategy"):
+        if key in s:
+            split[key] = s.pop(key)
+    training: dict[str, Any] = {}
+    if "algorithm_version" in s:
+        training["algorithm_version"] = s.pop("algorithm_version")
+    if "hyperparameters" in s:
+        training["hyperparameters"] = {**DEFAULT_HYPERPARAMETERS, **s.pop("hyperparameters")}
+    s.setdefault("run_date", dt.date.today())
+    try:
+        return RunConfig(split=SplitConfig(**split), training=TrainingConfig(**training), **s)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err["loc"]) or "configuration"
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.append(f"{where}: {msg}")
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+
+
+def _fmt(values: tuple[Decimal, ...]) -> str:
+    return ",".join(str(v) for v in values)

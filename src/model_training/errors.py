@@ -1,0 +1,67 @@
+"""Typed errors of the stage.
+
+Every error a user can cause (bad input, bad configuration, a job name that exists) is a
+:class:`ModelTrainingError`: it carries one clear ``message`` that names the object and, where it
+applies, the line and column, and a ``hint`` that says what to do.  The command line prints both on
+one line each and exits non-zero; the Lambda handler reports them per object.  Nothing outside this
+module should raise a bare library exception at a user.
+"""
+
+from __future__ import annotations
+
+
+class ModelTrainingError(Exception):
+    """Base class of every error the stage reports to a user.
+
+    Attributes:
+        message: what went wrong, naming the object (and line/column where it applies).
+        hint: what to do about it (may be empty).
+        exit_code: the command line's exit status for this error (1 unless a subclass says otherwise).
+    """
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class DatasetError(ModelTrainingError):
+    """The source CSV cannot be split: unreadable, malformed, a missing column, a non-numeric value."""
+
+
+class ConfigurationError(ModelTrainingError):
+    """A setting is invalid (fractions, seed, label/drop columns, paths)."""
+
+
+class HyperparameterError(ModelTrainingError):
+    """Hyperparameters break the built-in XGBoost container's rules.
+
+    Attributes:
+        problems: every problem found, one sentence each (all are reported together, not one per attempt).
+    """
+
+    def __init__(self, problems: list[str], hint: str = "") -> None:
+        self.problems = list(problems)
+        joined = "; ".join(self.problems)
+        super().__init__(f"invalid hyperparameters: {joined}", hint)
+
+
+class SplitError(ModelTrainingError):
+    """The requested split cannot be made (e.g. too few rows for the fractions)."""
+
+
+class TrainingJobError(ModelTrainingError):
+    """A training job request or record problem (unknown job, a name that already exists)."""
+
+
+class TrainingJobExistsError(TrainingJobError):
+    """A training job with this ``TrainingJobName`` exists already (SageMaker's ``ResourceInUse``)."""
+
+
+class TrainingJobNotFoundError(TrainingJobError):
+    """No training job has this name (SageMaker's ``ValidationException: Requested resource not found``)."""

@@ -1,0 +1,253 @@
+"""The one pipeline both entry points run: read -> validate -> split -> write channels -> run record ->
+training job.
+
+Order of effects (what a crash at any point leaves behind):
+
+1. Nothing is written until the source is read, parsed and validated and the split is planned.
+2. The split files are written atomically and verified (size, SHA-256); a retry rewrites them byte
+   for byte, since the run id and the paths depend only on the input and the configuration.
+3. ``run.json`` is written with status ``committed`` only after every split file is verified: a run
+   without it is incomplete, whatever files exist.
+4. The training job is created only after that, with a name derived from the run id, so a second
+   attempt finds the job instead of starting another; ``run.json`` is rewritten with the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from model_training.channels import channel_columns, render_channel, render_test
+from model_training.config import SPLIT_NAMES, RunConfig
+from model_training.dataset import Dataset, check_numeric, parse_csv, read_local_source, require_columns
+from model_training.errors import ModelTrainingError, TrainingJobExistsError
+from model_training.progress import NullReporter, Reporter
+from model_training.runrecord import (
+    RUN_RECORD_NAME,
+    FileRecord,
+    RunRecord,
+    SplitRecord,
+    TrainingRecord,
+    compute_run_id,
+    library_versions,
+)
+from model_training.split import SplitPlan, plan_split
+from model_training.storage import LocalStore, StoredObject
+from model_training.training.naming import job_name as make_job_name
+from model_training.training.request import LOCAL_IMAGE, build_training_request
+
+#: Where each split's file goes under ``{prefix}/{run_id}/`` (the channel folders hold part files).
+SPLIT_FILES = {"train": "train/part-00000.csv", "validation": "validation/part-00000.csv", "test": "test/test.csv"}
+
+
+class RunFailedError(ModelTrainingError):
+    """The training job of a run ended ``Failed`` (the run record says why)."""
+
+    exit_code = 3
+
+
+@dataclass(frozen=True)
+class OutputLayout:
+    """Where a local run writes.
+
+    Attributes:
+        root: the output folder (default ``./model-training-output``); split files and ``run.json``
+            go under ``{root}/{prefix}/{run_id}/``.
+        model_output: the model output folder; models go to ``{model_output}/{YYYY-MM-DD}/output/
+            {TrainingJobName}/output/model.tar.gz`` (the key the deployment stage expects).
+        jobs: the local training backend's job records.
+    """
+
+    root: Path
+
+    @property
+    def model_output(self) -> Path:
+        return self.root / "model-output"
+
+    @property
+    def jobs(self) -> Path:
+        return self.root / "training-jobs"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of :func:`run_local`.
+
+    Attributes:
+        record: the run record as written last.
+        duplicate: the run was already complete; nothing was written or started this time.
+        run_uri: the run folder's URI.
+    """
+
+    record: RunRecord
+    duplicate: bool
+    run_uri: str
+
+
+def run_local(
+    source: Path,
+    config: RunConfig,
+    layout: OutputLayout,
+    *,
+    train: bool = True,
+    reporter: Reporter | None = None,
+) -> RunResult:
+    """Split ``source`` into train/validation/test files under ``layout.root`` and train locally.
+
+    Args:
+        source: the CSV file (header row, comma-separated).
+        config: the effective configuration (label, drop, split, training).
+        layout: where outputs go.
+        train: create and run the training job after the split (``False`` stops after ``run.json``).
+        reporter: receives progress (reading bytes, writing rows, training rounds).
+
+    Returns:
+        The run's result; ``duplicate`` when the same input and configuration already completed.
+
+    Raises:
+        ModelTrainingError: bad input or configuration (before anything is written), or
+            :class:`RunFailedError` when the training job failed (after the split was committed).
+    """
+    rep = reporter or NullReporter()
+    store = LocalStore(layout.root)
+    size = source.stat().st_size if source.is_file() else None
+    with rep.task(f"reading {source.name}", total=size, unit="bytes") as advance:
+        info, data = read_local_source(source, on_bytes=advance)
+    run_id = compute_run_id(info, config)
+    run_prefix = f"{config.prefix(info.name)}/{run_id}"
+    record_key = f"{run_prefix}/{RUN_RECORD_NAME}"
+    run_uri = store.uri(run_prefix)
+
+    if store.exists(record_key):
+        existing = RunRecord.model_validate_json(store.read_bytes(record_key))
+        if existing.status == "complete" or not train:
+            rep.info(f"run {run_id} already complete: same input and configuration; nothing to do")
+            return RunResult(record=existing, duplicate=True, run_uri=run_uri)
+        record = existing  # committed but not trained: the split is done and verified, train it
+    else:
+        dataset = parse_csv(info, data)
+        del data
+        record = _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep, will_train=train)
+
+    if not train:
+        return RunResult(record=record, duplicate=False, run_uri=run_uri)
+    record = _train(record, config, layout, store, record_key, rep)
+    if record.training and record.training.status == "Failed":
+        raise RunFailedError(
+            f"training job {record.training.job_name} failed: {record.training.failure_reason}",
+            f"the split is kept under {run_uri}; see: model-training jobs describe {record.training.job_name}",
+        )
+    return RunResult(record=record, duplicate=False, run_uri=run_uri)
+
+
+def _split_and_commit(
+    dataset: Dataset,
+    config: RunConfig,
+    store: LocalStore,
+    run_id: str,
+    run_prefix: str,
+    record_key: str,
+    rep: Reporter,
+    *,
+    will_train: bool,
+) -> RunRecord:
+    require_columns(dataset, [config.label], "label")
+    require_columns(dataset, list(config.drop), "drop")
+    columns = channel_columns(dataset.columns, config.label, config.drop)
+    check_numeric(dataset, [config.label], allow_empty=False, role="label")
+    check_numeric(dataset, columns[1:], allow_empty=True, role="feature")
+    plan = plan_split(dataset.num_rows, config.split)
+
+    files: dict[str, StoredObject] = {}
+    for split in SPLIT_NAMES:
+        rows = plan.indices[split]
+        if rows.size == 0:  # only a split whose fraction is 0 can be empty (plan_split checks)
+            continue
+        chunks = render_test(dataset, rows) if split == "test" else render_channel(dataset, rows, columns)
+        with rep.task(f"writing {split}", total=int(rows.size), unit="rows") as advance:
+            files[split] = store.write(f"{run_prefix}/{SPLIT_FILES[split]}", _counting(chunks, advance))
+    for split, obj in files.items():
+        if not store.verify(obj):
+            raise ModelTrainingError(f"{obj.uri}: the written file does not match what was rendered", "retry the run")
+
+    record = RunRecord(
+        run_id=run_id,
+        status="committed" if will_train else "complete",
+        source={"uri": dataset.source.uri, "name": dataset.source.name, "size_bytes": dataset.source.size_bytes, "sha256": dataset.source.sha256},
+        config=config.model_dump(mode="json"),
+        prefix=run_prefix,
+        splits=_split_records(dataset, config.label, plan),
+        files={k: FileRecord(key=v.key, uri=v.uri, size_bytes=v.size_bytes, sha256=v.sha256) for k, v in files.items()},
+        versions=library_versions(),
+        training=TrainingRecord(backend="local", job_name=make_job_name(dataset.source.name, run_id), status="NotStarted")
+        if will_train
+        else None,
+    )
+    store.write_bytes(record_key, record.to_json())
+    return record
+
+
+def _train(record: RunRecord, config: RunConfig, layout: OutputLayout, store: LocalStore, record_key: str, rep: Reporter) -> RunRecord:
+    from model_training.training.local import LocalTrainingBackend
+
+    assert record.training is not None
+    name = record.training.job_name
+    backend = LocalTrainingBackend(layout.jobs, reporter=rep)
+    channels = {
+        split: store.uri(f"{record.prefix}/{split}") + "/" for split in ("train", "validation") if split in record.files
+    }
+    request = build_training_request(
+        job_name=name,
+        image=LOCAL_IMAGE.format(version=config.training.algorithm_version),
+        hyperparameters=config.training.hyperparameters,
+        channels=channels,
+        output_path=(layout.model_output / config.run_date.isoformat() / "output").absolute().as_uri(),
+        tags={"Project": "MLOps", "Testing": record.files["test"].uri if "test" in record.files else "", "RunId": record.run_id,
+              "Source": record.source["uri"]},
+    )
+    try:
+        backend.create_training_job(request)
+    except TrainingJobExistsError:
+        rep.info(f"training job {name} exists already; using it")
+    job = backend.run_training_job(name)
+    metrics = {m["MetricName"]: float(m["Value"]) for m in job.get("FinalMetricDataList", [])}
+    training = TrainingRecord(
+        backend="local",
+        job_name=name,
+        status=job["TrainingJobStatus"],
+        failure_reason=job.get("FailureReason"),
+        final_metrics=metrics,
+        model_artifact=job.get("ModelArtifacts", {}).get("S3ModelArtifacts"),
+        training_seconds=job.get("TrainingTimeInSeconds"),
+    )
+    done = record.model_copy(update={"status": "complete", "training": training})
+    store.write_bytes(record_key, done.to_json())
+    return done
+
+
+def _split_records(dataset: Dataset, label: str, plan: SplitPlan) -> dict[str, SplitRecord]:
+    labels = dataset.column(label)
+    out = {}
+    for split in SPLIT_NAMES:
+        rows = plan.indices[split]
+        values = labels.take(pa.array(rows))
+        counts = pc.value_counts(values).to_pylist() if rows.size else []
+        label_counts = {c["values"]: int(c["counts"]) for c in sorted(counts, key=lambda c: c["values"])}
+        numeric = {float(k): v for k, v in label_counts.items()}
+        positives = int(numeric.get(1.0, 0)) if set(numeric) <= {0.0, 1.0} else None
+        out[split] = SplitRecord(rows=int(rows.size), label_counts=label_counts, positives=positives)
+    return out
+
+
+def _counting(chunks: Iterable[bytes], advance: Any) -> Iterator[bytes]:
+    for chunk in chunks:
+        advance(chunk.count(b"\n"))
+        yield chunk
+
+
+__all__ = ["OutputLayout", "RunFailedError", "RunResult", "run_local"]

@@ -1,0 +1,102 @@
+"""The run record (``run.json``) and the deterministic run id.
+
+A run is identified by what went in (the source's URI and content hash, or later its eTag and
+versionId) and the effective configuration: the same input and configuration give the same run id in
+any process, on any day the configuration's ``run_date`` is the same.  No wall clock enters the id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from importlib import metadata
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from model_training.config import RunConfig
+from model_training.dataset import SourceInfo
+
+RUN_RECORD_NAME = "run.json"
+RUN_ID_LENGTH = 16
+SCHEMA_VERSION = 1
+
+
+def compute_run_id(source: SourceInfo, config: RunConfig) -> str:
+    """The run id: the first 16 hex digits (64 bits) of the SHA-256 of a canonical JSON document holding
+    the source's URI and SHA-256 and the effective configuration."""
+    payload = {
+        "source": {"uri": source.uri, "sha256": source.sha256},
+        "config": config.model_dump(mode="json"),
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:RUN_ID_LENGTH]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FileRecord(_Model):
+    """A written file: its key in the store, URI, size in bytes and SHA-256."""
+
+    key: str
+    uri: str
+    size_bytes: int
+    sha256: str
+
+
+class SplitRecord(_Model):
+    """Rows in a split, and how many rows carry each label value (keys are the label's text)."""
+
+    rows: int
+    label_counts: dict[str, int]
+    positives: int | None = None
+
+
+class TrainingRecord(_Model):
+    """The training job of a run: backend, ``TrainingJobName`` and, once known, its outcome."""
+
+    backend: str
+    job_name: str
+    status: str
+    failure_reason: str | None = None
+    final_metrics: dict[str, float] = {}
+    model_artifact: str | None = None
+    training_seconds: float | None = None
+
+
+class RunRecord(_Model):
+    """Everything about one run, written as ``{prefix}/{run_id}/run.json`` after every split file is
+    written and verified, and rewritten (atomically) when the training job's outcome is known.
+
+    ``status`` is ``committed`` once the splits are complete and verified, ``complete`` when nothing
+    more will happen to the run (training finished, failed, or was not asked for).
+    """
+
+    schema_version: int = SCHEMA_VERSION
+    run_id: str
+    status: Literal["committed", "complete"]
+    source: dict[str, Any]
+    config: dict[str, Any]
+    prefix: str
+    splits: dict[str, SplitRecord]
+    files: dict[str, FileRecord]
+    versions: dict[str, str]
+    training: TrainingRecord | None = None
+
+    def to_json(self) -> bytes:
+        """The record as indented UTF-8 JSON with a final newline."""
+        return (self.model_dump_json(indent=2) + "\n").encode("utf-8")
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and of the libraries that shape the outputs (installed ones only)."""
+    versions = {"python": platform.python_version()}
+    for dist in ("model-training", "numpy", "pyarrow", "pydantic", "xgboost", "xgboost-cpu", "boto3"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions

@@ -1,0 +1,88 @@
+"""Seeded, exact, deterministic assignment of rows to the train/validation/test splits.
+
+The ``random`` strategy is the original stage's (``original-stage.md`` step 4): the row order is
+``numpy.random.RandomState(seed).permutation(n)`` (what pandas' ``DataFrame.sample(frac=1,
+random_state=seed)`` draws), cut at ``int(0.7 n)`` and ``int(0.9 n)``; rows inside each split keep the
+shuffled order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from model_training.config import SPLIT_NAMES, SplitConfig
+from model_training.errors import SplitError
+
+
+@dataclass(frozen=True)
+class SplitPlan:
+    """Which source rows (0-based, header excluded) go to which split, in output order.
+
+    Attributes:
+        indices: ``{"train": int64 array, "validation": ..., "test": ...}``; together a permutation of
+            ``range(n)``.
+    """
+
+    indices: dict[str, np.ndarray]
+
+    def rows(self, split: str) -> int:
+        """Number of rows in ``split``."""
+        return int(self.indices[split].size)
+
+
+def cut_points(n: int, fractions: tuple[Decimal, Decimal, Decimal]) -> tuple[int, int]:
+    """The two cut positions in a shuffled order of ``n`` rows.
+
+    ``cut_k = int(float(c_k) * n)`` where ``c_k`` is the exact decimal cumulative fraction (0.7, then
+    0.9 for the defaults).  Summing the fractions as decimals first matters: in floats 0.7 + 0.2 is
+    0.8999999999999999, which cuts one row early for n = 10; and computing ``float * n`` (rather than
+    exact rational arithmetic) is what reproduces the original's ``int(0.7 * n)`` to the row.
+    """
+    c1 = fractions[0]
+    c2 = fractions[0] + fractions[1]
+    first = min(int(float(c1) * n), n)
+    second = min(int(float(c2) * n), n)
+    if fractions[2] == 0:  # fractions summing to 1 within 1e-9 must still leave no test rows
+        second = n
+    return first, second
+
+
+def minimum_rows(fractions: tuple[Decimal, Decimal, Decimal]) -> int:
+    """The smallest row count for which every split with a non-zero fraction gets at least one row."""
+    n = 1
+    while n < 10_000_000:
+        if all(size > 0 or f == 0 for size, f in zip(_sizes(n, fractions), fractions, strict=True)):
+            return n
+        n += 1
+    return n  # pragma: no cover - fractions of 1e-7 are refused long before
+
+
+def plan_split(n: int, config: SplitConfig) -> SplitPlan:
+    """Assign ``n`` rows to the splits with the configured strategy.
+
+    Raises:
+        SplitError: a split with a non-zero fraction would be empty; the message states the minimum rows.
+    """
+    sizes = _sizes(n, config.fractions)
+    empty = [name for name, size, f in zip(SPLIT_NAMES, sizes, config.fractions, strict=True) if size == 0 and f > 0]
+    if empty:
+        need = minimum_rows(config.fractions)
+        fr = ",".join(str(f) for f in config.fractions)
+        raise SplitError(
+            f"{n} rows are too few for fractions {fr}: the {' and '.join(empty)} split would be empty",
+            f"at least {need} rows are needed for these fractions; add rows or change --fractions",
+        )
+    order = np.random.RandomState(config.seed).permutation(n)
+    first, second = cut_points(n, config.fractions)
+    return SplitPlan(indices={"train": order[:first], "validation": order[first:second], "test": order[second:]})
+
+
+def _sizes(n: int, fractions: tuple[Decimal, Decimal, Decimal]) -> tuple[int, int, int]:
+    first, second = cut_points(n, fractions)
+    return first, second - first, n - second
+
+
+__all__ = ["SplitPlan", "cut_points", "minimum_rows", "plan_split"]

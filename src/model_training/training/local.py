@@ -1,0 +1,367 @@
+"""The local training backend: SageMaker's built-in XGBoost algorithm, emulated in-process with the
+real xgboost library, behind the same request and job-record shapes as SageMaker's API.
+
+What it reproduces of the container (``sagemaker-xgboost.md``; aws/sagemaker-xgboost-container,
+``algorithm_mode/train.py`` and ``data_utils.py``), for version 3.0-5 semantics:
+
+* ``HyperParameters`` arrive as strings and are parsed and validated by the container's rules
+  (:mod:`model_training.training.hyperparameters`); a violation fails the job with ``ClientError``.
+* Channels ``train`` (required) and ``validation`` (optional): every file under the channel folder up
+  to 3 levels deep, names starting with ``_`` skipped, names starting with ``.`` fail the job, CSV with
+  the label in column 0, no header, an empty field is a missing value; an empty channel fails the job.
+* Training uses ``tree_method=hist`` (unless set) on all cores, and logs each round as
+  ``[i]\\ttrain-<metric>:<v>\\tvalidation-<metric>:<v>``.
+* The model is saved with ``Booster.save_model`` as the single file ``xgboost-model`` inside
+  ``{S3OutputPath}/{TrainingJobName}/output/model.tar.gz``.
+
+Job records live as JSON files in a jobs folder; names are unique there as in an AWS account.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from model_training.errors import HyperparameterError, TrainingJobExistsError, TrainingJobNotFoundError
+from model_training.progress import NullReporter, Reporter
+from model_training.training.hyperparameters import DEFAULT_VERSION, ParsedHyperparameters, parse_hyperparameters
+from model_training.training.naming import is_valid_job_name
+
+TERMINAL_STATUSES = ("Completed", "Failed", "Stopped")
+MODEL_FILE = "xgboost-model"
+ARCHIVE_NAME = "model.tar.gz"
+_MAX_CHANNEL_DEPTH = 3
+
+
+class ChannelDataError(Exception):
+    """A channel's data cannot be used (the job fails with this as its ``FailureReason``)."""
+
+
+def path_from_uri(uri: str) -> Path:
+    """The local path of a ``file://`` URI (or of a plain path).
+
+    Raises:
+        ValueError: another scheme (``s3://`` needs the S3 store).
+    """
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if parsed.scheme == "":
+        return Path(uri)
+    raise ValueError(f"the local backend reads file:// URIs, not {uri!r}")
+
+
+def job_output_dir(output_path: str, job_name: str) -> Path:
+    """``{S3OutputPath}/{TrainingJobName}/output`` as a local folder."""
+    return path_from_uri(output_path.rstrip("/")) / job_name / "output"
+
+
+class LocalTrainingBackend:
+    """Create, run, describe and list training jobs on this machine.
+
+    Args:
+        jobs_dir: folder of the job records (``{name}.json``) and logs (``{name}.log``).
+        reporter: receives a progress task per job (one step per boosting round) and log lines.
+    """
+
+    backend_name = "local"
+
+    def __init__(self, jobs_dir: Path, reporter: Reporter | None = None) -> None:
+        self.jobs_dir = Path(jobs_dir)
+        self.reporter: Reporter = reporter or NullReporter()
+
+    # -- the API -------------------------------------------------------------------------------
+    def create_training_job(self, request: dict[str, Any]) -> str:
+        """Register a job as ``InProgress`` (``SecondaryStatus`` ``Starting``); returns its ARN.
+
+        Raises:
+            TrainingJobExistsError: a job with this ``TrainingJobName`` exists already (as SageMaker's
+                ``ResourceInUse``); nothing is changed.
+            ValueError: the name breaks SageMaker's ``TrainingJobName`` rule.
+        """
+        name = request["TrainingJobName"]
+        if not is_valid_job_name(name):
+            raise ValueError(f"TrainingJobName {name!r} must match ^[a-zA-Z0-9](-*[a-zA-Z0-9]){{0,62}}$")
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        now = _now()
+        record = {
+            "TrainingJobName": name,
+            "TrainingJobArn": f"arn:aws:sagemaker:local:000000000000:training-job/{name}",
+            "TrainingJobStatus": "InProgress",
+            "SecondaryStatus": "Starting",
+            "CreationTime": now,
+            "LastModifiedTime": now,
+            **{k: v for k, v in request.items() if k != "TrainingJobName"},
+        }
+        try:
+            fd = os.open(self._record_path(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise TrainingJobExistsError(
+                f"training job {name!r} already exists",
+                "job names are unique forever, as on SageMaker: change the input or configuration for a new run",
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh, indent=2)
+        return str(record["TrainingJobArn"])
+
+    def describe_training_job(self, name: str) -> dict[str, Any]:
+        """The job record, shaped like SageMaker's ``DescribeTrainingJob`` response.
+
+        Raises:
+            TrainingJobNotFoundError: no such job.
+        """
+        path = self._record_path(name)
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise TrainingJobNotFoundError(
+                f"training job {name!r} not found in {self.jobs_dir}", "list jobs with: model-training jobs list"
+            ) from None
+
+    def list_training_jobs(self) -> list[dict[str, Any]]:
+        """Every job's summary (name, status, creation time, metrics), newest first."""
+        if not self.jobs_dir.is_dir():
+            return []
+        jobs = []
+        for path in self.jobs_dir.glob("*.json"):
+            with contextlib.suppress(json.JSONDecodeError, OSError):
+                jobs.append(json.loads(path.read_text(encoding="utf-8")))
+        return sorted(jobs, key=lambda j: (j.get("CreationTime", ""), j["TrainingJobName"]), reverse=True)
+
+    def run_training_job(self, name: str) -> dict[str, Any]:
+        """Run a created job to the end; returns its final record (``Completed`` or ``Failed`` with a
+        ``FailureReason``).  A job that is no longer ``InProgress`` is returned as it is."""
+        record = self.describe_training_job(name)
+        if record["TrainingJobStatus"] != "InProgress":
+            return record
+        start = time.monotonic()
+        record.update(TrainingStartTime=_now(), SecondaryStatus="Training")
+        self._save(record)
+        log_path = self.jobs_dir / f"{name}.log"
+        try:
+            with log_path.open("w", encoding="utf-8") as log:
+                outcome = self._train(record, lambda line: _log_line(log, line))
+        except (ChannelDataError, HyperparameterError) as exc:
+            kind = "ClientError" if isinstance(exc, HyperparameterError) else "ClientError: Data"
+            record.update(TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"{kind}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - an algorithm failure is the job's outcome, as on SageMaker
+            record.update(
+                TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"AlgorithmError: {_first_line(exc)}"
+            )
+        else:
+            record.update(TrainingJobStatus="Completed", SecondaryStatus="Completed", **outcome)
+        end = _now()
+        record.update(
+            TrainingEndTime=end,
+            LastModifiedTime=end,
+            TrainingTimeInSeconds=max(1, round(time.monotonic() - start)),
+            LogFile=str(log_path),
+        )
+        self._save(record)
+        return record
+
+    # -- training ------------------------------------------------------------------------------
+    def _train(self, record: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
+        import numpy as np  # noqa: F401 - imported with xgboost
+        import xgboost as xgb
+
+        version = _version_of(record["AlgorithmSpecification"]["TrainingImage"])
+        hp = parse_hyperparameters(record.get("HyperParameters", {}), version)
+        channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in record["InputDataConfig"]}
+        if "train" not in channels:
+            raise ChannelDataError("the train channel is required")
+        matrices = {name: _load_channel(name, uri, hp) for name, uri in channels.items()}
+        dtrain = matrices["train"]
+        evals = [(dtrain, "train")] + ([(matrices["validation"], "validation")] if "validation" in matrices else [])
+        params = dict(hp.params)
+        params.setdefault("tree_method", "hist")
+        params.setdefault("nthread", os.cpu_count() or 1)
+        if hp.eval_metrics:
+            params["eval_metric"] = list(hp.eval_metrics)
+        name = record["TrainingJobName"]
+        history: dict[str, dict[str, list[float]]] = {}
+        log(f"training {name}: {dtrain.num_row()} train rows, {dtrain.num_col()} features, {hp.num_round} rounds")
+        with self.reporter.task(f"training {name}", total=hp.num_round, unit="rounds") as advance:
+            booster = xgb.train(
+                params,
+                dtrain,
+                num_boost_round=hp.num_round,
+                evals=evals,
+                evals_result=history,
+                early_stopping_rounds=hp.early_stopping_rounds if len(evals) > 1 else None,
+                verbose_eval=False,
+                callbacks=[_RoundLogger(log, advance)],
+            )
+        out_dir = job_output_dir(record["OutputDataConfig"]["S3OutputPath"], name)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        archive = out_dir / ARCHIVE_NAME
+        _write_model_archive(booster, archive)
+        final = {f"{data}:{metric}": float(values[-1]) for data, metrics in history.items() for metric, values in metrics.items()}
+        (out_dir / "metrics.json").write_text(
+            json.dumps({"final": final, "history": history}, indent=2) + "\n", encoding="utf-8"
+        )
+        plot = _plot_learning_curve(history, out_dir / "learning-curve.png", title=name)
+        return {
+            "FinalMetricDataList": [{"MetricName": k, "Value": v, "Timestamp": _now()} for k, v in final.items()],
+            "ModelArtifacts": {"S3ModelArtifacts": archive.as_uri()},
+            "OutputFiles": {
+                "metrics": (out_dir / "metrics.json").as_uri(),
+                **({"learning_curve": plot.as_uri()} if plot else {}),
+            },
+        }
+
+    def _record_path(self, name: str) -> Path:
+        if not is_valid_job_name(name):
+            raise TrainingJobNotFoundError(f"{name!r} is not a valid training job name", "names match [a-zA-Z0-9-]{1,63}")
+        return self.jobs_dir / f"{name}.json"
+
+    def _save(self, record: dict[str, Any]) -> None:
+        path = self._record_path(record["TrainingJobName"])
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh, indent=2)
+        os.replace(tmp, path)
+
+
+class _RoundLogger:
+    """An xgboost callback that logs each round in the container's format and advances a progress bar."""
+
+    def __new__(cls, log: Callable[[str], None], advance: Callable[[float], None]) -> Any:
+        import xgboost as xgb
+
+        class RoundLogger(xgb.callback.TrainingCallback):
+            def after_iteration(self, model: Any, epoch: int, evals_log: dict[str, dict[str, list[float]]]) -> bool:
+                parts = [f"{data}-{metric}:{values[-1]:.5f}" for data, metrics in evals_log.items() for metric, values in metrics.items()]
+                log("\t".join([f"[{epoch}]", *parts]))
+                advance(1)
+                return False
+
+        return RoundLogger()
+
+
+def _load_channel(name: str, uri: str, hp: ParsedHyperparameters) -> Any:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import xgboost as xgb
+
+    files = list(_channel_files(name, path_from_uri(uri)))
+    if not files:
+        raise ChannelDataError(f"the {name} channel at {uri} has no data files")
+    tables = []
+    for path in files:
+        if path.stat().st_size == 0:
+            continue
+        try:
+            table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(autogenerate_column_names=True))
+        except pa.ArrowInvalid as exc:
+            raise ChannelDataError(f"{name} channel file {path.name}: {_first_line(exc)}") from None
+        bad = [i for i, t in enumerate(table.schema.types) if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t))]
+        if bad:
+            raise ChannelDataError(f"{name} channel file {path.name}: column {bad[0]} is not numeric")
+        tables.append(table)
+    if not tables:
+        raise ChannelDataError(f"the {name} channel at {uri} is empty (0 bytes)")
+    widths = {t.num_columns for t in tables}
+    if len(widths) > 1:
+        raise ChannelDataError(f"the {name} channel's files have different column counts: {sorted(widths)}")
+    matrix = np.concatenate(
+        [np.column_stack([c.to_numpy(zero_copy_only=False).astype(np.float32) for c in t.columns]) for t in tables]
+    )
+    first_feature = 2 if hp.csv_weights else 1
+    if matrix.shape[1] <= first_feature:
+        raise ChannelDataError(f"the {name} channel has no feature columns")
+    label = matrix[:, 0]
+    if np.isnan(label).any():
+        raise ChannelDataError(f"the {name} channel has rows without a label (column 0 is empty)")
+    weight = matrix[:, 1] if hp.csv_weights else None
+    return xgb.DMatrix(matrix[:, first_feature:], label=label, weight=weight, missing=np.nan, nthread=-1)
+
+
+def _channel_files(name: str, root: Path) -> Iterator[Path]:
+    if root.is_file():
+        yield root
+        return
+    if not root.is_dir():
+        raise ChannelDataError(f"the {name} channel folder {root} does not exist")
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if len(rel.parts) > _MAX_CHANNEL_DEPTH + 1 or not path.is_file():
+            continue
+        if any(part.startswith("_") for part in rel.parts):
+            continue
+        if any(part.startswith(".") for part in rel.parts):
+            raise ChannelDataError(f"the {name} channel holds a hidden file {rel.as_posix()!r}, which fails the container")
+        yield path
+
+
+def _write_model_archive(booster: Any, archive: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        model_path = Path(tmp) / f"{MODEL_FILE}.ubj"  # the extension only silences xgboost's format warning
+        booster.save_model(str(model_path))
+        partial = archive.with_name(f".{archive.name}.tmp")
+        with tarfile.open(partial, "w:gz") as tar:
+            info = tar.gettarinfo(str(model_path), arcname=MODEL_FILE)
+            info.mtime = 0
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            with model_path.open("rb") as fh:
+                tar.addfile(info, fh)
+        os.replace(partial, archive)
+
+
+def _plot_learning_curve(history: dict[str, dict[str, list[float]]], path: Path, title: str) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    metrics = sorted({m for series in history.values() for m in series})
+    if not metrics:
+        return None
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for data, series in history.items():
+            if metric in series:
+                ax.plot(range(len(series[metric])), series[metric], label=data)
+        ax.set_xlabel("round")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _version_of(image: str) -> str:
+    tag = image.rsplit(":", 1)[-1] if ":" in image else DEFAULT_VERSION
+    return tag.removesuffix("-cpu-py3")
+
+
+def _log_line(log: io.TextIOBase, line: str) -> None:
+    log.write(line + "\n")
+    log.flush()
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:500]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

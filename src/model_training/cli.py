@@ -11,7 +11,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -146,7 +145,9 @@ def _demo(output: Path, quiet: bool) -> None:
     _print_summary(result)
     training = result.record.training
     if training and "validation:auc" in training.final_metrics:
-        out.print(f"[bold green]validation AUC {training.final_metrics['validation:auc']:.4f}[/]  model: {training.model_artifact}")
+        out.print(
+            f"[bold green]validation AUC {training.final_metrics['validation:auc']:.4f}[/]  model: {training.model_artifact}"
+        )
 
 
 @jobs_app.command("list")
@@ -218,7 +219,9 @@ def _print_summary(result: Any) -> None:
     table.add_column("file")
     for split, info in record.splits.items():
         file = record.files.get(split)
-        table.add_row(split, str(info.rows), "" if info.positives is None else str(info.positives), file.uri if file else "(none)")
+        table.add_row(
+            split, str(info.rows), "" if info.positives is None else str(info.positives), file.uri if file else "(none)"
+        )
     out.print(table)
     out.print(f"run record: {result.run_uri}/run.json")
     training = record.training
@@ -279,4 +282,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

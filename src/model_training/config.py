@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from model_training.errors import ConfigurationError
+from model_training.training.hyperparameters import DEFAULT_VERSION, canonical_hyperparameters
 
 #: The original stage's settings (``original-stage.md``): seed 1729, cuts at int(0.7 n) and int(0.9 n).
 DEFAULT_SEED = 1729
@@ -143,7 +144,7 @@ def parse_fractions(text: str) -> tuple[Decimal, Decimal, Decimal]:
             f"fractions {text!r} have {len(values)} values, expected 3",
             "give three numbers for train,validation,test, e.g. 0.7,0.2,0.1",
         )
-    return values  # type: ignore[return-value]
+    return (values[0], values[1], values[2])
 
 
 def build_config(**settings: Any) -> RunConfig:
@@ -154,6 +155,7 @@ def build_config(**settings: Any) -> RunConfig:
 
     Raises:
         ConfigurationError: a setting is invalid; the message names the setting and the problem.
+        HyperparameterError: the hyperparameters break the container's rules (every problem listed).
     """
     s = {k: v for k, v in settings.items() if v is not None}
     split: dict[str, Any] = {}
@@ -166,6 +168,9 @@ def build_config(**settings: Any) -> RunConfig:
     if "hyperparameters" in s:
         training["hyperparameters"] = {**DEFAULT_HYPERPARAMETERS, **s.pop("hyperparameters")}
     s.setdefault("run_date", dt.date.today())
+    version = training.get("algorithm_version", DEFAULT_VERSION)
+    # Canonical strings (what SageMaker receives) are part of the run id: "0.20" and "0.2" are one setting.
+    training["hyperparameters"] = canonical_hyperparameters(training.get("hyperparameters", DEFAULT_HYPERPARAMETERS), version)
     try:
         return RunConfig(split=SplitConfig(**split), training=TrainingConfig(**training), **s)
     except ValidationError as exc:

@@ -232,9 +232,7 @@ def _parse_header(obj: str, data: bytes) -> list[str]:
     try:
         text = first.decode("utf-8").rstrip("\r")
     except UnicodeDecodeError as exc:
-        raise DatasetError(
-            f"{obj}: line 1 is not valid UTF-8 (byte {exc.start + 1})", "save the file as UTF-8"
-        ) from None
+        raise DatasetError(f"{obj}: line 1 is not valid UTF-8 (byte {exc.start + 1})", "save the file as UTF-8") from None
     names = next(csv.reader([text]), [])
     if not names or all(not n for n in names):
         raise DatasetError(f"{obj}: line 1 has no column names", "the first line must be the header row")

@@ -171,14 +171,19 @@ def _split_and_commit(
         chunks = render_test(dataset, rows) if split == "test" else render_channel(dataset, rows, columns)
         with rep.task(f"writing {split}", total=int(rows.size), unit="rows") as advance:
             files[split] = store.write(f"{run_prefix}/{SPLIT_FILES[split]}", _counting(chunks, advance))
-    for split, obj in files.items():
+    for obj in files.values():
         if not store.verify(obj):
             raise ModelTrainingError(f"{obj.uri}: the written file does not match what was rendered", "retry the run")
 
     record = RunRecord(
         run_id=run_id,
         status="committed" if will_train else "complete",
-        source={"uri": dataset.source.uri, "name": dataset.source.name, "size_bytes": dataset.source.size_bytes, "sha256": dataset.source.sha256},
+        source={
+            "uri": dataset.source.uri,
+            "name": dataset.source.name,
+            "size_bytes": dataset.source.size_bytes,
+            "sha256": dataset.source.sha256,
+        },
         config=config.model_dump(mode="json"),
         prefix=run_prefix,
         splits=_split_records(dataset, config.label, plan),
@@ -192,13 +197,15 @@ def _split_and_commit(
     return record
 
 
-def _train(record: RunRecord, config: RunConfig, layout: OutputLayout, store: LocalStore, record_key: str, rep: Reporter) -> RunRecord:
+def _train(
+    record: RunRecord, config: RunConfig, layout: OutputLayout, store: LocalStore, record_key: str, rep: Reporter
+) -> RunRecord:
     from model_training.training.local import LocalTrainingBackend
 
     assert record.training is not None
     name = record.training.job_name
     backend = LocalTrainingBackend(layout.jobs, reporter=rep)
-    channels = {
+    channels: dict[str, str] = {
         split: store.uri(f"{record.prefix}/{split}") + "/" for split in ("train", "validation") if split in record.files
     }
     request = build_training_request(
@@ -207,8 +214,12 @@ def _train(record: RunRecord, config: RunConfig, layout: OutputLayout, store: Lo
         hyperparameters=config.training.hyperparameters,
         channels=channels,
         output_path=(layout.model_output / config.run_date.isoformat() / "output").absolute().as_uri(),
-        tags={"Project": "MLOps", "Testing": record.files["test"].uri if "test" in record.files else "", "RunId": record.run_id,
-              "Source": record.source["uri"]},
+        tags={
+            "Project": "MLOps",
+            "Testing": record.files["test"].uri if "test" in record.files else "",
+            "RunId": record.run_id,
+            "Source": record.source["uri"],
+        },
     )
     try:
         backend.create_training_job(request)

@@ -15,7 +15,9 @@ from typing import Protocol
 class Reporter(Protocol):
     """Receives progress from the pipeline."""
 
-    def task(self, description: str, total: float | None = None, unit: str = "") -> contextlib.AbstractContextManager[Callable[[float], None]]:
+    def task(
+        self, description: str, total: float | None = None, unit: str = ""
+    ) -> contextlib.AbstractContextManager[Callable[[float], None]]:
         """A step with an optional ``total`` (bytes, rows or rounds, per ``unit``); the context yields
         ``advance(amount)``."""
         ...

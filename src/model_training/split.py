@@ -38,7 +38,7 @@ def cut_points(n: int, fractions: tuple[Decimal, Decimal, Decimal]) -> tuple[int
 
     ``cut_k = int(float(c_k) * n)`` where ``c_k`` is the exact decimal cumulative fraction (0.7, then
     0.9 for the defaults).  Summing the fractions as decimals first matters: in floats 0.7 + 0.2 is
-    0.8999999999999999, which cuts one row early for n = 10; and computing ``float * n`` (rather than
+    0.8999999999999999, which cuts one row early for n = 30; and computing ``float * n`` (rather than
     exact rational arithmetic) is what reproduces the original's ``int(0.7 * n)`` to the row.
     """
     c1 = fractions[0]

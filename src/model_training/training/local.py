@@ -24,6 +24,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import tarfile
 import tempfile
 import time
@@ -154,7 +155,7 @@ class LocalTrainingBackend:
         except (ChannelDataError, HyperparameterError) as exc:
             kind = "ClientError" if isinstance(exc, HyperparameterError) else "ClientError: Data"
             record.update(TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"{kind}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - an algorithm failure is the job's outcome, as on SageMaker
+        except Exception as exc:
             record.update(
                 TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"AlgorithmError: {_first_line(exc)}"
             )
@@ -186,8 +187,6 @@ class LocalTrainingBackend:
         params = dict(hp.params)
         params.setdefault("tree_method", "hist")
         params.setdefault("nthread", os.cpu_count() or 1)
-        if hp.eval_metrics:
-            params["eval_metric"] = list(hp.eval_metrics)
         name = record["TrainingJobName"]
         history: dict[str, dict[str, list[float]]] = {}
         log(f"training {name}: {dtrain.num_row()} train rows, {dtrain.num_col()} features, {hp.num_round} rounds")
@@ -207,9 +206,7 @@ class LocalTrainingBackend:
         archive = out_dir / ARCHIVE_NAME
         _write_model_archive(booster, archive)
         final = {f"{data}:{metric}": float(values[-1]) for data, metrics in history.items() for metric, values in metrics.items()}
-        (out_dir / "metrics.json").write_text(
-            json.dumps({"final": final, "history": history}, indent=2) + "\n", encoding="utf-8"
-        )
+        (out_dir / "metrics.json").write_text(json.dumps({"final": final, "history": history}, indent=2) + "\n", encoding="utf-8")
         plot = _plot_learning_curve(history, out_dir / "learning-curve.png", title=name)
         return {
             "FinalMetricDataList": [{"MetricName": k, "Value": v, "Timestamp": _now()} for k, v in final.items()],
@@ -240,8 +237,12 @@ class _RoundLogger:
         import xgboost as xgb
 
         class RoundLogger(xgb.callback.TrainingCallback):
-            def after_iteration(self, model: Any, epoch: int, evals_log: dict[str, dict[str, list[float]]]) -> bool:
-                parts = [f"{data}-{metric}:{values[-1]:.5f}" for data, metrics in evals_log.items() for metric, values in metrics.items()]
+            def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+                parts = [
+                    f"{data}-{metric}:{values[-1]:.5f}"
+                    for data, metrics in evals_log.items()
+                    for metric, values in metrics.items()
+                ]
                 log("\t".join([f"[{epoch}]", *parts]))
                 advance(1)
                 return False
@@ -266,7 +267,11 @@ def _load_channel(name: str, uri: str, hp: ParsedHyperparameters) -> Any:
             table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(autogenerate_column_names=True))
         except pa.ArrowInvalid as exc:
             raise ChannelDataError(f"{name} channel file {path.name}: {_first_line(exc)}") from None
-        bad = [i for i, t in enumerate(table.schema.types) if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t))]
+        bad = [
+            i
+            for i, t in enumerate(table.schema.types)
+            if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t))
+        ]
         if bad:
             raise ChannelDataError(f"{name} channel file {path.name}: column {bad[0]} is not numeric")
         tables.append(table)
@@ -284,8 +289,33 @@ def _load_channel(name: str, uri: str, hp: ParsedHyperparameters) -> Any:
     label = matrix[:, 0]
     if np.isnan(label).any():
         raise ChannelDataError(f"the {name} channel has rows without a label (column 0 is empty)")
+    _check_labels(name, label, hp)
     weight = matrix[:, 1] if hp.csv_weights else None
     return xgb.DMatrix(matrix[:, first_feature:], label=label, weight=weight, missing=np.nan, nthread=-1)
+
+
+#: Objectives whose labels must lie in [0, 1] (the container's and XGBoost's rule).
+_UNIT_LABEL_OBJECTIVES = ("binary:logistic", "binary:logitraw", "reg:logistic", "binary:hinge")
+
+
+def _check_labels(name: str, label: Any, hp: ParsedHyperparameters) -> None:
+    """Labels in [0, 1] for logistic objectives, integers in [0, num_class) for multi-class ones."""
+    import numpy as np
+
+    objective = hp.objective or ""
+    if objective in _UNIT_LABEL_OBJECTIVES:
+        bad = np.flatnonzero((label < 0) | (label > 1))
+        if bad.size:
+            raise ChannelDataError(
+                f"label {label[bad[0]]:g} on row {bad[0] + 1} of the {name} channel is outside [0, 1], which {objective} requires"
+            )
+    elif objective.startswith("multi:") and hp.num_class:
+        bad = np.flatnonzero((label < 0) | (label >= hp.num_class) | (label != np.floor(label)))
+        if bad.size:
+            raise ChannelDataError(
+                f"label {label[bad[0]]:g} on row {bad[0] + 1} of the {name} channel is not an integer in "
+                f"[0, {hp.num_class}) as num_class={hp.num_class} requires"
+            )
 
 
 def _channel_files(name: str, root: Path) -> Iterator[Path]:
@@ -360,7 +390,10 @@ def _log_line(log: io.TextIOBase, line: str) -> None:
 
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:500]
+    line = text[0] if text else type(exc).__name__
+    # xgboost prefixes its errors with "[hh:mm:ss] /path/file.cc:123: Check failed: ..."
+    line = re.sub(r"^\[[0-9:]+\] \S+:\d+: (Check failed: )?", "", line)
+    return line[:500]
 
 
 def _now() -> str:

@@ -18,9 +18,7 @@ def channel(name: str, s3_uri: str) -> dict[str, Any]:
         "ChannelName": name,
         "ContentType": "text/csv",
         "CompressionType": "None",
-        "DataSource": {
-            "S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": s3_uri, "S3DataDistributionType": "FullyReplicated"}
-        },
+        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": s3_uri, "S3DataDistributionType": "FullyReplicated"}},
     }
 
 

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from model_training.dataset import check_numeric, dataset_name, parse_csv, read_local_source, require_columns
+from model_training.errors import DatasetError
+from tests.conftest import write_csv
+
+
+def load(tmp_path: Path, content: str | bytes, name: str = "data.csv"):
+    info, data = read_local_source(write_csv(tmp_path / name, content))
+    return parse_csv(info, data)
+
+
+def test_source_identity(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "My Data.csv", "a,b\n1,2\n")
+    info, data = read_local_source(path)
+    assert info.uri == path.resolve().as_uri()
+    assert info.name == "My Data"
+    assert info.size_bytes == 8
+    assert info.sha256 == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
+    assert data == b"a,b\n1,2\n"
+
+
+@pytest.mark.parametrize(
+    ("key", "name"), [("a/b/bank.csv", "bank"), ("x.CSV", "x"), ("d/part.csv.gz", "part"), ("noext", "noext")]
+)
+def test_dataset_name(key: str, name: str) -> None:
+    assert dataset_name(key) == name
+
+
+def test_values_keep_their_source_text(tmp_path: Path) -> None:
+    ds = load(tmp_path, "a,b\n1.50,0.1000000000000000055511151231257827\n-0,1e5\n")
+    assert ds.column("a").to_pylist() == ["1.50", "-0"]
+    assert ds.column("b").to_pylist() == ["0.1000000000000000055511151231257827", "1e5"]
+
+
+def test_bom_crlf_and_missing_final_newline(tmp_path: Path) -> None:
+    ds = load(tmp_path, b"\xef\xbb\xbfy,x\r\n1,2\r\n0,3")
+    assert ds.columns == ("y", "x")
+    assert ds.column("y").to_pylist() == ["1", "0"]
+    assert ds.column("x").to_pylist() == ["2", "3"]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="no such file"):
+        read_local_source(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(("content", "message"), [("", "empty"), ("\n\n  \n", "empty"), ("a,b\n", "no data rows")])
+def test_empty_inputs(tmp_path: Path, content: str, message: str) -> None:
+    with pytest.raises(DatasetError, match=message):
+        load(tmp_path, content)
+
+
+def test_duplicate_column_names(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="duplicate column names in the header: a"):
+        load(tmp_path, "a,b,a\n1,2,3\n")
+
+
+def test_ragged_row_names_its_line(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError) as info:
+        load(tmp_path, "a,b,c\n1,2,3\n4,5\n6,7,8\n")
+    assert "line 3 has 2 fields, the header has 3" in info.value.message
+    assert "data.csv" in info.value.message
+
+
+def test_missing_label_names_the_columns_that_exist(tmp_path: Path) -> None:
+    ds = load(tmp_path, "age,y_yes_,balance\n1,2,3\n")
+    with pytest.raises(DatasetError) as info:
+        require_columns(ds, ["y_yes"], "label")
+    assert "the label column 'y_yes' is not in the header" in info.value.message
+    assert "did you mean 'y_yes_'" in info.value.hint
+    assert "columns are: age, y_yes_, balance" in info.value.hint
+
+
+def test_non_numeric_feature_names_column_line_and_value(tmp_path: Path) -> None:
+    ds = load(tmp_path, "y,x,when\n1,2,3\n0,yes,4\n1,3,2026-01-01\n")
+    with pytest.raises(DatasetError) as info:
+        check_numeric(ds, ["x", "when"], allow_empty=True, role="feature")
+    assert "feature 'x' on line 3 is not a number: 'yes'" in info.value.message
+    assert "--drop x" in info.value.hint
+    with pytest.raises(DatasetError, match="feature 'when' on line 4 is not a number: '2026-01-01'"):
+        check_numeric(ds, ["when"], allow_empty=True, role="feature")
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", " 1", "1,5", "0x10", "True"])
+def test_values_the_container_cannot_read_are_refused(tmp_path: Path, value: str) -> None:
+    ds = load(tmp_path, f'y,x\n1,2\n0,"{value}"\n')
+    with pytest.raises(DatasetError, match="line 3"):
+        check_numeric(ds, ["x"], allow_empty=True)
+
+
+@pytest.mark.parametrize("value", ["1", "-2.5", ".5", "5.", "1e-3", "+7", "1E+10", "0.0"])
+def test_decimal_forms_are_accepted(tmp_path: Path, value: str) -> None:
+    ds = load(tmp_path, f"y,x\n1,{value}\n")
+    check_numeric(ds, ["x", "y"], allow_empty=False)
+
+
+def test_empty_feature_is_missing_but_empty_label_is_refused(tmp_path: Path) -> None:
+    ds = load(tmp_path, "y,x\n1,\n,2\n")
+    check_numeric(ds, ["x"], allow_empty=True)
+    with pytest.raises(DatasetError, match="label 'y' on line 3 is empty"):
+        check_numeric(ds, ["y"], allow_empty=False, role="label")
+
+
+def test_invalid_utf8_header(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="not valid UTF-8"):
+        load(tmp_path, b"a,\xff\xfe\n1,2\n")
+
+
+def test_invalid_utf8_in_data_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="not a readable CSV"):
+        load(tmp_path, b"a,b\n1,\xff\n")

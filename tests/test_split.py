@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+import pytest
+
+from model_training.config import SplitConfig
+from model_training.errors import SplitError
+from model_training.split import cut_points, minimum_rows, plan_split
+
+D = Decimal
+
+
+@pytest.mark.parametrize("n", [*range(1, 3000), 41188, 100_000, 1_000_003])
+def test_default_cuts_equal_the_original_int_arithmetic(n: int) -> None:
+    # The original: int(0.7 * n) and int(0.9 * n) in floats.  Exact rational floor differs for e.g.
+    # n = 90 and summing 0.7 + 0.2 in floats differs for n = 30: both must not be what we do.
+    assert cut_points(n, (D("0.7"), D("0.2"), D("0.1"))) == (int(0.7 * n), int(0.9 * n))
+
+
+def test_cumulative_fraction_is_summed_exactly() -> None:
+    assert int((0.7 + 0.2) * 30) == 26  # the float trap: 0.7 + 0.2 is 0.8999999999999999
+    assert cut_points(30, (D("0.7"), D("0.2"), D("0.1"))) == (21, 27)
+
+
+def test_zero_test_fraction_gives_every_remaining_row_to_validation() -> None:
+    assert cut_points(10, (D("0.8"), D("0.2"), D("0"))) == (8, 10)
+    # sums within 1e-9 of 1 must not leave a stray test row
+    assert cut_points(1000, (D("0.3333333333"), D("0.6666666666"), D("0"))) == (333, 1000)
+
+
+def test_zero_validation_fraction() -> None:
+    assert cut_points(10, (D("0.9"), D("0"), D("0.1"))) == (9, 9)
+
+
+def test_plan_is_the_seeded_numpy_permutation_cut_in_order() -> None:
+    plan = plan_split(41188, SplitConfig())
+    order = np.random.RandomState(1729).permutation(41188)
+    assert np.array_equal(plan.indices["train"], order[:28831])
+    assert np.array_equal(plan.indices["validation"], order[28831:37069])
+    assert np.array_equal(plan.indices["test"], order[37069:])
+    assert plan.indices["test"][:3].tolist() == [9637, 36088, 30101]
+    assert {k: plan.rows(k) for k in plan.indices} == {"train": 28831, "validation": 8238, "test": 4119}
+
+
+def test_plan_is_a_partition_and_deterministic() -> None:
+    cfg = SplitConfig(seed=7, fractions=(D("0.5"), D("0.25"), D("0.25")))
+    a, b = plan_split(1001, cfg), plan_split(1001, cfg)
+    for split in a.indices:
+        assert np.array_equal(a.indices[split], b.indices[split])
+    everything = np.concatenate(list(a.indices.values()))
+    assert sorted(everything.tolist()) == list(range(1001))
+
+
+def test_seed_changes_the_order() -> None:
+    a = plan_split(100, SplitConfig(seed=1))
+    b = plan_split(100, SplitConfig(seed=2))
+    assert not np.array_equal(a.indices["train"], b.indices["train"])
+
+
+def test_too_few_rows_states_the_minimum() -> None:
+    with pytest.raises(SplitError) as info:
+        plan_split(3, SplitConfig())
+    assert "3 rows are too few" in info.value.message
+    assert "validation" in info.value.message
+    assert f"at least {minimum_rows((D('0.7'), D('0.2'), D('0.1')))} rows" in info.value.hint
+
+
+def test_minimum_rows_is_the_smallest_that_works() -> None:
+    fractions = (D("0.7"), D("0.2"), D("0.1"))
+    need = minimum_rows(fractions)
+    assert need == 4
+    plan_split(need, SplitConfig(fractions=fractions))
+    with pytest.raises(SplitError):
+        plan_split(need - 1, SplitConfig(fractions=fractions))
+
+
+def test_zero_fractions_do_not_need_rows() -> None:
+    assert minimum_rows((D("1"), D("0"), D("0"))) == 1
+    plan = plan_split(1, SplitConfig(fractions=(D("1"), D("0"), D("0"))))
+    assert plan.rows("train") == 1 and plan.rows("validation") == 0 and plan.rows("test") == 0

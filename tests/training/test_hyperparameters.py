@@ -1,0 +1,905 @@
+"""Tests of the SageMaker XGBoost container's hyperparameter rules (model_training.training.hyperparameters)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+import pytest
+
+from model_training.errors import ConfigurationError, HyperparameterError
+from model_training.training import hyperparameters as hp
+from model_training.training.hyperparameters import (
+    ALIASES,
+    CONTAINER_METRICS,
+    CONTAINER_ONLY,
+    DEFAULT_VERSION,
+    SUPPORTED_VERSIONS,
+    ParsedHyperparameters,
+    canonical_hyperparameters,
+    parse_hyperparameters,
+)
+
+# The original stage's fixed hyperparameters (without its `silent=0`, which 1.2-1+ refuses), plus eval metrics.
+ORIGINAL = {
+    "max_depth": 5,
+    "eta": 0.2,
+    "gamma": 4,
+    "min_child_weight": 6,
+    "subsample": 0.8,
+    "objective": "binary:logistic",
+    "num_round": 100,
+    "eval_metric": "auc,logloss",
+}
+
+Validator = Callable[..., object]
+
+
+@pytest.fixture(params=["canonical", "parse"])
+def validate(request: pytest.FixtureRequest) -> Validator:
+    """Both public functions: they must apply the same rules to string values."""
+    return canonical_hyperparameters if request.param == "canonical" else parse_hyperparameters
+
+
+def problems_of(validator: Validator, raw: Mapping[str, object], version: str = DEFAULT_VERSION) -> list[str]:
+    with pytest.raises(HyperparameterError) as caught:
+        validator(raw, version)
+    assert caught.value.problems, "a HyperparameterError must list its problems"
+    return caught.value.problems
+
+
+def with_round(**values: str) -> dict[str, str]:
+    return {"num_round": "10", **values}
+
+
+# ----- the original stage --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_original_defaults_canonical_strings(version: str) -> None:
+    assert canonical_hyperparameters(ORIGINAL, version) == {
+        "max_depth": "5",
+        "eta": "0.2",
+        "gamma": "4",
+        "min_child_weight": "6",
+        "subsample": "0.8",
+        "objective": "binary:logistic",
+        "num_round": "100",
+        "eval_metric": "auc,logloss",
+    }
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_original_defaults_parse_to_typed_params(version: str) -> None:
+    parsed = parse_hyperparameters(canonical_hyperparameters(ORIGINAL, version), version)
+    assert parsed == ParsedHyperparameters(
+        num_round=100,
+        objective="binary:logistic",
+        eval_metrics=["auc", "logloss"],
+        num_class=None,
+        early_stopping_rounds=None,
+        csv_weights=False,
+        params={
+            "max_depth": 5,
+            "eta": 0.2,
+            "gamma": 4.0,
+            "min_child_weight": 6.0,
+            "subsample": 0.8,
+            "objective": "binary:logistic",
+            "eval_metric": ["auc", "logloss"],
+        },
+    )
+    assert type(parsed.params["max_depth"]) is int
+    assert type(parsed.params["gamma"]) is float
+
+
+def test_original_stage_silent_is_refused_with_verbosity_hint(validate: Validator) -> None:
+    raw = {key: str(value) for key, value in ORIGINAL.items()} | {"silent": "0"}
+    (problem,) = problems_of(validate, raw)
+    assert "silent" in problem
+    assert "verbosity" in problem
+    assert "0" in problem
+    assert "3" in problem
+
+
+# ----- ranges and allowed values, one rule per row ------------------------------------------------------------
+
+MULTI = {"objective": "multi:softmax", "num_class": "3"}
+
+# (name, value, extra hyperparameters needed for the value to be valid)
+VALID: list[tuple[str, str, dict[str, str]]] = [
+    ("num_round", "1", {}),
+    ("num_round", "4000", {}),
+    ("csv_weights", "0", {}),
+    ("csv_weights", "1", {}),
+    ("early_stopping_rounds", "1", {}),
+    ("early_stopping_rounds", "50", {}),
+    ("booster", "gbtree", {}),
+    ("booster", "gblinear", {}),
+    ("booster", "dart", {}),
+    ("verbosity", "0", {}),
+    ("verbosity", "3", {}),
+    ("nthread", "1", {}),
+    ("eta", "0", {}),
+    ("eta", "1", {}),
+    ("eta", "0.3", {}),
+    ("learning_rate", "0.3", {}),
+    ("gamma", "0", {}),
+    ("gamma", "4", {}),
+    ("min_split_loss", "4", {}),
+    ("max_depth", "0", {}),
+    ("max_depth", "10", {}),
+    ("min_child_weight", "0", {}),
+    ("min_child_weight", "6", {}),
+    ("max_delta_step", "0", {}),
+    ("max_delta_step", "10", {}),
+    ("subsample", "1", {}),
+    ("subsample", "0.01", {}),
+    ("colsample_bytree", "1", {}),
+    ("colsample_bytree", "0.5", {}),
+    ("colsample_bylevel", "0.1", {}),
+    ("colsample_bynode", "1", {}),
+    ("lambda", "0", {}),
+    ("lambda", "1000", {}),
+    ("reg_lambda", "1", {}),
+    ("alpha", "0", {}),
+    ("reg_alpha", "0.5", {}),
+    ("tree_method", "auto", {}),
+    ("tree_method", "exact", {}),
+    ("tree_method", "approx", {}),
+    ("tree_method", "hist", {}),
+    ("tree_method", "gpu_hist", {}),
+    ("sketch_eps", "0.03", {}),
+    ("scale_pos_weight", "0.001", {}),
+    ("scale_pos_weight", "25", {}),
+    ("dsplit", "row", {}),
+    ("dsplit", "col", {}),
+    ("refresh_leaf", "0", {}),
+    ("refresh_leaf", "1", {}),
+    ("process_type", "default", {}),
+    ("process_type", "update", {}),
+    ("grow_policy", "depthwise", {}),
+    ("grow_policy", "lossguide", {}),
+    ("max_leaves", "0", {}),
+    ("max_bin", "256", {}),
+    ("predictor", "auto", {}),
+    ("predictor", "cpu_predictor", {}),
+    ("predictor", "gpu_predictor", {}),
+    ("sample_type", "uniform", {}),
+    ("sample_type", "weighted", {}),
+    ("normalize_type", "tree", {}),
+    ("normalize_type", "forest", {}),
+    ("rate_drop", "0", {}),
+    ("rate_drop", "1", {}),
+    ("one_drop", "1", {}),
+    ("skip_drop", "0.5", {}),
+    ("lambda_bias", "1", {}),
+    ("tweedie_variance_power", "1.5", {}),
+    ("objective", "binary:logistic", {}),
+    ("objective", "reg:absoluteerror", {}),
+    ("num_class", "2", {"objective": "multi:softprob"}),
+    ("num_class", "10", {"objective": "multi:softmax"}),
+    ("base_score", "0", {}),
+    ("base_score", "100", {"objective": "reg:squarederror"}),
+    ("_kfold", "2", {}),
+    ("eval_metric", "rmse", {}),
+    ("eval_metric", "auc", {"objective": "binary:logistic"}),
+    ("_num_cv_round", "1", {}),
+    ("_tuning_objective_metric", "validation:auc", {}),
+    ("_tuning_objective_metric", "validation:rmse", {}),
+    ("seed", "0", {}),
+    ("seed", "-2147483647", {}),
+    ("seed", "2147483646", {}),
+    ("num_parallel_tree", "1", {}),
+    ("save_model_on_termination", "true", {}),
+    ("save_model_on_termination", "false", {}),
+    ("aft_loss_distribution", "normal", {}),
+    ("aft_loss_distribution", "logistic", {}),
+    ("aft_loss_distribution", "extreme", {}),
+    ("aft_loss_distribution_scale", "0", {}),
+    ("aft_loss_distribution_scale", "1.2", {}),
+    ("single_precision_histogram", "true", {}),
+    ("deterministic_histogram", "false", {}),
+    ("sampling_method", "uniform", {}),
+    ("sampling_method", "gradient_based", {}),
+    ("prob_buffer_row", "2", {}),
+    ("use_dask_gpu_training", "true", {}),
+    ("use_dask_gpu_training", "false", {}),
+    ("monotone_constraints", "(1,-1,0)", {"tree_method": "hist"}),
+    ("monotone_constraints", "(1, 0)", {"tree_method": "exact"}),
+    ("interaction_constraints", "[[1,2],[3,4,5]]", {"tree_method": "hist"}),
+    ("interaction_constraints", "[[1,2]]", {"tree_method": "approx"}),
+    ("interaction_constraints", "[[1,2]]", {"tree_method": "exact"}),
+    ("updater", "grow_colmaker,prune", {}),
+    ("updater", "grow_histmaker", {}),
+    ("updater", "shotgun", {"booster": "gblinear"}),
+    ("updater", "coord_descent", {"booster": "gblinear"}),
+    ("updater", "refresh,prune", {"process_type": "update"}),
+]
+
+# (name, value, extra hyperparameters, fragment the problem must contain)
+INVALID: list[tuple[str, str, dict[str, str], str]] = [
+    ("num_round", "0", {}, "not in [1, +inf)"),
+    ("num_round", "-3", {}, "not in [1, +inf)"),
+    ("num_round", "10.5", {}, "not an integer"),
+    ("num_round", "ten", {}, "not an integer"),
+    ("csv_weights", "2", {}, "not in [0, 1]"),
+    ("csv_weights", "-1", {}, "not in [0, 1]"),
+    ("early_stopping_rounds", "0", {}, "not in [1, +inf)"),
+    ("booster", "gbtre", {}, "did you mean 'gbtree'"),
+    ("booster", "GBTREE", {}, "is not one of"),
+    ("verbosity", "4", {}, "not in [0, 3]"),
+    ("verbosity", "-1", {}, "not in [0, 3]"),
+    ("nthread", "0", {}, "not in [1, +inf)"),
+    ("eta", "1.01", {}, "not in [0, 1]"),
+    ("eta", "-0.1", {}, "not in [0, 1]"),
+    ("eta", "fast", {}, "not a number"),
+    ("learning_rate", "2", {}, "learning_rate (alias of eta): 2 is not in [0, 1]"),
+    ("gamma", "-1", {}, "not in [0, +inf)"),
+    ("min_split_loss", "-1", {}, "min_split_loss (alias of gamma)"),
+    ("max_depth", "-1", {}, "not in [0, +inf)"),
+    ("max_depth", "5.0", {}, "not an integer"),
+    ("min_child_weight", "-0.5", {}, "not in [0, +inf)"),
+    ("max_delta_step", "-1", {}, "not in [0, +inf)"),
+    ("subsample", "0", {}, "not in (0, 1]"),
+    ("subsample", "1.5", {}, "not in (0, 1]"),
+    ("colsample_bytree", "0", {}, "not in (0, 1]"),
+    ("colsample_bylevel", "1.1", {}, "not in (0, 1]"),
+    ("colsample_bynode", "-0.2", {}, "not in (0, 1]"),
+    ("lambda", "-1", {}, "not in [0, +inf)"),
+    ("reg_lambda", "-1", {}, "reg_lambda (alias of lambda)"),
+    ("alpha", "-0.1", {}, "not in [0, +inf)"),
+    ("reg_alpha", "-0.1", {}, "reg_alpha (alias of alpha)"),
+    ("tree_method", "gpu", {}, "is not one of"),
+    ("tree_method", "Hist", {}, "did you mean 'hist'"),
+    ("sketch_eps", "0", {}, "not in (0, 1)"),
+    ("sketch_eps", "1", {}, "not in (0, 1)"),
+    ("scale_pos_weight", "0", {}, "not in (0, +inf)"),
+    ("dsplit", "rows", {}, "did you mean 'row'"),
+    ("refresh_leaf", "2", {}, "not in [0, 1]"),
+    ("process_type", "updated", {}, "did you mean 'update'"),
+    ("grow_policy", "lossguided", {}, "did you mean 'lossguide'"),
+    ("max_leaves", "-1", {}, "not in [0, +inf)"),
+    ("max_bin", "-1", {}, "not in [0, +inf)"),
+    ("predictor", "cpu", {}, "is not one of"),
+    ("sample_type", "random", {}, "is not one of"),
+    ("normalize_type", "trees", {}, "did you mean 'tree'"),
+    ("rate_drop", "1.5", {}, "not in [0, 1]"),
+    ("one_drop", "2", {}, "not in [0, 1]"),
+    ("skip_drop", "-0.1", {}, "not in [0, 1]"),
+    ("lambda_bias", "2", {}, "not in [0, 1]"),
+    ("tweedie_variance_power", "1", {}, "not in (1, 2)"),
+    ("tweedie_variance_power", "2", {}, "not in (1, 2)"),
+    ("objective", "binary:logistc", {}, "did you mean 'binary:logistic'"),
+    ("objective", "aft_loss_distribution", {}, "is not one of"),
+    ("objective", "reg:quantileerror", {}, "is not one of"),
+    ("num_class", "1", {"objective": "multi:softmax"}, "not in [2, +inf)"),
+    ("base_score", "-1", {}, "not in [0, +inf)"),
+    ("_kfold", "1", {}, "not in [2, +inf)"),
+    ("eval_metric", "rmsee", {}, "is not a known metric (did you mean 'rmse'?)"),
+    ("_num_cv_round", "0", {}, "not in [1, +inf)"),
+    ("_tuning_objective_metric", "auc", {}, "did you mean 'validation:auc'"),
+    ("seed", "2147483647", {}, "not in (-2147483648, 2147483647)"),
+    ("seed", "-2147483648", {}, "not in (-2147483648, 2147483647)"),
+    ("num_parallel_tree", "0", {}, "not in [1, +inf)"),
+    ("save_model_on_termination", "True", {}, "did you mean 'true'"),
+    ("aft_loss_distribution", "gaussian", {}, "is not one of"),
+    ("aft_loss_distribution_scale", "-1", {}, "not in [0, +inf)"),
+    ("single_precision_histogram", "yes", {}, "is not one of"),
+    ("deterministic_histogram", "1", {}, "is not one of"),
+    ("sampling_method", "random", {}, "is not one of"),
+    ("prob_buffer_row", "1", {}, "not in (1, +inf)"),
+    ("use_dask_gpu_training", "on", {}, "is not one of"),
+    ("monotone_constraints", "(2,0)", {"tree_method": "hist"}, "not in [-1, 0, 1]"),
+    ("monotone_constraints", "1", {"tree_method": "hist"}, "not a tuple of integers"),
+    ("monotone_constraints", "(1.5,)", {"tree_method": "hist"}, "not a tuple of integers"),
+    ("monotone_constraints", "__import__('os')", {"tree_method": "hist"}, "not a literal"),
+    ("monotone_constraints", "(1,-1)", {"tree_method": "approx"}, "needs tree_method exact or hist"),
+    ("monotone_constraints", "(1,-1)", {}, "got no tree_method"),
+    ("interaction_constraints", "[[0,1]]", {"tree_method": "hist"}, "refuses feature index 0"),
+    ("interaction_constraints", "[1,2]", {"tree_method": "hist"}, "not a list of lists"),
+    ("interaction_constraints", "[[1,2]]", {"tree_method": "auto"}, "needs tree_method exact, hist or approx"),
+    ("interaction_constraints", "[[1,2]]", {}, "got no tree_method"),
+    ("updater", "grow_gpu", {}, "is not one of"),
+    ("updater", "grow_quantile_histmaker", {}, "is not one of"),
+    ("updater", "shotgun", {}, "need booster gblinear"),
+    ("updater", "grow_colmaker,grow_histmaker", {}, "only one tree-growing updater"),
+    ("updater", "grow_colmaker", {"booster": "gblinear"}, "exactly one updater"),
+    ("updater", "shotgun,coord_descent", {"booster": "gblinear"}, "exactly one updater"),
+    ("updater", "grow_colmaker", {"process_type": "update"}, "'refresh' and 'prune'"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "extra"), VALID)
+def test_rule_accepts_valid_value(validate: Validator, name: str, value: str, extra: dict[str, str]) -> None:
+    raw = with_round(**extra, **{name: value})
+    validate(raw)
+
+
+@pytest.mark.parametrize(("name", "value", "extra", "fragment"), INVALID)
+def test_rule_refuses_invalid_value(validate: Validator, name: str, value: str, extra: dict[str, str], fragment: str) -> None:
+    raw = with_round(**extra, **{name: value})
+    problems = problems_of(validate, raw)
+    assert len(problems) == 1, problems
+    assert fragment in problems[0]
+    assert name in problems[0] or "tree_method" in problems[0]
+
+
+def test_every_container_hyperparameter_has_a_valid_case() -> None:
+    covered = {ALIASES.get(name, name) for name, _, _ in VALID}
+    assert covered == set(hp._specs(DEFAULT_VERSION))
+
+
+def test_every_container_hyperparameter_has_an_invalid_case() -> None:
+    covered = {ALIASES.get(name, name) for name, _, _, _ in INVALID}
+    assert covered == set(hp._specs(DEFAULT_VERSION))
+
+
+# ----- objectives and num_class -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("objective", hp._OBJECTIVES)
+def test_every_container_objective_is_accepted(objective: str, version: str) -> None:
+    extra = {"num_class": "3"} if objective.startswith("multi:") else {}
+    canonical_hyperparameters(with_round(objective=objective, **extra), version)
+
+
+def test_objective_list_matches_the_reference_summary() -> None:
+    assert set(hp._OBJECTIVES) == {
+        "binary:logistic",
+        "binary:logitraw",
+        "binary:hinge",
+        "count:poisson",
+        "multi:softmax",
+        "multi:softprob",
+        "rank:pairwise",
+        "rank:ndcg",
+        "rank:map",
+        "reg:linear",
+        "reg:squarederror",
+        "reg:logistic",
+        "reg:gamma",
+        "reg:pseudohubererror",
+        "reg:squaredlogerror",
+        "reg:absoluteerror",
+        "reg:tweedie",
+        "survival:aft",
+        "survival:cox",
+    }
+
+
+@pytest.mark.parametrize("objective", ["multi:softmax", "multi:softprob"])
+def test_multi_class_objective_requires_num_class(validate: Validator, objective: str) -> None:
+    (problem,) = problems_of(validate, with_round(objective=objective))
+    assert f"objective {objective} requires num_class" in problem
+
+
+@pytest.mark.parametrize(
+    ("extra", "shown"),
+    [
+        ({"objective": "binary:logistic"}, "got objective binary:logistic"),
+        ({"objective": "reg:squarederror"}, "got objective reg:squarederror"),
+        ({}, "got no objective"),
+    ],
+)
+def test_num_class_only_with_multi_class_objective(validate: Validator, extra: dict[str, str], shown: str) -> None:
+    (problem,) = problems_of(validate, with_round(num_class="3", **extra))
+    assert "num_class is only allowed with objective multi:softmax or multi:softprob" in problem
+    assert shown in problem
+
+
+def test_invalid_objective_does_not_add_num_class_problems(validate: Validator) -> None:
+    (problem,) = problems_of(validate, with_round(objective="multi:softmx", num_class="3"))
+    assert "did you mean 'multi:softmax'" in problem
+
+
+@pytest.mark.parametrize("objective", ["binary:logistic", "binary:logitraw", "reg:logistic"])
+@pytest.mark.parametrize(("base_score", "ok"), [("0.5", True), ("0", False), ("1", False), ("2", False)])
+def test_base_score_in_open_unit_interval_for_logistic_loss(
+    validate: Validator, objective: str, base_score: str, ok: bool
+) -> None:
+    raw = with_round(objective=objective, base_score=base_score)
+    if ok:
+        validate(raw)
+    else:
+        (problem,) = problems_of(validate, raw)
+        assert "must be in (0, 1) for objective" in problem
+
+
+# ----- eval_metric --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("metric", hp._METRICS)
+def test_every_container_metric_is_accepted(metric: str, version: str) -> None:
+    objective = "survival:aft" if metric == "aft-nloglik" else "binary:logistic"
+    out = canonical_hyperparameters(with_round(objective=objective, eval_metric=metric), version)
+    assert out["eval_metric"] == metric
+
+
+@pytest.mark.parametrize(
+    ("value", "objective"),
+    [
+        ("ndcg@5", "rank:ndcg"),
+        ("map@3", "rank:map"),
+        ("error@0.7", "binary:logistic"),
+        ("ndcg@5,map@10,auc", "rank:pairwise"),
+        ("auc,logloss,error", "binary:hinge"),
+        ("aucpr", "reg:squarederror"),
+        ("rmse,mae,mape", "reg:squarederror"),
+        ("merror,mlogloss", "multi:softprob"),
+        ("aft-nloglik,interval-regression-accuracy", "survival:aft"),
+        ("logloss,logloss", "binary:logistic"),
+    ],
+)
+def test_eval_metric_valid_forms(validate: Validator, value: str, objective: str) -> None:
+    extra = {"num_class": "3"} if objective.startswith("multi:") else {}
+    validate(with_round(eval_metric=value, objective=objective, **extra))
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("auc, logloss", "contains spaces"),
+        ("logloss ", "contains spaces"),
+        ("ndcg @ 5", "contains spaces"),
+        ("loglos", "did you mean 'logloss'"),
+        ("acu", "did you mean 'auc'"),
+        ("rmse@3", "only 'error', 'ndcg' and 'map' take a threshold"),
+        ("ndcg@x", "must be a number"),
+        ("ndcg@3-", "must be a number"),
+        ("ndcg@3@4", "must be a number"),
+        ("map@", "must be a number"),
+        ("", "empty metric name"),
+        ("logloss,,error", "empty metric name"),
+        ("<function f at 0x1>", "user-defined evaluation metrics are not supported"),
+    ],
+)
+def test_eval_metric_invalid_forms(validate: Validator, value: str, fragment: str) -> None:
+    (problem,) = problems_of(validate, with_round(eval_metric=value, objective="binary:logistic"))
+    assert problem.startswith("eval_metric: ")
+    assert fragment in problem
+
+
+def test_eval_metric_reports_each_bad_item(validate: Validator) -> None:
+    (problem,) = problems_of(validate, with_round(eval_metric="foo,auc,bar", objective="binary:logistic"))
+    assert "'foo'" in problem
+    assert "'bar'" in problem
+    assert "'auc'" not in problem
+
+
+@pytest.mark.parametrize(
+    ("extra", "ok"),
+    [
+        ({"objective": "binary:logistic"}, True),
+        ({"objective": "binary:logitraw"}, True),
+        ({"objective": "binary:hinge"}, True),
+        ({"objective": "rank:pairwise"}, True),
+        ({"objective": "rank:ndcg"}, True),
+        ({"objective": "rank:map"}, True),
+        ({"objective": "reg:logistic"}, False),
+        ({"objective": "reg:squarederror"}, False),
+        ({"objective": "count:poisson"}, False),
+        ({"objective": "survival:cox"}, False),
+        ({"objective": "multi:softprob", "num_class": "3"}, False),
+        ({}, False),
+    ],
+)
+def test_auc_only_with_binary_or_rank_objective(validate: Validator, extra: dict[str, str], ok: bool) -> None:
+    raw = with_round(eval_metric="logloss,auc", **extra)
+    if ok:
+        validate(raw)
+    else:
+        (problem,) = problems_of(validate, raw)
+        assert "'auc' needs a binary: or rank: objective" in problem
+        if not extra:
+            assert "no objective" in problem
+
+
+@pytest.mark.parametrize(("objective", "ok"), [("survival:aft", True), ("survival:cox", False), (None, False)])
+def test_aft_nloglik_only_with_survival_aft(validate: Validator, objective: str | None, ok: bool) -> None:
+    raw = with_round(eval_metric="aft-nloglik", **({"objective": objective} if objective else {}))
+    if ok:
+        validate(raw)
+    else:
+        (problem,) = problems_of(validate, raw)
+        assert "'aft-nloglik' needs objective survival:aft" in problem
+
+
+def test_eval_metrics_keep_order_and_params_drop_container_metrics() -> None:
+    parsed = parse_hyperparameters(with_round(objective="binary:logistic", eval_metric="f1,logloss,accuracy,auc"))
+    assert parsed.eval_metrics == ["f1", "logloss", "accuracy", "auc"]
+    assert parsed.params["eval_metric"] == ["logloss", "auc"]
+
+
+def test_only_container_metrics_leave_no_eval_metric_param() -> None:
+    parsed = parse_hyperparameters(with_round(objective="binary:logistic", eval_metric="f1,accuracy"))
+    assert parsed.eval_metrics == ["f1", "accuracy"]
+    assert "eval_metric" not in parsed.params
+
+
+def test_container_metrics_are_container_metric_names() -> None:
+    assert set(hp._METRICS) >= CONTAINER_METRICS
+    assert {"auc", "logloss", "rmse", "error"}.isdisjoint(CONTAINER_METRICS)
+
+
+# ----- names: unknown, silent, aliases ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "suggestion"),
+    [
+        ("max_dept", "max_depth"),
+        ("num_rounds", "num_round"),
+        ("learningrate", "learning_rate"),
+        ("colsample_by_tree", "colsample_bytree"),
+        ("early_stopping_round", "early_stopping_rounds"),
+        ("eval_metrics", "eval_metric"),
+        ("Eta", "eta"),
+        ("min_child_weights", "min_child_weight"),
+    ],
+)
+def test_unknown_name_suggests_closest(validate: Validator, name: str, suggestion: str) -> None:
+    (problem,) = problems_of(validate, with_round(**{name: "1"}))
+    assert f"unknown hyperparameter {name!r}" in problem
+    assert f"did you mean {suggestion!r}?" in problem
+
+
+def test_unknown_name_without_close_match_has_no_suggestion(validate: Validator) -> None:
+    (problem,) = problems_of(validate, with_round(zzzzqqq="1"))
+    assert "unknown hyperparameter 'zzzzqqq'" in problem
+    assert "did you mean" not in problem
+
+
+@pytest.mark.parametrize("value", ["0", "1"])
+def test_silent_refused_suggesting_verbosity(validate: Validator, value: str) -> None:
+    (problem,) = problems_of(validate, with_round(silent=value))
+    assert "'silent' was removed" in problem
+    assert "use 'verbosity'" in problem
+    assert "0 silent" in problem
+    assert "3 debug" in problem
+
+
+def test_aliases_are_the_containers() -> None:
+    assert ALIASES == {"learning_rate": "eta", "min_split_loss": "gamma", "reg_lambda": "lambda", "reg_alpha": "alpha"}
+
+
+@pytest.mark.parametrize(("alias", "name"), sorted(ALIASES.items()))
+def test_alias_kept_in_canonical_and_mapped_in_params(alias: str, name: str) -> None:
+    out = canonical_hyperparameters({"num_round": 10, alias: 0.5})
+    assert out == {"num_round": "10", alias: "0.5"}
+    parsed = parse_hyperparameters(out)
+    assert parsed.params == {name: 0.5}
+
+
+@pytest.mark.parametrize(("alias", "name"), sorted(ALIASES.items()))
+def test_alias_and_name_together_is_a_problem(validate: Validator, alias: str, name: str) -> None:
+    (problem,) = problems_of(validate, with_round(**{name: "0.1", alias: "0.2"}))
+    assert f"{name} and {alias} are two names for the same hyperparameter" in problem
+    assert f"{alias} is the container's alias of {name}" in problem
+
+
+def test_alias_first_then_name_names_both_in_given_order(validate: Validator) -> None:
+    (problem,) = problems_of(validate, {"learning_rate": "0.1", "num_round": "5", "eta": "0.1"})
+    assert problem.startswith("learning_rate and eta are two names")
+
+
+# ----- num_round -----------------------------------------------------------------------------------------------
+
+
+def test_num_round_is_required(validate: Validator) -> None:
+    (problem,) = problems_of(validate, {"eta": "0.1"})
+    assert problem == "num_round is required: the number of boosting rounds, an integer >= 1"
+
+
+def test_invalid_num_round_is_not_also_reported_missing(validate: Validator) -> None:
+    (problem,) = problems_of(validate, {"num_round": "0"})
+    assert problem.startswith("num_round: 0 is not in [1, +inf)")
+
+
+# ----- value parsing and canonical string forms ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("num_round", 100, "100"),
+        ("num_round", "100", "100"),
+        ("num_round", " 7 ", "7"),
+        ("num_round", "+7", "7"),
+        ("num_round", "1_000", "1000"),  # the container's int() accepts it
+        ("eta", 0.2, "0.2"),
+        ("eta", "0.20", "0.2"),
+        ("eta", "2e-1", "0.2"),
+        ("eta", 1, "1"),
+        ("eta", 1.0, "1"),
+        ("eta", 1e-05, "1e-05"),
+        ("eta", 0.1 + 0.2, "0.30000000000000004"),
+        ("gamma", 4, "4"),
+        ("gamma", 4.0, "4"),
+        ("gamma", "4", "4"),
+        ("gamma", 1e20, "1e+20"),
+        ("min_child_weight", 6, "6"),
+        ("subsample", 0.8, "0.8"),
+        ("save_model_on_termination", True, "true"),
+        ("save_model_on_termination", False, "false"),
+        ("save_model_on_termination", "false", "false"),
+        ("csv_weights", True, "1"),
+        ("csv_weights", False, "0"),
+        ("one_drop", True, "1"),
+        ("objective", "binary:logistic", "binary:logistic"),
+        ("eval_metric", "auc,logloss", "auc,logloss"),
+        ("eval_metric", ["auc", "logloss"], "auc,logloss"),
+        ("eval_metric", ("error@0.7",), "error@0.7"),
+        ("updater", ["grow_colmaker", "prune"], "grow_colmaker,prune"),
+        ("monotone_constraints", "(1, -1, 0)", "(1,-1,0)"),
+        ("monotone_constraints", [1, -1], "(1,-1)"),
+        ("monotone_constraints", [1], "(1,)"),
+        ("monotone_constraints", "[0, 1]", "(0,1)"),
+        ("interaction_constraints", [[1, 2], [3, 4]], "[[1,2],[3,4]]"),
+        ("interaction_constraints", "[[1, 2], [3]]", "[[1,2],[3]]"),
+        ("seed", -5, "-5"),
+    ],
+)
+def test_canonical_string_forms(name: str, value: object, expected: str) -> None:
+    extra: dict[str, object] = {}
+    if name == "eval_metric":
+        extra["objective"] = "binary:logistic"
+    if name in ("monotone_constraints", "interaction_constraints"):
+        extra["tree_method"] = "hist"
+    out = canonical_hyperparameters({"num_round": 10, **extra, name: value})
+    assert out[name] == expected
+    # What is sent is what the container accepts, and it reads the same value back.
+    parse_hyperparameters(out)
+
+
+def test_canonical_keeps_given_order_and_names() -> None:
+    raw = {"subsample": 0.5, "num_round": 3, "learning_rate": 0.1, "objective": "reg:squarederror"}
+    assert list(canonical_hyperparameters(raw)) == list(raw)
+
+
+def test_canonical_accepts_read_only_mapping() -> None:
+    assert canonical_hyperparameters(MappingProxyType({"num_round": 1})) == {"num_round": "1"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("max_depth", 5.0, "5.0 is not an integer"),
+        ("max_depth", 5.0, "write 5"),
+        ("num_round", 10.5, "10.5 is not an integer"),
+        ("max_depth", True, "is a boolean"),
+        ("verbosity", False, "is a boolean"),
+        ("eta", True, "is a boolean"),
+        ("eta", None, "is not a number"),
+        ("eta", [0.1], "is not a number"),
+        ("max_depth", None, "is not an integer"),
+        ("objective", 1, "is not one of"),
+        ("objective", True, "is not one of"),
+        ("eval_metric", 1, "is not a comma-separated string or a list of strings"),
+        ("eval_metric", [], "the list is empty"),
+        ("eval_metric", ["auc,logloss"], "without ','"),
+        ("monotone_constraints", [1, True], "not a tuple of integers"),
+        ("eta", float("nan"), "not a finite number"),
+        ("gamma", float("inf"), "not a finite number"),
+        ("gamma", 10**400, "not a finite number"),
+    ],
+)
+def test_canonical_refuses_wrong_types(name: str, value: object, fragment: str) -> None:
+    extra: dict[str, object] = {"tree_method": "hist"} if name == "monotone_constraints" else {}
+    if name == "eval_metric":
+        extra["objective"] = "binary:logistic"
+    (problem,) = problems_of(canonical_hyperparameters, {"num_round": 1, **extra, name: value})
+    assert problem.startswith(f"{name}: ")
+    assert fragment in problem
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "infinity", "1e400"])
+def test_non_finite_numbers_refused(validate: Validator, value: str) -> None:
+    (problem,) = problems_of(validate, with_round(gamma=value))
+    assert "not a finite number" in problem
+
+
+@pytest.mark.parametrize("value", [10, 0.5, True, None, ["a"]])
+def test_parse_requires_string_values(value: object) -> None:
+    (problem,) = problems_of(parse_hyperparameters, {"num_round": "10", "eta": value})
+    assert problem.startswith("eta: value")
+    assert "is not a string" in problem
+
+
+def test_value_longer_than_api_limit_refused(validate: Validator) -> None:
+    groups = "[" + ",".join(f"[{i},{i + 1}]" for i in range(1, 400)) + "]"
+    assert len(groups) > 2500
+    (problem,) = problems_of(validate, with_round(tree_method="hist", interaction_constraints=groups))
+    assert "CreateTrainingJob allows 2500" in problem
+
+
+def test_more_than_hundred_entries_refused() -> None:
+    raw: dict[str, object] = {"num_round": 1, **{f"unknown_{i}": 1 for i in range(100)}}
+    problems = problems_of(canonical_hyperparameters, raw)
+    assert problems[0] == "101 hyperparameters given, but CreateTrainingJob accepts at most 100"
+
+
+def test_non_mapping_refused() -> None:
+    with pytest.raises(HyperparameterError, match="must be a mapping"):
+        canonical_hyperparameters([("num_round", 1)])  # type: ignore[arg-type]
+
+
+def test_non_string_name_refused() -> None:
+    problems = problems_of(canonical_hyperparameters, {"num_round": 1, 5: 1})  # type: ignore[dict-item]
+    assert problems == ["hyperparameter name 5 is not a string"]
+
+
+# ----- all problems together ----------------------------------------------------------------------------------
+
+
+def test_all_problems_reported_together(validate: Validator) -> None:
+    raw = {
+        "silent": "0",
+        "max_dept": "5",
+        "eta": "1.5",
+        "learning_rate": "0.1",
+        "max_depth": "5.0",
+        "subsample": "0",
+        "objective": "multi:softmax",
+        "eval_metric": "auc, logloss",
+        "monotone_constraints": "(1,0)",
+    }
+    with pytest.raises(HyperparameterError) as caught:
+        validate(raw)
+    error = caught.value
+    fragments = [
+        "use 'verbosity'",
+        "did you mean 'max_depth'?",
+        "eta: 1.5 is not in [0, 1]",
+        "eta and learning_rate are two names",
+        "max_depth: '5.0' is not an integer",
+        "subsample: 0 is not in (0, 1]",
+        "eval_metric: ' logloss' contains spaces",
+        "num_round is required",
+        "objective multi:softmax requires num_class",
+        "monotone_constraints needs tree_method exact or hist",
+    ]
+    assert len(error.problems) == len(fragments), error.problems
+    for problem, fragment in zip(error.problems, fragments, strict=True):
+        assert fragment in problem
+    assert error.message == "invalid hyperparameters: " + "; ".join(error.problems)
+    assert "hyperparameter_validation.py" in error.hint
+    assert ";" not in "".join(error.problems), "problems must not contain the separator of the joined message"
+
+
+def test_no_error_problem_contains_the_separator() -> None:
+    raw: dict[str, object] = {**{name: "x" for name in hp._specs(DEFAULT_VERSION)}, "silent": "1", "etaa": "1"}
+    problems = problems_of(canonical_hyperparameters, raw)
+    assert len(problems) >= len(hp._specs(DEFAULT_VERSION))
+    assert all(";" not in problem for problem in problems)
+
+
+# ----- versions -----------------------------------------------------------------------------------------------
+
+
+def test_supported_versions() -> None:
+    assert SUPPORTED_VERSIONS == ("1.7-1", "3.0-5")
+    assert DEFAULT_VERSION == "3.0-5"
+
+
+@pytest.mark.parametrize("version", ["latest", "1", "LATEST", "0.72"])
+def test_legacy_versions_refused(validate: Validator, version: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        validate({"num_round": "1"}, version)
+    assert "legacy 0.72 algorithm" in caught.value.message
+    assert "1.7-1" in caught.value.hint
+    assert "3.0-5" in caught.value.hint
+    assert not isinstance(caught.value, HyperparameterError)
+
+
+@pytest.mark.parametrize("version", ["1.5-1", "2.0", "3.0.5", "", "1.7-1 "])
+def test_unknown_versions_refused(validate: Validator, version: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        validate({"num_round": "1"}, version)
+    assert "unsupported XGBoost algorithm version" in caught.value.message
+    assert "'latest' and '1' mean the legacy 0.72 algorithm" in caught.value.hint
+
+
+def test_version_refused_before_hyperparameters_are_checked(validate: Validator) -> None:
+    with pytest.raises(ConfigurationError):
+        validate({"silent": "1"}, "latest")
+
+
+def test_hint_names_the_version() -> None:
+    with pytest.raises(HyperparameterError) as caught:
+        canonical_hyperparameters({}, "1.7-1")
+    assert "1.7-1" in caught.value.hint
+
+
+# ----- ParsedHyperparameters ----------------------------------------------------------------------------------
+
+
+def test_parsed_fields_and_container_only_keys_left_out() -> None:
+    raw = {
+        "num_round": "200",
+        "csv_weights": "1",
+        "early_stopping_rounds": "10",
+        "save_model_on_termination": "true",
+        "use_dask_gpu_training": "false",
+        "_tuning_objective_metric": "validation:mlogloss",
+        "_kfold": "5",
+        "_num_cv_round": "2",
+        "objective": "multi:softprob",
+        "num_class": "4",
+        "eval_metric": "mlogloss,merror",
+        "reg_alpha": "0.1",
+        "max_depth": "6",
+        "updater": "grow_colmaker,prune",
+        "tree_method": "hist",
+        "monotone_constraints": "(1,0)",
+        "interaction_constraints": "[[1,2]]",
+        "seed": "42",
+    }
+    parsed = parse_hyperparameters(raw)
+    assert parsed.num_round == 200
+    assert parsed.csv_weights is True
+    assert parsed.early_stopping_rounds == 10
+    assert parsed.objective == "multi:softprob"
+    assert parsed.num_class == 4
+    assert parsed.eval_metrics == ["mlogloss", "merror"]
+    assert parsed.params == {
+        "objective": "multi:softprob",
+        "num_class": 4,
+        "eval_metric": ["mlogloss", "merror"],
+        "alpha": 0.1,
+        "max_depth": 6,
+        "updater": "grow_colmaker,prune",
+        "tree_method": "hist",
+        "monotone_constraints": (1, 0),
+        "interaction_constraints": [[1, 2]],
+        "seed": 42,
+    }
+    assert CONTAINER_ONLY.isdisjoint(parsed.params)
+
+
+def test_parsed_minimal() -> None:
+    parsed = parse_hyperparameters({"num_round": "1"})
+    assert parsed == ParsedHyperparameters(
+        num_round=1,
+        objective=None,
+        eval_metrics=[],
+        num_class=None,
+        early_stopping_rounds=None,
+        csv_weights=False,
+        params={},
+    )
+
+
+def test_parsed_is_frozen() -> None:
+    parsed = parse_hyperparameters({"num_round": "1"})
+    with pytest.raises(AttributeError):
+        parsed.num_round = 2  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+def test_canonical_then_parse_round_trip(version: str) -> None:
+    raw: dict[str, object] = {
+        "num_round": 50,
+        "learning_rate": 0.05,
+        "max_depth": 4,
+        "subsample": 0.9,
+        "colsample_bytree": 0.7,
+        "objective": "reg:squarederror",
+        "eval_metric": ["rmse", "mae"],
+        "early_stopping_rounds": 5,
+        "csv_weights": False,
+    }
+    parsed = parse_hyperparameters(canonical_hyperparameters(raw, version), version)
+    assert parsed.num_round == 50
+    assert parsed.early_stopping_rounds == 5
+    assert parsed.csv_weights is False
+    assert parsed.params == {
+        "eta": 0.05,
+        "max_depth": 4,
+        "subsample": 0.9,
+        "colsample_bytree": 0.7,
+        "objective": "reg:squarederror",
+        "eval_metric": ["rmse", "mae"],
+    }

@@ -65,7 +65,7 @@ def _progress(quiet: bool) -> Progress:
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=err,
-        disable=quiet,
+        disable=quiet or not err.is_terminal,  # bars are noise in logs and pipes
     )
 
 
@@ -145,9 +145,7 @@ def _demo(output: Path, quiet: bool) -> None:
     _print_summary(result)
     training = result.record.training
     if training and "validation:auc" in training.final_metrics:
-        out.print(
-            f"[bold green]validation AUC {training.final_metrics['validation:auc']:.4f}[/]  model: {training.model_artifact}"
-        )
+        out.print(f"[bold green]validation AUC {training.final_metrics['validation:auc']:.4f}[/]", highlight=False)
 
 
 @jobs_app.command("list")
@@ -164,11 +162,16 @@ def _jobs_list(output: Path) -> None:
     if not jobs:
         out.print(f"no training jobs in {OutputLayout(output).jobs}")
         return
-    table = Table("TrainingJobName", "status", "created", "validation metrics")
+    table = Table()
+    table.add_column("TrainingJobName", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("created", overflow="fold")
+    table.add_column("validation metrics", overflow="fold")
     for job in jobs:
         metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
-        shown = ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if k.startswith("validation:"))
-        table.add_row(job["TrainingJobName"], job["TrainingJobStatus"], job.get("CreationTime", ""), shown)
+        shown = " ".join(f"{k.removeprefix('validation:')}={v:.4f}" for k, v in metrics.items() if k.startswith("validation:"))
+        created = job.get("CreationTime", "")[:19].replace("T", " ")
+        table.add_row(job["TrainingJobName"], job["TrainingJobStatus"], created, shown)
     out.print(table)
 
 
@@ -209,33 +212,36 @@ def _jobs_describe(name: str, output: Path, as_json: bool) -> None:
 
 
 def _print_summary(result: Any) -> None:
+    from model_training.training.local import path_from_uri
+
     record = result.record
     if result.duplicate:
         out.print(f"[yellow]run {record.run_id} was already complete (same input and configuration): showing its record[/]")
+    run_dir = path_from_uri(result.run_uri)
     table = Table(title=f"run {record.run_id}")
     table.add_column("split")
     table.add_column("rows", justify="right")
     table.add_column("positives", justify="right")
-    table.add_column("file")
+    table.add_column("file (in the run folder)", overflow="fold")
     for split, info in record.splits.items():
         file = record.files.get(split)
-        table.add_row(
-            split, str(info.rows), "" if info.positives is None else str(info.positives), file.uri if file else "(none)"
-        )
+        shown = path_from_uri(file.uri).relative_to(run_dir).as_posix() if file else "(none: fraction 0)"
+        table.add_row(split, str(info.rows), "" if info.positives is None else str(info.positives), shown)
     out.print(table)
-    out.print(f"run record: {result.run_uri}/run.json")
+    out.print(f"run folder: {run_dir}", soft_wrap=True, highlight=False)
+    out.print(f"run record: {run_dir / 'run.json'}", soft_wrap=True, highlight=False)
     training = record.training
     if training is None:
         out.print("training: not requested (--no-train)")
         return
-    out.print(f"training job: {training.job_name} ({training.status})")
+    out.print(f"training job: {training.job_name} ({training.status})", soft_wrap=True, highlight=False)
     for name, value in sorted(training.final_metrics.items()):
         if name.startswith("validation:"):
-            out.print(f"  {name} = {value:.4f}")
+            out.print(f"  {name} = {value:.4f}", highlight=False)
     if training.model_artifact:
-        out.print(f"model: {training.model_artifact}")
+        out.print(f"model: {path_from_uri(training.model_artifact)}", soft_wrap=True, highlight=False)
     if training.failure_reason:
-        out.print(f"[red]failure: {training.failure_reason}[/]")
+        out.print(f"[red]failure: {training.failure_reason}[/]", soft_wrap=True, highlight=False)
 
 
 def _parse_date(text: str | None) -> dt.date | None:

@@ -81,6 +81,23 @@ def dataset_name(path: str) -> str:
     return base
 
 
+def local_source_size(path: Path) -> int:
+    """The size in bytes of the local source file ``path``.
+
+    Raises:
+        DatasetError: it does not exist, is not a file, or cannot be read.
+    """
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise DatasetError(f"{path}: no such file", "check the path") from None
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot read ({exc.strerror})", "check the path and its permissions") from None
+    if not path.is_file():
+        raise DatasetError(f"{path}: not a file", "give the path of a CSV file")
+    return st.st_size
+
+
 def read_local_source(path: Path, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]:
     """Read a local file into memory, hashing it as it streams in.
 
@@ -94,10 +111,9 @@ def read_local_source(path: Path, on_bytes: Callable[[int], None] | None = None)
     Raises:
         DatasetError: the file does not exist or cannot be read.
     """
+    local_source_size(path)
     try:
         resolved = path.resolve(strict=True)
-        if not resolved.is_file():
-            raise DatasetError(f"{path}: not a file", "give the path of a CSV file")
         digest = hashlib.sha256()
         buf = io.BytesIO()
         with resolved.open("rb") as fh:

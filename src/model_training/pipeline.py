@@ -24,8 +24,8 @@ import pyarrow.compute as pc
 
 from model_training.channels import channel_columns, render_channel, render_test
 from model_training.config import SPLIT_NAMES, RunConfig
-from model_training.dataset import Dataset, check_numeric, parse_csv, read_local_source, require_columns
-from model_training.errors import ModelTrainingError, TrainingJobExistsError
+from model_training.dataset import Dataset, check_numeric, local_source_size, parse_csv, read_local_source, require_columns
+from model_training.errors import DatasetError, ModelTrainingError, TrainingJobExistsError
 from model_training.progress import NullReporter, Reporter
 from model_training.runrecord import (
     RUN_RECORD_NAME,
@@ -38,6 +38,7 @@ from model_training.runrecord import (
 )
 from model_training.split import SplitPlan, plan_split
 from model_training.storage import LocalStore, StoredObject
+from model_training.training.labels import label_problem
 from model_training.training.naming import job_name as make_job_name
 from model_training.training.request import LOCAL_IMAGE, build_training_request
 
@@ -115,7 +116,7 @@ def run_local(
     """
     rep = reporter or NullReporter()
     store = LocalStore(layout.root)
-    size = source.stat().st_size if source.is_file() else None
+    size = local_source_size(source)
     with rep.task(f"reading {source.name}", total=size, unit="bytes") as advance:
         info, data = read_local_source(source, on_bytes=advance)
     run_id = compute_run_id(info, config)
@@ -161,6 +162,8 @@ def _split_and_commit(
     columns = channel_columns(dataset.columns, config.label, config.drop)
     check_numeric(dataset, [config.label], allow_empty=False, role="label")
     check_numeric(dataset, columns[1:], allow_empty=True, role="feature")
+    if will_train:
+        _check_labels_for_objective(dataset, config)
     plan = plan_split(dataset.num_rows, config.split)
 
     files: dict[str, StoredObject] = {}
@@ -239,6 +242,20 @@ def _train(
     done = record.model_copy(update={"status": "complete", "training": training})
     store.write_bytes(record_key, done.to_json())
     return done
+
+
+def _check_labels_for_objective(dataset: Dataset, config: RunConfig) -> None:
+    from model_training.training.hyperparameters import parse_hyperparameters
+
+    hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
+    labels = pc.cast(dataset.column(config.label), pa.float64()).to_numpy()
+    problem = label_problem(labels, hp.objective, hp.num_class)
+    if problem:
+        row, reason = problem
+        raise DatasetError(
+            f"{dataset.source.uri}: {reason} (column {config.label!r}, line {row + 2})",
+            "fix the label upstream, or choose an objective that fits it with -H objective=...",
+        )
 
 
 def _split_records(dataset: Dataset, label: str, plan: SplitPlan) -> dict[str, SplitRecord]:

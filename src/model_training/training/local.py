@@ -36,6 +36,7 @@ from urllib.parse import unquote, urlparse
 from model_training.errors import HyperparameterError, TrainingJobExistsError, TrainingJobNotFoundError
 from model_training.progress import NullReporter, Reporter
 from model_training.training.hyperparameters import DEFAULT_VERSION, ParsedHyperparameters, parse_hyperparameters
+from model_training.training.labels import label_problem
 from model_training.training.naming import is_valid_job_name
 
 TERMINAL_STATUSES = ("Completed", "Failed", "Stopped")
@@ -294,28 +295,11 @@ def _load_channel(name: str, uri: str, hp: ParsedHyperparameters) -> Any:
     return xgb.DMatrix(matrix[:, first_feature:], label=label, weight=weight, missing=np.nan, nthread=-1)
 
 
-#: Objectives whose labels must lie in [0, 1] (the container's and XGBoost's rule).
-_UNIT_LABEL_OBJECTIVES = ("binary:logistic", "binary:logitraw", "reg:logistic", "binary:hinge")
-
-
 def _check_labels(name: str, label: Any, hp: ParsedHyperparameters) -> None:
-    """Labels in [0, 1] for logistic objectives, integers in [0, num_class) for multi-class ones."""
-    import numpy as np
-
-    objective = hp.objective or ""
-    if objective in _UNIT_LABEL_OBJECTIVES:
-        bad = np.flatnonzero((label < 0) | (label > 1))
-        if bad.size:
-            raise ChannelDataError(
-                f"label {label[bad[0]]:g} on row {bad[0] + 1} of the {name} channel is outside [0, 1], which {objective} requires"
-            )
-    elif objective.startswith("multi:") and hp.num_class:
-        bad = np.flatnonzero((label < 0) | (label >= hp.num_class) | (label != np.floor(label)))
-        if bad.size:
-            raise ChannelDataError(
-                f"label {label[bad[0]]:g} on row {bad[0] + 1} of the {name} channel is not an integer in "
-                f"[0, {hp.num_class}) as num_class={hp.num_class} requires"
-            )
+    problem = label_problem(label, hp.objective, hp.num_class)
+    if problem:
+        row, reason = problem
+        raise ChannelDataError(f"{reason} (row {row + 1} of the {name} channel)")
 
 
 def _channel_files(name: str, root: Path) -> Iterator[Path]:

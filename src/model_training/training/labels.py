@@ -1,0 +1,32 @@
+"""Label rules of the built-in XGBoost algorithm, checked before a job is started.
+
+Source: ``sagemaker-xgboost.md`` ("At run time") and XGBoost's objectives: labels must lie in [0, 1]
+for the logistic and hinge objectives, and be integers in [0, num_class) for the multi-class ones.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Objectives whose labels must lie in [0, 1].
+UNIT_LABEL_OBJECTIVES = ("binary:logistic", "binary:logitraw", "reg:logistic", "binary:hinge")
+
+
+def label_problem(labels: np.ndarray, objective: str | None, num_class: int | None) -> tuple[int, str] | None:
+    """The first label that ``objective`` cannot train on, as ``(row index, reason)``; ``None`` if all are fine.
+
+    Args:
+        labels: float label values, one per row.
+    """
+    objective = objective or ""
+    if objective in UNIT_LABEL_OBJECTIVES:
+        bad = np.flatnonzero((labels < 0) | (labels > 1))
+        if bad.size:
+            return int(bad[0]), f"label {labels[bad[0]]:g} is outside [0, 1], which {objective} requires"
+    elif objective.startswith("multi:") and num_class:
+        bad = np.flatnonzero((labels < 0) | (labels >= num_class) | (labels != np.floor(labels)))
+        if bad.size:
+            return int(bad[0]), (
+                f"label {labels[bad[0]]:g} is not an integer in [0, {num_class}) as num_class={num_class} requires"
+            )
+    return None

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from model_training.cli import app
+from tests.conftest import write_csv
+
+runner = CliRunner()
+
+
+def csv_file(tmp_path: Path, rows: int = 60) -> Path:
+    lines = ["a,b,y_no,y_yes"] + [f"{i % 5},{i * 3 % 7},{1 - (i % 5 > 2)},{int(i % 5 > 2)}" for i in range(rows)]
+    return write_csv(tmp_path / "data.csv", "\n".join(lines) + "\n")
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_run_prints_the_summary(tmp_path: Path) -> None:
+    src = csv_file(tmp_path)
+    res = invoke("run", str(src), "-o", str(tmp_path / "out"), "--date", "2026-02-03", "-H", "num_round=4", "-q")
+    assert res.exit_code == 0, res.output
+    assert "train" in res.output and "validation" in res.output and "test" in res.output
+    assert "42" in res.output  # train rows: int(0.7 * 60)
+    assert "training job: data-" in res.output and "(Completed)" in res.output
+    assert "validation:auc" in res.output
+    assert "model.tar.gz" in res.output
+    records = list((tmp_path / "out/automl/2026-02-03/training/data").glob("*/run.json"))
+    assert len(records) == 1
+
+
+def test_no_train(tmp_path: Path) -> None:
+    res = invoke("run", str(csv_file(tmp_path)), "-o", str(tmp_path / "out"), "--no-train", "-q")
+    assert res.exit_code == 0, res.output
+    assert "not requested" in res.output
+    assert not (tmp_path / "out/training-jobs").exists()
+
+
+def test_second_run_says_already_complete(tmp_path: Path) -> None:
+    args = ("run", str(csv_file(tmp_path)), "-o", str(tmp_path / "out"), "--no-train", "-q", "--date", "2026-02-03")
+    assert invoke(*args).exit_code == 0
+    res = invoke(*args)
+    assert res.exit_code == 0
+    assert "already complete" in res.output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message", "hint"),
+    [
+        (["--label", "target"], "the label column 'target' is not in the header", "columns are: a, b, y_no, y_yes"),
+        (["--fractions", "0.7,0.2"], "have 2 values, expected 3", "0.7,0.2,0.1"),
+        (["--fractions", "0.7,0.2,0.2"], "must sum to 1", ""),
+        (["--date", "yesterday"], "--date 'yesterday' is not a date", "YYYY-MM-DD"),
+        (["-H", "silent=0"], "silent", "verbosity"),
+        (["-H", "nonsense"], "is not KEY=VALUE", "num_round=200"),
+        (["--drop", "zzz"], "the drop column 'zzz' is not in the header", ""),
+    ],
+)
+def test_errors_are_one_line_with_a_hint_and_exit_1(tmp_path: Path, extra: list[str], message: str, hint: str) -> None:
+    res = invoke("run", str(csv_file(tmp_path)), "-o", str(tmp_path / "out"), "-q", *extra)
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    lines = res.output.strip().splitlines()
+    assert lines[0].startswith("error: ")
+    assert message in " ".join(lines)
+    if hint:
+        assert any(line.startswith("hint: ") for line in lines)
+        assert hint in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_source(tmp_path: Path) -> None:
+    res = invoke("run", str(tmp_path / "nope.csv"), "-o", str(tmp_path / "out"))
+    assert res.exit_code == 1
+    assert "error: " in res.output and "no such file" in res.output
+
+
+def test_usage_error_exits_2(tmp_path: Path) -> None:
+    res = invoke("run")
+    assert res.exit_code == 2
+    res = invoke("run", "x.csv", "--seed", "abc")
+    assert res.exit_code == 2
+
+
+def test_failed_training_exits_3(tmp_path: Path) -> None:
+    res = invoke(
+        "run", str(csv_file(tmp_path)), "-o", str(tmp_path / "out"), "-q",
+        "-H", "objective=reg:gamma", "-H", "eval_metric=rmse", "-H", "num_round=2",
+    )  # fmt: skip
+    assert res.exit_code == 3, res.output
+    assert "error: training job data-" in res.output
+    assert "hint: the split is kept" in res.output
+
+
+def test_jobs_list_and_describe(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert invoke("jobs", "list", "-o", str(out)).output.startswith("no training jobs")
+    assert invoke("run", str(csv_file(tmp_path)), "-o", str(out), "-q", "-H", "num_round=3").exit_code == 0
+    listing = invoke("jobs", "list", "-o", str(out))
+    assert listing.exit_code == 0
+    name = next(p.stem for p in (out / "training-jobs").glob("*.json"))
+    assert name in listing.output and "Completed" in listing.output
+    described = invoke("jobs", "describe", name, "-o", str(out))
+    assert described.exit_code == 0
+    assert "validation:auc" in described.output and "S3ModelArtifacts" in described.output
+    as_json = json.loads(invoke("jobs", "describe", name, "-o", str(out), "--json").output)
+    assert as_json["TrainingJobStatus"] == "Completed"
+    missing = invoke("jobs", "describe", "no-such-job", "-o", str(out))
+    assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_console_script_runs_as_a_separate_process(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "model-training"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "model_training.cli"]
+    res = subprocess.run([*cmd, "run", str(tmp_path / "missing.csv")], capture_output=True, text=True)
+    assert res.returncode == 1
+    assert res.stderr.startswith("error: ")
+    assert "Traceback" not in res.stderr
+    res = subprocess.run([*cmd, "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "demo" in res.stdout

@@ -71,16 +71,23 @@ def test_second_run_is_a_duplicate_and_writes_nothing(tmp_path: Path) -> None:
     assert {p: (out / p).stat().st_mtime_ns for p in files_under(out)} == before
 
 
-def test_no_train_then_train_resumes_the_committed_split(tmp_path: Path) -> None:
+def test_no_train_then_train_trains_the_committed_split(tmp_path: Path) -> None:
     src = small_csv(tmp_path)
     out = tmp_path / "out"
     split_only = run_local(src, config(), OutputLayout(out), train=False)
-    assert split_only.record.training is None
+    assert split_only.record.status == "committed" and split_only.record.training is None
     assert not (out / "training-jobs").exists()
-    # --no-train is part of neither the id nor the record's identity: a later run with training
-    # of the same input and configuration is the same run, already complete
-    again = run_local(src, config(), OutputLayout(out))
-    assert again.duplicate and again.record.run_id == split_only.record.run_id
+    split_files = {p: (out / p).read_bytes() for p in files_under(out) if p.endswith(".csv")}
+    # the same input and configuration again without training: nothing to do
+    assert run_local(src, config(), OutputLayout(out), train=False).duplicate
+    # with training: the committed split is trained, not rewritten
+    trained = run_local(src, config(), OutputLayout(out))
+    assert not trained.duplicate
+    assert trained.record.run_id == split_only.record.run_id
+    assert trained.record.status == "complete" and trained.record.training
+    assert trained.record.training.status == "Completed"
+    assert {p: (out / p).read_bytes() for p in split_files} == split_files
+    assert run_local(src, config(), OutputLayout(out)).duplicate
 
 
 def test_a_changed_setting_is_a_new_run(tmp_path: Path) -> None:
@@ -150,3 +157,28 @@ def test_failed_training_keeps_the_split_and_says_so(tmp_path: Path) -> None:
     rec = RunRecord.model_validate_json(records[0].read_text())
     assert rec.status == "complete" and rec.training and rec.training.status == "Failed"
     assert len(list((tmp_path / "out").rglob("*.csv"))) == 3
+
+
+def test_a_crash_while_writing_leaves_no_run_record_and_the_retry_completes_it(tmp_path: Path, monkeypatch) -> None:
+    from model_training.storage import LocalStore
+
+    src = small_csv(tmp_path)
+    out = tmp_path / "out"
+    real_write = LocalStore.write
+
+    def failing_write(self, key, chunks):
+        if key.endswith("test/test.csv"):
+            raise OSError("disk full")
+        return real_write(self, key, chunks)
+
+    monkeypatch.setattr(LocalStore, "write", failing_write)
+    with pytest.raises(OSError):
+        run_local(src, config(), OutputLayout(out))
+    assert not list(out.rglob("run.json"))
+    partial = {p: (out / p).read_bytes() for p in files_under(out)}
+    assert len(partial) == 2  # train and validation only; no temporary files
+
+    monkeypatch.setattr(LocalStore, "write", real_write)
+    result = run_local(src, config(), OutputLayout(out))
+    assert result.record.status == "complete"
+    assert all((out / p).read_bytes() == data for p, data in partial.items())

@@ -129,11 +129,11 @@ def run_local(
         if existing.status == "complete" or not train:
             rep.info(f"run {run_id} already complete: same input and configuration; nothing to do")
             return RunResult(record=existing, duplicate=True, run_uri=run_uri)
-        record = existing  # committed but not trained: the split is done and verified, train it
+        record = existing  # committed (split with --no-train, or a crash before training ended): train it
     else:
         dataset = parse_csv(info, data)
         del data
-        record = _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep, will_train=train)
+        record = _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep)
 
     if not train:
         return RunResult(record=record, duplicate=False, run_uri=run_uri)
@@ -154,16 +154,13 @@ def _split_and_commit(
     run_prefix: str,
     record_key: str,
     rep: Reporter,
-    *,
-    will_train: bool,
 ) -> RunRecord:
     require_columns(dataset, [config.label], "label")
     require_columns(dataset, list(config.drop), "drop")
     columns = channel_columns(dataset.columns, config.label, config.drop)
     check_numeric(dataset, [config.label], allow_empty=False, role="label")
     check_numeric(dataset, columns[1:], allow_empty=True, role="feature")
-    if will_train:
-        _check_labels_for_objective(dataset, config)
+    _check_labels_for_objective(dataset, config)
     plan = plan_split(dataset.num_rows, config.split)
 
     files: dict[str, StoredObject] = {}
@@ -180,7 +177,7 @@ def _split_and_commit(
 
     record = RunRecord(
         run_id=run_id,
-        status="committed" if will_train else "complete",
+        status="committed",
         source={
             "uri": dataset.source.uri,
             "name": dataset.source.name,
@@ -192,9 +189,6 @@ def _split_and_commit(
         splits=_split_records(dataset, config.label, plan),
         files={k: FileRecord(key=v.key, uri=v.uri, size_bytes=v.size_bytes, sha256=v.sha256) for k, v in files.items()},
         versions=library_versions(),
-        training=TrainingRecord(backend="local", job_name=make_job_name(dataset.source.name, run_id), status="NotStarted")
-        if will_train
-        else None,
     )
     store.write_bytes(record_key, record.to_json())
     return record
@@ -205,8 +199,7 @@ def _train(
 ) -> RunRecord:
     from model_training.training.local import LocalTrainingBackend
 
-    assert record.training is not None
-    name = record.training.job_name
+    name = make_job_name(record.source["name"], record.run_id)
     backend = LocalTrainingBackend(layout.jobs, reporter=rep)
     channels: dict[str, str] = {
         split: store.uri(f"{record.prefix}/{split}") + "/" for split in ("train", "validation") if split in record.files

@@ -71,8 +71,9 @@ class RunRecord(_Model):
     """Everything about one run, written as ``{prefix}/{run_id}/run.json`` after every split file is
     written and verified, and rewritten (atomically) when the training job's outcome is known.
 
-    ``status`` is ``committed`` once the splits are complete and verified, ``complete`` when nothing
-    more will happen to the run (training finished, failed, or was not asked for).
+    ``status`` is ``committed`` once the splits are complete and verified (a run split with
+    ``--no-train`` stays there, and a later run with training trains it), ``complete`` once its training
+    job has ended (``Completed`` or ``Failed``).
     """
 
     schema_version: int = SCHEMA_VERSION

@@ -34,8 +34,9 @@ app = typer.Typer(
 jobs_app = typer.Typer(help="Training jobs (the local backend's records).", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
 
-out = Console()
-err = Console(stderr=True)
+# soft_wrap: long paths and messages stay on one line in logs and pipes (tables fold instead)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class RichReporter:
@@ -120,7 +121,7 @@ def _run(
     )
     with _progress(quiet) as progress:
         result = run_local(source, config, OutputLayout(output), train=not no_train, reporter=RichReporter(progress))
-    _print_summary(result)
+    _print_summary(result, output)
 
 
 @app.command()
@@ -137,12 +138,12 @@ def _demo(output: Path, quiet: bool) -> None:
     from model_training.demo import DEMO_LABEL, write_demo_dataset
     from model_training.pipeline import OutputLayout, run_local
 
-    source = write_demo_dataset(output / "demo-data")
+    source = write_demo_dataset(output / "demo-data").absolute()
     out.print(f"demo dataset: {source} (scikit-learn's breast-cancer data, label [bold]{DEMO_LABEL}[/])")
     config = build_config(label=DEMO_LABEL, drop=())
     with _progress(quiet) as progress:
         result = run_local(source, config, OutputLayout(output), reporter=RichReporter(progress))
-    _print_summary(result)
+    _print_summary(result, output)
     training = result.record.training
     if training and "validation:auc" in training.final_metrics:
         out.print(f"[bold green]validation AUC {training.final_metrics['validation:auc']:.4f}[/]", highlight=False)
@@ -211,7 +212,7 @@ def _jobs_describe(name: str, output: Path, as_json: bool) -> None:
     out.print(table)
 
 
-def _print_summary(result: Any) -> None:
+def _print_summary(result: Any, output: Path) -> None:
     from model_training.training.local import path_from_uri
 
     record = result.record
@@ -239,7 +240,13 @@ def _print_summary(result: Any) -> None:
         if name.startswith("validation:"):
             out.print(f"  {name} = {value:.4f}", highlight=False)
     if training.model_artifact:
-        out.print(f"model: {path_from_uri(training.model_artifact)}", soft_wrap=True, highlight=False)
+        model = path_from_uri(training.model_artifact)
+        out.print(f"model: {model}", highlight=False)
+        others = sorted(p.name for p in model.parent.iterdir() if p.is_file() and p != model) if model.parent.is_dir() else []
+        if others:
+            out.print(f"  beside it: {', '.join(others)}", highlight=False)
+    where = "" if output == DEFAULT_OUTPUT else f" -o {output}"
+    out.print(f"job record: model-training jobs describe {training.job_name}{where}", highlight=False)
     if training.failure_reason:
         out.print(f"[red]failure: {training.failure_reason}[/]", soft_wrap=True, highlight=False)
 

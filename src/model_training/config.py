@@ -174,12 +174,27 @@ def build_config(**settings: Any) -> RunConfig:
     try:
         return RunConfig(split=SplitConfig(**split), training=TrainingConfig(**training), **s)
     except ValidationError as exc:
-        problems = []
+        problems, hints = [], []
         for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "configuration"
+            field = str(err["loc"][-1]) if err["loc"] else "configuration"
+            if field.isdigit() and len(err["loc"]) > 1:  # an item of fractions
+                field = str(err["loc"][-2])
             msg = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(f"{where}: {msg}")
-        raise ConfigurationError("invalid configuration: " + "; ".join(problems)) from None
+            problems.append(msg if msg.startswith(field) else f"{field}: {msg}")
+            if field in _HINTS and _HINTS[field] not in hints:
+                hints.append(_HINTS[field])
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems), "; ".join(hints)) from None
+
+
+_HINTS = {
+    "seed": "the seed is a whole number from 0 to 4294967295 (--seed)",
+    "fractions": "give three non-negative numbers for train,validation,test that sum to 1, e.g. --fractions 0.7,0.2,0.1",
+    "label": "name the label column with --label",
+    "drop": "name the columns to leave out with --drop, or --drop '' for none",
+    "strategy": "use the 'random' strategy",
+    "prefix_template": "use {date} and {dataset} in the prefix template",
+    "run_date": "use YYYY-MM-DD (--date)",
+}
 
 
 def _fmt(values: tuple[Decimal, ...]) -> str:

@@ -175,6 +175,13 @@ def parse_csv(source: SourceInfo, data: bytes) -> Dataset:
     return Dataset(source=source, columns=tuple(header), table=table)
 
 
+#: What to do about a missing column, by its role (the command-line flag that sets it).
+_MISSING_COLUMN_ACTION = {
+    "label": "choose the label column with --label NAME",
+    "drop": "name the columns to leave out with --drop NAME, or --drop '' to drop none",
+}
+
+
 def require_columns(dataset: Dataset, names: Sequence[str], role: str) -> None:
     """Check that every name in ``names`` is a column of ``dataset``.
 
@@ -185,9 +192,10 @@ def require_columns(dataset: Dataset, names: Sequence[str], role: str) -> None:
         if name not in dataset.columns:
             close = difflib.get_close_matches(name, dataset.columns, n=3)
             suggestion = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+            action = _MISSING_COLUMN_ACTION.get(role, "check the column name")
             raise DatasetError(
                 f"{dataset.source.uri}: the {role} column {name!r} is not in the header",
-                f"{suggestion}columns are: {', '.join(dataset.columns)}",
+                f"{suggestion}{action}; the columns are: {', '.join(dataset.columns)}",
             )
 
 

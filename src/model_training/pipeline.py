@@ -127,7 +127,6 @@ def run_local(
     if store.exists(record_key):
         existing = RunRecord.model_validate_json(store.read_bytes(record_key))
         if existing.status == "complete" or not train:
-            rep.info(f"run {run_id} already complete: same input and configuration; nothing to do")
             return RunResult(record=existing, duplicate=True, run_uri=run_uri)
         record = existing  # committed (split with --no-train, or a crash before training ended): train it
     else:

@@ -167,7 +167,7 @@ class LocalTrainingBackend:
             TrainingEndTime=end,
             LastModifiedTime=end,
             TrainingTimeInSeconds=max(1, round(time.monotonic() - start)),
-            LogFile=str(log_path),
+            LogFile=str(log_path.absolute()),
         )
         self._save(record)
         return record

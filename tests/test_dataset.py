@@ -19,14 +19,24 @@ def test_source_identity(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "My Data.csv", "a,b\n1,2\n")
     info, data = read_local_source(path)
     assert info.uri == path.resolve().as_uri()
-    assert info.name == "My Data"
+    assert info.name == "My-Data"
     assert info.size_bytes == 8
     assert info.sha256 == hashlib.sha256(b"a,b\n1,2\n").hexdigest()
     assert data == b"a,b\n1,2\n"
 
 
 @pytest.mark.parametrize(
-    ("key", "name"), [("a/b/bank.csv", "bank"), ("x.CSV", "x"), ("d/part.csv.gz", "part"), ("noext", "noext")]
+    ("key", "name"),
+    [
+        ("a/b/bank.csv", "bank"),
+        ("x.CSV", "x"),
+        ("d/part.csv.gz", "part"),
+        ("noext", "noext"),
+        ("My Data (v2).csv", "My-Data-v2"),
+        ("données+été.csv", "données-été"),
+        ("...csv", "dataset"),
+        ("..hidden.csv", "hidden"),
+    ],
 )
 def test_dataset_name(key: str, name: str) -> None:
     assert dataset_name(key) == name

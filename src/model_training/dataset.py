@@ -13,6 +13,7 @@ import csv
 import difflib
 import hashlib
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,16 +36,28 @@ class SourceInfo:
     """Identity of the source object.
 
     Attributes:
-        uri: ``file:///abs/path.csv`` (or ``s3://bucket/key`` later).
-        name: the dataset name used in the output prefix (file name without ``.csv``).
+        uri: ``file:///abs/path.csv`` or ``s3://bucket/key``.
+        name: the dataset name used in the output prefix (file name without ``.csv``, see :func:`dataset_name`).
         size_bytes: size of the object in bytes.
-        sha256: hex SHA-256 of the object's bytes.
+        sha256: hex SHA-256 of the object's bytes (``""`` until an S3 object has been read).
+        etag: the S3 ``ETag`` (without quotes), for S3 objects.
+        version_id: the S3 ``VersionId``, in a versioned bucket.
     """
 
     uri: str
     name: str
     size_bytes: int
     sha256: str
+    etag: str | None = None
+    version_id: str | None = None
+
+    def identity(self) -> dict[str, str]:
+        """What identifies the object's content for the run id: the URI with the content hash for a
+        local file, with ``eTag`` and ``versionId`` for an S3 object (known before it is downloaded, so a
+        duplicate delivery is recognised without reading it)."""
+        if self.uri.startswith("s3://"):
+            return {"uri": self.uri, "etag": self.etag or "", "version_id": self.version_id or ""}
+        return {"uri": self.uri, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)
@@ -73,12 +86,17 @@ class Dataset:
 
 
 def dataset_name(path: str) -> str:
-    """The dataset name of a source path or key: its file name without ``.csv`` / ``.csv.gz``."""
+    """The dataset name of a source path or key: its file name without ``.csv`` / ``.csv.gz``, with
+    every character other than letters, digits, ``.``, ``_`` and ``-`` replaced by ``-`` and leading
+    dots removed, so that it is safe in a key, a folder name and a SageMaker tag value (the
+    ``Testing`` tag holds the test file's URI)."""
     base = path.rstrip("/").rsplit("/", 1)[-1]
     for suffix in (".csv.gz", ".csv"):
         if base.lower().endswith(suffix):
-            return base[: -len(suffix)]
-    return base
+            base = base[: -len(suffix)]
+            break
+    safe = re.sub(r"[^\w.-]+", "-", base).strip("-").lstrip(".")
+    return safe or "dataset"
 
 
 def local_source_size(path: Path) -> int:
@@ -281,3 +299,134 @@ def _line_of(data: bytes, text: str | None) -> int | None:
 
 def _arrow_reason(exc: Exception) -> str:
     return str(exc).splitlines()[0][:200]
+
+
+class LocalSource:
+    """A CSV file on this machine as the source of a run.
+
+    Its identity needs the content hash, so :meth:`identify` reads the file (once; :meth:`read` reuses it).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._read: tuple[SourceInfo, bytes] | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.path.name
+
+    def size(self) -> int:
+        """Size in bytes (raises :class:`DatasetError` if the file is missing)."""
+        return local_source_size(self.path)
+
+    def identify(self, on_bytes: Callable[[int], None] | None = None) -> SourceInfo:
+        """The file's identity (URI, size, SHA-256)."""
+        if self._read is None:
+            self._read = read_local_source(self.path, on_bytes)
+        return self._read[0]
+
+    def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]:
+        """The file's identity and bytes."""
+        self.identify(on_bytes)
+        assert self._read is not None
+        return self._read
+
+
+class S3Source:
+    """An S3 object as the source of a run, read with boto3 (streamed; no s3fs).
+
+    Args:
+        bucket, key: the object (``key`` already URL-decoded).
+        version_id: read exactly this version (from the event), if given.
+        etag: the ``eTag`` the event reported; when there is no version id, the read requires it
+            (``IfMatch``), so the bytes split are the bytes the event announced.
+        max_bytes: refuse objects larger than this before downloading them (``None``: no limit).
+    """
+
+    def __init__(
+        self, bucket: str, key: str, *, version_id: str | None = None, etag: str | None = None, max_bytes: int | None = None
+    ) -> None:
+        self.bucket, self.key = bucket, key
+        self.version_id, self.etag = version_id, etag
+        self.max_bytes = max_bytes
+        self._info: SourceInfo | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def display_name(self) -> str:
+        return self.key.rsplit("/", 1)[-1]
+
+    def _call(self, method: str, **kwargs: object) -> dict:
+        from model_training import aws
+
+        args: dict[str, object] = {"Bucket": self.bucket, "Key": self.key, **kwargs}
+        if self.version_id:
+            args["VersionId"] = self.version_id
+        elif self.etag:
+            args["IfMatch"] = f'"{self.etag}"'
+        try:
+            return getattr(aws.client("s3"), method)(**args)
+        except Exception as exc:
+            code = aws.error_code(exc)
+            if code in ("NoSuchKey", "404", "NotFound", "NoSuchVersion"):
+                raise DatasetError(
+                    f"{self.uri}: the object does not exist (deleted before it was read?)",
+                    "nothing to do for this event; upload the file again to start a run",
+                ) from None
+            if code in ("PreconditionFailed", "412"):
+                raise DatasetError(
+                    f"{self.uri}: the object changed after the event (its eTag is no longer {self.etag})",
+                    "the newer version has its own event and run",
+                ) from None
+            if code in ("AccessDenied", "403", "Forbidden"):
+                raise DatasetError(f"{self.uri}: access denied", "grant the function s3:GetObject on the input prefix") from None
+            raise
+
+    def size(self) -> int:
+        """Size in bytes (``HeadObject``)."""
+        return self.identify().size_bytes
+
+    def identify(self, on_bytes: Callable[[int], None] | None = None) -> SourceInfo:
+        """The object's identity from a ``HeadObject``: URI, size, ``ETag``, ``VersionId``.
+
+        Raises:
+            DatasetError: the object is missing, changed, unreadable, or larger than ``max_bytes``.
+        """
+        if self._info is None:
+            head = self._call("head_object")
+            size = int(head["ContentLength"])
+            if self.max_bytes is not None and size > self.max_bytes:
+                raise DatasetError(
+                    f"{self.uri}: {size} bytes is more than the configured maximum of {self.max_bytes} bytes",
+                    "raise MODEL_TRAINING_MAX_OBJECT_BYTES, or split the file into parts",
+                )
+            self._info = SourceInfo(
+                uri=self.uri,
+                name=dataset_name(self.key),
+                size_bytes=size,
+                sha256="",
+                etag=str(head.get("ETag", "")).strip('"') or None,
+                version_id=head.get("VersionId") or self.version_id,
+            )
+        return self._info
+
+    def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]:
+        """Download the object (streamed in 8 MiB chunks, hashed as it arrives)."""
+        info = self.identify()
+        if not self.version_id and info.etag:
+            self.etag = info.etag  # read the very bytes that were identified
+        body = self._call("get_object")["Body"]
+        digest = hashlib.sha256()
+        buf = io.BytesIO()
+        for chunk in iter(lambda: body.read(_READ_CHUNK), b""):
+            digest.update(chunk)
+            buf.write(chunk)
+            if on_bytes:
+                on_bytes(len(chunk))
+        data = buf.getvalue()
+        info = SourceInfo(info.uri, info.name, len(data), digest.hexdigest(), info.etag, info.version_id)
+        self._info = info
+        return info, data

@@ -14,17 +14,18 @@ Order of effects (what a crash at any point leaves behind):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_training.channels import channel_columns, render_channel, render_test
 from model_training.config import SPLIT_NAMES, RunConfig
-from model_training.dataset import Dataset, check_numeric, local_source_size, parse_csv, read_local_source, require_columns
+from model_training.dataset import Dataset, LocalSource, SourceInfo, check_numeric, parse_csv, require_columns
 from model_training.errors import DatasetError, ModelTrainingError, TrainingJobExistsError
 from model_training.progress import NullReporter, Reporter
 from model_training.runrecord import (
@@ -44,6 +45,48 @@ from model_training.training.request import LOCAL_IMAGE, build_training_request
 
 #: Where each split's file goes under ``{prefix}/{run_id}/`` (the channel folders hold part files).
 SPLIT_FILES = {"train": "train/part-00000.csv", "validation": "validation/part-00000.csv", "test": "test/test.csv"}
+
+
+class Source(Protocol):
+    """Where the CSV comes from (:class:`~model_training.dataset.LocalSource`, :class:`~model_training.dataset.S3Source`)."""
+
+    @property
+    def display_name(self) -> str: ...
+
+    def size(self) -> int: ...
+
+    def identify(self, on_bytes: Callable[[int], None] | None = None) -> SourceInfo: ...
+
+    def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]: ...
+
+
+class Store(Protocol):
+    """Where outputs go (:class:`~model_training.storage.LocalStore`, :class:`~model_training.storage.S3Store`)."""
+
+    def uri(self, key: str) -> str: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def read_bytes(self, key: str) -> bytes: ...
+
+    def write(self, key: str, chunks: Iterable[bytes]) -> StoredObject: ...
+
+    def write_bytes(self, key: str, data: bytes) -> StoredObject: ...
+
+    def verify(self, obj: StoredObject) -> bool: ...
+
+
+class TrainingBackend(Protocol):
+    """Runs training jobs (:class:`~model_training.training.local.LocalTrainingBackend`,
+    :class:`~model_training.training.sagemaker.SageMakerBackend`)."""
+
+    backend_name: str
+
+    def create_training_job(self, request: dict[str, Any]) -> str: ...
+
+    def find_training_job(self, name: str) -> dict[str, Any] | None: ...
+
+    def run_training_job(self, name: str) -> dict[str, Any]: ...
 
 
 class RunFailedError(ModelTrainingError):
@@ -90,6 +133,36 @@ class RunResult:
     run_uri: str
 
 
+@dataclass(frozen=True)
+class TrainingTarget:
+    """Where and how the training job runs: what goes into the ``CreateTrainingJob`` request besides
+    the channels and hyperparameters.
+
+    Attributes:
+        image: ``AlgorithmSpecification.TrainingImage``.
+        model_output_root: the model output location; ``S3OutputPath`` is ``{root}/{YYYY-MM-DD}/output``
+            (``pipeline-contracts.md``: the deployment stage depends on that key).
+        role_arn: ``RoleArn`` (SageMaker only).
+        region: the ``Region`` tag.
+        instance_type, instance_count, volume_size_gb, max_runtime_seconds: ``ResourceConfig`` and
+            ``StoppingCondition``.
+        output_kms_key_id, volume_kms_key_id: KMS keys for the model artifact and the training volume.
+        tags: extra tags.
+    """
+
+    image: str
+    model_output_root: str
+    role_arn: str | None = None
+    region: str | None = None
+    instance_type: str = "ml.m5.xlarge"
+    instance_count: int = 1
+    volume_size_gb: int = 30
+    max_runtime_seconds: int = 86_400
+    output_kms_key_id: str | None = None
+    volume_kms_key_id: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+
+
 def run_local(
     source: Path,
     config: RunConfig,
@@ -98,27 +171,51 @@ def run_local(
     train: bool = True,
     reporter: Reporter | None = None,
 ) -> RunResult:
-    """Split ``source`` into train/validation/test files under ``layout.root`` and train locally.
+    """Split the local file ``source`` into train/validation/test files under ``layout.root`` and train
+    with the local XGBoost backend (see :func:`run_pipeline`)."""
+    from model_training.training.local import LocalTrainingBackend
 
-    Args:
-        source: the CSV file (header row, comma-separated).
-        config: the effective configuration (label, drop, split, training).
-        layout: where outputs go.
-        train: create and run the training job after the split (``False`` stops after ``run.json``).
-        reporter: receives progress (reading bytes, writing rows, training rounds).
+    rep = reporter or NullReporter()
+    target = TrainingTarget(
+        image=LOCAL_IMAGE.format(version=config.training.algorithm_version),
+        model_output_root=layout.model_output.absolute().as_uri(),
+    )
+    return run_pipeline(
+        LocalSource(source),
+        config,
+        store=LocalStore(layout.root),
+        backend=LocalTrainingBackend(layout.jobs, reporter=rep) if train else None,
+        target=target,
+        reporter=rep,
+    )
+
+
+def run_pipeline(
+    source: Source,
+    config: RunConfig,
+    *,
+    store: Store,
+    backend: TrainingBackend | None,
+    target: TrainingTarget,
+    reporter: Reporter | None = None,
+) -> RunResult:
+    """Read, validate and split ``source``; write the channels, the test file and ``run.json`` to
+    ``store``; then create the training job on ``backend`` (``None``: split only).
+
+    A second call with the same source version and configuration finds ``run.json`` (and the job) and
+    returns ``duplicate=True`` without writing or starting anything; for S3 sources this is decided
+    from a ``HeadObject``, before the object is downloaded.
 
     Returns:
-        The run's result; ``duplicate`` when the same input and configuration already completed.
+        The run's result.
 
     Raises:
         ModelTrainingError: bad input or configuration (before anything is written), or
             :class:`RunFailedError` when the training job failed (after the split was committed).
     """
     rep = reporter or NullReporter()
-    store = LocalStore(layout.root)
-    size = local_source_size(source)
-    with rep.task(f"reading {source.name}", total=size, unit="bytes") as advance:
-        info, data = read_local_source(source, on_bytes=advance)
+    with rep.task(f"reading {source.display_name}", total=source.size(), unit="bytes") as advance:
+        info = source.identify(on_bytes=advance)
     run_id = compute_run_id(info, config)
     run_prefix = f"{config.prefix(info.name)}/{run_id}"
     record_key = f"{run_prefix}/{RUN_RECORD_NAME}"
@@ -126,29 +223,30 @@ def run_local(
 
     if store.exists(record_key):
         existing = RunRecord.model_validate_json(store.read_bytes(record_key))
-        if existing.status == "complete" or not train:
+        if existing.status != "committed" or backend is None:
             return RunResult(record=existing, duplicate=True, run_uri=run_uri)
-        record = existing  # committed (split with --no-train, or a crash before training ended): train it
+        record = existing  # committed (split only, or a crash before the job was recorded): train it
     else:
+        info, data = source.read()
         dataset = parse_csv(info, data)
         del data
         record = _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep)
 
-    if not train:
+    if backend is None:
         return RunResult(record=record, duplicate=False, run_uri=run_uri)
-    record = _train(record, config, layout, store, record_key, rep)
+    record, duplicate = _train(record, config, backend, target, store, record_key, rep)
     if record.training and record.training.status == "Failed":
         raise RunFailedError(
             f"training job {record.training.job_name} failed: {record.training.failure_reason}",
             f"the split is kept under {run_uri}; see: model-training jobs describe {record.training.job_name}",
         )
-    return RunResult(record=record, duplicate=False, run_uri=run_uri)
+    return RunResult(record=record, duplicate=duplicate, run_uri=run_uri)
 
 
 def _split_and_commit(
     dataset: Dataset,
     config: RunConfig,
-    store: LocalStore,
+    store: Store,
     run_id: str,
     run_prefix: str,
     record_key: str,
@@ -193,37 +291,60 @@ def _split_and_commit(
     return record
 
 
-def _train(
-    record: RunRecord, config: RunConfig, layout: OutputLayout, store: LocalStore, record_key: str, rep: Reporter
-) -> RunRecord:
-    from model_training.training.local import LocalTrainingBackend
-
-    name = make_job_name(record.source["name"], record.run_id)
-    backend = LocalTrainingBackend(layout.jobs, reporter=rep)
+def training_request(record: RunRecord, config: RunConfig, target: TrainingTarget, store: Store) -> dict[str, Any]:
+    """The ``CreateTrainingJob`` request of a committed run (``sagemaker-xgboost.md``, "Request")."""
     channels: dict[str, str] = {
         split: store.uri(f"{record.prefix}/{split}") + "/" for split in ("train", "validation") if split in record.files
     }
+    tags = {"Project": "MLOps"}
+    if target.region:
+        tags["Region"] = target.region
+    if "test" in record.files:
+        tags["Testing"] = record.files["test"].uri  # the deployment stage reads the test file's URI from this tag
+    tags.update({"RunId": record.run_id, "Source": _tag_value(record.source["uri"]), **dict(target.tags)})
     request = build_training_request(
-        job_name=name,
-        image=LOCAL_IMAGE.format(version=config.training.algorithm_version),
+        job_name=make_job_name(record.source["name"], record.run_id),
+        image=target.image,
         hyperparameters=config.training.hyperparameters,
         channels=channels,
-        output_path=(layout.model_output / config.run_date.isoformat() / "output").absolute().as_uri(),
-        tags={
-            "Project": "MLOps",
-            "Testing": record.files["test"].uri if "test" in record.files else "",
-            "RunId": record.run_id,
-            "Source": record.source["uri"],
-        },
+        output_path=f"{target.model_output_root.rstrip('/')}/{config.run_date.isoformat()}/output",
+        role_arn=target.role_arn,
+        instance_type=target.instance_type,
+        instance_count=target.instance_count,
+        volume_size_gb=target.volume_size_gb,
+        max_runtime_seconds=target.max_runtime_seconds,
+        tags=tags,
     )
-    try:
-        backend.create_training_job(request)
-    except TrainingJobExistsError:
-        rep.info(f"training job {name} exists already; using it")
+    if target.output_kms_key_id:
+        request["OutputDataConfig"]["KmsKeyId"] = target.output_kms_key_id
+    if target.volume_kms_key_id:
+        request["ResourceConfig"]["VolumeKmsKeyId"] = target.volume_kms_key_id
+    return request
+
+
+def _train(
+    record: RunRecord,
+    config: RunConfig,
+    backend: TrainingBackend,
+    target: TrainingTarget,
+    store: Store,
+    record_key: str,
+    rep: Reporter,
+) -> tuple[RunRecord, bool]:
+    request = training_request(record, config, target, store)
+    name = request["TrainingJobName"]
+    duplicate = backend.find_training_job(name) is not None
+    if not duplicate:
+        try:
+            backend.create_training_job(request)
+        except TrainingJobExistsError:
+            duplicate = True  # another delivery created it between our look and our create
+    if duplicate:
+        rep.info(f"training job {name} exists already: not starting another")
     job = backend.run_training_job(name)
     metrics = {m["MetricName"]: float(m["Value"]) for m in job.get("FinalMetricDataList", [])}
     training = TrainingRecord(
-        backend="local",
+        backend=backend.backend_name,
         job_name=name,
         status=job["TrainingJobStatus"],
         failure_reason=job.get("FailureReason"),
@@ -231,9 +352,15 @@ def _train(
         model_artifact=job.get("ModelArtifacts", {}).get("S3ModelArtifacts"),
         training_seconds=job.get("TrainingTimeInSeconds"),
     )
-    done = record.model_copy(update={"status": "complete", "training": training})
+    finished = training.status in ("Completed", "Failed", "Stopped")
+    done = record.model_copy(update={"status": "complete" if finished else "started", "training": training})
     store.write_bytes(record_key, done.to_json())
-    return done
+    return done, duplicate
+
+
+def _tag_value(text: str) -> str:
+    # SageMaker tag values: at most 256 characters of letters, digits, spaces and _ . : / = + - @
+    return re.sub(r"[^\w\s.:/=+\-@]", "_", text)[-256:]
 
 
 def _check_labels_for_objective(dataset: Dataset, config: RunConfig) -> None:

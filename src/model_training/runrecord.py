@@ -25,9 +25,10 @@ SCHEMA_VERSION = 1
 
 def compute_run_id(source: SourceInfo, config: RunConfig) -> str:
     """The run id: the first 16 hex digits (64 bits) of the SHA-256 of a canonical JSON document holding
-    the source's URI and SHA-256 and the effective configuration."""
+    the source's identity (URI and SHA-256 for a local file; URI, ``eTag`` and ``versionId`` for an S3
+    object) and the effective configuration."""
     payload = {
-        "source": {"uri": source.uri, "sha256": source.sha256},
+        "source": source.identity(),
         "config": config.model_dump(mode="json"),
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -73,12 +74,13 @@ class RunRecord(_Model):
 
     ``status`` is ``committed`` once the splits are complete and verified (a run split with
     ``--no-train`` stays there, and a later run with training trains it), ``complete`` once its training
-    job has ended (``Completed`` or ``Failed``).
+    job has ended (``Completed`` or ``Failed``); ``started`` while a SageMaker job runs (the stage does
+    not wait for it).
     """
 
     schema_version: int = SCHEMA_VERSION
     run_id: str
-    status: Literal["committed", "complete"]
+    status: Literal["committed", "started", "complete"]
     source: dict[str, Any]
     config: dict[str, Any]
     prefix: str

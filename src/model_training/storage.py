@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from model_training.errors import ConfigurationError
 
@@ -126,3 +127,120 @@ class LocalStore:
             while chunk := fh.read(8 * 1024 * 1024):
                 digest.update(chunk)
         return digest.hexdigest() == obj.sha256
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> ``(bucket, key)``.
+
+    Raises:
+        ConfigurationError: not an ``s3://`` URI with a bucket.
+    """
+    if not uri.startswith("s3://") or len(uri) <= 5:
+        raise ConfigurationError(f"{uri!r} is not an s3:// URI", "write s3://bucket/key")
+    bucket, _, key = uri[5:].partition("/")
+    if not bucket:
+        raise ConfigurationError(f"{uri!r} has no bucket", "write s3://bucket/key")
+    return bucket, key
+
+
+class S3Store:
+    """A bucket, through boto3.
+
+    Writes use boto3's managed transfer (``upload_fileobj``: multipart above ``multipart_threshold``),
+    with server-side encryption (``AES256`` by default, ``aws:kms`` with ``kms_key_id``), the tag
+    ``ProcessedTime=<ISO-8601 UTC>`` plus ``tags``, and the SHA-256 of the bytes as the object's
+    ``sha256`` metadata, which :meth:`verify` compares with a ``HeadObject``.
+
+    Args:
+        bucket: the bucket name.
+        sse: ``AES256`` or ``aws:kms``.
+        kms_key_id: the KMS key for ``aws:kms``.
+        tags: lineage tags put on every object written (run id, source).
+        multipart_threshold: bytes above which uploads are multipart (default 64 MiB).
+    """
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        sse: str = "AES256",
+        kms_key_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        multipart_threshold: int = 64 * 1024 * 1024,
+        client: Any = None,
+    ) -> None:
+        from model_training import aws
+
+        if sse not in ("AES256", "aws:kms"):
+            raise ConfigurationError(f"server-side encryption {sse!r} is not supported", "use AES256 or aws:kms")
+        self.bucket = bucket
+        self.sse = sse
+        self.kms_key_id = kms_key_id
+        self.tags = dict(tags or {})
+        self.multipart_threshold = multipart_threshold
+        self.client = client or aws.client("s3")
+
+    def uri(self, key: str) -> str:
+        """``s3://bucket/key``."""
+        return f"s3://{self.bucket}/{key}"
+
+    def exists(self, key: str) -> bool:
+        """Whether ``key`` exists (``HeadObject``)."""
+        from model_training.aws import error_code
+
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=key)
+            return True
+        except Exception as exc:
+            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    def read_bytes(self, key: str) -> bytes:
+        """The bytes at ``key``."""
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def write(self, key: str, chunks: Iterable[bytes]) -> StoredObject:
+        """Upload ``chunks`` to ``key`` (spooled to a temporary file above 32 MiB, so memory stays bounded)."""
+        import datetime as dt
+        from urllib.parse import urlencode
+
+        from boto3.s3.transfer import TransferConfig
+
+        digest = hashlib.sha256()
+        size = 0
+        with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+                digest.update(chunk)
+                size += len(chunk)
+            fh.seek(0)
+            tags = {"ProcessedTime": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **self.tags}
+            extra: dict[str, Any] = {
+                "ServerSideEncryption": self.sse,
+                "Tagging": urlencode(tags),
+                "Metadata": {"sha256": digest.hexdigest()},
+                "ContentType": "application/json" if key.endswith(".json") else "text/csv",
+            }
+            if self.sse == "aws:kms" and self.kms_key_id:
+                extra["SSEKMSKeyId"] = self.kms_key_id
+            config = TransferConfig(multipart_threshold=self.multipart_threshold, multipart_chunksize=self.multipart_threshold)
+            self.client.upload_fileobj(fh, self.bucket, key, ExtraArgs=extra, Config=config)
+        return StoredObject(key=key, uri=self.uri(key), size_bytes=size, sha256=digest.hexdigest())
+
+    def write_bytes(self, key: str, data: bytes) -> StoredObject:
+        """Upload ``data`` to ``key``."""
+        return self.write(key, [data])
+
+    def verify(self, obj: StoredObject) -> bool:
+        """Whether ``obj.key`` has ``obj``'s size and SHA-256 (``HeadObject``: ``ContentLength`` and the
+        ``sha256`` metadata written with it)."""
+        head = self.client.head_object(Bucket=self.bucket, Key=obj.key)
+        return int(head["ContentLength"]) == obj.size_bytes and head.get("Metadata", {}).get("sha256") == obj.sha256
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys under ``prefix``, in key order."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix.rstrip("/") + "/"):
+            for item in page.get("Contents", []):
+                yield item["Key"]

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import io
 import json
 import os
@@ -28,7 +29,7 @@ import re
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -130,6 +131,13 @@ class LocalTrainingBackend:
                 f"training job {name!r} not found in {self.jobs_dir}", "list jobs with: model-training jobs list"
             ) from None
 
+    def find_training_job(self, name: str) -> dict[str, Any] | None:
+        """The job record, or ``None`` if there is no such job."""
+        try:
+            return self.describe_training_job(name)
+        except TrainingJobNotFoundError:
+            return None
+
     def list_training_jobs(self) -> list[dict[str, Any]]:
         """Every job's summary (name, status, creation time, metrics), newest first."""
         if not self.jobs_dir.is_dir():
@@ -202,20 +210,22 @@ class LocalTrainingBackend:
                 verbose_eval=False,
                 callbacks=[_RoundLogger(log, advance)],
             )
-        out_dir = job_output_dir(record["OutputDataConfig"]["S3OutputPath"], name)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        archive = out_dir / ARCHIVE_NAME
-        _write_model_archive(booster, archive)
+        out_dir = f"{record['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{name}/output"
         final = {f"{data}:{metric}": float(values[-1]) for data, metrics in history.items() for metric, values in metrics.items()}
-        (out_dir / "metrics.json").write_text(json.dumps({"final": final, "history": history}, indent=2) + "\n", encoding="utf-8")
-        plot = _plot_learning_curve(history, out_dir / "learning-curve.png", title=name)
+        outputs = {
+            "metrics": _write_uri(
+                f"{out_dir}/metrics.json", (json.dumps({"final": final, "history": history}, indent=2) + "\n").encode()
+            )
+        }
+        plot = _plot_learning_curve(history, title=name)
+        if plot:
+            outputs["learning_curve"] = _write_uri(f"{out_dir}/learning-curve.png", plot)
+        # the archive last: the deployment stage is triggered by model.tar.gz appearing
+        archive = _write_uri(f"{out_dir}/{ARCHIVE_NAME}", _model_archive(booster))
         return {
             "FinalMetricDataList": [{"MetricName": k, "Value": v, "Timestamp": _now()} for k, v in final.items()],
-            "ModelArtifacts": {"S3ModelArtifacts": archive.as_uri()},
-            "OutputFiles": {
-                "metrics": (out_dir / "metrics.json").as_uri(),
-                **({"learning_curve": plot.as_uri()} if plot else {}),
-            },
+            "ModelArtifacts": {"S3ModelArtifacts": archive},
+            "OutputFiles": outputs,
         }
 
     def _record_path(self, name: str) -> Path:
@@ -257,24 +267,25 @@ def _load_channel(name: str, uri: str, hp: ParsedHyperparameters) -> Any:
     import pyarrow.csv as pacsv
     import xgboost as xgb
 
-    files = list(_channel_files(name, path_from_uri(uri)))
+    files = _channel_files(name, uri)
     if not files:
         raise ChannelDataError(f"the {name} channel at {uri} has no data files")
     tables = []
-    for path in files:
-        if path.stat().st_size == 0:
+    for rel, read in files:
+        data = read()
+        if not data:
             continue
         try:
-            table = pacsv.read_csv(path, read_options=pacsv.ReadOptions(autogenerate_column_names=True))
+            table = pacsv.read_csv(pa.py_buffer(data), read_options=pacsv.ReadOptions(autogenerate_column_names=True))
         except pa.ArrowInvalid as exc:
-            raise ChannelDataError(f"{name} channel file {path.name}: {_first_line(exc)}") from None
+            raise ChannelDataError(f"{name} channel file {rel}: {_first_line(exc)}") from None
         bad = [
             i
             for i, t in enumerate(table.schema.types)
             if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_null(t))
         ]
         if bad:
-            raise ChannelDataError(f"{name} channel file {path.name}: column {bad[0]} is not numeric")
+            raise ChannelDataError(f"{name} channel file {rel}: column {bad[0]} is not numeric")
         tables.append(table)
     if not tables:
         raise ChannelDataError(f"the {name} channel at {uri} is empty (0 bytes)")
@@ -302,39 +313,72 @@ def _check_labels(name: str, label: Any, hp: ParsedHyperparameters) -> None:
         raise ChannelDataError(f"{reason} (row {row + 1} of the {name} channel)")
 
 
-def _channel_files(name: str, root: Path) -> Iterator[Path]:
-    if root.is_file():
-        yield root
-        return
-    if not root.is_dir():
-        raise ChannelDataError(f"the {name} channel folder {root} does not exist")
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if len(rel.parts) > _MAX_CHANNEL_DEPTH + 1 or not path.is_file():
+def _channel_files(name: str, uri: str) -> list[tuple[str, Callable[[], bytes]]]:
+    """The channel's data files as ``(relative name, reader)``, by the container's rules: every object
+    under the prefix up to 3 folder levels deep, names starting with ``_`` skipped, ``.`` refused."""
+    found: list[tuple[str, Callable[[], bytes]]] = []
+    if uri.startswith("s3://"):
+        from model_training.storage import S3Store, parse_s3_uri
+
+        bucket, prefix = parse_s3_uri(uri)
+        store = S3Store(bucket)
+        for key in store.list(prefix):
+            found.append((key[len(prefix.rstrip("/")) + 1 :], functools.partial(store.read_bytes, key)))
+    else:
+        root = path_from_uri(uri)
+        if root.is_file():
+            return [(root.name, root.read_bytes)]
+        if not root.is_dir():
+            raise ChannelDataError(f"the {name} channel folder {root} does not exist")
+        for path in sorted(root.rglob("*")):
+            if path.is_file():
+                found.append((path.relative_to(root).as_posix(), path.read_bytes))
+    files = []
+    for rel, read in sorted(found):
+        parts = rel.split("/")
+        if len(parts) > _MAX_CHANNEL_DEPTH + 1 or any(part.startswith("_") for part in parts):
             continue
-        if any(part.startswith("_") for part in rel.parts):
-            continue
-        if any(part.startswith(".") for part in rel.parts):
-            raise ChannelDataError(f"the {name} channel holds a hidden file {rel.as_posix()!r}, which fails the container")
-        yield path
+        if any(part.startswith(".") for part in parts):
+            raise ChannelDataError(f"the {name} channel holds a hidden file {rel!r}, which fails the container")
+        files.append((rel, read))
+    return files
 
 
-def _write_model_archive(booster: Any, archive: Path) -> None:
+def _write_uri(uri: str, data: bytes) -> str:
+    """Write ``data`` at a ``file://`` or ``s3://`` URI (atomically / with the store's encryption); returns the URI."""
+    if uri.startswith("s3://"):
+        from model_training.storage import S3Store, parse_s3_uri
+
+        bucket, key = parse_s3_uri(uri)
+        S3Store(bucket).write_bytes(key, data)
+        return uri
+    path = path_from_uri(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)
+    return path.absolute().as_uri()
+
+
+def _model_archive(booster: Any) -> bytes:
+    """``model.tar.gz`` holding the single file ``xgboost-model`` (``Booster.save_model``), byte-stable for a model."""
     with tempfile.TemporaryDirectory() as tmp:
         model_path = Path(tmp) / f"{MODEL_FILE}.ubj"  # the extension only silences xgboost's format warning
         booster.save_model(str(model_path))
-        partial = archive.with_name(f".{archive.name}.tmp")
-        with tarfile.open(partial, "w:gz") as tar:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
             info = tar.gettarinfo(str(model_path), arcname=MODEL_FILE)
             info.mtime = 0
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             with model_path.open("rb") as fh:
                 tar.addfile(info, fh)
-        os.replace(partial, archive)
+        return buf.getvalue()
 
 
-def _plot_learning_curve(history: dict[str, dict[str, list[float]]], path: Path, title: str) -> Path | None:
+def _plot_learning_curve(history: dict[str, dict[str, list[float]]], title: str) -> bytes | None:
+    """A PNG of every metric per round, train and validation side by side (``None`` without matplotlib)."""
     try:
         import matplotlib
 
@@ -357,9 +401,10 @@ def _plot_learning_curve(history: dict[str, dict[str, list[float]]], path: Path,
         ax.legend()
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
-    return path
+    return buf.getvalue()
 
 
 def _version_of(image: str) -> str:

@@ -1,0 +1,53 @@
+"""boto3 clients, created once per process and reused across warm Lambda invocations.
+
+Endpoints come from boto3's own configuration (``AWS_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` ...,
+the shared config file), so the same code talks to AWS, MinIO or a moto server.  Retries use botocore's
+``standard`` mode (exponential backoff with jitter on throttling, 5xx and connection errors).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, str | None, str | None, str | None], Any] = {}
+
+#: Retry policy for every client (botocore "standard" mode; AWS SDKs and Tools reference guide, "Retry behavior").
+RETRY_MODE = os.environ.get("MODEL_TRAINING_RETRY_MODE", "standard")
+MAX_ATTEMPTS = 5
+
+
+def client(service: str, region: str | None = None) -> Any:
+    """A cached boto3 client for ``service`` (``s3``, ``ssm``, ``sagemaker``, ``sts``).
+
+    The cache key includes the region and the endpoint settings in the environment, so a test (or the
+    demo) that points ``AWS_ENDPOINT_URL`` elsewhere gets a new client.
+    """
+    import boto3
+    from botocore.config import Config
+
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    key = (service, region, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}"))
+    with _lock:
+        if key not in _clients:
+            config = Config(retries={"mode": RETRY_MODE, "max_attempts": MAX_ATTEMPTS}, connect_timeout=10, read_timeout=60)
+            if service == "s3":
+                config = config.merge(Config(s3={"addressing_style": "path"} if os.environ.get("AWS_ENDPOINT_URL") else {}))
+            _clients[key] = boto3.session.Session().client(service, region_name=region, config=config)
+        return _clients[key]
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` (``""`` for anything else)."""
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return str(response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def reset_clients() -> None:
+    """Forget every cached client (tests that restart the endpoint)."""
+    with _lock:
+        _clients.clear()

@@ -48,7 +48,7 @@ def test_second_run_says_already_complete(tmp_path: Path) -> None:
     assert invoke(*args).exit_code == 0
     res = invoke(*args)
     assert res.exit_code == 0
-    assert res.output.count("already complete") == 1
+    assert res.output.count("already split") == 1
 
 
 @pytest.mark.parametrize(
@@ -63,7 +63,7 @@ def test_second_run_says_already_complete(tmp_path: Path) -> None:
         (["--drop", "zzz"], "the drop column 'zzz' is not in the header", "--drop ''"),
         (["--seed", "-1"], "seed", "0 to 4294967295"),
         (["--fractions", "0.5,0.5,0.5"], "must sum to 1", "e.g. --fractions 0.7,0.2,0.1"),
-        (["--label", "a", "--drop", "a"], "also in drop", ""),
+        (["--label", "a", "--drop", "a"], "also a drop column", ""),
     ],
 )
 def test_errors_are_one_line_with_a_hint_and_exit_1(tmp_path: Path, extra: list[str], message: str, hint: str) -> None:

@@ -55,7 +55,7 @@ def test_equal_fractions_written_differently_are_the_same_setting() -> None:
 
 
 def test_label_cannot_be_dropped() -> None:
-    with pytest.raises(ConfigurationError, match="also in drop"):
+    with pytest.raises(ConfigurationError, match="also a drop column"):
         build_config(label="y", drop=("y",))
 
 

@@ -123,5 +123,5 @@ def test_invalid_utf8_header(tmp_path: Path) -> None:
 
 
 def test_invalid_utf8_in_data_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(DatasetError, match="not a readable CSV"):
+    with pytest.raises(DatasetError, match=r"line 2 \(column 'b'\) is not valid UTF-8"):
         load(tmp_path, b"a,b\n1,\xff\n")

@@ -182,3 +182,15 @@ def test_a_crash_while_writing_leaves_no_run_record_and_the_retry_completes_it(t
     result = run_local(src, config(), OutputLayout(out))
     assert result.record.status == "complete"
     assert all((out / p).read_bytes() == data for p, data in partial.items())
+
+
+def test_rerunning_a_failed_run_still_fails(tmp_path: Path) -> None:
+    lines = ["f1,label"] + [f"{i},{i % 2}" for i in range(50)]
+    src = write_csv(tmp_path / "labels.csv", "\n".join(lines) + "\n")
+    hp = {"num_round": "3", "objective": "reg:gamma", "eval_metric": "rmse"}
+    cfg = build_config(label="label", drop=(), run_date=DAY, hyperparameters=hp)
+    with pytest.raises(RunFailedError):
+        run_local(src, cfg, OutputLayout(tmp_path / "out"))
+    with pytest.raises(RunFailedError, match="failed earlier") as info:
+        run_local(src, cfg, OutputLayout(tmp_path / "out"))
+    assert info.value.exit_code == 3

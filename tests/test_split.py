@@ -64,7 +64,27 @@ def test_too_few_rows_states_the_minimum() -> None:
         plan_split(3, SplitConfig())
     assert "3 rows are too few" in info.value.message
     assert "validation" in info.value.message
-    assert f"at least {minimum_rows((D('0.7'), D('0.2'), D('0.1')))} rows" in info.value.hint
+    assert f"{minimum_rows((D('0.7'), D('0.2'), D('0.1')))} rows or more always work" in info.value.hint
+
+
+def test_too_few_rows_names_the_source() -> None:
+    with pytest.raises(SplitError, match=r"^s3://b/k.csv: 1 row is too few"):
+        plan_split(1, SplitConfig(), "s3://b/k.csv")
+
+
+def test_minimum_rows_copes_with_non_monotonic_floors() -> None:
+    # 52 rows leave a 1% validation split empty although 51 do not: the minimum is where it stays fine
+    fractions = (D("0.5"), D("0.01"), D("0.49"))
+    with pytest.raises(SplitError):
+        plan_split(52, SplitConfig(fractions=fractions))
+    plan_split(51, SplitConfig(fractions=fractions))
+    need = minimum_rows(fractions)
+    for n in range(need, need + 5000):
+        plan_split(n, SplitConfig(fractions=fractions))
+
+
+def test_minimum_rows_is_fast_for_tiny_fractions() -> None:
+    assert minimum_rows((D("1e-10"), D("0.5"), D("0.4999999999"))) >= 10**10
 
 
 def test_minimum_rows_is_the_smallest_that_works() -> None:

@@ -36,7 +36,7 @@ def channel_columns(columns: Sequence[str], label: str, drop: Sequence[str]) -> 
 def render_channel(dataset: Dataset, rows: np.ndarray, columns: Sequence[str]) -> Iterator[bytes]:
     """Yield the bytes of a channel file (no header) holding ``rows`` (source row indices, in output
     order) and ``columns``, in chunks of at most :data:`CHUNK_ROWS` rows."""
-    positions = [dataset.columns.index(c) for c in columns]
+    positions = [dataset.index[c] for c in columns]
     for start in range(0, len(rows), CHUNK_ROWS):
         part = dataset.table.take(pa.array(rows[start : start + CHUNK_ROWS]))
         yield _join_lines([_quoted(part.column(i)) for i in positions])

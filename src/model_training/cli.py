@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from model_training.errors import ModelTrainingError
 
@@ -35,8 +36,14 @@ jobs_app = typer.Typer(help="Training jobs (the local backend's records).", no_a
 app.add_typer(jobs_app, name="jobs")
 
 # soft_wrap: long paths and messages stay on one line in logs and pipes (tables fold instead)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# markup=False: text from the data (values, column names, paths) is printed as it is, never read as
+# rich markup ("[/x]" in a value once crashed the error printer); styles are applied with Text.
+out = Console(soft_wrap=True, markup=False)
+err = Console(stderr=True, soft_wrap=True, markup=False)
+
+
+def _styled(*parts: str | tuple[str, str]) -> Text:
+    return Text.assemble(*parts)
 
 
 class RichReporter:
@@ -75,7 +82,7 @@ OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Output folder."
 
 @app.command()
 def run(
-    source: Annotated[Path, typer.Argument(help="The CSV file to split (header row, comma-separated).")],
+    source: Annotated[Path, typer.Argument(help="The CSV file to split (header row, comma-separated).", readable=False)],
     label: Annotated[str | None, typer.Option(help="Label column (default y_yes).")] = None,
     drop: Annotated[
         list[str] | None, typer.Option(help="Column to leave out of train/validation; repeat or comma-separate (default y_no).")
@@ -139,14 +146,14 @@ def _demo(output: Path, quiet: bool) -> None:
     from model_training.pipeline import OutputLayout, run_local
 
     source = write_demo_dataset(output / "demo-data").absolute()
-    out.print(f"demo dataset: {source} (scikit-learn's breast-cancer data, label [bold]{DEMO_LABEL}[/])")
+    out.print(f"demo dataset: {source} (scikit-learn's breast-cancer data, label {DEMO_LABEL})")
     config = build_config(label=DEMO_LABEL, drop=())
     with _progress(quiet) as progress:
         result = run_local(source, config, OutputLayout(output), reporter=RichReporter(progress))
     _print_summary(result, output)
     training = result.record.training
     if training and "validation:auc" in training.final_metrics:
-        out.print(f"[bold green]validation AUC {training.final_metrics['validation:auc']:.4f}[/]", highlight=False)
+        out.print(_styled((f"validation AUC {training.final_metrics['validation:auc']:.4f}", "bold green")))
 
 
 @jobs_app.command("list")
@@ -217,7 +224,8 @@ def _print_summary(result: Any, output: Path) -> None:
 
     record = result.record
     if result.duplicate:
-        out.print(f"[yellow]run {record.run_id} was already complete (same input and configuration): showing its record[/]")
+        what = "already split (--no-train)" if record.status == "committed" else "already done"
+        out.print(_styled((f"run {record.run_id} was {what} for the same input and configuration: showing its record", "yellow")))
     run_dir = path_from_uri(result.run_uri)
     table = Table(title=f"run {record.run_id}")
     table.add_column("split")
@@ -229,26 +237,26 @@ def _print_summary(result: Any, output: Path) -> None:
         shown = path_from_uri(file.uri).relative_to(run_dir).as_posix() if file else "(none: fraction 0)"
         table.add_row(split, str(info.rows), "" if info.positives is None else str(info.positives), shown)
     out.print(table)
-    out.print(f"run folder: {run_dir}", soft_wrap=True, highlight=False)
-    out.print(f"run record: {run_dir / 'run.json'}", soft_wrap=True, highlight=False)
+    out.print(f"run folder: {run_dir}")
+    out.print(f"run record: {run_dir / 'run.json'}")
     training = record.training
     if training is None:
         out.print("training: not requested (--no-train)")
         return
-    out.print(f"training job: {training.job_name} ({training.status})", soft_wrap=True, highlight=False)
+    out.print(f"training job: {training.job_name} ({training.status})")
     for name, value in sorted(training.final_metrics.items()):
         if name.startswith("validation:"):
-            out.print(f"  {name} = {value:.4f}", highlight=False)
+            out.print(f"  {name} = {value:.4f}")
     if training.model_artifact:
         model = path_from_uri(training.model_artifact)
-        out.print(f"model: {model}", highlight=False)
+        out.print(f"model: {model}")
         others = sorted(p.name for p in model.parent.iterdir() if p.is_file() and p != model) if model.parent.is_dir() else []
         if others:
-            out.print(f"  beside it: {', '.join(others)}", highlight=False)
+            out.print(f"  beside it: {', '.join(others)}")
     where = "" if output == DEFAULT_OUTPUT else f" -o {output}"
-    out.print(f"job record: model-training jobs describe {training.job_name}{where}", highlight=False)
+    out.print(f"job record: model-training jobs describe {training.job_name}{where}")
     if training.failure_reason:
-        out.print(f"[red]failure: {training.failure_reason}[/]", soft_wrap=True, highlight=False)
+        out.print(_styled(("failure: ", "red"), training.failure_reason))
 
 
 def _parse_date(text: str | None) -> dt.date | None:
@@ -274,18 +282,23 @@ def _guarded(action: Callable[[], None]) -> None:
     try:
         action()
     except ModelTrainingError as exc:
-        err.print(f"[bold red]error:[/] {exc.message}", highlight=False, soft_wrap=True)
+        err.print(_styled(("error:", "bold red"), " ", exc.message))
         if exc.hint:
-            err.print(f"[bold]hint:[/] {exc.hint}", highlight=False, soft_wrap=True)
+            err.print(_styled(("hint:", "bold"), " ", exc.hint))
         raise typer.Exit(exc.exit_code) from None
+    except OSError as exc:  # the output folder: missing, a file, read-only, full
+        where = exc.filename or "the output folder"
+        err.print(_styled(("error:", "bold red"), f" {where}: {exc.strerror or exc}"))
+        err.print(_styled(("hint:", "bold"), " check that the output folder (-o) is a writable directory with free space"))
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130) from None
     except Exception as exc:
         if os.environ.get("MODEL_TRAINING_DEBUG"):
             raise
-        err.print(f"[bold red]internal error:[/] {type(exc).__name__}: {exc}", highlight=False, soft_wrap=True)
-        err.print("[bold]hint:[/] this is a bug; rerun with MODEL_TRAINING_DEBUG=1 for the traceback and report it")
+        err.print(_styled(("internal error:", "bold red"), f" {type(exc).__name__}: {exc}"))
+        err.print(_styled(("hint:", "bold"), " this is a bug; rerun with MODEL_TRAINING_DEBUG=1 for the traceback and report it"))
         raise typer.Exit(70) from None
 
 

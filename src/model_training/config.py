@@ -112,7 +112,9 @@ class RunConfig(_Model):
     @model_validator(mode="after")
     def _label_not_dropped(self) -> RunConfig:
         if self.label in self.drop:
-            raise ValueError(f"the label column {self.label!r} is also in drop {list(self.drop)}")
+            raise ValueError(
+                f"the label column {self.label!r} is also a drop column ({', '.join(self.drop)}; drop defaults to y_no)"
+            )
         unknown = set(re.findall(r"{([^}]*)}", self.prefix_template)) - {"date", "dataset"}
         if unknown:
             raise ValueError(
@@ -176,11 +178,13 @@ def build_config(**settings: Any) -> RunConfig:
     except ValidationError as exc:
         problems, hints = [], []
         for err in exc.errors():
-            field = str(err["loc"][-1]) if err["loc"] else "configuration"
+            field = str(err["loc"][-1]) if err["loc"] else ""
             if field.isdigit() and len(err["loc"]) > 1:  # an item of fractions
                 field = str(err["loc"][-2])
             msg = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(msg if msg.startswith(field) else f"{field}: {msg}")
+            problems.append(msg if not field or msg.startswith(field) else f"{field}: {msg}")
+            if not field and "drop" in msg:
+                field = "drop"
             if field in _HINTS and _HINTS[field] not in hints:
                 hints.append(_HINTS[field])
         raise ConfigurationError("invalid configuration: " + "; ".join(problems), "; ".join(hints)) from None

@@ -13,10 +13,14 @@ import csv
 import difflib
 import hashlib
 import io
+import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import shlex
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import NoReturn
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -74,6 +78,14 @@ class Dataset:
     source: SourceInfo
     columns: tuple[str, ...]
     table: pa.Table
+    raw: bytes = field(default=b"", repr=False)
+    header_lines: int = 1
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Column name -> position (a dict: looking names up one by one in a 100,000-column header must
+        not be quadratic)."""
+        return {name: i for i, name in enumerate(self.columns)}
 
     @property
     def num_rows(self) -> int:
@@ -82,7 +94,17 @@ class Dataset:
 
     def column(self, name: str) -> pa.ChunkedArray:
         """The text values of column ``name``."""
-        return self.table.column(self.columns.index(name))
+        return self.table.column(self.index[name])
+
+    def line_of_row(self, row: int) -> int:
+        """The 1-based line on which data row ``row`` (0-based) starts, counting the header, blank lines
+        and quoted line breaks (a scan of the source: for error messages)."""
+        if not self.raw:
+            return row + 1 + self.header_lines
+        for index, line, _ in _rows_with_lines(self.raw, self.header_lines):
+            if index == row:
+                return line
+        return row + 1 + self.header_lines
 
 
 def dataset_name(path: str) -> str:
@@ -152,16 +174,20 @@ def read_local_source(path: Path, on_bytes: Callable[[int], None] | None = None)
 def parse_csv(source: SourceInfo, data: bytes) -> Dataset:
     """Parse CSV bytes (comma-separated, header row) into a :class:`Dataset` of text columns.
 
-    A UTF-8 byte-order mark, CRLF line endings, blank lines and a missing final newline are accepted.
+    A UTF-8 byte-order mark, CRLF or CR line endings, blank lines (also before the header), quoted
+    fields with commas or line breaks, and a missing final newline are accepted.
 
     Raises:
-        DatasetError: empty object, no data rows, invalid UTF-8 in the header, duplicate or empty
-            column names, or a row with a different number of fields than the header (with its line).
+        DatasetError: empty object, no data rows, invalid UTF-8 (with line and column), duplicate or
+            empty column names, a ``;``- or tab-separated file, or a row with a different number of fields
+            than the header (with its line).
     """
     obj = source.uri
     if not data.strip():
         raise DatasetError(f"{obj}: the object is empty", "upload a CSV file with a header row and data rows")
-    header = _parse_header(obj, data)
+    if data[:2] == b"\x1f\x8b":
+        raise DatasetError(f"{obj}: the object is gzip-compressed", "upload the uncompressed CSV")
+    header, header_lines = _parse_header(obj, data)
     positional = [f"c{i}" for i in range(len(header))]
     bad_rows: list[pacsv.InvalidRow] = []
 
@@ -172,25 +198,26 @@ def parse_csv(source: SourceInfo, data: bytes) -> Dataset:
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
-            read_options=pacsv.ReadOptions(column_names=positional, skip_rows=1, block_size=16 * 1024 * 1024),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid),
+            read_options=pacsv.ReadOptions(block_size=16 * 1024 * 1024),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=b'"' in data),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in positional}, strings_can_be_null=False, quoted_strings_can_be_null=False
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
             ),
         )
     except pa.ArrowInvalid as exc:
-        if bad_rows:
-            row = bad_rows[0]
-            line = _line_of(data, row.text)
-            where = f"line {line}" if line else "a row"
-            raise DatasetError(
-                f"{obj}: {where} has {row.actual_columns} fields, the header has {row.expected_columns}",
-                "every row needs one value per header column (check for stray or missing commas)",
-            ) from None
+        if bad_rows or "Expected" in str(exc):
+            _raise_ragged(obj, data, header, header_lines)
+        if "UTF8" in str(exc) or "UTF-8" in str(exc):
+            _raise_invalid_utf8(obj, data, header)
+        if "skip" in str(exc) or "Empty CSV" in str(exc):  # a header line without a line break after it
+            raise DatasetError(f"{obj}: the file has a header but no data rows", "upload a CSV file with data rows") from None
         raise DatasetError(f"{obj}: not a readable CSV file ({_arrow_reason(exc)})", "save the data as UTF-8 CSV") from None
+    if table.column_names != header:
+        raise DatasetError(f"{obj}: the header could not be read consistently", "check the quoting of the first line")
+    table = table.rename_columns(positional)
     if table.num_rows == 0:
         raise DatasetError(f"{obj}: the file has a header but no data rows", "upload a CSV file with data rows")
-    return Dataset(source=source, columns=tuple(header), table=table)
+    return Dataset(source=source, columns=tuple(header), table=table, raw=data, header_lines=header_lines)
 
 
 #: What to do about a missing column, by its role (the command-line flag that sets it).
@@ -207,47 +234,59 @@ def require_columns(dataset: Dataset, names: Sequence[str], role: str) -> None:
         DatasetError: naming the missing column, the closest existing names, and the columns that exist.
     """
     for name in names:
-        if name not in dataset.columns:
+        if name not in dataset.index:
             close = difflib.get_close_matches(name, dataset.columns, n=3)
             suggestion = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
             action = _MISSING_COLUMN_ACTION.get(role, "check the column name")
+            shown = ", ".join(repr(c) if "," in c else c for c in dataset.columns[:200])
+            more = f" and {len(dataset.columns) - 200} more" if len(dataset.columns) > 200 else ""
             raise DatasetError(
                 f"{dataset.source.uri}: the {role} column {name!r} is not in the header",
-                f"{suggestion}{action}; the columns are: {', '.join(dataset.columns)}",
+                f"{suggestion}{action}; the columns are: {shown}{more}",
             )
 
 
 def check_numeric(dataset: Dataset, names: Sequence[str], *, allow_empty: bool, role: str = "column") -> None:
-    """Check that every value of the named columns is a decimal number (:data:`NUMERIC_PATTERN`).
+    """Check that every value of the named columns is a finite decimal number (:data:`NUMERIC_PATTERN`,
+    within the range of a 64-bit float).
 
     Args:
         allow_empty: accept empty fields (the container reads them as missing values).
 
     Raises:
-        DatasetError: naming the column, the first offending line (1-based, header is line 1) and value.
+        DatasetError: naming the column, the first offending line (1-based, counting the header and
+            any blank lines) and the value.
     """
     for name in names:
         col = dataset.column(name)
         if _all_finite_numbers(col):
             continue
         ok = pc.match_substring_regex(col, NUMERIC_PATTERN)
+        ok = pc.and_(ok, _finite_where(col, ok))
         if allow_empty:
             ok = pc.or_(ok, pc.equal(pc.utf8_length(col), 0))
         if pc.all(ok).as_py():
             continue
         row = pc.index(ok, False).as_py()
         value = col[row].as_py()
-        what = "empty" if value == "" else f"not a number: {value[:40]!r}"
+        if value == "":
+            what = "empty"
+        elif re.match(NUMERIC_PATTERN, value):
+            what = f"too large for a 64-bit float: {value[:40]!r}"
+        else:
+            what = f"not a number: {value[:40]!r}"
         hint = (
             "the label must be a number on every row (0 or 1 for binary:logistic)"
             if role == "label"
-            else f"every train/validation value must be numeric (empty means missing); drop the column with --drop {name} "
-            "or encode it upstream"
+            else f"every train/validation value must be numeric (empty means missing); leave the column out with "
+            f"--drop {shlex.quote(name)} or encode it upstream"
         )
-        raise DatasetError(
-            f"{dataset.source.uri}: {role} {name!r} on line {_row_line(dataset, row)} is {what}",
-            hint,
-        )
+        if value in ("True", "False", "true", "false"):
+            hint = (
+                "booleans are not converted (True/False is what pandas' get_dummies writes since pandas 2): "
+                "write them as 1/0 upstream, e.g. get_dummies(..., dtype=int)"
+            )
+        raise DatasetError(f"{dataset.source.uri}: {role} {name!r} on line {dataset.line_of_row(row)} is {what}", hint)
 
 
 def _all_finite_numbers(col: pa.ChunkedArray) -> bool:
@@ -260,41 +299,106 @@ def _all_finite_numbers(col: pa.ChunkedArray) -> bool:
         return False
 
 
-def _row_line(dataset: Dataset, row: int) -> int:
-    # The header is line 1; blank lines and quoted newlines are rare in this data, and pyarrow does not
-    # report line numbers, so this is the row's line when the file has neither.
-    return row + 2
-
-
-def _parse_header(obj: str, data: bytes) -> list[str]:
-    end = data.find(b"\n")
-    first = data[: end if end >= 0 else len(data)]
-    if first.startswith(_BOM):
-        first = first[len(_BOM) :]
+def _finite_where(col: pa.ChunkedArray, matches: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """True where a value that matches the pattern is also within float64's range (``1e400`` is not)."""
+    candidates = pc.if_else(matches, col, "0")
     try:
-        text = first.decode("utf-8").rstrip("\r")
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{obj}: line 1 is not valid UTF-8 (byte {exc.start + 1})", "save the file as UTF-8") from None
-    names = next(csv.reader([text]), [])
-    if not names or all(not n for n in names):
-        raise DatasetError(f"{obj}: line 1 has no column names", "the first line must be the header row")
+        return pc.is_finite(pc.cast(candidates, pa.float64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. a number with millions of digits
+        values = [_finite_float(v) for v in candidates.to_pylist()]
+        return pa.array(values, type=pa.bool_())
+
+
+def _finite_float(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except (OverflowError, ValueError):
+        return False
+
+
+def _rows_with_lines(data: bytes, header_lines: int) -> Iterator[tuple[int, int, list[str]]]:
+    """``(row index, first line, fields)`` of every data row, as pyarrow counts rows (blank lines are
+    skipped) and as an editor counts lines (a quoted line break starts a new line).  Used on error
+    paths only: it is a pure-Python scan."""
+    text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline="")
+    reader = csv.reader(text)
+    prev_line = 0
+    row = -1
+    for fields in reader:
+        start = prev_line + 1
+        prev_line = reader.line_num
+        if reader.line_num <= header_lines or not fields:
+            continue
+        row += 1
+        yield row, start, fields
+
+
+def _raise_ragged(obj: str, data: bytes, header: list[str], header_lines: int) -> NoReturn:
+    csv.field_size_limit(_FIELD_LIMIT)
+    for _, line, fields in _rows_with_lines(data, header_lines):
+        if len(fields) != len(header):
+            raise DatasetError(
+                f"{obj}: line {line} has {len(fields)} fields, the header has {len(header)}",
+                "every row needs one value per header column (check for stray or missing commas and unclosed quotes)",
+            )
+    raise DatasetError(f"{obj}: a row has a different number of fields than the header", "check for unclosed quotes") from None
+
+
+def _raise_invalid_utf8(obj: str, data: bytes, header: list[str]) -> NoReturn:
+    for number, line in enumerate(re.split(rb"\r\n|\r|\n", data), start=1):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            field = line[: exc.start].count(b",")
+            column = f" (column {header[field]!r})" if field < len(header) else ""
+            raise DatasetError(
+                f"{obj}: line {number}{column} is not valid UTF-8 (byte {exc.start + 1} of the line)",
+                "save the file as UTF-8",
+            ) from None
+    raise DatasetError(f"{obj}: the file is not valid UTF-8", "save the file as UTF-8")
+
+
+_FIELD_LIMIT = 2**31 - 1
+
+
+def _parse_header(obj: str, data: bytes) -> tuple[list[str], int]:
+    """The header's column names and the number of lines up to and including it (leading blank lines
+    and quoted line breaks count)."""
+    csv.field_size_limit(_FIELD_LIMIT)
+    # The header is near the start; invalid bytes become U+FFFD and are reported below.
+    text = data[: 64 * 1024 * 1024].decode("utf-8-sig", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    names: list[str] = []
+    try:
+        for names in reader:
+            if names:
+                break
+    except csv.Error as exc:
+        raise DatasetError(
+            f"{obj}: line 1 cannot be read as a CSV header ({exc})", "check the quoting of the first line"
+        ) from None
+    header_lines = reader.line_num
+    if not names or all(not n.strip() for n in names):
+        raise DatasetError(f"{obj}: line {header_lines} has no column names", "the first line must be the header row")
+    if "\ufffd" in "".join(names):
+        raise DatasetError(f"{obj}: line {header_lines} is not valid UTF-8", "save the file as UTF-8")
+    if len(names) == 1:
+        for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
+            if sep in names[0]:
+                raise DatasetError(
+                    f"{obj}: the header is one column that contains {label}: the file looks {sep!r}-separated",
+                    "the stage reads comma-separated files: convert it upstream (e.g. pandas read_csv(sep=';').to_csv())",
+                )
     empty = [i + 1 for i, n in enumerate(names) if not n]
     if empty:
         raise DatasetError(
             f"{obj}: header column {empty[0]} has no name", "every column needs a name (an index column? remove it upstream)"
         )
     seen: set[str] = set()
-    dups = [n for n in names if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
+    dups = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
     if dups:
-        raise DatasetError(f"{obj}: duplicate column names in the header: {', '.join(sorted(set(dups)))}", "rename them")
-    return names
-
-
-def _line_of(data: bytes, text: str | None) -> int | None:
-    if not text:
-        return None
-    pos = data.find(text.encode("utf-8"))
-    return data.count(b"\n", 0, pos) + 1 if pos >= 0 else None
+        raise DatasetError(f"{obj}: duplicate column names in the header: {', '.join(dups)}", "rename them")
+    return names, header_lines
 
 
 def _arrow_reason(exc: Exception) -> str:

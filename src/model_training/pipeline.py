@@ -39,6 +39,7 @@ from model_training.runrecord import (
 )
 from model_training.split import SplitPlan, plan_split
 from model_training.storage import LocalStore, StoredObject
+from model_training.training.hyperparameters import ParsedHyperparameters, parse_hyperparameters
 from model_training.training.labels import label_problem
 from model_training.training.naming import job_name as make_job_name
 from model_training.training.request import LOCAL_IMAGE, build_training_request
@@ -224,6 +225,7 @@ def run_pipeline(
     if store.exists(record_key):
         existing = RunRecord.model_validate_json(store.read_bytes(record_key))
         if existing.status != "committed" or backend is None:
+            _raise_if_failed(existing, run_uri, earlier=True)
             return RunResult(record=existing, duplicate=True, run_uri=run_uri)
         record = existing  # committed (split only, or a crash before the job was recorded): train it
     else:
@@ -235,12 +237,20 @@ def run_pipeline(
     if backend is None:
         return RunResult(record=record, duplicate=False, run_uri=run_uri)
     record, duplicate = _train(record, config, backend, target, store, record_key, rep)
-    if record.training and record.training.status == "Failed":
-        raise RunFailedError(
-            f"training job {record.training.job_name} failed: {record.training.failure_reason}",
-            f"the split is kept under {run_uri}; see: model-training jobs describe {record.training.job_name}",
-        )
+    _raise_if_failed(record, run_uri, earlier=duplicate)
     return RunResult(record=record, duplicate=duplicate, run_uri=run_uri)
+
+
+def _raise_if_failed(record: RunRecord, run_uri: str, *, earlier: bool) -> None:
+    training = record.training
+    if training is None or training.status != "Failed":
+        return
+    when = " earlier" if earlier else ""
+    raise RunFailedError(
+        f"training job {training.job_name} failed{when}: {training.failure_reason}",
+        f"the split is kept under {run_uri}; see: model-training jobs describe {training.job_name}. Job names are "
+        "unique, as on SageMaker: to train again, change a setting (e.g. a hyperparameter or --date)",
+    )
 
 
 def _split_and_commit(
@@ -255,10 +265,18 @@ def _split_and_commit(
     require_columns(dataset, [config.label], "label")
     require_columns(dataset, list(config.drop), "drop")
     columns = channel_columns(dataset.columns, config.label, config.drop)
+    if len(columns) < 2:
+        raise DatasetError(
+            f"{dataset.source.uri}: no feature columns are left besides the label {config.label!r}",
+            "the model needs at least one feature: drop fewer columns (--drop)",
+        )
     check_numeric(dataset, [config.label], allow_empty=False, role="label")
     check_numeric(dataset, columns[1:], allow_empty=True, role="feature")
-    _check_labels_for_objective(dataset, config)
-    plan = plan_split(dataset.num_rows, config.split)
+    hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
+    _check_labels_for_objective(dataset, config, hp)
+    plan = plan_split(dataset.num_rows, config.split, dataset.source.uri)
+    splits = _split_records(dataset, config.label, plan)
+    _check_classes_for_auc(dataset, splits, hp)
 
     files: dict[str, StoredObject] = {}
     for split in SPLIT_NAMES:
@@ -283,7 +301,7 @@ def _split_and_commit(
         },
         config=config.model_dump(mode="json"),
         prefix=run_prefix,
-        splits=_split_records(dataset, config.label, plan),
+        splits=splits,
         files={k: FileRecord(key=v.key, uri=v.uri, size_bytes=v.size_bytes, sha256=v.sha256) for k, v in files.items()},
         versions=library_versions(),
     )
@@ -363,10 +381,22 @@ def _tag_value(text: str) -> str:
     return re.sub(r"[^\w\s.:/=+\-@]", "_", text)[-256:]
 
 
-def _check_labels_for_objective(dataset: Dataset, config: RunConfig) -> None:
-    from model_training.training.hyperparameters import parse_hyperparameters
+def _check_classes_for_auc(dataset: Dataset, splits: dict[str, SplitRecord], hp: ParsedHyperparameters) -> None:
+    """``auc`` needs both classes in every split it is computed on (the container fails the job otherwise)."""
+    if "auc" not in hp.eval_metrics:
+        return
+    for split in ("train", "validation"):
+        record = splits[split]
+        if record.rows and len(record.label_counts) < 2:
+            only = next(iter(record.label_counts), "?")
+            raise DatasetError(
+                f"{dataset.source.uri}: the {split} split has only one class (label {only}, {record.rows} rows): "
+                "AUC is undefined",
+                "add rows of the other class, change --seed or --fractions, or use another eval_metric (-H eval_metric=logloss)",
+            )
 
-    hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
+
+def _check_labels_for_objective(dataset: Dataset, config: RunConfig, hp: ParsedHyperparameters) -> None:
     labels = pc.cast(dataset.column(config.label), pa.float64()).to_numpy()
     problem = label_problem(labels, hp.objective, hp.num_class)
     if problem:
@@ -383,12 +413,18 @@ def _split_records(dataset: Dataset, label: str, plan: SplitPlan) -> dict[str, S
     for split in SPLIT_NAMES:
         rows = plan.indices[split]
         values = labels.take(pa.array(rows))
-        counts = pc.value_counts(values).to_pylist() if rows.size else []
-        label_counts = {c["values"]: int(c["counts"]) for c in sorted(counts, key=lambda c: c["values"])}
-        numeric = {float(k): v for k, v in label_counts.items()}
-        positives = int(numeric.get(1.0, 0)) if set(numeric) <= {0.0, 1.0} else None
+        # counted by numeric value: "1" and "1.0" are the same class
+        numbers = pc.cast(values, pa.float64()) if rows.size else pa.array([], pa.float64())
+        counts = pc.value_counts(numbers).to_pylist()
+        label_counts = {_label_text(c["values"]): int(c["counts"]) for c in sorted(counts, key=lambda c: c["values"])}
+        present = {c["values"] for c in counts}
+        positives = sum(int(c["counts"]) for c in counts if c["values"] == 1.0) if present <= {0.0, 1.0} else None
         out[split] = SplitRecord(rows=int(rows.size), label_counts=label_counts, positives=positives)
     return out
+
+
+def _label_text(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _counting(chunks: Iterable[bytes], advance: Any) -> Iterator[bytes]:

@@ -49,7 +49,9 @@ class FileRecord(_Model):
 
 
 class SplitRecord(_Model):
-    """Rows in a split, and how many rows carry each label value (keys are the label's text)."""
+    """Rows in a split, how many rows carry each label value (keys are the numeric value: ``"0"``,
+    ``"1"``, ``"2.5"``; ``1`` and ``1.0`` in the source are one class), and the rows labelled 1 when the
+    labels are binary (0/1)."""
 
     rows: int
     label_counts: dict[str, int]

@@ -18,6 +18,16 @@ from typing import Any
 from model_training.errors import ConfigurationError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+#: Mode of the files written: 0666 less the process's umask, as open() would create them.
+FILE_MODE = 0o666 & ~_umask()
+
+
 @dataclass(frozen=True)
 class StoredObject:
     """An object as written.
@@ -88,6 +98,7 @@ class LocalStore:
         size = 0
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
+            os.fchmod(fd, FILE_MODE)  # mkstemp creates 0600; outputs are ordinary files
             with os.fdopen(fd, "wb") as fh:
                 for chunk in chunks:
                     fh.write(chunk)

@@ -27,4 +27,4 @@ def test_demo_runs_end_to_end_and_ends_with_the_auc(tmp_path: Path) -> None:
     assert "model: " in res.output and "model.tar.gz" in res.output
     assert list((tmp_path / "out").rglob("model.tar.gz"))
     again = CliRunner().invoke(app, ["demo", "--output", str(tmp_path / "out")])
-    assert again.exit_code == 0 and "already complete" in again.output
+    assert again.exit_code == 0 and "already done" in again.output

@@ -260,7 +260,7 @@ INVALID: list[tuple[str, str, dict[str, str], str]] = [
     ("process_type", "updated", {}, "did you mean 'update'"),
     ("grow_policy", "lossguided", {}, "did you mean 'lossguide'"),
     ("max_leaves", "-1", {}, "not in [0, +inf)"),
-    ("max_bin", "-1", {}, "not in [0, +inf)"),
+    ("max_bin", "1", {}, "not in [2, +inf)"),
     ("predictor", "cpu", {}, "is not one of"),
     ("sample_type", "random", {}, "is not one of"),
     ("normalize_type", "trees", {}, "did you mean 'tree'"),
@@ -414,7 +414,10 @@ def test_base_score_in_open_unit_interval_for_logistic_loss(
 @pytest.mark.parametrize("metric", hp._METRICS)
 def test_every_container_metric_is_accepted(metric: str, version: str) -> None:
     objective = "survival:aft" if metric == "aft-nloglik" else "binary:logistic"
-    out = canonical_hyperparameters(with_round(objective=objective, eval_metric=metric), version)
+    extra = {}
+    if metric in ("mlogloss", "merror"):
+        objective, extra = "multi:softprob", {"num_class": "3"}
+    out = canonical_hyperparameters(with_round(objective=objective, eval_metric=metric, **extra), version)
     assert out["eval_metric"] == metric
 
 
@@ -903,3 +906,9 @@ def test_canonical_then_parse_round_trip(version: str) -> None:
         "objective": "reg:squarederror",
         "eval_metric": ["rmse", "mae"],
     }
+
+
+@pytest.mark.parametrize("metric", ["mlogloss", "merror", "auc,mlogloss"])
+def test_multi_class_metrics_need_a_multi_objective(metric: str) -> None:
+    with pytest.raises(HyperparameterError, match="needs a multi: objective"):
+        canonical_hyperparameters(with_round(objective="binary:logistic", eval_metric=metric))

@@ -308,7 +308,8 @@ def _specs(version: str) -> dict[str, _Spec]:
         _Spec("process_type", "choice", choices=("default", "update")),
         _Spec("grow_policy", "choice", choices=("depthwise", "lossguide")),
         _Spec("max_leaves", "int", non_negative),
-        _Spec("max_bin", "int", non_negative),
+        # Stricter than the container (>= 0): XGBoost refuses max_bin < 2 when it builds the histogram.
+        _Spec("max_bin", "int", _interval(2)),
         _Spec("predictor", "choice", choices=("auto", "cpu_predictor", "gpu_predictor")),
         _Spec("monotone_constraints", "tuple"),
         # The container requires every index >= 1 (hpv.Interval(min_closed=1)), although XGBoost's feature
@@ -805,6 +806,11 @@ def _dependency_problems(entries: Mapping[str, _Entry], failed: set[str]) -> lis
             )
         if "aft-nloglik" in metrics and objective != "survival:aft":
             problems.append(f"{given('eval_metric')}: 'aft-nloglik' needs objective survival:aft (got {shown})")
+        # Stricter than the container: XGBoost fails these at the first round ("label must be in [0, num_class)"
+        # for mlogloss on a binary objective), after the instance has started.
+        multi_only = [m for m in ("mlogloss", "merror") if m in metrics]
+        if multi_only and objective not in _MULTI_CLASS_OBJECTIVES:
+            problems.append(f"{given('eval_metric')}: {', '.join(multi_only)} needs a multi: objective (got {shown})")
 
     # XGBoost's own check, reported by the container as a user error (xgb_constants.BASE_SCORE_RANGE_ERROR).
     base_score = entries.get("base_score")

@@ -29,6 +29,7 @@ import re
 import tarfile
 import tempfile
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ from urllib.parse import unquote, urlparse
 
 from model_training.errors import HyperparameterError, TrainingJobExistsError, TrainingJobNotFoundError
 from model_training.progress import NullReporter, Reporter
+from model_training.storage import FILE_MODE
 from model_training.training.hyperparameters import DEFAULT_VERSION, ParsedHyperparameters, parse_hyperparameters
 from model_training.training.labels import label_problem
 from model_training.training.naming import is_valid_job_name
@@ -199,7 +201,11 @@ class LocalTrainingBackend:
         name = record["TrainingJobName"]
         history: dict[str, dict[str, list[float]]] = {}
         log(f"training {name}: {dtrain.num_row()} train rows, {dtrain.num_col()} features, {hp.num_round} rounds")
-        with self.reporter.task(f"training {name}", total=hp.num_round, unit="rounds") as advance:
+        with (
+            self.reporter.task(f"training {name}", total=hp.num_round, unit="rounds") as advance,
+            warnings.catch_warnings(record=True) as caught,
+        ):
+            warnings.simplefilter("always")
             booster = xgb.train(
                 params,
                 dtrain,
@@ -210,6 +216,8 @@ class LocalTrainingBackend:
                 verbose_eval=False,
                 callbacks=[_RoundLogger(log, advance)],
             )
+        for warning in caught:  # xgboost's warnings go to the job's log, not to the user's terminal
+            log(f"warning: {_first_line(Exception(str(warning.message)))}")
         out_dir = f"{record['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{name}/output"
         final = {f"{data}:{metric}": float(values[-1]) for data, metrics in history.items() for metric, values in metrics.items()}
         outputs = {
@@ -236,6 +244,7 @@ class LocalTrainingBackend:
     def _save(self, record: dict[str, Any]) -> None:
         path = self._record_path(record["TrainingJobName"])
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(record, fh, indent=2)
         os.replace(tmp, path)
@@ -355,6 +364,7 @@ def _write_uri(uri: str, data: bytes) -> str:
     path = path_from_uri(uri)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.fchmod(fd, FILE_MODE)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)

@@ -1,0 +1,194 @@
+"""Regressions from trying to break the stage with bad input: each of these once gave a wrong line
+number, a traceback, an exit code that lied, or a misleading message."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from model_training.cli import app
+from model_training.dataset import check_numeric, parse_csv, read_local_source
+from model_training.errors import DatasetError
+from tests.conftest import write_csv
+
+runner = CliRunner()
+
+
+def load(tmp_path: Path, content: str | bytes):
+    info, data = read_local_source(write_csv(tmp_path / "d.csv", content))
+    return parse_csv(info, data)
+
+
+def run(tmp_path: Path, content: str | bytes, *args: str):
+    src = write_csv(tmp_path / "in.csv", content)
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(src), "-o", str(out), "-q", "-H", "num_round=3", *args])
+    written = sorted(p.name for p in out.rglob("*") if p.is_file()) if out.exists() else []
+    return res, written
+
+
+def rows(n: int, label: str = "y") -> str:
+    return f"a,b,{label}\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(n))
+
+
+# -- line numbers -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        # the short row's text "1,2" also occurs earlier as part of longer rows
+        ("a,b,c\n1,2,3\n" + "4,5,6\n" * 9 + "1,2\n", 12),
+        ("a,b,c\n\n\n1,2,3\n4,5\n", 5),  # blank lines before it
+        ('a,b,c\n1,"x\ny",3\n4,5\n', 4),  # a quoted line break before it
+        ("a,b,c\n1,2,3,4\n", 2),  # one field too many
+    ],
+)
+def test_ragged_row_reports_its_true_line(tmp_path: Path, content: str, line: int) -> None:
+    with pytest.raises(DatasetError, match=f"line {line} has"):
+        load(tmp_path, content)
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("a,y\n1,0\n\n\n\n2,0\nyes,1\n", 7),
+        ('a,t,y\n1,"two\nlines",0\n2,x,1\nno,x,1\n', 5),
+        ("\n\na,y\n1,0\nyes,1\n", 5),  # blank lines before the header
+    ],
+)
+def test_non_numeric_value_reports_its_true_line(tmp_path: Path, content: str, line: int) -> None:
+    ds = load(tmp_path, content)
+    with pytest.raises(DatasetError, match=f"'a' on line {line} is not a number"):
+        check_numeric(ds, ["a"], allow_empty=True, role="feature")
+
+
+# -- values -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["1e400", "-1e309", "9" * 400])
+def test_numbers_beyond_float64_are_refused(tmp_path: Path, value: str) -> None:
+    ds = load(tmp_path, f"a,y\n1,0\n{value},1\n")
+    with pytest.raises(DatasetError, match="line 3 is too large for a 64-bit float"):
+        check_numeric(ds, ["a"], allow_empty=True)
+
+
+def test_booleans_get_the_get_dummies_explanation(tmp_path: Path) -> None:
+    ds = load(tmp_path, "a,y\nTrue,0\nFalse,1\n")
+    with pytest.raises(DatasetError) as info:
+        check_numeric(ds, ["a"], allow_empty=True)
+    assert "get_dummies" in info.value.hint and "1/0" in info.value.hint
+
+
+# -- framing ----------------------------------------------------------------------------------
+
+
+def test_cr_only_line_endings(tmp_path: Path) -> None:
+    ds = load(tmp_path, "a,y\r1,0\r2,1\r")
+    assert ds.columns == ("a", "y") and ds.column("y").to_pylist() == ["0", "1"]
+
+
+def test_header_with_a_quoted_line_break(tmp_path: Path) -> None:
+    ds = load(tmp_path, '"a\nb",y\n1,0\nx,1\n')
+    assert ds.columns == ("a\nb", "y")
+    with pytest.raises(DatasetError, match="line 4"):
+        check_numeric(ds, ["a\nb"], allow_empty=True)
+
+
+def test_very_long_column_name(tmp_path: Path) -> None:
+    name = "c" * 200_000
+    ds = load(tmp_path, f"{name},y\n1,0\n")
+    assert ds.columns[0] == name
+
+
+@pytest.mark.parametrize("content", ["a,b,y", "\ufeffa,b,y", "a,b,y\n"])
+def test_header_only_with_or_without_final_newline(tmp_path: Path, content: str) -> None:
+    with pytest.raises(DatasetError, match="header but no data rows"):
+        load(tmp_path, content)
+
+
+def test_semicolon_separated_file_is_named_as_such(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="looks ';'-separated"):
+        load(tmp_path, '"age";"job";"y"\n56;"housemaid";"no"\n')
+
+
+def test_gzip_body_under_a_csv_name(tmp_path: Path) -> None:
+    import gzip
+
+    with pytest.raises(DatasetError, match="gzip-compressed"):
+        load(tmp_path, gzip.compress(b"a,y\n1,0\n"))
+
+
+# -- the command line ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["[/x]", "[bold red]yes[/]"])
+def test_markup_like_text_is_printed_as_it_is(tmp_path: Path, text: str) -> None:
+    res, written = run(tmp_path, f"a,y_no,y_yes\n1,0,1\n{text},1,0\n" + "2,0,1\n" * 10)
+    assert res.exit_code == 1, res.output
+    assert "Traceback" not in res.output
+    assert text in res.output
+    assert written == []
+    res = runner.invoke(app, ["run", str(tmp_path / "in.csv"), "--label", text, "-o", str(tmp_path / "o2")])
+    assert res.exit_code == 1 and text in res.output
+
+
+def test_markup_like_output_path_does_not_break_the_summary(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "in.csv", rows(40, "y_yes").replace("a,b,y_yes", "a,y_no,y_yes"))
+    res = runner.invoke(app, ["run", str(src), "-o", str(tmp_path / "[/y]" / "out"), "-q", "-H", "num_round=2"])
+    assert res.exit_code == 0, res.output
+    assert "[/y]" in res.output
+
+
+def test_no_feature_columns_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    res, written = run(tmp_path, "y_no,y_yes\n" + "0,1\n1,0\n" * 10)
+    assert res.exit_code == 1
+    assert "no feature columns" in res.output
+    assert written == []
+
+
+def test_a_single_class_with_auc_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    res, written = run(tmp_path, "a,y_no,y_yes\n" + "".join(f"{i},1,0\n" for i in range(30)))
+    assert res.exit_code == 1
+    assert "only one class" in res.output and "AUC is undefined" in res.output
+    assert written == []
+
+
+def test_labels_written_two_ways_are_one_class(tmp_path: Path) -> None:
+    import json
+
+    content = "a,y_no,y_yes\n" + "".join(f"{i},0,{'1' if i % 4 == 0 else '1.0' if i % 4 == 1 else '0'}\n" for i in range(40))
+    res, _ = run(tmp_path, content, "--no-train")
+    assert res.exit_code == 0, res.output
+    (record,) = (tmp_path / "out").rglob("run.json")
+    splits = json.loads(record.read_text())["splits"]
+    assert sum(s["positives"] for s in splits.values()) == 20
+    assert all(set(s["label_counts"]) <= {"0", "1"} for s in splits.values())
+
+
+def test_output_folder_that_is_a_file_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    src = write_csv(tmp_path / "in.csv", rows(40, "y_yes").replace("a,b,y_yes", "a,y_no,y_yes"))
+    res = runner.invoke(app, ["run", str(src), "-o", str(blocker / "out"), "-q"])
+    assert res.exit_code == 1, res.output
+    assert res.output.startswith("error: ") and "hint: check that the output folder" in res.output
+
+
+def test_outputs_are_readable_files_not_0600(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "in.csv", rows(40, "y_yes").replace("a,b,y_yes", "a,y_no,y_yes"))
+    res = runner.invoke(app, ["run", str(src), "-o", str(tmp_path / "out"), "-q", "-H", "num_round=2"])
+    assert res.exit_code == 0, res.output
+    for path in (tmp_path / "out").rglob("*"):
+        if path.is_file():
+            assert path.stat().st_mode & stat.S_IRGRP, path
+
+
+def test_hyperparameters_that_would_fail_the_job_are_refused_up_front(tmp_path: Path) -> None:
+    res, written = run(tmp_path, rows(30), "-H", "max_bin=1", "-H", "eval_metric=mlogloss")
+    assert res.exit_code == 1
+    assert "max_bin" in res.output and "mlogloss" in res.output
+    assert written == []

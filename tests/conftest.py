@@ -28,7 +28,7 @@ def shared_data() -> Path:
         message = f"shared test data not found at {SHARED_DATA} (expected {BANK})"
         if _in_ci():
             pytest.fail(message + "; CI must have ../shared/data", pytrace=False)
-        pytest.skip(message + "; clone the project beside its shared/ folder to run this test")
+        pytest.skip(message + "; clone the project beside its shared/ folder, or set MODEL_TRAINING_SHARED_DATA")
     return SHARED_DATA
 
 

@@ -7,3 +7,11 @@ imported by the code that uses them.
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+
+def lambda_handler(event: dict, context: object) -> dict:
+    """The Lambda entry point (handler string ``model_training.lambda_handler``); see
+    :mod:`model_training.handler`.  The handler module is imported on the first invocation."""
+    from model_training.handler import lambda_handler as handler
+
+    return handler(event, context)

@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -202,6 +203,8 @@ def _jobs_describe(name: str, output: Path, as_json: bool) -> None:
         out.print_json(json.dumps(job))
         return
     table = Table(show_header=False)
+    table.add_column(no_wrap=True)
+    table.add_column(overflow="fold")
     table.add_row("TrainingJobName", job["TrainingJobName"])
     table.add_row("TrainingJobStatus", job["TrainingJobStatus"])
     if job.get("FailureReason"):
@@ -254,9 +257,21 @@ def _print_summary(result: Any, output: Path) -> None:
         if others:
             out.print(f"  beside it: {', '.join(others)}")
     where = "" if output == DEFAULT_OUTPUT else f" -o {output}"
-    out.print(f"job record: model-training jobs describe {training.job_name}{where}")
+    out.print(f"job record: {_prog()} jobs describe {training.job_name}{where}")
     if training.failure_reason:
         out.print(_styled(("failure: ", "red"), training.failure_reason))
+
+
+def _prog() -> str:
+    """How the user invoked us (``.venv/bin/model-training`` when it is not on PATH), for commands we print."""
+    import shutil
+
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.basename(argv0) == "model-training" and os.sep in argv0:
+        on_path = shutil.which("model-training")
+        if not on_path or os.path.realpath(on_path) != os.path.realpath(argv0):
+            return argv0
+    return "model-training"
 
 
 def _parse_date(text: str | None) -> dt.date | None:

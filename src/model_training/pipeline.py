@@ -76,6 +76,8 @@ class Store(Protocol):
 
     def verify(self, obj: StoredObject) -> bool: ...
 
+    def with_tags(self, tags: dict[str, str]) -> Store: ...
+
 
 class TrainingBackend(Protocol):
     """Runs training jobs (:class:`~model_training.training.local.LocalTrainingBackend`,
@@ -218,6 +220,7 @@ def run_pipeline(
     with rep.task(f"reading {source.display_name}", total=source.size(), unit="bytes") as advance:
         info = source.identify(on_bytes=advance)
     run_id = compute_run_id(info, config)
+    store = store.with_tags({"RunId": run_id, "SourceObject": info.uri})  # lineage on every object written
     run_prefix = f"{config.prefix(info.name)}/{run_id}"
     record_key = f"{run_prefix}/{RUN_RECORD_NAME}"
     run_uri = store.uri(run_prefix)

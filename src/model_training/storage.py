@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -57,6 +58,10 @@ class LocalStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).absolute()
+
+    def with_tags(self, tags: dict[str, str]) -> LocalStore:
+        """The same store (files carry no tags)."""
+        return self
 
     def path(self, key: str) -> Path:
         """The file path of ``key``.
@@ -178,6 +183,7 @@ class S3Store:
         kms_key_id: str | None = None,
         tags: dict[str, str] | None = None,
         multipart_threshold: int = 64 * 1024 * 1024,
+        root: str = "",
         client: Any = None,
     ) -> None:
         from model_training import aws
@@ -185,22 +191,40 @@ class S3Store:
         if sse not in ("AES256", "aws:kms"):
             raise ConfigurationError(f"server-side encryption {sse!r} is not supported", "use AES256 or aws:kms")
         self.bucket = bucket
+        self.root = root.strip("/")
         self.sse = sse
         self.kms_key_id = kms_key_id
         self.tags = dict(tags or {})
         self.multipart_threshold = multipart_threshold
         self.client = client or aws.client("s3")
 
+    def with_tags(self, tags: dict[str, str]) -> S3Store:
+        """A store that also puts ``tags`` (lineage: run id, source object) on every object it writes."""
+        merged = {**self.tags, **{k: _s3_tag_value(v) for k, v in tags.items()}}
+        return S3Store(
+            self.bucket,
+            sse=self.sse,
+            kms_key_id=self.kms_key_id,
+            tags=merged,
+            multipart_threshold=self.multipart_threshold,
+            root=self.root,
+            client=self.client,
+        )
+
+    def key(self, key: str) -> str:
+        """The object key of ``key`` under the store's root prefix."""
+        return f"{self.root}/{key}" if self.root else key
+
     def uri(self, key: str) -> str:
-        """``s3://bucket/key``."""
-        return f"s3://{self.bucket}/{key}"
+        """``s3://bucket/{root/}key``."""
+        return f"s3://{self.bucket}/{self.key(key)}"
 
     def exists(self, key: str) -> bool:
         """Whether ``key`` exists (``HeadObject``)."""
         from model_training.aws import error_code
 
         try:
-            self.client.head_object(Bucket=self.bucket, Key=key)
+            self.client.head_object(Bucket=self.bucket, Key=self.key(key))
             return True
         except Exception as exc:
             if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
@@ -209,7 +233,7 @@ class S3Store:
 
     def read_bytes(self, key: str) -> bytes:
         """The bytes at ``key``."""
-        return bytes(self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        return bytes(self.client.get_object(Bucket=self.bucket, Key=self.key(key))["Body"].read())
 
     def write(self, key: str, chunks: Iterable[bytes]) -> StoredObject:
         """Upload ``chunks`` to ``key`` (spooled to a temporary file above 32 MiB, so memory stays bounded)."""
@@ -236,7 +260,7 @@ class S3Store:
             if self.sse == "aws:kms" and self.kms_key_id:
                 extra["SSEKMSKeyId"] = self.kms_key_id
             config = TransferConfig(multipart_threshold=self.multipart_threshold, multipart_chunksize=self.multipart_threshold)
-            self.client.upload_fileobj(fh, self.bucket, key, ExtraArgs=extra, Config=config)
+            self.client.upload_fileobj(fh, self.bucket, self.key(key), ExtraArgs=extra, Config=config)
         return StoredObject(key=key, uri=self.uri(key), size_bytes=size, sha256=digest.hexdigest())
 
     def write_bytes(self, key: str, data: bytes) -> StoredObject:
@@ -246,12 +270,19 @@ class S3Store:
     def verify(self, obj: StoredObject) -> bool:
         """Whether ``obj.key`` has ``obj``'s size and SHA-256 (``HeadObject``: ``ContentLength`` and the
         ``sha256`` metadata written with it)."""
-        head = self.client.head_object(Bucket=self.bucket, Key=obj.key)
+        head = self.client.head_object(Bucket=self.bucket, Key=self.key(obj.key))
         return int(head["ContentLength"]) == obj.size_bytes and head.get("Metadata", {}).get("sha256") == obj.sha256
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix``, in key order."""
         paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix.rstrip("/") + "/"):
+        base = self.key(prefix.rstrip("/")) + "/"
+        strip = len(self.root) + 1 if self.root else 0
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=base):
             for item in page.get("Contents", []):
-                yield item["Key"]
+                yield item["Key"][strip:]
+
+
+def _s3_tag_value(text: str) -> str:
+    # S3 tag values: at most 256 Unicode characters of letters, digits, spaces and + - = . _ : / @
+    return re.sub(r"[^\w\s+\-=.:/@]", "_", text)[-256:]

@@ -1,0 +1,155 @@
+"""The Lambda handler: ``model_training.lambda_handler(event, context)``.
+
+For every object an event names (``events.decode_event``), it splits the object into the data bucket and
+starts a SageMaker training job, and returns a JSON summary per object with status ``started``,
+``skipped``, ``duplicate`` or ``failed``.  For SQS events it also returns ``batchItemFailures`` with the
+message ids that failed (Lambda's partial batch response), so one bad object never blocks or re-runs
+the others.  For S3 and EventBridge events, a failure that a retry can cure (throttling, a 5xx, a
+timeout) is raised after every record has been handled, so Lambda's asynchronous retry runs the event
+again; the records that succeeded then report ``duplicate``.  Bad input is reported, not retried.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from model_training.config import DEFAULT_PREFIX_TEMPLATE, build_config
+from model_training.dataset import S3Source
+from model_training.errors import ModelTrainingError
+from model_training.events import ObjectRef, decode_event, skip_reason
+from model_training.settings import StageSettings, resolve_targets, settings_from_env
+
+logger = Logger(service="model-training")
+metrics = Metrics(namespace="ModelTraining", service="model-training")
+
+#: Do not start an object with less time than this left: fail it cleanly instead of being killed mid-upload.
+MIN_REMAINING_MS = 30_000
+
+
+class RetryableError(RuntimeError):
+    """At least one record failed for a reason a retry may cure (raised so Lambda retries the event)."""
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Handle an S3, SQS (S3 or SNS-wrapped S3 bodies), SNS or EventBridge event.
+
+    Returns:
+        ``{"results": [...]}`` (one entry per object or skipped record), plus ``batchItemFailures`` for SQS.
+
+    Raises:
+        RetryableError: S3/SNS/EventBridge events only, when a record failed for a transient reason.
+    """
+    return handle(event, context)
+
+
+def handle(event: dict[str, Any], context: Any = None, settings: StageSettings | None = None) -> dict[str, Any]:
+    """The handler's work without the Powertools decorators (the CLI's ``invoke`` and tests call it)."""
+    settings = settings or settings_from_env()
+    decoded = decode_event(event)
+    results: list[dict[str, Any]] = []
+    failed_items: list[str] = []
+    retryable = False
+    for item in decoded.items:
+        logger.append_keys(item=item.item_id)
+        if item.error:
+            logger.warning("event item cannot be decoded", extra={"reason": item.error})
+            results.append({"item": item.item_id, "status": "failed", "reason": item.error})
+            failed_items.append(item.item_id)
+            continue
+        for reason in item.skipped:
+            logger.info("skipped", extra={"reason": reason})
+            results.append({"item": item.item_id, "status": "skipped", "reason": reason})
+        for ref in item.objects:
+            result = process_object(ref, settings, context)
+            result["item"] = item.item_id
+            results.append(result)
+            if result["status"] == "failed":
+                if item.item_id not in failed_items:
+                    failed_items.append(item.item_id)
+                retryable = retryable or bool(result.get("retryable"))
+    response: dict[str, Any] = {"results": results}
+    if decoded.kind == "sqs":
+        response["batchItemFailures"] = [{"itemIdentifier": i} for i in failed_items]
+    elif retryable:
+        logger.error("retryable failure: raising so Lambda retries the event", extra={"results": results})
+        raise RetryableError(f"{len(failed_items)} record(s) failed transiently; see the log for details")
+    return response
+
+
+def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
+    """Split one object and start its training job; never raises (the outcome is in the result)."""
+    from model_training.images import image_uri
+    from model_training.pipeline import TrainingTarget, run_pipeline
+    from model_training.storage import S3Store
+    from model_training.training.sagemaker import SageMakerBackend
+
+    base: dict[str, Any] = {"object": ref.uri, "version_id": ref.version_id}
+    reason = skip_reason(ref, DEFAULT_PREFIX_TEMPLATE)
+    if reason:
+        logger.info("skipped", extra={"object": ref.uri, "reason": reason})
+        metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
+        return {**base, "status": "skipped", "reason": reason}
+    remaining = context.get_remaining_time_in_millis() if context is not None else None
+    if remaining is not None and remaining < MIN_REMAINING_MS:
+        return {**base, "status": "failed", "retryable": True, "reason": f"only {remaining} ms left in this invocation"}
+    started = time.monotonic()
+    try:
+        config = build_config(run_date=_run_date(ref.event_time), algorithm_version=settings.algorithm_version)
+        targets = resolve_targets(settings)
+        source = S3Source(ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, max_bytes=settings.max_object_bytes)
+        store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
+        target = TrainingTarget(
+            image=image_uri(settings.region, config.training.algorithm_version),
+            model_output_root=f"s3://{targets.model_output_bucket}",
+            role_arn=targets.role_arn,
+            region=settings.region,
+            instance_type=settings.instance_type,
+            instance_count=settings.instance_count,
+            volume_size_gb=settings.volume_size_gb,
+            max_runtime_seconds=settings.max_runtime_seconds,
+            output_kms_key_id=settings.output_kms_key_id,
+            volume_kms_key_id=settings.volume_kms_key_id,
+        )
+        result = run_pipeline(source, config, store=store, backend=SageMakerBackend(), target=target)
+    except ModelTrainingError as exc:
+        logger.warning("failed", extra={"object": ref.uri, "error": exc.message, "hint": exc.hint})
+        metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
+        return {**base, "status": "failed", "retryable": False, "reason": exc.message, "hint": exc.hint}
+    except Exception as exc:  # AWS faults after boto3's retries, network: a later delivery may succeed
+        logger.exception("failed with an unexpected error", extra={"object": ref.uri})
+        metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
+        return {**base, "status": "failed", "retryable": True, "reason": f"{type(exc).__name__}: {exc}"}
+    record = result.record
+    seconds = time.monotonic() - started
+    status = "duplicate" if result.duplicate else "started"
+    metrics.add_metric(name="DuplicatesSkipped" if result.duplicate else "JobsStarted", unit=MetricUnit.Count, value=1)
+    if not result.duplicate:
+        metrics.add_metric(name="RowsSplit", unit=MetricUnit.Count, value=sum(s.rows for s in record.splits.values()))
+        metrics.add_metric(name="BytesRead", unit=MetricUnit.Bytes, value=int(record.source.get("size_bytes", 0)))
+        metrics.add_metric(name="SecondsPerObject", unit=MetricUnit.Seconds, value=round(seconds, 3))
+    logger.info(status, extra={"object": ref.uri, "run_id": record.run_id, "seconds": round(seconds, 3)})
+    return {
+        **base,
+        "status": status,
+        "run_id": record.run_id,
+        "job_name": record.training.job_name if record.training else None,
+        "run_record": f"{result.run_uri}/run.json",
+        "outputs": {split: f.uri for split, f in record.files.items()},
+    }
+
+
+def _run_date(event_time: str | None) -> dt.date:
+    """The run date from the event's ``eventTime`` (UTC), so a retry lands on the same keys."""
+    if event_time:
+        try:
+            return dt.datetime.fromisoformat(event_time.replace("Z", "+00:00")).astimezone(dt.UTC).date()
+        except ValueError:
+            logger.warning("eventTime is not ISO-8601; using today's date", extra={"eventTime": event_time})
+    return dt.datetime.now(dt.UTC).date()

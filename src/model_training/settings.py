@@ -1,0 +1,191 @@
+"""The Lambda stage's settings: environment variables (with the original stage's defaults) and values
+from SSM Parameter Store.
+
+Environment (all optional):
+
+==========================================  ===========================================================
+``SERVERLESS_ENVIRONMENT``                  ``dev`` | ``staging`` | ``prod`` (default ``dev``)
+``AWS_REGION``                              region (default ``eu-west-2``, the original's)
+``MODEL_TRAINING_DATA_BUCKET_PARAMETER``    SSM name of the data bucket (``mlops-{region}-{env}-automl-data``)
+``MODEL_TRAINING_MODEL_OUTPUT_PARAMETER``   SSM name of the model bucket (``mlops-{region}-{env}-model-output``)
+``MODEL_TRAINING_ROLE_ARN_PARAMETER``       SSM name of the role ARN (``mlops-{region}-{env}-sagemaker-role-arn``)
+``MODEL_TRAINING_ROLE_NAME``                role used when that parameter is missing (``SageMakerExecutionRole``)
+``MODEL_TRAINING_SSE``                      ``AES256`` (default) or ``aws:kms``
+``MODEL_TRAINING_KMS_KEY_ID``               KMS key for ``aws:kms``
+``MODEL_TRAINING_ALGORITHM_VERSION``        ``3.0-5`` (default) or ``1.7-1``
+``MODEL_TRAINING_INSTANCE_TYPE``            ``ml.m5.xlarge`` (default)
+``MODEL_TRAINING_INSTANCE_COUNT``           ``1``
+``MODEL_TRAINING_VOLUME_SIZE_GB``           ``30``
+``MODEL_TRAINING_MAX_RUNTIME_SECONDS``      ``86400``
+``MODEL_TRAINING_OUTPUT_KMS_KEY_ID``        KMS key for the model artifact (``OutputDataConfig.KmsKeyId``)
+``MODEL_TRAINING_VOLUME_KMS_KEY_ID``        KMS key for the training volume
+``MODEL_TRAINING_MAX_OBJECT_BYTES``         refuse larger objects before reading them (default 2 GiB)
+``MODEL_TRAINING_SSM_MAX_AGE``              seconds SSM values stay cached in a warm container (default 300)
+==========================================  ===========================================================
+
+SSM values are read with decryption (they are SecureStrings, ``pipeline-contracts.md``) through
+Powertools' parameters utility, which caches them across warm invocations.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from model_training.errors import ConfigurationError
+
+
+class StageSettings(BaseModel):
+    """Settings from the environment; see the module documentation for the variable names."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    environment: str = "dev"
+    region: str = "eu-west-2"
+    data_bucket_parameter: str | None = None
+    model_output_parameter: str | None = None
+    role_arn_parameter: str | None = None
+    role_name: str = "SageMakerExecutionRole"
+    sse: str = Field(default="AES256", pattern=r"^(AES256|aws:kms)$")
+    kms_key_id: str | None = None
+    algorithm_version: str = "3.0-5"
+    instance_type: str = "ml.m5.xlarge"
+    instance_count: int = Field(default=1, ge=1)
+    volume_size_gb: int = Field(default=30, ge=1)
+    max_runtime_seconds: int = Field(default=86_400, ge=1, le=28 * 86_400)
+    output_kms_key_id: str | None = None
+    volume_kms_key_id: str | None = None
+    max_object_bytes: int = Field(default=2 * 1024**3, ge=1)
+    ssm_max_age: int = Field(default=300, ge=0)
+
+    def parameter_name(self, thing: str) -> str:
+        """``mlops-{region}-{env}-{thing}``, the pipeline's naming rule."""
+        return f"mlops-{self.region}-{self.environment}-{thing}"
+
+    @property
+    def data_bucket_name_parameter(self) -> str:
+        return self.data_bucket_parameter or self.parameter_name("automl-data")
+
+    @property
+    def model_output_name_parameter(self) -> str:
+        return self.model_output_parameter or self.parameter_name("model-output")
+
+    @property
+    def role_parameter(self) -> str:
+        return self.role_arn_parameter or self.parameter_name("sagemaker-role-arn")
+
+
+_ENV = {
+    "environment": "SERVERLESS_ENVIRONMENT",
+    "data_bucket_parameter": "MODEL_TRAINING_DATA_BUCKET_PARAMETER",
+    "model_output_parameter": "MODEL_TRAINING_MODEL_OUTPUT_PARAMETER",
+    "role_arn_parameter": "MODEL_TRAINING_ROLE_ARN_PARAMETER",
+    "role_name": "MODEL_TRAINING_ROLE_NAME",
+    "sse": "MODEL_TRAINING_SSE",
+    "kms_key_id": "MODEL_TRAINING_KMS_KEY_ID",
+    "algorithm_version": "MODEL_TRAINING_ALGORITHM_VERSION",
+    "instance_type": "MODEL_TRAINING_INSTANCE_TYPE",
+    "instance_count": "MODEL_TRAINING_INSTANCE_COUNT",
+    "volume_size_gb": "MODEL_TRAINING_VOLUME_SIZE_GB",
+    "max_runtime_seconds": "MODEL_TRAINING_MAX_RUNTIME_SECONDS",
+    "output_kms_key_id": "MODEL_TRAINING_OUTPUT_KMS_KEY_ID",
+    "volume_kms_key_id": "MODEL_TRAINING_VOLUME_KMS_KEY_ID",
+    "max_object_bytes": "MODEL_TRAINING_MAX_OBJECT_BYTES",
+    "ssm_max_age": "MODEL_TRAINING_SSM_MAX_AGE",
+}
+
+
+def settings_from_env(env: Mapping[str, str] | None = None) -> StageSettings:
+    """Read :class:`StageSettings` from ``env`` (default ``os.environ``); empty variables are unset.
+
+    Raises:
+        ConfigurationError: a variable has an invalid value (named in the message).
+    """
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {field: env[var] for field, var in _ENV.items() if env.get(var)}
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if region:
+        values["region"] = region
+    try:
+        return StageSettings(**values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else ""
+            problems.append(f"{_ENV.get(field, field)}: {err['msg']}")
+        raise ConfigurationError(
+            "invalid environment: " + "; ".join(problems), "fix the function's environment variables"
+        ) from None
+
+
+@dataclass(frozen=True)
+class AwsTargets:
+    """Where a run on AWS reads and writes, resolved from SSM.
+
+    Attributes:
+        data_bucket: the ``...-automl-data`` bucket (splits go under it).
+        model_output_bucket: the ``...-model-output`` bucket (``S3OutputPath = s3://{it}/{date}/output``).
+        role_arn: the SageMaker execution role.
+    """
+
+    data_bucket: str
+    model_output_bucket: str
+    role_arn: str
+
+
+def resolve_targets(settings: StageSettings) -> AwsTargets:
+    """Read the bucket names and the role ARN from SSM Parameter Store (with decryption, cached for
+    ``ssm_max_age`` seconds across warm invocations).  A missing role parameter falls back to the role
+    ``role_name`` in the caller's account (the original stage's ``SageMakerExecutionRole``).
+
+    Raises:
+        ConfigurationError: a bucket parameter is missing or unreadable (named in the message).
+    """
+    data = _parameter(settings, settings.data_bucket_name_parameter)
+    model = _parameter(settings, settings.model_output_name_parameter)
+    try:
+        role = _parameter(settings, settings.role_parameter)
+    except ConfigurationError:
+        role = _fallback_role_arn(settings)
+    return AwsTargets(data_bucket=data, model_output_bucket=model, role_arn=role)
+
+
+@cache
+def _provider(endpoint: str | None, region: str) -> Any:
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+    from model_training import aws
+
+    return SSMProvider(boto3_client=aws.client("ssm", region))
+
+
+def _parameter(settings: StageSettings, name: str) -> str:
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    provider = _provider(os.environ.get("AWS_ENDPOINT_URL"), settings.region)
+    try:
+        value = provider.get(name, max_age=settings.ssm_max_age, decrypt=True)
+    except GetParameterError as exc:
+        raise ConfigurationError(
+            f"SSM parameter {name!r} cannot be read ({str(exc).splitlines()[0][:200]})",
+            "create it, or point MODEL_TRAINING_*_PARAMETER at the right name, and grant ssm:GetParameter",
+        ) from None
+    return str(value).strip()
+
+
+def _fallback_role_arn(settings: StageSettings) -> str:
+    from model_training import aws
+
+    identity = aws.client("sts", settings.region).get_caller_identity()
+    partition = str(identity["Arn"]).split(":")[1]
+    return f"arn:{partition}:iam::{identity['Account']}:role/{settings.role_name}"
+
+
+def clear_cache() -> None:
+    """Forget cached SSM values and providers (tests)."""
+    _provider.cache_clear()

@@ -1,0 +1,292 @@
+"""The Lambda handler end to end against moto's server over HTTP: nothing in the product is mocked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from model_training import aws, lambda_handler
+from model_training.handler import handle
+from model_training.offline import Pipeline, s3_event, upload
+from tests.reference import original_split
+
+DAY = "2026-03-04T10:11:12.000Z"
+
+
+class Context:
+    function_name = "model-training"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:eu-west-2:123456789012:function:model-training"
+    aws_request_id = "req-1"
+
+    def __init__(self, remaining_ms: int = 600_000) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+def small_csv(rows: int = 60, seed: int = 0) -> bytes:
+    lines = ["f1,f2,y_no,y_yes"]
+    for i in range(rows):
+        y = (i * 7 + seed) % 3 == 0
+        lines.append(f"{(i * 13 + seed) % 17}.5,{i % 5},{int(not y)},{int(y)}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def deliver(p: Pipeline, key: str, data: bytes, **kw: Any) -> dict[str, Any]:
+    meta = upload(p.data_bucket, key, data)
+    event = s3_event(
+        p.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], size=meta["size"], event_time=DAY, **kw
+    )
+    return lambda_handler(event, Context())
+
+
+def objects(bucket: str, prefix: str = "") -> dict[str, bytes]:
+    s3 = aws.client("s3")
+    out = {}
+    for item in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", []):
+        out[item["Key"]] = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+    return out
+
+
+def test_s3_event_splits_into_the_data_bucket_and_starts_one_training_job(pipeline: Pipeline) -> None:
+    response = deliver(pipeline, "automl/2026-03-04/small.csv", small_csv())
+    (result,) = response["results"]
+    assert result["status"] == "started", result
+    run_id, job = result["run_id"], result["job_name"]
+    prefix = f"automl/2026-03-04/training/small/{run_id}"
+    written = objects(pipeline.data_bucket, prefix)
+    assert set(written) == {
+        f"{prefix}/{p}" for p in ("train/part-00000.csv", "validation/part-00000.csv", "test/test.csv", "run.json")
+    }
+    record = json.loads(written[f"{prefix}/run.json"])
+    assert record["source"]["uri"] == f"s3://{pipeline.data_bucket}/automl/2026-03-04/small.csv"
+    assert record["training"]["backend"] == "sagemaker" and record["training"]["job_name"] == job
+
+    s3 = aws.client("s3")
+    for key in written:
+        head = s3.head_object(Bucket=pipeline.data_bucket, Key=key)
+        assert head["ServerSideEncryption"] == "AES256", key
+        tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=pipeline.data_bucket, Key=key)["TagSet"]}
+        assert tags["RunId"] == run_id
+        assert tags["SourceObject"] == f"s3://{pipeline.data_bucket}/automl/2026-03-04/small.csv"
+        assert tags["ProcessedTime"].endswith("+00:00")
+
+    described = aws.client("sagemaker").describe_training_job(TrainingJobName=job)
+    # moto reports new jobs as finished at once; on SageMaker the record says "started" and InProgress
+    assert record["training"]["status"] == described["TrainingJobStatus"]
+    assert record["status"] == ("started" if described["TrainingJobStatus"] == "InProgress" else "complete")
+    assert described["RoleArn"] == pipeline.role_arn
+    assert {k: described["AlgorithmSpecification"][k] for k in ("TrainingImage", "TrainingInputMode")} == {
+        "TrainingImage": "764974769150.dkr.ecr.eu-west-2.amazonaws.com/sagemaker-xgboost:3.0-5",
+        "TrainingInputMode": "File",
+    }
+    channels = {c["ChannelName"]: c for c in described["InputDataConfig"]}
+    assert set(channels) == {"train", "validation"}
+    for name, channel in channels.items():
+        assert channel["ContentType"] == "text/csv"
+        assert channel["CompressionType"] == "None"
+        source = channel["DataSource"]["S3DataSource"]
+        assert source["S3DataType"] == "S3Prefix"
+        assert source["S3Uri"] == f"s3://{pipeline.data_bucket}/{prefix}/{name}/"
+    assert described["OutputDataConfig"]["S3OutputPath"] == f"s3://{pipeline.model_output_bucket}/2026-03-04/output"
+    assert described["HyperParameters"] == {
+        "max_depth": "5", "eta": "0.2", "gamma": "4", "min_child_weight": "6", "subsample": "0.8",
+        "objective": "binary:logistic", "num_round": "100", "eval_metric": "auc,logloss",
+    }  # fmt: skip
+    assert described["ResourceConfig"]["InstanceCount"] == 1
+    tags = {t["Key"]: t["Value"] for t in aws.client("sagemaker").list_tags(ResourceArn=described["TrainingJobArn"])["Tags"]}
+    assert tags["Project"] == "MLOps" and tags["Region"] == "eu-west-2" and tags["RunId"] == run_id
+    assert tags["Testing"] == f"s3://{pipeline.data_bucket}/{prefix}/test/test.csv"
+
+
+def test_the_same_event_twice_starts_one_job(pipeline: Pipeline) -> None:
+    data = small_csv()
+    meta = upload(pipeline.data_bucket, "automl/2026-03-04/small.csv", data)
+    event = s3_event(
+        pipeline.data_bucket, "automl/2026-03-04/small.csv", version_id=meta["version_id"], etag=meta["etag"], event_time=DAY
+    )
+    first = lambda_handler(event, Context())["results"][0]
+    second = lambda_handler(event, Context())["results"][0]
+    assert first["status"] == "started"
+    assert second["status"] == "duplicate"
+    assert second["run_id"] == first["run_id"] and second["job_name"] == first["job_name"]
+    assert len(aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]) == 1
+
+
+def test_a_new_version_of_the_object_is_a_new_run(pipeline: Pipeline) -> None:
+    first = deliver(pipeline, "automl/2026-03-04/small.csv", small_csv(seed=0))["results"][0]
+    second = deliver(pipeline, "automl/2026-03-04/small.csv", small_csv(seed=1))["results"][0]
+    assert first["status"] == second["status"] == "started"
+    assert first["run_id"] != second["run_id"]
+    assert len(aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]) == 2
+
+
+def test_url_encoded_key_with_spaces_and_non_ascii(pipeline: Pipeline) -> None:
+    key = "automl/2026-03-04/données client+v2 (final).csv"
+    response = deliver(pipeline, key, small_csv())
+    (result,) = response["results"]
+    assert result["status"] == "started", result
+    assert result["object"] == f"s3://{pipeline.data_bucket}/{key}"
+    assert any("/training/donn" in k for k in objects(pipeline.data_bucket, "automl/2026-03-04/training/"))
+
+
+def test_ten_record_event_handles_every_record(pipeline: Pipeline) -> None:
+    records = []
+    for i in range(10):
+        key = f"automl/2026-03-04/part-{i}.csv"
+        meta = upload(pipeline.data_bucket, key, small_csv(seed=i))
+        records += s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)[
+            "Records"
+        ]
+    response = lambda_handler({"Records": records}, Context())
+    assert [r["status"] for r in response["results"]] == ["started"] * 10
+    assert len({r["job_name"] for r in response["results"]}) == 10
+
+
+@pytest.mark.parametrize(
+    ("key", "status"),
+    [
+        ("automl/2026-03-04/training/small/0123456789abcdef/train/part-00000.csv", "skipped"),
+        ("automl/2026-03-04/training-data.csv", "started"),
+        ("automl/2026-03-04/notes.txt", "skipped"),
+        ("automl/2026-03-04/.hidden.csv", "skipped"),
+        ("automl/2026-03-04/_SUCCESS.csv", "skipped"),
+    ],
+)
+def test_own_outputs_are_skipped_by_prefix_not_substring(pipeline: Pipeline, key: str, status: str) -> None:
+    (result,) = deliver(pipeline, key, small_csv())["results"]
+    assert result["status"] == status, result
+
+
+def test_sqs_batch_with_one_bad_message_reports_only_it(pipeline: Pipeline) -> None:
+    good_key = "automl/2026-03-04/good.csv"
+    meta = upload(pipeline.data_bucket, good_key, small_csv())
+    good_body = json.dumps(
+        s3_event(pipeline.data_bucket, good_key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    )
+    bad_key = "automl/2026-03-04/bad.csv"
+    meta_bad = upload(pipeline.data_bucket, bad_key, b"f1,y_no,y_yes\nyes,0,1\n" * 20)
+    bad_body = json.dumps(s3_event(pipeline.data_bucket, bad_key, version_id=meta_bad["version_id"], event_time=DAY))
+    sns_body = json.dumps({"Type": "Notification", "MessageId": "sns-1", "Message": good_body})
+    event = {
+        "Records": [
+            sqs_record("m-good", good_body),
+            sqs_record("m-bad", bad_body),
+            sqs_record("m-junk", "{not json"),
+            sqs_record("m-sns", sns_body),
+            sqs_record("m-test", json.dumps({"Event": "s3:TestEvent", "Bucket": pipeline.data_bucket})),
+        ]
+    }
+    response = lambda_handler(event, Context())
+    assert response["batchItemFailures"] == [{"itemIdentifier": "m-bad"}, {"itemIdentifier": "m-junk"}]
+    by_item = {r["item"]: r for r in response["results"]}
+    assert by_item["m-good"]["status"] == "started"
+    assert by_item["m-sns"]["status"] == "duplicate"  # the same object version, fanned out twice
+    assert by_item["m-bad"]["status"] == "failed" and "not a number" in by_item["m-bad"]["reason"]
+    assert by_item["m-junk"]["status"] == "failed"
+    assert by_item["m-test"]["status"] == "skipped"
+
+
+def sqs_record(message_id: str, body: str) -> dict[str, Any]:
+    return {
+        "messageId": message_id,
+        "receiptHandle": "handle",
+        "body": body,
+        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1700000000000"},
+        "messageAttributes": {},
+        "md5OfBody": "x",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-west-2:123456789012:training-queue",
+        "awsRegion": "eu-west-2",
+    }
+
+
+def test_eventbridge_object_created(pipeline: Pipeline) -> None:
+    key = "automl/2026-03-04/eb data.csv"
+    meta = upload(pipeline.data_bucket, key, small_csv())
+    event = {
+        "version": "0",
+        "id": "eb-1",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": DAY.replace(".000", ""),
+        "region": "eu-west-2",
+        "resources": [f"arn:aws:s3:::{pipeline.data_bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": pipeline.data_bucket},
+            "object": {
+                "key": "automl/2026-03-04/eb+data.csv",
+                "size": meta["size"],
+                "etag": meta["etag"],
+                "version-id": meta["version_id"],
+            },
+            "request-id": "r",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
+    }
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "started", result
+    assert result["object"] == f"s3://{pipeline.data_bucket}/{key}"
+
+
+def test_delete_events_and_test_events_are_skipped(pipeline: Pipeline) -> None:
+    event = s3_event(pipeline.data_bucket, "automl/x.csv", event_name="ObjectRemoved:Delete", event_time=DAY)
+    assert lambda_handler(event, Context())["results"][0]["status"] == "skipped"
+    test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": pipeline.data_bucket}
+    assert lambda_handler(test_event, Context())["results"][0]["status"] == "skipped"
+
+
+def test_object_deleted_before_it_is_read(pipeline: Pipeline) -> None:
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/gone.csv", event_time=DAY)
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "failed" and "does not exist" in result["reason"]
+
+
+def test_warm_container_gives_distinct_runs_and_keys(pipeline: Pipeline) -> None:
+    a = deliver(pipeline, "automl/2026-03-04/a.csv", small_csv(seed=2))["results"][0]
+    b = deliver(pipeline, "automl/2026-03-04/b.csv", small_csv(seed=2))["results"][0]
+    assert a["run_id"] != b["run_id"] and a["job_name"] != b["job_name"]
+    assert set(a["outputs"].values()).isdisjoint(b["outputs"].values())
+
+
+def test_run_date_comes_from_the_event_time(pipeline: Pipeline) -> None:
+    (result,) = deliver(pipeline, "automl/2026-01-31/late.csv", small_csv())["results"]
+    assert "/automl/2026-03-04/training/late/" in result["outputs"]["train"]
+
+
+def test_kms_encryption_when_configured(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODEL_TRAINING_SSE", "aws:kms")
+    monkeypatch.setenv("MODEL_TRAINING_KMS_KEY_ID", "alias/automl")
+    (result,) = deliver(pipeline, "automl/2026-03-04/kms.csv", small_csv())["results"]
+    assert result["status"] == "started", result
+    s3 = aws.client("s3")
+    for uri in result["outputs"].values():
+        head = s3.head_object(Bucket=pipeline.data_bucket, Key=uri.split("/", 3)[3])
+        assert head["ServerSideEncryption"] == "aws:kms"
+
+
+def test_not_enough_time_left_fails_the_record_cleanly(pipeline: Pipeline) -> None:
+    meta = upload(pipeline.data_bucket, "automl/2026-03-04/t.csv", small_csv())
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/t.csv", version_id=meta["version_id"], event_time=DAY)
+    with pytest.raises(RuntimeError, match="failed transiently"):
+        handle(event, Context(remaining_ms=5_000))
+    assert objects(pipeline.data_bucket, "automl/2026-03-04/training/") == {}
+
+
+def test_bank_data_is_split_byte_identically_in_s3(pipeline: Pipeline, bank_csv: Path) -> None:
+    data = bank_csv.read_bytes()
+    (result,) = deliver(pipeline, "automl/2026-03-04/bank-preprocessed.csv", data)["results"]
+    assert result["status"] == "started", result
+    reference = original_split(bank_csv)
+    s3 = aws.client("s3")
+    for split, uri in result["outputs"].items():
+        body = s3.get_object(Bucket=pipeline.data_bucket, Key=uri.split("/", 3)[3])["Body"].read()
+        assert body == reference[split], split

@@ -142,19 +142,22 @@ def demo(
 
 
 def _demo(output: Path, quiet: bool) -> None:
-    from model_training.config import build_config
-    from model_training.demo import DEMO_LABEL, write_demo_dataset
-    from model_training.pipeline import OutputLayout, run_local
+    from model_training.demo import DEMO_LABEL, run_offline_demo
 
-    source = write_demo_dataset(output / "demo-data").absolute()
-    out.print(f"demo dataset: {source} (scikit-learn's breast-cancer data, label {DEMO_LABEL})")
-    config = build_config(label=DEMO_LABEL, drop=())
+    out.print(f"demo: scikit-learn's breast-cancer data (label {DEMO_LABEL}) through the whole stage, offline")
     with _progress(quiet) as progress:
-        result = run_local(source, config, OutputLayout(output), reporter=RichReporter(progress))
-    _print_summary(result, output)
-    training = result.record.training
-    if training and "validation:auc" in training.final_metrics:
-        out.print(_styled((f"validation AUC {training.final_metrics['validation:auc']:.4f}", "bold green")))
+        outcome = run_offline_demo(output, say=out.print, reporter=RichReporter(progress))
+    job = outcome["job"]
+    metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
+    if job["TrainingJobStatus"] != "Completed":
+        raise ModelTrainingError(f"the demo's training job failed: {job.get('FailureReason')}", "see the job's log")
+    out.print(f"run record: {outcome['mirror'].absolute() / outcome['result']['run_record'][len('s3://') :]}")
+    out.print(f"model:      {outcome['model'].absolute() if outcome['model'] else '(none)'}")
+    out.print(
+        f"job record: {_prog()} jobs describe {job['TrainingJobName']}" + ("" if output == DEFAULT_OUTPUT else f" -o {output}")
+    )
+    if "validation:auc" in metrics:
+        out.print(_styled((f"validation AUC {metrics['validation:auc']:.4f}", "bold green")))
 
 
 @jobs_app.command("list")

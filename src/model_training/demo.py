@@ -6,17 +6,23 @@ inside the scikit-learn package (``sklearn/datasets/data/breast_cancer.csv``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from model_training.errors import ConfigurationError
+from model_training.progress import Reporter
 
-DEMO_LABEL = "malignant"
+#: The demo data follows the pipeline's convention (the preprocessing stage one-hot encodes the label into
+#: ``y_no``/``y_yes``), so the stage's defaults (label ``y_yes``, drop ``y_no``) apply to it unchanged.
+DEMO_LABEL = "y_yes"
 DEMO_FILE = "breast-cancer.csv"
 
 
 def write_demo_dataset(folder: Path) -> Path:
-    """Write ``breast-cancer.csv`` (569 rows: 30 feature columns, then ``malignant`` = 1 for a malignant
-    tumour, 212 rows) into ``folder`` and return its path.  The bytes are the same on every call.
+    """Write ``breast-cancer.csv`` (569 rows: 30 feature columns, then ``y_no`` and ``y_yes``, where
+    ``y_yes`` = 1 marks a malignant tumour, 212 rows) into ``folder`` and return its path.  The bytes are
+    the same on every call.
 
     Raises:
         ConfigurationError: scikit-learn is not installed (the ``demo`` extra).
@@ -29,13 +35,117 @@ def write_demo_dataset(folder: Path) -> Path:
         ) from None
     data = load_breast_cancer()
     names = [re.sub(r"[^a-z0-9]+", "_", n.lower()).strip("_") for n in data.feature_names]
-    lines = [",".join([*names, DEMO_LABEL])]
+    lines = [",".join([*names, "y_no", DEMO_LABEL])]
     for features, target in zip(data.data, data.target, strict=True):
-        # sklearn's target is 0 = malignant, 1 = benign; the label marks the class a screen looks for.
-        lines.append(",".join([*(repr(float(v)) for v in features), "1" if target == 0 else "0"]))
+        # sklearn's target is 0 = malignant, 1 = benign; y_yes marks the class a screen looks for.
+        malignant = target == 0
+        lines.append(",".join([*(repr(float(v)) for v in features), "0" if malignant else "1", "1" if malignant else "0"]))
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / DEMO_FILE
     text = "\n".join(lines) + "\n"
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
     return path
+
+
+def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporter | None = None) -> dict[str, Any]:
+    """The whole stage offline, as the pipeline runs it on AWS, with moto's server standing in for AWS:
+
+    1. start an S3/SSM/SageMaker endpoint on 127.0.0.1 and point boto3 at it;
+    2. create the buckets and SSM parameters as the reference pipeline names them;
+    3. upload the demo dataset under ``automl/{date}/``;
+    4. deliver the S3 ``ObjectCreated`` event to the Lambda handler, which splits the object into the data
+       bucket and sends ``CreateTrainingJob``;
+    5. run the job that SageMaker received with the local XGBoost backend: channels read from the
+       endpoint, ``model.tar.gz`` written to ``{S3OutputPath}/{TrainingJobName}/output/``;
+    6. copy both buckets to ``{output}/s3/`` so every file can be looked at after the endpoint stops.
+
+    Returns:
+        ``{"result": handler result, "job": final job record, "mirror": folder, "model": local model path}``.
+
+    Raises:
+        ConfigurationError: scikit-learn or moto is not installed.
+    """
+    import datetime as dt
+
+    from model_training import aws
+    from model_training.handler import handle
+    from model_training.offline import local_aws, provision, s3_event, upload
+    from model_training.settings import StageSettings
+    from model_training.training.local import LocalTrainingBackend
+
+    region, environment = "eu-west-2", "dev"
+    source = write_demo_dataset(output / "demo-data")
+    today = dt.datetime.now(dt.UTC)
+    with local_aws(region) as endpoint:
+        say(f"1. AWS endpoint (moto's server) at {endpoint}; boto3 uses it through AWS_ENDPOINT_URL")
+        pipeline = provision(region, environment)
+        say(
+            f"2. buckets {pipeline.data_bucket} and {pipeline.model_output_bucket}; SSM parameters mlops-{region}-{environment}-*"
+        )
+        key = f"automl/{today.date().isoformat()}/{DEMO_FILE}"
+        meta = upload(pipeline.data_bucket, key, source.read_bytes())
+        say(f"3. uploaded {source.name} ({meta['size']} bytes) to s3://{pipeline.data_bucket}/{key}")
+        event = s3_event(
+            pipeline.data_bucket,
+            key,
+            version_id=meta["version_id"],
+            etag=meta["etag"],
+            size=meta["size"],
+            event_time=today.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            region=region,
+        )
+        settings = StageSettings(region=region, environment=environment)
+        from model_training.handler import logger
+
+        level = logger.log_level
+        logger.setLevel("WARNING")  # the handler's JSON logs are for CloudWatch; the demo prints its own steps
+        try:
+            response = handle(event, None, settings)
+        finally:
+            logger.setLevel(level)
+        (result,) = response["results"]
+        if result["status"] != "started":
+            raise ConfigurationError(f"the handler did not start a job: {result}", "see the log above")
+        say(f"4. lambda_handler: {result['status']} run {result['run_id']}, training job {result['job_name']}")
+        for split, uri in result["outputs"].items():
+            say(f"     {split:<10} {uri}")
+        sagemaker = aws.client("sagemaker")
+        received = sagemaker.describe_training_job(TrainingJobName=result["job_name"])
+        request = {k: received[k] for k in _REQUEST_KEYS if k in received}
+        request["Tags"] = sagemaker.list_tags(ResourceArn=received["TrainingJobArn"])["Tags"]
+        backend = LocalTrainingBackend(output / "training-jobs", reporter=reporter)
+        backend.create_training_job(request)
+        job = backend.run_training_job(result["job_name"])
+        artifact = job.get("ModelArtifacts", {}).get("S3ModelArtifacts", "")
+        say(f"5. trained {job['TrainingJobName']} locally: {job['TrainingJobStatus']}; model at {artifact or '(none)'}")
+        mirror = output / "s3"
+        for bucket in (pipeline.data_bucket, pipeline.model_output_bucket):
+            _mirror_bucket(bucket, mirror / bucket)
+        say(f"6. copied both buckets to {mirror.absolute()}")
+    model = None
+    if artifact.startswith("s3://"):
+        model = mirror / artifact[len("s3://") :]
+    return {"result": result, "job": job, "mirror": mirror, "model": model}
+
+
+#: The CreateTrainingJob fields DescribeTrainingJob echoes back.
+_REQUEST_KEYS = (
+    "TrainingJobName",
+    "AlgorithmSpecification",
+    "RoleArn",
+    "HyperParameters",
+    "InputDataConfig",
+    "OutputDataConfig",
+    "ResourceConfig",
+    "StoppingCondition",
+)
+
+
+def _mirror_bucket(bucket: str, folder: Path) -> None:
+    from model_training.storage import LocalStore, S3Store
+
+    source = S3Store(bucket)
+    target = LocalStore(folder)
+    for key in source.list(""):
+        target.write_bytes(key, source.read_bytes(key))

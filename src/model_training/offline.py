@@ -53,12 +53,19 @@ def local_aws(region: str = "eu-west-2") -> Iterator[str]:
             "the offline AWS endpoint needs moto, which is not installed",
             "install the demo extra: pip install 'model-training[demo]'",
         ) from None
+    import logging
+
     from model_training import aws, settings
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    # moto keeps its state per process, not per server: start from nothing
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).read()
     saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", *FAKE_CREDENTIALS)}
     os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_REGION": region, "AWS_DEFAULT_REGION": region, **FAKE_CREDENTIALS})
     aws.reset_clients()

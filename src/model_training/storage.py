@@ -276,7 +276,8 @@ class S3Store:
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix``, in key order."""
         paginator = self.client.get_paginator("list_objects_v2")
-        base = self.key(prefix.rstrip("/")) + "/"
+        prefix = prefix.strip("/")
+        base = self.key(prefix) + "/" if prefix else (self.root + "/" if self.root else "")
         strip = len(self.root) + 1 if self.root else 0
         for page in paginator.paginate(Bucket=self.bucket, Prefix=base):
             for item in page.get("Contents", []):

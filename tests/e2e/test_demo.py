@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import tarfile
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -8,23 +10,36 @@ from model_training.cli import app
 from model_training.demo import write_demo_dataset
 
 
-def test_demo_dataset_is_deterministic(tmp_path: Path) -> None:
+def test_demo_dataset_is_deterministic_and_follows_the_pipelines_label_convention(tmp_path: Path) -> None:
     a = write_demo_dataset(tmp_path / "a").read_bytes()
     b = write_demo_dataset(tmp_path / "b").read_bytes()
     assert a == b
     lines = a.decode().splitlines()
     assert len(lines) == 570
-    assert lines[0].endswith(",malignant") and lines[0].count(",") == 30
-    assert sum(line.endswith(",1") for line in lines[1:]) == 212
+    assert lines[0].endswith(",y_no,y_yes") and lines[0].count(",") == 31
+    assert sum(line.endswith(",0,1") for line in lines[1:]) == 212
+    assert sum(line.endswith(",1,0") for line in lines[1:]) == 357
 
 
-def test_demo_runs_end_to_end_and_ends_with_the_auc(tmp_path: Path) -> None:
-    res = CliRunner().invoke(app, ["demo", "--output", str(tmp_path / "out")])
+def test_demo_runs_the_whole_stage_offline_and_ends_with_the_auc(tmp_path: Path) -> None:
+    res = CliRunner().invoke(app, ["demo", "--output", str(tmp_path / "out"), "-q"])
     assert res.exit_code == 0, res.output
-    last = res.output.strip().splitlines()[-1]
-    assert last.startswith("validation AUC ")
-    assert float(last.split()[2]) > 0.9
-    assert "model: " in res.output and "model.tar.gz" in res.output
-    assert list((tmp_path / "out").rglob("model.tar.gz"))
-    again = CliRunner().invoke(app, ["demo", "--output", str(tmp_path / "out")])
-    assert again.exit_code == 0 and "already done" in again.output
+    lines = res.output.strip().splitlines()
+    assert lines[-1].startswith("validation AUC ")
+    assert float(lines[-1].split()[2]) > 0.9
+    assert "lambda_handler: started run" in res.output
+    model_line = next(line for line in lines if line.startswith("model:"))
+    model = Path(model_line.split(maxsplit=1)[1])
+    assert model.is_file()
+    # the key the deployment stage expects: {YYYY-MM-DD}/output/{TrainingJobName}/output/model.tar.gz
+    bucket_dir = next(p for p in (tmp_path / "out/s3").iterdir() if "model-output" in p.name)
+    key = model.relative_to(bucket_dir).as_posix()
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})/output/([A-Za-z0-9-]+)/output/model\.tar\.gz", key)
+    assert match, key
+    job = re.sub(r"^\d{4}-\d{2}-\d{2}/[A-Za-z0-9]+/", "", key).removesuffix("/output/model.tar.gz")
+    assert job == match.group(2)
+    with tarfile.open(model) as tar:
+        assert tar.getnames() == ["xgboost-model"]
+    # and again: a fresh endpoint, a new object version, a new run
+    again = CliRunner().invoke(app, ["demo", "--output", str(tmp_path / "out"), "-q"])
+    assert again.exit_code == 0, again.output

@@ -29,7 +29,7 @@ def test_run_prints_the_summary(tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "train" in res.output and "validation" in res.output and "test" in res.output
     assert "42" in res.output  # train rows: int(0.7 * 60)
-    assert "training job: data-" in res.output and "(Completed)" in res.output
+    assert "training job: data-" in res.output and "(Completed, local)" in res.output
     assert "validation:auc" in res.output
     assert "model.tar.gz" in res.output
     records = list((tmp_path / "out/automl/2026-02-03/training/data").glob("*/run.json"))

@@ -79,18 +79,26 @@ def _progress(quiet: bool) -> Progress:
 
 
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Output folder.", show_default=True)]
+BackendOpt = Annotated[
+    str, typer.Option("--backend", "-b", help="Where training jobs run: local (XGBoost here) or sagemaker.", show_default=True)
+]
 
 
 @app.command()
 def run(
-    source: Annotated[Path, typer.Argument(help="The CSV file to split (header row, comma-separated).", readable=False)],
+    source: Annotated[str, typer.Argument(help="The CSV to split: a file, or s3://bucket/key.", show_default=False)],
     label: Annotated[str | None, typer.Option(help="Label column (default y_yes).")] = None,
     drop: Annotated[
         list[str] | None, typer.Option(help="Column to leave out of train/validation; repeat or comma-separate (default y_no).")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Shuffle seed (default 1729).")] = None,
     fractions: Annotated[str | None, typer.Option(help="train,validation,test fractions (default 0.7,0.2,0.1).")] = None,
-    output: OutputOpt = DEFAULT_OUTPUT,
+    output: Annotated[str, typer.Option("--output", "-o", help="Output folder, or s3://bucket/prefix.")] = str(DEFAULT_OUTPUT),
+    backend: BackendOpt = "local",
+    model_output: Annotated[
+        str | None, typer.Option(help="Model output root (s3://bucket); default: the SSM parameter, or the output folder.")
+    ] = None,
+    role_arn: Annotated[str | None, typer.Option(help="SageMaker execution role (default: the SSM parameter).")] = None,
     no_train: Annotated[bool, typer.Option("--no-train", help="Split and write only; do not train.")] = False,
     date: Annotated[
         str | None, typer.Option(help="Run date YYYY-MM-DD for the output prefix and model path (default today).")
@@ -100,17 +108,29 @@ def run(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Split SOURCE, write the channels and the test file, train locally, and print a summary."""
-    _guarded(lambda: _run(source, label, drop, seed, fractions, output, no_train, date, hyperparameter, quiet))
+    """Split SOURCE, write the channels and the test file, train, and print a summary.
+
+    With a local SOURCE and output folder and the local backend, everything happens on this machine. With
+    s3:// URIs and --backend sagemaker it does from a laptop what the Lambda function does: read from S3,
+    write the splits to S3, start a SageMaker training job (endpoints from boto3's configuration).
+    """
+    _guarded(
+        lambda: _run(
+            source, label, drop, seed, fractions, output, backend, model_output, role_arn, no_train, date, hyperparameter, quiet
+        )
+    )
 
 
 def _run(
-    source: Path,
+    source: str,
     label: str | None,
     drop: list[str] | None,
     seed: int | None,
     fractions: str | None,
-    output: Path,
+    output: str,
+    backend: str,
+    model_output: str | None,
+    role_arn: str | None,
     no_train: bool,
     date: str | None,
     hyperparameter: list[str] | None,
@@ -119,6 +139,8 @@ def _run(
     from model_training.config import build_config, parse_fractions
     from model_training.pipeline import OutputLayout, run_local
 
+    if backend not in ("local", "sagemaker"):
+        raise ModelTrainingError(f"--backend {backend!r} is not a backend", "use --backend local or --backend sagemaker")
     config = build_config(
         label=label,
         drop=tuple(c.strip() for item in drop for c in item.split(",") if c.strip()) if drop is not None else None,
@@ -127,9 +149,114 @@ def _run(
         run_date=_parse_date(date),
         hyperparameters=_parse_hyperparameters(hyperparameter) if hyperparameter else None,
     )
+    local = not source.startswith("s3://") and not output.startswith("s3://") and backend == "local" and not model_output
     with _progress(quiet) as progress:
-        result = run_local(source, config, OutputLayout(output), train=not no_train, reporter=RichReporter(progress))
-    _print_summary(result, output)
+        if local:
+            result = run_local(
+                Path(source), config, OutputLayout(Path(output)), train=not no_train, reporter=RichReporter(progress)
+            )
+        else:
+            result = _run_anywhere(source, config, output, backend, model_output, role_arn, no_train, RichReporter(progress))
+    _print_summary(result, Path(output))
+
+
+def _run_anywhere(
+    source: str,
+    config: Any,
+    output: str,
+    backend: str,
+    model_output: str | None,
+    role_arn: str | None,
+    no_train: bool,
+    reporter: RichReporter,
+) -> Any:
+    """A run with an S3 source or output, or on SageMaker: the Lambda's path, driven from the command line."""
+    from model_training.dataset import LocalSource, S3Source
+    from model_training.images import image_uri
+    from model_training.pipeline import OutputLayout, TrainingTarget, run_pipeline
+    from model_training.settings import resolve_targets, settings_from_env
+    from model_training.storage import LocalStore, S3Store, parse_s3_uri
+    from model_training.training.local import LocalTrainingBackend
+    from model_training.training.request import LOCAL_IMAGE
+    from model_training.training.sagemaker import SageMakerBackend
+
+    settings = settings_from_env()
+    src: Any
+    if source.startswith("s3://"):
+        bucket, key = parse_s3_uri(source)
+        src = S3Source(bucket, key, max_bytes=settings.max_object_bytes)
+    else:
+        src = LocalSource(Path(source))
+    store: Any
+    if output.startswith("s3://"):
+        bucket, prefix = parse_s3_uri(output)
+        store = S3Store(bucket, root=prefix, sse=settings.sse, kms_key_id=settings.kms_key_id)
+    else:
+        store = LocalStore(Path(output))
+    if backend == "sagemaker" and not store_is_s3(store):
+        raise ModelTrainingError(
+            "SageMaker reads its channels from S3", "give --output s3://bucket/prefix with --backend sagemaker"
+        )
+    if backend == "sagemaker" and (model_output is None or role_arn is None):
+        targets = resolve_targets(settings)
+        model_output = model_output or f"s3://{targets.model_output_bucket}"
+        role_arn = role_arn or targets.role_arn
+    if model_output is None:
+        model_output = OutputLayout(Path(output)).model_output.absolute().as_uri() if not store_is_s3(store) else None
+    if model_output is None:
+        targets = resolve_targets(settings)
+        model_output = f"s3://{targets.model_output_bucket}"
+    if backend == "sagemaker":
+        trainer: Any = SageMakerBackend()
+        image = image_uri(settings.region, config.training.algorithm_version)
+    else:
+        jobs = OutputLayout(Path(output)).jobs if not store_is_s3(store) else DEFAULT_OUTPUT / "training-jobs"
+        trainer = LocalTrainingBackend(jobs, reporter=reporter)
+        image = LOCAL_IMAGE.format(version=config.training.algorithm_version)
+    target = TrainingTarget(
+        image=image,
+        model_output_root=model_output,
+        role_arn=role_arn,
+        region=settings.region,
+        instance_type=settings.instance_type,
+        instance_count=settings.instance_count,
+        volume_size_gb=settings.volume_size_gb,
+        max_runtime_seconds=settings.max_runtime_seconds,
+        output_kms_key_id=settings.output_kms_key_id,
+        volume_kms_key_id=settings.volume_kms_key_id,
+    )
+    return run_pipeline(src, config, store=store, backend=None if no_train else trainer, target=target, reporter=reporter)
+
+
+def store_is_s3(store: Any) -> bool:
+    return hasattr(store, "bucket")
+
+
+@app.command()
+def invoke(
+    event_file: Annotated[Path, typer.Argument(help="A Lambda event as JSON (S3, SQS, SNS or EventBridge).", readable=False)],
+) -> None:
+    """Run the Lambda handler on EVENT_FILE against whatever endpoint boto3 is configured for (AWS,
+    MinIO, moto: AWS_ENDPOINT_URL), and print its JSON response. Exit 1 if any object failed."""
+    _guarded(lambda: _invoke(event_file))
+
+
+def _invoke(event_file: Path) -> None:
+    from model_training.handler import handle
+
+    try:
+        event = json.loads(event_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelTrainingError(f"{event_file}: no such file", "give the path of an event JSON file") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelTrainingError(f"{event_file}: not JSON ({exc})", "give a Lambda event as JSON") from None
+    try:
+        response = handle(event, None)
+    except RuntimeError as exc:  # RetryableError: Lambda would retry the event
+        raise ModelTrainingError(str(exc), "a transient failure: run it again") from None
+    out.print_json(json.dumps(response, default=str))
+    if any(r.get("status") == "failed" for r in response.get("results", [])):
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -161,18 +288,15 @@ def _demo(output: Path, quiet: bool) -> None:
 
 
 @jobs_app.command("list")
-def jobs_list(output: OutputOpt = DEFAULT_OUTPUT) -> None:
-    """List the local training jobs, newest first."""
-    _guarded(lambda: _jobs_list(output))
+def jobs_list(output: OutputOpt = DEFAULT_OUTPUT, backend: BackendOpt = "local") -> None:
+    """List training jobs, newest first (local records, or SageMaker's)."""
+    _guarded(lambda: _jobs_list(output, backend))
 
 
-def _jobs_list(output: Path) -> None:
-    from model_training.pipeline import OutputLayout
-    from model_training.training.local import LocalTrainingBackend
-
-    jobs = LocalTrainingBackend(OutputLayout(output).jobs).list_training_jobs()
+def _jobs_list(output: Path, backend: str) -> None:
+    jobs = _backend(output, backend).list_training_jobs()
     if not jobs:
-        out.print(f"no training jobs in {OutputLayout(output).jobs}")
+        out.print(f"no training jobs ({backend})")
         return
     table = Table()
     table.add_column("TrainingJobName", no_wrap=True)
@@ -182,7 +306,7 @@ def _jobs_list(output: Path) -> None:
     for job in jobs:
         metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
         shown = " ".join(f"{k.removeprefix('validation:')}={v:.4f}" for k, v in metrics.items() if k.startswith("validation:"))
-        created = job.get("CreationTime", "")[:19].replace("T", " ")
+        created = str(job.get("CreationTime", ""))[:19].replace("T", " ")
         table.add_row(job["TrainingJobName"], job["TrainingJobStatus"], created, shown)
     out.print(table)
 
@@ -191,38 +315,55 @@ def _jobs_list(output: Path) -> None:
 def jobs_describe(
     name: Annotated[str, typer.Argument(help="TrainingJobName")],
     output: OutputOpt = DEFAULT_OUTPUT,
+    backend: BackendOpt = "local",
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole record as JSON.")] = False,
 ) -> None:
     """Show one training job: status, failure reason, final metrics, model artifact, timings."""
-    _guarded(lambda: _jobs_describe(name, output, as_json))
+    _guarded(lambda: _jobs_describe(name, output, backend, as_json))
 
 
-def _jobs_describe(name: str, output: Path, as_json: bool) -> None:
+def _backend(output: Path, backend: str) -> Any:
     from model_training.pipeline import OutputLayout
     from model_training.training.local import LocalTrainingBackend
+    from model_training.training.sagemaker import SageMakerBackend
 
-    job = LocalTrainingBackend(OutputLayout(output).jobs).describe_training_job(name)
+    if backend == "local":
+        return LocalTrainingBackend(OutputLayout(output).jobs)
+    if backend == "sagemaker":
+        return SageMakerBackend()
+    raise ModelTrainingError(f"--backend {backend!r} is not a backend", "use --backend local or --backend sagemaker")
+
+
+def _jobs_describe(name: str, output: Path, backend: str, as_json: bool) -> None:
+    job = _backend(output, backend).describe_training_job(name)
     if as_json:
-        out.print_json(json.dumps(job))
+        out.print_json(json.dumps(job, default=str))
         return
     table = Table(show_header=False)
     table.add_column(no_wrap=True)
     table.add_column(overflow="fold")
     table.add_row("TrainingJobName", job["TrainingJobName"])
-    table.add_row("TrainingJobStatus", job["TrainingJobStatus"])
+    table.add_row("TrainingJobStatus", f"{job['TrainingJobStatus']} ({job.get('SecondaryStatus', '')})")
     if job.get("FailureReason"):
         table.add_row("FailureReason", job["FailureReason"])
     for key in ("CreationTime", "TrainingStartTime", "TrainingEndTime", "TrainingTimeInSeconds"):
         if key in job:
             table.add_row(key, str(job[key]))
     for metric in job.get("FinalMetricDataList", []):
-        table.add_row(metric["MetricName"], f"{metric['Value']:.6f}")
+        table.add_row(metric["MetricName"], f"{float(metric['Value']):.6f}")
     if "ModelArtifacts" in job:
         table.add_row("S3ModelArtifacts", job["ModelArtifacts"]["S3ModelArtifacts"])
     table.add_row("HyperParameters", json.dumps(job.get("HyperParameters", {})))
     if job.get("LogFile"):
         table.add_row("log", job["LogFile"])
     out.print(table)
+
+
+def _shown(uri: str) -> str:
+    """A local path for file:// URIs (what a user can open), the URI itself otherwise."""
+    from model_training.training.local import path_from_uri
+
+    return str(path_from_uri(uri)) if uri.startswith("file://") else uri
 
 
 def _print_summary(result: Any, output: Path) -> None:
@@ -232,7 +373,6 @@ def _print_summary(result: Any, output: Path) -> None:
     if result.duplicate:
         what = "already split (--no-train)" if record.status == "committed" else "already done"
         out.print(_styled((f"run {record.run_id} was {what} for the same input and configuration: showing its record", "yellow")))
-    run_dir = path_from_uri(result.run_uri)
     table = Table(title=f"run {record.run_id}")
     table.add_column("split")
     table.add_column("rows", justify="right")
@@ -240,26 +380,29 @@ def _print_summary(result: Any, output: Path) -> None:
     table.add_column("file (in the run folder)", overflow="fold")
     for split, info in record.splits.items():
         file = record.files.get(split)
-        shown = path_from_uri(file.uri).relative_to(run_dir).as_posix() if file else "(none: fraction 0)"
+        shown = file.uri[len(result.run_uri) :].lstrip("/") if file else "(none: fraction 0)"
         table.add_row(split, str(info.rows), "" if info.positives is None else str(info.positives), shown)
     out.print(table)
-    out.print(f"run folder: {run_dir}")
-    out.print(f"run record: {run_dir / 'run.json'}")
+    out.print(f"run folder: {_shown(result.run_uri)}")
+    out.print(f"run record: {_shown(result.run_uri + '/run.json')}")
     training = record.training
     if training is None:
         out.print("training: not requested (--no-train)")
         return
-    out.print(f"training job: {training.job_name} ({training.status})")
+    out.print(f"training job: {training.job_name} ({training.status}, {training.backend})")
     for name, value in sorted(training.final_metrics.items()):
         if name.startswith("validation:"):
             out.print(f"  {name} = {value:.4f}")
     if training.model_artifact:
-        model = path_from_uri(training.model_artifact)
-        out.print(f"model: {model}")
-        others = sorted(p.name for p in model.parent.iterdir() if p.is_file() and p != model) if model.parent.is_dir() else []
-        if others:
-            out.print(f"  beside it: {', '.join(others)}")
+        out.print(f"model: {_shown(training.model_artifact)}")
+        if training.model_artifact.startswith("file://"):
+            model = path_from_uri(training.model_artifact)
+            others = sorted(p.name for p in model.parent.iterdir() if p.is_file() and p != model) if model.parent.is_dir() else []
+            if others:
+                out.print(f"  beside it: {', '.join(others)}")
     where = "" if output == DEFAULT_OUTPUT else f" -o {output}"
+    if training.backend == "sagemaker":
+        where += " --backend sagemaker"
     out.print(f"job record: {_prog()} jobs describe {training.job_name}{where}")
     if training.failure_reason:
         out.print(_styled(("failure: ", "red"), training.failure_reason))
@@ -299,6 +442,8 @@ def _parse_hyperparameters(items: list[str]) -> dict[str, str]:
 def _guarded(action: Callable[[], None]) -> None:
     try:
         action()
+    except typer.Exit:
+        raise
     except ModelTrainingError as exc:
         err.print(_styled(("error:", "bold red"), " ", exc.message))
         if exc.hint:

@@ -62,12 +62,15 @@ class EventItem:
         objects: the objects to process.
         skipped: why records of this item were skipped (one entry per skipped record).
         error: set when the item itself cannot be decoded (malformed body): it is reported failed.
+        correlation_id: what ties the logs to the upload: the S3 request id (``x-amz-request-id``), else
+            the SQS message id or the EventBridge event id.
     """
 
     item_id: str
     objects: list[ObjectRef] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     error: str | None = None
+    correlation_id: str | None = None
 
 
 @dataclass
@@ -112,6 +115,9 @@ def _add_s3_record(item: EventItem, record: Any) -> None:
         item.error = "a record without 's3' (not an S3 event notification)"
         return
     name = str(record.get("eventName", ""))
+    request_id = (record.get("responseElements") or {}).get("x-amz-request-id")
+    if request_id and not item.correlation_id:
+        item.correlation_id = str(request_id)
     if not name.startswith("ObjectCreated"):
         item.skipped.append(f"event {name or '(none)'} is not ObjectCreated")
         return
@@ -160,12 +166,15 @@ def _from_body(item_id: str, body: str) -> EventItem:
 
 
 def _sqs_item(record: Any) -> EventItem:
-    return _from_body(record.message_id, record.body)
+    item = _from_body(record.message_id, record.body)
+    item.correlation_id = item.correlation_id or record.message_id
+    return item
 
 
 def _eventbridge_item(event: dict[str, Any]) -> EventItem:
     eb = S3EventBridgeNotificationEvent(event)
-    item = EventItem(EventBridgeEvent(event).get_id or "eventbridge")
+    event_id = EventBridgeEvent(event).get_id or "eventbridge"
+    item = EventItem(event_id, correlation_id=str((event.get("detail") or {}).get("request-id") or event_id))
     if eb.detail_type != "Object Created":
         item.skipped.append(f"EventBridge {eb.detail_type!r} is not 'Object Created'")
         return item

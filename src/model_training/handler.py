@@ -58,6 +58,7 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
     retryable = False
     for item in decoded.items:
         logger.append_keys(item=item.item_id)
+        logger.set_correlation_id(item.correlation_id or item.item_id)
         if item.error:
             logger.warning("event item cannot be decoded", extra={"reason": item.error})
             results.append({"item": item.item_id, "status": "failed", "reason": item.error})

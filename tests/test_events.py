@@ -1,0 +1,83 @@
+"""Event decoding without AWS: every shape, keys URL-decoded, tests and deletes skipped, junk reported."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from model_training.events import ObjectRef, decode_event, output_key_pattern, skip_reason
+from model_training.offline import s3_event
+
+
+def test_s3_keys_are_url_decoded() -> None:
+    event = s3_event("b", "automl/données client+v2.csv")
+    assert event["Records"][0]["s3"]["object"]["key"] == "automl/donn%C3%A9es+client%2Bv2.csv"
+    (item,) = decode_event(event).items
+    assert item.objects[0].key == "automl/données client+v2.csv"
+    assert item.correlation_id == "EXAMPLE123456789"
+
+
+def test_every_record_of_an_s3_event() -> None:
+    records = [r for i in range(10) for r in s3_event("b", f"automl/{i}.csv")["Records"]]
+    decoded = decode_event({"Records": records})
+    assert decoded.kind == "s3"
+    assert [i.objects[0].key for i in decoded.items] == [f"automl/{i}.csv" for i in range(10)]
+
+
+def test_sns_envelope_inside_sqs() -> None:
+    body = json.dumps({"Type": "Notification", "Message": json.dumps(s3_event("b", "automl/a+b.csv"))})
+    event = {"Records": [{"messageId": "m1", "body": body, "eventSource": "aws:sqs", "attributes": {}}]}
+    (item,) = decode_event(event).items
+    assert item.item_id == "m1" and item.objects[0].key == "automl/a+b.csv"  # a real plus, sent as %2B
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ("{nope", "not JSON"),
+        ("[1]", "not a JSON object"),
+        ('{"Records": [{"eventName": "x"}]}', "without 's3'"),
+        ("{}", "not an S3"),
+    ],
+)
+def test_malformed_sqs_bodies_fail_only_their_message(body: str, error: str) -> None:
+    ok = json.dumps(s3_event("b", "automl/ok.csv"))
+    event = {
+        "Records": [
+            {"messageId": "bad", "body": body, "eventSource": "aws:sqs"},
+            {"messageId": "good", "body": ok, "eventSource": "aws:sqs"},
+        ]
+    }
+    bad, good = decode_event(event).items
+    assert error in (bad.error or "")
+    assert good.error is None and good.objects
+
+
+def test_non_object_created_and_test_events_are_skipped() -> None:
+    (item,) = decode_event(s3_event("b", "automl/x.csv", event_name="ObjectRemoved:Delete")).items
+    assert item.objects == [] and "not ObjectCreated" in item.skipped[0]
+    (test_item,) = decode_event({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "b"}).items
+    assert test_item.skipped == ["s3:TestEvent"]
+
+
+def test_eventbridge_other_detail_types_are_skipped() -> None:
+    event = {"source": "aws.s3", "detail-type": "Object Deleted", "id": "e", "time": "2026-01-01T00:00:00Z", "detail": {}}
+    (item,) = decode_event(event).items
+    assert item.skipped and not item.objects
+
+
+def test_unknown_events_are_one_failed_item() -> None:
+    (item,) = decode_event({"hello": "world"}).items
+    assert item.error
+
+
+def test_output_prefix_pattern_is_a_prefix_match() -> None:
+    pattern = output_key_pattern("automl/{date}/training/{dataset}")
+    assert pattern == r"^automl/\d{4}-\d{2}-\d{2}/training/[^/]+/"
+    template = "automl/{date}/training/{dataset}"
+    assert skip_reason(ObjectRef("b", "automl/2026-01-01/training/bank/abc/train/part-00000.csv"), template)
+    assert skip_reason(ObjectRef("b", "automl/2026-01-01/training-data.csv"), template) is None
+    assert skip_reason(ObjectRef("b", "automl/2026-01-01/training/x.csv"), template) is None  # not under {dataset}/
+    assert skip_reason(ObjectRef("b", "automl/2026-01-01/data.csv.gz"), template) is None
+    assert skip_reason(ObjectRef("b", "automl/2026-01-01/data.parquet"), template)

@@ -68,7 +68,6 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
     """
     import datetime as dt
 
-    from model_training import aws
     from model_training.handler import handle
     from model_training.offline import local_aws, provision, s3_event, upload
     from model_training.settings import StageSettings
@@ -110,13 +109,7 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
         say(f"4. lambda_handler: {result['status']} run {result['run_id']}, training job {result['job_name']}")
         for split, uri in result["outputs"].items():
             say(f"     {split:<10} {uri}")
-        sagemaker = aws.client("sagemaker")
-        received = sagemaker.describe_training_job(TrainingJobName=result["job_name"])
-        request = {k: received[k] for k in _REQUEST_KEYS if k in received}
-        request["Tags"] = sagemaker.list_tags(ResourceArn=received["TrainingJobArn"])["Tags"]
-        backend = LocalTrainingBackend(output / "training-jobs", reporter=reporter)
-        backend.create_training_job(request)
-        job = backend.run_training_job(result["job_name"])
+        job = train_received_job(result["job_name"], LocalTrainingBackend(output / "training-jobs", reporter=reporter))
         artifact = job.get("ModelArtifacts", {}).get("S3ModelArtifacts", "")
         say(f"5. trained {job['TrainingJobName']} locally: {job['TrainingJobStatus']}; model at {artifact or '(none)'}")
         mirror = output / "s3"
@@ -127,6 +120,19 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
     if artifact.startswith("s3://"):
         model = mirror / artifact[len("s3://") :]
     return {"result": result, "job": job, "mirror": mirror, "model": model}
+
+
+def train_received_job(name: str, backend: Any) -> dict[str, Any]:
+    """Run the training job that the SageMaker endpoint received (``DescribeTrainingJob`` echoes the
+    ``CreateTrainingJob`` request) with the local backend ``backend``; returns its final record."""
+    from model_training import aws
+
+    sagemaker = aws.client("sagemaker")
+    received = sagemaker.describe_training_job(TrainingJobName=name)
+    request = {k: received[k] for k in _REQUEST_KEYS if k in received}
+    request["Tags"] = sagemaker.list_tags(ResourceArn=received["TrainingJobArn"])["Tags"]
+    backend.create_training_job(request)
+    return dict(backend.run_training_job(name))
 
 
 #: The CreateTrainingJob fields DescribeTrainingJob echoes back.

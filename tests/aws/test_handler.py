@@ -290,3 +290,27 @@ def test_bank_data_is_split_byte_identically_in_s3(pipeline: Pipeline, bank_csv:
     for split, uri in result["outputs"].items():
         body = s3.get_object(Bucket=pipeline.data_bucket, Key=uri.split("/", 3)[3])["Body"].read()
         assert body == reference[split], split
+
+
+def test_bank_job_trained_locally_lands_where_the_deployment_stage_looks(
+    pipeline: Pipeline, bank_csv: Path, tmp_path: Path
+) -> None:
+    import re
+    import tarfile
+
+    from model_training.demo import train_received_job
+    from model_training.training.local import LocalTrainingBackend
+
+    (result,) = deliver(pipeline, "automl/2026-03-04/bank-preprocessed.csv", bank_csv.read_bytes())["results"]
+    job = train_received_job(result["job_name"], LocalTrainingBackend(tmp_path / "jobs"))
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    assert {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}["validation:auc"] > 0.75
+    artifact = job["ModelArtifacts"]["S3ModelArtifacts"]
+    assert artifact == f"s3://{pipeline.model_output_bucket}/2026-03-04/output/{result['job_name']}/output/model.tar.gz"
+    key = artifact.split("/", 3)[3]
+    # the deployment stage recovers the job name from the key
+    assert re.sub(r"^\d{4}-\d{2}-\d{2}/[A-Za-z0-9]+/", "", key).removesuffix("/output/model.tar.gz") == result["job_name"]
+    body = aws.client("s3").get_object(Bucket=pipeline.model_output_bucket, Key=key)["Body"].read()
+    (tmp_path / "model.tar.gz").write_bytes(body)
+    with tarfile.open(tmp_path / "model.tar.gz") as tar:
+        assert tar.getnames() == ["xgboost-model"]

@@ -169,7 +169,8 @@ def _parameter(settings: StageSettings, name: str) -> str:
 
     provider = _provider(os.environ.get("AWS_ENDPOINT_URL"), settings.region)
     try:
-        value = provider.get(name, max_age=settings.ssm_max_age, decrypt=True)
+        # max_age=0 means "always read": Powertools would fall back to its default age for 0
+        value = provider.get(name, max_age=settings.ssm_max_age or None, decrypt=True, force_fetch=settings.ssm_max_age == 0)
     except GetParameterError as exc:
         raise ConfigurationError(
             f"SSM parameter {name!r} cannot be read ({str(exc).splitlines()[0][:200]})",

@@ -115,11 +115,13 @@ def test_semicolon_separated_file_is_named_as_such(tmp_path: Path) -> None:
         load(tmp_path, '"age";"job";"y"\n56;"housemaid";"no"\n')
 
 
-def test_gzip_body_under_a_csv_name(tmp_path: Path) -> None:
+def test_gzip_body_is_decompressed_whatever_the_name(tmp_path: Path) -> None:
     import gzip
 
-    with pytest.raises(DatasetError, match="gzip-compressed"):
-        load(tmp_path, gzip.compress(b"a,y\n1,0\n"))
+    ds = load(tmp_path, gzip.compress(b"a,y\n1,0\n2,1\n"))
+    assert ds.columns == ("a", "y") and ds.column("a").to_pylist() == ["1", "2"]
+    with pytest.raises(DatasetError, match="gzip data is corrupt"):
+        load(tmp_path, gzip.compress(b"a,y\n1,0\n")[:-6])
 
 
 # -- the command line ---------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def test_sns_envelope_inside_sqs() -> None:
     [
         ("{nope", "not JSON"),
         ("[1]", "not a JSON object"),
-        ('{"Records": [{"eventName": "x"}]}', "without 's3'"),
+        ('{"Records": [{"eventName": "x"}]}', "without an 's3'"),
         ("{}", "not an S3"),
     ],
 )

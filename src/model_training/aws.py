@@ -14,6 +14,9 @@ from typing import Any
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None, str | None, str | None], Any] = {}
 
+#: The region when nothing configures one (the original stage's).
+DEFAULT_REGION = "eu-west-2"
+
 #: Retry policy for every client (botocore "standard" mode; AWS SDKs and Tools reference guide, "Retry behavior").
 RETRY_MODE = os.environ.get("MODEL_TRAINING_RETRY_MODE", "standard")
 MAX_ATTEMPTS = 5
@@ -28,7 +31,7 @@ def client(service: str, region: str | None = None) -> Any:
     import boto3
     from botocore.config import Config
 
-    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or _config_region() or DEFAULT_REGION
     key = (service, region, os.environ.get("AWS_ENDPOINT_URL"), os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}"))
     with _lock:
         if key not in _clients:
@@ -37,6 +40,13 @@ def client(service: str, region: str | None = None) -> Any:
                 config = config.merge(Config(s3={"addressing_style": "path"} if os.environ.get("AWS_ENDPOINT_URL") else {}))
             _clients[key] = boto3.session.Session().client(service, region_name=region, config=config)
         return _clients[key]
+
+
+def _config_region() -> str | None:
+    """The region from the shared config file or profile, if any."""
+    import boto3
+
+    return boto3.session.Session().region_name
 
 
 def error_code(exc: BaseException) -> str:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,7 +35,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-jobs_app = typer.Typer(help="Training jobs (the local backend's records).", no_args_is_help=True)
+jobs_app = typer.Typer(
+    help="Training jobs: the local backend's records, or SageMaker's (--backend sagemaker).", no_args_is_help=True
+)
 app.add_typer(jobs_app, name="jobs")
 
 # soft_wrap: long paths and messages stay on one line in logs and pipes (tables fold instead)
@@ -79,8 +83,18 @@ def _progress(quiet: bool) -> Progress:
 
 
 OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Output folder.", show_default=True)]
+
+
+class Backend(StrEnum):
+    """Where training jobs run."""
+
+    local = "local"
+    sagemaker = "sagemaker"
+
+
 BackendOpt = Annotated[
-    str, typer.Option("--backend", "-b", help="Where training jobs run: local (XGBoost here) or sagemaker.", show_default=True)
+    Backend,
+    typer.Option("--backend", "-b", help="Where training jobs run: local (XGBoost here) or sagemaker.", show_default=True),
 ]
 
 
@@ -94,7 +108,7 @@ def run(
     seed: Annotated[int | None, typer.Option(help="Shuffle seed (default 1729).")] = None,
     fractions: Annotated[str | None, typer.Option(help="train,validation,test fractions (default 0.7,0.2,0.1).")] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="Output folder, or s3://bucket/prefix.")] = str(DEFAULT_OUTPUT),
-    backend: BackendOpt = "local",
+    backend: BackendOpt = Backend.local,
     model_output: Annotated[
         str | None, typer.Option(help="Model output root (s3://bucket); default: the SSM parameter, or the output folder.")
     ] = None,
@@ -116,7 +130,19 @@ def run(
     """
     _guarded(
         lambda: _run(
-            source, label, drop, seed, fractions, output, backend, model_output, role_arn, no_train, date, hyperparameter, quiet
+            source,
+            label,
+            drop,
+            seed,
+            fractions,
+            output,
+            backend.value,
+            model_output,
+            role_arn,
+            no_train,
+            date,
+            hyperparameter,
+            quiet,
         )
     )
 
@@ -241,9 +267,7 @@ def invoke(
     _guarded(lambda: _invoke(event_file))
 
 
-def _invoke(event_file: Path) -> None:
-    from model_training.handler import handle
-
+def _invoke_handler(handle: Callable[..., dict[str, Any]], event_file: Path) -> dict[str, Any]:
     try:
         event = json.loads(event_file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -251,9 +275,21 @@ def _invoke(event_file: Path) -> None:
     except (ValueError, UnicodeDecodeError) as exc:
         raise ModelTrainingError(f"{event_file}: not JSON ({exc})", "give a Lambda event as JSON") from None
     try:
-        response = handle(event, None)
+        return handle(event, None)
     except RuntimeError as exc:  # RetryableError: Lambda would retry the event
         raise ModelTrainingError(str(exc), "a transient failure: run it again") from None
+
+
+def _invoke(event_file: Path) -> None:
+    from model_training.handler import handle, logger
+
+    handler = logger.registered_handler
+    stream = handler.setStream(sys.stderr) if isinstance(handler, logging.StreamHandler) else None  # stdout: the response only
+    try:
+        response = _invoke_handler(handle, event_file)
+    finally:
+        if stream is not None and isinstance(handler, logging.StreamHandler):
+            handler.setStream(stream)
     out.print_json(json.dumps(response, default=str))
     if any(r.get("status") == "failed" for r in response.get("results", [])):
         raise typer.Exit(1)
@@ -278,19 +314,27 @@ def _demo(output: Path, quiet: bool) -> None:
     metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
     if job["TrainingJobStatus"] != "Completed":
         raise ModelTrainingError(f"the demo's training job failed: {job.get('FailureReason')}", "see the job's log")
-    out.print(f"run record: {outcome['mirror'].absolute() / outcome['result']['run_record'][len('s3://') :]}")
-    out.print(f"model:      {outcome['model'].absolute() if outcome['model'] else '(none)'}")
-    out.print(
-        f"job record: {_prog()} jobs describe {job['TrainingJobName']}" + ("" if output == DEFAULT_OUTPUT else f" -o {output}")
-    )
+    mirror = outcome["mirror"].absolute()
+    run_dir = mirror / outcome["result"]["run_record"][len("s3://") :].rsplit("/", 1)[0]
+    out.print(f"local copies of what the stage wrote (the endpoint has stopped), under {mirror}:")
+    out.print(f"run folder: {run_dir}")
+    for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
+        out.print(f"    {path.relative_to(run_dir).as_posix()}")
+    model = outcome["model"]
+    out.print(f"model:      {model.absolute() if model else '(none)'}")
+    if model:
+        for path in sorted(p for p in model.parent.iterdir() if p.is_file() and p != model):
+            out.print(f"    beside it: {path.name}")
+    where = "" if output == DEFAULT_OUTPUT else f" -o {output}"
+    out.print(f"job record: {_prog()} jobs describe {job['TrainingJobName']}{where}")
     if "validation:auc" in metrics:
         out.print(_styled((f"validation AUC {metrics['validation:auc']:.4f}", "bold green")))
 
 
 @jobs_app.command("list")
-def jobs_list(output: OutputOpt = DEFAULT_OUTPUT, backend: BackendOpt = "local") -> None:
+def jobs_list(output: OutputOpt = DEFAULT_OUTPUT, backend: BackendOpt = Backend.local) -> None:
     """List training jobs, newest first (local records, or SageMaker's)."""
-    _guarded(lambda: _jobs_list(output, backend))
+    _guarded(lambda: _jobs_list(output, backend.value))
 
 
 def _jobs_list(output: Path, backend: str) -> None:
@@ -315,11 +359,11 @@ def _jobs_list(output: Path, backend: str) -> None:
 def jobs_describe(
     name: Annotated[str, typer.Argument(help="TrainingJobName")],
     output: OutputOpt = DEFAULT_OUTPUT,
-    backend: BackendOpt = "local",
+    backend: BackendOpt = Backend.local,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole record as JSON.")] = False,
 ) -> None:
     """Show one training job: status, failure reason, final metrics, model artifact, timings."""
-    _guarded(lambda: _jobs_describe(name, output, backend, as_json))
+    _guarded(lambda: _jobs_describe(name, output, backend.value, as_json))
 
 
 def _backend(output: Path, backend: str) -> Any:
@@ -339,24 +383,25 @@ def _jobs_describe(name: str, output: Path, backend: str, as_json: bool) -> None
     if as_json:
         out.print_json(json.dumps(job, default=str))
         return
-    table = Table(show_header=False)
-    table.add_column(no_wrap=True)
-    table.add_column(overflow="fold")
-    table.add_row("TrainingJobName", job["TrainingJobName"])
-    table.add_row("TrainingJobStatus", f"{job['TrainingJobStatus']} ({job.get('SecondaryStatus', '')})")
+    rows: list[tuple[str, str]] = [
+        ("TrainingJobName", job["TrainingJobName"]),
+        ("TrainingJobStatus", f"{job['TrainingJobStatus']} ({job.get('SecondaryStatus', '')})"),
+    ]
     if job.get("FailureReason"):
-        table.add_row("FailureReason", job["FailureReason"])
+        rows.append(("FailureReason", job["FailureReason"]))
     for key in ("CreationTime", "TrainingStartTime", "TrainingEndTime", "TrainingTimeInSeconds"):
         if key in job:
-            table.add_row(key, str(job[key]))
+            rows.append((key, str(job[key])))
     for metric in job.get("FinalMetricDataList", []):
-        table.add_row(metric["MetricName"], f"{float(metric['Value']):.6f}")
+        rows.append((metric["MetricName"], f"{float(metric['Value']):.6f}"))
     if "ModelArtifacts" in job:
-        table.add_row("S3ModelArtifacts", job["ModelArtifacts"]["S3ModelArtifacts"])
-    table.add_row("HyperParameters", json.dumps(job.get("HyperParameters", {})))
+        rows.append(("S3ModelArtifacts", job["ModelArtifacts"]["S3ModelArtifacts"]))
+    rows.append(("HyperParameters", json.dumps(job.get("HyperParameters", {}))))
     if job.get("LogFile"):
-        table.add_row("log", job["LogFile"])
-    out.print(table)
+        rows.append(("log", job["LogFile"]))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:  # one line each, never wrapped mid-path: made to be copied
+        out.print(f"{key:<{width}}  {value}")
 
 
 def _shown(uri: str) -> str:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import csv
 import difflib
+import gzip
 import hashlib
 import io
 import math
 import re
 import shlex
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -118,7 +120,8 @@ def dataset_name(path: str) -> str:
             base = base[: -len(suffix)]
             break
     safe = re.sub(r"[^\w.-]+", "-", base).strip("-").lstrip(".")
-    return safe or "dataset"
+    # at most 80 characters: keys stay far below S3's 1,024 bytes and the Testing tag below SageMaker's 256
+    return safe[:80].rstrip("-.") or "dataset"
 
 
 def local_source_size(path: Path) -> int:
@@ -185,8 +188,13 @@ def parse_csv(source: SourceInfo, data: bytes) -> Dataset:
     obj = source.uri
     if not data.strip():
         raise DatasetError(f"{obj}: the object is empty", "upload a CSV file with a header row and data rows")
-    if data[:2] == b"\x1f\x8b":
-        raise DatasetError(f"{obj}: the object is gzip-compressed", "upload the uncompressed CSV")
+    if data[:2] == b"\x1f\x8b":  # gzip, whatever the name says (.csv.gz, or a gzip body under .csv)
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DatasetError(f"{obj}: the gzip data is corrupt ({exc})", "upload the file again") from None
+        if not data.strip():
+            raise DatasetError(f"{obj}: the object is empty (after gzip decompression)", "upload a CSV with data rows")
     header, header_lines = _parse_header(obj, data)
     positional = [f"c{i}" for i in range(len(header))]
     bad_rows: list[pacsv.InvalidRow] = []
@@ -238,12 +246,17 @@ def require_columns(dataset: Dataset, names: Sequence[str], role: str) -> None:
             close = difflib.get_close_matches(name, dataset.columns, n=3)
             suggestion = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
             action = _MISSING_COLUMN_ACTION.get(role, "check the column name")
-            shown = ", ".join(repr(c) if "," in c else c for c in dataset.columns[:200])
-            more = f" and {len(dataset.columns) - 200} more" if len(dataset.columns) > 200 else ""
+            shown = ", ".join(_short_name(c) for c in dataset.columns[:100])
+            more = f" and {len(dataset.columns) - 100} more" if len(dataset.columns) > 100 else ""
             raise DatasetError(
                 f"{dataset.source.uri}: the {role} column {name!r} is not in the header",
                 f"{suggestion}{action}; the columns are: {shown}{more}",
             )
+
+
+def _short_name(name: str) -> str:
+    text = repr(name) if "," in name else name
+    return text if len(text) <= 60 else text[:50] + f"... ({len(name)} chars)"
 
 
 def check_numeric(dataset: Dataset, names: Sequence[str], *, allow_empty: bool, role: str = "column") -> None:
@@ -484,6 +497,10 @@ class S3Source:
                 raise DatasetError(
                     f"{self.uri}: the object changed after the event (its eTag is no longer {self.etag})",
                     "the newer version has its own event and run",
+                ) from None
+            if code in ("InvalidArgument", "400", "BadRequest"):
+                raise DatasetError(
+                    f"{self.uri}: S3 refused the read ({code}; a malformed versionId?)", "check the event's object version"
                 ) from None
             if code in ("AccessDenied", "403", "Forbidden"):
                 raise DatasetError(f"{self.uri}: access denied", "grant the function s3:GetObject on the input prefix") from None

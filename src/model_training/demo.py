@@ -70,7 +70,10 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
 
     from model_training.handler import handle
     from model_training.offline import local_aws, provision, s3_event, upload
+    from model_training.pipeline import record_job_outcome
+    from model_training.runrecord import RunRecord
     from model_training.settings import StageSettings
+    from model_training.storage import S3Store
     from model_training.training.local import LocalTrainingBackend
 
     region, environment = "eu-west-2", "dev"
@@ -110,6 +113,10 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
         for split, uri in result["outputs"].items():
             say(f"     {split:<10} {uri}")
         job = train_received_job(result["job_name"], LocalTrainingBackend(output / "training-jobs", reporter=reporter))
+        # moto reports every job as finished at once; record what the local training really did
+        store = S3Store(pipeline.data_bucket)
+        record_key = result["run_record"].split("/", 3)[3]
+        record_job_outcome(RunRecord.model_validate_json(store.read_bytes(record_key)), job, "local", store, record_key)
         artifact = job.get("ModelArtifacts", {}).get("S3ModelArtifacts", "")
         say(f"5. trained {job['TrainingJobName']} locally: {job['TrainingJobStatus']}; model at {artifact or '(none)'}")
         mirror = output / "s3"
@@ -130,6 +137,8 @@ def train_received_job(name: str, backend: Any) -> dict[str, Any]:
     sagemaker = aws.client("sagemaker")
     received = sagemaker.describe_training_job(TrainingJobName=name)
     request = {k: received[k] for k in _REQUEST_KEYS if k in received}
+    spec = received["AlgorithmSpecification"]
+    request["AlgorithmSpecification"] = {k: spec[k] for k in ("TrainingImage", "TrainingInputMode") if k in spec}
     request["Tags"] = sagemaker.list_tags(ResourceArn=received["TrainingJobArn"])["Tags"]
     backend.create_training_job(request)
     return dict(backend.run_training_job(name))

@@ -12,6 +12,10 @@ Object keys in S3 notifications are URL-encoded (``+`` is a space, ``%C3%A9`` is
 per-record ``S3Object.key`` returns the raw text (only ``S3Event.object_key``, for the first record,
 decodes), so keys from notifications are decoded here; its EventBridge class already decodes, so those
 are taken as they come.  ``s3:TestEvent`` messages and events other than ``ObjectCreated`` are skipped.
+
+Powertools' data classes are used for the SNS envelope and the EventBridge detail; S3 records and SQS
+messages are validated field by field first, because the data classes raise ``KeyError``/``TypeError``
+deep inside on a malformed record, and one malformed message must fail alone, with a reason.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent, S3Event, SNSEvent, SQSEvent
+from aws_lambda_powertools.utilities.data_classes import SNSEvent
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventBridgeNotificationEvent
 
 
@@ -81,27 +85,49 @@ class DecodedEvent:
     items: list[EventItem]
 
 
-def decode_event(event: dict[str, Any]) -> DecodedEvent:
-    """Decode a Lambda event into :class:`EventItem` values (never raises on bad content: a malformed
-    message becomes an item with ``error`` set, an unknown shape a single failed item)."""
+def decode_event(event: Any) -> DecodedEvent:
+    """Decode a Lambda event into :class:`EventItem` values.
+
+    Never raises on bad content: each record is decoded on its own, and a record that cannot be decoded
+    (malformed body, missing fields, wrong types) becomes an item with ``error`` set, so one bad message
+    never fails the others.  An event of no known shape is a single failed item.
+    """
     if not isinstance(event, dict):
         return DecodedEvent("unknown", [EventItem("event", error="the event is not a JSON object")])
     if event.get("source") == "aws.s3" and "detail" in event:
-        return DecodedEvent("eventbridge", [_eventbridge_item(event)])
+        return DecodedEvent("eventbridge", [_guard("eventbridge", lambda: _eventbridge_item(event))])
     records = event.get("Records")
     if isinstance(records, list) and records:
-        source = str(records[0].get("eventSource") or records[0].get("EventSource") or "")
-        if source == "aws:sqs":
-            return DecodedEvent("sqs", [_sqs_item(r) for r in SQSEvent(event).records])
-        if source == "aws:sns":
-            items = []
-            for i, record in enumerate(SNSEvent(event).records):
-                items.append(_from_body(f"record-{i}", record.sns.message))
-            return DecodedEvent("sns", items)
-        return DecodedEvent("s3", [_s3_record_item(f"record-{i}", r) for i, r in enumerate(records)])
+        first = records[0] if isinstance(records[0], dict) else {}
+        source = str(first.get("eventSource") or first.get("EventSource") or "")
+        kind = {"aws:sqs": "sqs", "aws:sns": "sns"}.get(source, "s3")
+        return DecodedEvent(kind, [_record_item(i, r) for i, r in enumerate(records)])
     if event.get("Event") == "s3:TestEvent":
         return DecodedEvent("s3", [EventItem("test-event", skipped=["s3:TestEvent"])])
+    if isinstance(records, list):
+        return DecodedEvent("s3", [EventItem("event", skipped=["the event has no records"])])
     return DecodedEvent("unknown", [EventItem("event", error="not an S3, SQS, SNS or EventBridge S3 event")])
+
+
+def _record_item(index: int, record: Any) -> EventItem:
+    """One record of a Records event, by its own ``eventSource`` (a batch may mix them)."""
+    item_id = str(record.get("messageId") or f"record-{index}") if isinstance(record, dict) else f"record-{index}"
+    if not isinstance(record, dict):
+        return EventItem(item_id, error=f"record {index} is not a JSON object")
+    source = str(record.get("eventSource") or record.get("EventSource") or "")
+    if source == "aws:sqs":
+        return _guard(item_id, lambda: _sqs_item(record))
+    if source == "aws:sns":
+        return _guard(item_id, lambda: _from_body(item_id, SNSEvent({"Records": [record]}).record.sns.message))
+    return _guard(item_id, lambda: _s3_record_item(item_id, record))
+
+
+def _guard(item_id: str, decode: Any) -> EventItem:
+    try:
+        return decode()
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
+        what = f"missing field {exc}" if isinstance(exc, KeyError) else f"{type(exc).__name__}: {exc}"
+        return EventItem(item_id, error=f"malformed record ({what[:200]})")
 
 
 def _s3_record_item(item_id: str, record: dict[str, Any]) -> EventItem:
@@ -111,43 +137,50 @@ def _s3_record_item(item_id: str, record: dict[str, Any]) -> EventItem:
 
 
 def _add_s3_record(item: EventItem, record: Any) -> None:
-    if not isinstance(record, dict) or "s3" not in record:
-        item.error = "a record without 's3' (not an S3 event notification)"
+    if not isinstance(record, dict) or not isinstance(record.get("s3"), dict):
+        item.error = "a record without an 's3' object (not an S3 event notification)"
         return
-    name = str(record.get("eventName", ""))
-    request_id = (record.get("responseElements") or {}).get("x-amz-request-id")
+    name = str(record.get("eventName", "")).removeprefix("s3:")  # MinIO writes s3:ObjectCreated:Put
+    elements = record.get("responseElements")
+    request_id = elements.get("x-amz-request-id") if isinstance(elements, dict) else None
     if request_id and not item.correlation_id:
         item.correlation_id = str(request_id)
     if not name.startswith("ObjectCreated"):
         item.skipped.append(f"event {name or '(none)'} is not ObjectCreated")
         return
-    try:
-        rec = S3Event({"Records": [record]}).record
-        obj = rec.s3.get_object
-        item.objects.append(
-            ObjectRef(
-                bucket=rec.s3.bucket.name,
-                key=unquote_plus(obj.key),
-                version_id=obj.version_id or None,
-                etag=_etag(obj.get("eTag")),
-                size=int(obj["size"]) if obj.get("size") is not None else None,
-                event_time=rec.event_time,
-                event_name=name,
-            )
+    s3 = record["s3"]
+    bucket, obj = s3.get("bucket"), s3.get("object") or s3.get("get_object")
+    if not isinstance(bucket, dict) or not isinstance(obj, dict) or not bucket.get("name") or not obj.get("key"):
+        item.error = "malformed S3 record: s3.bucket.name and s3.object.key are required"
+        return
+    size = obj.get("size")
+    item.objects.append(
+        ObjectRef(
+            bucket=str(bucket["name"]),
+            key=unquote_plus(str(obj["key"])),  # Powertools' S3Object.key is the raw, encoded text
+            version_id=str(obj["versionId"]) if obj.get("versionId") else None,
+            etag=_etag(obj.get("eTag")),
+            size=int(size) if isinstance(size, int) or (isinstance(size, str) and size.isdigit()) else None,
+            event_time=str(record["eventTime"]) if record.get("eventTime") else None,
+            event_name=name,
         )
-    except (KeyError, TypeError, ValueError) as exc:
-        item.error = f"malformed S3 record: missing {exc}"
+    )
 
 
-def _from_body(item_id: str, body: str) -> EventItem:
+def _from_body(item_id: str, body: Any) -> EventItem:
     item = EventItem(item_id)
-    try:
-        payload = json.loads(body)
-    except (TypeError, ValueError):
-        item.error = "the message body is not JSON"
-        return item
+    if isinstance(body, dict):
+        payload: Any = body  # an SNS Message already parsed
+    else:
+        try:
+            payload = json.loads(body)
+        except (TypeError, ValueError, RecursionError):
+            item.error = "the message body is not JSON"
+            return item
     if isinstance(payload, dict) and payload.get("Type") == "Notification" and "Message" in payload:
-        return _from_body(item_id, payload["Message"])  # an SNS envelope inside SQS
+        inner = _from_body(item_id, payload["Message"])  # an SNS envelope inside SQS
+        inner.correlation_id = inner.correlation_id or item.correlation_id
+        return inner
     if not isinstance(payload, dict):
         item.error = "the message body is not a JSON object"
     elif payload.get("Event") == "s3:TestEvent":
@@ -156,6 +189,8 @@ def _from_body(item_id: str, body: str) -> EventItem:
         eb = _eventbridge_item(payload)
         item.objects, item.skipped, item.error = eb.objects, eb.skipped, eb.error
     elif isinstance(payload.get("Records"), list):
+        if not payload["Records"]:
+            item.skipped.append("the notification has no records")
         for record in payload["Records"]:
             _add_s3_record(item, record)
             if item.error:
@@ -165,34 +200,44 @@ def _from_body(item_id: str, body: str) -> EventItem:
     return item
 
 
-def _sqs_item(record: Any) -> EventItem:
-    item = _from_body(record.message_id, record.body)
-    item.correlation_id = item.correlation_id or record.message_id
+def _sqs_item(record: dict[str, Any]) -> EventItem:
+    if "body" not in record:
+        return EventItem(str(record.get("messageId", "sqs")), error="an SQS record without a body")
+    message_id = str(record.get("messageId") or "sqs")
+    item = _from_body(message_id, record["body"])
+    item.correlation_id = item.correlation_id or message_id
     return item
 
 
 def _eventbridge_item(event: dict[str, Any]) -> EventItem:
-    eb = S3EventBridgeNotificationEvent(event)
-    event_id = EventBridgeEvent(event).get_id or "eventbridge"
-    item = EventItem(event_id, correlation_id=str((event.get("detail") or {}).get("request-id") or event_id))
-    if eb.detail_type != "Object Created":
-        item.skipped.append(f"EventBridge {eb.detail_type!r} is not 'Object Created'")
+    event_id = str(event.get("id") or "eventbridge")
+    detail = event.get("detail")
+    request_id = detail.get("request-id") if isinstance(detail, dict) else None
+    item = EventItem(event_id, correlation_id=str(request_id or event_id))
+    detail_type = event.get("detail-type")
+    if detail_type != "Object Created":
+        item.skipped.append(f"EventBridge {detail_type!r} is not 'Object Created'")
         return item
-    try:
-        obj = eb.detail.object
-        item.objects.append(
-            ObjectRef(
-                bucket=eb.detail.bucket.name,
-                key=obj.key,  # Powertools decodes EventBridge keys (unquote_plus)
-                version_id=obj.get("version-id") or None,
-                etag=_etag(obj.get("etag")),
-                size=obj.size,
-                event_time=eb.time,
-                event_name="ObjectCreated:" + str(eb.detail.get("reason", "PutObject")),
-            )
+    if not isinstance(detail, dict) or not isinstance(detail.get("object"), dict) or not isinstance(detail.get("bucket"), dict):
+        item.error = "malformed EventBridge S3 event: detail.bucket and detail.object are required"
+        return item
+    eb = S3EventBridgeNotificationEvent(event)
+    obj = eb.detail.object
+    if not detail["bucket"].get("name") or not detail["object"].get("key"):
+        item.error = "malformed EventBridge S3 event: detail.bucket.name and detail.object.key are required"
+        return item
+    size = detail["object"].get("size")
+    item.objects.append(
+        ObjectRef(
+            bucket=str(eb.detail.bucket.name),
+            key=obj.key,  # Powertools decodes EventBridge keys (unquote_plus)
+            version_id=str(obj.get("version-id")) if obj.get("version-id") else None,
+            etag=_etag(obj.get("etag")),
+            size=int(size) if isinstance(size, int) else None,
+            event_time=str(event["time"]) if event.get("time") else None,
+            event_name="ObjectCreated:" + str(detail.get("reason", "PutObject")),
         )
-    except (KeyError, TypeError) as exc:
-        item.error = f"malformed EventBridge S3 event: missing {exc}"
+    )
     return item
 
 

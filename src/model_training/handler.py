@@ -102,7 +102,7 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         return {**base, "status": "failed", "retryable": True, "reason": f"only {remaining} ms left in this invocation"}
     started = time.monotonic()
     try:
-        config = build_config(run_date=_run_date(ref.event_time), algorithm_version=settings.algorithm_version)
+        config = build_config(run_date=_run_date(ref), algorithm_version=settings.algorithm_version)
         targets = resolve_targets(settings)
         source = S3Source(ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, max_bytes=settings.max_object_bytes)
         store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
@@ -122,11 +122,12 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
     except ModelTrainingError as exc:
         logger.warning("failed", extra={"object": ref.uri, "error": exc.message, "hint": exc.hint})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
-        return {**base, "status": "failed", "retryable": False, "reason": exc.message, "hint": exc.hint}
-    except Exception as exc:  # AWS faults after boto3's retries, network: a later delivery may succeed
-        logger.exception("failed with an unexpected error", extra={"object": ref.uri})
+        return {**base, "status": "failed", "retryable": False, "reason": _short(exc.message), "hint": _short(exc.hint)}
+    except Exception as exc:  # AWS faults after boto3's retries, the network, or a request AWS refused
+        transient = is_transient(exc)
+        logger.exception("failed", extra={"object": ref.uri, "retryable": transient})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
-        return {**base, "status": "failed", "retryable": True, "reason": f"{type(exc).__name__}: {exc}"}
+        return {**base, "status": "failed", "retryable": transient, "reason": _short(f"{type(exc).__name__}: {exc}")}
     record = result.record
     seconds = time.monotonic() - started
     status = "duplicate" if result.duplicate else "started"
@@ -146,11 +147,50 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
     }
 
 
-def _run_date(event_time: str | None) -> dt.date:
-    """The run date from the event's ``eventTime`` (UTC), so a retry lands on the same keys."""
-    if event_time:
+#: AWS error codes a later attempt may not get (throttling, server faults); boto3's standard retries came first.
+TRANSIENT_CODES = frozenset(
+    {
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled", "TooManyRequestsException",
+        "SlowDown", "RequestLimitExceeded", "ProvisionedThroughputExceededException", "RequestTimeout",
+        "RequestTimeoutException", "ServiceUnavailable", "InternalError", "InternalFailure", "InternalServerError",
+    }
+)  # fmt: skip
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a retry may cure ``exc``: connection problems, timeouts, throttling and 5xx answers.
+    Everything else (a refused request, a missing bucket, a bad parameter) fails the same way again."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError
+
+    from model_training.aws import error_code
+
+    if isinstance(exc, ConnectionError | TimeoutError | BotoConnectionError | HTTPClientError | RetryableError):
+        return True
+    if error_code(exc) in TRANSIENT_CODES:
+        return True
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return isinstance(status, int) and status >= 500
+
+
+def _short(text: str, limit: int = 2000) -> str:
+    """Results and log lines stay small (a Lambda response is at most 6 MB, whatever the data holds)."""
+    return text if len(text) <= limit else text[: limit - 20] + f"... ({len(text)} chars)"
+
+
+def _run_date(ref: ObjectRef) -> dt.date:
+    """The run date: the event's ``eventTime`` (UTC), so a retry lands on the same keys; if the event
+    has none that can be read, the object's ``LastModified`` (which no delivery changes), never the clock."""
+    if ref.event_time:
         try:
-            return dt.datetime.fromisoformat(event_time.replace("Z", "+00:00")).astimezone(dt.UTC).date()
+            return dt.datetime.fromisoformat(ref.event_time.replace("Z", "+00:00")).astimezone(dt.UTC).date()
         except ValueError:
-            logger.warning("eventTime is not ISO-8601; using today's date", extra={"eventTime": event_time})
-    return dt.datetime.now(dt.UTC).date()
+            logger.warning("eventTime is not ISO-8601; using the object's LastModified", extra={"eventTime": ref.event_time})
+    from model_training import aws
+
+    args = {"Bucket": ref.bucket, "Key": ref.key, **({"VersionId": ref.version_id} if ref.version_id else {})}
+    try:
+        modified = aws.client("s3").head_object(**args)["LastModified"]
+    except Exception:  # the read that follows reports a missing object properly
+        return dt.datetime.now(dt.UTC).date()
+    return modified.astimezone(dt.UTC).date()

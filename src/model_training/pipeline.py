@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from model_training.channels import channel_columns, render_channel, render_test
 from model_training.config import SPLIT_NAMES, RunConfig
 from model_training.dataset import Dataset, LocalSource, SourceInfo, check_numeric, parse_csv, require_columns
-from model_training.errors import DatasetError, ModelTrainingError, TrainingJobExistsError
+from model_training.errors import ConfigurationError, DatasetError, ModelTrainingError, TrainingJobExistsError
 from model_training.progress import NullReporter, Reporter
 from model_training.runrecord import (
     RUN_RECORD_NAME,
@@ -225,8 +225,14 @@ def run_pipeline(
     record_key = f"{run_prefix}/{RUN_RECORD_NAME}"
     run_uri = store.uri(run_prefix)
 
-    if store.exists(record_key):
-        existing = RunRecord.model_validate_json(store.read_bytes(record_key))
+    test_uri = store.uri(f"{run_prefix}/{SPLIT_FILES['test']}")
+    if test_uri.startswith("s3://") and len(test_uri) > 256:
+        raise ConfigurationError(
+            f"the test file's URI would be {len(test_uri)} characters: {test_uri[:80]}...",
+            "SageMaker tag values (the Testing tag) hold 256: use a shorter output prefix or bucket name",
+        )
+    existing = _existing_record(store, record_key, rep)
+    if existing is not None:
         if existing.status != "committed" or backend is None:
             _raise_if_failed(existing, run_uri, earlier=True)
             return RunResult(record=existing, duplicate=True, run_uri=run_uri)
@@ -242,6 +248,18 @@ def run_pipeline(
     record, duplicate = _train(record, config, backend, target, store, record_key, rep)
     _raise_if_failed(record, run_uri, earlier=duplicate)
     return RunResult(record=record, duplicate=duplicate, run_uri=run_uri)
+
+
+def _existing_record(store: Store, record_key: str, rep: Reporter) -> RunRecord | None:
+    """The run record, if one was committed; an unreadable one (a partial write by another tool, an
+    older schema) counts as none: the run is redone, which rewrites the same bytes."""
+    if not store.exists(record_key):
+        return None
+    try:
+        return RunRecord.model_validate_json(store.read_bytes(record_key))
+    except ValueError:
+        rep.info(f"{store.uri(record_key)} cannot be read as a run record: redoing the run")
+        return None
 
 
 def _raise_if_failed(record: RunRecord, run_uri: str, *, earlier: bool) -> None:
@@ -301,6 +319,9 @@ def _split_and_commit(
             "name": dataset.source.name,
             "size_bytes": dataset.source.size_bytes,
             "sha256": dataset.source.sha256,
+            **({"etag": dataset.source.etag} if dataset.source.etag else {}),
+            **({"version_id": dataset.source.version_id} if dataset.source.version_id else {}),
+            "identity": dataset.source.identity(),
         },
         config=config.model_dump(mode="json"),
         prefix=run_prefix,
@@ -363,10 +384,16 @@ def _train(
     if duplicate:
         rep.info(f"training job {name} exists already: not starting another")
     job = backend.run_training_job(name)
+    return record_job_outcome(record, job, backend.backend_name, store, record_key), duplicate
+
+
+def record_job_outcome(record: RunRecord, job: dict[str, Any], backend: str, store: Store, record_key: str) -> RunRecord:
+    """Rewrite ``run.json`` with the training job's state (a ``DescribeTrainingJob``-shaped ``job``):
+    status ``started`` while it runs, ``complete`` once it has ended."""
     metrics = {m["MetricName"]: float(m["Value"]) for m in job.get("FinalMetricDataList", [])}
     training = TrainingRecord(
-        backend=backend.backend_name,
-        job_name=name,
+        backend=backend,
+        job_name=job["TrainingJobName"],
         status=job["TrainingJobStatus"],
         failure_reason=job.get("FailureReason"),
         final_metrics=metrics,
@@ -376,7 +403,7 @@ def _train(
     finished = training.status in ("Completed", "Failed", "Stopped")
     done = record.model_copy(update={"status": "complete" if finished else "started", "training": training})
     store.write_bytes(record_key, done.to_json())
-    return done, duplicate
+    return done
 
 
 def _tag_value(text: str) -> str:

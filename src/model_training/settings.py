@@ -172,8 +172,16 @@ def _parameter(settings: StageSettings, name: str) -> str:
         # max_age=0 means "always read": Powertools would fall back to its default age for 0
         value = provider.get(name, max_age=settings.ssm_max_age or None, decrypt=True, force_fetch=settings.ssm_max_age == 0)
     except GetParameterError as exc:
+        reason = str(exc).splitlines()[0][:200]
+        if "credentials" in reason.lower():
+            raise ConfigurationError(
+                f"no AWS credentials to read SSM parameter {name!r} ({reason})",
+                "configure credentials (aws configure, AWS_PROFILE, a role), or point AWS_ENDPOINT_URL at MinIO or moto",
+            ) from None
+        if any(s in reason for s in ("Could not connect", "Connect timeout", "Read timeout", "Connection was closed")):
+            raise ConnectionError(f"SSM parameter {name!r} cannot be read: {reason}") from None  # transient: retried
         raise ConfigurationError(
-            f"SSM parameter {name!r} cannot be read ({str(exc).splitlines()[0][:200]})",
+            f"SSM parameter {name!r} cannot be read ({reason})",
             "create it, or point MODEL_TRAINING_*_PARAMETER at the right name, and grant ssm:GetParameter",
         ) from None
     return str(value).strip()

@@ -60,9 +60,9 @@ def test_invoke_runs_the_handler_on_an_event_file(pipeline: Pipeline, tmp_path: 
     path.write_text(json.dumps(event))
     res = runner.invoke(app, ["invoke", str(path)])
     assert res.exit_code == 0, res.output
-    response = json.loads(res.output)
+    response = json.loads(res.stdout)  # logs go to stderr
     assert response["results"][0]["status"] == "started"
-    again = json.loads(runner.invoke(app, ["invoke", str(path)]).output)
+    again = json.loads(runner.invoke(app, ["invoke", str(path)]).stdout)
     assert again["results"][0]["status"] == "duplicate"
 
 

@@ -314,3 +314,74 @@ def test_bank_job_trained_locally_lands_where_the_deployment_stage_looks(
     (tmp_path / "model.tar.gz").write_bytes(body)
     with tarfile.open(tmp_path / "model.tar.gz") as tar:
         assert tar.getnames() == ["xgboost-model"]
+
+
+def test_malformed_messages_fail_alone_in_an_sqs_batch(pipeline: Pipeline) -> None:
+    good_key = "automl/2026-03-04/good.csv"
+    meta = upload(pipeline.data_bucket, good_key, small_csv())
+    good = s3_event(pipeline.data_bucket, good_key, version_id=meta["version_id"], event_time=DAY)
+    bad_elements = json.loads(json.dumps(good))
+    bad_elements["Records"][0]["responseElements"] = "x"
+    bad_s3 = json.loads(json.dumps(good))
+    bad_s3["Records"][0]["s3"] = "oops"
+    event = {
+        "Records": [
+            sqs_record("m-elements", json.dumps(bad_elements)),
+            sqs_record("m-s3", json.dumps(bad_s3)),
+            sqs_record("m-eb", json.dumps({"source": "aws.s3", "detail": {}})),
+            sqs_record("m-deep", "[" * 5000 + "]" * 5000),
+            sqs_record("m-empty", json.dumps({"Records": []})),
+            {"eventSource": "aws:sqs", "messageId": "m-nobody"},
+            sqs_record("m-good", json.dumps(good)),
+        ]
+    }
+    response = lambda_handler(event, Context())
+    by_item = {r["item"]: r for r in response["results"]}
+    assert by_item["m-elements"]["status"] == "started"  # a junk responseElements only loses the correlation id
+    assert by_item["m-good"]["status"] == "duplicate"
+    assert by_item["m-empty"]["status"] == "skipped"
+    assert by_item["m-eb"]["status"] == "skipped"  # an EventBridge body without detail-type is not Object Created
+    failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+    assert failed == {"m-s3", "m-deep", "m-nobody"}
+
+
+def test_minio_event_names_and_gzip_objects(pipeline: Pipeline) -> None:
+    import gzip
+
+    key = "automl/2026-03-04/packed.csv.gz"
+    meta = upload(pipeline.data_bucket, key, gzip.compress(small_csv()))
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time=DAY, event_name="s3:ObjectCreated:Put")
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "started", result
+    assert "/training/packed/" in result["outputs"]["train"]
+
+
+def test_requests_aws_refuses_are_not_retried(pipeline: Pipeline) -> None:
+    aws.client("ssm").put_parameter(
+        Name="mlops-eu-west-2-dev-automl-data", Value="no-such-bucket-x", Type="SecureString", Overwrite=True
+    )
+    meta = upload(pipeline.data_bucket, "automl/2026-03-04/r.csv", small_csv())
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/r.csv", version_id=meta["version_id"], event_time=DAY)
+    (result,) = handle(event, Context())["results"]  # no RetryableError raised: a retry cannot help
+    assert result["status"] == "failed" and result["retryable"] is False
+
+
+def test_unreadable_event_time_uses_the_objects_last_modified(pipeline: Pipeline) -> None:
+    import datetime as dt
+
+    meta = upload(pipeline.data_bucket, "automl/2026-03-04/t.csv", small_csv())
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/t.csv", version_id=meta["version_id"], event_time="yesterday")
+    (result,) = lambda_handler(event, Context())["results"]
+    today = dt.datetime.now(dt.UTC).date().isoformat()  # moto's LastModified is the upload's time
+    assert f"/automl/{today}/training/t/" in result["outputs"]["train"]
+
+
+def test_corrupt_run_record_is_redone_not_stuck(pipeline: Pipeline) -> None:
+    meta = upload(pipeline.data_bucket, "automl/2026-03-04/c.csv", small_csv())
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/c.csv", version_id=meta["version_id"], event_time=DAY)
+    (first,) = lambda_handler(event, Context())["results"]
+    key = first["run_record"].split("/", 3)[3]
+    aws.client("s3").put_object(Bucket=pipeline.data_bucket, Key=key, Body=b"{not json")
+    (second,) = lambda_handler(event, Context())["results"]
+    assert second["status"] == "duplicate"  # the split is redone, the job is found: nothing started twice
+    assert len(aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]) == 1

@@ -11,8 +11,10 @@ again; the records that succeeded then report ``duplicate``.  Bad input is repor
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -29,6 +31,25 @@ metrics = Metrics(namespace="ModelTraining", service="model-training")
 
 #: Do not start an object with less time than this left: fail it cleanly instead of being killed mid-upload.
 MIN_REMAINING_MS = 30_000
+
+
+class StepTimer:
+    """A pipeline reporter that turns each step (reading, writing train/validation/test) into an EMF
+    metric of seconds: ``SecondsReading``, ``SecondsWritingTrain``, ..."""
+
+    @contextlib.contextmanager
+    def task(self, description: str, total: float | None = None, unit: str = "") -> Iterator[Callable[[float], None]]:
+        started = time.monotonic()
+        try:
+            yield lambda amount: None
+        finally:
+            words = description.split()
+            name = "Seconds" + "".join(w.capitalize() for w in words[:2] if w.isidentifier()) if words[0] == "writing" else ""
+            name = name or ("SecondsReading" if words[0] == "reading" else "Seconds" + words[0].capitalize())
+            metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=round(time.monotonic() - started, 3))
+
+    def info(self, message: str) -> None:
+        logger.info(message)
 
 
 class RetryableError(RuntimeError):
@@ -118,7 +139,7 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
             output_kms_key_id=settings.output_kms_key_id,
             volume_kms_key_id=settings.volume_kms_key_id,
         )
-        result = run_pipeline(source, config, store=store, backend=SageMakerBackend(), target=target)
+        result = run_pipeline(source, config, store=store, backend=SageMakerBackend(), target=target, reporter=StepTimer())
     except ModelTrainingError as exc:
         logger.warning("failed", extra={"object": ref.uri, "error": exc.message, "hint": exc.hint})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)

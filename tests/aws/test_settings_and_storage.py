@@ -112,5 +112,5 @@ def test_metrics_are_emitted_in_emf(
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{") and '"_aws"' in line]
     assert emf, "no EMF document on stdout"
     names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
-    assert {"JobsStarted", "RowsSplit", "BytesRead", "SecondsPerObject"} <= names
+    assert {"JobsStarted", "RowsSplit", "BytesRead", "SecondsPerObject", "SecondsReading", "SecondsWritingTrain"} <= names
     assert emf[-1]["JobsStarted"] in (1.0, [1.0])

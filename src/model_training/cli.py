@@ -107,6 +107,12 @@ def run(
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Shuffle seed (default 1729).")] = None,
     fractions: Annotated[str | None, typer.Option(help="train,validation,test fractions (default 0.7,0.2,0.1).")] = None,
+    strategy: Annotated[str | None, typer.Option(help="random | stratified | group | ordered | hash (default random).")] = None,
+    key: Annotated[str | None, typer.Option(help="group/hash: the key column.")] = None,
+    order_by: Annotated[str | None, typer.Option(help="ordered: the time or number column.")] = None,
+    manifest_file: Annotated[
+        Path | None, typer.Option("--manifest", help="The dataset's manifest.json (default: found beside the data).")
+    ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="Output folder, or s3://bucket/prefix.")] = str(DEFAULT_OUTPUT),
     backend: BackendOpt = Backend.local,
     model_output: Annotated[
@@ -124,35 +130,28 @@ def run(
 ) -> None:
     """Split SOURCE, write the channels and the test file, train, and print a summary.
 
-    With a local SOURCE and output folder and the local backend, everything happens on this machine. With
-    s3:// URIs and --backend sagemaker it does from a laptop what the Lambda function does: read from S3,
-    write the splits to S3, start a SageMaker training job (endpoints from boto3's configuration).
+    Settings come from, lowest first: defaults, MODEL_TRAINING_* environment variables, SSM (against AWS),
+    the dataset's manifest.json, these flags. With a local SOURCE and output folder and the local backend,
+    everything happens on this machine. With s3:// URIs and --backend sagemaker it does from a laptop what the
+    Lambda function does (endpoints from boto3's configuration).
     """
+    split_options = {"strategy": strategy, "key": key, "order_by": order_by}
     _guarded(
         lambda: _run(
-            source,
-            label,
-            drop,
-            seed,
-            fractions,
-            output,
-            backend.value,
-            model_output,
-            role_arn,
-            no_train,
-            date,
-            hyperparameter,
-            quiet,
+            source, split_options, label, drop, seed, fractions, manifest_file, output, backend.value, model_output, role_arn,
+            no_train, date, hyperparameter, quiet,
         )
-    )
+    )  # fmt: skip
 
 
 def _run(
     source: str,
+    split_options: dict[str, Any],
     label: str | None,
     drop: list[str] | None,
     seed: int | None,
     fractions: str | None,
+    manifest_file: Path | None,
     output: str,
     backend: str,
     model_output: str | None,
@@ -162,28 +161,63 @@ def _run(
     hyperparameter: list[str] | None,
     quiet: bool,
 ) -> None:
-    from model_training.config import build_config, parse_fractions
     from model_training.pipeline import OutputLayout, run_local
 
-    if backend not in ("local", "sagemaker"):
-        raise ModelTrainingError(f"--backend {backend!r} is not a backend", "use --backend local or --backend sagemaker")
-    config = build_config(
-        label=label,
-        drop=tuple(c.strip() for item in drop for c in item.split(",") if c.strip()) if drop is not None else None,
-        seed=seed,
-        fractions=parse_fractions(fractions) if fractions is not None else None,
-        run_date=_parse_date(date),
-        hyperparameters=_parse_hyperparameters(hyperparameter) if hyperparameter else None,
-    )
     local = not source.startswith("s3://") and not output.startswith("s3://") and backend == "local" and not model_output
+    resolution = _resolve(source, split_options, label, drop, seed, fractions, date, hyperparameter, manifest_file, aws=not local)
+    config = resolution.config
+    manifest = resolution.manifest.record() if resolution.manifest else None
     with _progress(quiet) as progress:
         if local:
             result = run_local(
-                Path(source), config, OutputLayout(Path(output)), train=not no_train, reporter=RichReporter(progress)
+                Path(source),
+                config,
+                OutputLayout(Path(output)),
+                train=not no_train,
+                reporter=RichReporter(progress),
+                manifest=manifest,
             )
         else:
-            result = _run_anywhere(source, config, output, backend, model_output, role_arn, no_train, RichReporter(progress))
+            result = _run_anywhere(
+                source, config, output, backend, model_output, role_arn, no_train, RichReporter(progress), manifest
+            )
+    if resolution.manifest:
+        out.print(f"manifest: {_shown(resolution.manifest.uri)}")
     _print_summary(result, Path(output))
+
+
+def _resolve(
+    source: str,
+    split_options: dict[str, Any],
+    label: str | None,
+    drop: list[str] | None,
+    seed: int | None,
+    fractions: str | None,
+    date: str | None,
+    hyperparameter: list[str] | None,
+    manifest_file: Path | None,
+    *,
+    aws: bool,
+) -> Any:
+    """Every setting, by precedence: defaults < environment < SSM (against AWS) < manifest < these flags."""
+    from model_training.config import parse_fractions
+    from model_training.manifest import env_settings, find_manifest, resolve
+    from model_training.settings import settings_from_env, ssm_layer
+
+    ssm: dict[str, Any] = {}
+    ssm_default = None
+    if aws:
+        ssm, ssm_default = ssm_layer(settings_from_env())
+    cli = {
+        "label": label,
+        "drop": tuple(c.strip() for item in drop for c in item.split(",") if c.strip()) if drop is not None else None,
+        "seed": seed,
+        "fractions": parse_fractions(fractions) if fractions is not None else None,
+        "hyperparameters": _parse_hyperparameters(hyperparameter) if hyperparameter else None,
+        **split_options,
+    }
+    manifest = find_manifest(source, explicit=manifest_file, ssm_default=ssm_default)
+    return resolve(run_date=_parse_date(date), env=env_settings(), ssm=ssm, manifest=manifest, cli=cli)
 
 
 def _run_anywhere(
@@ -195,6 +229,7 @@ def _run_anywhere(
     role_arn: str | None,
     no_train: bool,
     reporter: RichReporter,
+    manifest: dict[str, Any] | None,
 ) -> Any:
     """A run with an S3 source or output, or on SageMaker: the Lambda's path, driven from the command line."""
     from model_training.dataset import LocalSource, S3Source
@@ -244,14 +279,10 @@ def _run_anywhere(
         model_output_root=model_output,
         role_arn=role_arn,
         region=settings.region,
-        instance_type=settings.instance_type,
-        instance_count=settings.instance_count,
-        volume_size_gb=settings.volume_size_gb,
-        max_runtime_seconds=settings.max_runtime_seconds,
-        output_kms_key_id=settings.output_kms_key_id,
-        volume_kms_key_id=settings.volume_kms_key_id,
     )
-    return run_pipeline(src, config, store=store, backend=None if no_train else trainer, target=target, reporter=reporter)
+    return run_pipeline(
+        src, config, store=store, backend=None if no_train else trainer, target=target, reporter=reporter, manifest=manifest
+    )
 
 
 def store_is_s3(store: Any) -> bool:

@@ -37,6 +37,14 @@ DEFAULT_HYPERPARAMETERS: dict[str, str] = {
 }
 DEFAULT_PREFIX_TEMPLATE = "automl/{date}/training/{dataset}"
 SPLIT_NAMES = ("train", "validation", "test")
+#: Split strategies (issue #4): the original's seeded permutation, and what Data Wrangler, TFX and scikit-learn offer.
+STRATEGIES = ("random", "stratified", "group", "ordered", "hash")
+#: Flat setting names build_config accepts, by the part of RunConfig they go to.
+SPLIT_SETTINGS = ("seed", "fractions", "strategy", "key", "order_by", "shuffle_train")
+TRAINING_SETTINGS = (
+    "algorithm_version", "instance_type", "instance_count", "volume_size_gb", "max_runtime_seconds", "use_spot",
+    "max_wait_seconds", "output_kms_key_id", "volume_kms_key_id", "enable_network_isolation", "tags",
+)  # fmt: skip
 FRACTION_TOLERANCE = Decimal("1e-9")
 
 
@@ -54,13 +62,30 @@ class SplitConfig(_Model):
     strategy: str = "random"
     seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**32 - 1)
     fractions: tuple[Decimal, Decimal, Decimal] = DEFAULT_FRACTIONS
+    key: str | None = None
+    order_by: str | None = None
+    shuffle_train: bool = False
 
     @field_validator("strategy")
     @classmethod
     def _known_strategy(cls, value: str) -> str:
-        if value != "random":
-            raise ValueError(f"unknown split strategy {value!r}; this version supports 'random'")
+        if value not in STRATEGIES:
+            raise ValueError(f"unknown split strategy {value!r}; use one of {', '.join(STRATEGIES)}")
         return value
+
+    @model_validator(mode="after")
+    def _strategy_settings(self) -> SplitConfig:
+        if self.strategy == "group" and not self.key:
+            raise ValueError("the group strategy needs a key column (split.key)")
+        if self.strategy == "ordered" and not self.order_by:
+            raise ValueError("the ordered strategy needs an order_by column (split.order_by)")
+        if self.order_by and self.strategy != "ordered":
+            raise ValueError(f"order_by is a setting of the ordered strategy, not of {self.strategy}")
+        if self.key and self.strategy not in ("group", "hash"):
+            raise ValueError(f"key is a setting of the group and hash strategies, not of {self.strategy}")
+        if self.shuffle_train and self.strategy != "ordered":
+            raise ValueError("shuffle_train is a setting of the ordered strategy")
+        return self
 
     @field_validator("fractions")
     @classmethod
@@ -81,6 +106,30 @@ class TrainingConfig(_Model):
 
     algorithm_version: str = "3.0-5"
     hyperparameters: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_HYPERPARAMETERS))
+    instance_type: str = Field(default="ml.m5.xlarge", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+    instance_count: int = Field(default=1, ge=1, le=100)
+    volume_size_gb: int = Field(default=30, ge=1, le=16384)
+    max_runtime_seconds: int = Field(default=86_400, ge=1, le=28 * 86_400)
+    use_spot: bool = False
+    max_wait_seconds: int | None = Field(default=None, ge=1, le=28 * 86_400)
+    output_kms_key_id: str | None = None
+    volume_kms_key_id: str | None = None
+    enable_network_isolation: bool = False
+    tags: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _spot(self) -> TrainingConfig:
+        # CreateTrainingJob: MaxWaitTimeInSeconds only with managed spot, and never below MaxRuntimeInSeconds
+        if self.max_wait_seconds is not None and not self.use_spot:
+            raise ValueError("max_wait_seconds is only for managed spot training (use_spot: true)")
+        if self.use_spot and (self.max_wait_seconds or self.max_runtime_seconds) < self.max_runtime_seconds:
+            raise ValueError(f"max_wait_seconds must be at least max_runtime_seconds ({self.max_runtime_seconds})")
+        if len(self.tags) > 40:
+            raise ValueError("at most 40 extra tags (SageMaker allows 50, the stage sets up to 10)")
+        for k, v in self.tags.items():
+            if not 1 <= len(k) <= 128 or len(v) > 256 or k.startswith("aws:"):
+                raise ValueError(f"tag {k!r}: keys are 1-128 characters not starting with aws:, values at most 256")
+        return self
 
 
 class RunConfig(_Model):
@@ -89,6 +138,7 @@ class RunConfig(_Model):
     Attributes:
         label: the label column (written first in train/validation, as the container requires).
         drop: columns left out of train/validation (they stay in the test file).
+        features: if set, only these columns (in source order) follow the label in train/validation.
         split: the split strategy, seed and fractions.
         training: algorithm version and hyperparameters.
         run_date: the date in the output prefix and the model output path (the only clock in any name).
@@ -97,6 +147,7 @@ class RunConfig(_Model):
 
     label: str = DEFAULT_LABEL
     drop: tuple[str, ...] = DEFAULT_DROP
+    features: tuple[str, ...] | None = None
     split: SplitConfig = SplitConfig()
     training: TrainingConfig = TrainingConfig()
     run_date: dt.date
@@ -115,6 +166,8 @@ class RunConfig(_Model):
             raise ValueError(
                 f"the label column {self.label!r} is also a drop column ({', '.join(self.drop)}; drop defaults to y_no)"
             )
+        if self.features is not None and (self.label in self.features or not self.features):
+            raise ValueError("features must be a non-empty list of columns that does not include the label")
         unknown = set(re.findall(r"{([^}]*)}", self.prefix_template)) - {"date", "dataset"}
         if unknown:
             raise ValueError(
@@ -152,23 +205,21 @@ def parse_fractions(text: str) -> tuple[Decimal, Decimal, Decimal]:
 def build_config(**settings: Any) -> RunConfig:
     """Build a :class:`RunConfig` from defaults overridden by ``settings`` (``None`` values are ignored).
 
-    Accepted keys: ``label``, ``drop``, ``seed``, ``fractions``, ``run_date``, ``prefix_template``,
-    ``hyperparameters`` (merged over the defaults), ``algorithm_version``.
+    Accepted keys: ``label``, ``drop``, ``features``, ``run_date``, ``prefix_template``, the split settings
+    (:data:`SPLIT_SETTINGS`), ``hyperparameters`` (merged over the defaults) and the training settings
+    (:data:`TRAINING_SETTINGS`).
 
     Raises:
         ConfigurationError: a setting is invalid; the message names the setting and the problem.
         HyperparameterError: the hyperparameters break the container's rules (every problem listed).
     """
     s = {k: v for k, v in settings.items() if v is not None}
-    split: dict[str, Any] = {}
-    for key in ("seed", "fractions", "strategy"):
-        if key in s:
-            split[key] = s.pop(key)
-    training: dict[str, Any] = {}
-    if "algorithm_version" in s:
-        training["algorithm_version"] = s.pop("algorithm_version")
+    split: dict[str, Any] = {key: s.pop(key) for key in SPLIT_SETTINGS if key in s}
+    training: dict[str, Any] = {key: s.pop(key) for key in TRAINING_SETTINGS if key in s}
+    replace = s.pop("_replace_hyperparameters", False)
     if "hyperparameters" in s:
-        training["hyperparameters"] = {**DEFAULT_HYPERPARAMETERS, **s.pop("hyperparameters")}
+        given = s.pop("hyperparameters")
+        training["hyperparameters"] = dict(given) if replace else {**DEFAULT_HYPERPARAMETERS, **given}
     s.setdefault("run_date", dt.date.today())
     version = training.get("algorithm_version", DEFAULT_VERSION)
     # Canonical strings (what SageMaker receives) are part of the run id: "0.20" and "0.2" are one setting.
@@ -195,7 +246,7 @@ _HINTS = {
     "fractions": "give three non-negative numbers for train,validation,test that sum to 1, e.g. --fractions 0.7,0.2,0.1",
     "label": "name the label column with --label",
     "drop": "name the columns to leave out with --drop, or --drop '' for none",
-    "strategy": "use the 'random' strategy",
+    "strategy": "use one of random, stratified, group, ordered, hash (with key or order_by where they need one)",
     "prefix_template": "use {date} and {dataset} in the prefix template",
     "run_date": "use YYYY-MM-DD (--date)",
 }

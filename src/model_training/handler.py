@@ -20,11 +20,12 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from model_training.config import DEFAULT_PREFIX_TEMPLATE, build_config
+from model_training.config import DEFAULT_PREFIX_TEMPLATE
 from model_training.dataset import S3Source
 from model_training.errors import ModelTrainingError
 from model_training.events import ObjectRef, decode_event, skip_reason
-from model_training.settings import StageSettings, resolve_targets, settings_from_env
+from model_training.manifest import env_settings, find_manifest, resolve
+from model_training.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer
 
 logger = Logger(service="model-training")
 metrics = Metrics(namespace="ModelTraining", service="model-training")
@@ -123,8 +124,10 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         return {**base, "status": "failed", "retryable": True, "reason": f"only {remaining} ms left in this invocation"}
     started = time.monotonic()
     try:
-        config = build_config(run_date=_run_date(ref), algorithm_version=settings.algorithm_version)
         targets = resolve_targets(settings)
+        ssm, ssm_default = ssm_layer(settings)
+        manifest = find_manifest(ref.uri, ssm_default=ssm_default)
+        config = resolve(run_date=_run_date(ref), env=env_settings(), ssm=ssm, manifest=manifest).config
         source = S3Source(ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, max_bytes=settings.max_object_bytes)
         store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
         target = TrainingTarget(
@@ -132,14 +135,16 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
             model_output_root=f"s3://{targets.model_output_bucket}",
             role_arn=targets.role_arn,
             region=settings.region,
-            instance_type=settings.instance_type,
-            instance_count=settings.instance_count,
-            volume_size_gb=settings.volume_size_gb,
-            max_runtime_seconds=settings.max_runtime_seconds,
-            output_kms_key_id=settings.output_kms_key_id,
-            volume_kms_key_id=settings.volume_kms_key_id,
         )
-        result = run_pipeline(source, config, store=store, backend=SageMakerBackend(), target=target, reporter=StepTimer())
+        result = run_pipeline(
+            source,
+            config,
+            store=store,
+            backend=SageMakerBackend(),
+            target=target,
+            reporter=StepTimer(),
+            manifest=manifest.record() if manifest else None,
+        )
     except ModelTrainingError as exc:
         logger.warning("failed", extra={"object": ref.uri, "error": exc.message, "hint": exc.hint})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)

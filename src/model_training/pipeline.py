@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_training.channels import channel_columns, render_channel, render_test
 from model_training.config import SPLIT_NAMES, RunConfig
 from model_training.dataset import Dataset, LocalSource, SourceInfo, check_numeric, parse_csv, require_columns
-from model_training.errors import ConfigurationError, DatasetError, ModelTrainingError, TrainingJobExistsError
+from model_training.errors import ConfigurationError, DatasetError, ModelTrainingError, SplitError, TrainingJobExistsError
 from model_training.progress import NullReporter, Reporter
 from model_training.runrecord import (
     RUN_RECORD_NAME,
@@ -147,23 +148,15 @@ class TrainingTarget:
             (``pipeline-contracts.md``: the deployment stage depends on that key).
         role_arn: ``RoleArn`` (SageMaker only).
         region: the ``Region`` tag.
-        instance_type, instance_count, volume_size_gb, max_runtime_seconds: ``ResourceConfig`` and
-            ``StoppingCondition``.
-        output_kms_key_id, volume_kms_key_id: KMS keys for the model artifact and the training volume.
-        tags: extra tags.
+
+    Resources, spot, KMS keys, network isolation and extra tags are settings of the run
+    (:class:`~model_training.config.TrainingConfig`), part of its id.
     """
 
     image: str
     model_output_root: str
     role_arn: str | None = None
     region: str | None = None
-    instance_type: str = "ml.m5.xlarge"
-    instance_count: int = 1
-    volume_size_gb: int = 30
-    max_runtime_seconds: int = 86_400
-    output_kms_key_id: str | None = None
-    volume_kms_key_id: str | None = None
-    tags: tuple[tuple[str, str], ...] = ()
 
 
 def run_local(
@@ -173,6 +166,7 @@ def run_local(
     *,
     train: bool = True,
     reporter: Reporter | None = None,
+    manifest: dict[str, Any] | None = None,
 ) -> RunResult:
     """Split the local file ``source`` into train/validation/test files under ``layout.root`` and train
     with the local XGBoost backend (see :func:`run_pipeline`)."""
@@ -190,6 +184,7 @@ def run_local(
         backend=LocalTrainingBackend(layout.jobs, reporter=rep) if train else None,
         target=target,
         reporter=rep,
+        manifest=manifest,
     )
 
 
@@ -201,6 +196,7 @@ def run_pipeline(
     backend: TrainingBackend | None,
     target: TrainingTarget,
     reporter: Reporter | None = None,
+    manifest: dict[str, Any] | None = None,
 ) -> RunResult:
     """Read, validate and split ``source``; write the channels, the test file and ``run.json`` to
     ``store``; then create the training job on ``backend`` (``None``: split only).
@@ -208,6 +204,9 @@ def run_pipeline(
     A second call with the same source version and configuration finds ``run.json`` (and the job) and
     returns ``duplicate=True`` without writing or starting anything; for S3 sources this is decided
     from a ``HeadObject``, before the object is downloaded.
+
+    Args:
+        manifest: where the manifest that applied came from (URI, hash or eTag), for ``run.json``.
 
     Returns:
         The run's result.
@@ -241,7 +240,7 @@ def run_pipeline(
         info, data = source.read()
         dataset = parse_csv(info, data)
         del data
-        record = _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep)
+        record = _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep, manifest)
 
     if backend is None:
         return RunResult(record=record, duplicate=False, run_uri=run_uri)
@@ -282,10 +281,19 @@ def _split_and_commit(
     run_prefix: str,
     record_key: str,
     rep: Reporter,
+    manifest: dict[str, Any] | None = None,
 ) -> RunRecord:
     require_columns(dataset, [config.label], "label")
     require_columns(dataset, list(config.drop), "drop")
+    if config.features is not None:
+        require_columns(dataset, list(config.features), "feature")
+    for role, name in (("split key", config.split.key), ("order_by", config.split.order_by)):
+        if name:
+            require_columns(dataset, [name], role)
     columns = channel_columns(dataset.columns, config.label, config.drop)
+    if config.features is not None:
+        wanted = set(config.features)
+        columns = [config.label, *(c for c in columns[1:] if c in wanted)]
     if len(columns) < 2:
         raise DatasetError(
             f"{dataset.source.uri}: no feature columns are left besides the label {config.label!r}",
@@ -295,7 +303,7 @@ def _split_and_commit(
     check_numeric(dataset, columns[1:], allow_empty=True, role="feature")
     hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
     _check_labels_for_objective(dataset, config, hp)
-    plan = plan_split(dataset.num_rows, config.split, dataset.source.uri)
+    plan, achieved = plan_strategy(dataset, config)
     splits = _split_records(dataset, config.label, plan)
     _check_classes_for_auc(dataset, splits, hp)
 
@@ -326,6 +334,8 @@ def _split_and_commit(
         config=config.model_dump(mode="json"),
         prefix=run_prefix,
         splits=splits,
+        achieved_fractions=achieved,
+        manifest=manifest,
         files={k: FileRecord(key=v.key, uri=v.uri, size_bytes=v.size_bytes, sha256=v.sha256) for k, v in files.items()},
         versions=library_versions(),
     )
@@ -343,7 +353,8 @@ def training_request(record: RunRecord, config: RunConfig, target: TrainingTarge
         tags["Region"] = target.region
     if "test" in record.files:
         tags["Testing"] = record.files["test"].uri  # the deployment stage reads the test file's URI from this tag
-    tags.update({"RunId": record.run_id, "Source": _tag_value(record.source["uri"]), **dict(target.tags)})
+    training = config.training
+    tags.update({"RunId": record.run_id, "Source": _tag_value(record.source["uri"]), **training.tags})
     request = build_training_request(
         job_name=make_job_name(record.source["name"], record.run_id),
         image=target.image,
@@ -351,16 +362,21 @@ def training_request(record: RunRecord, config: RunConfig, target: TrainingTarge
         channels=channels,
         output_path=f"{target.model_output_root.rstrip('/')}/{config.run_date.isoformat()}/output",
         role_arn=target.role_arn,
-        instance_type=target.instance_type,
-        instance_count=target.instance_count,
-        volume_size_gb=target.volume_size_gb,
-        max_runtime_seconds=target.max_runtime_seconds,
+        instance_type=training.instance_type,
+        instance_count=training.instance_count,
+        volume_size_gb=training.volume_size_gb,
+        max_runtime_seconds=training.max_runtime_seconds,
         tags=tags,
     )
-    if target.output_kms_key_id:
-        request["OutputDataConfig"]["KmsKeyId"] = target.output_kms_key_id
-    if target.volume_kms_key_id:
-        request["ResourceConfig"]["VolumeKmsKeyId"] = target.volume_kms_key_id
+    if training.output_kms_key_id:
+        request["OutputDataConfig"]["KmsKeyId"] = training.output_kms_key_id
+    if training.volume_kms_key_id:
+        request["ResourceConfig"]["VolumeKmsKeyId"] = training.volume_kms_key_id
+    if training.use_spot:
+        request["EnableManagedSpotTraining"] = True
+        request["StoppingCondition"]["MaxWaitTimeInSeconds"] = training.max_wait_seconds or training.max_runtime_seconds
+    if training.enable_network_isolation:
+        request["EnableNetworkIsolation"] = True
     return request
 
 
@@ -409,6 +425,40 @@ def record_job_outcome(record: RunRecord, job: dict[str, Any], backend: str, sto
 def _tag_value(text: str) -> str:
     # SageMaker tag values: at most 256 characters of letters, digits, spaces and _ . : / = + - @
     return re.sub(r"[^\w\s.:/=+\-@]", "_", text)[-256:]
+
+
+def plan_strategy(dataset: Dataset, config: RunConfig) -> tuple[SplitPlan, dict[str, float] | None]:
+    """The split plan of the configured strategy, and the achieved row fractions where a strategy meets
+    the requested ones only as closely as the data allows (group, ordered, hash)."""
+    from model_training import strategies
+
+    split, n = config.split, dataset.num_rows
+    if split.strategy == "random":
+        return plan_split(n, split, dataset.source.uri), None
+    try:
+        if split.strategy == "stratified":
+            labels = pc.cast(dataset.column(config.label), pa.float64()).to_numpy()
+            plan = strategies.stratified_split(labels, split.fractions, split.seed)
+        elif split.strategy == "group":
+            keys = np.asarray(dataset.column(split.key or "").to_pylist(), dtype=object)
+            plan, _ = strategies.group_split(keys, split.fractions, split.seed)
+        elif split.strategy == "ordered":
+            column = dataset.column(split.order_by or "")
+            try:
+                values: Any = pc.cast(column, pa.float64()).to_numpy()
+            except pa.ArrowInvalid:
+                values = np.asarray(column.to_pylist(), dtype=object)
+            plan = strategies.ordered_split(values, split.fractions, split.seed, split.shuffle_train)
+        else:  # hash: of the key column's text, or of the whole row's text
+            if split.key:
+                texts = dataset.column(split.key).combine_chunks()
+            else:
+                texts = pc.binary_join_element_wise(*[c.combine_chunks() for c in dataset.table.columns], ",")
+            plan, _ = strategies.hash_split([v.encode("utf-8") for v in texts.to_pylist()], split.fractions, split.seed)
+    except SplitError as exc:
+        raise SplitError(f"{dataset.source.uri}: {exc.message}", exc.hint) from None
+    achieved = {name: plan.rows(name) / n for name in SPLIT_NAMES}
+    return plan, achieved
 
 
 def _check_classes_for_auc(dataset: Dataset, splits: dict[str, SplitRecord], hp: ParsedHyperparameters) -> None:

@@ -89,6 +89,8 @@ class RunRecord(_Model):
     splits: dict[str, SplitRecord]
     files: dict[str, FileRecord]
     versions: dict[str, str]
+    achieved_fractions: dict[str, float] | None = None
+    manifest: dict[str, Any] | None = None
     training: TrainingRecord | None = None
 
     def to_json(self) -> bytes:

@@ -53,13 +53,6 @@ class StageSettings(BaseModel):
     role_name: str = "SageMakerExecutionRole"
     sse: str = Field(default="AES256", pattern=r"^(AES256|aws:kms)$")
     kms_key_id: str | None = None
-    algorithm_version: str = "3.0-5"
-    instance_type: str = "ml.m5.xlarge"
-    instance_count: int = Field(default=1, ge=1)
-    volume_size_gb: int = Field(default=30, ge=1)
-    max_runtime_seconds: int = Field(default=86_400, ge=1, le=28 * 86_400)
-    output_kms_key_id: str | None = None
-    volume_kms_key_id: str | None = None
     max_object_bytes: int = Field(default=2 * 1024**3, ge=1)
     ssm_max_age: int = Field(default=300, ge=0)
 
@@ -88,13 +81,6 @@ _ENV = {
     "role_name": "MODEL_TRAINING_ROLE_NAME",
     "sse": "MODEL_TRAINING_SSE",
     "kms_key_id": "MODEL_TRAINING_KMS_KEY_ID",
-    "algorithm_version": "MODEL_TRAINING_ALGORITHM_VERSION",
-    "instance_type": "MODEL_TRAINING_INSTANCE_TYPE",
-    "instance_count": "MODEL_TRAINING_INSTANCE_COUNT",
-    "volume_size_gb": "MODEL_TRAINING_VOLUME_SIZE_GB",
-    "max_runtime_seconds": "MODEL_TRAINING_MAX_RUNTIME_SECONDS",
-    "output_kms_key_id": "MODEL_TRAINING_OUTPUT_KMS_KEY_ID",
-    "volume_kms_key_id": "MODEL_TRAINING_VOLUME_KMS_KEY_ID",
     "max_object_bytes": "MODEL_TRAINING_MAX_OBJECT_BYTES",
     "ssm_max_age": "MODEL_TRAINING_SSM_MAX_AGE",
 }
@@ -185,6 +171,36 @@ def _parameter(settings: StageSettings, name: str) -> str:
             "create it, or point MODEL_TRAINING_*_PARAMETER at the right name, and grant ssm:GetParameter",
         ) from None
     return str(value).strip()
+
+
+def optional_parameter(settings: StageSettings, name: str) -> str | None:
+    """An SSM parameter's value, or ``None`` if it does not exist (other failures raise as in
+    :func:`resolve_targets`)."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    provider = _provider(os.environ.get("AWS_ENDPOINT_URL"), settings.region)
+    try:
+        value = provider.get(name, max_age=settings.ssm_max_age or None, decrypt=True, force_fetch=settings.ssm_max_age == 0)
+    except GetParameterError as exc:
+        if "ParameterNotFound" in str(exc):
+            return None
+        return _parameter(settings, name)  # the same call again, for its error reporting
+    return str(value).strip()
+
+
+def ssm_layer(settings: StageSettings) -> tuple[dict[str, Any], str | None]:
+    """The SSM layer of the configuration (the manifest-shaped JSON in ``mlops-{region}-{env}-training-settings``)
+    and the default manifest's URI (``mlops-{region}-{env}-default-manifest``); each may be absent.
+
+    Raises:
+        ConfigurationError: the settings parameter is not a valid manifest document.
+    """
+    from model_training.manifest import manifest_settings, parse_manifest
+
+    name = settings.parameter_name("training-settings")
+    text = optional_parameter(settings, name)
+    layer = manifest_settings(parse_manifest(text, f"SSM parameter {name}")) if text else {}
+    return layer, optional_parameter(settings, settings.parameter_name("default-manifest"))
 
 
 def _fallback_role_arn(settings: StageSettings) -> str:

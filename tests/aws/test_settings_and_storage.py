@@ -34,8 +34,11 @@ def test_defaults_are_the_originals() -> None:
     ],
 )
 def test_invalid_environment_names_the_variable(env: dict[str, str], name: str) -> None:
+    from model_training.manifest import env_settings
+
     with pytest.raises(ConfigurationError, match=name):
         settings_from_env(env)
+        env_settings(env)
 
 
 def test_ssm_values_are_decrypted_and_cached_across_invocations(pipeline: Pipeline) -> None:

@@ -39,6 +39,10 @@ jobs_app = typer.Typer(
     help="Training jobs: the local backend's records, or SageMaker's (--backend sagemaker).", no_args_is_help=True
 )
 app.add_typer(jobs_app, name="jobs")
+manifest_app = typer.Typer(help="The per-dataset manifest.json: its schema, and checking one.", no_args_is_help=True)
+app.add_typer(manifest_app, name="manifest")
+config_app = typer.Typer(help="The effective configuration of a run, and where each value comes from.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
 
 # soft_wrap: long paths and messages stay on one line in logs and pipes (tables fold instead)
 # markup=False: text from the data (values, column names, paths) is printed as it is, never read as
@@ -360,6 +364,92 @@ def _demo(output: Path, quiet: bool) -> None:
     out.print(f"job record: {_prog()} jobs describe {job['TrainingJobName']}{where}")
     if "validation:auc" in metrics:
         out.print(_styled((f"validation AUC {metrics['validation:auc']:.4f}", "bold green")))
+
+
+@manifest_app.command("schema")
+def manifest_schema_command() -> None:
+    """Print the manifest's JSON Schema."""
+    from model_training.manifest import manifest_schema
+
+    out.print_json(json.dumps(manifest_schema()))
+
+
+@manifest_app.command("check")
+def manifest_check(file: Annotated[Path, typer.Argument(help="A manifest.json to validate.", readable=False)]) -> None:
+    """Validate FILE (unknown keys are listed with the closest valid name; hyperparameters by the
+    container's rules). Exit 1 if it is invalid."""
+    _guarded(lambda: _manifest_check(file))
+
+
+def _manifest_check(file: Path) -> None:
+    import datetime as dt
+
+    from model_training.manifest import load_manifest_file, resolve
+
+    source = load_manifest_file(file)
+    resolve(run_date=dt.date.today(), manifest=source)  # the values too, not only the shape
+    out.print(f"{file}: valid manifest (sha256 {source.sha256[:16]}...)")
+
+
+@config_app.command("show")
+def config_show(
+    source: Annotated[str, typer.Argument(help="The CSV (a file or s3://bucket/key) whose run to describe.")],
+    manifest_file: Annotated[Path | None, typer.Option("--manifest", help="A manifest.json instead of the one found.")] = None,
+    label: Annotated[str | None, typer.Option()] = None,
+    drop: Annotated[list[str] | None, typer.Option()] = None,
+    seed: Annotated[int | None, typer.Option()] = None,
+    fractions: Annotated[str | None, typer.Option()] = None,
+    strategy: Annotated[str | None, typer.Option()] = None,
+    key: Annotated[str | None, typer.Option()] = None,
+    order_by: Annotated[str | None, typer.Option()] = None,
+    date: Annotated[str | None, typer.Option()] = None,
+    hyperparameter: Annotated[list[str] | None, typer.Option("--hyperparameter", "-H")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print the effective configuration a run of SOURCE would use, and where each value came from
+    (default, environment, ssm, manifest, command line)."""
+    options = {"strategy": strategy, "key": key, "order_by": order_by}
+    _guarded(lambda: _config_show(source, options, label, drop, seed, fractions, date, hyperparameter, manifest_file, as_json))
+
+
+def _config_show(
+    source: str,
+    options: dict[str, Any],
+    label: str | None,
+    drop: list[str] | None,
+    seed: int | None,
+    fractions: str | None,
+    date: str | None,
+    hyperparameter: list[str] | None,
+    manifest_file: Path | None,
+    as_json: bool,
+) -> None:
+    resolution = _resolve(
+        source, options, label, drop, seed, fractions, date, hyperparameter, manifest_file, aws=source.startswith("s3://")
+    )
+    flat = _flat(resolution.config.model_dump(mode="json"))
+    if as_json:
+        document = {
+            "config": resolution.config.model_dump(mode="json"),
+            "origins": resolution.origins,
+            "manifest": resolution.manifest.record() if resolution.manifest else None,
+        }
+        out.print_json(json.dumps(document))
+        return
+    out.print(f"manifest: {_shown(resolution.manifest.uri) if resolution.manifest else '(none found)'}")
+    width = max(len(k) for k in flat)
+    for name, value in flat.items():
+        shown = json.dumps(value) if not isinstance(value, str) else value
+        out.print(f"{name:<{width}}  {shown:<24}  ({resolution.origins.get(name, 'default')})")
+
+
+def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict) and value:
+        result: dict[str, Any] = {}
+        for k, v in value.items():
+            result.update(_flat(v, f"{prefix}{k}."))
+        return result
+    return {prefix.rstrip("."): value}
 
 
 @jobs_app.command("list")

@@ -385,3 +385,52 @@ def test_corrupt_run_record_is_redone_not_stuck(pipeline: Pipeline) -> None:
     (second,) = lambda_handler(event, Context())["results"]
     assert second["status"] == "duplicate"  # the split is redone, the job is found: nothing started twice
     assert len(aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]) == 1
+
+
+def test_manifest_beside_the_object_and_ssm_layers(pipeline: Pipeline) -> None:
+    ssm = aws.client("ssm")
+    ssm.put_parameter(
+        Name="mlops-eu-west-2-dev-training-settings",
+        Value=json.dumps(
+            {"training": {"instance_type": "ml.c5.xlarge", "hyperparameters": {"num_round": 50}}, "split": {"seed": 11}}
+        ),
+        Type="SecureString",
+    )
+    aws.client("s3").put_object(
+        Bucket=pipeline.data_bucket,
+        Key="automl/2026-03-04/manifest.json",
+        Body=json.dumps({"split": {"strategy": "stratified", "seed": 12}}),
+    )
+    (result,) = deliver(pipeline, "automl/2026-03-04/m.csv", small_csv())["results"]
+    assert result["status"] == "started", result
+    record = json.loads(
+        aws.client("s3").get_object(Bucket=pipeline.data_bucket, Key=result["run_record"].split("/", 3)[3])["Body"].read()
+    )
+    assert record["manifest"]["uri"] == f"s3://{pipeline.data_bucket}/automl/2026-03-04/manifest.json"
+    assert record["manifest"]["etag"]
+    assert record["config"]["split"] == {**record["config"]["split"], "strategy": "stratified", "seed": 12}  # manifest over SSM
+    assert record["config"]["training"]["instance_type"] == "ml.c5.xlarge"  # from SSM
+    job = aws.client("sagemaker").describe_training_job(TrainingJobName=result["job_name"])
+    assert job["HyperParameters"]["num_round"] == "50"
+    assert job["ResourceConfig"]["InstanceType"] == "ml.c5.xlarge"
+
+
+def test_default_manifest_named_by_ssm(pipeline: Pipeline) -> None:
+    aws.client("s3").put_object(Bucket=pipeline.data_bucket, Key="config/default.json", Body=b'{"split": {"seed": 99}}')
+    aws.client("ssm").put_parameter(
+        Name="mlops-eu-west-2-dev-default-manifest", Value=f"s3://{pipeline.data_bucket}/config/default.json", Type="String"
+    )
+    (result,) = deliver(pipeline, "automl/2026-03-04/d.csv", small_csv())["results"]
+    record = json.loads(
+        aws.client("s3").get_object(Bucket=pipeline.data_bucket, Key=result["run_record"].split("/", 3)[3])["Body"].read()
+    )
+    assert record["config"]["split"]["seed"] == 99
+    assert record["manifest"]["uri"].endswith("/config/default.json")
+
+
+def test_an_invalid_manifest_fails_the_object_before_anything_is_written(pipeline: Pipeline) -> None:
+    aws.client("s3").put_object(Bucket=pipeline.data_bucket, Key="automl/2026-03-04/manifest.json", Body=b'{"lable": "y"}')
+    (result,) = deliver(pipeline, "automl/2026-03-04/x.csv", small_csv())["results"]
+    assert result["status"] == "failed" and result["retryable"] is False
+    assert "did you mean 'label'" in result["reason"]
+    assert objects(pipeline.data_bucket, "automl/2026-03-04/training/") == {}

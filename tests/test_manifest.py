@@ -1,0 +1,154 @@
+"""The manifest: validation, discovery order, precedence of every layer, and the README's example."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from model_training.cli import app
+from model_training.dataset import SourceInfo
+from model_training.errors import ConfigurationError, HyperparameterError
+from model_training.manifest import env_settings, find_manifest, load_manifest_file, manifest_schema, parse_manifest, resolve
+from model_training.runrecord import compute_run_id
+
+REPO = Path(__file__).resolve().parents[1]
+DAY = dt.date(2026, 5, 6)
+
+
+def readme_manifest() -> str:
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## Per-dataset manifest") :]
+    return re.search(r"```json\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+
+
+def test_the_readme_example_is_a_valid_manifest(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.json"
+    path.write_text(readme_manifest())
+    source = load_manifest_file(path)
+    config = resolve(run_date=DAY, manifest=source).config
+    assert config.split.strategy == "stratified"
+    assert config.split.fractions == (Decimal("0.8"), Decimal("0.1"), Decimal("0.1"))
+    assert config.training.hyperparameters["num_round"] == "200"
+    assert config.training.hyperparameters["scale_pos_weight"] == "7.9"
+    assert config.training.use_spot and config.training.max_wait_seconds == 14400
+    res = CliRunner().invoke(app, ["manifest", "check", str(path)])
+    assert res.exit_code == 0 and "valid manifest" in res.output
+
+
+def test_unknown_keys_are_listed_with_the_closest_valid_name() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_manifest('{"lable": "y", "split": {"fractons": [1, 0, 0]}, "training": {"instance_typ": "x"}}', "m.json")
+    text = info.value.message
+    assert "unknown key 'lable' (did you mean 'label'?)" in text
+    assert "unknown key 'split.fractons' (did you mean 'fractions'?)" in text
+    assert "unknown key 'training.instance_typ' (did you mean 'instance_type'?)" in text
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("not json", "not JSON"),
+        ("[1]", "must be a JSON object"),
+        ('{"drop": "y_no"}', "drop"),
+        ('{"split": {"fractions": [0.5, 0.5]}}', "fractions"),
+    ],
+)
+def test_invalid_manifests(document: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        parse_manifest(document, "m.json")
+
+
+def test_values_are_checked_by_the_containers_rules(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"training": {"hyperparameters": {"silent": 0, "eta": 3}}}))
+    with pytest.raises(HyperparameterError, match="verbosity"):
+        resolve(run_date=DAY, manifest=load_manifest_file(path))
+    res = CliRunner().invoke(app, ["manifest", "check", str(path)])
+    assert res.exit_code == 1 and "eta" in res.output
+
+
+def test_schema_is_published() -> None:
+    schema = manifest_schema()
+    assert schema["additionalProperties"] is False
+    assert {"label", "drop", "features", "split", "training"} <= set(schema["properties"])
+    res = CliRunner().invoke(app, ["manifest", "schema"])
+    assert res.exit_code == 0 and json.loads(res.stdout)["title"] == "model-training manifest"
+
+
+def test_discovery_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "bank.csv"
+    data.write_text("a,y\n1,0\n")
+    monkeypatch.delenv("MODEL_TRAINING_DEFAULT_MANIFEST", raising=False)
+    assert find_manifest(str(data)) is None
+    default = tmp_path / "elsewhere.json"
+    default.write_text('{"label": "d"}')
+    monkeypatch.setenv("MODEL_TRAINING_DEFAULT_MANIFEST", str(default))
+    assert find_manifest(str(data)).manifest.label == "d"  # type: ignore[union-attr]
+    (tmp_path / "bank.manifest.json").write_text('{"label": "beside"}')
+    assert find_manifest(str(data)).manifest.label == "beside"  # type: ignore[union-attr]
+    (tmp_path / "manifest.json").write_text('{"label": "folder"}')
+    assert find_manifest(str(data)).manifest.label == "folder"  # type: ignore[union-attr]
+    explicit = tmp_path / "explicit.json"
+    explicit.write_text('{"label": "explicit"}')
+    assert find_manifest(str(data), explicit=explicit).manifest.label == "explicit"  # type: ignore[union-attr]
+
+
+def test_precedence_of_every_layer(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"split": {"seed": 30}, "training": {"hyperparameters": {"eta": 0.3}}}))
+    env = env_settings({"MODEL_TRAINING_SEED": "10", "MODEL_TRAINING_LABEL": "env_label", "MODEL_TRAINING_DROP": ""})
+    ssm = {"seed": 20, "instance_type": "ml.c5.xlarge", "hyperparameters": {"eta": "0.25", "max_depth": "4"}}
+    cli = {"hyperparameters": {"max_depth": "9"}}
+    r = resolve(run_date=DAY, env=env, ssm=ssm, manifest=load_manifest_file(path), cli=cli)
+    assert r.config.label == "env_label" and r.origins["label"] == "environment"
+    assert r.config.training.instance_type == "ml.c5.xlarge" and r.origins["training.instance_type"] == "ssm"
+    assert r.config.split.seed == 30 and r.origins["split.seed"].startswith("manifest")
+    assert r.config.training.hyperparameters["eta"] == "0.3" and r.origins["training.hyperparameters.eta"].startswith("manifest")
+    assert r.config.training.hyperparameters["max_depth"] == "9"
+    assert r.origins["training.hyperparameters.max_depth"] == "command line"
+    assert r.origins["training.hyperparameters.gamma"] == "default"
+
+
+def test_a_changed_manifest_is_a_new_run(tmp_path: Path) -> None:
+    source = SourceInfo("file:///d.csv", "d", 1, "ab" * 32)
+    path = tmp_path / "m.json"
+    path.write_text('{"split": {"seed": 1}}')
+    a = compute_run_id(source, resolve(run_date=DAY, manifest=load_manifest_file(path)).config)
+    path.write_text('{"split": {"seed": 2}}')
+    b = compute_run_id(source, resolve(run_date=DAY, manifest=load_manifest_file(path)).config)
+    assert a != b
+
+
+def test_the_manifest_that_applied_goes_into_run_json(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,b,y_no,y_yes\n" + "".join(f"{i},{i % 3},{i % 2},{1 - i % 2}\n" for i in range(60)))
+    (tmp_path / "manifest.json").write_text('{"split": {"strategy": "stratified"}, "drop": ["y_no", "b"]}')
+    res = CliRunner().invoke(app, ["run", str(data), "-o", str(tmp_path / "out"), "--no-train", "-q", "--date", "2026-05-06"])
+    assert res.exit_code == 0, res.output
+    (record_path,) = (tmp_path / "out").rglob("run.json")
+    record = json.loads(record_path.read_text())
+    assert record["manifest"]["uri"] == (tmp_path / "manifest.json").as_uri()
+    assert len(record["manifest"]["sha256"]) == 64
+    assert record["config"]["split"]["strategy"] == "stratified"
+    train = (record_path.parent / "train/part-00000.csv").read_text().splitlines()
+    assert all(len(line.split(",")) == 2 for line in train)  # label + a ("b" dropped by the manifest)
+
+
+def test_config_show_names_the_origin_of_each_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,y\n1,0\n")
+    (tmp_path / "manifest.json").write_text('{"split": {"seed": 5}}')
+    monkeypatch.setenv("MODEL_TRAINING_FRACTIONS", "0.6,0.2,0.2")
+    res = CliRunner().invoke(app, ["config", "show", str(data), "--label", "y", "--json"])
+    assert res.exit_code == 0, res.output
+    shown = json.loads(res.stdout)
+    assert shown["origins"]["label"] == "command line"
+    assert shown["origins"]["split.seed"].startswith("manifest")
+    assert shown["origins"]["split.fractions"] == "environment"
+    assert shown["config"]["split"]["fractions"] == ["0.6", "0.2", "0.2"]

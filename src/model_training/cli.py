@@ -549,6 +549,10 @@ def _print_summary(result: Any, output: Path) -> None:
         shown = file.uri[len(result.run_uri) :].lstrip("/") if file else "(none: fraction 0)"
         table.add_row(split, str(info.rows), "" if info.positives is None else str(info.positives), shown)
     out.print(table)
+    strategy = record.config.get("split", {}).get("strategy", "random")
+    if record.achieved_fractions and strategy != "random":
+        achieved = ", ".join(f"{k} {v:.4f}" for k, v in record.achieved_fractions.items())
+        out.print(f"split: {strategy}; achieved fractions {achieved}")
     out.print(f"run folder: {_shown(result.run_uri)}")
     out.print(f"run record: {_shown(result.run_uri + '/run.json')}")
     training = record.training

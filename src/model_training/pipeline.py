@@ -79,6 +79,12 @@ class Store(Protocol):
 
     def with_tags(self, tags: dict[str, str]) -> Store: ...
 
+    def create_exclusive(self, key: str, data: bytes) -> bool: ...
+
+    def age_seconds(self, key: str) -> float | None: ...
+
+    def delete(self, key: str) -> None: ...
+
 
 class TrainingBackend(Protocol):
     """Runs training jobs (:class:`~model_training.training.local.LocalTrainingBackend`,
@@ -393,14 +399,43 @@ def _train(
     name = request["TrainingJobName"]
     duplicate = backend.find_training_job(name) is not None
     if not duplicate:
-        try:
-            backend.create_training_job(request)
-        except TrainingJobExistsError:
-            duplicate = True  # another delivery created it between our look and our create
+        duplicate = not _claim_and_create(backend, request, store, f"{record.prefix}/{JOB_CLAIM}")
     if duplicate:
-        rep.info(f"training job {name} exists already: not starting another")
+        rep.info(f"training job {name} exists already or is being created: not starting another")
+        if backend.find_training_job(name) is None:
+            return record, True  # the delivery that holds the claim creates it and records it
     job = backend.run_training_job(name)
     return record_job_outcome(record, job, backend.backend_name, store, record_key), duplicate
+
+
+#: The claim object: created with a conditional write before CreateTrainingJob, so of concurrent deliveries
+#: exactly one creates the job even where the backend accepts a repeated name (moto does; SageMaker says
+#: ResourceInUse).  A ``_`` name is never a data file (the container and our trigger skip it).
+JOB_CLAIM = "_job-claim.json"
+#: A claim older than this whose job does not exist was left by a crashed delivery: it may be taken over.
+STALE_CLAIM_SECONDS = 900
+
+
+def _claim_and_create(backend: TrainingBackend, request: dict[str, Any], store: Store, claim_key: str) -> bool:
+    """Create the job if this delivery wins the claim; ``True`` if it did, ``False`` if another has it."""
+    import json as _json
+
+    body = _json.dumps({"TrainingJobName": request["TrainingJobName"]}).encode()
+    if not store.create_exclusive(claim_key, body):
+        age = store.age_seconds(claim_key)
+        if age is None or age < STALE_CLAIM_SECONDS or backend.find_training_job(request["TrainingJobName"]):
+            return False
+        store.delete(claim_key)  # stale: its delivery died before creating the job
+        if not store.create_exclusive(claim_key, body):
+            return False
+    try:
+        backend.create_training_job(request)
+    except TrainingJobExistsError:
+        return False  # created outside our claim (an older version of the stage, by hand)
+    except BaseException:
+        store.delete(claim_key)  # nothing was created: let the next delivery try
+        raise
+    return True
 
 
 def record_job_outcome(record: RunRecord, job: dict[str, Any], backend: str, store: Store, record_key: str) -> RunRecord:

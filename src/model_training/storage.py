@@ -125,6 +125,27 @@ class LocalStore:
         """Remove ``key`` if it exists."""
         self.path(key).unlink(missing_ok=True)
 
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        """Create ``key`` only if it does not exist (``O_EXCL``); ``False`` if it did."""
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return True
+
+    def age_seconds(self, key: str) -> float | None:
+        """Seconds since ``key`` was written, or ``None`` if it does not exist."""
+        import time
+
+        try:
+            return time.time() - self.path(key).stat().st_mtime
+        except FileNotFoundError:
+            return None
+
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix`` (a folder key), sorted."""
         base = self.path(prefix.rstrip("/"))
@@ -266,6 +287,44 @@ class S3Store:
     def write_bytes(self, key: str, data: bytes) -> StoredObject:
         """Upload ``data`` to ``key``."""
         return self.write(key, [data])
+
+    def delete(self, key: str) -> None:
+        """Remove ``key`` (no error if it does not exist)."""
+        self.client.delete_object(Bucket=self.bucket, Key=self.key(key))
+
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        """Create ``key`` only if it does not exist: a conditional ``PutObject`` (``If-None-Match: *``,
+        S3's conditional writes), so of concurrent callers exactly one gets ``True``."""
+        import datetime as dt
+        from urllib.parse import urlencode
+
+        from model_training.aws import error_code
+
+        tags = {"ProcessedTime": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), **self.tags}
+        extra: dict[str, Any] = {"ServerSideEncryption": self.sse, "Tagging": urlencode(tags)}
+        if self.sse == "aws:kms" and self.kms_key_id:
+            extra["SSEKMSKeyId"] = self.kms_key_id
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self.key(key), Body=data, IfNoneMatch="*", **extra)
+        except Exception as exc:
+            if error_code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                return False
+            raise
+        return True
+
+    def age_seconds(self, key: str) -> float | None:
+        """Seconds since ``key`` was written (``LastModified``), or ``None`` if it does not exist."""
+        import datetime as dt
+
+        from model_training.aws import error_code
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self.key(key))
+        except Exception as exc:
+            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return (dt.datetime.now(dt.UTC) - head["LastModified"]).total_seconds()
 
     def verify(self, obj: StoredObject) -> bool:
         """Whether ``obj.key`` has ``obj``'s size and SHA-256 (``HeadObject``: ``ContentLength`` and the

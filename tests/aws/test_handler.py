@@ -61,7 +61,8 @@ def test_s3_event_splits_into_the_data_bucket_and_starts_one_training_job(pipeli
     prefix = f"automl/2026-03-04/training/small/{run_id}"
     written = objects(pipeline.data_bucket, prefix)
     assert set(written) == {
-        f"{prefix}/{p}" for p in ("train/part-00000.csv", "validation/part-00000.csv", "test/test.csv", "run.json")
+        f"{prefix}/{p}"
+        for p in ("train/part-00000.csv", "validation/part-00000.csv", "test/test.csv", "run.json", "_job-claim.json")
     }
     record = json.loads(written[f"{prefix}/run.json"])
     assert record["source"]["uri"] == f"s3://{pipeline.data_bucket}/automl/2026-03-04/small.csv"

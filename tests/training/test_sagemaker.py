@@ -65,20 +65,19 @@ def test_a_race_between_two_deliveries_reports_the_loser_as_duplicate(tmp_path, 
     src.write_text("a,y_no,y_yes\n" + "".join(f"{i},{i % 2},{1 - i % 2}\n" for i in range(40)))
     stub.add_client_error("describe_training_job", "ValidationException", "Requested resource not found", 400)
     stub.add_client_error("create_training_job", "ResourceInUse", "Training job names must be unique", 400)
-    stub.add_response(
-        "describe_training_job",
-        {
-            "TrainingJobName": "x",
-            "TrainingJobArn": "arn:aws:sagemaker:eu-west-2:123456789012:training-job/x",
-            "TrainingJobStatus": "InProgress",
-            "SecondaryStatus": "Training",
-            "AlgorithmSpecification": {"TrainingInputMode": "File"},
-            "ModelArtifacts": {"S3ModelArtifacts": ""},
-            "ResourceConfig": {"InstanceCount": 1, "VolumeSizeInGB": 30},
-            "StoppingCondition": {},
-            "CreationTime": dt.datetime(2026, 1, 1),
-        },
-    )
+    described = {
+        "TrainingJobName": "x",
+        "TrainingJobArn": "arn:aws:sagemaker:eu-west-2:123456789012:training-job/x",
+        "TrainingJobStatus": "InProgress",
+        "SecondaryStatus": "Training",
+        "AlgorithmSpecification": {"TrainingInputMode": "File"},
+        "ModelArtifacts": {"S3ModelArtifacts": ""},
+        "ResourceConfig": {"InstanceCount": 1, "VolumeSizeInGB": 30},
+        "StoppingCondition": {},
+        "CreationTime": dt.datetime(2026, 1, 1),
+    }
+    stub.add_response("describe_training_job", described)  # is it there now? (the other delivery made it)
+    stub.add_response("describe_training_job", described)  # its state for run.json
     result = run_pipeline(
         LocalSource(src),
         build_config(run_date=dt.date(2026, 1, 1)),

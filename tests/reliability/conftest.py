@@ -1,0 +1,40 @@
+"""The reliability catalogue: shared fixtures, and a one-line summary of what was tried.
+
+Each test records what it exercised with the ``catalogue`` fixture (``bad input``, ``fault``,
+``duplicate``, ``load``); ``pytest tests/reliability`` ends with one line counting them and their outcomes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests.aws.conftest import endpoint, pipeline  # noqa: F401 - the moto server fixtures
+
+_counts: Counter[str] = Counter()
+_outcomes: Counter[str] = Counter()
+
+
+class Catalogue:
+    def record(self, kind: str, amount: int = 1) -> None:
+        _counts[kind] += amount
+
+
+@pytest.fixture
+def catalogue(request: pytest.FixtureRequest) -> Catalogue:
+    request.node.user_properties.append(("catalogue", True))
+    return Catalogue()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call" and any(k == "catalogue" for k, _ in report.user_properties):
+        _outcomes[report.outcome] += 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _counts:
+        return
+    parts = [f"{kind}: {n}" for kind, n in sorted(_counts.items())]
+    outcome = ", ".join(f"{n} {o}" for o, n in sorted(_outcomes.items()))
+    terminalreporter.write_line(f"reliability catalogue: {'; '.join(parts)} ({outcome})")

@@ -57,6 +57,30 @@ def error_code(exc: BaseException) -> str:
     return ""
 
 
+#: AWS error codes a later attempt may not get (throttling, server faults); boto3's standard retries came first.
+TRANSIENT_CODES = frozenset(
+    {
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled", "TooManyRequestsException",
+        "SlowDown", "RequestLimitExceeded", "ProvisionedThroughputExceededException", "RequestTimeout",
+        "RequestTimeoutException", "ServiceUnavailable", "InternalError", "InternalFailure", "InternalServerError",
+    }
+)  # fmt: skip
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a retry may cure ``exc``: connection problems, timeouts, throttling and 5xx answers.
+    Everything else (a refused request, a missing bucket, a bad parameter) fails the same way again."""
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError
+
+    if isinstance(exc, ConnectionError | TimeoutError | BotoConnectionError | HTTPClientError):
+        return True
+    if error_code(exc) in TRANSIENT_CODES:
+        return True
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return isinstance(status, int) and status >= 500
+
+
 def reset_clients() -> None:
     """Forget every cached client (tests that restart the endpoint)."""
     with _lock:

@@ -20,6 +20,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from model_training.aws import is_transient
 from model_training.config import DEFAULT_PREFIX_TEMPLATE
 from model_training.dataset import S3Source
 from model_training.errors import ModelTrainingError
@@ -150,7 +151,7 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
         return {**base, "status": "failed", "retryable": False, "reason": _short(exc.message), "hint": _short(exc.hint)}
     except Exception as exc:  # AWS faults after boto3's retries, the network, or a request AWS refused
-        transient = is_transient(exc)
+        transient = isinstance(exc, RetryableError) or is_transient(exc)
         logger.exception("failed", extra={"object": ref.uri, "retryable": transient})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
         return {**base, "status": "failed", "retryable": transient, "reason": _short(f"{type(exc).__name__}: {exc}")}
@@ -171,32 +172,6 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         "run_record": f"{result.run_uri}/run.json",
         "outputs": {split: f.uri for split, f in record.files.items()},
     }
-
-
-#: AWS error codes a later attempt may not get (throttling, server faults); boto3's standard retries came first.
-TRANSIENT_CODES = frozenset(
-    {
-        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled", "TooManyRequestsException",
-        "SlowDown", "RequestLimitExceeded", "ProvisionedThroughputExceededException", "RequestTimeout",
-        "RequestTimeoutException", "ServiceUnavailable", "InternalError", "InternalFailure", "InternalServerError",
-    }
-)  # fmt: skip
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Whether a retry may cure ``exc``: connection problems, timeouts, throttling and 5xx answers.
-    Everything else (a refused request, a missing bucket, a bad parameter) fails the same way again."""
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import HTTPClientError
-
-    from model_training.aws import error_code
-
-    if isinstance(exc, ConnectionError | TimeoutError | BotoConnectionError | HTTPClientError | RetryableError):
-        return True
-    if error_code(exc) in TRANSIENT_CODES:
-        return True
-    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-    return isinstance(status, int) and status >= 500
 
 
 def _short(text: str, limit: int = 2000) -> str:

@@ -164,7 +164,11 @@ def _parameter(settings: StageSettings, name: str) -> str:
                 f"no AWS credentials to read SSM parameter {name!r} ({reason})",
                 "configure credentials (aws configure, AWS_PROFILE, a role), or point AWS_ENDPOINT_URL at MinIO or moto",
             ) from None
-        if any(s in reason for s in ("Could not connect", "Connect timeout", "Read timeout", "Connection was closed")):
+        from model_training.aws import TRANSIENT_CODES, is_transient
+
+        transient_text = ("Could not connect", "Connect timeout", "Read timeout", "Connection was closed", "reached max retries")
+        cause = exc.__cause__ or exc.__context__
+        if (cause is not None and is_transient(cause)) or any(t in reason for t in (*transient_text, *TRANSIENT_CODES)):
             raise ConnectionError(f"SSM parameter {name!r} cannot be read: {reason}") from None  # transient: retried
         raise ConfigurationError(
             f"SSM parameter {name!r} cannot be read ({reason})",

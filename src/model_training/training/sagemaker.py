@@ -34,12 +34,14 @@ class SageMakerBackend:
             TrainingJobExistsError: ``ResourceInUse``: a job with this name exists (a duplicate delivery).
             TrainingJobError: SageMaker refused the request (``ValidationException`` and the like), with its message.
         """
-        from model_training.aws import error_code
+        from model_training.aws import error_code, is_transient
 
         try:
             return str(self.client.create_training_job(**request)["TrainingJobArn"])
         except Exception as exc:
             code = error_code(exc)
+            if is_transient(exc):
+                raise  # throttling or a server fault after boto3's retries: the delivery is retried
             if code == "ResourceInUse":
                 raise TrainingJobExistsError(
                     f"training job {request['TrainingJobName']!r} already exists", "this object version was already handled"

@@ -1,0 +1,140 @@
+"""Fault injection through botocore's event hooks, against moto's server: every AWS call of the flow
+failing once (throttling, a 5xx, a connection reset) is retried and the run completes with the same
+outputs; failing for good, the record is reported failed with nothing half-committed, and the next
+delivery completes it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError
+
+from model_training import aws
+from model_training.handler import handle
+from model_training.offline import Pipeline, s3_event, upload
+from tests.aws.test_handler import DAY, Context, small_csv
+
+S3_ERRORS = {
+    "throttle": (503, b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"),
+    "5xx": (500, b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"),
+}
+JSON_ERRORS = {
+    "throttle": (400, b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'),
+    "5xx": (500, b'{"__type": "InternalFailure", "message": "internal"}'),
+}
+
+
+class _Raw:
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+class Fault:
+    """Fail the next ``times`` calls of one operation with ``kind`` (throttle, 5xx, reset)."""
+
+    def __init__(self, service: str, kind: str, times: int | None) -> None:
+        self.service, self.kind, self.remaining, self.injected = service, kind, times, 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        if self.remaining is not None and self.remaining <= 0:
+            return None
+        if self.remaining is not None:
+            self.remaining -= 1
+        self.injected += 1
+        if self.kind == "reset":
+            raise ConnectionClosedError(endpoint_url=request.url)
+        status, body = (S3_ERRORS if self.service == "s3" else JSON_ERRORS)[self.kind]
+        return AWSResponse(request.url, status, {}, _Raw(body))
+
+
+@contextmanager
+def inject(service: str, operation: str, kind: str, times: int | None = 1) -> Iterator[Fault]:
+    fault = Fault(service, kind, times)
+    events = aws.client(service).meta.events
+    name = f"before-send.{aws.client(service).meta.service_model.service_name if service != 'sagemaker' else 'sagemaker'}.{operation}"
+    events.register(name, fault, unique_id=f"fault-{id(fault)}")
+    try:
+        yield fault
+    finally:
+        events.unregister(name, unique_id=f"fault-{id(fault)}")
+
+
+def deliver(p: Pipeline, key: str, data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    meta = upload(p.data_bucket, key, data)
+    event = s3_event(p.data_bucket, key, version_id=meta["version_id"], event_time=DAY)
+    return event, handle(event, Context())
+
+
+def check_complete(p: Pipeline, result: dict[str, Any]) -> None:
+    s3 = aws.client("s3")
+    record = json.loads(s3.get_object(Bucket=p.data_bucket, Key=result["run_record"].split("/", 3)[3])["Body"].read())
+    for file in record["files"].values():
+        body = s3.get_object(Bucket=p.data_bucket, Key=file["uri"].split("/", 3)[3])["Body"].read()
+        assert hashlib.sha256(body).hexdigest() == file["sha256"]
+    assert len(aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]) == 1
+
+
+CALLS = [
+    ("s3", "GetObject"),
+    ("s3", "PutObject"),
+    ("s3", "HeadObject"),
+    ("ssm", "GetParameter"),
+    ("sagemaker", "CreateTrainingJob"),
+]
+
+
+# a HEAD response has no body to carry an error code: HeadObject gets connection resets only
+FAULTS = [(s, o, k) for s, o in CALLS for k in ("throttle", "5xx", "reset") if o != "HeadObject" or k == "reset"]
+
+
+@pytest.mark.parametrize(("service", "operation", "kind"), FAULTS)
+def test_a_failing_call_is_retried_and_the_run_completes(
+    pipeline: Pipeline, catalogue, service: str, operation: str, kind: str
+) -> None:
+    with inject(service, operation, kind, times=1) as fault:
+        _, response = deliver(pipeline, "automl/2026-03-04/f.csv", small_csv())
+    catalogue.record("faults injected", fault.injected)
+    assert fault.injected == 1
+    (result,) = response["results"]
+    assert result["status"] == "started", result
+    check_complete(pipeline, result)
+
+
+@pytest.mark.parametrize(
+    ("service", "operation"), [("s3", "PutObject"), ("sagemaker", "CreateTrainingJob"), ("ssm", "GetParameter")]
+)
+def test_a_call_failing_for_good_is_reported_and_the_next_delivery_completes(
+    pipeline: Pipeline, catalogue, service: str, operation: str
+) -> None:
+    meta = upload(pipeline.data_bucket, "automl/2026-03-04/p.csv", small_csv())
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/p.csv", version_id=meta["version_id"], event_time=DAY)
+    sqs_event = {"Records": [{"messageId": "m1", "body": json.dumps(event), "eventSource": "aws:sqs"}]}
+    with inject(service, operation, "5xx", times=None) as fault:
+        response = handle(sqs_event, Context())
+    catalogue.record("faults injected", fault.injected)
+    assert response["batchItemFailures"] == [{"itemIdentifier": "m1"}]
+    assert response["results"][0]["retryable"] is True
+    contents = (
+        aws.client("s3").list_objects_v2(Bucket=pipeline.data_bucket, Prefix="automl/2026-03-04/training/").get("Contents", [])
+    )
+    statuses = []
+    for item in contents:
+        if item["Key"].endswith("/run.json"):
+            statuses.append(
+                json.loads(aws.client("s3").get_object(Bucket=pipeline.data_bucket, Key=item["Key"])["Body"].read())["status"]
+            )
+    assert "complete" not in statuses and "started" not in statuses  # nothing looks done
+    assert aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []
+    again = handle(sqs_event, Context())
+    assert again["batchItemFailures"] == []
+    assert again["results"][0]["status"] == "started"
+    check_complete(pipeline, again["results"][0])

@@ -60,7 +60,7 @@ class Fault:
 def inject(service: str, operation: str, kind: str, times: int | None = 1) -> Iterator[Fault]:
     fault = Fault(service, kind, times)
     events = aws.client(service).meta.events
-    name = f"before-send.{aws.client(service).meta.service_model.service_name if service != 'sagemaker' else 'sagemaker'}.{operation}"
+    name = f"before-send.{aws.client(service).meta.service_model.service_name}.{operation}"
     events.register(name, fault, unique_id=f"fault-{id(fault)}")
     try:
         yield fault

@@ -517,8 +517,15 @@ def _check_labels_for_objective(dataset: Dataset, config: RunConfig, hp: ParsedH
     if problem:
         row, reason = problem
         raise DatasetError(
-            f"{dataset.source.uri}: {reason} (column {config.label!r}, line {row + 2})",
+            f"{dataset.source.uri}: {reason} (column {config.label!r}, line {dataset.line_of_row(row)})",
             "fix the label upstream, or choose an objective that fits it with -H objective=...",
+        )
+    objective = hp.objective or ""
+    if objective.startswith(("binary:", "multi:")) and len(np.unique(labels)) < 2:
+        raise DatasetError(
+            f"{dataset.source.uri}: the label {config.label!r} has a single class ({labels[0]:g}) on every row: "
+            f"nothing to learn for {objective}",
+            "check the label column and the upstream filter that produced the file",
         )
 
 

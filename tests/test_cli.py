@@ -62,7 +62,7 @@ def test_second_run_says_already_complete(tmp_path: Path) -> None:
         (["-H", "nonsense"], "is not KEY=VALUE", "num_round=200"),
         (["--drop", "zzz"], "the drop column 'zzz' is not in the header", "--drop ''"),
         (["--seed", "-1"], "seed", "0 to 4294967295"),
-        (["--fractions", "0.5,0.5,0.5"], "must sum to 1", "e.g. --fractions 0.7,0.2,0.1"),
+        (["--fractions", "0.5,0.5,0.5"], "must sum to 1", "e.g. 0.7,0.2,0.1 (--fractions"),
         (["--label", "a", "--drop", "a"], "also a drop column", ""),
     ],
 )

@@ -52,7 +52,9 @@ def test_least_privilege(template: dict) -> None:
     assert st["ReadInputs"]["Resource"]["Sub"].endswith("/automl/*")
     assert st["WriteOutputs"]["Resource"]["Sub"].endswith("/automl/*/training/*")
     assert set(_list(st["ReadParameters"]["Action"])) == {"ssm:GetParameter"}
-    assert len(st["ReadParameters"]["Resource"]) == 3
+    names = [r["Sub"].rsplit("-", 0)[0].split("${Environment}-", 1)[1] for r in st["ReadParameters"]["Resource"]]
+    # the three the pipeline names, and the two optional settings parameters the stage reads (issue #4)
+    assert sorted(names) == sorted(["automl-data", "model-output", "sagemaker-role-arn", "training-settings", "default-manifest"])
     assert set(_list(st["StartTrainingJobs"]["Action"])) == {
         "sagemaker:CreateTrainingJob",
         "sagemaker:DescribeTrainingJob",

@@ -152,3 +152,82 @@ def test_config_show_names_the_origin_of_each_value(tmp_path: Path, monkeypatch:
     assert shown["origins"]["split.seed"].startswith("manifest")
     assert shown["origins"]["split.fractions"] == "environment"
     assert shown["config"]["split"]["fractions"] == ["0.6", "0.2", "0.2"]
+
+
+# -- regressions from trying to break it --------------------------------------------------------
+
+
+@pytest.mark.parametrize("tag", ["Testing", "RunId", "Project"])
+def test_extra_tags_cannot_replace_the_stages_own(tag: str) -> None:
+    with pytest.raises(ConfigurationError, match="set by the stage"):
+        resolve(run_date=DAY, cli={"tags": {tag: "x"}})
+
+
+@pytest.mark.parametrize(("tags", "message"), [({"AWS:x": "v"}, "aws:"), ({"k#!": "v"}, "allows letters")])
+def test_tags_follow_sagemakers_rules(tags: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        resolve(run_date=DAY, cli={"tags": tags})
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '{"split": {"seed": true}}',
+        '{"split": {"seed": "42"}}',
+        '{"training": {"use_spot": "yes"}}',
+        '{"training": {"instance_count": "2"}}',
+    ],
+)
+def test_manifest_values_have_the_schemas_types(document: str) -> None:
+    with pytest.raises(ConfigurationError):
+        parse_manifest(document, "m.json")
+
+
+def test_duplicate_keys_and_deep_nesting_are_refused() -> None:
+    with pytest.raises(ConfigurationError, match="duplicate keys label"):
+        parse_manifest('{"label": "a", "label": "b"}', "m.json")
+    with pytest.raises(ConfigurationError, match="nested too deeply"):
+        parse_manifest("[" * 100_000 + "]" * 100_000, "m.json")
+
+
+def test_a_setting_at_the_wrong_level_gets_its_path_suggested() -> None:
+    with pytest.raises(ConfigurationError, match=r"unknown key 'seed' \(did you mean 'split.seed'\?\)"):
+        parse_manifest('{"seed": 5}', "m.json")
+
+
+def test_a_higher_layers_strategy_drops_a_lower_layers_key(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text('{"split": {"strategy": "group", "key": "cust"}}')
+    r = resolve(run_date=DAY, manifest=load_manifest_file(path), cli={"strategy": "random"})
+    assert r.config.split.strategy == "random" and r.config.split.key is None
+
+
+def test_tiny_fractions_features_in_drop_and_tag_origins(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match=r"at least 0\.000001"):
+        resolve(run_date=DAY, cli={"fractions": (Decimal("0.7"), Decimal("0.3"), Decimal("1e-10"))})
+    with pytest.raises(ConfigurationError, match="both features and drop: y_no"):
+        resolve(run_date=DAY, cli={"features": ("a", "y_no")})
+    path = tmp_path / "m.json"
+    path.write_text('{"training": {"tags": {"seed": "x"}}}')
+    r = resolve(run_date=DAY, manifest=load_manifest_file(path))
+    assert r.origins["training.tags.seed"].startswith("manifest")
+    assert r.origins["split.seed"] == "default"
+
+
+def test_errors_from_layers_name_them_and_always_hint(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    path.write_text('{"split": {"strategy": "group"}}')
+    with pytest.raises(ConfigurationError) as info:
+        resolve(run_date=DAY, manifest=load_manifest_file(path))
+    assert "needs a key column" in info.value.message and "manifest" in info.value.message
+    assert info.value.hint
+
+
+def test_a_missing_default_manifest_names_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,y\n1,0\n")
+    for value in (str(tmp_path / "nowhere.json"), "s3://data", "s3://Bad_Bucket!/x"):
+        monkeypatch.setenv("MODEL_TRAINING_DEFAULT_MANIFEST", value)
+        with pytest.raises(ConfigurationError) as info:
+            find_manifest(str(data))
+        assert "MODEL_TRAINING_DEFAULT_MANIFEST" in info.value.hint

@@ -168,6 +168,10 @@ def _run(
     from model_training.pipeline import OutputLayout, run_local
 
     local = not source.startswith("s3://") and not output.startswith("s3://") and backend == "local" and not model_output
+    if backend == "sagemaker" and not output.startswith("s3://"):
+        raise ModelTrainingError(
+            "SageMaker reads its channels from S3", "give --output s3://bucket/prefix with --backend sagemaker"
+        )
     resolution = _resolve(source, split_options, label, drop, seed, fractions, date, hyperparameter, manifest_file, aws=not local)
     config = resolution.config
     manifest = resolution.manifest.record() if resolution.manifest else None

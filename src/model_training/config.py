@@ -37,6 +37,12 @@ DEFAULT_HYPERPARAMETERS: dict[str, str] = {
 }
 DEFAULT_PREFIX_TEMPLATE = "automl/{date}/training/{dataset}"
 SPLIT_NAMES = ("train", "validation", "test")
+#: Tags the stage puts on every training job; a run's extra tags may not replace them.
+RESERVED_TAGS = ("Project", "Region", "Testing", "RunId", "Source")
+#: SageMaker's tag text (CreateTrainingJob API reference, Tag): ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$
+_TAG_TEXT = r"[\w\s.:/=+\-@]*"
+#: The smallest non-zero fraction: below it a split is empty at any realistic row count.
+MIN_FRACTION = Decimal("0.000001")
 #: Split strategies (issue #4): the original's seeded permutation, and what Data Wrangler, TFX and scikit-learn offer.
 STRATEGIES = ("random", "stratified", "group", "ordered", "hash")
 #: Flat setting names build_config accepts, by the part of RunConfig they go to.
@@ -97,6 +103,8 @@ class SplitConfig(_Model):
             raise ValueError(f"fractions must sum to 1, got {_fmt(value)} (sum {total})")
         if value[0] <= 0:
             raise ValueError("the train fraction must be greater than 0")
+        if any(0 < f < MIN_FRACTION for f in value):
+            raise ValueError(f"a non-zero fraction must be at least {MIN_FRACTION} (use 0 for no split), got {_fmt(value)}")
         # 0.70 and 0.7 are the same setting and must give the same run id.
         return tuple(f.normalize() if f else Decimal(0) for f in value)  # type: ignore[return-value]
 
@@ -127,8 +135,12 @@ class TrainingConfig(_Model):
         if len(self.tags) > 40:
             raise ValueError("at most 40 extra tags (SageMaker allows 50, the stage sets up to 10)")
         for k, v in self.tags.items():
-            if not 1 <= len(k) <= 128 or len(v) > 256 or k.startswith("aws:"):
+            if k in RESERVED_TAGS:
+                raise ValueError(f"tag {k!r} is set by the stage (the deployment stage reads Testing): choose another name")
+            if not 1 <= len(k) <= 128 or len(v) > 256 or k.lower().startswith("aws:"):
                 raise ValueError(f"tag {k!r}: keys are 1-128 characters not starting with aws:, values at most 256")
+            if not re.fullmatch(_TAG_TEXT, k) or not re.fullmatch(_TAG_TEXT, v):
+                raise ValueError(f"tag {k!r}: SageMaker allows letters, digits, spaces and _ . : / = + - @ only")
         return self
 
 
@@ -153,6 +165,11 @@ class RunConfig(_Model):
     run_date: dt.date
     prefix_template: str = DEFAULT_PREFIX_TEMPLATE
 
+    @field_validator("drop", "features")
+    @classmethod
+    def _unique(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return tuple(dict.fromkeys(value)) if value is not None else None
+
     @field_validator("label")
     @classmethod
     def _label_not_empty(cls, value: str) -> str:
@@ -168,6 +185,9 @@ class RunConfig(_Model):
             )
         if self.features is not None and (self.label in self.features or not self.features):
             raise ValueError("features must be a non-empty list of columns that does not include the label")
+        both = sorted(set(self.features or ()) & set(self.drop))
+        if both:
+            raise ValueError(f"columns in both features and drop: {', '.join(both)}")
         unknown = set(re.findall(r"{([^}]*)}", self.prefix_template)) - {"date", "dataset"}
         if unknown:
             raise ValueError(
@@ -238,15 +258,17 @@ def build_config(**settings: Any) -> RunConfig:
                 field = "drop"
             if field in _HINTS and _HINTS[field] not in hints:
                 hints.append(_HINTS[field])
-        raise ConfigurationError("invalid configuration: " + "; ".join(problems), "; ".join(hints)) from None
+        hint = "; ".join(hints) or "see: model-training config show SOURCE, and model-training manifest schema"
+        raise ConfigurationError("invalid configuration: " + "; ".join(problems), hint) from None
 
 
 _HINTS = {
     "seed": "the seed is a whole number from 0 to 4294967295 (--seed)",
-    "fractions": "give three non-negative numbers for train,validation,test that sum to 1, e.g. --fractions 0.7,0.2,0.1",
+    "fractions": "give three non-negative numbers for train,validation,test that sum to 1, e.g. 0.7,0.2,0.1 "
+    "(--fractions, or split.fractions in the manifest)",
     "label": "name the label column with --label",
     "drop": "name the columns to leave out with --drop, or --drop '' for none",
-    "strategy": "use one of random, stratified, group, ordered, hash (with key or order_by where they need one)",
+    "strategy": "group and hash take a key column, ordered an order_by column (--key, --order-by, or the manifest's split)",
     "prefix_template": "use {date} and {dataset} in the prefix template",
     "run_date": "use YYYY-MM-DD (--date)",
 }

@@ -27,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator
 
 from model_training.config import RunConfig, build_config
 from model_training.errors import ConfigurationError
@@ -42,10 +42,10 @@ class ManifestSplit(_Strict):
 
     strategy: str | None = Field(default=None, description="random | stratified | group | ordered | hash")
     fractions: tuple[Decimal, Decimal, Decimal] | None = Field(default=None, description="train, validation, test; sum 1")
-    seed: int | None = Field(default=None, description="0 to 4294967295")
+    seed: StrictInt | None = Field(default=None, description="0 to 4294967295")
     key: str | None = Field(default=None, description="group / hash: the key column (hash: whole row if omitted)")
     order_by: str | None = Field(default=None, description="ordered: the timestamp or number column")
-    shuffle_train: bool | None = Field(default=None, description="ordered: shuffle rows inside train")
+    shuffle_train: StrictBool | None = Field(default=None, description="ordered: shuffle rows inside train")
 
 
 class ManifestTraining(_Strict):
@@ -54,14 +54,14 @@ class ManifestTraining(_Strict):
     algorithm_version: str | None = Field(default=None, description="3.0-5 or 1.7-1")
     hyperparameters: dict[str, str | int | float | bool] | None = Field(default=None, description="merged over the defaults")
     instance_type: str | None = None
-    instance_count: int | None = None
-    volume_size_gb: int | None = None
-    max_runtime_seconds: int | None = None
-    use_spot: bool | None = Field(default=None, description="managed spot training")
-    max_wait_seconds: int | None = Field(default=None, description="managed spot: at least max_runtime_seconds")
+    instance_count: StrictInt | None = None
+    volume_size_gb: StrictInt | None = None
+    max_runtime_seconds: StrictInt | None = None
+    use_spot: StrictBool | None = Field(default=None, description="managed spot training")
+    max_wait_seconds: StrictInt | None = Field(default=None, description="managed spot: at least max_runtime_seconds")
     output_kms_key_id: str | None = None
     volume_kms_key_id: str | None = None
-    enable_network_isolation: bool | None = None
+    enable_network_isolation: StrictBool | None = None
     tags: dict[str, str] | None = None
 
 
@@ -98,11 +98,11 @@ def parse_manifest(data: bytes | str, origin: str) -> Manifest:
             valid name.
     """
     try:
-        document = json.loads(data)
+        document = json.loads(data, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError:
+        raise ConfigurationError(f"{origin}: the manifest is nested too deeply", "see: model-training manifest schema") from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ConfigurationError(
-            f"{origin}: the manifest is not JSON ({exc})", "check it with: model-training manifest check FILE"
-        ) from None
+        raise ConfigurationError(f"{origin}: the manifest is not JSON ({exc})", "fix the JSON syntax at that position") from None
     if not isinstance(document, dict):
         raise ConfigurationError(f"{origin}: the manifest must be a JSON object", "see: model-training manifest schema")
     try:
@@ -120,6 +120,22 @@ def parse_manifest(data: bytes | str, origin: str) -> Manifest:
         ) from None
 
 
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise ValueError(f"duplicate keys {', '.join(repeated)}")
+    return dict(pairs)
+
+
+def _nested_names() -> dict[str, str]:
+    """Every setting name below the top level, with its path (``seed`` -> ``split.seed``)."""
+    return {
+        **{name: f"split.{name}" for name in ManifestSplit.model_fields},
+        **{name: f"training.{name}" for name in ManifestTraining.model_fields},
+    }
+
+
 def _closest(loc: tuple[Any, ...]) -> str:
     model: type[BaseModel] = Manifest
     for part in loc[:-1]:
@@ -132,7 +148,14 @@ def _closest(loc: tuple[Any, ...]) -> str:
             return ""
         model = nested
     close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else f" (valid: {', '.join(model.model_fields)})"
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    if model is Manifest:  # a nested setting written at the top level: seed -> split.seed
+        paths = _nested_names()
+        moved = difflib.get_close_matches(str(loc[-1]).lower(), list(paths), n=1, cutoff=0.75)
+        if moved:
+            return f" (did you mean {paths[moved[0]]!r}?)"
+    return f" (valid: {', '.join(model.model_fields)})"
 
 
 def manifest_settings(manifest: Manifest) -> dict[str, Any]:
@@ -199,7 +222,10 @@ def env_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             elif name in ("seed", "instance_count", "volume_size_gb", "max_runtime_seconds"):
                 flat[name] = int(text)
             elif name == "hyperparameters":
-                values = json.loads(text)
+                try:
+                    values = json.loads(text)
+                except RecursionError:
+                    raise ValueError("nested too deeply") from None
                 if not isinstance(values, dict):
                     raise ValueError("a JSON object is needed")
                 flat[name] = {k: _hp_text(v) for k, v in values.items()}
@@ -243,8 +269,8 @@ def _load_s3_manifest(bucket: str, key: str) -> ManifestSource | None:
     try:
         response = aws.client("s3").get_object(Bucket=bucket, Key=key)
     except Exception as exc:
-        if aws.error_code(exc) in ("NoSuchKey", "404", "NotFound", "AccessDenied", "403"):
-            return None
+        if aws.error_code(exc) in ("NoSuchKey", "404", "NotFound", "AccessDenied", "403", "NoSuchBucket"):
+            return None  # the source's own read reports a missing bucket or object properly
         raise
     data = response["Body"].read()
     uri = f"s3://{bucket}/{key}"
@@ -254,13 +280,21 @@ def _load_s3_manifest(bucket: str, key: str) -> ManifestSource | None:
 
 
 def _load_uri(uri: str) -> ManifestSource:
+    where = "fix MODEL_TRAINING_DEFAULT_MANIFEST or the SSM parameter ...-default-manifest"
     if uri.startswith("s3://"):
+        import re
+
         from model_training.storage import parse_s3_uri
 
-        found = _load_s3_manifest(*parse_s3_uri(uri))
+        bucket, key = parse_s3_uri(uri)
+        if not key or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+            raise ConfigurationError(f"the default manifest {uri!r} is not an s3://bucket/key URI", where)
+        found = _load_s3_manifest(bucket, key)
         if found is None:
-            raise ConfigurationError(f"the default manifest {uri} does not exist", "fix MODEL_TRAINING_DEFAULT_MANIFEST")
+            raise ConfigurationError(f"the default manifest {uri} does not exist or cannot be read", where)
         return found
+    if not Path(uri).is_file():
+        raise ConfigurationError(f"the default manifest {uri} does not exist", where)
     return load_manifest_file(Path(uri))
 
 
@@ -339,9 +373,23 @@ def resolve(
             else:
                 merged[key] = value
                 origins[key] = name
-    config = build_config(run_date=run_date, hyperparameters=hyperparameters, _replace_hyperparameters=True, **merged)
+    rank = {name: i for i, (name, _) in enumerate(layers)}
+    if "strategy" in merged:  # a higher layer's strategy drops lower layers' settings that belong to another one
+        for setting, applies in (("key", ("group", "hash")), ("order_by", ("ordered",)), ("shuffle_train", ("ordered",))):
+            if setting in merged and merged["strategy"] not in applies and rank[origins[setting]] < rank[origins["strategy"]]:
+                del merged[setting]
+                del origins[setting]
+    try:
+        config = build_config(run_date=run_date, hyperparameters=hyperparameters, _replace_hyperparameters=True, **merged)
+    except ConfigurationError as exc:
+        sources = sorted({origins[k] for k in merged} | {o for o in hp_origins.values() if o != "default"})
+        if sources:
+            exc.message += f" (settings from: {', '.join(sources)})"
+        raise
     flat = _flatten(config.model_dump(mode="json"))
-    result = {k: origins.get(k.rsplit(".", 1)[-1], "default") for k in flat}
+    result = {
+        k: origins.get(k.split(".")[1] if k.startswith("training.tags.") else k.rsplit(".", 1)[-1], "default") for k in flat
+    }
     for k in flat:
         if k.startswith("training.hyperparameters."):
             result[k] = hp_origins.get(k.rsplit(".", 1)[-1], "default")

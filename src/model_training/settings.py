@@ -188,6 +188,11 @@ def optional_parameter(settings: StageSettings, name: str) -> str | None:
     except GetParameterError as exc:
         if "ParameterNotFound" in str(exc):
             return None
+        if "AccessDenied" in str(exc):  # an optional parameter the role may not read: as good as absent
+            import logging
+
+            logging.getLogger(__name__).warning("SSM parameter %s cannot be read (access denied); ignoring it", name)
+            return None
         return _parameter(settings, name)  # the same call again, for its error reporting
     return str(value).strip()
 

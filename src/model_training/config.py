@@ -49,7 +49,8 @@ STRATEGIES = ("random", "stratified", "group", "ordered", "hash")
 SPLIT_SETTINGS = ("seed", "fractions", "strategy", "key", "order_by", "shuffle_train")
 TRAINING_SETTINGS = (
     "algorithm_version", "instance_type", "instance_count", "volume_size_gb", "max_runtime_seconds", "use_spot",
-    "max_wait_seconds", "output_kms_key_id", "volume_kms_key_id", "enable_network_isolation", "tags",
+    "max_wait_seconds", "output_kms_key_id", "volume_kms_key_id", "enable_network_isolation",
+    "enable_inter_container_traffic_encryption", "vpc_subnets", "vpc_security_groups", "tags",
 )  # fmt: skip
 FRACTION_TOLERANCE = Decimal("1e-9")
 
@@ -123,6 +124,9 @@ class TrainingConfig(_Model):
     output_kms_key_id: str | None = None
     volume_kms_key_id: str | None = None
     enable_network_isolation: bool = False
+    enable_inter_container_traffic_encryption: bool = False
+    vpc_subnets: tuple[str, ...] = ()
+    vpc_security_groups: tuple[str, ...] = ()
     tags: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -132,6 +136,10 @@ class TrainingConfig(_Model):
             raise ValueError("max_wait_seconds is only for managed spot training (use_spot: true)")
         if self.use_spot and (self.max_wait_seconds or self.max_runtime_seconds) < self.max_runtime_seconds:
             raise ValueError(f"max_wait_seconds must be at least max_runtime_seconds ({self.max_runtime_seconds})")
+        if bool(self.vpc_subnets) != bool(self.vpc_security_groups):
+            raise ValueError("a VPC needs both vpc_subnets and vpc_security_groups (CreateTrainingJob VpcConfig)")
+        if len(self.vpc_subnets) > 16 or len(self.vpc_security_groups) > 5:
+            raise ValueError("VpcConfig takes at most 16 subnets and 5 security groups")
         if len(self.tags) > 40:
             raise ValueError("at most 40 extra tags (SageMaker allows 50, the stage sets up to 10)")
         for k, v in self.tags.items():

@@ -299,7 +299,13 @@ def check_numeric(dataset: Dataset, names: Sequence[str], *, allow_empty: bool, 
                 "booleans are not converted (True/False is what pandas' get_dummies writes since pandas 2): "
                 "write them as 1/0 upstream, e.g. get_dummies(..., dtype=int)"
             )
-        raise DatasetError(f"{dataset.source.uri}: {role} {name!r} on line {dataset.line_of_row(row)} is {what}", hint)
+        line = dataset.line_of_row(row)
+        kind = what.split(":", 1)[0]
+        raise DatasetError(
+            f"{dataset.source.uri}: {role} {name!r} on line {line} is {what}",
+            hint,
+            log_message=f"{dataset.source.uri}: {role} {name!r} on line {line} is {kind} (value withheld from logs)",
+        )
 
 
 def _all_finite_numbers(col: pa.ChunkedArray) -> bool:

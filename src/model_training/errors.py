@@ -21,10 +21,14 @@ class ModelTrainingError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, log_message: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.log_message = log_message or message
+
+    #: ``log_message`` is what goes to logs: the message without any value from the data (logs hold names,
+    #: positions, sizes and counts only); ``message`` may quote the offending value for the caller.
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
@@ -61,6 +65,11 @@ class TrainingJobError(ModelTrainingError):
 
 class TrainingJobExistsError(TrainingJobError):
     """A training job with this ``TrainingJobName`` exists already (SageMaker's ``ResourceInUse``)."""
+
+
+class TimeBudgetError(Exception):
+    """Not enough of the Lambda invocation's time is left for the next step: the record fails cleanly
+    before the step (and is retried) instead of being killed in the middle of an upload."""
 
 
 class TrainingJobNotFoundError(TrainingJobError):

@@ -23,7 +23,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from model_training.aws import is_transient
 from model_training.config import DEFAULT_PREFIX_TEMPLATE
 from model_training.dataset import S3Source
-from model_training.errors import ModelTrainingError
+from model_training.errors import ModelTrainingError, TimeBudgetError
 from model_training.events import ObjectRef, decode_event, skip_reason
 from model_training.manifest import env_settings, find_manifest, resolve
 from model_training.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer
@@ -145,13 +145,14 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
             target=target,
             reporter=StepTimer(),
             manifest=manifest.record() if manifest else None,
+            time_left=(lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None,
         )
     except ModelTrainingError as exc:
-        logger.warning("failed", extra={"object": ref.uri, "error": exc.message, "hint": exc.hint})
+        logger.warning("failed", extra={"object": ref.uri, "error": _short(exc.log_message), "hint": _short(exc.hint)})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
         return {**base, "status": "failed", "retryable": False, "reason": _short(exc.message), "hint": _short(exc.hint)}
     except Exception as exc:  # AWS faults after boto3's retries, the network, or a request AWS refused
-        transient = isinstance(exc, RetryableError) or is_transient(exc)
+        transient = isinstance(exc, RetryableError | TimeBudgetError) or is_transient(exc)
         logger.exception("failed", extra={"object": ref.uri, "retryable": transient})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
         return {**base, "status": "failed", "retryable": transient, "reason": _short(f"{type(exc).__name__}: {exc}")}

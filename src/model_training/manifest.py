@@ -62,6 +62,9 @@ class ManifestTraining(_Strict):
     output_kms_key_id: str | None = None
     volume_kms_key_id: str | None = None
     enable_network_isolation: StrictBool | None = None
+    enable_inter_container_traffic_encryption: StrictBool | None = None
+    vpc_subnets: list[str] | None = Field(default=None, description="VpcConfig.Subnets (with vpc_security_groups)")
+    vpc_security_groups: list[str] | None = Field(default=None, description="VpcConfig.SecurityGroupIds")
     tags: dict[str, str] | None = None
 
 
@@ -167,7 +170,7 @@ def manifest_settings(manifest: Manifest) -> dict[str, Any]:
             flat[name] = tuple(value) if isinstance(value, list) else value
     for part in (manifest.split, manifest.training):
         if part is not None:
-            flat.update({k: v for k, v in part.model_dump(exclude_none=True).items()})
+            flat.update({k: tuple(v) if isinstance(v, list) else v for k, v in part.model_dump(exclude_none=True).items()})
     if "hyperparameters" in flat:
         flat["hyperparameters"] = {k: _hp_text(v) for k, v in flat["hyperparameters"].items()}
     return flat

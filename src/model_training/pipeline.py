@@ -27,7 +27,14 @@ import pyarrow.compute as pc
 from model_training.channels import channel_columns, render_channel, render_test
 from model_training.config import SPLIT_NAMES, RunConfig
 from model_training.dataset import Dataset, LocalSource, SourceInfo, check_numeric, parse_csv, require_columns
-from model_training.errors import ConfigurationError, DatasetError, ModelTrainingError, SplitError, TrainingJobExistsError
+from model_training.errors import (
+    ConfigurationError,
+    DatasetError,
+    ModelTrainingError,
+    SplitError,
+    TimeBudgetError,
+    TrainingJobExistsError,
+)
 from model_training.progress import NullReporter, Reporter
 from model_training.runrecord import (
     RUN_RECORD_NAME,
@@ -203,6 +210,7 @@ def run_pipeline(
     target: TrainingTarget,
     reporter: Reporter | None = None,
     manifest: dict[str, Any] | None = None,
+    time_left: Callable[[], float] | None = None,
 ) -> RunResult:
     """Read, validate and split ``source``; write the channels, the test file and ``run.json`` to
     ``store``; then create the training job on ``backend`` (``None``: split only).
@@ -213,6 +221,9 @@ def run_pipeline(
 
     Args:
         manifest: where the manifest that applied came from (URI, hash or eTag), for ``run.json``.
+        time_left: seconds left in the Lambda invocation; before each expensive step it is compared with
+            an estimate (:func:`check_time_budget`), and :class:`~model_training.errors.TimeBudgetError` is
+            raised before the step rather than being killed during it.
 
     Returns:
         The run's result.
@@ -222,7 +233,9 @@ def run_pipeline(
             :class:`RunFailedError` when the training job failed (after the split was committed).
     """
     rep = reporter or NullReporter()
-    with rep.task(f"reading {source.display_name}", total=source.size(), unit="bytes") as advance:
+    size = source.size()
+    check_time_budget(time_left, "reading", size / READ_BYTES_PER_SECOND)
+    with rep.task(f"reading {source.display_name}", total=size, unit="bytes") as advance:
         info = source.identify(on_bytes=advance)
     run_id = compute_run_id(info, config)
     store = store.with_tags({"RunId": run_id, "SourceObject": info.uri})  # lineage on every object written
@@ -246,13 +259,32 @@ def run_pipeline(
         info, data = source.read()
         dataset = parse_csv(info, data)
         del data
+        check_time_budget(time_left, "splitting and writing", size / WRITE_BYTES_PER_SECOND)
         record = _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep, manifest)
 
     if backend is None:
         return RunResult(record=record, duplicate=False, run_uri=run_uri)
+    check_time_budget(time_left, "starting the training job", 0)
     record, duplicate = _train(record, config, backend, target, store, record_key, rep)
     _raise_if_failed(record, run_uri, earlier=duplicate)
     return RunResult(record=record, duplicate=duplicate, run_uri=run_uri)
+
+
+#: Conservative throughputs for the time-budget estimates (a Lambda reads S3 at a few hundred MB/s).
+READ_BYTES_PER_SECOND = 50e6
+WRITE_BYTES_PER_SECOND = 20e6
+#: Seconds kept in reserve on top of every estimate (uploads finishing, run.json, the response).
+TIME_MARGIN_SECONDS = 10.0
+
+
+def check_time_budget(time_left: Callable[[], float] | None, step: str, estimate_seconds: float) -> None:
+    """Raise :class:`TimeBudgetError` if less than ``estimate_seconds`` plus a margin is left."""
+    if time_left is None:
+        return
+    left = time_left()
+    needed = estimate_seconds + TIME_MARGIN_SECONDS
+    if left < needed:
+        raise TimeBudgetError(f"{step} needs about {needed:.0f} s and {left:.0f} s are left in this invocation")
 
 
 def _existing_record(store: Store, record_key: str, rep: Reporter) -> RunRecord | None:
@@ -383,6 +415,10 @@ def training_request(record: RunRecord, config: RunConfig, target: TrainingTarge
         request["StoppingCondition"]["MaxWaitTimeInSeconds"] = training.max_wait_seconds or training.max_runtime_seconds
     if training.enable_network_isolation:
         request["EnableNetworkIsolation"] = True
+    if training.enable_inter_container_traffic_encryption:
+        request["EnableInterContainerTrafficEncryption"] = True
+    if training.vpc_subnets:
+        request["VpcConfig"] = {"Subnets": list(training.vpc_subnets), "SecurityGroupIds": list(training.vpc_security_groups)}
     return request
 
 
@@ -516,9 +552,11 @@ def _check_labels_for_objective(dataset: Dataset, config: RunConfig, hp: ParsedH
     problem = label_problem(labels, hp.objective, hp.num_class)
     if problem:
         row, reason = problem
+        line = dataset.line_of_row(row)
         raise DatasetError(
-            f"{dataset.source.uri}: {reason} (column {config.label!r}, line {dataset.line_of_row(row)})",
+            f"{dataset.source.uri}: {reason} (column {config.label!r}, line {line})",
             "fix the label upstream, or choose an objective that fits it with -H objective=...",
+            log_message=f"{dataset.source.uri}: a label does not fit {hp.objective} (column {config.label!r}, line {line})",
         )
     objective = hp.objective or ""
     if objective.startswith(("binary:", "multi:")) and len(np.unique(labels)) < 2:

@@ -138,3 +138,37 @@ def test_a_call_failing_for_good_is_reported_and_the_next_delivery_completes(
     assert again["batchItemFailures"] == []
     assert again["results"][0]["status"] == "started"
     check_complete(pipeline, again["results"][0])
+
+
+def test_a_crash_between_files_leaves_no_complete_looking_run_and_the_retry_rewrites_the_same_bytes(
+    pipeline: Pipeline, catalogue
+) -> None:
+    """PutObject works once (the train file), then fails for good: a crash mid-commit."""
+    meta = upload(pipeline.data_bucket, "automl/2026-03-04/crash.csv", small_csv(120))
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/crash.csv", version_id=meta["version_id"], event_time=DAY)
+    s3 = aws.client("s3")
+    calls = {"n": 0}
+
+    def second_put_fails(request: Any, **_: Any) -> AWSResponse | None:
+        calls["n"] += 1
+        return None if calls["n"] == 1 else AWSResponse(request.url, 500, {}, _Raw(S3_ERRORS["5xx"][1]))
+
+    s3.meta.events.register("before-send.s3.PutObject", second_put_fails, unique_id="crash")
+    try:
+        (failed,) = handle({"Records": [{"messageId": "m", "body": json.dumps(event), "eventSource": "aws:sqs"}]}, Context())[
+            "results"
+        ]
+    finally:
+        s3.meta.events.unregister("before-send.s3.PutObject", unique_id="crash")
+    catalogue.record("faults injected", calls["n"] - 1)
+    assert failed["status"] == "failed"
+    keys = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=pipeline.data_bucket, Prefix="automl/2026-03-04/training/").get("Contents", [])
+    ]
+    assert len(keys) == 1 and keys[0].endswith("/train/part-00000.csv")  # a partial split, and no run.json
+    before = s3.get_object(Bucket=pipeline.data_bucket, Key=keys[0])["Body"].read()
+    (done,) = handle(event, Context())["results"]
+    assert done["status"] == "started"
+    assert s3.get_object(Bucket=pipeline.data_bucket, Key=keys[0])["Body"].read() == before
+    check_complete(pipeline, done)

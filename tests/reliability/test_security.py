@@ -1,0 +1,103 @@
+"""Security guarantees: encryption at rest on every object, the training job's network settings passed
+through, and logs that hold names, sizes and counts, never credentials or the data."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from model_training import aws, lambda_handler
+from model_training.offline import Pipeline, s3_event, upload
+from tests.aws.test_handler import DAY, Context, small_csv
+
+
+@pytest.mark.parametrize(("sse", "key_id"), [("AES256", None), ("aws:kms", "alias/automl")])
+def test_every_object_written_is_encrypted(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, catalogue: Any, sse: str, key_id: str | None
+) -> None:
+    monkeypatch.setenv("MODEL_TRAINING_SSE", sse)
+    if key_id:
+        monkeypatch.setenv("MODEL_TRAINING_KMS_KEY_ID", key_id)
+    meta = upload(pipeline.data_bucket, "automl/2026-03-04/enc.csv", small_csv())
+    (result,) = lambda_handler(
+        s3_event(pipeline.data_bucket, "automl/2026-03-04/enc.csv", version_id=meta["version_id"], event_time=DAY), Context()
+    )["results"]
+    assert result["status"] == "started"
+    s3 = aws.client("s3")
+    written = [
+        o["Key"] for o in s3.list_objects_v2(Bucket=pipeline.data_bucket, Prefix="automl/2026-03-04/training/")["Contents"]
+    ]
+    assert len(written) == 5  # three split files, run.json, the job claim
+    for key in written:
+        head = s3.head_object(Bucket=pipeline.data_bucket, Key=key)
+        assert head["ServerSideEncryption"] == sse, key
+        if key_id:
+            assert key_id in head.get("SSEKMSKeyId", ""), key
+    catalogue.record("objects checked for encryption", len(written))
+
+
+def test_network_settings_of_the_training_job_are_passed_through(pipeline: Pipeline, catalogue: Any) -> None:
+    aws.client("s3").put_object(
+        Bucket=pipeline.data_bucket,
+        Key="automl/2026-03-04/manifest.json",
+        Body=json.dumps(
+            {
+                "training": {
+                    "enable_network_isolation": True,
+                    "enable_inter_container_traffic_encryption": True,
+                    "vpc_subnets": ["subnet-0a1b2c3d"],
+                    "vpc_security_groups": ["sg-0a1b2c3d"],
+                }
+            }
+        ),
+    )
+    meta = upload(pipeline.data_bucket, "automl/2026-03-04/net.csv", small_csv())
+    (result,) = lambda_handler(
+        s3_event(pipeline.data_bucket, "automl/2026-03-04/net.csv", version_id=meta["version_id"], event_time=DAY), Context()
+    )["results"]
+    job = aws.client("sagemaker").describe_training_job(TrainingJobName=result["job_name"])
+    assert job["EnableNetworkIsolation"] is True
+    assert job["EnableInterContainerTrafficEncryption"] is True
+    assert job["VpcConfig"] == {"Subnets": ["subnet-0a1b2c3d"], "SecurityGroupIds": ["sg-0a1b2c3d"]}
+    catalogue.record("security settings checked", 3)
+
+
+def test_logs_hold_no_credentials_and_no_data(pipeline: Pipeline, catalogue: Any) -> None:
+    import io
+
+    from model_training.handler import logger
+
+    captured = io.StringIO()
+    previous = logger.registered_handler.setStream(captured)  # type: ignore[attr-defined]
+    try:
+        results, logs = _run_marked_inputs(pipeline), ""
+    finally:
+        logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+    logs = captured.getvalue()
+    _check_logs(results, logs)
+    catalogue.record("log lines checked", logs.count("\n"))
+
+
+def _run_marked_inputs(pipeline: Pipeline) -> list[dict[str, Any]]:
+    marker_value = "987654.3217"
+    good = small_csv().decode().replace("\n", f"\n{marker_value},1,0,1\n", 1).encode()
+    bad = b"f1,f2,y_no,y_yes\n" + b"1,2,0,1\n" * 20 + b"SECRET-CUSTOMER-42,2,0,1\n"
+    results = []
+    for name, body in (("good.csv", good), ("bad.csv", bad)):
+        meta = upload(pipeline.data_bucket, f"automl/2026-03-04/{name}", body)
+        event = s3_event(pipeline.data_bucket, f"automl/2026-03-04/{name}", version_id=meta["version_id"], event_time=DAY)
+        results += lambda_handler(event, Context())["results"]
+    return results
+
+
+def _check_logs(results: list[dict[str, Any]], logs: str) -> None:
+    marker_value = "987654.3217"
+    assert [r["status"] for r in results] == ["started", "failed"]
+    assert "SECRET-CUSTOMER-42" in results[1]["reason"]  # the caller is told which value...
+    assert "SECRET-CUSTOMER-42" not in logs  # ...but the log never carries it
+    assert marker_value not in logs
+    for secret in ("testing", "AWS_SECRET_ACCESS_KEY", "X-Amz-Signature", "X-Amz-Credential"):
+        assert secret not in logs, secret
+    assert "line 22" in logs and "'f1'" in logs  # names and positions are logged

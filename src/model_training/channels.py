@@ -35,22 +35,58 @@ def channel_columns(columns: Sequence[str], label: str, drop: Sequence[str]) -> 
 
 def render_channel(dataset: Dataset, rows: np.ndarray, columns: Sequence[str]) -> Iterator[bytes]:
     """Yield the bytes of a channel file (no header) holding ``rows`` (source row indices, in output
-    order) and ``columns``, in chunks of at most :data:`CHUNK_ROWS` rows."""
-    positions = [dataset.index[c] for c in columns]
+    order) and ``columns``, in chunks of at most :data:`CHUNK_ROWS` rows.
+
+    Each source row's line is rendered once, in source order (a sequential pass over the columns), and the
+    split's rows are then gathered as whole lines: one random access per row instead of one per value,
+    which is what makes a shuffled split fast."""
+    lines = _channel_lines(dataset, tuple(columns))
     for start in range(0, len(rows), CHUNK_ROWS):
-        part = dataset.table.take(pa.array(rows[start : start + CHUNK_ROWS]))
-        yield _join_lines([_quoted(part.column(i)) for i in positions])
+        yield _with_newlines(lines.take(pa.array(rows[start : start + CHUNK_ROWS])))
 
 
 def render_test(dataset: Dataset, rows: np.ndarray) -> Iterator[bytes]:
     """Yield the bytes of the test file: a header row (an empty first name for the index column), then
     for each row its 0-based source index and every source column."""
     yield (",".join(["", *(_quote_text(c) for c in dataset.columns)]) + "\n").encode("utf-8")
+    table = _render_ready(dataset)
     for start in range(0, len(rows), CHUNK_ROWS):
         idx = rows[start : start + CHUNK_ROWS]
-        part = dataset.table.take(pa.array(idx))
+        part = table.take(pa.array(idx))
         index_col = pc.cast(pa.array(idx, type=pa.int64()), pa.string())
-        yield _join_lines([index_col, *(_quoted(part.column(i)) for i in range(part.num_columns))])
+        yield _join_lines([index_col, *(c.combine_chunks() for c in part.columns)])
+
+
+def _channel_lines(dataset: Dataset, columns: tuple[str, ...]) -> pa.Array:
+    """Every source row rendered as a channel line (without its line break), in source order; cached per
+    column list, so train and validation share one rendering."""
+    cache: dict[tuple[str, ...], pa.Array] = dataset.__dict__.setdefault("_channel_lines", {})
+    if columns not in cache:
+        table = _render_ready(dataset)
+        joined = pc.binary_join_element_wise(*[table.column(dataset.index[c]) for c in columns], ",")
+        cache.clear()  # one rendering at a time: memory stays at one copy of the data
+        cache[columns] = joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+    return cache[columns]
+
+
+def _with_newlines(lines: pa.Array) -> bytes:
+    return _join_lines([lines])
+
+
+def _render_ready(dataset: Dataset) -> pa.Table:
+    """The dataset's table with every value in its CSV form (quoted where needed), computed once.
+
+    A value needs quotes only if it holds a comma, a quote or a line break; in a source without a single
+    ``"`` byte, none can (such a value would have had to be quoted in the source), so the check is skipped.
+    """
+    cached = dataset.__dict__.get("_render_table")
+    if cached is not None:
+        return cached
+    table = dataset.table
+    if not dataset.raw or b'"' in dataset.raw:
+        table = pa.table([_quoted(c) for c in table.columns], names=table.column_names)
+    dataset.__dict__["_render_table"] = table
+    return table
 
 
 def _quoted(col: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -71,7 +107,7 @@ def _join_lines(cols: list[pa.Array]) -> bytes:
         lines = lines.combine_chunks()
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
     data = lines.buffers()[2]
-    return data.to_pybytes()[offsets[0] : offsets[-1]]
+    return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
 
 
 def _quote_text(value: str) -> str:

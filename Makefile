@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test lint typecheck clean
+.PHONY: demo test lint typecheck bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "model-training needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -23,6 +23,10 @@ demo: $(VENV)/.demo-installed
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check polars
+	$(BIN)/python benchmarks/split_bench.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests $(wildcard benchmarks)

@@ -169,6 +169,8 @@ def main() -> None:
     boto3_s, ours_s = import_seconds("boto3"), import_seconds("model_training")
     ms = f"import model_training {ours_s * 1000:.0f} ms, import boto3 {boto3_s * 1000:.0f} ms"
     print(f"cold start: {ms} (ratio {ours_s / boto3_s:.2f})")
+    handler_s = import_seconds("model_training.handler")  # what the first invocation adds: Powertools, pyarrow, numpy
+    print(f"first invocation: import model_training.handler {handler_s * 1000:.0f} ms (ratio to boto3 {handler_s / boto3_s:.2f})")
 
 
 if __name__ == "__main__":

@@ -431,7 +431,9 @@ def _config_show(
     resolution = _resolve(
         source, options, label, drop, seed, fractions, date, hyperparameter, manifest_file, aws=source.startswith("s3://")
     )
-    flat = _flat(resolution.config.model_dump(mode="json"))
+    from model_training.manifest import flatten
+
+    flat = flatten(resolution.config.model_dump(mode="json"))
     if as_json:
         document = {
             "config": resolution.config.model_dump(mode="json"),
@@ -445,15 +447,6 @@ def _config_show(
     for name, value in flat.items():
         shown = json.dumps(value) if not isinstance(value, str) else value
         out.print(f"{name:<{width}}  {shown:<24}  ({resolution.origins.get(name, 'default')})")
-
-
-def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict) and value:
-        result: dict[str, Any] = {}
-        for k, v in value.items():
-            result.update(_flat(v, f"{prefix}{k}."))
-        return result
-    return {prefix.rstrip("."): value}
 
 
 @jobs_app.command("list")

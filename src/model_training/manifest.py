@@ -389,7 +389,7 @@ def resolve(
         if sources:
             exc.message += f" (settings from: {', '.join(sources)})"
         raise
-    flat = _flatten(config.model_dump(mode="json"))
+    flat = flatten(config.model_dump(mode="json"))
     result = {
         k: origins.get(k.split(".")[1] if k.startswith("training.tags.") else k.rsplit(".", 1)[-1], "default") for k in flat
     }
@@ -401,10 +401,11 @@ def resolve(
     return Resolution(config=config, origins=result, manifest=manifest)
 
 
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """A nested dict as ``{"a.b.c": leaf}`` (empty dicts stay leaves)."""
     if isinstance(value, dict) and value:
         out: dict[str, Any] = {}
         for k, v in value.items():
-            out.update(_flatten(v, f"{prefix}{k}."))
+            out.update(flatten(v, f"{prefix}{k}."))
         return out
     return {prefix.rstrip("."): value}

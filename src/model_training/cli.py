@@ -543,7 +543,13 @@ def _print_summary(result: Any, output: Path) -> None:
     table.add_column("file (in the run folder)", overflow="fold")
     for split, info in record.splits.items():
         file = record.files.get(split)
-        shown = file.uri[len(result.run_uri) :].lstrip("/") if file else "(none: fraction 0)"
+        parts = [k for k in record.files if k.startswith(f"{split}/part-")]
+        if file:
+            shown = file.uri[len(result.run_uri) :].lstrip("/")
+        elif parts:
+            shown = f"{split}/ ({len(parts)} part files)"
+        else:
+            shown = "(none: fraction 0)"
         table.add_row(split, str(info.rows), "" if info.positives is None else str(info.positives), shown)
     out.print(table)
     strategy = record.config.get("split", {}).get("strategy", "random")

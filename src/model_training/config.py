@@ -50,7 +50,7 @@ SPLIT_SETTINGS = ("seed", "fractions", "strategy", "key", "order_by", "shuffle_t
 TRAINING_SETTINGS = (
     "algorithm_version", "instance_type", "instance_count", "volume_size_gb", "max_runtime_seconds", "use_spot",
     "max_wait_seconds", "output_kms_key_id", "volume_kms_key_id", "enable_network_isolation",
-    "enable_inter_container_traffic_encryption", "vpc_subnets", "vpc_security_groups", "tags",
+    "enable_inter_container_traffic_encryption", "vpc_subnets", "vpc_security_groups", "tags", "part_size_mb",
 )  # fmt: skip
 FRACTION_TOLERANCE = Decimal("1e-9")
 
@@ -125,6 +125,7 @@ class TrainingConfig(_Model):
     volume_kms_key_id: str | None = None
     enable_network_isolation: bool = False
     enable_inter_container_traffic_encryption: bool = False
+    part_size_mb: int = Field(default=256, ge=1, le=5 * 1024 * 1024)
     vpc_subnets: tuple[str, ...] = ()
     vpc_security_groups: tuple[str, ...] = ()
     tags: dict[str, str] = Field(default_factory=dict)

@@ -63,6 +63,7 @@ class ManifestTraining(_Strict):
     volume_kms_key_id: str | None = None
     enable_network_isolation: StrictBool | None = None
     enable_inter_container_traffic_encryption: StrictBool | None = None
+    part_size_mb: StrictInt | None = Field(default=None, description="target size of a channel's part files (default 256)")
     vpc_subnets: list[str] | None = Field(default=None, description="VpcConfig.Subnets (with vpc_security_groups)")
     vpc_security_groups: list[str] | None = Field(default=None, description="VpcConfig.SecurityGroupIds")
     tags: dict[str, str] | None = None

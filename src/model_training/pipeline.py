@@ -350,9 +350,15 @@ def _split_and_commit(
         rows = plan.indices[split]
         if rows.size == 0:  # only a split whose fraction is 0 can be empty (plan_split checks)
             continue
-        chunks = render_test(dataset, rows) if split == "test" else render_channel(dataset, rows, columns)
         with rep.task(f"writing {split}", total=int(rows.size), unit="rows") as advance:
-            files[split] = store.write(f"{run_prefix}/{SPLIT_FILES[split]}", _counting(chunks, advance))
+            if split == "test":
+                files[split] = store.write(f"{run_prefix}/{SPLIT_FILES[split]}", _counting(render_test(dataset, rows), advance))
+                continue
+            parts = part_count(int(rows.size), dataset.num_rows, dataset.source.size_bytes, config)
+            for i, part_rows in enumerate(np.array_split(rows, parts)):
+                key = f"{split}/part-{i:05d}"
+                chunks = _counting(render_channel(dataset, part_rows, columns), advance)
+                files[split if parts == 1 else key] = store.write(f"{run_prefix}/{key}.csv", chunks)
     for obj in files.values():
         if not store.verify(obj):
             raise ModelTrainingError(f"{obj.uri}: the written file does not match what was rendered", "retry the run")
@@ -384,7 +390,7 @@ def _split_and_commit(
 def training_request(record: RunRecord, config: RunConfig, target: TrainingTarget, store: Store) -> dict[str, Any]:
     """The ``CreateTrainingJob`` request of a committed run (``sagemaker-xgboost.md``, "Request")."""
     channels: dict[str, str] = {
-        split: store.uri(f"{record.prefix}/{split}") + "/" for split in ("train", "validation") if split in record.files
+        split: store.uri(f"{record.prefix}/{split}") + "/" for split in ("train", "validation") if record.splits[split].rows
     }
     tags = {"Project": "MLOps"}
     if target.region:
@@ -496,6 +502,17 @@ def record_job_outcome(record: RunRecord, job: dict[str, Any], backend: str, sto
 def _tag_value(text: str) -> str:
     # SageMaker tag values: at most 256 characters of letters, digits, spaces and _ . : / = + - @
     return re.sub(r"[^\w\s.:/=+\-@]", "_", text)[-256:]
+
+
+def part_count(rows: int, total_rows: int, source_bytes: int, config: RunConfig) -> int:
+    """How many part files a channel of ``rows`` rows is written as: enough to keep each near
+    ``part_size_mb``, and with ``instance_count`` > 1 at least one per instance, so that ``ShardedByS3Key``
+    gives every instance a similar share (``sagemaker-xgboost.md``); never more parts than rows.
+    One part (``part-00000.csv``, as the original stage's single file) in the common case."""
+    estimate = source_bytes * rows / max(total_rows, 1)
+    by_size = int(np.ceil(estimate / (config.training.part_size_mb * 2**20)))
+    by_instances = config.training.instance_count if config.training.instance_count > 1 else 1
+    return max(1, min(rows, max(by_size, by_instances)))
 
 
 def plan_strategy(dataset: Dataset, config: RunConfig) -> tuple[SplitPlan, dict[str, float] | None]:

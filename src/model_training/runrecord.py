@@ -88,6 +88,8 @@ class RunRecord(_Model):
     prefix: str
     splits: dict[str, SplitRecord]
     files: dict[str, FileRecord]
+    """By split (``train``, ``validation``, ``test``); a channel written as several part files lists them
+    as ``train/part-00000``, ``train/part-00001`` ..."""
     versions: dict[str, str]
     achieved_fractions: dict[str, float] | None = None
     manifest: dict[str, Any] | None = None

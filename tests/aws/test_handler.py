@@ -435,3 +435,18 @@ def test_an_invalid_manifest_fails_the_object_before_anything_is_written(pipelin
     assert result["status"] == "failed" and result["retryable"] is False
     assert "did you mean 'label'" in result["reason"]
     assert objects(pipeline.data_bucket, "automl/2026-03-04/training/") == {}
+
+
+def test_distributed_training_gets_a_sharded_train_channel_with_a_part_per_instance(pipeline: Pipeline) -> None:
+    aws.client("s3").put_object(
+        Bucket=pipeline.data_bucket, Key="automl/2026-03-04/manifest.json", Body=json.dumps({"training": {"instance_count": 2}})
+    )
+    (result,) = deliver(pipeline, "automl/2026-03-04/dist.csv", small_csv(200))["results"]
+    assert result["status"] == "started", result
+    job = aws.client("sagemaker").describe_training_job(TrainingJobName=result["job_name"])
+    sources = {c["ChannelName"]: c["DataSource"]["S3DataSource"] for c in job["InputDataConfig"]}
+    assert sources["train"]["S3DataDistributionType"] == "ShardedByS3Key"
+    assert sources["validation"]["S3DataDistributionType"] == "FullyReplicated"
+    prefix = sources["train"]["S3Uri"].split("/", 3)[3]
+    parts = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=pipeline.data_bucket, Prefix=prefix)["Contents"]]
+    assert [p.rsplit("/", 1)[1] for p in parts] == ["part-00000.csv", "part-00001.csv"]

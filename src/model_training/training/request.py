@@ -11,14 +11,16 @@ from typing import Any
 LOCAL_IMAGE = "local/sagemaker-xgboost:{version}"
 
 
-def channel(name: str, s3_uri: str) -> dict[str, Any]:
+def channel(name: str, s3_uri: str, distribution: str = "FullyReplicated") -> dict[str, Any]:
     """One ``InputDataConfig`` entry: CSV (``text/csv``; an omitted content type means libsvm),
-    uncompressed, every object under the ``S3Prefix`` ``s3_uri``, replicated to every instance."""
+    uncompressed, every object under the ``S3Prefix`` ``s3_uri``; ``distribution`` is
+    ``FullyReplicated`` (every instance reads everything) or ``ShardedByS3Key`` (each of several instances
+    reads about 1/n of the objects: ``sagemaker-xgboost.md``, distributed training)."""
     return {
         "ChannelName": name,
         "ContentType": "text/csv",
         "CompressionType": "None",
-        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": s3_uri, "S3DataDistributionType": "FullyReplicated"}},
+        "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": s3_uri, "S3DataDistributionType": distribution}},
     }
 
 
@@ -57,7 +59,11 @@ def build_training_request(
         "TrainingJobName": job_name,
         "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
         "HyperParameters": dict(hyperparameters),
-        "InputDataConfig": [channel(name, channels[name]) for name in ("train", "validation") if name in channels],
+        "InputDataConfig": [
+            channel(name, channels[name], "ShardedByS3Key" if name == "train" and instance_count > 1 else "FullyReplicated")
+            for name in ("train", "validation")
+            if name in channels
+        ],
         "OutputDataConfig": {"S3OutputPath": output_path},
         "ResourceConfig": {"InstanceType": instance_type, "InstanceCount": instance_count, "VolumeSizeInGB": volume_size_gb},
         "StoppingCondition": {"MaxRuntimeInSeconds": max_runtime_seconds},

@@ -448,3 +448,15 @@ def test_hash_split_empty_split_is_an_error_with_a_hint() -> None:
         hash_split([], DEFAULT, 1729)
     plan, counts = hash_split([b"only-row"], (D("1"), D("0"), D("0")), 1729)
     assert counts == {"train": 1, "validation": 0, "test": 0} and plan.indices["train"].tolist() == [0]
+
+
+@pytest.mark.parametrize("value", ["2024-01-01T10:00:00+99:99", "2024-01-01T10:00:00+15:00", "2024-01-01T10:00:00+01:75"])
+def test_impossible_utc_offsets_are_refused(value: str) -> None:
+    from decimal import Decimal as D
+
+    from model_training.errors import SplitError
+    from model_training.strategies import ordered_split
+
+    values = np.array(["2024-01-01T00:00:00Z"] * 5 + [value] + ["2024-01-02T00:00:00Z"] * 5, dtype=object)
+    with pytest.raises(SplitError, match="UTC offset"):
+        ordered_split(values, (D("0.6"), D("0.2"), D("0.2")), 1)

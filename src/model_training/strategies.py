@@ -514,7 +514,10 @@ def _parse_timestamps(items: Sequence[object]) -> np.ndarray:
             _bad_order_value(row, item, "not an ISO-8601 date or timestamp")
         time, zone = match["time"], match["zone"]
         naive.append(match["date"] + ("T" + time if time else ""))
-        offsets.append(_offset_minutes(zone))
+        offset = _offset_minutes(zone)
+        if abs(offset) > 14 * 60 or (zone and len(zone) > 3 and int(zone.replace(":", "")[3:5] or 0) >= 60):
+            _bad_order_value(row, item, "its UTC offset is not a real one (at most +14:00, minutes below 60)")
+        offsets.append(offset)
         years.append(int(match["date"][:4]))
     try:
         with warnings.catch_warnings():

@@ -537,7 +537,8 @@ class S3Source:
             if self.max_bytes is not None and size > self.max_bytes:
                 raise DatasetError(
                     f"{self.uri}: {size} bytes is more than the configured maximum of {self.max_bytes} bytes",
-                    "raise MODEL_TRAINING_MAX_OBJECT_BYTES, or split the file into parts",
+                    "raise MODEL_TRAINING_MAX_OBJECT_BYTES (the function needs about 6x the object in memory), or run "
+                    "the split from a larger machine: model-training run s3://... --output s3://... --backend sagemaker",
                 )
             self._info = SourceInfo(
                 uri=self.uri,

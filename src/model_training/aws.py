@@ -7,6 +7,7 @@ the shared config file), so the same code talks to AWS, MinIO or a moto server. 
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from typing import Any
@@ -42,8 +43,10 @@ def client(service: str, region: str | None = None) -> Any:
         return _clients[key]
 
 
+@functools.cache
 def _config_region() -> str | None:
-    """The region from the shared config file or profile, if any."""
+    """The region from the shared config file or profile, if any (read once: building a session reads
+    the config files, and :func:`client` is called for every store and source)."""
     import boto3
 
     return boto3.session.Session().region_name

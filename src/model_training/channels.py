@@ -42,7 +42,7 @@ def render_channel(dataset: Dataset, rows: np.ndarray, columns: Sequence[str]) -
     which is what makes a shuffled split fast."""
     lines = _channel_lines(dataset, tuple(columns))
     for start in range(0, len(rows), CHUNK_ROWS):
-        yield _with_newlines(lines.take(pa.array(rows[start : start + CHUNK_ROWS])))
+        yield _join_lines([lines.take(pa.array(rows[start : start + CHUNK_ROWS]))])
 
 
 def render_test(dataset: Dataset, rows: np.ndarray) -> Iterator[bytes]:
@@ -67,10 +67,6 @@ def _channel_lines(dataset: Dataset, columns: tuple[str, ...]) -> pa.Array:
         cache.clear()  # one rendering at a time: memory stays at one copy of the data
         cache[columns] = joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
     return cache[columns]
-
-
-def _with_newlines(lines: pa.Array) -> bytes:
-    return _join_lines([lines])
 
 
 def _render_ready(dataset: Dataset) -> pa.Table:

@@ -46,8 +46,8 @@ class StepTimer:
             yield lambda amount: None
         finally:
             words = description.split()
-            name = "Seconds" + "".join(w.capitalize() for w in words[:2] if w.isidentifier()) if words[0] == "writing" else ""
-            name = name or ("SecondsReading" if words[0] == "reading" else "Seconds" + words[0].capitalize())
+            step = words[:2] if words[0] == "writing" else words[:1]  # "writing train", "reading x.csv"
+            name = "Seconds" + "".join(w.capitalize() for w in step)
             metrics.add_metric(name=name, unit=MetricUnit.Seconds, value=round(time.monotonic() - started, 3))
 
     def info(self, message: str) -> None:

@@ -150,41 +150,51 @@ def _provider(endpoint: str | None, region: str) -> Any:
     return SSMProvider(boto3_client=aws.client("ssm", region))
 
 
-def _parameter(settings: StageSettings, name: str) -> str:
-    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-
+def _fetch(settings: StageSettings, name: str) -> str:
+    """The parameter's value, decrypted; raises Powertools' ``GetParameterError``."""
     provider = _provider(os.environ.get("AWS_ENDPOINT_URL"), settings.region)
-    try:
-        # max_age=0 means "always read": Powertools would fall back to its default age for 0
-        value = provider.get(name, max_age=settings.ssm_max_age or None, decrypt=True, force_fetch=settings.ssm_max_age == 0)
-    except GetParameterError as exc:
-        reason = str(exc).splitlines()[0][:200]
-        if "credentials" in reason.lower():
-            raise ConfigurationError(
-                f"no AWS credentials to read SSM parameter {name!r} ({reason})",
-                "configure credentials (aws configure, AWS_PROFILE, a role), or point AWS_ENDPOINT_URL at MinIO or moto",
-            ) from None
-        from model_training.aws import TRANSIENT_CODES, is_transient
-
-        transient_text = ("Could not connect", "Connect timeout", "Read timeout", "Connection was closed", "reached max retries")
-        cause = exc.__cause__ or exc.__context__
-        if (cause is not None and is_transient(cause)) or any(t in reason for t in (*transient_text, *TRANSIENT_CODES)):
-            raise ConnectionError(f"SSM parameter {name!r} cannot be read: {reason}") from None  # transient: retried
-        raise ConfigurationError(
-            f"SSM parameter {name!r} cannot be read ({reason})",
-            "create it, or point MODEL_TRAINING_*_PARAMETER at the right name, and grant ssm:GetParameter",
-        ) from None
+    # max_age=0 means "always read": Powertools would fall back to its default age for 0
+    value = provider.get(name, max_age=settings.ssm_max_age or None, decrypt=True, force_fetch=settings.ssm_max_age == 0)
     return str(value).strip()
 
 
-def optional_parameter(settings: StageSettings, name: str) -> str | None:
-    """An SSM parameter's value, or ``None`` if it does not exist (other failures raise as in
-    :func:`resolve_targets`)."""
+def _explain(name: str, exc: Exception) -> Exception:
+    """The error to raise for a parameter that could not be read: a transient one (retried) or a
+    :class:`ConfigurationError` that says what to fix."""
+    from model_training.aws import TRANSIENT_CODES, is_transient
+
+    reason = str(exc).splitlines()[0][:200]
+    if "credentials" in reason.lower():
+        return ConfigurationError(
+            f"no AWS credentials to read SSM parameter {name!r} ({reason})",
+            "configure credentials (aws configure, AWS_PROFILE, a role), or point AWS_ENDPOINT_URL at MinIO or moto",
+        )
+    transient_text = ("Could not connect", "Connect timeout", "Read timeout", "Connection was closed", "reached max retries")
+    cause = exc.__cause__ or exc.__context__
+    if (cause is not None and is_transient(cause)) or any(t in reason for t in (*transient_text, *TRANSIENT_CODES)):
+        return ConnectionError(f"SSM parameter {name!r} cannot be read: {reason}")  # transient: retried
+    return ConfigurationError(
+        f"SSM parameter {name!r} cannot be read ({reason})",
+        "create it, or point MODEL_TRAINING_*_PARAMETER at the right name, and grant ssm:GetParameter",
+    )
+
+
+def _parameter(settings: StageSettings, name: str) -> str:
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
-    provider = _provider(os.environ.get("AWS_ENDPOINT_URL"), settings.region)
     try:
-        value = provider.get(name, max_age=settings.ssm_max_age or None, decrypt=True, force_fetch=settings.ssm_max_age == 0)
+        return _fetch(settings, name)
+    except GetParameterError as exc:
+        raise _explain(name, exc) from None
+
+
+def optional_parameter(settings: StageSettings, name: str) -> str | None:
+    """An SSM parameter's value, or ``None`` if it does not exist or the role may not read it (other
+    failures raise as in :func:`resolve_targets`)."""
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    try:
+        return _fetch(settings, name)
     except GetParameterError as exc:
         if "ParameterNotFound" in str(exc):
             return None
@@ -193,8 +203,7 @@ def optional_parameter(settings: StageSettings, name: str) -> str | None:
 
             logging.getLogger(__name__).warning("SSM parameter %s cannot be read (access denied); ignoring it", name)
             return None
-        return _parameter(settings, name)  # the same call again, for its error reporting
-    return str(value).strip()
+        raise _explain(name, exc) from None
 
 
 def ssm_layer(settings: StageSettings) -> tuple[dict[str, Any], str | None]:

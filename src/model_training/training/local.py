@@ -37,12 +37,11 @@ from urllib.parse import unquote, urlparse
 
 from model_training.errors import HyperparameterError, TrainingJobExistsError, TrainingJobNotFoundError
 from model_training.progress import NullReporter, Reporter
-from model_training.storage import FILE_MODE
+from model_training.storage import LocalStore
 from model_training.training.hyperparameters import DEFAULT_VERSION, ParsedHyperparameters, parse_hyperparameters
 from model_training.training.labels import label_problem
 from model_training.training.naming import is_valid_job_name
 
-TERMINAL_STATUSES = ("Completed", "Failed", "Stopped")
 MODEL_FILE = "xgboost-model"
 ARCHIVE_NAME = "model.tar.gz"
 _MAX_CHANNEL_DEPTH = 3
@@ -64,11 +63,6 @@ def path_from_uri(uri: str) -> Path:
     if parsed.scheme == "":
         return Path(uri)
     raise ValueError(f"the local backend reads file:// URIs, not {uri!r}")
-
-
-def job_output_dir(output_path: str, job_name: str) -> Path:
-    """``{S3OutputPath}/{TrainingJobName}/output`` as a local folder."""
-    return path_from_uri(output_path.rstrip("/")) / job_name / "output"
 
 
 class LocalTrainingBackend:
@@ -243,11 +237,7 @@ class LocalTrainingBackend:
 
     def _save(self, record: dict[str, Any]) -> None:
         path = self._record_path(record["TrainingJobName"])
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, indent=2)
-        os.replace(tmp, path)
+        LocalStore(path.parent).write_bytes(path.name, json.dumps(record, indent=2).encode("utf-8"))
 
 
 class _RoundLogger:
@@ -362,13 +352,7 @@ def _write_uri(uri: str, data: bytes) -> str:
         S3Store(bucket).write_bytes(key, data)
         return uri
     path = path_from_uri(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.fchmod(fd, FILE_MODE)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
-    return path.absolute().as_uri()
+    return LocalStore(path.parent).write_bytes(path.name, data).uri
 
 
 def _model_archive(booster: Any) -> bytes:

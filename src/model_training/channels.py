@@ -13,16 +13,19 @@ quote or a line break are quoted the way pandas' ``to_csv`` (``csv.QUOTE_MINIMAL
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_training.dataset import Dataset
+from model_training.rowindex import memory_pool, take_elements
 
 #: Rows rendered per chunk: bounds the extra memory of rendering to a few tens of MB.
-CHUNK_ROWS = 131_072
+CHUNK_ROWS = 32_768
 _NEEDS_QUOTES = r'[,"\r\n]'
 
 
@@ -33,28 +36,126 @@ def channel_columns(columns: Sequence[str], label: str, drop: Sequence[str]) -> 
     return [label, *(c for c in columns if c not in left_out)]
 
 
-def render_channel(dataset: Dataset, rows: np.ndarray, columns: Sequence[str]) -> Iterator[bytes]:
+Cut = tuple[int, int]
+
+
+def channel_pieces(dataset: Dataset, columns: Sequence[str]) -> tuple[list[Cut], list[tuple[Cut, Cut]]]:
+    """How a channel line is cut out of a source line (see :meth:`~model_training.rowindex.RowIndex.elements`):
+    the label field, a comma, each run of consecutive kept fields (commas between them included), and the
+    line break; returns ``(cuts, pieces)``."""
+    ncols = len(dataset.columns)
+    label = dataset.index[columns[0]]
+    kept = [dataset.index[c] for c in columns[1:]]
+    runs: list[list[int]] = []
+    for f in kept:
+        if runs and f == runs[-1][1] + 1:
+            runs[-1][1] = f
+        else:
+            runs.append([f, f])
+    # a source comma to put between pieces: the one after the label, or after a run
+    ends = [label, *(b for _, b in runs)]
+    comma = next((f for f in ends if f < ncols - 1), 0)
+    comma_piece = ((comma, 1), (comma, 2))
+    pieces = [((label, 0), (label, 1))]
+    for a, b in runs:
+        pieces += [comma_piece, ((a, 0), (b, 1))]
+    pieces.append(((ncols - 1, 1), (ncols - 1, 2)))
+    cuts = sorted({cut for piece in pieces for cut in piece})
+    return cuts, pieces
+
+
+def cut_fields(cuts: Sequence[tuple[int, int]], ncols: int) -> list[int]:
+    """The fields whose positions a row index needs for ``cuts``."""
+    return sorted({f for f, _ in cuts if 0 < f < ncols - 1} | {0, ncols - 1})
+
+
+def render_channel(dataset: Dataset, rows: np.ndarray, columns: Sequence[str]) -> Iterator[memoryview]:
     """Yield the bytes of a channel file (no header) holding ``rows`` (source row indices, in output
-    order) and ``columns``, in chunks of at most :data:`CHUNK_ROWS` rows.
-
-    Each source row's line is rendered once, in source order (a sequential pass over the columns), and the
-    split's rows are then gathered as whole lines: one random access per row instead of one per value,
-    which is what makes a shuffled split fast."""
-    lines = _channel_lines(dataset, tuple(columns))
-    for start in range(0, len(rows), CHUNK_ROWS):
-        yield _join_lines([lines.take(pa.array(rows[start : start + CHUNK_ROWS]))])
+    order) and ``columns``, in chunks of at most :data:`CHUNK_ROWS` rows (see :func:`render_rows`)."""
+    yield from _prefetched(lambda part: render_rows(dataset, part, columns)[0], rows)
 
 
-def render_test(dataset: Dataset, rows: np.ndarray) -> Iterator[bytes]:
-    """Yield the bytes of the test file: a header row (an empty first name for the index column), then
-    for each row its 0-based source index and every source column."""
-    yield (",".join(["", *(_quote_text(c) for c in dataset.columns)]) + "\n").encode("utf-8")
-    table = _render_ready(dataset)
-    for start in range(0, len(rows), CHUNK_ROWS):
-        idx = rows[start : start + CHUNK_ROWS]
-        part = table.take(pa.array(idx))
-        index_col = pc.cast(pa.array(idx, type=pa.int64()), pa.string())
-        yield _join_lines([index_col, *(c.combine_chunks() for c in part.columns)])
+def render_test(dataset: Dataset, rows: np.ndarray, index_base: int = 0) -> Iterator[bytes | memoryview]:
+    """Yield the bytes of the test file: :func:`test_header`, then the rows (see :func:`render_rows`)."""
+    yield test_header(dataset.columns)
+    yield from _prefetched(lambda part: render_rows(dataset, part, None, index_base)[0], rows)
+
+
+def test_header(columns: Sequence[str]) -> bytes:
+    """The test file's header row: an empty name for the index column, then the source's column names."""
+    return (",".join(["", *(_quote_text(c) for c in columns)]) + "\n").encode("utf-8")
+
+
+def render_rows(
+    dataset: Dataset, rows: np.ndarray, columns: Sequence[str] | None, index_base: int = 0
+) -> tuple[memoryview, np.ndarray]:
+    """Render ``rows`` (indices into ``dataset``, in output order) as channel lines of ``columns``, or, with
+    ``columns=None``, as test-file lines (the row's source index ``index_base + row``, then every source
+    column).  The one renderer of both the in-memory and the streaming split: a line depends only on its
+    source row (and its index), which is what makes the two modes byte-identical.
+
+    Plain CSV: each line is cut out of the source bytes (label, comma, runs of kept fields, line break)
+    by one pyarrow ``take``.  Otherwise every source row's line is rendered once from the parsed table
+    (quoted where needed) and gathered.
+
+    Returns:
+        ``(data, offsets)``: the lines back to back, and ``len(rows) + 1`` int64 offsets into ``data``
+        where each row's line starts (the last is ``len(data)``).
+    """
+    if len(rows) == 0:
+        return memoryview(b""), np.zeros(1, dtype=np.int64)
+    ncols = len(dataset.columns)
+    if columns is not None:
+        cuts, pieces = channel_pieces(dataset, columns)
+        idx = dataset.row_index(fields=cut_fields(cuts, ncols))
+        if idx is not None:
+            arr, template, k = idx.elements(cuts, pieces)
+            return _with_row_offsets(take_elements(arr, rows, template, k), len(template))
+        lines = _channel_lines(dataset, tuple(columns)).take(pa.array(rows))
+        return _with_row_offsets(pc.binary_join_element_wise(lines, "\n", ""), 1)
+    last = ncols - 1
+    numbers = pa.array(rows + index_base, type=pa.int64()).cast(pa.large_string()).cast(pa.large_binary())
+    idx = dataset.row_index(fields=[0, last])
+    if idx is not None:
+        arr, template, k = idx.elements([(0, 0), (last, 2)], [((0, 0), (last, 2))], cache=False)
+        lines = take_elements(arr, rows, template, k)
+        comma = pa.scalar(b",", pa.large_binary())
+        return _with_row_offsets(pc.binary_join_element_wise(numbers, lines, comma, memory_pool=memory_pool()), 1)
+    part = _render_ready(dataset).take(pa.array(rows))
+    cols = [numbers.cast(pa.large_string()), *(c.combine_chunks().cast(pa.large_string()) for c in part.columns)]
+    joined = pc.binary_join_element_wise(*cols, pa.scalar(",", pa.large_string()))
+    return _with_row_offsets(
+        pc.binary_join_element_wise(joined, pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())), 1
+    )
+
+
+def _with_row_offsets(arr: object, per_row: int) -> tuple[memoryview, np.ndarray]:
+    """The data of a binary/string array with ``per_row`` elements per row, and each row's offset."""
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    width = np.int64 if pa.types.is_large_binary(arr.type) or pa.types.is_large_string(arr.type) else np.int32  # type: ignore[attr-defined]
+    bufs = arr.buffers()  # type: ignore[attr-defined]
+    offsets = np.frombuffer(bufs[1], dtype=width)[arr.offset : arr.offset + len(arr) + 1]  # type: ignore[attr-defined, arg-type]
+    rows = offsets[::per_row].astype(np.int64) - int(offsets[0])
+    data = memoryview(bufs[2])[int(offsets[0]) : int(offsets[-1])] if bufs[2] is not None else memoryview(b"")
+    return data, rows
+
+
+def _prefetched(render: Callable[[np.ndarray], memoryview], rows: np.ndarray) -> Iterator[memoryview]:
+    """``render`` each chunk of :data:`CHUNK_ROWS` rows, two ahead on two threads (pyarrow's ``take``
+    releases the GIL), yielding the results in order: memory stays at a few chunks."""
+    if len(rows) <= CHUNK_ROWS:
+        if len(rows):
+            yield render(rows)
+        return
+    with ThreadPoolExecutor(2) as pool:
+        pending: deque[Future[memoryview]] = deque()
+        for start in range(0, len(rows), CHUNK_ROWS):
+            pending.append(pool.submit(render, rows[start : start + CHUNK_ROWS]))
+            if len(pending) > 2:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _channel_lines(dataset: Dataset, columns: tuple[str, ...]) -> pa.Array:
@@ -92,18 +193,6 @@ def _quoted(col: pa.ChunkedArray | pa.Array) -> pa.Array:
         return arr
     escaped = pc.binary_join_element_wise('"', pc.replace_substring(arr, '"', '""'), '"', "")
     return pc.if_else(needs, escaped, arr)
-
-
-def _join_lines(cols: list[pa.Array]) -> bytes:
-    if not cols or len(cols[0]) == 0:
-        return b""
-    lines = pc.binary_join_element_wise(*cols, ",")
-    lines = pc.binary_join_element_wise(lines, "\n", "")
-    if isinstance(lines, pa.ChunkedArray):
-        lines = lines.combine_chunks()
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
-    data = lines.buffers()[2]
-    return data.slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
 
 
 def _quote_text(value: str) -> str:

@@ -131,6 +131,15 @@ def run(
         list[str] | None, typer.Option("--hyperparameter", "-H", help="KEY=VALUE over the defaults; repeatable.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    stream: Annotated[
+        bool | None,
+        typer.Option(
+            "--stream/--in-memory",
+            help="Split in bounded memory (two reads, temporary files) or in memory; default: stream sources "
+            "above MODEL_TRAINING_STREAM_ABOVE_MB (2048). Both give the same bytes.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Split SOURCE, write the channels and the test file, train, and print a summary.
 
@@ -143,7 +152,7 @@ def run(
     _guarded(
         lambda: _run(
             source, split_options, label, drop, seed, fractions, manifest_file, output, backend.value, model_output, role_arn,
-            no_train, date, hyperparameter, quiet,
+            no_train, date, hyperparameter, quiet, stream,
         )
     )  # fmt: skip
 
@@ -164,8 +173,14 @@ def _run(
     date: str | None,
     hyperparameter: list[str] | None,
     quiet: bool,
+    stream: bool | None = None,
 ) -> None:
-    from model_training.pipeline import OutputLayout, run_local
+    from model_training.pipeline import OutputLayout, StreamOptions, run_local
+    from model_training.settings import settings_from_env
+
+    options = settings_from_env().stream_options()
+    if stream is not None:
+        options = StreamOptions(above_bytes=0 if stream else None, tmp_dir=options.tmp_dir)
 
     local = not source.startswith("s3://") and not output.startswith("s3://") and backend == "local" and not model_output
     if backend == "sagemaker" and not output.startswith("s3://"):
@@ -184,10 +199,11 @@ def _run(
                 train=not no_train,
                 reporter=RichReporter(progress),
                 manifest=manifest,
+                stream=options,
             )
         else:
             result = _run_anywhere(
-                source, config, output, backend, model_output, role_arn, no_train, RichReporter(progress), manifest
+                source, config, output, backend, model_output, role_arn, no_train, RichReporter(progress), manifest, options
             )
     if resolution.manifest:
         out.print(f"manifest: {_shown(resolution.manifest.uri)}")
@@ -238,6 +254,7 @@ def _run_anywhere(
     no_train: bool,
     reporter: RichReporter,
     manifest: dict[str, Any] | None,
+    stream: Any = None,
 ) -> Any:
     """A run with an S3 source or output, or on SageMaker: the Lambda's path, driven from the command line."""
     from model_training.dataset import LocalSource, S3Source
@@ -289,7 +306,14 @@ def _run_anywhere(
         region=settings.region,
     )
     return run_pipeline(
-        src, config, store=store, backend=None if no_train else trainer, target=target, reporter=reporter, manifest=manifest
+        src,
+        config,
+        store=store,
+        backend=None if no_train else trainer,
+        target=target,
+        reporter=reporter,
+        manifest=manifest,
+        stream=stream,
     )
 
 

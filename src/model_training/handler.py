@@ -146,6 +146,7 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
             reporter=StepTimer(),
             manifest=manifest.record() if manifest else None,
             time_left=(lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None,
+            stream=settings.stream_options(),
         )
     except ModelTrainingError as exc:
         logger.warning("failed", extra={"object": ref.uri, "error": _short(exc.log_message), "hint": _short(exc.hint)})

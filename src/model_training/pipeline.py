@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model_training.channels import channel_columns, render_channel, render_test
+from model_training.channels import CHUNK_ROWS, channel_columns, channel_pieces, cut_fields, render_channel, render_test
 from model_training.config import SPLIT_NAMES, RunConfig
 from model_training.dataset import Dataset, LocalSource, SourceInfo, check_numeric, parse_csv, require_columns
 from model_training.errors import (
@@ -46,7 +46,7 @@ from model_training.runrecord import (
     library_versions,
 )
 from model_training.split import SplitPlan, plan_split
-from model_training.storage import LocalStore, StoredObject
+from model_training.storage import Chunk, LocalStore, StoredObject
 from model_training.training.hyperparameters import ParsedHyperparameters, parse_hyperparameters
 from model_training.training.labels import label_problem
 from model_training.training.naming import job_name as make_job_name
@@ -64,9 +64,11 @@ class Source(Protocol):
 
     def size(self) -> int: ...
 
-    def identify(self, on_bytes: Callable[[int], None] | None = None) -> SourceInfo: ...
+    def identify(self, on_bytes: Callable[[int], None] | None = None, *, keep: bool = True) -> SourceInfo: ...
 
     def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]: ...
+
+    def chunks(self, size: int) -> Iterator[bytes]: ...
 
 
 class Store(Protocol):
@@ -78,7 +80,7 @@ class Store(Protocol):
 
     def read_bytes(self, key: str) -> bytes: ...
 
-    def write(self, key: str, chunks: Iterable[bytes]) -> StoredObject: ...
+    def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject: ...
 
     def write_bytes(self, key: str, data: bytes) -> StoredObject: ...
 
@@ -150,6 +152,26 @@ class RunResult:
     run_uri: str
 
 
+#: Sources above this size are split by streaming unless told otherwise (2 GiB: the in-memory split peaks
+#: near 2.5 times its input, so this keeps it within about 5 GB).
+STREAM_ABOVE_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """When the split streams (:mod:`~model_training.streaming`) instead of holding the source in memory.
+
+    Attributes:
+        above_bytes: stream sources larger than this (``None``: never; 0: always).
+        chunk_bytes: source bytes read per chunk when streaming.
+        tmp_dir: the folder for the temporary buckets (about the output's size; default: the system's).
+    """
+
+    above_bytes: int | None = STREAM_ABOVE_BYTES
+    chunk_bytes: int = 8 * 1024 * 1024
+    tmp_dir: str | None = None
+
+
 @dataclass(frozen=True)
 class TrainingTarget:
     """Where and how the training job runs: what goes into the ``CreateTrainingJob`` request besides
@@ -180,6 +202,7 @@ def run_local(
     train: bool = True,
     reporter: Reporter | None = None,
     manifest: dict[str, Any] | None = None,
+    stream: StreamOptions | None = None,
 ) -> RunResult:
     """Split the local file ``source`` into train/validation/test files under ``layout.root`` and train
     with the local XGBoost backend (see :func:`run_pipeline`)."""
@@ -198,6 +221,7 @@ def run_local(
         target=target,
         reporter=rep,
         manifest=manifest,
+        stream=stream,
     )
 
 
@@ -211,9 +235,13 @@ def run_pipeline(
     reporter: Reporter | None = None,
     manifest: dict[str, Any] | None = None,
     time_left: Callable[[], float] | None = None,
+    stream: StreamOptions | None = None,
 ) -> RunResult:
     """Read, validate and split ``source``; write the channels, the test file and ``run.json`` to
     ``store``; then create the training job on ``backend`` (``None``: split only).
+
+    Sources larger than ``stream.above_bytes`` are split by :mod:`~model_training.streaming` (bounded
+    memory, the same bytes); smaller ones in memory.
 
     A second call with the same source version and configuration finds ``run.json`` (and the job) and
     returns ``duplicate=True`` without writing or starting anything; for S3 sources this is decided
@@ -221,6 +249,7 @@ def run_pipeline(
 
     Args:
         manifest: where the manifest that applied came from (URI, hash or eTag), for ``run.json``.
+        stream: when and how to stream (default :class:`StreamOptions`: above 2 GiB).
         time_left: seconds left in the Lambda invocation; before each expensive step it is compared with
             an estimate (:func:`check_time_budget`), and :class:`~model_training.errors.TimeBudgetError` is
             raised before the step rather than being killed during it.
@@ -233,10 +262,12 @@ def run_pipeline(
             :class:`RunFailedError` when the training job failed (after the split was committed).
     """
     rep = reporter or NullReporter()
+    options = stream or StreamOptions()
     size = source.size()
+    streaming = options.above_bytes is not None and size > options.above_bytes
     check_time_budget(time_left, "reading", size / READ_BYTES_PER_SECOND)
     with rep.task(f"reading {source.display_name}", total=size, unit="bytes") as advance:
-        info = source.identify(on_bytes=advance)
+        info = source.identify(on_bytes=advance, keep=not streaming)
     run_id = compute_run_id(info, config)
     store = store.with_tags({"RunId": run_id, "SourceObject": info.uri})  # lineage on every object written
     run_prefix = f"{config.prefix(info.name)}/{run_id}"
@@ -255,9 +286,31 @@ def run_pipeline(
             _raise_if_failed(existing, run_uri, earlier=True)
             return RunResult(record=existing, duplicate=True, run_uri=run_uri)
         record = existing  # committed (split only, or a crash before the job was recorded): train it
+    elif streaming:
+        from model_training.rowindex import tune_allocator
+        from model_training.streaming import split_streaming
+
+        tune_allocator(streaming=True)
+        check_time_budget(time_left, "splitting and writing", 3 * size / WRITE_BYTES_PER_SECOND)
+        record = split_streaming(
+            source,
+            info,
+            config,
+            store=store,
+            run_id=run_id,
+            run_prefix=run_prefix,
+            record_key=record_key,
+            rep=rep,
+            manifest=manifest,
+            chunk_bytes=options.chunk_bytes,
+            tmp_dir=options.tmp_dir,
+        )
     else:
+        from model_training.rowindex import tune_allocator
+
+        tune_allocator(streaming=False)
         info, data = source.read()
-        dataset = parse_csv(info, data)
+        dataset = parse_csv(info, data, lazy=True)
         del data
         check_time_budget(time_left, "splitting and writing", size / WRITE_BYTES_PER_SECOND)
         record = _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep, manifest)
@@ -321,6 +374,39 @@ def _split_and_commit(
     rep: Reporter,
     manifest: dict[str, Any] | None = None,
 ) -> RunRecord:
+    columns = output_columns(dataset, config)
+    hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
+    labels = validate_rows(dataset, columns, config, hp)
+    check_label_classes(dataset.source.uri, config, hp, np.unique(labels), float(labels[0]))
+    plan, achieved = plan_strategy(dataset, config, labels)
+    splits = split_records({split: label_counts(labels[plan.indices[split]]) for split in SPLIT_NAMES})
+    check_classes_for_auc(dataset.source.uri, splits, hp)
+
+    def outputs() -> Iterator[tuple[str, str, Iterable[Chunk]]]:
+        for split in SPLIT_NAMES:
+            rows = plan.indices[split]
+            if rows.size == 0:  # only a split whose fraction is 0 can be empty (plan_split checks)
+                continue
+            with rep.task(f"writing {split}", total=int(rows.size), unit="rows") as advance:
+                if split == "test":
+                    yield split, SPLIT_FILES[split], _counting(render_test(dataset, rows), advance, int(rows.size), header=True)
+                    continue
+                parts = part_count(int(rows.size), dataset.num_rows, dataset.source.size_bytes, config)
+                for i, part_rows in enumerate(np.array_split(rows, parts)):
+                    key = f"{split}/part-{i:05d}"
+                    chunks = _counting(render_channel(dataset, part_rows, columns), advance, int(part_rows.size))
+                    yield (split if parts == 1 else key), f"{key}.csv", chunks
+
+    files = write_verified(store, run_prefix, outputs())
+    return commit_record(store, record_key, run_id, run_prefix, dataset.source, config, splits, achieved, manifest, files)
+
+
+def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
+    """The ``train``/``validation`` columns (label first), after checking that every configured column exists.
+
+    Raises:
+        DatasetError: a configured column is missing, or no feature is left.
+    """
     require_columns(dataset, [config.label], "label")
     require_columns(dataset, list(config.drop), "drop")
     if config.features is not None:
@@ -337,43 +423,84 @@ def _split_and_commit(
             f"{dataset.source.uri}: no feature columns are left besides the label {config.label!r}",
             "the model needs at least one feature: drop fewer columns (--drop)",
         )
+    return columns
+
+
+def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: ParsedHyperparameters) -> np.ndarray:
+    """Check every row of ``dataset`` (a whole file, or one chunk of it): the CSV structure, a number in
+    every label and feature value, a label that fits the objective.  Returns the labels as float64.
+
+    Raises:
+        DatasetError: naming the line and column of the first problem.
+    """
+    index_rows(dataset, columns, config)
     check_numeric(dataset, [config.label], allow_empty=False, role="label")
     check_numeric(dataset, columns[1:], allow_empty=True, role="feature")
-    hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
-    _check_labels_for_objective(dataset, config, hp)
-    plan, achieved = plan_strategy(dataset, config)
-    splits = _split_records(dataset, config.label, plan)
-    _check_classes_for_auc(dataset, splits, hp)
+    labels = dataset.numbers(config.label)
+    problem = label_problem(labels, hp.objective, hp.num_class)
+    if problem:
+        row, reason = problem
+        line = dataset.line_of_row(row)
+        raise DatasetError(
+            f"{dataset.source.uri}: {reason} (column {config.label!r}, line {line})",
+            "fix the label upstream, or choose an objective that fits it with -H objective=...",
+            log_message=f"{dataset.source.uri}: a label does not fit {hp.objective} (column {config.label!r}, line {line})",
+        )
+    return labels
 
-    files: dict[str, StoredObject] = {}
+
+def check_label_classes(uri: str, config: RunConfig, hp: ParsedHyperparameters, classes: np.ndarray, first: float) -> None:
+    """A classification objective needs two label values or more (``classes``: the distinct labels;
+    ``first``: the first row's label, for the message)."""
+    objective = hp.objective or ""
+    if objective.startswith(("binary:", "multi:")) and len(classes) < 2:
+        raise DatasetError(
+            f"{uri}: the label {config.label!r} has a single class ({first:g}) on every row: nothing to learn for {objective}",
+            "check the label column and the upstream filter that produced the file",
+        )
+
+
+def label_counts(labels: np.ndarray) -> dict[float, int]:
+    """Rows per label value (counted by numeric value: "1" and "1.0" are the same class)."""
+    values, counts = np.unique(labels, return_counts=True)
+    return {float(v): int(c) for v, c in zip(values, counts, strict=True)}
+
+
+def split_records(counts: dict[str, dict[float, int]]) -> dict[str, SplitRecord]:
+    """The run record's per-split summary from each split's :func:`label_counts`."""
+    out = {}
     for split in SPLIT_NAMES:
-        rows = plan.indices[split]
-        if rows.size == 0:  # only a split whose fraction is 0 can be empty (plan_split checks)
-            continue
-        with rep.task(f"writing {split}", total=int(rows.size), unit="rows") as advance:
-            if split == "test":
-                files[split] = store.write(f"{run_prefix}/{SPLIT_FILES[split]}", _counting(render_test(dataset, rows), advance))
-                continue
-            parts = part_count(int(rows.size), dataset.num_rows, dataset.source.size_bytes, config)
-            for i, part_rows in enumerate(np.array_split(rows, parts)):
-                key = f"{split}/part-{i:05d}"
-                chunks = _counting(render_channel(dataset, part_rows, columns), advance)
-                files[split if parts == 1 else key] = store.write(f"{run_prefix}/{key}.csv", chunks)
-    for obj in files.values():
-        if not store.verify(obj):
-            raise ModelTrainingError(f"{obj.uri}: the written file does not match what was rendered", "retry the run")
+        per_label = counts.get(split, {})
+        label_counts_text = {_label_text(v): c for v, c in sorted(per_label.items())}
+        positives = per_label.get(1.0, 0) if set(per_label) <= {0.0, 1.0} else None
+        out[split] = SplitRecord(rows=sum(per_label.values()), label_counts=label_counts_text, positives=positives)
+    return out
 
+
+def commit_record(
+    store: Store,
+    record_key: str,
+    run_id: str,
+    run_prefix: str,
+    source: SourceInfo,
+    config: RunConfig,
+    splits: dict[str, SplitRecord],
+    achieved: dict[str, float] | None,
+    manifest: dict[str, Any] | None,
+    files: dict[str, StoredObject],
+) -> RunRecord:
+    """Write ``run.json`` with status ``committed`` (after every split file was verified)."""
     record = RunRecord(
         run_id=run_id,
         status="committed",
         source={
-            "uri": dataset.source.uri,
-            "name": dataset.source.name,
-            "size_bytes": dataset.source.size_bytes,
-            "sha256": dataset.source.sha256,
-            **({"etag": dataset.source.etag} if dataset.source.etag else {}),
-            **({"version_id": dataset.source.version_id} if dataset.source.version_id else {}),
-            "identity": dataset.source.identity(),
+            "uri": source.uri,
+            "name": source.name,
+            "size_bytes": source.size_bytes,
+            "sha256": source.sha256,
+            **({"etag": source.etag} if source.etag else {}),
+            **({"version_id": source.version_id} if source.version_id else {}),
+            "identity": source.identity(),
         },
         config=config.model_dump(mode="json"),
         prefix=run_prefix,
@@ -385,6 +512,28 @@ def _split_and_commit(
     )
     store.write_bytes(record_key, record.to_json())
     return record
+
+
+def write_verified(store: Store, run_prefix: str, outputs: Iterable[tuple[str, str, Iterable[Chunk]]]) -> dict[str, StoredObject]:
+    """Write each ``(name, key, chunks)`` of ``outputs`` under ``run_prefix``, in turn; each file is verified
+    (:meth:`Store.verify`: size and SHA-256) on a worker thread while the next one is rendered.
+
+    Raises:
+        ModelTrainingError: a written file does not read back as written.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    files: dict[str, StoredObject] = {}
+    with ThreadPoolExecutor(1, thread_name_prefix="verify") as pool:
+        checks = []
+        for name, key, chunks in outputs:
+            obj = store.write(f"{run_prefix}/{key}", chunks)
+            files[name] = obj
+            checks.append((obj, pool.submit(store.verify, obj)))
+        for obj, check in checks:
+            if not check.result():
+                raise ModelTrainingError(f"{obj.uri}: the written file does not match what was rendered", "retry the run")
+    return files
 
 
 def training_request(record: RunRecord, config: RunConfig, target: TrainingTarget, store: Store) -> dict[str, Any]:
@@ -515,41 +664,73 @@ def part_count(rows: int, total_rows: int, source_bytes: int, config: RunConfig)
     return max(1, min(rows, max(by_size, by_instances)))
 
 
-def plan_strategy(dataset: Dataset, config: RunConfig) -> tuple[SplitPlan, dict[str, float] | None]:
+def plan_strategy(
+    dataset: Dataset, config: RunConfig, labels: np.ndarray | None = None
+) -> tuple[SplitPlan, dict[str, float] | None]:
     """The split plan of the configured strategy, and the achieved row fractions where a strategy meets
     the requested ones only as closely as the data allows (group, ordered, hash)."""
+    if labels is None and config.split.strategy == "stratified":
+        labels = dataset.numbers(config.label)
+    return plan_from_input(dataset.num_rows, strategy_input(dataset, config, labels), config, dataset.source.uri)
+
+
+def strategy_input(dataset: Dataset, config: RunConfig, labels: np.ndarray | None) -> Any:
+    """What the configured strategy needs of every row of ``dataset``: nothing (random), the labels
+    (stratified), the key or order column's text (group, ordered), or the rows' hash fingerprints (hash).
+    Per-row values, so the inputs of consecutive chunks concatenate (:func:`merge_inputs`) to the whole
+    file's."""
     from model_training import strategies
 
-    split, n = config.split, dataset.num_rows
+    split = config.split
     if split.strategy == "random":
-        return plan_split(n, split, dataset.source.uri), None
+        return None
+    if split.strategy == "stratified":
+        return labels
+    if split.strategy == "group":
+        return dataset.column(split.key or "")
+    if split.strategy == "ordered":
+        return dataset.column(split.order_by or "")
+    texts = (dataset.column(split.key) if split.key else dataset.line_texts()).combine_chunks()
+    return strategies.hash_fingerprints([v.encode("utf-8") for v in texts.to_pylist()], split.seed)
+
+
+def merge_inputs(parts: list[Any]) -> Any:
+    """The :func:`strategy_input` of consecutive chunks, as one."""
+    if not parts or parts[0] is None:
+        return None
+    if isinstance(parts[0], np.ndarray):
+        return np.concatenate(parts)
+    return pa.chunked_array([c.cast(pa.large_string()) for part in parts for c in part.chunks], type=pa.large_string())
+
+
+def plan_from_input(n: int, values: Any, config: RunConfig, uri: str) -> tuple[SplitPlan, dict[str, float] | None]:
+    """Plan the split of ``n`` rows from their :func:`strategy_input`."""
+    from model_training import strategies
+
+    split = config.split
+    if split.strategy == "random":
+        return plan_split(n, split, uri), None
     try:
         if split.strategy == "stratified":
-            labels = pc.cast(dataset.column(config.label), pa.float64()).to_numpy()
-            plan = strategies.stratified_split(labels, split.fractions, split.seed)
+            plan = strategies.stratified_split(values, split.fractions, split.seed)
         elif split.strategy == "group":
-            keys = np.asarray(dataset.column(split.key or "").to_pylist(), dtype=object)
+            keys = np.asarray(values.to_pylist(), dtype=object)
             plan, _ = strategies.group_split(keys, split.fractions, split.seed)
         elif split.strategy == "ordered":
-            column = dataset.column(split.order_by or "")
             try:
-                values: Any = pc.cast(column, pa.float64()).to_numpy()
+                order: Any = pc.cast(values, pa.float64()).to_numpy()
             except pa.ArrowInvalid:
-                values = np.asarray(column.to_pylist(), dtype=object)
-            plan = strategies.ordered_split(values, split.fractions, split.seed, split.shuffle_train)
-        else:  # hash: of the key column's text, or of the whole row's text
-            if split.key:
-                texts = dataset.column(split.key).combine_chunks()
-            else:
-                texts = pc.binary_join_element_wise(*[c.combine_chunks() for c in dataset.table.columns], ",")
-            plan, _ = strategies.hash_split([v.encode("utf-8") for v in texts.to_pylist()], split.fractions, split.seed)
+                order = np.asarray(values.to_pylist(), dtype=object)
+            plan = strategies.ordered_split(order, split.fractions, split.seed, split.shuffle_train)
+        else:
+            plan, _ = strategies.hash_split_fingerprints(values, split.fractions)
     except SplitError as exc:
-        raise SplitError(f"{dataset.source.uri}: {exc.message}", exc.hint) from None
+        raise SplitError(f"{uri}: {exc.message}", exc.hint) from None
     achieved = {name: plan.rows(name) / n for name in SPLIT_NAMES}
     return plan, achieved
 
 
-def _check_classes_for_auc(dataset: Dataset, splits: dict[str, SplitRecord], hp: ParsedHyperparameters) -> None:
+def check_classes_for_auc(uri: str, splits: dict[str, SplitRecord], hp: ParsedHyperparameters) -> None:
     """``auc`` needs both classes in every split it is computed on (the container fails the job otherwise)."""
     if "auc" not in hp.eval_metrics:
         return
@@ -558,55 +739,37 @@ def _check_classes_for_auc(dataset: Dataset, splits: dict[str, SplitRecord], hp:
         if record.rows and len(record.label_counts) < 2:
             only = next(iter(record.label_counts), "?")
             raise DatasetError(
-                f"{dataset.source.uri}: the {split} split has only one class (label {only}, {record.rows} rows): "
-                "AUC is undefined",
+                f"{uri}: the {split} split has only one class (label {only}, {record.rows} rows): AUC is undefined",
                 "add rows of the other class, change --seed or --fractions, or use another eval_metric (-H eval_metric=logloss)",
             )
 
 
-def _check_labels_for_objective(dataset: Dataset, config: RunConfig, hp: ParsedHyperparameters) -> None:
-    labels = pc.cast(dataset.column(config.label), pa.float64()).to_numpy()
-    problem = label_problem(labels, hp.objective, hp.num_class)
-    if problem:
-        row, reason = problem
-        line = dataset.line_of_row(row)
-        raise DatasetError(
-            f"{dataset.source.uri}: {reason} (column {config.label!r}, line {line})",
-            "fix the label upstream, or choose an objective that fits it with -H objective=...",
-            log_message=f"{dataset.source.uri}: a label does not fit {hp.objective} (column {config.label!r}, line {line})",
-        )
-    objective = hp.objective or ""
-    if objective.startswith(("binary:", "multi:")) and len(np.unique(labels)) < 2:
-        raise DatasetError(
-            f"{dataset.source.uri}: the label {config.label!r} has a single class ({labels[0]:g}) on every row: "
-            f"nothing to learn for {objective}",
-            "check the label column and the upstream filter that produced the file",
-        )
-
-
-def _split_records(dataset: Dataset, label: str, plan: SplitPlan) -> dict[str, SplitRecord]:
-    labels = dataset.column(label)
-    out = {}
-    for split in SPLIT_NAMES:
-        rows = plan.indices[split]
-        values = labels.take(pa.array(rows))
-        # counted by numeric value: "1" and "1.0" are the same class
-        numbers = pc.cast(values, pa.float64()) if rows.size else pa.array([], pa.float64())
-        counts = pc.value_counts(numbers).to_pylist()
-        label_counts = {_label_text(c["values"]): int(c["counts"]) for c in sorted(counts, key=lambda c: c["values"])}
-        present = {c["values"] for c in counts}
-        positives = sum(int(c["counts"]) for c in counts if c["values"] == 1.0) if present <= {0.0, 1.0} else None
-        out[split] = SplitRecord(rows=int(rows.size), label_counts=label_counts, positives=positives)
-    return out
+def index_rows(dataset: Dataset, columns: list[str], config: RunConfig) -> None:
+    """Index the rows once for everything the run needs: the channel cuts, the label and key columns, and
+    the numeric check of the label (non-empty) and the features.  Rows that are not plain CSV are parsed
+    by pyarrow instead, which raises the exact error for a malformed file."""
+    ncols = len(dataset.columns)
+    label = dataset.index[config.label]
+    keys = [dataset.index[n] for n in (config.split.key, config.split.order_by) if n]
+    cuts, _ = channel_pieces(dataset, columns)
+    features = [dataset.index[c] for c in columns[1:]]
+    idx = dataset.row_index(fields=[*cut_fields(cuts, ncols), label, *keys], numeric=[label, *features], required=[label])
+    if idx is None:
+        dataset.table  # noqa: B018 - parses the rows, raising DatasetError for a malformed file
 
 
 def _label_text(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def _counting(chunks: Iterable[bytes], advance: Any) -> Iterator[bytes]:
-    for chunk in chunks:
-        advance(chunk.count(b"\n"))
+def _counting(chunks: Iterable[Chunk], advance: Any, rows: int, *, header: bool = False) -> Iterator[Chunk]:
+    """Pass ``chunks`` through, advancing the progress by the rows each holds (:data:`CHUNK_ROWS` each, the
+    header chunk none)."""
+    for i, chunk in enumerate(chunks):
+        if not (header and i == 0):
+            step = min(CHUNK_ROWS, rows)
+            rows -= step
+            advance(step)
         yield chunk
 
 

@@ -19,7 +19,10 @@ Environment (all optional):
 ``MODEL_TRAINING_MAX_RUNTIME_SECONDS``      ``86400``
 ``MODEL_TRAINING_OUTPUT_KMS_KEY_ID``        KMS key for the model artifact (``OutputDataConfig.KmsKeyId``)
 ``MODEL_TRAINING_VOLUME_KMS_KEY_ID``        KMS key for the training volume
-``MODEL_TRAINING_MAX_OBJECT_BYTES``         refuse larger objects before reading them (default 2 GiB)
+``MODEL_TRAINING_MAX_OBJECT_BYTES``         refuse larger objects before reading them (default 8 GiB)
+``MODEL_TRAINING_STREAM_ABOVE_MB``          split objects larger than this by streaming (default: a third
+                                            of the function's memory; 2048 off Lambda; 0: always)
+``MODEL_TRAINING_TMP_DIR``                  folder for the streaming split's temporary buckets (``/tmp``)
 ``MODEL_TRAINING_SSM_MAX_AGE``              seconds SSM values stay cached in a warm container (default 300)
 ==========================================  ===========================================================
 
@@ -53,8 +56,26 @@ class StageSettings(BaseModel):
     role_name: str = "SageMakerExecutionRole"
     sse: str = Field(default="AES256", pattern=r"^(AES256|aws:kms)$")
     kms_key_id: str | None = None
-    max_object_bytes: int = Field(default=2 * 1024**3, ge=1)
+    max_object_bytes: int = Field(default=8 * 1024**3, ge=1)
+    stream_above_mb: int | None = Field(default=None, ge=0)
+    tmp_dir: str | None = None
     ssm_max_age: int = Field(default=300, ge=0)
+
+    def stream_options(self) -> Any:
+        """When to stream (:class:`~model_training.pipeline.StreamOptions`): above
+        ``MODEL_TRAINING_STREAM_ABOVE_MB``, else above a third of the Lambda function's memory
+        (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``: the in-memory split peaks near 2.4 times its input), else
+        above 2 GiB."""
+        from model_training.pipeline import StreamOptions
+
+        above: int | None
+        if self.stream_above_mb is not None:
+            above = self.stream_above_mb * 1024 * 1024
+        elif memory := os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "").strip():
+            above = int(memory) * 1024 * 1024 // 3 if memory.isdigit() else StreamOptions.above_bytes
+        else:
+            above = StreamOptions.above_bytes
+        return StreamOptions(above_bytes=above, tmp_dir=self.tmp_dir)
 
     def parameter_name(self, thing: str) -> str:
         """``mlops-{region}-{env}-{thing}``, the pipeline's naming rule."""
@@ -82,6 +103,8 @@ _ENV = {
     "sse": "MODEL_TRAINING_SSE",
     "kms_key_id": "MODEL_TRAINING_KMS_KEY_ID",
     "max_object_bytes": "MODEL_TRAINING_MAX_OBJECT_BYTES",
+    "stream_above_mb": "MODEL_TRAINING_STREAM_ABOVE_MB",
+    "tmp_dir": "MODEL_TRAINING_TMP_DIR",
     "ssm_max_age": "MODEL_TRAINING_SSM_MAX_AGE",
 }
 

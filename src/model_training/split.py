@@ -22,7 +22,8 @@ class SplitPlan:
     """Which source rows (0-based, header excluded) go to which split, in output order.
 
     Attributes:
-        indices: ``{"train": int64 array, "validation": ..., "test": ...}``; together a permutation of
+        indices: ``{"train": integer array, "validation": ..., "test": ...}`` (int64, or uint32 from
+            :func:`seeded_permutation`); together a permutation of
             ``range(n)``.
     """
 
@@ -95,9 +96,21 @@ def plan_split(n: int, config: SplitConfig, source: str = "") -> SplitPlan:
             f"{where}{rows} too few for fractions {fr}: the {' and '.join(empty)} split would be empty",
             f"{need} rows or more always work for these fractions; add rows or change --fractions",
         )
-    order = np.random.RandomState(config.seed).permutation(n)
+    order = seeded_permutation(n, config.seed)
     first, second = cut_points(n, config.fractions)
     return SplitPlan(indices={"train": order[:first], "validation": order[first:second], "test": order[second:]})
+
+
+def seeded_permutation(n: int, seed: int) -> np.ndarray:
+    """``numpy.random.RandomState(seed).permutation(n)``, the same values, as uint32 when ``n < 2**32``.
+
+    ``permutation`` shuffles ``arange(n)`` in place (Fisher-Yates, one draw per position whatever the
+    dtype), so shuffling a uint32 ``arange`` gives the same order in half the memory: 80 MB instead of
+    160 MB at 20 million rows, which is what keeps the streaming split within its memory bound.
+    """
+    order = np.arange(n, dtype=np.uint32 if n < 2**32 else np.int64)
+    np.random.RandomState(seed).shuffle(order)
+    return order
 
 
 def _sizes(n: int, fractions: tuple[Decimal, Decimal, Decimal]) -> tuple[int, int, int]:
@@ -105,4 +118,4 @@ def _sizes(n: int, fractions: tuple[Decimal, Decimal, Decimal]) -> tuple[int, in
     return first, second - first, n - second
 
 
-__all__ = ["SplitPlan", "cut_points", "minimum_rows", "plan_split"]
+__all__ = ["SplitPlan", "cut_points", "minimum_rows", "plan_split", "seeded_permutation"]

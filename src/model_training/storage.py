@@ -7,7 +7,6 @@ half-written object; a rewrite of the same key with the same bytes is a no-op in
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from model_training.errors import ConfigurationError
+from model_training.hashing import HashBehind
 
 
 def _umask() -> int:
@@ -27,6 +27,10 @@ def _umask() -> int:
 
 #: Mode of the files written: 0666 less the process's umask, as open() would create them.
 FILE_MODE = 0o666 & ~_umask()
+
+
+#: What is written: ``bytes``, or a ``memoryview`` of a buffer (the renderer's output, not copied).
+Chunk = bytes | memoryview
 
 
 @dataclass(frozen=True)
@@ -95,11 +99,11 @@ class LocalStore:
         """
         return self.path(key).read_bytes()
 
-    def write(self, key: str, chunks: Iterable[bytes]) -> StoredObject:
+    def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject:
         """Write ``chunks`` to ``key`` atomically; returns its size and SHA-256 (computed as written)."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        digest = hashlib.sha256()
+        digest = HashBehind()
         size = 0
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
@@ -159,7 +163,7 @@ class LocalStore:
         path = self.path(obj.key)
         if not path.is_file() or path.stat().st_size != obj.size_bytes:
             return False
-        digest = hashlib.sha256()
+        digest = HashBehind()
         with path.open("rb") as fh:
             while chunk := fh.read(8 * 1024 * 1024):
                 digest.update(chunk)
@@ -256,14 +260,14 @@ class S3Store:
         """The bytes at ``key``."""
         return bytes(self.client.get_object(Bucket=self.bucket, Key=self.key(key))["Body"].read())
 
-    def write(self, key: str, chunks: Iterable[bytes]) -> StoredObject:
+    def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject:
         """Upload ``chunks`` to ``key`` (spooled to a temporary file above 32 MiB, so memory stays bounded)."""
         import datetime as dt
         from urllib.parse import urlencode
 
         from boto3.s3.transfer import TransferConfig
 
-        digest = hashlib.sha256()
+        digest = HashBehind()
         size = 0
         with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as fh:
             for chunk in chunks:
@@ -280,7 +284,9 @@ class S3Store:
             }
             if self.sse == "aws:kms" and self.kms_key_id:
                 extra["SSEKMSKeyId"] = self.kms_key_id
-            config = TransferConfig(multipart_threshold=self.multipart_threshold, multipart_chunksize=self.multipart_threshold)
+            # parts of at most 16 MiB, 4 at a time: the upload holds at most 64 MiB whatever the file's size
+            part = max(5 * 1024 * 1024, min(self.multipart_threshold, 16 * 1024 * 1024))
+            config = TransferConfig(multipart_threshold=self.multipart_threshold, multipart_chunksize=part, max_concurrency=4)
             self.client.upload_fileobj(fh, self.bucket, self.key(key), ExtraArgs=extra, Config=config)
         return StoredObject(key=key, uri=self.uri(key), size_bytes=size, sha256=digest.hexdigest())
 

@@ -592,12 +592,23 @@ def hash_split(row_keys: Sequence[bytes] | np.ndarray, fractions: Fractions, see
             one row (``ceil(1 / f)``) and to make an empty split unlikely (``ceil(5 / f)``: probability
             below 1%).
     """
-    exact = _exact_fractions(fractions)
+    return hash_split_fingerprints(hash_fingerprints(row_keys, seed), fractions)
+
+
+def hash_fingerprints(row_keys: Sequence[bytes] | np.ndarray, seed: int) -> np.ndarray:
+    """The ``u * 2**64`` of :func:`hash_split` for each key: ``(n,)`` uint64 (computed chunk by chunk by the
+    streaming split, which keeps 8 bytes per row instead of the keys)."""
     items = row_keys.tolist() if isinstance(row_keys, np.ndarray) else list(row_keys)
     prefix = b"%d:" % seed
     sha256 = hashlib.sha256
     digests = b"".join([sha256(prefix + _key_bytes(key)).digest()[:8] for key in items])
-    u = np.frombuffer(digests, dtype=">u8").astype(np.uint64)
+    return np.frombuffer(digests, dtype=">u8").astype(np.uint64)
+
+
+def hash_split_fingerprints(u: np.ndarray, fractions: Fractions) -> tuple[SplitPlan, dict[str, int]]:
+    """:func:`hash_split` from the rows' fingerprints (:func:`hash_fingerprints`)."""
+    exact = _exact_fractions(fractions)
+    n = int(u.size)
     below_first = _below(u, exact[0])
     below_second = _below(u, exact[0] + exact[1])
     split_of = np.where(below_first, 0, np.where(below_second, 1, 2))
@@ -607,8 +618,8 @@ def hash_split(row_keys: Sequence[bytes] | np.ndarray, fractions: Fractions, see
     if empty:
         names = " and ".join(SPLIT_NAMES[k] for k in empty)
         smallest = min(exact[k] for k in empty)
-        expected = ", ".join(f"{float(exact[k]) * len(items):.3g} rows expected in {SPLIT_NAMES[k]}" for k in empty)
-        rows = "1 row" if len(items) == 1 else f"{len(items)} rows"
+        expected = ", ".join(f"{float(exact[k]) * n:.3g} rows expected in {SPLIT_NAMES[k]}" for k in empty)
+        rows = "1 row" if n == 1 else f"{n} rows"
         raise SplitError(
             f"the hash split of {rows} with fractions {_fmt(fractions)} left the {names} split empty ({expected})",
             "hash splits meet the fractions only in expectation: a split with fraction f is empty with probability"

@@ -1,0 +1,485 @@
+"""The streaming split: sources larger than memory, split in bounded memory, byte-identical to the
+in-memory split.
+
+The source is never held whole.  Three passes:
+
+1. **Validate and count.**  The source is read in chunks re-cut at row boundaries (:func:`row_chunks`,
+   about :data:`CHUNK_BYTES` each); every chunk is parsed and checked by the very functions the in-memory
+   split uses (its line numbers offset to the whole file's), its rows are counted, and what the strategy
+   needs of each row is kept (nothing for ``random``; the label for ``stratified``; 8 bytes of hash for
+   ``hash``; the key or order column for ``group`` and ``ordered``).
+2. **Plan and scatter.**  The split is planned from those, by the same functions (``random``: the same
+   seeded permutation of the row count), and turned into every row's rank in the output (4 or 8 bytes a
+   row).  The source is read a second time (the same S3 version, pinned; a local file must hash the same),
+   each chunk's rows are rendered by :func:`~model_training.channels.render_rows` (the in-memory renderer)
+   and appended to temporary bucket files, each holding a contiguous range of one output file's rows
+   (about :data:`BUCKET_BYTES`).
+3. **Assemble.**  Each output file is written in order: bucket by bucket, its rows put in output order,
+   streamed to the store (to S3 as a multipart upload).
+
+Memory: a chunk, its rendering and a bucket (tens of MB) plus the per-row rank and strategy inputs
+(12 bytes a row for ``random``: 240 MB at 20 million rows).  Temporary disk: about the size of the
+output, in ``tmp_dir`` (a Lambda's ``/tmp``: configure its ephemeral storage above the input's size).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from model_training.channels import render_rows, test_header
+from model_training.config import SPLIT_NAMES, RunConfig
+from model_training.dataset import Dataset, SourceInfo, _header_bytes, _parse_header, parse_csv
+from model_training.errors import DatasetError
+from model_training.hashing import HashBehind
+from model_training.progress import Reporter
+
+#: Bytes of source per chunk (re-cut at a row boundary).
+CHUNK_BYTES = 8 * 1024 * 1024
+#: Bytes of output per temporary bucket.
+BUCKET_BYTES = 16 * 1024 * 1024
+#: At most this many buckets (open files) in all: very large inputs get larger buckets.
+MAX_BUCKETS = 256
+
+
+class StreamSource(Protocol):
+    """A source that can be read in pieces (:class:`~model_training.dataset.LocalSource`,
+    :class:`~model_training.dataset.S3Source`)."""
+
+    def chunks(self, size: int) -> Iterator[bytes]: ...
+
+
+@dataclass
+class _Pass1:
+    rows: int
+    header: bytes
+    columns: list[str]
+    labels_first: float
+    classes: np.ndarray
+    inputs: Any
+    sha256: str
+    size: int
+
+
+def split_streaming(
+    source: StreamSource,
+    info: SourceInfo,
+    config: RunConfig,
+    *,
+    store: Any,
+    run_id: str,
+    run_prefix: str,
+    record_key: str,
+    rep: Reporter,
+    manifest: dict[str, Any] | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    bucket_bytes: int = BUCKET_BYTES,
+    tmp_dir: str | None = None,
+) -> Any:
+    """Split ``source`` as :func:`~model_training.pipeline.run_pipeline` does in memory, in three passes
+    that never hold it whole; returns the committed :class:`~model_training.runrecord.RunRecord`.
+
+    Args:
+        chunk_bytes: source bytes per chunk (a row longer than 8 chunks is refused).
+        bucket_bytes: output bytes per temporary bucket.
+        tmp_dir: where the buckets go (default: the system's temporary folder).
+
+    Raises:
+        DatasetError: as the in-memory split (the same messages and line numbers), or the source changed
+            between the two reads; nothing is written then.
+    """
+    from model_training import pipeline
+    from model_training.training.hyperparameters import parse_hyperparameters
+
+    hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
+    first = _validate_and_count(source, info, config, hp, chunk_bytes, rep)
+    if not info.sha256 and first.sha256:  # an S3 object: record the hash of the bytes split, as in memory
+        info = replace(info, sha256=first.sha256, size_bytes=first.size)
+    n = first.rows
+    pipeline.check_label_classes(info.uri, config, hp, first.classes, first.labels_first)
+    plan, achieved = pipeline.plan_from_input(n, first.inputs, config, info.uri)
+    first.inputs = None
+    sizes = {split: int(plan.indices[split].size) for split in SPLIT_NAMES}
+    rank = _ranks(plan, n)
+    del plan
+    layout = _Layout.build(sizes, n, info.size_bytes, config, bucket_bytes)
+    with tempfile.TemporaryDirectory(prefix="model-training-", dir=tmp_dir) as tmp:
+        buckets = _Buckets(Path(tmp), layout.count)
+        try:
+            counts = _scatter(source, info, config, first, rank, layout, buckets, chunk_bytes, rep)
+        finally:
+            buckets.close()
+        del rank
+        splits = pipeline.split_records(counts)
+        pipeline.check_classes_for_auc(info.uri, splits, hp)
+        files = pipeline.write_verified(store, run_prefix, _assembled(layout, buckets, first.header))
+    return pipeline.commit_record(store, record_key, run_id, run_prefix, info, config, splits, achieved, manifest, files)
+
+
+# -------------------------------------------------------------------------------------------- reading
+
+
+def decompressed(pieces: Iterable[bytes], uri: str = "") -> Iterator[bytes]:
+    """``pieces`` as they are, or gunzipped if they start with the gzip magic (multi-member files too).
+
+    Raises:
+        DatasetError: corrupt or truncated gzip data (naming ``uri``).
+    """
+    where = f"{uri}: " if uri else ""
+    it = iter(pieces)
+    head = b""
+    for piece in it:
+        head += piece
+        if len(head) >= 2:
+            break
+    if head[:2] != b"\x1f\x8b":
+        if head:
+            first, head = head, b""
+            yield first
+            del first
+        yield from it
+        return
+    inflater = zlib.decompressobj(wbits=47)
+    fed = False  # the current member has started
+    try:
+        for piece in _chain([head], it):
+            data = piece
+            while data:
+                fed = True
+                out = inflater.decompress(data)
+                if out:
+                    yield out
+                if inflater.eof:
+                    data = inflater.unused_data
+                    inflater = zlib.decompressobj(wbits=47)
+                    fed = False
+                else:
+                    data = b""
+        tail = inflater.flush()
+        if tail:
+            yield tail
+    except zlib.error as exc:
+        raise DatasetError(f"{where}the gzip data is corrupt ({exc})", "upload the file again") from None
+    if fed and not inflater.eof:
+        raise DatasetError(f"{where}the gzip data is truncated (it ends inside a member)", "upload the file again")
+
+
+def _chain(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield from first
+    yield from rest
+
+
+def row_chunks(pieces: Iterable[bytes], chunk_bytes: int, uri: str) -> Iterator[bytes]:
+    """Re-cut a byte stream into chunks of about ``chunk_bytes`` that end just after a line break outside
+    quotes (so a quoted field with a line break is never cut); the first chunk starts with the header.
+
+    Raises:
+        DatasetError: no row boundary within 8 chunks (``\\r``-only line ends, or a runaway quote).
+    """
+    parts: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        parts.append(piece)
+        size += len(piece)
+        if size < chunk_bytes:
+            continue
+        buf = b"".join(parts)
+        cut = _row_boundary(buf)
+        if cut == 0:
+            if len(buf) > 8 * chunk_bytes:
+                raise DatasetError(
+                    f"{uri}: no line break outside quotes in {len(buf)} bytes: the streaming split cannot cut it into rows",
+                    "use \\n or \\r\\n line endings and close every quote",
+                )
+            parts, size = [buf], len(buf)
+            continue
+        yield buf[:cut]
+        rest = buf[cut:]
+        parts, size = ([rest] if rest else []), len(rest)
+    if parts:
+        yield b"".join(parts)
+
+
+def _row_boundary(buf: bytes) -> int:
+    """The offset just after the last line break of ``buf`` that is outside quotes (0: none), for a
+    ``buf`` that starts outside quotes (a ``""`` inside a quoted field keeps the parity)."""
+    pos = buf.rfind(b"\n")
+    if buf.find(b'"') < 0:
+        return pos + 1
+    while pos >= 0:
+        if buf.count(b'"', 0, pos) % 2 == 0:
+            return pos + 1
+        pos = buf.rfind(b"\n", 0, pos)
+    return 0
+
+
+def _datasets(
+    source: StreamSource, info: SourceInfo, chunk_bytes: int, digest: HashBehind
+) -> Iterator[tuple[Dataset, bytes, bytes]]:
+    """``(dataset, chunk, header)`` for every chunk of data rows: the chunk parsed with the header in
+    front of it, its line numbers offset to the file's.  ``digest`` hashes the source's bytes as read."""
+    header = b""
+    lines_before = 0
+    for chunk in row_chunks(decompressed(_hashed(source.chunks(chunk_bytes), digest), info.uri), chunk_bytes, info.uri):
+        if not header:
+            _, header_lines = _parse_header(info.uri, _header_bytes(chunk))
+            cut = 0
+            for _ in range(header_lines):
+                cut = chunk.find(b"\n", cut) + 1
+                if cut == 0:
+                    raise DatasetError(f"{info.uri}: the file has a header but no data rows", "upload a CSV file with data rows")
+            header, chunk = chunk[:cut], chunk[cut:]
+        if not chunk.strip():  # blank lines only: nothing to parse, but they count as lines
+            lines_before += chunk.count(b"\n")
+            continue
+        yield parse_csv(info, header + chunk, line_offset=lines_before, lazy=True), chunk, header
+        lines_before += chunk.count(b"\n")
+
+
+def _hashed(pieces: Iterator[bytes], digest: HashBehind) -> Iterator[bytes]:
+    for piece in pieces:
+        digest.update(piece)
+        yield piece
+
+
+# ------------------------------------------------------------------------------------------------ pass 1
+
+
+def _validate_and_count(
+    source: StreamSource, info: SourceInfo, config: RunConfig, hp: Any, chunk_bytes: int, rep: Reporter
+) -> _Pass1:
+    """Pass 1: validate every chunk; count the rows; keep the strategy's per-row inputs."""
+    from model_training import pipeline
+
+    digest = HashBehind()
+    rows = size = 0
+    header = b""
+    columns: list[str] = []
+    classes = np.zeros(0)
+    first_label = 0.0
+    inputs: list[Any] = []
+    with rep.task("validating (pass 1 of 3)", total=info.size_bytes, unit="bytes") as advance:
+        for dataset, chunk, head in _datasets(source, info, chunk_bytes, digest):
+            header = head
+            if not columns:
+                columns = pipeline.output_columns(dataset, config)
+            labels = pipeline.validate_rows(dataset, columns, config, hp)
+            if rows == 0:
+                first_label = float(labels[0])
+            classes = np.union1d(classes, np.unique(labels))
+            inputs.append(pipeline.strategy_input(dataset, config, labels))
+            rows += dataset.num_rows
+            size += len(chunk)
+            advance(len(chunk))
+    sha = digest.hexdigest()
+    if rows == 0:
+        raise DatasetError(f"{info.uri}: the file has a header but no data rows", "upload a CSV file with data rows")
+    return _Pass1(rows, header, columns, first_label, classes, pipeline.merge_inputs(inputs), sha, size + len(header))
+
+
+# ------------------------------------------------------------------------------------------------ pass 2
+
+
+def _ranks(plan: Any, n: int) -> np.ndarray:
+    """Each source row's position in the output order (train rows, then validation, then test)."""
+    rank = np.empty(n, dtype=np.uint32 if n < 2**32 else np.int64)
+    offset = 0
+    step = 1 << 20  # in slices: no n-long temporary
+    for split in SPLIT_NAMES:
+        rows = plan.indices[split]
+        for i in range(0, rows.size, step):
+            part = rows[i : i + step]
+            rank[part] = np.arange(offset + i, offset + i + part.size, dtype=rank.dtype)
+        offset += rows.size
+    return rank
+
+
+@dataclass
+class _File:
+    name: str  # the run record's file name (train, or train/part-00001 ...)
+    key: str  # the key under the run prefix
+    split: str
+    start: int  # first output rank
+    rows: int
+    first_bucket: int
+    bucket_rows: int
+    buckets: int
+
+
+@dataclass
+class _Layout:
+    files: list[_File]
+    starts: np.ndarray  # first rank of each file, ascending
+    count: int  # buckets in all
+
+    @classmethod
+    def build(cls, sizes: dict[str, int], n: int, source_bytes: int, config: RunConfig, bucket_bytes: int) -> _Layout:
+        from model_training import pipeline
+
+        files: list[_File] = []
+        offset = 0
+        bucket = 0
+        row_bytes = max(source_bytes / max(n, 1), 1.0)
+        bucket_bytes = max(bucket_bytes, int(source_bytes * 1.2 / MAX_BUCKETS))
+        for split in SPLIT_NAMES:
+            size = sizes[split]
+            if size == 0:
+                offset += size
+                continue
+            parts = 1 if split == "test" else pipeline.part_count(size, n, source_bytes, config)
+            part_sizes = [len(p) for p in np.array_split(np.arange(size), parts)] if parts > 1 else [size]
+            for i, rows in enumerate(part_sizes):
+                if split == "test":
+                    name, key = split, pipeline.SPLIT_FILES[split]
+                else:
+                    name = split if parts == 1 else f"{split}/part-{i:05d}"
+                    key = f"{split}/part-{i:05d}.csv"
+                per_bucket = max(1, int(bucket_bytes / row_bytes))
+                count = max(1, -(-rows // per_bucket))
+                files.append(_File(name, key, split, offset, rows, bucket, per_bucket, count))
+                bucket += count
+                offset += rows
+        return cls(files, np.array([f.start for f in files], dtype=np.int64), bucket)
+
+
+class _Buckets:
+    """Temporary bucket files: each row's rendered line appended to its bucket's data file, and its
+    position in its output file (int64) and length (int64) to the bucket's index file."""
+
+    def __init__(self, folder: Path, count: int) -> None:
+        self.folder = folder
+        self._open: dict[int, tuple[Any, Any]] = {}
+        self.count = count
+
+    def paths(self, bucket: int) -> tuple[Path, Path]:
+        return self.folder / f"{bucket:06d}.rows", self.folder / f"{bucket:06d}.index"
+
+    def append(self, bucket: int, data: memoryview, positions: np.ndarray, lengths: np.ndarray) -> None:
+        handles = self._open.get(bucket)
+        if handles is None:
+            rows_path, index_path = self.paths(bucket)
+            handles = (rows_path.open("ab"), index_path.open("ab"))
+            self._open[bucket] = handles
+        handles[0].write(data)
+        handles[1].write(np.stack([positions, lengths], axis=1).astype(np.int64).tobytes())
+
+    def close(self) -> None:
+        for rows_fh, index_fh in self._open.values():
+            rows_fh.close()
+            index_fh.close()
+        self._open.clear()
+
+    def read(self, bucket: int) -> tuple[bytes, np.ndarray, np.ndarray]:
+        rows_path, index_path = self.paths(bucket)
+        if not rows_path.exists():
+            return b"", np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        index = np.frombuffer(index_path.read_bytes(), dtype=np.int64).reshape(-1, 2)
+        return rows_path.read_bytes(), index[:, 0], index[:, 1]
+
+
+def _scatter(
+    source: StreamSource,
+    info: SourceInfo,
+    config: RunConfig,
+    first: _Pass1,
+    rank: np.ndarray,
+    layout: _Layout,
+    buckets: _Buckets,
+    chunk_bytes: int,
+    rep: Reporter,
+) -> dict[str, dict[float, int]]:
+    """Pass 2: render every row into its bucket; returns each split's label counts."""
+    from model_training import pipeline
+
+    digest = HashBehind()
+    counts: dict[str, dict[float, int]] = {split: {} for split in SPLIT_NAMES}
+    split_of_file = np.array([SPLIT_NAMES.index(f.split) for f in layout.files])
+    row0 = 0
+    with rep.task("splitting (pass 2 of 3)", total=info.size_bytes, unit="bytes") as advance:
+        for dataset, chunk, _ in _datasets(source, info, chunk_bytes, digest):
+            pipeline.index_rows(dataset, first.columns, config)
+            m = dataset.num_rows
+            labels = dataset.numbers(config.label)
+            q = rank[row0 : row0 + m].astype(np.int64)
+            f = np.searchsorted(layout.starts, q, side="right") - 1
+            starts = layout.starts[f]
+            within = q - starts
+            per_bucket = np.array([x.bucket_rows for x in layout.files], dtype=np.int64)[f]
+            first_bucket = np.array([x.first_bucket for x in layout.files], dtype=np.int64)[f]
+            bucket = first_bucket + within // per_bucket
+            split_ids = split_of_file[f]
+            for k, split in enumerate(SPLIT_NAMES):
+                mine = split_ids == k
+                if not mine.any():
+                    continue
+                for value, c in pipeline.label_counts(labels[mine]).items():
+                    counts[split][value] = counts[split].get(value, 0) + c
+                local = np.flatnonzero(mine)
+                order = local[np.argsort(bucket[local], kind="stable")]
+                data, offsets = render_rows(dataset, order, None if split == "test" else first.columns, index_base=row0)
+                b_sorted = bucket[order]
+                edges = np.flatnonzero(np.diff(b_sorted)) + 1
+                bounds = np.concatenate([[0], edges, [order.size]])
+                lengths = np.diff(offsets)
+                for a, z in itertools.pairwise(bounds):
+                    buckets.append(int(b_sorted[a]), data[int(offsets[a]) : int(offsets[z])], within[order[a:z]], lengths[a:z])
+            row0 += m
+            advance(len(chunk))
+    if digest.hexdigest() != first.sha256 or row0 != first.rows:
+        raise DatasetError(
+            f"{info.uri}: the source changed between the two reads of the streaming split",
+            "do not modify the file while it is being split; run again",
+        )
+    return counts
+
+
+# ------------------------------------------------------------------------------------------------ pass 3
+
+
+def _assembled(layout: _Layout, buckets: _Buckets, header: bytes) -> Iterator[tuple[str, str, Iterable[bytes | memoryview]]]:
+    """Pass 3: each output file's ``(name, key, chunks)``, its buckets' rows in output order."""
+    for file in layout.files:
+        yield file.name, file.key, _file_chunks(file, buckets, header)
+
+
+def _file_chunks(file: _File, buckets: _Buckets, header: bytes) -> Iterator[bytes | memoryview]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from model_training.rowindex import memory_pool
+
+    if file.split == "test":
+        yield _test_header_from(header)
+    expected = 0
+    for b in range(file.first_bucket, file.first_bucket + file.buckets):
+        data, positions, lengths = buckets.read(b)
+        if positions.size == 0:
+            continue
+        expected += positions.size
+        offsets = np.zeros(positions.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        arr = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), positions.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+        )
+        ordered = pc.take(arr, pa.array(np.argsort(positions, kind="stable")), memory_pool=memory_pool())
+        bufs = ordered.buffers()
+        offs = np.frombuffer(bufs[1], dtype=np.int64)[: len(ordered) + 1]
+        yield memoryview(bufs[2])[int(offs[0]) : int(offs[-1])]
+        del data, arr, ordered
+        os.unlink(buckets.paths(b)[0])
+    if expected != file.rows:
+        raise RuntimeError(f"{file.key}: {expected} rows assembled, {file.rows} planned")  # a bug, not bad input
+
+
+def _test_header_from(header: bytes) -> bytes:
+    """The test file's header row, from the source's header bytes."""
+    names, _ = _parse_header("", header)
+    return test_header(names)

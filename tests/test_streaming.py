@@ -1,0 +1,143 @@
+"""The streaming split writes the same bytes as the in-memory split, in bounded memory.
+
+Byte-identity is checked on the bank data cut into about 40 chunks, for every strategy, and on files that
+take the general (quoted, CRLF, blank-line) path in some chunks and the byte-level path in others; errors
+name the same line as in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from model_training.config import build_config
+from model_training.dataset import LocalSource
+from model_training.errors import DatasetError
+from model_training.pipeline import StreamOptions, TrainingTarget, run_pipeline
+from model_training.storage import LocalStore
+from model_training.streaming import decompressed, row_chunks
+from tests.conftest import write_csv
+
+TARGET = TrainingTarget(image="local", model_output_root="file:///tmp/model-output")
+CHUNK = 256 * 1024
+
+
+def split(src: Path, root: Path, *, stream: bool, chunk: int = CHUNK, **settings: Any) -> dict[str, bytes]:
+    config = build_config(run_date=dt.date(2026, 1, 1), **settings)
+    options = StreamOptions(above_bytes=0, chunk_bytes=chunk) if stream else StreamOptions(above_bytes=None)
+    result = run_pipeline(LocalSource(src), config, store=LocalStore(root), backend=None, target=TARGET, stream=options)
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.csv"))}
+    record = (root / result.record.prefix / "run.json").read_text().replace(str(root), "ROOT")
+    files["run.json"] = record.encode()
+    return files
+
+
+def both(src: Path, tmp_path: Path, **kw: Any) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    return split(src, tmp_path / "memory", stream=False, **kw), split(src, tmp_path / "stream", stream=True, **kw)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {},
+        {"strategy": "stratified"},
+        {"strategy": "hash"},
+        {"strategy": "hash", "key": "age"},
+        {"strategy": "group", "key": "age"},
+        {"strategy": "ordered", "order_by": "campaign"},
+        {"fractions": (0.8, 0.2, 0.0)},
+    ],
+    ids=["random", "stratified", "hash-row", "hash-key", "group", "ordered", "no-test"],
+)
+def test_streaming_is_byte_identical_to_in_memory(bank_csv: Path, tmp_path: Path, settings: dict[str, Any]) -> None:
+    if "fractions" in settings:
+        from decimal import Decimal
+
+        settings = {"fractions": tuple(Decimal(str(f)) for f in settings["fractions"])}
+    memory, stream = both(bank_csv, tmp_path, **settings)
+    assert bank_csv.stat().st_size > 30 * CHUNK  # many chunks
+    assert list(memory) == list(stream)
+    for name in memory:
+        assert memory[name] == stream[name], name
+
+
+def test_sharded_channels_stream_to_the_same_parts(bank_csv: Path, tmp_path: Path) -> None:
+    memory, stream = both(bank_csv, tmp_path, instance_count=3)
+    parts = [k for k in memory if "/train/part-" in k]
+    assert len(parts) == 3
+    assert memory == stream
+
+
+def test_general_path_chunks_give_the_same_bytes(tmp_path: Path) -> None:
+    # quotes, CRLF and blank lines in the middle of the file: those chunks take pyarrow's path, the
+    # others the byte-level one; both render a row the same way
+    plain = "".join(f"{i % 7},{i * 0.5},{i % 2}\n" for i in range(6000))
+    odd = '"1",2.5,1\r\n\n"3","4",0\r\n'
+    src = write_csv(tmp_path / "mixed.csv", "a,b,y\n" + plain + odd + plain)
+    memory, stream = both(src, tmp_path, label="y", drop=(), chunk=16 * 1024)
+    assert memory == stream
+
+
+def test_gzip_sources_stream(tmp_path: Path, bank_csv: Path) -> None:
+    src = tmp_path / "bank.csv.gz"
+    src.write_bytes(gzip.compress(bank_csv.read_bytes()[:2_000_000].rsplit(b"\n", 1)[0] + b"\n"))
+    memory, stream = both(src, tmp_path)
+    assert memory == stream
+
+
+def test_errors_name_the_same_line_as_in_memory(tmp_path: Path) -> None:
+    rows = [f"{i},{i % 2}\n" for i in range(20000)]
+    rows[15000] = "oops,1\n"
+    src = write_csv(tmp_path / "bad.csv", "x,y\n" + "".join(rows))
+    messages = []
+    for stream in (False, True):
+        with pytest.raises(DatasetError) as err:
+            split(src, tmp_path / str(stream), stream=stream, label="y", drop=(), chunk=8 * 1024)
+        messages.append(err.value.message)
+        assert not any((tmp_path / str(stream)).rglob("*.csv"))  # nothing written
+    assert messages[0] == messages[1]
+    assert "line 15002" in messages[1]
+
+
+def test_row_chunks_cut_after_a_line_break_outside_quotes() -> None:
+    data = b'h\n1\n"a\nb"\n2\n' * 50
+    chunks = list(row_chunks([data[i : i + 7] for i in range(0, len(data), 7)], 16, "x"))
+    assert b"".join(chunks) == data
+    for chunk in chunks:
+        assert chunk.endswith(b"\n") and chunk.count(b'"') % 2 == 0
+
+
+def test_a_file_without_line_feeds_cannot_be_streamed() -> None:
+    with pytest.raises(DatasetError, match="no line break"):
+        list(row_chunks([b"a,b\r1,2\r" * 100] * 10, 64, "s3://b/k.csv"))
+
+
+def test_multi_member_gzip_is_read_whole() -> None:
+    data = gzip.compress(b"a,b\n1,2\n") + gzip.compress(b"3,4\n")
+    assert b"".join(decompressed([data[:5], data[5:]])) == b"a,b\n1,2\n3,4\n"
+    with pytest.raises(DatasetError, match=r"corrupt|truncated"):
+        list(decompressed([data[:12] + b"garbage" * 10]))
+    with pytest.raises(DatasetError, match="truncated"):
+        list(decompressed([data[: len(data) - 6]]))
+
+
+def test_a_source_changed_between_the_reads_is_refused(tmp_path: Path, bank_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = tmp_path / "bank.csv"
+    src.write_bytes(bank_csv.read_bytes()[:500_000].rsplit(b"\n", 1)[0] + b"\n")
+    reads = {"n": 0}
+    original = LocalSource.chunks
+
+    def chunks(self: LocalSource, size: int):  # type: ignore[no-untyped-def]
+        reads["n"] += 1
+        if reads["n"] == 3:  # identify, pass 1, then pass 2 reads a changed file
+            src.write_bytes(src.read_bytes().replace(b"\n56,", b"\n57,", 1))
+        yield from original(self, size)
+
+    monkeypatch.setattr(LocalSource, "chunks", chunks)
+    with pytest.raises(DatasetError, match="changed between the two reads"):
+        split(src, tmp_path / "out", stream=True)
+    assert not any((tmp_path / "out").rglob("*.csv"))

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -36,8 +38,32 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
 def test_verify_detects_a_changed_file(tmp_path: Path) -> None:
     store = LocalStore(tmp_path)
     obj = store.write_bytes("f.csv", b"abc")
+    assert store.verify(obj)
+    time.sleep(0.02)  # past the file system's clock tick: a same-size rewrite within it is not seen
     (tmp_path / "f.csv").write_bytes(b"abd")
     assert not store.verify(obj)
+
+
+def test_verify_detects_a_replaced_or_truncated_file(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    obj = store.write_bytes("f.csv", b"abc")
+    (tmp_path / "other").write_bytes(b"abc")
+    os.replace(tmp_path / "other", tmp_path / "f.csv")  # same bytes, another file
+    assert not store.verify(obj)
+    obj = store.write_bytes("g.csv", b"abc")
+    (tmp_path / "g.csv").write_bytes(b"ab")
+    assert not store.verify(obj)
+    (tmp_path / "g.csv").unlink()
+    assert not store.verify(obj)
+
+
+def test_verify_hashes_a_file_it_did_not_write(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    obj = store.write_bytes("f.csv", b"abc")
+    unstamped = dataclasses.replace(obj, stamp=None)
+    assert store.verify(unstamped)
+    (tmp_path / "f.csv").write_bytes(b"abd")
+    assert not store.verify(unstamped)
 
 
 @pytest.mark.parametrize("key", ["../escape.csv", "/abs.csv", "a/../../b.csv", "a//b.csv", "", "a/./b"])

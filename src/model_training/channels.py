@@ -65,8 +65,8 @@ def channel_pieces(dataset: Dataset, columns: Sequence[str]) -> tuple[list[Cut],
 
 
 def cut_fields(cuts: Sequence[tuple[int, int]], ncols: int) -> list[int]:
-    """The fields whose positions a row index needs for ``cuts``."""
-    return sorted({f for f, _ in cuts if 0 < f < ncols - 1} | {0, ncols - 1})
+    """The fields whose positions a row index needs for ``cuts`` (a line's start and end it has anyway)."""
+    return sorted({f for f, side in cuts if not (side == 0 and f == 0) and not (side >= 1 and f == ncols - 1)})
 
 
 def render_channel(dataset: Dataset, rows: np.ndarray, columns: Sequence[str]) -> Iterator[memoryview]:
@@ -115,7 +115,7 @@ def render_rows(
         return _with_row_offsets(pc.binary_join_element_wise(lines, "\n", ""), 1)
     last = ncols - 1
     numbers = pa.array(rows + index_base, type=pa.int64()).cast(pa.large_string()).cast(pa.large_binary())
-    idx = dataset.row_index(fields=[0, last])
+    idx = dataset.row_index()
     if idx is not None:
         arr, template, k = idx.elements([(0, 0), (last, 2)], [((0, 0), (last, 2))], cache=False)
         lines = take_elements(arr, rows, template, k)
@@ -180,7 +180,7 @@ def _render_ready(dataset: Dataset) -> pa.Table:
     if cached is not None:
         return cached
     table = dataset.table
-    if not dataset.raw or b'"' in dataset.raw:
+    if not dataset.raw or dataset.raw.find(b'"') >= 0:
         table = pa.table([_quoted(c) for c in table.columns], names=table.column_names)
     dataset.__dict__["_render_table"] = table
     return table

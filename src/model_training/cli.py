@@ -104,7 +104,13 @@ BackendOpt = Annotated[
 
 @app.command()
 def run(
-    source: Annotated[str, typer.Argument(help="The CSV to split: a file, or s3://bucket/key.", show_default=False)],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="The CSV to split: a file, s3://bucket/key, or a folder of part files (a directory, s3://bucket/prefix/).",
+            show_default=False,
+        ),
+    ],
     label: Annotated[str | None, typer.Option(help="Label column (default y_yes).")] = None,
     drop: Annotated[
         list[str] | None, typer.Option(help="Column to leave out of train/validation; repeat or comma-separate (default y_no).")
@@ -259,6 +265,7 @@ def _run_anywhere(
     """A run with an S3 source or output, or on SageMaker: the Lambda's path, driven from the command line."""
     from model_training.dataset import LocalSource, S3Source
     from model_training.images import image_uri
+    from model_training.parts import part_source
     from model_training.pipeline import OutputLayout, TrainingTarget, run_pipeline
     from model_training.settings import resolve_targets, settings_from_env
     from model_training.storage import LocalStore, S3Store, parse_s3_uri
@@ -267,11 +274,11 @@ def _run_anywhere(
     from model_training.training.sagemaker import SageMakerBackend
 
     settings = settings_from_env()
-    src: Any
-    if source.startswith("s3://"):
+    src: Any = part_source(source)
+    if src is None and source.startswith("s3://"):
         bucket, key = parse_s3_uri(source)
         src = S3Source(bucket, key, max_bytes=settings.max_object_bytes)
-    else:
+    elif src is None:
         src = LocalSource(Path(source))
     store: Any
     if output.startswith("s3://"):

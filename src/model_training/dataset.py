@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import io
 import math
+import os
 import re
 import shlex
 import sys
@@ -157,13 +158,20 @@ class Dataset:
         return self.table.column(f)
 
     def numbers(self, name: str) -> np.ndarray:
-        """Column ``name`` as float64, shape ``(num_rows,)`` (its values must have been checked numeric)."""
+        """Column ``name`` as float64, shape ``(num_rows,)`` (its values must have been checked numeric;
+        computed once)."""
+        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_number_cache", {})
+        if name not in cache:
+            cache[name] = self._numbers(name)
+        return cache[name]
+
+    def _numbers(self, name: str) -> np.ndarray:
         f = self.index[name]
         idx = self.row_index(fields=[f]) if self.parsed is None and "table" not in self.__dict__ else None
         if idx is not None and idx.numeric_ok and f in idx.numeric:
-            fs, fe = idx.bounds[f]
-            if ((fe - fs) == 1).all():  # one character, checked numeric: a digit (0/1 labels, class numbers)
-                return (np.frombuffer(idx.data, dtype=np.uint8)[fs] - 48).astype(np.float64)
+            values = _short_decimals(np.frombuffer(idx.data, dtype=np.uint8), *idx.field_range(f))
+            if values is not None:
+                return values
         return pc.cast(self.column(name), pa.float64()).to_numpy()
 
     def line_texts(self) -> pa.ChunkedArray:
@@ -178,6 +186,16 @@ class Dataset:
             return pa.chunked_array([lines.cast(pa.large_string())])  # type: ignore[attr-defined]
         return pa.chunked_array([pc.binary_join_element_wise(*[c.combine_chunks() for c in self.table.columns], ",")])
 
+    def with_source(self, source: SourceInfo) -> Dataset:
+        """The same dataset with another identity (its hash known now), keeping what was computed."""
+        from dataclasses import replace
+
+        other = replace(self, source=source)
+        for name in ("_row_index", "index", "table", "_number_cache"):
+            if name in self.__dict__:
+                other.__dict__[name] = self.__dict__[name]
+        return other
+
     def line_of_row(self, row: int) -> int:
         """The 1-based line on which data row ``row`` (0-based) starts, counting the header, blank lines
         and quoted line breaks (a scan of the source: for error messages)."""
@@ -188,6 +206,26 @@ class Dataset:
             if index == row:
                 return line + self.line_offset
         return row + 1 + self.header_lines + self.line_offset
+
+
+def _short_decimals(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """The values of fields that are all ``d``, or all ``d.d`` (a digit; or a digit, a point and a digit:
+    the 0/1 and 0.0/1.0 labels), computed from their bytes; ``None`` for any other form.  ``d.e`` is
+    ``(10 d + e) / 10``, which IEEE division rounds to exactly ``float("d.e")``."""
+    lengths = ends - starts
+    first = data[starts] - np.uint8(48)
+    if (first > 9).any():
+        return None
+    if (lengths == 1).all():
+        return first.astype(np.float64)
+    if not (lengths == 3).all() or (data[starts + 1] != 46).any():
+        return None
+    last = data[starts + 2] - np.uint8(48)
+    if (last > 9).any():
+        return None
+    tenths = first * np.uint8(10)
+    tenths += last
+    return tenths.astype(np.float64) / 10
 
 
 def dataset_name(path: str) -> str:
@@ -305,7 +343,7 @@ def parse_csv(source: SourceInfo, data: bytes, *, line_offset: int = 0, lazy: bo
             than the header (with its line).
     """
     obj = source.uri
-    if not data[:1_000_000].strip() and not data.strip():  # the full scan only for files that start blank
+    if not data[:1_000_000].strip() and not bytes(data).strip():  # the full scan only for files that start blank
         raise DatasetError(f"{obj}: the object is empty", "upload a CSV file with a header row and data rows")
     if data[:2] == b"\x1f\x8b":  # gzip, whatever the name says (.csv.gz, or a gzip body under .csv)
         try:
@@ -317,11 +355,8 @@ def parse_csv(source: SourceInfo, data: bytes, *, line_offset: int = 0, lazy: bo
     header, header_lines = _parse_header(obj, data)
     start = _plain_data_start(data, header_lines)
     if start is not None:
-        if not data.endswith(b"\n"):
-            if isinstance(data, bytearray):
-                data += b"\n"
-            else:
-                data = data + b"\n"
+        if data[-1:] != b"\n":
+            data = bytes(data) + b"\n"  # one copy, for the rare file without a final line break
         dataset = Dataset(
             source=source, columns=tuple(header), raw=data, header_lines=header_lines, data_start=start, line_offset=line_offset
         )
@@ -334,14 +369,16 @@ def parse_csv(source: SourceInfo, data: bytes, *, line_offset: int = 0, lazy: bo
 
 
 def _plain_data_start(data: bytes, header_lines: int) -> int | None:
-    """Byte offset of the first data row when every line ends with ``\n`` and nothing is quoted."""
-    if data.find(b'"') >= 0 or data.find(b"\r") >= 0:
-        return None
+    """Byte offset of the first data row when the header lines end with ``\n`` and hold no quote or
+    ``\r`` (the rows are checked for those by the row index, block by block)."""
     pos = 0
     for _ in range(header_lines):
         pos = data.find(b"\n", pos) + 1
         if pos == 0:
             return None
+    head = data[:pos]
+    if b'"' in head or b"\r" in head:
+        return None
     return pos if pos < len(data) else None
 
 
@@ -358,7 +395,7 @@ def _parse_table(obj: str, data: bytes, header: list[str], header_lines: int, li
         table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(block_size=16 * 1024 * 1024),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=b'"' in data),
+            parse_options=pacsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=data.find(b'"') >= 0),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
             ),
@@ -635,6 +672,50 @@ class LocalSource:
         self.identify(on_bytes)
         assert self._read is not None
         return self._read
+
+    def read_then_hash(self, on_bytes: Callable[[int], None] | None = None) -> tuple[bytes, Callable[..., SourceInfo]]:
+        """The file's bytes now, and a function that returns its identity once a worker thread has hashed
+        them (``identified(wait=False)``: the identity without the hash, for messages meanwhile).
+
+        Raises:
+            DatasetError: the file does not exist or cannot be read.
+        """
+        local_source_size(self.path)
+        try:
+            resolved = self.path.resolve(strict=True)
+            with resolved.open("rb", buffering=0) as fh:
+                size = os.fstat(fh.fileno()).st_size
+                buffer = bytearray(size)
+                view = memoryview(buffer)
+                filled = 0
+                while filled < size and (n := fh.readinto(view[filled : filled + _READ_CHUNK])):
+                    filled += n
+                    if on_bytes:
+                        on_bytes(n)
+                del view
+                if filled < size or fh.read(1):  # it shrank or grew while we read it: read it again, plainly
+                    fh.seek(0)
+                    buffer = bytearray(fh.read())
+        except FileNotFoundError:
+            raise DatasetError(f"{self.path}: no such file", "check the path") from None
+        except OSError as exc:
+            raise DatasetError(f"{self.path}: cannot read ({exc.strerror})", "check the path and its permissions") from None
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1, thread_name_prefix="sha256")
+        digest = pool.submit(lambda: hashlib.sha256(buffer).hexdigest())
+        pool.shutdown(wait=False)
+        base = SourceInfo(uri=resolved.as_uri(), name=dataset_name(str(resolved)), size_bytes=len(buffer), sha256="")
+        data = cast(bytes, buffer)
+
+        def identified(wait: bool = True) -> SourceInfo:
+            if not wait:
+                return base
+            info = SourceInfo(base.uri, base.name, base.size_bytes, digest.result())
+            self._read = (info, data)
+            return info
+
+        return data, identified
 
     def chunks(self, size: int) -> Iterator[bytes]:
         """The file's bytes in pieces of ``size`` bytes (the streaming split).

@@ -263,14 +263,31 @@ def output_key_pattern(prefix_template: str) -> str:
     return f"^{regex}/"
 
 
+#: The marker Spark, Glue and EMR write when every part file of a dataset is in place: its event starts the
+#: split of the whole folder (:mod:`~model_training.parts`).
+DATASET_MARKER = "_SUCCESS"
+#: Part files as Spark and Glue name them (``part-00000-<uuid>-c000.csv``, ``part-00003.csv.gz``).
+_PART_NAME = r"^part-\d{5}"
+
+
+def is_dataset_marker(ref: ObjectRef) -> bool:
+    """Whether ``ref`` is a ``_SUCCESS`` marker in a folder: the folder's part files are one dataset."""
+    return "/" in ref.key and ref.key.rsplit("/", 1)[-1] == DATASET_MARKER
+
+
 def skip_reason(ref: ObjectRef, prefix_template: str) -> str | None:
     """Why the stage must not process ``ref`` (``None`` if it should): one of our own outputs, not a
-    CSV, a hidden file, or a ``_`` marker (``_SUCCESS``)."""
+    CSV, a hidden file, another ``_`` marker, or a Spark/Glue part file (``part-00000...``; its folder is
+    split when the ``_SUCCESS`` marker arrives).  A ``_SUCCESS`` marker is processed (as its folder)."""
     import re
 
     name = ref.key.rsplit("/", 1)[-1]
     if re.match(output_key_pattern(prefix_template), ref.key):
         return f"{ref.uri} is under the stage's own output prefix"
+    if is_dataset_marker(ref):
+        return None
+    if "/" in ref.key and re.match(_PART_NAME, name):
+        return f"{ref.uri} is a part of a multi-file dataset: its folder is split when {DATASET_MARKER} is written"
     if not name.lower().endswith(ACCEPTED_SUFFIXES):
         return f"{ref.uri} is not a .csv or .csv.gz object"
     if name.startswith("."):

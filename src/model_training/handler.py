@@ -24,7 +24,7 @@ from model_training.aws import is_transient
 from model_training.config import DEFAULT_PREFIX_TEMPLATE
 from model_training.dataset import S3Source
 from model_training.errors import ModelTrainingError, TimeBudgetError
-from model_training.events import ObjectRef, decode_event, skip_reason
+from model_training.events import ObjectRef, decode_event, is_dataset_marker, skip_reason
 from model_training.manifest import env_settings, find_manifest, resolve
 from model_training.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer
 
@@ -107,6 +107,16 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
     return response
 
 
+def _check_size(uri: str, size: int, limit: int) -> None:
+    if size > limit:
+        from model_training.errors import DatasetError
+
+        raise DatasetError(
+            f"{uri}: {size} bytes is more than the configured maximum of {limit} bytes",
+            "raise MODEL_TRAINING_MAX_OBJECT_BYTES (the function's ephemeral storage must hold about the dataset's size)",
+        )
+
+
 def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Split one object and start its training job; never raises (the outcome is in the result)."""
     from model_training.images import image_uri
@@ -127,9 +137,16 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
     try:
         targets = resolve_targets(settings)
         ssm, ssm_default = ssm_layer(settings)
-        manifest = find_manifest(ref.uri, ssm_default=ssm_default)
+        source: Any
+        if is_dataset_marker(ref):  # a folder of part files, complete: split them as one dataset
+            from model_training.parts import PartsSource
+
+            source = PartsSource(bucket=ref.bucket, prefix=ref.key.rsplit("/", 1)[0])
+            _check_size(source.uri, source.size(), settings.max_object_bytes)
+        else:
+            source = S3Source(ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, max_bytes=settings.max_object_bytes)
+        manifest = find_manifest(source.uri, ssm_default=ssm_default)
         config = resolve(run_date=_run_date(ref), env=env_settings(), ssm=ssm, manifest=manifest).config
-        source = S3Source(ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, max_bytes=settings.max_object_bytes)
         store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
         target = TrainingTarget(
             image=image_uri(settings.region, config.training.algorithm_version),

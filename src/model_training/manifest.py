@@ -326,7 +326,7 @@ def find_manifest(
             if found is not None:
                 return found
     else:
-        folder_path = Path(source).parent
+        folder_path = Path(source) if Path(source).is_dir() else Path(source).parent
         for candidate_path in (folder_path / "manifest.json", folder_path / f"{stem}.manifest.json"):
             if candidate_path.is_file():
                 return load_manifest_file(candidate_path)

@@ -204,8 +204,10 @@ def run_local(
     manifest: dict[str, Any] | None = None,
     stream: StreamOptions | None = None,
 ) -> RunResult:
-    """Split the local file ``source`` into train/validation/test files under ``layout.root`` and train
-    with the local XGBoost backend (see :func:`run_pipeline`)."""
+    """Split the local file ``source`` (or the folder of part files, :mod:`~model_training.parts`) into
+    train/validation/test files under ``layout.root`` and train with the local XGBoost backend (see
+    :func:`run_pipeline`)."""
+    from model_training.parts import part_source
     from model_training.training.local import LocalTrainingBackend
 
     rep = reporter or NullReporter()
@@ -214,7 +216,7 @@ def run_local(
         model_output_root=layout.model_output.absolute().as_uri(),
     )
     return run_pipeline(
-        LocalSource(source),
+        part_source(str(source)) or LocalSource(source),
         config,
         store=LocalStore(layout.root),
         backend=LocalTrainingBackend(layout.jobs, reporter=rep) if train else None,
@@ -261,13 +263,51 @@ def run_pipeline(
         ModelTrainingError: bad input or configuration (before anything is written), or
             :class:`RunFailedError` when the training job failed (after the split was committed).
     """
+    import gc
+
+    collecting = gc.isenabled()
+    gc.disable()  # a run makes few cyclic objects; the collector's passes over the imported modules cost 3%
+    try:
+        return _run_pipeline(source, config, store, backend, target, reporter, manifest, time_left, stream)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run_pipeline(
+    source: Source,
+    config: RunConfig,
+    store: Store,
+    backend: TrainingBackend | None,
+    target: TrainingTarget,
+    reporter: Reporter | None,
+    manifest: dict[str, Any] | None,
+    time_left: Callable[[], float] | None,
+    stream: StreamOptions | None,
+) -> RunResult:
+    from model_training.rowindex import tune_allocator
+
     rep = reporter or NullReporter()
     options = stream or StreamOptions()
     size = source.size()
     streaming = options.above_bytes is not None and size > options.above_bytes
+    tune_allocator(streaming=streaming)
     check_time_budget(time_left, "reading", size / READ_BYTES_PER_SECOND)
-    with rep.task(f"reading {source.display_name}", total=size, unit="bytes") as advance:
-        info = source.identify(on_bytes=advance, keep=not streaming)
+    early: Dataset | None = None
+    if not streaming and isinstance(source, LocalSource):
+        # a local file is identified by its hash, which needs every byte anyway: read it, hash it on a
+        # worker thread while its rows are indexed and checked (the errors come out the same, earlier)
+        with rep.task(f"reading {source.display_name}", total=size, unit="bytes") as advance:
+            data, identified = source.read_then_hash(on_bytes=advance)
+        early = parse_csv(identified(wait=False), data, lazy=True)
+        del data
+        hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
+        validate_rows(early, output_columns(early, config), config, hp)
+        info = identified()
+        early = early.with_source(info)
+    else:
+        with rep.task(f"reading {source.display_name}", total=size, unit="bytes") as advance:
+            info = source.identify(on_bytes=advance, keep=not streaming)
     run_id = compute_run_id(info, config)
     store = store.with_tags({"RunId": run_id, "SourceObject": info.uri})  # lineage on every object written
     run_prefix = f"{config.prefix(info.name)}/{run_id}"
@@ -286,13 +326,61 @@ def run_pipeline(
             _raise_if_failed(existing, run_uri, earlier=True)
             return RunResult(record=existing, duplicate=True, run_uri=run_uri)
         record = existing  # committed (split only, or a crash before the job was recorded): train it
-    elif streaming:
-        from model_training.rowindex import tune_allocator
+    else:
+        try:
+            record = _split(
+                source,
+                info,
+                config,
+                store,
+                run_id,
+                run_prefix,
+                record_key,
+                rep,
+                manifest,
+                options,
+                streaming,
+                size,
+                time_left,
+                early,
+            )
+        except DatasetError as exc:
+            from model_training.parts import PartsSource, located
+
+            if isinstance(source, PartsSource):
+                raise located(exc, source) from None
+            raise
+
+    if backend is None:
+        return RunResult(record=record, duplicate=False, run_uri=run_uri)
+    check_time_budget(time_left, "starting the training job", 0)
+    record, duplicate = _train(record, config, backend, target, store, record_key, rep)
+    _raise_if_failed(record, run_uri, earlier=duplicate)
+    return RunResult(record=record, duplicate=duplicate, run_uri=run_uri)
+
+
+def _split(
+    source: Source,
+    info: SourceInfo,
+    config: RunConfig,
+    store: Store,
+    run_id: str,
+    run_prefix: str,
+    record_key: str,
+    rep: Reporter,
+    manifest: dict[str, Any] | None,
+    options: StreamOptions,
+    streaming: bool,
+    size: int,
+    time_left: Callable[[], float] | None,
+    dataset: Dataset | None = None,
+) -> RunRecord:
+    """Split and commit a run, streaming or in memory (``dataset``: the source, already read and checked)."""
+    if streaming:
         from model_training.streaming import split_streaming
 
-        tune_allocator(streaming=True)
         check_time_budget(time_left, "splitting and writing", 3 * size / WRITE_BYTES_PER_SECOND)
-        record = split_streaming(
+        return split_streaming(
             source,
             info,
             config,
@@ -305,22 +393,12 @@ def run_pipeline(
             chunk_bytes=options.chunk_bytes,
             tmp_dir=options.tmp_dir,
         )
-    else:
-        from model_training.rowindex import tune_allocator
-
-        tune_allocator(streaming=False)
+    if dataset is None:
         info, data = source.read()
         dataset = parse_csv(info, data, lazy=True)
         del data
-        check_time_budget(time_left, "splitting and writing", size / WRITE_BYTES_PER_SECOND)
-        record = _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep, manifest)
-
-    if backend is None:
-        return RunResult(record=record, duplicate=False, run_uri=run_uri)
-    check_time_budget(time_left, "starting the training job", 0)
-    record, duplicate = _train(record, config, backend, target, store, record_key, rep)
-    _raise_if_failed(record, run_uri, earlier=duplicate)
-    return RunResult(record=record, duplicate=duplicate, run_uri=run_uri)
+    check_time_budget(time_left, "splitting and writing", size / WRITE_BYTES_PER_SECOND)
+    return _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep, manifest)
 
 
 #: Conservative throughputs for the time-budget estimates (a Lambda reads S3 at a few hundred MB/s).

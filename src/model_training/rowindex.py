@@ -29,7 +29,7 @@ BLOCK_BYTES = 1 << 20
 #: finite, and an exponent of two digits on a mantissa of fewer than 200 digits cannot overflow either.
 MAX_FIELD_BYTES = 200
 
-_NL, _COMMA, _DOT, _PLUS, _MINUS, _LOWER_E, _UPPER_E = 10, 44, 46, 43, 45, 101, 69
+_NL, _COMMA, _DOT, _PLUS, _MINUS, _LOWER_E, _UPPER_E, _QUOTE, _CR = 10, 44, 46, 43, 45, 101, 69, 34, 13
 
 
 @dataclass
@@ -42,7 +42,7 @@ class RowIndex:
         starts: ``(rows,)`` int64, byte offset of each data row's first byte.
         ends: ``(rows,)`` int64, byte offset of each data row's ``\\n``.
         bounds: field number -> ``(start, end)`` int64 arrays of ``(rows,)``: the field's bytes are
-            ``data[start:end]``.
+            ``data[start:end]`` (see :meth:`field_range` for any field located, the first and last too).
         numeric: the field numbers checked to be numbers; ``numeric_ok`` says whether all of them passed.
         required: the numeric fields checked to be non-empty as well.
     """
@@ -66,12 +66,17 @@ class RowIndex:
         """Whether this index already locates ``fields`` and checked ``numeric`` (and ``required``)."""
         return set(fields) <= self.bounds.keys() and set(numeric) <= self.numeric and set(required) <= self.required
 
+    def field_range(self, f: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(start, end)`` byte offsets of field ``f`` in every row (it must have been located, or be the
+        first or last field)."""
+        return self._position(f, 0), self._position(f, 1)
+
     def field_bytes(self, f: int) -> object:
         """Field ``f`` of every row, as a pyarrow ``large_binary`` array of ``rows`` values (gathered with
         numpy into one new buffer: for the label and key columns, which are short)."""
         import pyarrow as pa
 
-        fs, fe = self._position(f, 0), self._position(f, 1)
+        fs, fe = self.field_range(f)
         lengths = fe - fs
         offsets = np.zeros(self.rows + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -92,9 +97,10 @@ class RowIndex:
         ``pieces`` (in order) from one row's elements.
 
         A cut ``(f, 0)`` is the start of field ``f``, ``(f, 1)`` its end (the comma or the line break after
-        it), ``(f, 2)`` one byte later.  The array has ``K`` elements per row (``K`` = distinct cuts, with
-        the line's start and the next line's start always included) and is built without copying the
-        data: element ``i*K + e`` of row ``i`` is ``data[cut_e : cut_e+1]``.
+        it), ``(f, 2)`` one byte later.  The array has ``K`` elements per row (``K`` = distinct cuts, the
+        line's start always included; the next line's start is the next row's first cut, since plain rows
+        have no blank line between them) and is built without copying the data: element ``i*K + e`` is
+        ``data[cut_e : cut_e+1]`` (its last element ends where the next row starts).
 
         Returns:
             ``(array, template, K)``: row ``i``'s output is the concatenation of elements
@@ -106,6 +112,7 @@ class RowIndex:
         key = tuple(symbols)
         arr = self._elements.get(key)
         position = {s: k for k, s in enumerate(symbols)}
+        position[(self.ncols - 1, 2)] = len(symbols)
         template = np.concatenate(
             [np.arange(position[_name(a, self.ncols)], position[_name(b, self.ncols)], dtype=np.int64) for a, b in pieces]
         )
@@ -115,7 +122,7 @@ class RowIndex:
             grid = offsets[: n * k].reshape(n, k)
             for j, (f, side) in enumerate(symbols):
                 grid[:, j] = self._position(f, side)
-            offsets[-1] = offsets[-2]
+            offsets[-1] = self.ends[-1] + 1
             arr = pa.LargeBinaryArray.from_buffers(
                 pa.large_binary(), n * k, [None, pa.py_buffer(offsets), pa.py_buffer(self.data)]
             )
@@ -140,7 +147,7 @@ def _name(cut: tuple[int, int], ncols: int) -> tuple[int, int]:
 
 
 def _symbols(cuts: Iterable[tuple[int, int]], ncols: int) -> list[tuple[int, int]]:
-    return sorted({_name(c, ncols) for c in cuts} | {(0, 0), (ncols - 1, 2)})
+    return sorted(({_name(c, ncols) for c in cuts} | {(0, 0)}) - {(ncols - 1, 2)})
 
 
 def take_elements(arr: object, rows: np.ndarray, template: np.ndarray, k: int) -> object:
@@ -232,9 +239,7 @@ def scan(
         a blank line, a row with a different number of fields, non-UTF-8 bytes): the caller takes the
         general path.  Work is spread over the machine's cores (numpy releases the GIL).
     """
-    if ncols < 2 or not data.endswith(b"\n") or start >= len(data):
-        return None
-    if data.find(b'"', start) >= 0 or data.find(b"\r", start) >= 0:
+    if ncols < 2 or data[-1:] != b"\n" or start >= len(data):
         return None
     fields = sorted(set(fields) | set(required))
     numeric_set, required_set = frozenset(numeric), frozenset(required)
@@ -295,11 +300,13 @@ def _scan_block(
     a: np.ndarray, s: int, e: int, ncols: int, fields: list[int], numeric: frozenset[int], required: frozenset[int]
 ) -> _Block | None:
     c = a[s:e]
-    nl = np.flatnonzero(c == _NL)
+    is_nl = c == _NL
+    is_comma = c == _COMMA
+    nl = np.flatnonzero(is_nl)
     starts = np.empty_like(nl)
     starts[0] = 0
     starts[1:] = nl[:-1] + 1
-    commas = np.flatnonzero(c == _COMMA)
+    commas = np.flatnonzero(is_comma)
     if commas.size != nl.size * (ncols - 1):
         return None
     grid = commas.reshape(nl.size, ncols - 1)
@@ -315,17 +322,18 @@ def _scan_block(
     ok = True
     digit = (c - np.uint8(48)) < 10
     dot = c == _DOT
-    usual = digit | dot
-    usual |= c == _COMMA
-    usual |= c == _NL
-    plain = bool(usual.all())  # only digits, '.', ',' and line breaks: ASCII, no sign, no exponent
+    # only digits, '.', ',' and line breaks (ASCII, no sign, no exponent): counted, not or-ed (faster)
+    plain = int(np.count_nonzero(digit)) + int(np.count_nonzero(dot)) + commas.size + nl.size == c.size
+    usual = digit | dot | is_comma | is_nl if not plain else digit
+    if not plain and ((c == _QUOTE).any() or (c == _CR).any()):
+        return None  # quoted fields or CR line ends: pyarrow's parser
     if not plain and c.max() >= 0x80:  # valid UTF-8 never splits a line, so a block decodes on its own
         try:
             c.tobytes().decode("utf-8")
         except UnicodeDecodeError:
             return None
     if numeric:
-        ok = _numbers_ok(c, nl, starts, commas, bounds, s, ncols, numeric, required, digit, dot, usual, plain)
+        ok = _numbers_ok(c, nl, starts, commas, bounds, s, ncols, numeric, required, digit, dot, usual, plain, (is_comma, is_nl))
     return _Block(starts=starts + s, ends=nl + s, bounds=bounds, numeric_ok=ok)
 
 
@@ -343,6 +351,7 @@ def _numbers_ok(
     dot: np.ndarray,
     usual: np.ndarray,
     plain: bool,
+    separators: tuple[np.ndarray, np.ndarray],
 ) -> bool:
     """Whether every value of the ``numeric`` fields in block ``c`` matches ``NUMERIC_PATTERN``
     (``[+-]?(digits[.digits*]|.digits)([eE][+-]?digits)?``) and is certainly finite, and no ``required``
@@ -365,10 +374,12 @@ def _numbers_ok(
             return False
         if int((nl - commas.reshape(nl.size, ncols - 1)[:, -1]).max()) - 1 > limit:
             return False
+    if plain and _plain_numbers_fine(digit, dot):
+        return True
     bad = np.zeros(c.size, dtype=bool)
     mid = bad[1:-1]  # a view: positions 1 .. n-2 (position 0 starts a line, the last byte is a line break)
     if not plain:
-        delim = (c == _COMMA) | (c == _NL)
+        delim = separators[0] | separators[1]
         sign = (c == _PLUS) | (c == _MINUS)
         exp = (c == _LOWER_E) | (c == _UPPER_E)
         bad |= ~(usual | sign | exp)
@@ -398,6 +409,33 @@ def _numbers_ok(
     row = np.searchsorted(nl, where)
     col = np.searchsorted(commas, where) - row * (ncols - 1)
     return not np.isin(col, np.fromiter(numeric, dtype=np.int64)).any()
+
+
+def _plain_numbers_fine(digit: np.ndarray, dot: np.ndarray) -> bool:
+    """For a block of digits, '.', ',' and line breaks only: whether every field has a digit beside each
+    '.' and at most one '.' (then every field matches the pattern).  The common case, in as few passes as
+    possible; ``False`` sends the block to the general check, which finds the field."""
+    if not dot.any():
+        return True
+    nondigit = ~digit
+    if bool(dot[0]) and not bool(digit[1]):
+        return False
+    lonely = dot[1:-1] & nondigit[:-2]
+    lonely &= nondigit[2:]
+    if lonely.any():
+        return False
+    cur = dot  # runs from each '.' over digits must not reach another '.'
+    k = 0
+    while True:
+        k += 1
+        if k >= dot.size:
+            return True
+        step = cur[:-1]
+        if (step & dot[k:]).any():
+            return False
+        cur = step & digit[k:]
+        if not cur.any():
+            return True
 
 
 def _run_hits(begin: np.ndarray, through: np.ndarray, hit: np.ndarray) -> np.ndarray:

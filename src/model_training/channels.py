@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_training.dataset import Dataset
-from model_training.rowindex import memory_pool, take_elements
+from model_training.rowindex import int64_array, memory_pool, take_elements
 
 #: Rows rendered per chunk: bounds the extra memory of rendering to a few tens of MB.
 CHUNK_ROWS = 32_768
@@ -111,22 +111,29 @@ def render_rows(
         if idx is not None:
             arr, template, k = idx.elements(cuts, pieces)
             return _with_row_offsets(take_elements(arr, rows, template, k), len(template))
-        lines = _channel_lines(dataset, tuple(columns)).take(pa.array(rows))
+        lines = _channel_lines(dataset, tuple(columns)).take(int64_array(rows))
         return _with_row_offsets(pc.binary_join_element_wise(lines, "\n", ""), 1)
     last = ncols - 1
-    numbers = pa.array(rows + index_base, type=pa.int64()).cast(pa.large_string()).cast(pa.large_binary())
+    numbers = int64_array(rows.astype(np.int64) + index_base).cast(pa.large_string()).cast(pa.large_binary())  # type: ignore[attr-defined]
     idx = dataset.row_index()
     if idx is not None:
         arr, template, k = idx.elements([(0, 0), (last, 2)], [((0, 0), (last, 2))], cache=False)
         lines = take_elements(arr, rows, template, k)
-        comma = pa.scalar(b",", pa.large_binary())
+        comma = _binary_scalar(b",")
         return _with_row_offsets(pc.binary_join_element_wise(numbers, lines, comma, memory_pool=memory_pool()), 1)
-    part = _render_ready(dataset).take(pa.array(rows))
+    part = _render_ready(dataset).take(int64_array(rows))
     cols = [numbers.cast(pa.large_string()), *(c.combine_chunks().cast(pa.large_string()) for c in part.columns)]
     joined = pc.binary_join_element_wise(*cols, pa.scalar(",", pa.large_string()))
     return _with_row_offsets(
         pc.binary_join_element_wise(joined, pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())), 1
     )
+
+
+def _binary_scalar(value: bytes) -> object:
+    """``pa.scalar(value, pa.large_binary())`` without ``pa.scalar``'s look for pandas (see
+    :func:`~model_training.rowindex.int64_array`)."""
+    offsets = np.array([0, len(value)], dtype=np.int64)
+    return pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(offsets), pa.py_buffer(value)])[0]
 
 
 def _with_row_offsets(arr: object, per_row: int) -> tuple[memoryview, np.ndarray]:

@@ -831,16 +831,17 @@ def check_classes_for_auc(uri: str, splits: dict[str, SplitRecord], hp: ParsedHy
             )
 
 
-def index_rows(dataset: Dataset, columns: list[str], config: RunConfig) -> None:
+def index_rows(dataset: Dataset, columns: list[str], config: RunConfig, *, check: bool = True) -> None:
     """Index the rows once for everything the run needs: the channel cuts, the label and key columns, and
-    the numeric check of the label (non-empty) and the features.  Rows that are not plain CSV are parsed
-    by pyarrow instead, which raises the exact error for a malformed file."""
+    (``check``) the numeric check of the label (non-empty) and the features.  Rows that are not plain CSV
+    are parsed by pyarrow instead, which raises the exact error for a malformed file."""
     ncols = len(dataset.columns)
     label = dataset.index[config.label]
     keys = [dataset.index[n] for n in (config.split.key, config.split.order_by) if n]
     cuts, _ = channel_pieces(dataset, columns)
     features = [dataset.index[c] for c in columns[1:]]
-    idx = dataset.row_index(fields=[*cut_fields(cuts, ncols), label, *keys], numeric=[label, *features], required=[label])
+    numeric, required = ([label, *features], [label]) if check else ([], [])
+    idx = dataset.row_index(fields=[*cut_fields(cuts, ncols), label, *keys], numeric=numeric, required=required)
     if idx is None:
         dataset.table  # noqa: B018 - parses the rows, raising DatasetError for a malformed file
 

@@ -154,11 +154,20 @@ def take_elements(arr: object, rows: np.ndarray, template: np.ndarray, k: int) -
     """Gather, for each row in ``rows`` (in order), the elements ``template`` of ``arr`` (see
     :meth:`RowIndex.elements`); returns a ``large_binary`` array of ``len(rows) * len(template)``
     elements."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     idx = (rows.astype(np.int64, copy=False)[:, None] * k + template).ravel()
-    return pc.take(arr, pa.array(idx), memory_pool=memory_pool())
+    return pc.take(arr, int64_array(idx), memory_pool=memory_pool())
+
+
+def int64_array(values: np.ndarray) -> object:
+    """``values`` as a pyarrow int64 array, without a copy when they are int64 already.  (``pa.array`` on
+    a numpy array first looks for pandas, importing it if it is installed: 140 ms, in the middle of a
+    split, with the import lock held.)"""
+    import pyarrow as pa
+
+    data = np.ascontiguousarray(values, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), data.size, [None, pa.py_buffer(data)])
 
 
 def memory_pool() -> object:

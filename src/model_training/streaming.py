@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import tempfile
 import zlib
 from collections.abc import Iterable, Iterator
@@ -237,11 +238,16 @@ def _datasets(
                 if cut == 0:
                     raise DatasetError(f"{info.uri}: the file has a header but no data rows", "upload a CSV file with data rows")
             header, chunk = chunk[:cut], chunk[cut:]
-        if not chunk.strip():  # blank lines only: nothing to parse, but they count as lines
+        if _NOT_BLANK.search(chunk) is None:  # blank lines only: nothing to parse, but they count as lines
             lines_before += chunk.count(b"\n")
             continue
-        yield parse_csv(info, header + chunk, line_offset=lines_before, lazy=True), chunk, header
-        lines_before += chunk.count(b"\n")
+        dataset = parse_csv(info, header + chunk, line_offset=lines_before, lazy=True)
+        yield dataset, chunk, header
+        index = dataset.__dict__.get("_row_index")  # indexed by the consumer: plain rows are one line each
+        lines_before += index.rows if index else chunk.count(b"\n")
+
+
+_NOT_BLANK = re.compile(rb"[^\s]")
 
 
 def _hashed(pieces: Iterator[bytes], digest: HashBehind) -> Iterator[bytes]:
@@ -405,7 +411,7 @@ def _scatter(
     row0 = 0
     with rep.task("splitting (pass 2 of 3)", total=info.size_bytes, unit="bytes") as advance:
         for dataset, chunk, _ in _datasets(source, info, chunk_bytes, digest):
-            pipeline.index_rows(dataset, first.columns, config)
+            pipeline.index_rows(dataset, first.columns, config, check=False)  # checked in pass 1
             m = dataset.num_rows
             labels = dataset.numbers(config.label)
             q = rank[row0 : row0 + m].astype(np.int64)
@@ -454,7 +460,7 @@ def _file_chunks(file: _File, buckets: _Buckets, header: bytes) -> Iterator[byte
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from model_training.rowindex import memory_pool
+    from model_training.rowindex import int64_array, memory_pool
 
     if file.split == "test":
         yield _test_header_from(header)
@@ -469,7 +475,7 @@ def _file_chunks(file: _File, buckets: _Buckets, header: bytes) -> Iterator[byte
         arr = pa.LargeBinaryArray.from_buffers(
             pa.large_binary(), positions.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
         )
-        ordered = pc.take(arr, pa.array(np.argsort(positions, kind="stable")), memory_pool=memory_pool())
+        ordered = pc.take(arr, int64_array(np.argsort(positions, kind="stable")), memory_pool=memory_pool())
         bufs = ordered.buffers()
         offs = np.frombuffer(bufs[1], dtype=np.int64)[: len(ordered) + 1]
         yield memoryview(bufs[2])[int(offs[0]) : int(offs[-1])]

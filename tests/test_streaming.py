@@ -141,3 +141,27 @@ def test_a_source_changed_between_the_reads_is_refused(tmp_path: Path, bank_csv:
     with pytest.raises(DatasetError, match="changed between the two reads"):
         split(src, tmp_path / "out", stream=True)
     assert not any((tmp_path / "out").rglob("*.csv"))
+
+
+def test_when_to_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    from model_training.settings import settings_from_env
+
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", raising=False)
+    assert settings_from_env({}).stream_options().above_bytes == 2 * 1024**3
+    assert settings_from_env({"MODEL_TRAINING_STREAM_ABOVE_MB": "0"}).stream_options().above_bytes == 0
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "3008")  # in a Lambda: a third of its memory
+    assert settings_from_env({}).stream_options().above_bytes == 3008 * 1024**2 // 3
+    assert settings_from_env({"MODEL_TRAINING_TMP_DIR": "/scratch"}).stream_options().tmp_dir == "/scratch"
+
+
+def test_the_command_line_streams_on_request(bank_csv: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from model_training.cli import app
+
+    outputs = {}
+    for flag in ("--stream", "--in-memory"):
+        result = CliRunner().invoke(app, ["run", str(bank_csv), flag, "--no-train", "-q", "-o", str(tmp_path / flag)])
+        assert result.exit_code == 0, result.output
+        outputs[flag] = {p.relative_to(tmp_path / flag): p.read_bytes() for p in (tmp_path / flag).rglob("*.csv")}
+    assert outputs["--stream"] == outputs["--in-memory"] and len(outputs["--stream"]) == 3

@@ -141,8 +141,9 @@ def run(
         bool | None,
         typer.Option(
             "--stream/--in-memory",
-            help="Split in bounded memory (two reads, temporary files) or in memory; default: stream sources "
-            "above MODEL_TRAINING_STREAM_ABOVE_MB (2048). Both give the same bytes.",
+            help="Split in bounded memory (three passes: the source read twice, the rows put in order through "
+            "temporary files) or in memory; default: stream sources above MODEL_TRAINING_STREAM_ABOVE_MB (2048). "
+            "Both write the same bytes.",
             show_default=False,
         ),
     ] = None,

@@ -67,7 +67,6 @@ class _Pass1:
     classes: np.ndarray
     inputs: Any
     sha256: str
-    size: int
 
 
 def split_streaming(
@@ -103,7 +102,7 @@ def split_streaming(
     hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
     first = _validate_and_count(source, info, config, hp, chunk_bytes, rep)
     if not info.sha256 and first.sha256:  # an S3 object: record the hash of the bytes split, as in memory
-        info = replace(info, sha256=first.sha256, size_bytes=first.size)
+        info = replace(info, sha256=first.sha256)
     n = first.rows
     pipeline.check_label_classes(info.uri, config, hp, first.classes, first.labels_first)
     plan, achieved = pipeline.plan_from_input(n, first.inputs, config, info.uri)
@@ -266,7 +265,7 @@ def _validate_and_count(
     from model_training import pipeline
 
     digest = HashBehind()
-    rows = size = 0
+    rows = 0
     header = b""
     columns: list[str] = []
     classes = np.zeros(0)
@@ -283,12 +282,11 @@ def _validate_and_count(
             classes = np.union1d(classes, np.unique(labels))
             inputs.append(pipeline.strategy_input(dataset, config, labels))
             rows += dataset.num_rows
-            size += len(chunk)
             advance(len(chunk))
     sha = digest.hexdigest()
     if rows == 0:
         raise DatasetError(f"{info.uri}: the file has a header but no data rows", "upload a CSV file with data rows")
-    return _Pass1(rows, header, columns, first_label, classes, pipeline.merge_inputs(inputs), sha, size + len(header))
+    return _Pass1(rows, header, columns, first_label, classes, pipeline.merge_inputs(inputs), sha)
 
 
 # ------------------------------------------------------------------------------------------------ pass 2

@@ -23,6 +23,7 @@ def test_streaming_from_and_to_s3_is_byte_identical_and_multipart(pipeline: Pipe
     upload(pipeline.data_bucket, key, data)
     s3 = aws.client("s3")
     objects: dict[str, dict[str, bytes]] = {}
+    records: dict[str, dict] = {}
     for mode, options in (
         ("memory", StreamOptions(above_bytes=None)),
         ("stream", StreamOptions(above_bytes=0, chunk_bytes=1 << 20)),
@@ -40,7 +41,9 @@ def test_streaming_from_and_to_s3_is_byte_identical_and_multipart(pipeline: Pipe
             if name == "train":
                 parts = int(got["ETag"].strip('"').rsplit("-", 1)[1])  # a multipart upload's ETag ends in -<parts>
                 assert parts >= 3
-        assert result.record.source["sha256"]  # the hash of the bytes split, in both modes
+        records[mode] = result.record.source
+    assert records["memory"] == records["stream"]  # the same identity, size and SHA-256 of the bytes split
+    assert records["stream"]["sha256"] and records["stream"]["size_bytes"] == len(data)
     assert objects["memory"].keys() == objects["stream"].keys()
     for name in objects["memory"]:
         assert objects["memory"][name] == objects["stream"][name], name

@@ -47,3 +47,24 @@ def test_streaming_from_and_to_s3_is_byte_identical_and_multipart(pipeline: Pipe
     assert objects["memory"].keys() == objects["stream"].keys()
     for name in objects["memory"]:
         assert objects["memory"][name] == objects["stream"][name], name
+
+
+def test_a_gzip_object_streams_to_the_same_record(pipeline: Pipeline, bank_csv: Path) -> None:
+    import gzip
+
+    data = gzip.compress(bank_csv.read_bytes())
+    key = "automl/incoming/bank.csv.gz"
+    upload(pipeline.data_bucket, key, data)
+    records = []
+    for mode, options in (
+        ("memory", StreamOptions(above_bytes=None)),
+        ("stream", StreamOptions(above_bytes=0, chunk_bytes=1 << 20)),
+    ):
+        store = S3Store(pipeline.data_bucket, root=f"gz-{mode}")
+        config = build_config(run_date=dt.date(2026, 1, 1))
+        result = run_pipeline(
+            S3Source(pipeline.data_bucket, key), config, store=store, backend=None, target=TARGET, stream=options
+        )
+        records.append((result.record.source, {k: f.sha256 for k, f in result.record.files.items()}))
+    assert records[0] == records[1]
+    assert records[1][0]["size_bytes"] == len(data)  # the object's size, as stored

@@ -125,3 +125,14 @@ def test_invalid_utf8_header(tmp_path: Path) -> None:
 def test_invalid_utf8_in_data_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"line 2 \(column 'b'\) is not valid UTF-8"):
         load(tmp_path, b"a,b\n1,\xff\n")
+
+
+def test_a_bom_on_a_blank_line_before_the_header(tmp_path: Path) -> None:
+    dataset = load(tmp_path, "\ufeff\n\nx,y\n1,0\n2,1\n")
+    assert dataset.columns == ("x", "y") and dataset.num_rows == 2 and dataset.header_lines == 3
+
+
+def test_a_number_followed_by_a_quoted_line_break_is_not_a_number(tmp_path: Path) -> None:
+    dataset = load(tmp_path, 'x,y\n"1\n",0\n2,1\n')
+    with pytest.raises(DatasetError, match=r"is not a number: '1\\n'"):
+        check_numeric(dataset, ["x"], allow_empty=True, role="feature")

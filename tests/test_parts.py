@@ -107,3 +107,61 @@ def test_the_trigger_splits_a_folder_on_its_success_marker_and_skips_its_parts()
     assert skip_reason(marker, "automl/{date}/training/{dataset}") is None
     assert "_SUCCESS" in (skip_reason(part, "automl/{date}/training/{dataset}") or "")
     assert skip_reason(ObjectRef(bucket="b", key="bank.csv"), "automl/{date}/training/{dataset}") is None
+
+
+def _parts(folder: Path, *texts: str | bytes) -> Path:
+    folder.mkdir()
+    for i, text in enumerate(texts):
+        (folder / f"part-{i:05d}.csv").write_bytes(text.encode() if isinstance(text, str) else text)
+    return folder
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["in-memory", "streaming"])
+def test_a_header_only_first_part_without_a_line_break_is_an_empty_partition(tmp_path: Path, stream: bool) -> None:
+    rows = "".join(f"{i},{i % 2}\n" for i in range(60))
+    folder = _parts(tmp_path / "parts", "x,y", "x,y\n" + rows)
+    files = split(PartsSource(folder=folder), tmp_path / "out", stream=stream, label="y", drop=())
+    assert sum(v.count(b"\n") for k, v in files.items() if "test" not in k) + files["test/test.csv"].count(b"\n") - 1 == 60
+
+
+def test_a_part_without_its_header_is_named(tmp_path: Path) -> None:
+    folder = _parts(tmp_path / "parts", "x,y\n1,0\n2,1\n", "1,1\n1,0\n")  # a data row cannot be a header
+    with pytest.raises(DatasetError, match=r"part-00001\.csv: its first line is not the dataset's header") as err:
+        split(PartsSource(folder=folder), tmp_path / "out", label="y", drop=())
+    assert "'x,y'" in err.value.hint
+    other = _parts(tmp_path / "other", "x,y\n1,0\n2,1\n", "0,0.5\n1,1.0\n")  # one that can: a header that differs
+    with pytest.raises(DatasetError, match=r"part-00001\.csv: its header differs") as err:
+        split(PartsSource(folder=other), tmp_path / "out", label="y", drop=())
+    assert "'x,y'" in err.value.hint and "'0,0.5'" in err.value.hint
+
+
+def test_a_part_with_cr_line_ends_is_explained(tmp_path: Path) -> None:
+    folder = _parts(tmp_path / "parts", "x,y\n1,0\n2,1\n", "x,y\r3,0\r4,1\r")
+    with pytest.raises(DatasetError, match="header differs") as err:
+        split(PartsSource(folder=folder), tmp_path / "out", label="y", drop=())
+    assert "\\r alone" in err.value.hint
+
+
+def test_a_different_header_is_shown_where_it_differs(tmp_path: Path) -> None:
+    long = ",".join(f"column_{i}" for i in range(40))
+    other = long.replace("column_30", "column_3O")
+    folder = _parts(tmp_path / "parts", f"{long}\n" + ",".join("1" * 40) + "\n", f"{other}\n" + ",".join("1" * 40) + "\n")
+    with pytest.raises(DatasetError) as err:
+        split(PartsSource(folder=folder), tmp_path / "out", label="column_0", drop=())
+    assert "column_30" in err.value.hint and "column_3O" in err.value.hint
+
+
+def test_a_column_named_like_a_line_does_not_confuse_the_part_locator(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{i % 2}\n" for i in range(50))
+    folder = _parts(tmp_path / "parts", "line 2,y\n" + rows, "line 2,y\n1,0\nx,1\n")
+    with pytest.raises(DatasetError) as err:
+        split(PartsSource(folder=folder), tmp_path / "out", label="y", drop=())
+    assert err.value.message.startswith((folder / "part-00001.csv").resolve().as_uri())
+    assert "feature 'line 2' on line 3 (line 53 of the dataset)" in err.value.message
+
+
+def test_a_broken_symlink_among_the_parts_is_refused(tmp_path: Path) -> None:
+    folder = _parts(tmp_path / "parts", "x,y\n1,0\n2,1\n")
+    (folder / "part-00001.csv").symlink_to(tmp_path / "missing.csv")
+    with pytest.raises(DatasetError, match="broken symbolic link"):
+        split(PartsSource(folder=folder), tmp_path / "out", label="y", drop=())

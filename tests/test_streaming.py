@@ -111,9 +111,62 @@ def test_row_chunks_cut_after_a_line_break_outside_quotes() -> None:
         assert chunk.endswith(b"\n") and chunk.count(b'"') % 2 == 0
 
 
-def test_a_file_without_line_feeds_cannot_be_streamed() -> None:
-    with pytest.raises(DatasetError, match="no line break"):
-        list(row_chunks([b"a,b\r1,2\r" * 100] * 10, 64, "s3://b/k.csv"))
+def test_an_unclosed_quote_cannot_be_streamed() -> None:
+    with pytest.raises(DatasetError, match="no line break outside quotes"):
+        list(row_chunks([b'a,b\n"1,2\n'] + [b"3,4\n" * 100] * 100, 64, "s3://b/k.csv"))
+
+
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        ("cr-only", "a,b,y\r" + "".join(f"{i},{i * 0.5},{i % 2}\r" for i in range(3000))),
+        ("bom-blank-header", "\ufeff\n\na,b,y\n" + "".join(f"{i},{i * 0.5},{i % 2}\n" for i in range(3000))),
+        ("empty-lines", "a,b,y\n" + "\n" * 9000 + "".join(f"{i},{i * 0.5},{i % 2}\n" for i in range(3000))),
+    ],
+)
+def test_odd_but_valid_files_stream_to_the_same_bytes(tmp_path: Path, name: str, text: str) -> None:
+    src = write_csv(tmp_path / f"{name}.csv", text)
+    memory, stream = both(src, tmp_path, label="y", drop=(), chunk=4096)
+    assert memory == stream and len(memory) == 4
+
+
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("spaces", b"a,b,y\n" + b"1,2,0\n" * 50 + b"   \n" * 5000 + b"1,2,1\n" * 50, "line 52 has 1 fields"),
+        ("blank", b" \n\n  \n", "the object is empty"),
+        ("gzip-blank", gzip.compress(b" \n\n"), "the object is empty (after gzip decompression)"),
+        ("gzip-empty", gzip.compress(b""), "the object is empty (after gzip decompression)"),
+        ("gzip-truncated", gzip.compress(b"a,b,y\n1,2,0\n" * 100)[:-9], "Compressed file ended"),
+        ("gzip-garbage", gzip.compress(b"a,b,y\n1,2,0\n") + b"garbage", "Not a gzipped file"),
+        ("cr-only-bad", b"a,b,y\r" + b"1,2,0\r" * 40 + b"x,2,0\r" + b"1,2,1\r" * 40, "on line 42 is not a number"),
+    ],
+)
+def test_bad_files_get_the_same_error_in_both_modes(tmp_path: Path, name: str, data: bytes, message: str) -> None:
+    src = write_csv(tmp_path / f"{name}.csv", data)
+    messages = []
+    for stream in (False, True):
+        with pytest.raises(DatasetError) as err:
+            split(src, tmp_path / str(stream), stream=stream, label="y", drop=(), chunk=1024)
+        messages.append(err.value.message)
+    assert messages[0] == messages[1]
+    assert message in messages[1]
+
+
+def test_a_zero_padded_gzip_streams(tmp_path: Path) -> None:
+    src = write_csv(tmp_path / "padded.csv.gz", gzip.compress(b"a,b,y\n" + b"1,2,0\n3,4,1\n" * 200) + b"\0" * 512)
+    memory, stream = both(src, tmp_path, label="y", drop=())
+    assert memory == stream
+
+
+def test_narrow_rows_stream_in_small_chunks(tmp_path: Path) -> None:
+    # a few bytes a row: chunks are cut by rows too, so the row index stays small
+    from model_training.streaming import MAX_CHUNK_ROWS, RowChunks
+
+    data = b"y,x\n" + b"0,1\n1,0\n" * 400_000
+    chunks = list(RowChunks([data[i : i + (8 << 20)] for i in range(0, len(data), 8 << 20)], 8 << 20))
+    assert b"".join(chunks) == data
+    assert max(c.count(b"\n") for c in chunks) <= 2 * MAX_CHUNK_ROWS + 1
 
 
 def test_multi_member_gzip_is_read_whole() -> None:
@@ -121,7 +174,7 @@ def test_multi_member_gzip_is_read_whole() -> None:
     assert b"".join(decompressed([data[:5], data[5:]])) == b"a,b\n1,2\n3,4\n"
     with pytest.raises(DatasetError, match=r"corrupt|truncated"):
         list(decompressed([data[:12] + b"garbage" * 10]))
-    with pytest.raises(DatasetError, match="truncated"):
+    with pytest.raises(DatasetError, match="Compressed file ended"):  # worded as gzip.decompress words it
         list(decompressed([data[: len(data) - 6]]))
 
 
@@ -138,7 +191,7 @@ def test_a_source_changed_between_the_reads_is_refused(tmp_path: Path, bank_csv:
         yield from original(self, size)
 
     monkeypatch.setattr(LocalSource, "chunks", chunks)
-    with pytest.raises(DatasetError, match="changed between the two reads"):
+    with pytest.raises(DatasetError, match="changed while the streaming split read it"):
         split(src, tmp_path / "out", stream=True)
     assert not any((tmp_path / "out").rglob("*.csv"))
 
@@ -165,3 +218,33 @@ def test_the_command_line_streams_on_request(bank_csv: Path, tmp_path: Path) -> 
         assert result.exit_code == 0, result.output
         outputs[flag] = {p.relative_to(tmp_path / flag): p.read_bytes() for p in (tmp_path / flag).rglob("*.csv")}
     assert outputs["--stream"] == outputs["--in-memory"] and len(outputs["--stream"]) == 3
+
+
+def test_a_file_changed_after_it_was_identified_is_refused(
+    tmp_path: Path, bank_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "bank.csv"
+    src.write_bytes(bank_csv.read_bytes()[:500_000].rsplit(b"\n", 1)[0] + b"\n")
+    reads = {"n": 0}
+    original = LocalSource.chunks
+
+    def chunks(self: LocalSource, size: int):  # type: ignore[no-untyped-def]
+        reads["n"] += 1
+        if reads["n"] == 2:  # after the identity hash, before pass 1
+            src.write_bytes(src.read_bytes().replace(b"\n56,", b"\n57,", 1))
+        yield from original(self, size)
+
+    monkeypatch.setattr(LocalSource, "chunks", chunks)
+    with pytest.raises(DatasetError, match="changed while the streaming split read it"):
+        split(src, tmp_path / "out", stream=True)
+    assert not any((tmp_path / "out").rglob("*.csv"))
+
+
+def test_narrow_rows_and_gzip_count_for_more_than_their_bytes(tmp_path: Path, bank_csv: Path) -> None:
+    from model_training.pipeline import ROW_WEIGHT_BYTES, in_memory_size
+
+    narrow = tmp_path / "narrow.csv.gz"
+    narrow.write_bytes(gzip.compress(b"y,x\n" + b"0,1\n1,0\n" * 500_000))  # 4 MB of rows in a few KB
+    size = narrow.stat().st_size
+    assert in_memory_size(LocalSource(narrow), size) >= 900_000 * ROW_WEIGHT_BYTES > 100 * size
+    assert in_memory_size(LocalSource(bank_csv), bank_csv.stat().st_size) == bank_csv.stat().st_size  # wide rows: bytes

@@ -532,7 +532,7 @@ def check_numeric(dataset: Dataset, names: Sequence[str], *, allow_empty: bool, 
         value = col[row].as_py()
         if value == "":
             what = "empty"
-        elif re.match(NUMERIC_PATTERN, value):
+        elif re.fullmatch(NUMERIC_PATTERN, value):
             what = f"too large for a 64-bit float: {value[:40]!r}"
         else:
             what = f"not a number: {value[:40]!r}"
@@ -635,7 +635,8 @@ def _header_bytes(data: bytes) -> bytes:
     if b'"' not in head:
         pos = 0
         while (end := head.find(b"\n", pos)) >= 0:
-            if head[pos:end].strip():
+            line = head[pos:end]
+            if (line[3:] if pos == 0 and line.startswith(_BOM) else line).strip():  # a BOM alone is a blank line
                 return data[: end + 1]
             pos = end + 1
     return data[: 64 * 1024 * 1024]
@@ -761,6 +762,14 @@ class LocalSource:
 
         return data, identified
 
+    def sample(self, size: int) -> bytes:
+        """The file's first ``size`` bytes (for estimates; ``b""`` if it cannot be read)."""
+        try:
+            with self.path.open("rb") as fh:
+                return fh.read(size)
+        except OSError:
+            return b""
+
     def chunks(self, size: int) -> Iterator[bytes]:
         """The file's bytes in pieces of ``size`` bytes (the streaming split).
 
@@ -864,6 +873,15 @@ class S3Source:
                 version_id=head.get("VersionId") or self.version_id,
             )
         return self._info
+
+    def sample(self, size: int) -> bytes:
+        """The object's first ``size`` bytes (a ranged ``GetObject`` of the identified version)."""
+        info = self.identify()
+        if not self.version_id and info.etag:
+            self.etag = info.etag
+        if info.size_bytes == 0:
+            return b""
+        return bytes(self._call("get_object", Range=f"bytes=0-{size - 1}")["Body"].read())
 
     def chunks(self, size: int) -> Iterator[bytes]:
         """The object's bytes in pieces of about ``size`` bytes, from one ``GetObject`` of the very version

@@ -95,6 +95,8 @@ class PartsSource:
         found = []
         for path in sorted(self.folder.rglob("*"), key=lambda p: p.relative_to(self.folder).as_posix()):  # type: ignore[arg-type]
             rel = path.relative_to(self.folder).as_posix()
+            if path.is_symlink() and not path.exists() and is_part_name(rel):
+                raise DatasetError(f"{path}: a broken symbolic link among the parts", "remove it, or restore its target")
             if path.is_file() and is_part_name(rel) and not any(p.startswith(("_", ".")) for p in rel.split("/")[:-1]):
                 size = path.stat().st_size
                 if size:
@@ -170,20 +172,29 @@ class PartsSource:
             self._read = (info, bytes(buffer))
         return self._read
 
+    def sample(self, size: int) -> bytes:
+        """The first part's first ``size`` bytes (for estimates)."""
+        return self.parts()[0].source.sample(size)
+
     def chunks(self, size: int) -> Iterator[bytes]:
         """The concatenation in pieces of about ``size`` bytes (decompressed)."""
         header: bytes | None = None
         for part in self.parts():
             body = _decompressed(part.source.chunks(size), part.uri)
-            head, rest = _split_header(body, part.uri)
-            if header is None:
-                header = head
-                yield head
-            elif head.rstrip(b"\r\n") != header.rstrip(b"\r\n"):
+            try:
+                head, rest = _split_header(body, part.uri)
+            except DatasetError as exc:
+                if header is None:
+                    raise
                 raise DatasetError(
-                    f"{part.uri}: its header differs from the first part's",
-                    f"every part must start with the same header line ({_shown(header)}); found {_shown(head)}",
-                )
+                    f"{part.uri}: its first line is not the dataset's header ({exc.message.split(': ', 1)[-1]})",
+                    f"every part must start with the same header line as the first part ({_shown(header)})",
+                ) from None
+            if header is None:
+                header = head if head.endswith((b"\n", b"\r")) else head + b"\n"  # a header-only first part
+                yield header
+            elif head.rstrip(b"\r\n") != header.rstrip(b"\r\n"):
+                raise DatasetError(f"{part.uri}: its header differs from the first part's", _header_difference(header, head))
             last = b"\n"
             for piece in rest:
                 if piece:
@@ -213,6 +224,19 @@ class PartsSource:
                 return part.uri, line - line_base + h
             line_base += rows
         return None
+
+
+def _header_difference(expected: bytes, found: bytes) -> str:
+    """What differs between the first part's header and another part's, for the hint."""
+    if b"\n" not in found and b"\r" in found:
+        return "its lines end with \\r alone (old Mac line ends): write every part with the same line ends (\\n)"
+    a, b = expected.rstrip(b"\r\n"), found.rstrip(b"\r\n")
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    start = max(0, at - 20)
+    return (
+        f"every part must start with the same header line; from byte {at + 1} the first part's has "
+        f"{_shown(a[start : at + 40])} and this one {_shown(b[start : at + 40])}"
+    )
 
 
 def _shown(header: bytes) -> str:
@@ -264,10 +288,22 @@ def part_source(source: str) -> Any | None:
     return PartsSource(folder=path) if path.is_dir() else None
 
 
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _line_number(text: str) -> re.Match[str] | None:
+    """The first ``line N`` of a message outside quoted names and values (a column may be called "line 2")."""
+    quoted = [m.span() for m in _QUOTED.finditer(text)]
+    for found in re.finditer(r"\bline (\d+)", text):
+        if not any(a <= found.start() < b for a, b in quoted):
+            return found
+    return None
+
+
 def located(exc: DatasetError, source: PartsSource) -> DatasetError:
     """``exc`` with the dataset's URI and line number replaced by the part's and the part's line (the
     message keeps the dataset's line in parentheses); ``exc`` itself if it names no line."""
-    match = re.search(r"\bline (\d+)", exc.message)
+    match = _line_number(exc.message)
     if not exc.message.startswith(source.uri) or match is None:
         return exc
     where = source.locate(int(match.group(1)))
@@ -276,8 +312,11 @@ def located(exc: DatasetError, source: PartsSource) -> DatasetError:
     part_uri, line = where
 
     def rewrite(text: str) -> str:
-        text = part_uri + text[len(source.uri) :] if text.startswith(source.uri) else text
-        return re.sub(r"\bline \d+", f"line {line} (line {match.group(1)} of the dataset)", text, count=1)
+        found = _line_number(text)
+        if found is not None:
+            replacement = f"line {line} (line {found.group(1)} of the dataset)"
+            text = text[: found.start()] + replacement + text[found.end() :]
+        return part_uri + text[len(source.uri) :] if text.startswith(source.uri) else text
 
     return DatasetError(rewrite(exc.message), exc.hint, log_message=rewrite(exc.log_message))
 

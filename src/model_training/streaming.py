@@ -24,6 +24,8 @@ output, in ``tmp_dir`` (a Lambda's ``/tmp``: configure its ephemeral storage abo
 
 from __future__ import annotations
 
+import gzip
+import io
 import itertools
 import os
 import re
@@ -101,6 +103,8 @@ def split_streaming(
 
     hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
     first = _validate_and_count(source, info, config, hp, chunk_bytes, rep)
+    if info.sha256 and first.sha256 != info.sha256:  # a local file: the run id was made from another content
+        raise _changed(info.uri)
     if not info.sha256 and first.sha256:  # an S3 object: record the hash of the bytes split, as in memory
         info = replace(info, sha256=first.sha256)
     n = first.rows
@@ -127,11 +131,14 @@ def split_streaming(
 # -------------------------------------------------------------------------------------------- reading
 
 
-def decompressed(pieces: Iterable[bytes], uri: str = "") -> Iterator[bytes]:
-    """``pieces`` as they are, or gunzipped if they start with the gzip magic (multi-member files too).
+def decompressed(pieces: Iterable[bytes], uri: str = "", piece_bytes: int = 8 * 1024 * 1024) -> Iterator[bytes]:
+    """``pieces`` as they are, or gunzipped (in pieces of at most ``piece_bytes``, so that a highly
+    compressed source cannot inflate into one huge piece) if they start with the gzip magic.  Python's
+    ``gzip`` module reads them, as ``gzip.decompress`` does in memory: multi-member files and zero padding
+    are accepted, and errors carry the same text.
 
     Raises:
-        DatasetError: corrupt or truncated gzip data (naming ``uri``).
+        DatasetError: corrupt or truncated gzip data (naming ``uri``, worded as the in-memory split words it).
     """
     where = f"{uri}: " if uri else ""
     it = iter(pieces)
@@ -147,29 +154,12 @@ def decompressed(pieces: Iterable[bytes], uri: str = "") -> Iterator[bytes]:
             del first
         yield from it
         return
-    inflater = zlib.decompressobj(wbits=47)
-    fed = False  # the current member has started
+    reader = gzip.GzipFile(fileobj=_PiecesFile(_chain([head], it)), mode="rb")
     try:
-        for piece in _chain([head], it):
-            data = piece
-            while data:
-                fed = True
-                out = inflater.decompress(data)
-                if out:
-                    yield out
-                if inflater.eof:
-                    data = inflater.unused_data
-                    inflater = zlib.decompressobj(wbits=47)
-                    fed = False
-                else:
-                    data = b""
-        tail = inflater.flush()
-        if tail:
-            yield tail
-    except zlib.error as exc:
+        while out := reader.read(piece_bytes):
+            yield out
+    except (OSError, EOFError, zlib.error) as exc:
         raise DatasetError(f"{where}the gzip data is corrupt ({exc})", "upload the file again") from None
-    if fed and not inflater.eof:
-        raise DatasetError(f"{where}the gzip data is truncated (it ends inside a member)", "upload the file again")
 
 
 def _chain(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
@@ -177,47 +167,129 @@ def _chain(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def row_chunks(pieces: Iterable[bytes], chunk_bytes: int, uri: str) -> Iterator[bytes]:
+class _PiecesFile(io.RawIOBase):
+    """A read-only file over an iterator of byte pieces (for :class:`gzip.GzipFile`)."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self._piece = memoryview(b"")
+        self._at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._at >= len(self._piece):
+            piece = next(self._pieces, b"")
+            if not piece:
+                return 0
+            self._piece, self._at = memoryview(piece), 0
+        n = min(len(buffer), len(self._piece) - self._at)
+        buffer[:n] = self._piece[self._at : self._at + n]
+        self._at += n
+        return n
+
+
+#: A row may be at most this many chunks long (a longer one cannot be held in bounded memory).
+MAX_ROW_CHUNKS = 32
+#: At most about this many rows per chunk and per bucket: the row index and the bucket's order cost tens of
+#: bytes a row, so narrow rows (a few bytes each) must come in smaller chunks for memory to stay bounded.
+MAX_CHUNK_ROWS = 200_000
+
+
+class _RowTooLong(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+class RowChunks:
     """Re-cut a byte stream into chunks of about ``chunk_bytes`` that end just after a line break outside
     quotes (so a quoted field with a line break is never cut); the first chunk starts with the header.
 
-    Raises:
-        DatasetError: no row boundary within 8 chunks (``\\r``-only line ends, or a runaway quote).
+    The line break is ``\n`` (which also ends ``\r\n`` lines), or ``\r`` for a source whose first chunk
+    has ``\r`` and no ``\n`` (old Mac line ends, which the in-memory split reads too): :attr:`newline`.
+
+    Raises (while iterating):
+        _RowTooLong: no row boundary within :data:`MAX_ROW_CHUNKS` chunks.
     """
-    parts: list[bytes] = []
-    size = 0
-    for piece in pieces:
-        parts.append(piece)
-        size += len(piece)
-        if size < chunk_bytes:
-            continue
-        buf = b"".join(parts)
-        cut = _row_boundary(buf)
-        if cut == 0:
-            if len(buf) > 8 * chunk_bytes:
-                raise DatasetError(
-                    f"{uri}: no line break outside quotes in {len(buf)} bytes: the streaming split cannot cut it into rows",
-                    "use \\n or \\r\\n line endings and close every quote",
-                )
-            parts, size = [buf], len(buf)
-            continue
-        yield buf[:cut]
-        rest = buf[cut:]
-        parts, size = ([rest] if rest else []), len(rest)
-    if parts:
-        yield b"".join(parts)
+
+    def __init__(self, pieces: Iterable[bytes], chunk_bytes: int) -> None:
+        self.pieces = pieces
+        self.chunk_bytes = chunk_bytes
+        self.max_row_bytes = MAX_ROW_CHUNKS * chunk_bytes
+        self.newline = b"\n"
+        self._sized = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        parts: list[bytes] = []
+        size = 0
+        for piece in self.pieces:
+            parts.append(piece)
+            size += len(piece)
+            if size < self.chunk_bytes:
+                continue
+            buf = b"".join(parts)
+            self._decide(buf)
+            cut = _row_boundary(buf, self.newline)
+            if cut == 0:
+                if len(buf) > self.max_row_bytes:
+                    raise _RowTooLong(len(buf))
+                parts, size = [buf], len(buf)
+                continue
+            yield from self._cut(buf, cut)
+            rest = buf[cut:]
+            parts, size = ([rest] if rest else []), len(rest)
+        if parts:
+            buf = b"".join(parts)
+            self._decide(buf)
+            yield from self._cut(buf, len(buf))
+
+    def _decide(self, buf: bytes) -> None:
+        """From the first buffer: the line break, and chunks of at most about :data:`MAX_CHUNK_ROWS` rows."""
+        if self._sized:
+            return
+        self._sized = True
+        if buf.find(b"\n") < 0 and buf.find(b"\r") >= 0:
+            self.newline = b"\r"
+        rows = buf.count(self.newline)
+        if rows:
+            by_rows = int(MAX_CHUNK_ROWS * len(buf) / rows)
+            self.chunk_bytes = max(min(64 * 1024, self.chunk_bytes), min(self.chunk_bytes, by_rows))
+
+    def _cut(self, buf: bytes, cut: int) -> Iterator[bytes]:
+        """``buf[:cut]`` (which ends a row) in chunks of about :attr:`chunk_bytes`."""
+        start = 0
+        while cut - start > 2 * self.chunk_bytes:
+            sub = _row_boundary(buf[start : start + self.chunk_bytes], self.newline)
+            if sub == 0:
+                break
+            yield buf[start : start + sub]
+            start += sub
+        if cut > start:
+            yield buf[start:cut]
 
 
-def _row_boundary(buf: bytes) -> int:
+def row_chunks(pieces: Iterable[bytes], chunk_bytes: int, uri: str) -> Iterator[bytes]:
+    """:class:`RowChunks` with its errors as :class:`DatasetError` (for callers that have no line number)."""
+    try:
+        yield from RowChunks(pieces, chunk_bytes)
+    except _RowTooLong as exc:
+        raise DatasetError(
+            f"{uri}: no line break outside quotes in {exc.size} bytes: the streaming split cannot cut it into rows",
+            "check for an unclosed quote, or split it in memory (--in-memory)",
+        ) from None
+
+
+def _row_boundary(buf: bytes, newline: bytes = b"\n") -> int:
     """The offset just after the last line break of ``buf`` that is outside quotes (0: none), for a
     ``buf`` that starts outside quotes (a ``""`` inside a quoted field keeps the parity)."""
-    pos = buf.rfind(b"\n")
+    pos = buf.rfind(newline)
     if buf.find(b'"') < 0:
         return pos + 1
     while pos >= 0:
         if buf.count(b'"', 0, pos) % 2 == 0:
             return pos + 1
-        pos = buf.rfind(b"\n", 0, pos)
+        pos = buf.rfind(newline, 0, pos)
     return 0
 
 
@@ -225,28 +297,72 @@ def _datasets(
     source: StreamSource, info: SourceInfo, chunk_bytes: int, digest: HashBehind
 ) -> Iterator[tuple[Dataset, bytes, bytes]]:
     """``(dataset, chunk, header)`` for every chunk of data rows: the chunk parsed with the header in
-    front of it, its line numbers offset to the file's.  ``digest`` hashes the source's bytes as read."""
+    front of it, its line numbers offset to the file's.  ``digest`` hashes the source's bytes as read.
+
+    Raises:
+        DatasetError: as :func:`~model_training.dataset.parse_csv` words it for the same file (an empty
+            object, a header without rows), or a row too long to hold in bounded memory.
+    """
+    raw = _Peeked(_hashed(source.chunks(chunk_bytes), digest))
+    chunks = RowChunks(decompressed(raw, info.uri), chunk_bytes)
     header = b""
+    header_lines = 0
     lines_before = 0
-    for chunk in row_chunks(decompressed(_hashed(source.chunks(chunk_bytes), digest), info.uri), chunk_bytes, info.uri):
-        if not header:
-            _, header_lines = _parse_header(info.uri, _header_bytes(chunk))
-            cut = 0
-            for _ in range(header_lines):
-                cut = chunk.find(b"\n", cut) + 1
-                if cut == 0:
-                    raise DatasetError(f"{info.uri}: the file has a header but no data rows", "upload a CSV file with data rows")
-            header, chunk = chunk[:cut], chunk[cut:]
-        if _NOT_BLANK.search(chunk) is None:  # blank lines only: nothing to parse, but they count as lines
-            lines_before += chunk.count(b"\n")
-            continue
-        dataset = parse_csv(info, header + chunk, line_offset=lines_before, lazy=True)
-        yield dataset, chunk, header
-        index = dataset.__dict__.get("_row_index")  # indexed by the consumer: plain rows are one line each
-        lines_before += index.rows if index else chunk.count(b"\n")
+    pending = b""  # leading blank chunks, kept until the header shows up
+    newline = b"\n"
+    try:
+        for chunk in chunks:
+            newline = chunks.newline
+            if not header:
+                chunk = pending + chunk
+                if _NOT_BLANK.search(chunk) is None:  # no header yet: blank so far
+                    pending = chunk
+                    continue
+                pending = b""
+                _, header_lines = _parse_header(info.uri, _header_bytes(chunk))
+                cut = 0
+                for _ in range(header_lines):
+                    cut = chunk.find(newline, cut) + 1
+                    if cut == 0:
+                        raise DatasetError(f"{info.uri}: the file has a header but no data rows", _NO_ROWS_HINT)
+                header, chunk = chunk[:cut], chunk[cut:]
+            if _NOT_LINE_BREAK.search(chunk) is None:  # empty lines only: not rows, but they count as lines
+                lines_before += chunk.count(newline)
+                continue
+            dataset = parse_csv(info, header + chunk, line_offset=lines_before, lazy=True)
+            yield dataset, chunk, header
+            index = dataset.__dict__.get("_row_index")  # indexed by the consumer: plain rows are one line each
+            lines_before += index.rows if index else chunk.count(newline)
+    except _RowTooLong as exc:
+        line = header_lines + lines_before + 1
+        raise DatasetError(
+            f"{info.uri}: line {line} is longer than {exc.size // 2**20} MiB without a line break outside quotes: "
+            "the streaming split holds a row at a time",
+            "check for an unclosed quote; a row this long can be split in memory (--in-memory)",
+        ) from None
+    if not header:
+        if raw.head[:2] == b"\x1f\x8b":
+            raise DatasetError(f"{info.uri}: the object is empty (after gzip decompression)", "upload a CSV with data rows")
+        raise DatasetError(f"{info.uri}: the object is empty", "upload a CSV file with a header row and data rows")
 
 
+class _Peeked:
+    """An iterator of pieces that keeps its first piece's first bytes (:attr:`head`) once started."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self.head = b""
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self._pieces:
+            if len(self.head) < 2:
+                self.head += piece[:2]
+            yield piece
+
+
+_NO_ROWS_HINT = "upload a CSV file with data rows"
 _NOT_BLANK = re.compile(rb"[^\s]")
+_NOT_LINE_BREAK = re.compile(rb"[^\r\n]")
 
 
 def _hashed(pieces: Iterator[bytes], digest: HashBehind) -> Iterator[bytes]:
@@ -346,7 +462,7 @@ class _Layout:
                 else:
                     name = split if parts == 1 else f"{split}/part-{i:05d}"
                     key = f"{split}/part-{i:05d}.csv"
-                per_bucket = max(1, int(bucket_bytes / row_bytes))
+                per_bucket = max(1, min(MAX_CHUNK_ROWS * 5, int(bucket_bytes / row_bytes)))
                 count = max(1, -(-rows // per_bucket))
                 files.append(_File(name, key, split, offset, rows, bucket, per_bucket, count))
                 bucket += count
@@ -438,11 +554,15 @@ def _scatter(
             row0 += m
             advance(len(chunk))
     if digest.hexdigest() != first.sha256 or row0 != first.rows:
-        raise DatasetError(
-            f"{info.uri}: the source changed between the two reads of the streaming split",
-            "do not modify the file while it is being split; run again",
-        )
+        raise _changed(info.uri)
     return counts
+
+
+def _changed(uri: str) -> DatasetError:
+    return DatasetError(
+        f"{uri}: the source changed while the streaming split read it",
+        "do not modify the file while it is being split; run again",
+    )
 
 
 # ------------------------------------------------------------------------------------------------ pass 3

@@ -4,7 +4,7 @@ floor (``cat FILE > /dev/null``), on the bank data replicated to a chosen size, 
     python benchmarks/split_bench.py --copies 50 --runs 3      (or: make bench)
 
 Each contender runs in its own process; the table gives the median wall time over ``--runs``, the
-throughput, the peak resident memory of that process (``os.wait4``'s rusage) and each one's time as a
+throughput, the peak resident memory of that process (its own ``VmHWM``) and each one's time as a
 multiple of ours.  The outputs are compared (the same bytes for pandas and ours, the same rows for polars),
 so nothing wins by doing less.  Ours includes the numeric validation of every value.
 """

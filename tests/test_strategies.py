@@ -460,3 +460,9 @@ def test_impossible_utc_offsets_are_refused(value: str) -> None:
     values = np.array(["2024-01-01T00:00:00Z"] * 5 + [value] + ["2024-01-02T00:00:00Z"] * 5, dtype=object)
     with pytest.raises(SplitError, match="UTC offset"):
         ordered_split(values, (D("0.6"), D("0.2"), D("0.2")), 1)
+
+
+def test_ordered_names_the_stray_value_in_a_column_of_numbers() -> None:
+    values = np.array(["1.0", "2.5", "0.0", "yesterday", "3"], dtype=object)
+    with pytest.raises(SplitError, match=r"order value 'yesterday' in row 3 \(0-based\) is not a number"):
+        ordered_split(values, (Decimal("0.6"), Decimal("0.2"), Decimal("0.2")), seed=1)

@@ -493,8 +493,22 @@ def _order_key(values: np.ndarray) -> np.ndarray:
         items = values.tolist()
         if kind == "O" and items and all(_is_number(v) for v in items):
             return _order_key(np.asarray(items, dtype=np.float64))
+        if items and _numeric_text(items[0]):  # a column of numbers with a stray value: name that one
+            for row, item in enumerate(items):
+                if not _numeric_text(item):
+                    _bad_order_value(row, item, "not a number, though the column's first value is one")
         return _parse_timestamps(items)
     raise TypeError(f"order values must be numbers, datetime64 or ISO-8601 strings, not {values.dtype}")
+
+
+def _numeric_text(value: object) -> bool:
+    """Whether ``value`` is a number or the text of a finite number."""
+    if _is_number(value):
+        return True
+    try:
+        return math.isfinite(float(value.decode() if isinstance(value, bytes) else str(value)))
+    except (ValueError, UnicodeDecodeError):
+        return False
 
 
 def _is_number(value: object) -> bool:

@@ -248,3 +248,12 @@ def test_narrow_rows_and_gzip_count_for_more_than_their_bytes(tmp_path: Path, ba
     size = narrow.stat().st_size
     assert in_memory_size(LocalSource(narrow), size) >= 900_000 * ROW_WEIGHT_BYTES > 100 * size
     assert in_memory_size(LocalSource(bank_csv), bank_csv.stat().st_size) == bank_csv.stat().st_size  # wide rows: bytes
+
+
+def test_a_row_longer_than_the_streaming_limit_names_its_line(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{i % 2},x\n" for i in range(20))
+    src = write_csv(tmp_path / "long.csv", "a,y,note\n" + rows + "1,0," + "z" * 3_000_000 + "\n" + rows)
+    with pytest.raises(DatasetError, match=r"line 22 is longer than 2 MiB") as err:
+        split(src, tmp_path / "s", stream=True, label="y", drop=("note",), chunk=64 * 1024)
+    assert "--in-memory" in err.value.hint
+    assert split(src, tmp_path / "m", stream=False, label="y", drop=("note",))  # in memory it fits

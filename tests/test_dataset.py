@@ -136,3 +136,8 @@ def test_a_number_followed_by_a_quoted_line_break_is_not_a_number(tmp_path: Path
     dataset = load(tmp_path, 'x,y\n"1\n",0\n2,1\n')
     with pytest.raises(DatasetError, match=r"is not a number: '1\\n'"):
         check_numeric(dataset, ["x"], allow_empty=True, role="feature")
+
+
+def test_a_file_of_only_a_bom_names_line_1(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="line 1 has no column names"):
+        load(tmp_path, "\ufeff")

@@ -15,6 +15,7 @@ from model_training.events import ObjectRef, skip_reason
 from model_training.parts import PartsSource, is_part_name
 from model_training.pipeline import StreamOptions, TrainingTarget, run_pipeline
 from model_training.storage import LocalStore
+from tests.conftest import write_csv
 
 TARGET = TrainingTarget(image="local", model_output_root="file:///tmp/model-output")
 
@@ -137,9 +138,9 @@ def test_a_part_without_its_header_is_named(tmp_path: Path) -> None:
 
 def test_a_part_with_cr_line_ends_is_explained(tmp_path: Path) -> None:
     folder = _parts(tmp_path / "parts", "x,y\n1,0\n2,1\n", "x,y\r3,0\r4,1\r")
-    with pytest.raises(DatasetError, match="header differs") as err:
+    with pytest.raises(DatasetError, match=r"part-00001\.csv: its lines end with \\r alone") as err:
         split(PartsSource(folder=folder), tmp_path / "out", label="y", drop=())
-    assert "\\r alone" in err.value.hint
+    assert "\\n or \\r\\n" in err.value.hint
 
 
 def test_a_different_header_is_shown_where_it_differs(tmp_path: Path) -> None:
@@ -165,3 +166,26 @@ def test_a_broken_symlink_among_the_parts_is_refused(tmp_path: Path) -> None:
     (folder / "part-00001.csv").symlink_to(tmp_path / "missing.csv")
     with pytest.raises(DatasetError, match="broken symbolic link"):
         split(PartsSource(folder=folder), tmp_path / "out", label="y", drop=())
+
+
+@pytest.mark.parametrize(
+    "second_header",
+    ["\ufeffx,y\n", "\nx,y\n", '"x","y"\n', "x,y\r\n"],
+    ids=["bom", "blank-line-first", "quoted", "crlf"],
+)
+def test_a_part_whose_header_is_written_differently_is_the_same_header(tmp_path: Path, second_header: str) -> None:
+    rows = [f"{i},{i % 2}\n" for i in range(60)]
+    whole = write_csv(tmp_path / "whole.csv", "x,y\n" + "".join(rows))
+    folder = _parts(tmp_path / "parts", "x,y\n" + "".join(rows[:30]), second_header + "".join(rows[30:]))
+    assert split(PartsSource(folder=folder), tmp_path / "a", label="y", drop=()) == split(
+        LocalSource(whole), tmp_path / "b", label="y", drop=()
+    )
+
+
+def test_a_part_of_blank_lines_is_an_empty_partition_and_errors_still_locate(tmp_path: Path) -> None:
+    rows = "".join(f"{i},{i % 2}\n" for i in range(50))
+    folder = _parts(tmp_path / "parts", "x,y\n" + rows, "\n\n\n", "x,y\n1,0\nx,1\n")
+    with pytest.raises(DatasetError) as err:
+        split(PartsSource(folder=folder), tmp_path / "out", label="y", drop=())
+    assert err.value.message.startswith((folder / "part-00002.csv").resolve().as_uri())
+    assert "on line 3 (line 53 of the dataset)" in err.value.message

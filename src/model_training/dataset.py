@@ -660,7 +660,7 @@ def _parse_header(obj: str, data: bytes) -> tuple[list[str], int]:
         ) from None
     header_lines = reader.line_num
     if not names or all(not n.strip() for n in names):
-        raise DatasetError(f"{obj}: line {header_lines} has no column names", "the first line must be the header row")
+        raise DatasetError(f"{obj}: line {max(header_lines, 1)} has no column names", "the first line must be the header row")
     if "\ufffd" in "".join(names):
         raise DatasetError(f"{obj}: line {header_lines} is not valid UTF-8", "save the file as UTF-8")
     if len(names) == 1:

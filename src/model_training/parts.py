@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model_training.dataset import LocalSource, S3Source, SourceInfo, _header_bytes, dataset_name
+from model_training.dataset import _BOM, LocalSource, S3Source, SourceInfo, _header_bytes, _parse_header, dataset_name
 from model_training.errors import DatasetError
 
 _READ_CHUNK = 8 * 1024 * 1024
@@ -179,21 +179,25 @@ class PartsSource:
     def chunks(self, size: int) -> Iterator[bytes]:
         """The concatenation in pieces of about ``size`` bytes (decompressed)."""
         header: bytes | None = None
+        names: list[str] = []
         for part in self.parts():
             body = _decompressed(part.source.chunks(size), part.uri)
             try:
                 head, rest = _split_header(body, part.uri)
             except DatasetError as exc:
-                if header is None:
+                if header is None or isinstance(exc, _LineEnds):
                     raise
                 raise DatasetError(
                     f"{part.uri}: its first line is not the dataset's header ({exc.message.split(': ', 1)[-1]})",
                     f"every part must start with the same header line as the first part ({_shown(header)})",
                 ) from None
+            if not head:  # blank lines only: no header and no rows, like an empty object
+                continue
             if header is None:
                 header = head if head.endswith((b"\n", b"\r")) else head + b"\n"  # a header-only first part
+                names = _header_names(header, part.uri)
                 yield header
-            elif head.rstrip(b"\r\n") != header.rstrip(b"\r\n"):
+            elif _header_names(head, part.uri) != names:  # compared as names: a BOM, blank lines, quotes may differ
                 raise DatasetError(f"{part.uri}: its header differs from the first part's", _header_difference(header, head))
             last = b"\n"
             for piece in rest:
@@ -211,6 +215,8 @@ class PartsSource:
         for i, part in enumerate(self.parts()):
             text = b"".join(_decompressed(part.source.chunks(_READ_CHUNK), part.uri))
             head, _ = _split_header(iter([text]), part.uri)
+            if not head:  # blank lines only: not in the concatenation
+                continue
             h = head.count(b"\n")
             if i == 0:
                 header_lines = h
@@ -224,6 +230,14 @@ class PartsSource:
                 return part.uri, line - line_base + h
             line_base += rows
         return None
+
+
+class _LineEnds(DatasetError):
+    """A part with ``\\r``-only line ends (reported as such, not as a wrong header)."""
+
+
+def _header_names(head: bytes, uri: str) -> list[str]:
+    return _parse_header(uri, head)[0]
 
 
 def _header_difference(expected: bytes, found: bytes) -> str:
@@ -245,16 +259,21 @@ def _shown(header: bytes) -> str:
 
 
 def _split_header(pieces: Iterator[bytes], uri: str) -> tuple[bytes, Iterator[bytes]]:
-    """The header line(s) of a part, and the rest of its bytes."""
-    from model_training.dataset import _parse_header
+    """The header line(s) of a part (with any blank lines and byte-order mark before it; ``b""`` for a
+    part of blank lines only), and the rest of its bytes."""
 
     buf = b""
     for piece in pieces:
         buf += piece
         if b"\n" in buf[: 64 * 1024 * 1024] and (b'"' not in buf or len(buf) > 1 << 20):
             break
-    if not buf.strip():
+    if not buf.removeprefix(_BOM).strip():
         return b"", iter(())
+    if buf.find(b"\n") < 0 and buf.rstrip(b"\r").find(b"\r") >= 0:
+        raise _LineEnds(
+            f"{uri}: its lines end with \\r alone (old Mac line ends)",
+            "write every part with \\n or \\r\\n line ends (a single file with \\r line ends can be split as a file)",
+        )
     _, header_lines = _parse_header(uri, _header_bytes(buf))
     cut = 0
     for _ in range(header_lines):

@@ -8,6 +8,7 @@ instead of their sum.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 
@@ -51,3 +52,16 @@ class HashBehind:
     def __del__(self) -> None:  # an abandoned digest (an error while reading) must not leave its thread
         if self._pool is not None:
             self._pool.shutdown(wait=False)
+
+
+def hash_pieces(pieces: Iterable[bytes], on_bytes: Callable[[int], None] | None = None) -> tuple[int, str]:
+    """``(size in bytes, hex SHA-256)`` of the concatenation of ``pieces``, hashed beside the reading;
+    ``on_bytes`` is called with each piece's size (progress)."""
+    digest = HashBehind()
+    size = 0
+    for piece in pieces:
+        digest.update(piece)
+        size += len(piece)
+        if on_bytes:
+            on_bytes(len(piece))
+    return size, digest.hexdigest()

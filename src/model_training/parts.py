@@ -26,6 +26,7 @@ from typing import Any
 
 from model_training.dataset import _BOM, LocalSource, S3Source, SourceInfo, _header_bytes, _parse_header, dataset_name
 from model_training.errors import DatasetError
+from model_training.hashing import hash_pieces
 
 _READ_CHUNK = 8 * 1024 * 1024
 
@@ -144,14 +145,8 @@ class PartsSource:
         if keep:
             info, _ = self.read(on_bytes)
             return info
-        sha = hashlib.sha256()
-        size = 0
-        for piece in self.chunks(_READ_CHUNK):
-            sha.update(piece)
-            size += len(piece)
-            if on_bytes:
-                on_bytes(len(piece))
-        self._info = SourceInfo(self.uri, name, size, sha.hexdigest())
+        size, sha = hash_pieces(self.chunks(_READ_CHUNK), on_bytes)
+        self._info = SourceInfo(self.uri, name, size, sha)
         return self._info
 
     def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -285,3 +286,24 @@ _HINTS = {
 
 def _fmt(values: tuple[Decimal, ...]) -> str:
     return ",".join(str(v) for v in values)
+
+
+#: Sources above this size are split by streaming unless told otherwise (2 GiB: the in-memory split peaks
+#: near 2.5 times its input, so this keeps it within about 5 GB).
+STREAM_ABOVE_BYTES = 2 * 1024**3
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """When the split streams (:mod:`~model_training.streaming`; a setting of the stage, not of the
+    run: both modes write the same bytes) instead of holding the source in memory.
+
+    Attributes:
+        above_bytes: stream sources larger than this (``None``: never; 0: always).
+        chunk_bytes: source bytes read per chunk when streaming.
+        tmp_dir: the folder for the temporary buckets (about the output's size; default: the system's).
+    """
+
+    above_bytes: int | None = STREAM_ABOVE_BYTES
+    chunk_bytes: int = 8 * 1024 * 1024
+    tmp_dir: str | None = None

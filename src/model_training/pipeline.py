@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_training.channels import CHUNK_ROWS, channel_columns, channel_pieces, cut_fields, render_channel, render_test
-from model_training.config import SPLIT_NAMES, RunConfig
+from model_training.config import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.dataset import Dataset, LocalSource, SourceInfo, check_numeric, parse_csv, require_columns
 from model_training.errors import (
     ConfigurationError,
@@ -154,24 +154,6 @@ class RunResult:
     run_uri: str
 
 
-#: Sources above this size are split by streaming unless told otherwise (2 GiB: the in-memory split peaks
-#: near 2.5 times its input, so this keeps it within about 5 GB).
-STREAM_ABOVE_BYTES = 2 * 1024**3
-
-
-@dataclass(frozen=True)
-class StreamOptions:
-    """When the split streams (:mod:`~model_training.streaming`) instead of holding the source in memory.
-
-    Attributes:
-        above_bytes: stream sources larger than this (``None``: never; 0: always).
-        chunk_bytes: source bytes read per chunk when streaming.
-        tmp_dir: the folder for the temporary buckets (about the output's size; default: the system's).
-    """
-
-    above_bytes: int | None = STREAM_ABOVE_BYTES
-    chunk_bytes: int = 8 * 1024 * 1024
-    tmp_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -892,4 +874,4 @@ def _counting(chunks: Iterable[Chunk], advance: Any, rows: int, *, header: bool 
         yield chunk
 
 
-__all__ = ["OutputLayout", "RunFailedError", "RunResult", "run_local"]
+__all__ = ["OutputLayout", "RunFailedError", "RunResult", "StreamOptions", "run_local"]

@@ -62,11 +62,11 @@ class StageSettings(BaseModel):
     ssm_max_age: int = Field(default=300, ge=0)
 
     def stream_options(self) -> Any:
-        """When to stream (:class:`~model_training.pipeline.StreamOptions`): above
+        """When to stream (:class:`~model_training.config.StreamOptions`): above
         ``MODEL_TRAINING_STREAM_ABOVE_MB``, else above a third of the Lambda function's memory
         (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``: the in-memory split peaks near 2.4 times its input), else
         above 2 GiB."""
-        from model_training.pipeline import StreamOptions
+        from model_training.config import StreamOptions
 
         above: int | None
         if self.stream_above_mb is not None:

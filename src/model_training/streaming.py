@@ -39,14 +39,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from model_training.channels import render_rows, test_header
-from model_training.config import SPLIT_NAMES, RunConfig
+from model_training.config import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.dataset import Dataset, SourceInfo, _header_bytes, _parse_header, parse_csv
 from model_training.errors import DatasetError
 from model_training.hashing import HashBehind
 from model_training.progress import Reporter
 
 #: Bytes of source per chunk (re-cut at a row boundary).
-CHUNK_BYTES = 8 * 1024 * 1024
+CHUNK_BYTES = StreamOptions.chunk_bytes
 #: Bytes of output per temporary bucket.
 BUCKET_BYTES = 16 * 1024 * 1024
 #: At most this many buckets (open files) in all: very large inputs get larger buckets.

@@ -154,8 +154,6 @@ class RunResult:
     run_uri: str
 
 
-
-
 @dataclass(frozen=True)
 class TrainingTarget:
     """Where and how the training job runs: what goes into the ``CreateTrainingJob`` request besides

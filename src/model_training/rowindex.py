@@ -333,7 +333,6 @@ def _scan_block(
     dot = c == _DOT
     # only digits, '.', ',' and line breaks (ASCII, no sign, no exponent): counted, not or-ed (faster)
     plain = int(np.count_nonzero(digit)) + int(np.count_nonzero(dot)) + commas.size + nl.size == c.size
-    usual = digit | dot | is_comma | is_nl if not plain else digit
     if not plain and ((c == _QUOTE).any() or (c == _CR).any()):
         return None  # quoted fields or CR line ends: pyarrow's parser
     if not plain and c.max() >= 0x80:  # valid UTF-8 never splits a line, so a block decodes on its own
@@ -342,7 +341,8 @@ def _scan_block(
         except UnicodeDecodeError:
             return None
     if numeric:
-        ok = _numbers_ok(c, nl, starts, commas, bounds, s, ncols, numeric, required, digit, dot, usual, plain, (is_comma, is_nl))
+        delim = None if plain else is_comma | is_nl
+        ok = _numbers_ok(c, nl, starts, commas, grid, bounds, numeric, required, digit, dot, delim)
     return _Block(starts=starts + s, ends=nl + s, bounds=bounds, numeric_ok=ok)
 
 
@@ -351,20 +351,18 @@ def _numbers_ok(
     nl: np.ndarray,
     starts: np.ndarray,
     commas: np.ndarray,
+    grid: np.ndarray,
     bounds: dict[int, tuple[np.ndarray, np.ndarray]],
-    s: int,
-    ncols: int,
     numeric: frozenset[int],
     required: frozenset[int],
     digit: np.ndarray,
     dot: np.ndarray,
-    usual: np.ndarray,
-    plain: bool,
-    separators: tuple[np.ndarray, np.ndarray],
+    delim: np.ndarray | None,
 ) -> bool:
     """Whether every value of the ``numeric`` fields in block ``c`` matches ``NUMERIC_PATTERN``
     (``[+-]?(digits[.digits*]|.digits)([eE][+-]?digits)?``) and is certainly finite, and no ``required``
-    field is empty.
+    field is empty.  ``delim`` (commas and line breaks) is ``None`` for a plain block: only digits, '.',
+    ',' and line breaks.
 
     Finite for sure: a plain decimal of at most 308 bytes, or a mantissa of at most
     :data:`MAX_FIELD_BYTES` bytes with an exponent of at most two digits; longer values are left to the
@@ -374,24 +372,24 @@ def _numbers_ok(
         fs, fe = bounds[f]
         if (fs == fe).any():
             return False
+    plain = delim is None
     limit = 308 if plain else MAX_FIELD_BYTES
     if int((nl - starts).max()) > limit:  # some field may be long: look at the field lengths
         gaps = np.diff(commas)
         if gaps.size and int(gaps.max()) - 1 > limit:
             return False
-        if int((commas.reshape(nl.size, ncols - 1)[:, 0] - starts).max()) > limit:
+        if int((grid[:, 0] - starts).max()) > limit:
             return False
-        if int((nl - commas.reshape(nl.size, ncols - 1)[:, -1]).max()) - 1 > limit:
+        if int((nl - grid[:, -1]).max()) - 1 > limit:
             return False
     if plain and _plain_numbers_fine(digit, dot):
         return True
     bad = np.zeros(c.size, dtype=bool)
     mid = bad[1:-1]  # a view: positions 1 .. n-2 (position 0 starts a line, the last byte is a line break)
-    if not plain:
-        delim = separators[0] | separators[1]
+    if delim is not None:
         sign = (c == _PLUS) | (c == _MINUS)
         exp = (c == _LOWER_E) | (c == _UPPER_E)
-        bad |= ~(usual | sign | exp)
+        bad |= ~(digit | dot | delim | sign | exp)
         bad[0] |= bool(exp[0]) or bool(sign[0] and not (digit[1] or dot[1]))
         prev_delim, prev_exp, prev_digit = delim[:-2], exp[:-2], digit[:-2]
         next_digit, next_dot, next_sign = digit[2:], dot[2:], sign[2:]
@@ -416,7 +414,7 @@ def _numbers_ok(
     # something looked wrong: is it in a numeric field?  (text columns left out of the channels may hold anything)
     where = np.flatnonzero(bad)
     row = np.searchsorted(nl, where)
-    col = np.searchsorted(commas, where) - row * (ncols - 1)
+    col = np.searchsorted(commas, where) - row * grid.shape[1]
     return not np.isin(col, np.fromiter(numeric, dtype=np.int64)).any()
 
 

@@ -178,7 +178,14 @@ def test_multi_member_gzip_is_read_whole() -> None:
         list(decompressed([data[: len(data) - 6]]))
 
 
-def test_a_source_changed_between_the_reads_is_refused(tmp_path: Path, bank_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "changed_on_read",
+    [2, 3],
+    ids=["after-the-identity-hash", "between-pass-1-and-pass-2"],  # reads: identity, pass 1, pass 2
+)
+def test_a_source_changed_during_the_run_is_refused(
+    tmp_path: Path, bank_csv: Path, monkeypatch: pytest.MonkeyPatch, changed_on_read: int
+) -> None:
     src = tmp_path / "bank.csv"
     src.write_bytes(bank_csv.read_bytes()[:500_000].rsplit(b"\n", 1)[0] + b"\n")
     reads = {"n": 0}
@@ -186,7 +193,7 @@ def test_a_source_changed_between_the_reads_is_refused(tmp_path: Path, bank_csv:
 
     def chunks(self: LocalSource, size: int):  # type: ignore[no-untyped-def]
         reads["n"] += 1
-        if reads["n"] == 3:  # identify, pass 1, then pass 2 reads a changed file
+        if reads["n"] == changed_on_read:
             src.write_bytes(src.read_bytes().replace(b"\n56,", b"\n57,", 1))
         yield from original(self, size)
 
@@ -218,26 +225,6 @@ def test_the_command_line_streams_on_request(bank_csv: Path, tmp_path: Path) -> 
         assert result.exit_code == 0, result.output
         outputs[flag] = {p.relative_to(tmp_path / flag): p.read_bytes() for p in (tmp_path / flag).rglob("*.csv")}
     assert outputs["--stream"] == outputs["--in-memory"] and len(outputs["--stream"]) == 3
-
-
-def test_a_file_changed_after_it_was_identified_is_refused(
-    tmp_path: Path, bank_csv: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    src = tmp_path / "bank.csv"
-    src.write_bytes(bank_csv.read_bytes()[:500_000].rsplit(b"\n", 1)[0] + b"\n")
-    reads = {"n": 0}
-    original = LocalSource.chunks
-
-    def chunks(self: LocalSource, size: int):  # type: ignore[no-untyped-def]
-        reads["n"] += 1
-        if reads["n"] == 2:  # after the identity hash, before pass 1
-            src.write_bytes(src.read_bytes().replace(b"\n56,", b"\n57,", 1))
-        yield from original(self, size)
-
-    monkeypatch.setattr(LocalSource, "chunks", chunks)
-    with pytest.raises(DatasetError, match="changed while the streaming split read it"):
-        split(src, tmp_path / "out", stream=True)
-    assert not any((tmp_path / "out").rglob("*.csv"))
 
 
 def test_narrow_rows_and_gzip_count_for_more_than_their_bytes(tmp_path: Path, bank_csv: Path) -> None:

@@ -76,7 +76,7 @@ def test_output_prefix_pattern_is_a_prefix_match() -> None:
     pattern = output_key_pattern("automl/{date}/training/{dataset}")
     assert pattern == r"^automl/\d{4}-\d{2}-\d{2}/training/[^/]+/"
     template = "automl/{date}/training/{dataset}"
-    assert skip_reason(ObjectRef("b", "automl/2026-01-01/training/bank/abc/train/part-00000.csv"), template)
+    assert skip_reason(ObjectRef("b", "automl/2026-01-01/training/bank/abc/train/part-00000"), template)
     assert skip_reason(ObjectRef("b", "automl/2026-01-01/training-data.csv"), template) is None
     assert skip_reason(ObjectRef("b", "automl/2026-01-01/training/x.csv"), template) is None  # not under {dataset}/
     assert skip_reason(ObjectRef("b", "automl/2026-01-01/data.csv.gz"), template) is None

@@ -136,7 +136,7 @@ def test_the_manifest_that_applied_goes_into_run_json(tmp_path: Path) -> None:
     assert record["manifest"]["uri"] == (tmp_path / "manifest.json").as_uri()
     assert len(record["manifest"]["sha256"]) == 64
     assert record["config"]["split"]["strategy"] == "stratified"
-    train = (record_path.parent / "train/part-00000.csv").read_text().splitlines()
+    train = (record_path.parent / "train/part-00000").read_text().splitlines()
     assert all(len(line.split(",")) == 2 for line in train)  # label + a ("b" dropped by the manifest)
 
 

@@ -24,7 +24,7 @@ def split(source: object, root: Path, *, stream: bool = False, **settings: objec
     config = build_config(run_date=dt.date(2026, 1, 1), **settings)
     options = StreamOptions(above_bytes=0, chunk_bytes=64 * 1024) if stream else StreamOptions(above_bytes=None)
     run_pipeline(source, config, store=LocalStore(root), backend=None, target=TARGET, stream=options)  # type: ignore[arg-type]
-    return {p.relative_to(root).as_posix().split("/", 5)[-1]: p.read_bytes() for p in sorted(root.rglob("*.csv"))}
+    return {p.relative_to(root).as_posix().split("/", 5)[-1]: p.read_bytes() for p in sorted(root.rglob("part-*"))}
 
 
 def write_parts(folder: Path, bank: bytes, cuts: int = 5) -> None:
@@ -92,7 +92,7 @@ def test_errors_name_the_part_and_its_line(tmp_path: Path, stream: bool) -> None
         split(PartsSource(folder=folder), tmp_path / "out", stream=stream, label="y", drop=())
     assert err.value.message.startswith((folder / "part-00001.csv").resolve().as_uri())
     assert "line 4 (line 54 of the dataset)" in err.value.message
-    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.csv"))
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("part-*"))
 
 
 def test_an_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -122,7 +122,7 @@ def test_a_header_only_first_part_without_a_line_break_is_an_empty_partition(tmp
     rows = "".join(f"{i},{i % 2}\n" for i in range(60))
     folder = _parts(tmp_path / "parts", "x,y", "x,y\n" + rows)
     files = split(PartsSource(folder=folder), tmp_path / "out", stream=stream, label="y", drop=())
-    assert sum(v.count(b"\n") for k, v in files.items() if "test" not in k) + files["test/test.csv"].count(b"\n") - 1 == 60
+    assert sum(v.count(b"\n") for k, v in files.items() if "test" not in k) + files["test/part-00000"].count(b"\n") - 1 == 60
 
 
 def test_a_part_without_its_header_is_named(tmp_path: Path) -> None:

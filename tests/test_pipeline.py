@@ -43,9 +43,9 @@ def test_layout_and_run_record(tmp_path: Path) -> None:
     assert {k: v.rows for k, v in rec.splits.items()} == {"train": 140, "validation": 40, "test": 20}
     assert sum(v.positives or 0 for v in rec.splits.values()) == sum(1 for i in range(200) if i % 7 > 3)
     assert set(rec.files) == {"train", "validation", "test"}
-    assert rec.files["train"].key == f"{run}/train/part-00000.csv"
-    assert rec.files["validation"].key == f"{run}/validation/part-00000.csv"
-    assert rec.files["test"].key == f"{run}/test/test.csv"
+    assert rec.files["train"].key == f"{run}/train/part-00000"
+    assert rec.files["validation"].key == f"{run}/validation/part-00000"
+    assert rec.files["test"].key == f"{run}/test/part-00000"
     on_disk = json.loads((out / run / "run.json").read_text())
     assert RunRecord.model_validate(on_disk) == rec
     assert on_disk["source"]["size_bytes"] == src.stat().st_size
@@ -77,7 +77,7 @@ def test_no_train_then_train_trains_the_committed_split(tmp_path: Path) -> None:
     split_only = run_local(src, config(), OutputLayout(out), train=False)
     assert split_only.record.status == "committed" and split_only.record.training is None
     assert not (out / "training-jobs").exists()
-    split_files = {p: (out / p).read_bytes() for p in files_under(out) if p.endswith(".csv")}
+    split_files = {p: (out / p).read_bytes() for p in files_under(out) if "/part-" in p}
     # the same input and configuration again without training: nothing to do
     assert run_local(src, config(), OutputLayout(out), train=False).duplicate
     # with training: the committed split is trained, not rewritten
@@ -156,7 +156,7 @@ def test_failed_training_keeps_the_split_and_says_so(tmp_path: Path) -> None:
     assert len(records) == 1
     rec = RunRecord.model_validate_json(records[0].read_text())
     assert rec.status == "complete" and rec.training and rec.training.status == "Failed"
-    assert len(list((tmp_path / "out").rglob("*.csv"))) == 3
+    assert len(list((tmp_path / "out").rglob("part-*"))) == 3
 
 
 def test_a_crash_while_writing_leaves_no_run_record_and_the_retry_completes_it(tmp_path: Path, monkeypatch) -> None:
@@ -167,7 +167,7 @@ def test_a_crash_while_writing_leaves_no_run_record_and_the_retry_completes_it(t
     real_write = LocalStore.write
 
     def failing_write(self, key, chunks):
-        if key.endswith("test/test.csv"):
+        if key.endswith("test/part-00000"):
             raise OSError("disk full")
         return real_write(self, key, chunks)
 

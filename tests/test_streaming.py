@@ -30,7 +30,7 @@ def split(src: Path, root: Path, *, stream: bool, chunk: int = CHUNK, **settings
     config = build_config(run_date=dt.date(2026, 1, 1), **settings)
     options = StreamOptions(above_bytes=0, chunk_bytes=chunk) if stream else StreamOptions(above_bytes=None)
     result = run_pipeline(LocalSource(src), config, store=LocalStore(root), backend=None, target=TARGET, stream=options)
-    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.csv"))}
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("part-*"))}
     record = (root / result.record.prefix / "run.json").read_text().replace(str(root), "ROOT")
     files["run.json"] = record.encode()
     return files
@@ -98,7 +98,7 @@ def test_errors_name_the_same_line_as_in_memory(tmp_path: Path) -> None:
         with pytest.raises(DatasetError) as err:
             split(src, tmp_path / str(stream), stream=stream, label="y", drop=(), chunk=8 * 1024)
         messages.append(err.value.message)
-        assert not any((tmp_path / str(stream)).rglob("*.csv"))  # nothing written
+        assert not any((tmp_path / str(stream)).rglob("part-*"))  # nothing written
     assert messages[0] == messages[1]
     assert "line 15002" in messages[1]
 
@@ -200,7 +200,7 @@ def test_a_source_changed_during_the_run_is_refused(
     monkeypatch.setattr(LocalSource, "chunks", chunks)
     with pytest.raises(DatasetError, match="changed while the streaming split read it"):
         split(src, tmp_path / "out", stream=True)
-    assert not any((tmp_path / "out").rglob("*.csv"))
+    assert not any((tmp_path / "out").rglob("part-*"))
 
 
 def test_when_to_stream(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -223,7 +223,7 @@ def test_the_command_line_streams_on_request(bank_csv: Path, tmp_path: Path) -> 
     for flag in ("--stream", "--in-memory"):
         result = CliRunner().invoke(app, ["run", str(bank_csv), flag, "--no-train", "-q", "-o", str(tmp_path / flag)])
         assert result.exit_code == 0, result.output
-        outputs[flag] = {p.relative_to(tmp_path / flag): p.read_bytes() for p in (tmp_path / flag).rglob("*.csv")}
+        outputs[flag] = {p.relative_to(tmp_path / flag): p.read_bytes() for p in (tmp_path / flag).rglob("part-*")}
     assert outputs["--stream"] == outputs["--in-memory"] and len(outputs["--stream"]) == 3
 
 

@@ -52,8 +52,23 @@ from model_training.training.labels import label_problem
 from model_training.training.naming import job_name as make_job_name
 from model_training.training.request import LOCAL_IMAGE, build_training_request
 
-#: Where each split's file goes under ``{prefix}/{run_id}/`` (the channel folders hold part files).
-SPLIT_FILES = {"train": "train/part-00000.csv", "validation": "validation/part-00000.csv", "test": "test/test.csv"}
+def split_files(split: str, parts: int = 1) -> list[tuple[str, str]]:
+    """The files split ``split`` is written as: ``(name in run.json's files, key under {prefix}/{run_id}/)``.
+
+    The one place output names are made.  Keys are Hadoop-style part names without an extension:
+    ``train/part-00000``, ``validation/part-00000``, ``test/part-00000`` (``train/part-00001`` ... when a
+    channel is sharded).  No output key ends in ``.csv``/``.csv.gz`` or is a ``_SUCCESS`` marker, so no
+    S3 notification or EventBridge rule that delivers inputs (by suffix) delivers one of our own outputs.
+    The XGBoost container reads every file of a channel whatever its name, and the deployment and
+    evaluation stages find the test file through the ``Testing`` tag's URI.  The run-record name is the
+    split itself for a single file, else ``{split}/part-NNNNN``.
+
+    Args:
+        split: ``train``, ``validation`` or ``test``.
+        parts: number of part files (>= 1; the test split is always one).
+    """
+    keys = [f"{split}/part-{i:05d}" for i in range(max(parts, 1))]
+    return [(split, keys[0])] if len(keys) == 1 else [(key, key) for key in keys]
 
 
 class Source(Protocol):
@@ -296,7 +311,7 @@ def _run_pipeline(
     record_key = f"{run_prefix}/{RUN_RECORD_NAME}"
     run_uri = store.uri(run_prefix)
 
-    test_uri = store.uri(f"{run_prefix}/{SPLIT_FILES['test']}")
+    test_uri = store.uri(f"{run_prefix}/{split_files('test')[0][1]}")
     if test_uri.startswith("s3://") and len(test_uri) > 256:
         raise ConfigurationError(
             f"the test file's URI would be {len(test_uri)} characters: {test_uri[:80]}...",
@@ -478,13 +493,13 @@ def _split_and_commit(
                 continue
             with rep.task(f"writing {split}", total=int(rows.size), unit="rows") as advance:
                 if split == "test":
-                    yield split, SPLIT_FILES[split], _counting(render_test(dataset, rows), advance, int(rows.size), header=True)
+                    ((name, key),) = split_files(split)
+                    yield name, key, _counting(render_test(dataset, rows), advance, int(rows.size), header=True)
                     continue
                 parts = part_count(int(rows.size), dataset.num_rows, dataset.source.size_bytes, config)
-                for i, part_rows in enumerate(np.array_split(rows, parts)):
-                    key = f"{split}/part-{i:05d}"
+                for (name, key), part_rows in zip(split_files(split, parts), np.array_split(rows, parts), strict=True):
                     chunks = _counting(render_channel(dataset, part_rows, columns), advance, int(part_rows.size))
-                    yield (split if parts == 1 else key), f"{key}.csv", chunks
+                    yield name, key, chunks
 
     files = write_verified(store, run_prefix, outputs())
     return commit_record(store, record_key, run_id, run_prefix, dataset.source, config, splits, achieved, manifest, files)
@@ -755,7 +770,7 @@ def part_count(rows: int, total_rows: int, source_bytes: int, config: RunConfig)
     """How many part files a channel of ``rows`` rows is written as: enough to keep each near
     ``part_size_mb``, and with ``instance_count`` > 1 at least one per instance, so that ``ShardedByS3Key``
     gives every instance a similar share (``sagemaker-xgboost.md``); never more parts than rows.
-    One part (``part-00000.csv``, as the original stage's single file) in the common case."""
+    One part (``part-00000``, as the original stage's single file) in the common case."""
     estimate = source_bytes * rows / max(total_rows, 1)
     by_size = int(np.ceil(estimate / (config.training.part_size_mb * 2**20)))
     by_instances = config.training.instance_count if config.training.instance_count > 1 else 1

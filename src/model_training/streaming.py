@@ -456,12 +456,7 @@ class _Layout:
                 continue
             parts = 1 if split == "test" else pipeline.part_count(size, n, source_bytes, config)
             part_sizes = [len(p) for p in np.array_split(np.arange(size), parts)] if parts > 1 else [size]
-            for i, rows in enumerate(part_sizes):
-                if split == "test":
-                    name, key = split, pipeline.SPLIT_FILES[split]
-                else:
-                    name = split if parts == 1 else f"{split}/part-{i:05d}"
-                    key = f"{split}/part-{i:05d}.csv"
+            for (name, key), rows in zip(pipeline.split_files(split, parts), part_sizes, strict=True):
                 per_bucket = max(1, min(MAX_CHUNK_ROWS * 5, int(bucket_bytes / row_bytes)))
                 count = max(1, -(-rows // per_bucket))
                 files.append(_File(name, key, split, offset, rows, bucket, per_bucket, count))

@@ -63,7 +63,7 @@ def test_s3_event_splits_into_the_data_bucket_and_starts_one_training_job(pipeli
     written = objects(pipeline.data_bucket, prefix)
     assert set(written) == {
         f"{prefix}/{p}"
-        for p in ("train/part-00000.csv", "validation/part-00000.csv", "test/test.csv", "run.json", "_job-claim.json")
+        for p in ("train/part-00000", "validation/part-00000", "test/part-00000", "run.json", "_job-claim.json")
     }
     record = json.loads(written[f"{prefix}/run.json"])
     assert record["source"]["uri"] == f"s3://{pipeline.data_bucket}/automl/2026-03-04/small.csv"
@@ -103,7 +103,7 @@ def test_s3_event_splits_into_the_data_bucket_and_starts_one_training_job(pipeli
     assert described["ResourceConfig"]["InstanceCount"] == 1
     tags = {t["Key"]: t["Value"] for t in aws.client("sagemaker").list_tags(ResourceArn=described["TrainingJobArn"])["Tags"]}
     assert tags["Project"] == "MLOps" and tags["Region"] == "eu-west-2" and tags["RunId"] == run_id
-    assert tags["Testing"] == f"s3://{pipeline.data_bucket}/{prefix}/test/test.csv"
+    assert tags["Testing"] == f"s3://{pipeline.data_bucket}/{prefix}/test/part-00000"
 
 
 def test_the_same_event_twice_starts_one_job(pipeline: Pipeline) -> None:
@@ -153,7 +153,7 @@ def test_ten_record_event_handles_every_record(pipeline: Pipeline) -> None:
 @pytest.mark.parametrize(
     ("key", "status"),
     [
-        ("automl/2026-03-04/training/small/0123456789abcdef/train/part-00000.csv", "skipped"),
+        ("automl/2026-03-04/training/small/0123456789abcdef/train/part-00000", "skipped"),
         ("automl/2026-03-04/training-data.csv", "started"),
         ("automl/2026-03-04/notes.txt", "skipped"),
         ("automl/2026-03-04/.hidden.csv", "skipped"),
@@ -450,7 +450,7 @@ def test_distributed_training_gets_a_sharded_train_channel_with_a_part_per_insta
     assert sources["validation"]["S3DataDistributionType"] == "FullyReplicated"
     prefix = sources["train"]["S3Uri"].split("/", 3)[3]
     parts = [o["Key"] for o in aws.client("s3").list_objects_v2(Bucket=pipeline.data_bucket, Prefix=prefix)["Contents"]]
-    assert [p.rsplit("/", 1)[1] for p in parts] == ["part-00000.csv", "part-00001.csv"]
+    assert [p.rsplit("/", 1)[1] for p in parts] == ["part-00000", "part-00001"]
 
 
 def test_a_success_marker_splits_its_folder_of_parts_as_one_dataset(pipeline: Pipeline) -> None:
@@ -472,5 +472,5 @@ def test_a_success_marker_splits_its_folder_of_parts_as_one_dataset(pipeline: Pi
     assert sum(record["splits"][s]["rows"] for s in ("train", "validation", "test")) == 90
     # the same rows as the single file would give
     expected = original_split(io.BytesIO(data))  # type: ignore[arg-type]
-    train = next(v for k, v in run.items() if k.endswith("train/part-00000.csv"))
+    train = next(v for k, v in run.items() if k.endswith("train/part-00000"))
     assert train == expected["train"]

@@ -31,9 +31,9 @@ def bank_run(bank_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_splits_are_byte_identical_to_the_original_stage(bank_run: dict, bank_csv: Path) -> None:
     reference = original_split(bank_csv)
     run_dir = bank_run["run_dir"]
-    assert (run_dir / "train/part-00000.csv").read_bytes() == reference["train"]
-    assert (run_dir / "validation/part-00000.csv").read_bytes() == reference["validation"]
-    assert (run_dir / "test/test.csv").read_bytes() == reference["test"]
+    assert (run_dir / "train/part-00000").read_bytes() == reference["train"]
+    assert (run_dir / "validation/part-00000").read_bytes() == reference["validation"]
+    assert (run_dir / "test/part-00000").read_bytes() == reference["test"]
 
 
 def test_counts_and_first_test_rows(bank_run: dict) -> None:
@@ -43,7 +43,7 @@ def test_counts_and_first_test_rows(bank_run: dict) -> None:
         "validation": (8238, 938),
         "test": (4119, 483),
     }
-    test_lines = (bank_run["run_dir"] / "test/test.csv").read_text().splitlines()
+    test_lines = (bank_run["run_dir"] / "test/part-00000").read_text().splitlines()
     assert [line.split(",", 1)[0] for line in test_lines[1:4]] == ["9637", "36088", "30101"]
     assert "28831" in bank_run["output"] and "3219" in bank_run["output"]
 
@@ -80,7 +80,7 @@ def test_trains_with_a_sensible_validation_auc_and_the_model_predicts_the_test_f
     assert booster.num_features() == 59
 
     # what the evaluation stage does: read with index_col=0, drop the labels, predict the 59 features
-    text = (bank_run["run_dir"] / "test/test.csv").read_text()
+    text = (bank_run["run_dir"] / "test/part-00000").read_text()
     header, *rows = text.splitlines()
     names = header.split(",")[1:]
     values = np.loadtxt(io.StringIO("\n".join(rows)), delimiter=",")[:, 1:]

@@ -21,7 +21,7 @@ def test_parts_by_size_concatenate_to_the_single_file_and_train(bank_csv: Path, 
     run_dir = tmp_path / result.record.prefix
     reference = original_split(bank_csv)
     for split in ("train", "validation"):
-        parts = sorted((run_dir / split).glob("part-*.csv"))
+        parts = sorted((run_dir / split).glob("part-*"))
         assert len(parts) > 1, split
         sizes = [p.stat().st_size for p in parts]
         assert max(sizes) <= 1.2 * 2**20  # about the target size
@@ -44,7 +44,7 @@ def test_one_similar_part_per_instance_and_sharded_train_channel(bank_csv: Path,
     result = run_local(bank_csv, config, OutputLayout(tmp_path), train=False)
     run_dir = tmp_path / result.record.prefix
     for split in ("train", "validation"):
-        rows = [len(p.read_text().splitlines()) for p in sorted((run_dir / split).glob("part-*.csv"))]
+        rows = [len(p.read_text().splitlines()) for p in sorted((run_dir / split).glob("part-*"))]
         assert len(rows) == 3 and max(rows) - min(rows) <= 1, (split, rows)
     request = training_request(result.record, config, TrainingTarget(image="i", model_output_root="s3://m"), LocalStore(tmp_path))
     distribution = {

@@ -16,7 +16,7 @@ def test_every_kind_of_bad_event_record_in_one_sqs_batch(pipeline: Pipeline, cat
     good = s3_event(pipeline.data_bucket, "automl/2026-03-04/good.csv", version_id=good_meta["version_id"], event_time=DAY)
     no_s3 = {"Records": [{"eventName": "ObjectCreated:Put", "eventSource": "aws:s3"}]}
     deleted = s3_event(pipeline.data_bucket, "automl/2026-03-04/deleted-before-read.csv", event_time=DAY)
-    own = s3_event(pipeline.data_bucket, "automl/2026-03-04/training/good/0123456789abcdef/train/part-00000.csv", event_time=DAY)
+    own = s3_event(pipeline.data_bucket, "automl/2026-03-04/training/good/0123456789abcdef/train/part-00000", event_time=DAY)
     test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": pipeline.data_bucket}
     bodies = {
         "malformed-json": "{not json",

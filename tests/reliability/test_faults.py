@@ -166,7 +166,7 @@ def test_a_crash_between_files_leaves_no_complete_looking_run_and_the_retry_rewr
         o["Key"]
         for o in s3.list_objects_v2(Bucket=pipeline.data_bucket, Prefix="automl/2026-03-04/training/").get("Contents", [])
     ]
-    assert len(keys) == 1 and keys[0].endswith("/train/part-00000.csv")  # a partial split, and no run.json
+    assert len(keys) == 1 and keys[0].endswith("/train/part-00000")  # a partial split, and no run.json
     before = s3.get_object(Bucket=pipeline.data_bucket, Key=keys[0])["Body"].read()
     (done,) = handle(event, Context())["results"]
     assert done["status"] == "started"

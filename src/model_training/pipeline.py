@@ -52,6 +52,7 @@ from model_training.training.labels import label_problem
 from model_training.training.naming import job_name as make_job_name
 from model_training.training.request import LOCAL_IMAGE, build_training_request
 
+
 def split_files(split: str, parts: int = 1) -> list[tuple[str, str]]:
     """The files split ``split`` is written as: ``(name in run.json's files, key under {prefix}/{run_id}/)``.
 

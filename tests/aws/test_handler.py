@@ -62,8 +62,7 @@ def test_s3_event_splits_into_the_data_bucket_and_starts_one_training_job(pipeli
     prefix = f"automl/2026-03-04/training/small/{run_id}"
     written = objects(pipeline.data_bucket, prefix)
     assert set(written) == {
-        f"{prefix}/{p}"
-        for p in ("train/part-00000", "validation/part-00000", "test/part-00000", "run.json", "_job-claim.json")
+        f"{prefix}/{p}" for p in ("train/part-00000", "validation/part-00000", "test/part-00000", "run.json", "_job-claim.json")
     }
     record = json.loads(written[f"{prefix}/run.json"])
     assert record["source"]["uri"] == f"s3://{pipeline.data_bucket}/automl/2026-03-04/small.csv"

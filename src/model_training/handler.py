@@ -58,10 +58,22 @@ class RetryableError(RuntimeError):
     """At least one record failed for a reason a retry may cure (raised so Lambda retries the event)."""
 
 
-@metrics.log_metrics
-@logger.inject_lambda_context(log_event=False)
+class _NoContext:
+    """What Powertools' context injection reads of a Lambda context, for a call without one
+    (``lambda_handler(event, None)``, as the original stage's own tests call it).  It has no
+    ``get_remaining_time_in_millis``: the work itself is given ``None`` (no time budget)."""
+
+    function_name = "model-training"
+    memory_limit_in_mb = 0
+    invoked_function_arn = ""
+    aws_request_id = ""
+
+
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Handle an S3, SQS (S3 or SNS-wrapped S3 bodies), SNS or EventBridge event.
+
+    ``context`` is the Lambda context, or ``None`` (then there is no time budget, and the logs carry
+    empty function fields): Powertools' context injection alone would raise ``AttributeError`` on ``None``.
 
     Returns:
         ``{"results": [...]}`` (one entry per object or skipped record), plus ``batchItemFailures`` for SQS.
@@ -69,7 +81,14 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     Raises:
         RetryableError: S3/SNS/EventBridge events only, when a record failed for a transient reason.
     """
-    return handle(event, context)
+    return _instrumented(event, _NoContext() if context is None else context)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def _instrumented(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """:func:`handle` under Powertools' logger context and metrics flush; a :class:`_NoContext` goes on as ``None``."""
+    return handle(event, None if isinstance(context, _NoContext) else context)
 
 
 def handle(event: dict[str, Any], context: Any = None, settings: StageSettings | None = None) -> dict[str, Any]:

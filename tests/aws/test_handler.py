@@ -473,3 +473,17 @@ def test_a_success_marker_splits_its_folder_of_parts_as_one_dataset(pipeline: Pi
     expected = original_split(io.BytesIO(data))  # type: ignore[arg-type]
     train = next(v for k, v in run.items() if k.endswith("train/part-00000"))
     assert train == expected["train"]
+
+
+def test_lambda_handler_works_without_a_context_as_the_original_stages_tests_call_it(pipeline: Pipeline) -> None:
+    import model_training
+
+    key = "automl/2026-03-04/small.csv"
+    meta = upload(pipeline.data_bucket, key, small_csv())
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    (result,) = model_training.lambda_handler(event, None)["results"]
+    assert result["status"] == "started", result
+    assert aws.client("sagemaker").describe_training_job(TrainingJobName=result["job_name"])
+    skipped_key = "automl/2026-03-04/training/small/0123456789abcdef/train/part-00000"
+    (skipped,) = model_training.lambda_handler(s3_event(pipeline.data_bucket, skipped_key, event_time=DAY), None)["results"]
+    assert skipped["status"] == "skipped" and "output prefix" in skipped["reason"]

@@ -157,10 +157,41 @@ def test_config_show_names_the_origin_of_each_value(tmp_path: Path, monkeypatch:
 # -- regressions from trying to break it --------------------------------------------------------
 
 
-@pytest.mark.parametrize("tag", ["Testing", "RunId", "Project"])
+@pytest.mark.parametrize("tag", ["Testing", "RunId", "Project", "ServingImage"])
 def test_extra_tags_cannot_replace_the_stages_own(tag: str) -> None:
     with pytest.raises(ConfigurationError, match="set by the stage"):
         resolve(run_date=DAY, cli={"tags": {tag: "x"}})
+
+
+@pytest.mark.parametrize("tag", ["MyTesting", "Testing2", "ABTestingGroup", "Testing "])
+def test_extra_tags_whose_key_contains_testing_are_refused_with_a_hint(tag: str) -> None:
+    # the deployment stage takes the FIRST tag whose key contains "Testing" (case-sensitive) as the test file's URI
+    with pytest.raises(ConfigurationError) as info:
+        resolve(run_date=DAY, cli={"tags": {"team": "growth", tag: "x"}})
+    assert f"tag {tag!r} contains 'Testing'" in info.value.message
+    assert "must not contain 'Testing'" in info.value.hint
+
+
+def test_a_tag_with_testing_in_another_case_is_allowed() -> None:
+    assert resolve(run_date=DAY, cli={"tags": {"testing": "x", "LOADTESTING": "y"}}).config.training.tags["testing"] == "x"
+
+
+def test_manifest_check_refuses_a_tag_whose_key_contains_testing(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.json"
+    path.write_text('{"training": {"tags": {"ABTesting": "b"}}}')
+    res = CliRunner().invoke(app, ["manifest", "check", str(path)])
+    assert res.exit_code == 1, res.output
+    assert "'ABTesting' contains 'Testing'" in res.output and "hint:" in res.output
+
+
+def test_a_run_with_a_tag_whose_key_contains_testing_writes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,y_no,y_yes\n" + "".join(f"{i},{i % 2},{1 - i % 2}\n" for i in range(60)))
+    (tmp_path / "manifest.json").write_text('{"training": {"tags": {"LoadTesting": "1"}}}')
+    res = CliRunner().invoke(app, ["run", str(data), "-o", str(tmp_path / "out"), "-q", "--date", "2026-05-06"])
+    assert res.exit_code == 1, res.output
+    assert "'LoadTesting' contains 'Testing'" in res.output and "hint:" in res.output
+    assert not (tmp_path / "out").exists() or not any(p.is_file() for p in (tmp_path / "out").rglob("*"))
 
 
 @pytest.mark.parametrize(("tags", "message"), [({"AWS:x": "v"}, "aws:"), ({"k#!": "v"}, "allows letters")])

@@ -194,3 +194,23 @@ def test_rerunning_a_failed_run_still_fails(tmp_path: Path) -> None:
     with pytest.raises(RunFailedError, match="failed earlier") as info:
         run_local(src, cfg, OutputLayout(tmp_path / "out"))
     assert info.value.exit_code == 3
+
+
+def test_the_request_tags_the_serving_image_and_one_testing_key(tmp_path: Path) -> None:
+    from model_training.errors import ConfigurationError
+    from model_training.pipeline import TrainingTarget, training_request
+    from model_training.storage import LocalStore
+
+    cfg = config(tags={"team": "growth"})
+    record = run_local(small_csv(tmp_path), cfg, OutputLayout(tmp_path / "out"), train=False).record
+    image = "764974769150.dkr.ecr.eu-west-2.amazonaws.com/sagemaker-xgboost:3.0-5"
+    target = TrainingTarget(image=image, model_output_root="s3://model-output", region="eu-west-2")
+    request = training_request(record, cfg, target, LocalStore(tmp_path / "out"))
+    tags = [(t["Key"], t["Value"]) for t in request["Tags"]]
+    assert dict(tags)["ServingImage"] == request["AlgorithmSpecification"]["TrainingImage"] == image
+    assert [k for k, _ in tags if "Testing" in k] == ["Testing"]
+    assert dict(tags)["Testing"] == record.files["test"].uri
+    # a configuration that slipped past validation still cannot put a second "...Testing..." key on the job
+    cfg.training.tags["ABTesting"] = "x"
+    with pytest.raises(ConfigurationError, match="'ABTesting' contains 'Testing'"):
+        training_request(record, cfg, target, LocalStore(tmp_path / "out"))

@@ -39,7 +39,10 @@ DEFAULT_HYPERPARAMETERS: dict[str, str] = {
 DEFAULT_PREFIX_TEMPLATE = "automl/{date}/training/{dataset}"
 SPLIT_NAMES = ("train", "validation", "test")
 #: Tags the stage puts on every training job; a run's extra tags may not replace them.
-RESERVED_TAGS = ("Project", "Region", "Testing", "RunId", "Source")
+RESERVED_TAGS = ("Project", "Region", "Testing", "RunId", "Source", "ServingImage")
+#: The deployment stage takes the FIRST tag whose key contains this (case-sensitive) as the test file's URI,
+#: so no extra tag's key may contain it.
+TESTING_TAG_MARK = "Testing"
 #: SageMaker's tag text (CreateTrainingJob API reference, Tag): ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$
 _TAG_TEXT = r"[\w\s.:/=+\-@]*"
 #: The smallest non-zero fraction: below it a split is empty at any realistic row count.
@@ -147,6 +150,11 @@ class TrainingConfig(_Model):
         for k, v in self.tags.items():
             if k in RESERVED_TAGS:
                 raise ValueError(f"tag {k!r} is set by the stage (the deployment stage reads Testing): choose another name")
+            if TESTING_TAG_MARK in k:
+                raise ValueError(
+                    f"tag {k!r} contains {TESTING_TAG_MARK!r}: the deployment stage takes the first tag whose key contains "
+                    f"{TESTING_TAG_MARK!r} as the test file's URI, and could read this one instead of the stage's own"
+                )
             if not 1 <= len(k) <= 128 or len(v) > 256 or k.lower().startswith("aws:"):
                 raise ValueError(f"tag {k!r}: keys are 1-128 characters not starting with aws:, values at most 256")
             if not re.fullmatch(_TAG_TEXT, k) or not re.fullmatch(_TAG_TEXT, v):
@@ -266,6 +274,8 @@ def build_config(**settings: Any) -> RunConfig:
             problems.append(msg if not field or msg.startswith(field) else f"{field}: {msg}")
             if not field and "drop" in msg:
                 field = "drop"
+            if not field and msg.startswith("tag ") and "deployment stage" in msg:  # a reserved or Testing-like key
+                field = "tags"
             if field in _HINTS and _HINTS[field] not in hints:
                 hints.append(_HINTS[field])
         hint = "; ".join(hints) or "see: model-training config show SOURCE, and model-training manifest schema"
@@ -281,6 +291,8 @@ _HINTS = {
     "strategy": "group and hash take a key column, ordered an order_by column (--key, --order-by, or the manifest's split)",
     "prefix_template": "use {date} and {dataset} in the prefix template",
     "run_date": "use YYYY-MM-DD (--date)",
+    "tags": f"rename the extra tag (training.tags): its key must not contain {TESTING_TAG_MARK!r} nor be one of the "
+    f"stage's own ({', '.join(RESERVED_TAGS)})",
 }
 
 

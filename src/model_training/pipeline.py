@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_training.channels import CHUNK_ROWS, channel_columns, channel_pieces, cut_fields, render_channel, render_test
-from model_training.config import SPLIT_NAMES, RunConfig, StreamOptions
+from model_training.config import SPLIT_NAMES, TESTING_TAG_MARK, RunConfig, StreamOptions
 from model_training.dataset import Dataset, LocalSource, SourceInfo, check_numeric, parse_csv, require_columns
 from model_training.errors import (
     ConfigurationError,
@@ -651,7 +651,17 @@ def write_verified(store: Store, run_prefix: str, outputs: Iterable[tuple[str, s
 
 
 def training_request(record: RunRecord, config: RunConfig, target: TrainingTarget, store: Store) -> dict[str, Any]:
-    """The ``CreateTrainingJob`` request of a committed run (``sagemaker-xgboost.md``, "Request")."""
+    """The ``CreateTrainingJob`` request of a committed run (``sagemaker-xgboost.md``, "Request").
+
+    Tags, in this order: ``Project=MLOps``, ``Region``, ``Testing`` (the test file's URI: the deployment
+    stage takes the first tag whose key contains ``Testing``), ``RunId``, ``Source``, ``ServingImage`` (the
+    job's own ``AlgorithmSpecification.TrainingImage``: the image that must serve the model), then the
+    run's extra tags.
+
+    Raises:
+        ConfigurationError: the request would carry a key containing ``Testing`` other than the stage's
+            own ``Testing`` tag, or more than SageMaker's 50 tags (the configuration's checks prevent both).
+    """
     channels: dict[str, str] = {
         split: store.uri(f"{record.prefix}/{split}") + "/" for split in ("train", "validation") if record.splits[split].rows
     }
@@ -661,7 +671,10 @@ def training_request(record: RunRecord, config: RunConfig, target: TrainingTarge
     if "test" in record.files:
         tags["Testing"] = record.files["test"].uri  # the deployment stage reads the test file's URI from this tag
     training = config.training
-    tags.update({"RunId": record.run_id, "Source": _tag_value(record.source["uri"]), **training.tags})
+    # the model must be served by the image that trained it (XGBoost 0.72 of xgboost:latest cannot load it)
+    tags.update({"RunId": record.run_id, "Source": _tag_value(record.source["uri"]), "ServingImage": target.image})
+    tags.update(training.tags)
+    _check_tags(tags)
     request = build_training_request(
         job_name=make_job_name(record.source["name"], record.run_id),
         image=target.image,
@@ -760,6 +773,23 @@ def record_job_outcome(record: RunRecord, job: dict[str, Any], backend: str, sto
     done = record.model_copy(update={"status": "complete" if finished else "started", "training": training})
     store.write_bytes(record_key, done.to_json())
     return done
+
+
+def _check_tags(tags: dict[str, str]) -> None:
+    """Refuse a training job's tags that the deployment stage would misread, or SageMaker would refuse.
+
+    Raises:
+        ConfigurationError: a key other than ``Testing`` contains ``Testing``; more than 50 tags.
+    """
+    others = [k for k in tags if TESTING_TAG_MARK in k and k != "Testing"]
+    if others:
+        raise ConfigurationError(
+            f"the training job's tag {others[0]!r} contains {TESTING_TAG_MARK!r}: the deployment stage takes the first "
+            f"such tag as the test file's URI",
+            f"rename the extra tag (training.tags): its key must not contain {TESTING_TAG_MARK!r}",
+        )
+    if len(tags) > 50:
+        raise ConfigurationError(f"the training job would carry {len(tags)} tags", "SageMaker allows 50: drop extra tags")
 
 
 def _tag_value(text: str) -> str:

@@ -103,6 +103,10 @@ def test_s3_event_splits_into_the_data_bucket_and_starts_one_training_job(pipeli
     tags = {t["Key"]: t["Value"] for t in aws.client("sagemaker").list_tags(ResourceArn=described["TrainingJobArn"])["Tags"]}
     assert tags["Project"] == "MLOps" and tags["Region"] == "eu-west-2" and tags["RunId"] == run_id
     assert tags["Testing"] == f"s3://{pipeline.data_bucket}/{prefix}/test/part-00000"
+    # the deployment stage must serve with the image that trained the model (not xgboost:latest, XGBoost 0.72)
+    assert tags["ServingImage"] == described["AlgorithmSpecification"]["TrainingImage"]
+    assert tags["ServingImage"].endswith("/sagemaker-xgboost:3.0-5")
+    assert [k for k in tags if "Testing" in k] == ["Testing"]
 
 
 def test_the_same_event_twice_starts_one_job(pipeline: Pipeline) -> None:

@@ -1,15 +1,20 @@
-"""The deployment artefacts: the SAM template passes cfn-lint, grants least privilege, and wires the
-triggers the pipeline needs; the Dockerfile builds the function from the Lambda base image."""
+"""The deployment artefacts: the SAM template passes cfn-lint (in every mode), grants least privilege,
+and wires the triggers the pipeline needs, whose filters deliver every key the handler processes and none
+of the stage's own outputs; the Dockerfile builds the function from the Lambda base image."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.keys import INPUT_PREFIX, KEYS, OUTPUT_KEYS, PROCESSED
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,9 +39,31 @@ def template() -> dict:
     return yaml.load((REPO / "template.yaml").read_text(), Loader=_Loader)
 
 
-def test_cfn_lint_passes() -> None:
+def _cfn_lint(*paths: Path) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("cfn-lint") or str(Path(sys.executable).parent / "cfn-lint")
-    res = subprocess.run([exe, str(REPO / "template.yaml")], capture_output=True, text=True)
+    return subprocess.run([exe, *map(str, paths)], capture_output=True, text=True)
+
+
+def test_cfn_lint_passes() -> None:
+    res = _cfn_lint(REPO / "template.yaml")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_cfn_lint_passes_in_every_mode(tmp_path: Path) -> None:
+    # cfn-lint resolves a SAM template's parameters with their defaults (its --parameters had no effect on
+    # this template), so each mode is linted as a copy whose defaults select it
+    text = (REPO / "template.yaml").read_text()
+    variants = []
+    for existing in ("", "mlops-eu-west-2-dev-automl-data-ab12cd"):
+        for trigger in ("s3", "sqs"):
+            variant = re.sub(r"(  ExistingDataBucketName:\n    Type: String\n    Default: )\"\"", rf'\1"{existing}"', text)
+            variant = re.sub(r"(    AllowedValues: \[s3, sqs\]\n    Default: )s3", rf"\g<1>{trigger}", variant)
+            variant = re.sub(r"(  DataBucketSuffix:\n    Type: String\n    Default: )\"\"", r'\1"ab12cd"', variant)
+            assert f'Default: "{existing}"' in variant and f"Default: {trigger}" in variant and 'Default: "ab12cd"' in variant
+            path = tmp_path / f"template-{'existing' if existing else 'created'}-{trigger}.yaml"
+            path.write_text(variant)
+            variants.append(path)
+    res = _cfn_lint(*variants)
     assert res.returncode == 0, res.stdout + res.stderr
 
 
@@ -45,12 +72,31 @@ def statements(template: dict) -> dict[str, dict]:
     return {s["Sid"]: s for s in policy["Statement"]}
 
 
+#: The data bucket's name in both modes: the one the template creates, or the existing one.
+BUCKET_NAME = {
+    "If": [
+        "CreateDataBucket",
+        {"Sub": "mlops-${AWS::Region}-${Environment}-automl-data-${DataBucketSuffix}"},
+        {"Ref": "ExistingDataBucketName"},
+    ]
+}
+
+
+def bucket_arn(resource: dict) -> str:
+    """The ARN template of an IAM resource on the data bucket, checked to name the bucket of either mode."""
+    text, variables = resource["Sub"]
+    assert variables == {"Bucket": BUCKET_NAME}
+    assert text.startswith("arn:${AWS::Partition}:s3:::${Bucket}")
+    return text
+
+
 def test_least_privilege(template: dict) -> None:
     st = statements(template)
     assert all(s["Effect"] == "Allow" for s in st.values())
     assert not any(a.endswith("*") and ":" not in a.rstrip("*") for s in st.values() for a in _list(s["Action"]))
-    assert st["ReadInputs"]["Resource"]["Sub"].endswith("/automl/*")
-    assert st["WriteOutputs"]["Resource"]["Sub"].endswith("/automl/*/training/*")
+    assert bucket_arn(st["ReadInputs"]["Resource"]).endswith("/automl/*")
+    assert bucket_arn(st["ListInputPrefix"]["Resource"]).endswith("${Bucket}")
+    assert bucket_arn(st["WriteOutputs"]["Resource"]).endswith("/automl/*/training/*")
     assert set(_list(st["ReadParameters"]["Action"])) == {"ssm:GetParameter"}
     names = [r["Sub"].rsplit("-", 0)[0].split("${Environment}-", 1)[1] for r in st["ReadParameters"]["Resource"]]
     # the three the pipeline names, and the two optional settings parameters the stage reads (issue #4)
@@ -76,9 +122,6 @@ def test_triggers_and_image(template: dict) -> None:
     function = resources["TrainingFunction"]["Properties"]
     assert function["PackageType"] == "Image"
     assert function["ImageConfig"]["Command"] == ["model_training.lambda_handler"]
-    notification = resources["DataBucket"]["Properties"]["NotificationConfiguration"]
-    lambda_rules = notification["LambdaConfigurations"]["If"][1][0]["Filter"]["S3Key"]["Rules"]
-    assert {r["Name"]: r["Value"] for r in lambda_rules} == {"prefix": "automl/", "suffix": ".csv"}
     assert resources["QueueMapping"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert "deadLetterTargetArn" in resources["TriggerQueue"]["Properties"]["RedrivePolicy"]
 
@@ -103,3 +146,114 @@ def test_the_lambda_import_path_stays_lean() -> None:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert bare.stdout.strip() == "[]"
+
+
+# -- the triggers' filters against the keys the handler processes ---------------------------------------
+
+
+def notification_filters(template: dict, kind: str) -> tuple[str, list[tuple[str, str]]]:
+    """The (prefix, suffix) pairs of the data bucket's ``LambdaConfigurations`` or ``QueueConfigurations``,
+    and the condition they apply under; S3 allows one prefix and one suffix rule per configuration, and
+    refuses configurations of one event type whose prefixes and suffixes both overlap."""
+    condition, configurations, otherwise = template["Resources"]["DataBucket"]["Properties"]["NotificationConfiguration"][kind][
+        "If"
+    ]
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    filters = []
+    for configuration in configurations:
+        assert configuration["Event"] == "s3:ObjectCreated:*"
+        rules = configuration["Filter"]["S3Key"]["Rules"]
+        assert sorted(r["Name"] for r in rules) == ["prefix", "suffix"]
+        by_name = {r["Name"]: r["Value"] for r in rules}
+        filters.append((by_name["prefix"], by_name["suffix"]))
+    for i, (p1, s1) in enumerate(filters):
+        for p2, s2 in filters[i + 1 :]:
+            overlap = (p1.startswith(p2) or p2.startswith(p1)) and (s1.endswith(s2) or s2.endswith(s1))
+            assert not overlap, f"overlapping notification configurations {p1}*{s1} and {p2}*{s2}"
+    return condition, filters
+
+
+def _eventbridge_matches(matcher: object, value: str) -> bool:
+    """EventBridge's string matchers: an exact value, ``prefix``, ``suffix``, or ``wildcard`` (``*`` is any run)."""
+    if isinstance(matcher, str):
+        return value == matcher
+    assert isinstance(matcher, dict) and len(matcher) == 1, matcher
+    ((op, arg),) = matcher.items()
+    if op == "prefix":
+        return value.startswith(arg)
+    if op == "suffix":
+        return value.endswith(arg)
+    if op == "wildcard":
+        return re.fullmatch(".*".join(re.escape(part) for part in arg.split("*")), value, re.DOTALL) is not None
+    raise AssertionError(f"matcher {op!r} is not modelled by this test")
+
+
+def eventbridge_rule(template: dict) -> dict:
+    rule = template["Resources"]["ObjectCreatedRule"]
+    assert rule["Type"] == "AWS::Events::Rule" and rule["Condition"] == "UseExistingBucket"
+    return rule["Properties"]
+
+
+def deliveries(template: dict) -> dict[str, Callable[[str], bool]]:
+    """For each trigger mode, whether an ``Object Created`` event for a key in the data bucket reaches the stage."""
+    lambda_condition, lambda_filters = notification_filters(template, "LambdaConfigurations")
+    queue_condition, queue_filters = notification_filters(template, "QueueConfigurations")
+    assert (lambda_condition, queue_condition) == ("UseS3Trigger", "UseSqsTrigger")
+    pattern = eventbridge_rule(template)["EventPattern"]
+    assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["bucket"] == {"name": [{"Ref": "ExistingDataBucketName"}]}
+    assert set(pattern["detail"]) == {"bucket", "object"} and set(pattern["detail"]["object"]) == {"key"}
+    key_matchers = pattern["detail"]["object"]["key"]
+    return {
+        "bucket notification to the function": lambda key: any(key.startswith(p) and key.endswith(s) for p, s in lambda_filters),
+        "bucket notification to the queue": lambda key: any(key.startswith(p) and key.endswith(s) for p, s in queue_filters),
+        "EventBridge rule on an existing bucket": lambda key: any(_eventbridge_matches(m, key) for m in key_matchers),
+    }
+
+
+#: Keys beyond the shared list, to compare the modes on: outside the input prefix, and near misses.
+PROBES = ["data/small.csv", "small.csv", "exports/small/_SUCCESS", "automl", "automl/", "automl/x.csv.gz.tmp", "automl/x.gz"]
+
+
+@pytest.mark.parametrize(("key", "expected"), KEYS)
+def test_every_trigger_delivers_what_the_handler_processes_and_none_of_its_outputs(
+    template: dict, key: str, expected: str
+) -> None:
+    for mode, delivered in deliveries(template).items():
+        if expected == PROCESSED and key.startswith(INPUT_PREFIX):
+            assert delivered(key), f"{mode} does not deliver {key}, which the handler processes"
+        if key in OUTPUT_KEYS:
+            assert not delivered(key), f"{mode} delivers the stage's own output {key}"
+
+
+def test_each_trigger_mode_delivers_the_same_keys(template: dict) -> None:
+    keys = [k for k, _ in KEYS] + PROBES
+    delivered = {mode: [k for k in keys if accepts(k)] for mode, accepts in deliveries(template).items()}
+    first = next(iter(delivered.values()))
+    assert first and all(d == first for d in delivered.values()), delivered
+    assert all(k.startswith(INPUT_PREFIX) for k in first)  # nothing outside the input prefix
+
+
+def test_the_existing_bucket_mode_has_no_bucket_and_subscribes_through_eventbridge(template: dict) -> None:
+    resources = template["Resources"]
+    conditions = template["Conditions"]
+    assert conditions["CreateDataBucket"] == {"Equals": [{"Ref": "ExistingDataBucketName"}, ""]}
+    assert template["Parameters"]["ExistingDataBucketName"]["Default"] == ""
+    assert resources["DataBucket"]["Condition"] == "CreateDataBucket"
+    assert resources["InvokePermission"]["Condition"] == "CreateDataBucket"
+    rule = eventbridge_rule(template)
+    (targets,) = rule["Targets"]
+    condition, to_function, to_queue = targets["If"]
+    assert condition == "UseS3Trigger"
+    assert to_function["Arn"] == {"GetAtt": "TrainingFunction.Arn"} and to_queue["Arn"] == {"GetAtt": "TriggerQueue.Arn"}
+    permission = resources["EventsInvokePermission"]
+    assert conditions[permission["Condition"]] == {"And": [{"Condition": "UseExistingBucket"}, {"Condition": "UseS3Trigger"}]}
+    assert permission["Properties"]["Principal"] == "events.amazonaws.com"
+    assert permission["Properties"]["SourceArn"] == {"GetAtt": "ObjectCreatedRule.Arn"}
+    (statement,) = resources["QueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    when, created, existing = statement["If"]
+    assert when == "CreateDataBucket"
+    assert created["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert existing["Principal"] == {"Service": "events.amazonaws.com"} and existing["Action"] == "sqs:SendMessage"
+    assert existing["Condition"] == {"ArnEquals": {"aws:SourceArn": {"GetAtt": "ObjectCreatedRule.Arn"}}}
+    assert template["Outputs"]["DataBucket"]["Value"] == BUCKET_NAME

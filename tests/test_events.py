@@ -6,8 +6,10 @@ import json
 
 import pytest
 
+from model_training.config import DEFAULT_PREFIX_TEMPLATE
 from model_training.events import ObjectRef, decode_event, output_key_pattern, skip_reason
 from model_training.offline import s3_event
+from tests.keys import KEYS, PROCESSED
 
 
 def test_s3_keys_are_url_decoded() -> None:
@@ -81,3 +83,16 @@ def test_output_prefix_pattern_is_a_prefix_match() -> None:
     assert skip_reason(ObjectRef("b", "automl/2026-01-01/training/x.csv"), template) is None  # not under {dataset}/
     assert skip_reason(ObjectRef("b", "automl/2026-01-01/data.csv.gz"), template) is None
     assert skip_reason(ObjectRef("b", "automl/2026-01-01/data.parquet"), template)
+
+
+@pytest.mark.parametrize(("key", "expected"), KEYS)
+def test_skip_rules_on_the_shared_key_list(key: str, expected: str) -> None:
+    # the same list the deployment template's trigger filters are checked against (tests/test_deployment.py)
+    assert (skip_reason(ObjectRef("b", key), DEFAULT_PREFIX_TEMPLATE) is None) == (expected == PROCESSED)
+
+
+def test_output_names_of_earlier_versions_are_still_skipped_by_prefix() -> None:
+    # a second guard: the prefix rule skips our outputs whatever their suffix (they once ended in .csv)
+    for name in ("train/part-00000.csv", "test/test.csv"):
+        key = f"automl/2026-01-01/training/bank/0123456789abcdef/{name}"
+        assert "output prefix" in (skip_reason(ObjectRef("b", key), DEFAULT_PREFIX_TEMPLATE) or "")

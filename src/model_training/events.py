@@ -245,7 +245,10 @@ def _etag(value: Any) -> str | None:
     return str(value).strip('"') or None if value else None
 
 
-#: Suffixes of the objects the stage splits (``pipeline-contracts.md``: the notification filter is ``.csv``).
+#: Suffixes of the objects the stage splits (``pipeline-contracts.md``: the notification filter is ``.csv``),
+#: case-sensitive as S3's notification filters and EventBridge's patterns are: the deployment template
+#: delivers exactly these (and ``_SUCCESS`` markers) under ``automl/``, so ``DATA.CSV`` is never delivered
+#: and is skipped here too.
 ACCEPTED_SUFFIXES = (".csv", ".csv.gz")
 
 
@@ -288,8 +291,8 @@ def skip_reason(ref: ObjectRef, prefix_template: str) -> str | None:
         return None
     if "/" in ref.key and re.match(_PART_NAME, name):
         return f"{ref.uri} is a part of a multi-file dataset: its folder is split when {DATASET_MARKER} is written"
-    if not name.lower().endswith(ACCEPTED_SUFFIXES):
-        return f"{ref.uri} is not a .csv or .csv.gz object"
+    if not name.endswith(ACCEPTED_SUFFIXES):
+        return f"{ref.uri} is not a .csv or .csv.gz object (suffixes are case-sensitive)"
     if name.startswith("."):
         return f"{ref.uri} is a hidden file"
     if name.startswith("_"):

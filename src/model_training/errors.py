@@ -42,6 +42,11 @@ class ConfigurationError(ModelTrainingError):
     """A setting is invalid (fractions, seed, label/drop columns, paths)."""
 
 
+class XGBoostVersionError(ConfigurationError):
+    """The installed XGBoost is not the release the chosen algorithm image runs, so a model trained with
+    it would not be served identically (or the local backend's libraries are not installed)."""
+
+
 class HyperparameterError(ModelTrainingError):
     """Hyperparameters break the built-in XGBoost container's rules.
 

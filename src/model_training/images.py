@@ -18,6 +18,9 @@ from model_training.errors import ConfigurationError
 IMAGE_VERSIONS = ("1.7-1", "3.0-5")
 DEFAULT_IMAGE_VERSION = "3.0-5"
 REPOSITORY = "sagemaker-xgboost"
+#: The XGBoost release each image trains and serves with (the ``XGBOOST_VERSION`` its Dockerfile pins):
+#: a model trained elsewhere is served identically only if that release trained it.
+IMAGE_XGBOOST: dict[str, str] = {"1.7-1": "1.7.4", "3.0-5": "3.0.5"}
 
 #: Account of the algorithm's ECR registry per region (SageMaker Python SDK, image_uri_config/xgboost.json).
 REGISTRIES: dict[str, str] = {
@@ -82,6 +85,20 @@ def image_uri(region: str, version: str = DEFAULT_IMAGE_VERSION) -> str:
             f"use one of: {', '.join(sorted(REGISTRIES))}",
         )
     return f"{account}.dkr.ecr.{region}.{_dns_suffix(region)}/{REPOSITORY}:{version}"
+
+
+def image_version(image: str) -> str:
+    """The version tag of an algorithm image URI (``...sagemaker-xgboost:3.0-5`` -> ``3.0-5``;
+    ``-cpu-py3`` dropped); the default version when the URI has no tag."""
+    tail = image.rsplit("/", 1)[-1]
+    tag = tail.rsplit(":", 1)[-1] if ":" in tail else DEFAULT_IMAGE_VERSION
+    return tag.removesuffix("-cpu-py3")
+
+
+def serving_image_name(version: str) -> str:
+    """The algorithm image that serves a model trained for ``version``, named without a registry
+    (``sagemaker-xgboost:3.0-5``): the same repository and tag in every region's registry."""
+    return f"{REPOSITORY}:{version}"
 
 
 @cache

@@ -35,6 +35,7 @@ from model_training.errors import (
     TimeBudgetError,
     TrainingJobExistsError,
 )
+from model_training.images import IMAGE_XGBOOST, image_version
 from model_training.progress import NullReporter, Reporter
 from model_training.runrecord import (
     RUN_RECORD_NAME,
@@ -118,6 +119,11 @@ class TrainingBackend(Protocol):
     :class:`~model_training.training.sagemaker.SageMakerBackend`)."""
 
     backend_name: str
+
+    def preflight(self, algorithm_version: str) -> None:
+        """Raise a :class:`~model_training.errors.ModelTrainingError` if this backend cannot train a job for
+        ``algorithm_version`` as the image would; called before anything of a run is written."""
+        ...
 
     def create_training_job(self, request: dict[str, Any]) -> str: ...
 
@@ -286,6 +292,8 @@ def _run_pipeline(
     from model_training.rowindex import tune_allocator
 
     rep = reporter or NullReporter()
+    if backend is not None:
+        backend.preflight(config.training.algorithm_version)
     options = stream or StreamOptions()
     size = source.size()
     streaming = options.above_bytes is not None and in_memory_size(source, size) > options.above_bytes
@@ -760,10 +768,13 @@ def record_job_outcome(record: RunRecord, job: dict[str, Any], backend: str, sto
     """Rewrite ``run.json`` with the training job's state (a ``DescribeTrainingJob``-shaped ``job``):
     status ``started`` while it runs, ``complete`` once it has ended."""
     metrics = {m["MetricName"]: float(m["Value"]) for m in job.get("FinalMetricDataList", [])}
+    image = job.get("AlgorithmSpecification", {}).get("TrainingImage", "")
     training = TrainingRecord(
         backend=backend,
         job_name=job["TrainingJobName"],
         status=job["TrainingJobStatus"],
+        serving_image=job.get("ServingImage", image) or None,
+        xgboost_version=job.get("XGBoostVersion", IMAGE_XGBOOST.get(image_version(image))) if image else None,
         failure_reason=job.get("FailureReason"),
         final_metrics=metrics,
         model_artifact=job.get("ModelArtifacts", {}).get("S3ModelArtifacts"),

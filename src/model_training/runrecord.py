@@ -59,11 +59,18 @@ class SplitRecord(_Model):
 
 
 class TrainingRecord(_Model):
-    """The training job of a run: backend, ``TrainingJobName`` and, once known, its outcome."""
+    """The training job of a run: backend, ``TrainingJobName`` and, once known, its outcome.
+
+    ``serving_image`` is the algorithm image that must serve the model (the job's own
+    ``AlgorithmSpecification.TrainingImage`` on SageMaker; ``sagemaker-xgboost:{version}`` for a local job,
+    in any region's registry), and ``xgboost_version`` the XGBoost release that trained it, which is that
+    image's.  Another image, such as the legacy ``xgboost:latest`` (0.72), cannot load the model."""
 
     backend: str
     job_name: str
     status: str
+    serving_image: str | None = None
+    xgboost_version: str | None = None
     failure_reason: str | None = None
     final_metrics: dict[str, float] = {}
     model_artifact: str | None = None

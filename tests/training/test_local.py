@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import tarfile
@@ -180,3 +181,65 @@ def test_every_part_file_of_a_channel_is_read(tmp_path: Path) -> None:
 def test_invalid_job_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="TrainingJobName"):
         LocalTrainingBackend(tmp_path).create_training_job(request(tmp_path, name="bad_name"))
+
+
+def test_another_xgboost_release_is_refused_before_anything_is_written(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """XGBoost 3.2 wrote base_score as "[1.1165065E-1]", which the 3.0-5 image's 3.0.5 reads as 0.5: every
+    served prediction shifted.  Only the image's own release may train."""
+    from model_training.config import RunConfig
+    from model_training.errors import XGBoostVersionError
+    from model_training.pipeline import OutputLayout, run_local
+    from model_training.training import local
+
+    source = tmp_path / "data.csv"
+    rows = ["y_yes,y_no,a,b"] + [f"{i % 2},{1 - i % 2},{i},{i * 3 % 7}" for i in range(60)]
+    source.write_text("\n".join(rows) + "\n")
+    monkeypatch.setattr(local, "installed_xgboost", lambda: "3.2.0")
+    out = tmp_path / "out"
+    with pytest.raises(XGBoostVersionError) as caught:
+        run_local(source, RunConfig(run_date=dt.date(2026, 6, 1)), OutputLayout(out))
+    assert "XGBoost 3.0.5" in caught.value.message and "3.2.0 is installed" in caught.value.message
+    assert "pip install 'xgboost-cpu==3.0.5'" in caught.value.hint
+    assert not out.exists() or not any(p.is_file() for p in out.rglob("*"))
+
+
+def test_a_job_for_an_image_whose_xgboost_is_not_installed_fails_with_the_fix(data: Path) -> None:
+    backend = LocalTrainingBackend(data / "jobs")
+    req = request(data)
+    req["AlgorithmSpecification"]["TrainingImage"] = "local/sagemaker-xgboost:1.7-1"
+    backend.create_training_job(req)
+    done = backend.run_training_job("job-1")
+    assert done["TrainingJobStatus"] == "Failed"
+    assert "XGBoost 1.7.4" in done["FailureReason"] and "pip install 'xgboost==1.7.4'" in done["FailureReason"]
+
+
+def test_the_job_record_names_the_xgboost_that_trained_and_the_serving_image(data: Path) -> None:
+    import xgboost
+
+    backend = LocalTrainingBackend(data / "jobs")
+    backend.create_training_job(request(data))
+    done = backend.run_training_job("job-1")
+    assert done["XGBoostVersion"] == xgboost.__version__ == "3.0.5"
+    assert done["ServingImage"] == "sagemaker-xgboost:3.0-5"
+
+
+def test_early_stopping_keeps_the_best_iteration_as_the_container_does(data: Path) -> None:
+    """The container's EarlyStopping has save_best=True: the archived model ends at the best round."""
+    import xgboost
+
+    backend = LocalTrainingBackend(data / "jobs")
+    hp = {**HP, "num_round": "200", "eta": "0.9", "early_stopping_rounds": "3", "eval_metric": "auc,logloss"}
+    backend.create_training_job(request(data, hp=hp))
+    done = backend.run_training_job("job-1")
+    assert done["TrainingJobStatus"] == "Completed", done.get("FailureReason")
+    rounds = [line for line in Path(done["LogFile"]).read_text().splitlines() if re.match(r"^\[\d+\]\t", line)]
+    assert len(rounds) < 200
+    archive = path_from_uri(done["ModelArtifacts"]["S3ModelArtifacts"])
+    with tarfile.open(archive) as tar:
+        model = tar.extractfile("xgboost-model").read()
+    booster = xgboost.Booster()
+    booster.load_model(bytearray(model))
+    losses = [float(line.rsplit("validation-logloss:", 1)[1]) for line in rounds]
+    assert booster.num_boosted_rounds() == losses.index(min(losses)) + 1

@@ -1,20 +1,35 @@
 """The local training backend: SageMaker's built-in XGBoost algorithm, emulated in-process with the
 real xgboost library, behind the same request and job-record shapes as SageMaker's API.
 
-What it reproduces of the container (``sagemaker-xgboost.md``; aws/sagemaker-xgboost-container,
-``algorithm_mode/train.py`` and ``data_utils.py``), for version 3.0-5 semantics:
+A model trained here must be one the image's own serving code loads with the same parameters and the
+same predictions, so training runs only with the XGBoost release the job's image runs
+(:data:`~model_training.images.IMAGE_XGBOOST`: 3.0-5 runs 3.0.5, 1.7-1 runs 1.7.4); any other installed
+release is refused before anything is trained (:func:`check_xgboost`).  Tests compare our channels,
+logs and models with the container's own code under the image's pinned libraries.
+
+What it reproduces of the container (SageMaker XGBoost container, ``algorithm_mode/train.py``,
+``data_utils.py`` and ``callback.py``):
 
 * ``HyperParameters`` arrive as strings and are parsed and validated by the container's rules
   (:mod:`model_training.training.hyperparameters`); a violation fails the job with ``ClientError``.
 * Channels ``train`` (required) and ``validation`` (optional): every file under the channel folder up
   to 3 levels deep, names starting with ``_`` skipped, names starting with ``.`` fail the job, CSV with
   the label in column 0, no header, an empty field is a missing value; an empty channel fails the job.
-* Training uses ``tree_method=hist`` (unless set) on all cores, and logs each round as
-  ``[i]\\ttrain-<metric>:<v>\\tvalidation-<metric>:<v>``.
-* The model is saved with ``Booster.save_model`` as the single file ``xgboost-model`` inside
+* ``xgboost.train`` gets the validated hyperparameters and nothing else (the library's own defaults:
+  ``tree_method`` is ``hist`` on 3.0.5, chosen by data size on 1.7.4), logs each round as XGBoost's
+  evaluation monitor does (``[i]\\ttrain-<metric>:<v>\\tvalidation-<metric>:<v>``, 5 decimals), and
+  with ``early_stopping_rounds`` stops on the last ``eval_metric`` of the validation channel and keeps the
+  best iteration's model, as the container does (no ``eval_metric``: no early stopping).
+* The model is saved with ``Booster.save_model`` to a file named ``xgboost-model`` (UBJSON on 3.0.5,
+  XGBoost's binary format on 1.7.4), the single member of
   ``{S3OutputPath}/{TrainingJobName}/output/model.tar.gz``.
 
-Job records live as JSON files in a jobs folder; names are unique there as in an AWS account.
+Not reproduced: the container's own metrics (``accuracy``, ``f1``, ``r2`` ...), which it computes
+outside XGBoost; they are validated but not logged here.
+
+Job records live as JSON files in a jobs folder; names are unique there as in an AWS account.  A record
+also holds ``XGBoostVersion`` (the release that trained the model) and ``ServingImage`` (the image that
+must serve it), which SageMaker's records do not have.
 """
 
 from __future__ import annotations
@@ -35,10 +50,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from model_training.errors import HyperparameterError, TrainingJobExistsError, TrainingJobNotFoundError
+from model_training.errors import HyperparameterError, TrainingJobExistsError, TrainingJobNotFoundError, XGBoostVersionError
+from model_training.images import IMAGE_XGBOOST, image_version, serving_image_name
 from model_training.progress import NullReporter, Reporter
 from model_training.storage import LocalStore
-from model_training.training.hyperparameters import DEFAULT_VERSION, ParsedHyperparameters, parse_hyperparameters
+from model_training.training.hyperparameters import CONTAINER_METRICS, ParsedHyperparameters, parse_hyperparameters
 from model_training.training.labels import label_problem
 from model_training.training.naming import is_valid_job_name
 
@@ -65,6 +81,62 @@ def path_from_uri(uri: str) -> Path:
     raise ValueError(f"the local backend reads file:// URIs, not {uri!r}")
 
 
+#: eval_metric names whose larger values are better (the container's ``XGB_MAXIMIZE_METRICS``): the
+#: direction of early stopping.
+MAXIMIZE_METRICS = frozenset(
+    {"accuracy", "auc", "aucpr", "balanced_accuracy", "f1", "f1_binary", "f1_macro", "map", "ndcg", "precision", "r2",
+     "recall", "precision_macro", "precision_micro", "recall_macro", "recall_micro"}
+)  # fmt: skip
+
+
+def installed_xgboost() -> str | None:
+    """The installed XGBoost release (``xgboost`` or ``xgboost-cpu``), or ``None``; does not import it."""
+    from importlib import metadata
+
+    for dist in ("xgboost", "xgboost-cpu"):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def check_xgboost(version: str) -> str:
+    """The installed XGBoost release, if it is the one image ``version`` trains and serves with.
+
+    Args:
+        version: the algorithm image version (``3.0-5``, ``1.7-1``).
+
+    Returns:
+        The release, e.g. ``"3.0.5"``.
+
+    Raises:
+        XGBoostVersionError: XGBoost is missing, or another release is installed: a model it trains may
+            load in the image with other parameters (XGBoost 3.2's ``base_score`` reads as 0.5 in 3.0.5,
+            shifting every prediction), so nothing is trained; the hint says what to install.
+    """
+    wanted = IMAGE_XGBOOST.get(version)
+    if wanted is None:
+        raise XGBoostVersionError(f"algorithm version {version!r} is not supported", f"use one of {', '.join(IMAGE_XGBOOST)}")
+    found = installed_xgboost()
+    if found == wanted:
+        return found
+    package = "xgboost-cpu" if tuple(int(p) for p in wanted.split(".")[:2]) >= (2, 1) else "xgboost"
+    others = [f"{v} (XGBoost {x})" for v, x in IMAGE_XGBOOST.items() if v != version]
+    hint = (
+        f"install it with: pip install '{package}=={wanted}'"
+        + (f"; or choose the image whose XGBoost is installed ({', '.join(o for o in others if found and found in o)})"
+           if found and any(found in o for o in others) else "")
+        + "; or train on SageMaker (--backend sagemaker)"
+    )  # fmt: skip
+    what = f"XGBoost {found} is installed" if found else "XGBoost is not installed"
+    raise XGBoostVersionError(
+        f"image sagemaker-xgboost:{version} trains and serves with XGBoost {wanted}, but {what}: a model trained "
+        "locally must be trained by the release that will serve it",
+        hint,
+    )
+
+
 class LocalTrainingBackend:
     """Create, run, describe and list training jobs on this machine.
 
@@ -80,6 +152,14 @@ class LocalTrainingBackend:
         self.reporter: Reporter = reporter or NullReporter()
 
     # -- the API -------------------------------------------------------------------------------
+    def preflight(self, algorithm_version: str) -> None:
+        """Refuse, before a run writes anything, an installed XGBoost that is not the image's.
+
+        Raises:
+            XGBoostVersionError: see :func:`check_xgboost`.
+        """
+        check_xgboost(algorithm_version)
+
     def create_training_job(self, request: dict[str, Any]) -> str:
         """Register a job as ``InProgress`` (``SecondaryStatus`` ``Starting``); returns its ARN.
 
@@ -178,10 +258,10 @@ class LocalTrainingBackend:
 
     # -- training ------------------------------------------------------------------------------
     def _train(self, record: dict[str, Any], log: Callable[[str], None]) -> dict[str, Any]:
-        import numpy as np  # noqa: F401 - imported with xgboost
+        version = image_version(record["AlgorithmSpecification"]["TrainingImage"])
+        trained_by = check_xgboost(version)
         import xgboost as xgb
 
-        version = _version_of(record["AlgorithmSpecification"]["TrainingImage"])
         hp = parse_hyperparameters(record.get("HyperParameters", {}), version)
         channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in record["InputDataConfig"]}
         if "train" not in channels:
@@ -189,26 +269,46 @@ class LocalTrainingBackend:
         matrices = {name: _load_channel(name, uri, hp) for name, uri in channels.items()}
         dtrain = matrices["train"]
         evals = [(dtrain, "train")] + ([(matrices["validation"], "validation")] if "validation" in matrices else [])
-        params = dict(hp.params)
-        params.setdefault("tree_method", "hist")
-        params.setdefault("nthread", os.cpu_count() or 1)
+        params = dict(hp.params)  # as the container passes them: no defaults of ours
         name = record["TrainingJobName"]
         history: dict[str, dict[str, list[float]]] = {}
-        log(f"training {name}: {dtrain.num_row()} train rows, {dtrain.num_col()} features, {hp.num_round} rounds")
+        log(
+            f"training {name}: {dtrain.num_row()} train rows, {dtrain.num_col()} features, {hp.num_round} rounds, "
+            f"XGBoost {trained_by} (served by {serving_image_name(version)})"
+        )
+        callbacks: list[Any] = []
+        stop_on = hp.eval_metrics[-1] if hp.eval_metrics else None
+        if hp.early_stopping_rounds and len(evals) > 1 and stop_on:
+            if stop_on in CONTAINER_METRICS:
+                raise HyperparameterError(
+                    [f"early stopping on eval_metric {stop_on!r}, which the container computes itself, is not emulated locally"],
+                    "put an XGBoost metric last in eval_metric (e.g. auc, logloss, rmse), or train on SageMaker",
+                )
+            # the container's callback.py: stop on the last eval_metric of the validation channel and keep
+            # the best iteration (save_best), so the saved model ends at the best round
+            callbacks.append(
+                xgb.callback.EarlyStopping(
+                    rounds=hp.early_stopping_rounds,
+                    data_name="validation",
+                    metric_name=stop_on,
+                    maximize=stop_on in MAXIMIZE_METRICS,
+                    save_best=True,
+                )
+            )
         with (
             self.reporter.task(f"training {name}", total=hp.num_round, unit="rounds") as advance,
             warnings.catch_warnings(record=True) as caught,
         ):
             warnings.simplefilter("always")
+            callbacks.insert(0, _RoundLogger(log, advance))
             booster = xgb.train(
                 params,
                 dtrain,
                 num_boost_round=hp.num_round,
                 evals=evals,
                 evals_result=history,
-                early_stopping_rounds=hp.early_stopping_rounds if len(evals) > 1 else None,
                 verbose_eval=False,
-                callbacks=[_RoundLogger(log, advance)],
+                callbacks=callbacks,
             )
         for warning in caught:  # xgboost's warnings go to the job's log, not to the user's terminal
             log(f"warning: {_first_line(Exception(str(warning.message)))}")
@@ -225,6 +325,8 @@ class LocalTrainingBackend:
         # the archive last: the deployment stage is triggered by model.tar.gz appearing
         archive = _write_uri(f"{out_dir}/{ARCHIVE_NAME}", _model_archive(booster))
         return {
+            "XGBoostVersion": trained_by,
+            "ServingImage": serving_image_name(version),
             "FinalMetricDataList": [{"MetricName": k, "Value": v, "Timestamp": _now()} for k, v in final.items()],
             "ModelArtifacts": {"S3ModelArtifacts": archive},
             "OutputFiles": outputs,
@@ -356,10 +458,14 @@ def _write_uri(uri: str, data: bytes) -> str:
 
 
 def _model_archive(booster: Any) -> bytes:
-    """``model.tar.gz`` holding the single file ``xgboost-model`` (``Booster.save_model``), byte-stable for a model."""
+    """``model.tar.gz`` holding the single file ``xgboost-model``, saved as the container saves it
+    (``Booster.save_model`` on a path without extension: the installed release's default format), byte-stable
+    for a model."""
     with tempfile.TemporaryDirectory() as tmp:
-        model_path = Path(tmp) / f"{MODEL_FILE}.ubj"  # the extension only silences xgboost's format warning
-        booster.save_model(str(model_path))
+        model_path = Path(tmp) / MODEL_FILE
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Saving model in the UBJSON format as default": as the container does
+            booster.save_model(str(model_path))
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w:gz") as tar:
             info = tar.gettarinfo(str(model_path), arcname=MODEL_FILE)
@@ -399,11 +505,6 @@ def _plot_learning_curve(history: dict[str, dict[str, list[float]]], title: str)
     fig.savefig(buf, format="png", dpi=100)
     plt.close(fig)
     return buf.getvalue()
-
-
-def _version_of(image: str) -> str:
-    tag = image.rsplit(":", 1)[-1] if ":" in image else DEFAULT_VERSION
-    return tag.removesuffix("-cpu-py3")
 
 
 def _log_line(log: io.TextIOBase, line: str) -> None:

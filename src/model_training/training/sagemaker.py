@@ -27,6 +27,9 @@ class SageMakerBackend:
 
         self.client = client or aws.client("sagemaker")
 
+    def preflight(self, algorithm_version: str) -> None:
+        """Nothing to check here: SageMaker trains with the image's own XGBoost."""
+
     def create_training_job(self, request: dict[str, Any]) -> str:
         """Send ``CreateTrainingJob``; returns the job ARN.
 

@@ -358,6 +358,7 @@ def resolve(
         ConfigurationError, HyperparameterError: the merged configuration is invalid.
     """
     from model_training.config import DEFAULT_HYPERPARAMETERS
+    from model_training.training.hyperparameters import merge_hyperparameters
 
     layers = [
         ("environment", env or {}),
@@ -367,12 +368,12 @@ def resolve(
     ]
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}
-    hyperparameters = dict(DEFAULT_HYPERPARAMETERS)
+    hyperparameters: dict[str, object] = dict(DEFAULT_HYPERPARAMETERS)
     hp_origins = dict.fromkeys(DEFAULT_HYPERPARAMETERS, "default")
     for name, layer in layers:
         for key, value in layer.items():
-            if key == "hyperparameters":
-                hyperparameters.update(value)
+            if key == "hyperparameters":  # name by name; an alias replaces a lower layer's other name
+                hyperparameters = merge_hyperparameters(hyperparameters, value)
                 hp_origins.update(dict.fromkeys(value, name))
             else:
                 merged[key] = value

@@ -144,6 +144,7 @@ def test_the_images_training_entry_point_logs_and_predicts_as_our_backend(local_
         "train.py",
         {
             "hyperparameters": job["HyperParameters"],
+            "input_data_config": job["InputDataConfig"],
             "train": str(run_dir / "train"),
             "validation": str(run_dir / "validation"),
             "base": str(tmp_path / "sagemaker"),

@@ -1,7 +1,9 @@
 """Runs in an oracle environment: the image's training entry point on a SageMaker folder layout.
 
 stdin: ``{"hyperparameters": {name: str}, "train": dir, "validation": dir | null, "base": empty dir,
-"content_type": "text/csv" (default), "instance_count": 1}``.  The channel folders' files are copied to
+"input_data_config": the request's ``InputDataConfig`` (optional: content type, distribution and compression
+per channel come from it; a channel without ``ContentType`` gets none, as SageMaker sends it), "content_type":
+"text/csv" (without a request), "instance_count": 1}``.  The channel folders' files are copied to
 ``{base}/input/data/{channel}/`` as SageMaker downloads them; ``{base}/input/config/`` gets
 ``hyperparameters.json`` (string values), ``inputdataconfig.json`` and ``resourceconfig.json``; then
 ``sagemaker_xgboost_container.training:main`` (the image's ``SAGEMAKER_TRAINING_MODULE``) runs with
@@ -26,15 +28,24 @@ def main():
     os.makedirs(config, exist_ok=True)
     os.makedirs(os.path.join(base, "model"), exist_ok=True)
     os.makedirs(os.path.join(base, "output", "data"), exist_ok=True)
+    # inputdataconfig.json as SageMaker writes it from the request's InputDataConfig (when given)
+    requested = {c["ChannelName"]: c for c in job.get("input_data_config") or []}
     channels = {}
     for name in ("train", "validation"):
         if job.get(name):
             shutil.copytree(job[name], os.path.join(base, "input", "data", name))
+            asked = requested.get(name, {})
+            source = asked.get("DataSource", {}).get("S3DataSource", {})
             channels[name] = {
-                "ContentType": job.get("content_type", "text/csv"),
-                "TrainingInputMode": "File",
-                "S3DistributionType": "FullyReplicated",
-                "RecordWrapperType": "None",
+                key: value
+                for key, value in {
+                    "ContentType": asked.get("ContentType") if asked else job.get("content_type", "text/csv"),
+                    "TrainingInputMode": job.get("input_mode", "File"),
+                    "S3DistributionType": source.get("S3DataDistributionType", "FullyReplicated"),
+                    "RecordWrapperType": asked.get("RecordWrapperType", "None"),
+                    "CompressionType": asked.get("CompressionType", "None"),
+                }.items()
+                if value is not None
             }
     hosts = [f"algo-{i + 1}" for i in range(job.get("instance_count", 1))]
     with open(os.path.join(config, "hyperparameters.json"), "w") as fh:

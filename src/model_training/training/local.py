@@ -90,15 +90,24 @@ MAXIMIZE_METRICS = frozenset(
 
 
 def installed_xgboost() -> str | None:
-    """The installed XGBoost release (``xgboost`` or ``xgboost-cpu``), or ``None``; does not import it."""
+    """The XGBoost release this process imports (``xgboost.__version__``), or ``None`` without one."""
+    try:
+        import xgboost
+    except ImportError:
+        return None
+    return str(xgboost.__version__)
+
+
+def _xgboost_distributions() -> list[str]:
     from importlib import metadata
 
+    found = []
     for dist in ("xgboost", "xgboost-cpu"):
         try:
-            return metadata.version(dist)
+            found.append(f"{dist} {metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             continue
-    return None
+    return found
 
 
 def check_xgboost(version: str) -> str:
@@ -122,13 +131,14 @@ def check_xgboost(version: str) -> str:
     if found == wanted:
         return found
     package = "xgboost-cpu" if tuple(int(p) for p in wanted.split(".")[:2]) >= (2, 1) else "xgboost"
-    others = [f"{v} (XGBoost {x})" for v, x in IMAGE_XGBOOST.items() if v != version]
-    hint = (
-        f"install it with: pip install '{package}=={wanted}'"
-        + (f"; or choose the image whose XGBoost is installed ({', '.join(o for o in others if found and found in o)})"
-           if found and any(found in o for o in others) else "")
-        + "; or train on SageMaker (--backend sagemaker)"
-    )  # fmt: skip
+    installed = _xgboost_distributions()
+    hint = f"install it: pip install '{package}=={wanted}'"
+    if installed:  # two distributions of one module overwrite each other's files: remove what is there first
+        hint += f" after pip uninstall -y {' '.join(d.split()[0] for d in installed)} (or in an environment of its own)"
+    matching = [v for v, x in IMAGE_XGBOOST.items() if x == found]
+    if matching:
+        hint += f"; or choose image {matching[0]} (MODEL_TRAINING_ALGORITHM_VERSION), which XGBoost {found} serves"
+    hint += "; or train on SageMaker (--backend sagemaker)"
     what = f"XGBoost {found} is installed" if found else "XGBoost is not installed"
     raise XGBoostVersionError(
         f"image sagemaker-xgboost:{version} trains and serves with XGBoost {wanted}, but {what}: a model trained "

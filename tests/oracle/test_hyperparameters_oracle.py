@@ -77,7 +77,7 @@ STRICTER: tuple[Stricter, ...] = (
         "max_bin below 2",
         "the container's range is [0, inf); XGBoost refuses max_bin < 2 whatever the tree method",
         r"max_bin: .* is not in \[2, \+inf\)",
-        ({"num_round": "2", "max_bin": "1"}),
+        ({"num_round": "2", "max_bin": "1"},),
         r"max_bin should be greater equal to 2",
     ),
     Stricter(

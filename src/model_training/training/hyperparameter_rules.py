@@ -309,7 +309,6 @@ def specs(version: str) -> dict[str, Spec]:
     return {spec.name: spec for spec in specs}
 
 
-
 def number_text(value: float) -> str:
     """Shortest round-tripping text of a number, without a trailing '.0' ('0.2', '4', '1e-05', 'nan')."""
     text = repr(float(value))

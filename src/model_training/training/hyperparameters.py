@@ -170,8 +170,6 @@ def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEF
     )
 
 
-
-
 def merge_hyperparameters(*layers: Mapping[str, object]) -> dict[str, object]:
     """Merge hyperparameter layers, lowest first, name by name; an alias replaces its other name.
 

@@ -50,7 +50,15 @@ print(json.dumps({"xgboost": xgb.__version__, "base_score": config["learner"]["l
 
 
 def _python_for(version: str) -> Path:
-    return Path(sys.executable) if version == DEFAULT_IMAGE_VERSION else envs.build_ours(version)
+    if version == DEFAULT_IMAGE_VERSION:
+        return Path(sys.executable)
+    try:
+        return envs.build_ours(version)
+    except (SystemExit, subprocess.CalledProcessError) as exc:
+        message = f"no environment with our package and XGBoost {IMAGE_XGBOOST[version]}: {exc}"
+        if envs.in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
 
 
 def _run_json(cmd: list[str], payload: Any = None, env: dict[str, str] | None = None) -> Any:

@@ -546,6 +546,12 @@ def _jobs_describe(name: str, output: Path, backend: str, as_json: bool) -> None
         rows.append((metric["MetricName"], f"{float(metric['Value']):.6f}"))
     if "ModelArtifacts" in job:
         rows.append(("S3ModelArtifacts", job["ModelArtifacts"]["S3ModelArtifacts"]))
+    image = job.get("AlgorithmSpecification", {}).get("TrainingImage")
+    if image:
+        rows.append(("TrainingImage", image))
+    for key in ("XGBoostVersion", "ServingImage"):  # the local backend's: which release trained, which image serves
+        if job.get(key):
+            rows.append((key, str(job[key])))
     rows.append(("HyperParameters", json.dumps(job.get("HyperParameters", {}))))
     if job.get("LogFile"):
         rows.append(("log", job["LogFile"]))

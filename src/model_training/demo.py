@@ -31,7 +31,8 @@ def write_demo_dataset(folder: Path) -> Path:
         from sklearn.datasets import load_breast_cancer
     except ImportError:
         raise ConfigurationError(
-            "the demo needs scikit-learn, which is not installed", "install the demo extra: pip install 'model-training[demo]'"
+            "the demo needs scikit-learn, which is not installed",
+            "install the demo extra: from a clone, .venv/bin/pip install -e '.[demo]' (make demo does it)",
         ) from None
     data = load_breast_cancer()
     names = [re.sub(r"[^a-z0-9]+", "_", n.lower()).strip("_") for n in data.feature_names]

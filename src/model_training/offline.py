@@ -51,7 +51,7 @@ def local_aws(region: str = "eu-west-2") -> Iterator[str]:
     except ImportError:
         raise ConfigurationError(
             "the offline AWS endpoint needs moto, which is not installed",
-            "install the demo extra: pip install 'model-training[demo]'",
+            "install the demo extra: from a clone, .venv/bin/pip install -e '.[demo]' (make demo does it)",
         ) from None
     import logging
 

@@ -247,8 +247,8 @@ def environment(version: str) -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     if not ORACLES.is_dir():
-        message = f"oracle environments: {ORACLES} not found, nothing built (the tests that need it will skip)"
-        print(message, file=sys.stderr)
+        consequence = "CI needs it: the tests that need it fail" if in_ci() else "the tests that need it will skip"
+        print(f"oracle environments: {ORACLES} not found, nothing built ({consequence})", file=sys.stderr)
         return 1 if in_ci() else 0
     for version in argv or VERSIONS:
         try:

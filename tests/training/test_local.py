@@ -212,7 +212,8 @@ def test_a_job_for_an_image_whose_xgboost_is_not_installed_fails_with_the_fix(da
     backend.create_training_job(req)
     done = backend.run_training_job("job-1")
     assert done["TrainingJobStatus"] == "Failed"
-    assert "XGBoost 1.7.4" in done["FailureReason"] and "pip install 'xgboost==1.7.4'" in done["FailureReason"]
+    assert "XGBoost 1.7.4" in done["FailureReason"] and "environment of its own" in done["FailureReason"]
+    assert "pip install -e . 'xgboost==1.7.4' matplotlib" in done["FailureReason"]
 
 
 def test_the_job_record_names_the_xgboost_that_trained_and_the_serving_image(data: Path) -> None:

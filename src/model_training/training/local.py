@@ -51,7 +51,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from model_training.errors import HyperparameterError, TrainingJobExistsError, TrainingJobNotFoundError, XGBoostVersionError
-from model_training.images import IMAGE_XGBOOST, image_version, serving_image_name
+from model_training.images import DEFAULT_IMAGE_VERSION, IMAGE_XGBOOST, image_version, serving_image_name
 from model_training.progress import NullReporter, Reporter
 from model_training.storage import LocalStore
 from model_training.training.hyperparameters import CONTAINER_METRICS, ParsedHyperparameters, parse_hyperparameters
@@ -132,14 +132,26 @@ def check_xgboost(version: str) -> str:
         return found
     package = "xgboost-cpu" if tuple(int(p) for p in wanted.split(".")[:2]) >= (2, 1) else "xgboost"
     installed = _xgboost_distributions()
-    hint = f"install it: pip install '{package}=={wanted}'"
-    if installed:  # two distributions of one module overwrite each other's files: remove what is there first
-        hint += f" after pip uninstall -y {' '.join(d.split()[0] for d in installed)} (or in an environment of its own)"
+    if version == DEFAULT_IMAGE_VERSION:  # the local extra's own pin
+        hint = f"install the local extra's release: pip install '{package}=={wanted}'"
+    else:  # a release of its own beside this package's pin overwrites it: another environment
+        hint = (
+            f"train for {version} in an environment of its own with XGBoost {wanted} (README, Installing without make: "
+            f"python3 -m venv .venv-{version.split('-')[0]} && .venv-{version.split('-')[0]}/bin/pip install -e . "
+            f"'{package}=={wanted}' matplotlib)"
+        )
     matching = [v for v, x in IMAGE_XGBOOST.items() if x == found]
     if matching:
         hint += f"; or choose image {matching[0]} (MODEL_TRAINING_ALGORITHM_VERSION), which XGBoost {found} serves"
     hint += "; or train on SageMaker (--backend sagemaker)"
-    what = f"XGBoost {found} is installed" if found else "XGBoost is not installed"
+    if found is None and len(installed) > 1:  # two distributions of one module overwrite each other's files
+        hint = f"keep one of them: pip uninstall -y {' '.join(d.split()[0] for d in installed)}, then " + hint
+    if found:
+        what = f"XGBoost {found} is installed"
+    elif len(installed) > 1:
+        what = f"XGBoost does not import: {' and '.join(installed)} are installed and overwrite each other's files"
+    else:
+        what = "XGBoost is not installed"
     raise XGBoostVersionError(
         f"image sagemaker-xgboost:{version} trains and serves with XGBoost {wanted}, but {what}: a model trained "
         "locally must be trained by the release that will serve it",

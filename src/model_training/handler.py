@@ -121,8 +121,20 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
     if decoded.kind == "sqs":
         response["batchItemFailures"] = [{"itemIdentifier": i} for i in failed_items]
     elif retryable:
-        logger.error("retryable failure: raising so Lambda retries the event", extra={"results": results})
-        raise RetryableError(f"{len(failed_items)} record(s) failed transiently; see the log for details")
+        # names and counts only: a result's reason may quote a value from the data, which never reaches a log
+        transient = [{"object": r["object"], "version_id": r.get("version_id")} for r in results if r.get("retryable")]
+        logger.error(
+            "retryable failure: raising so Lambda retries the event",
+            extra={
+                "records": len(results),
+                "failed": len(failed_items),
+                "transient": len(transient),
+                "transient_objects": transient,
+            },
+        )
+        raise RetryableError(
+            f"{len(transient)} of {len(results)} record(s) failed transiently; the log names them (object and version)"
+        )
     return response
 
 

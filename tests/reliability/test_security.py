@@ -101,3 +101,49 @@ def _check_logs(results: list[dict[str, Any]], logs: str) -> None:
     for secret in ("testing", "AWS_SECRET_ACCESS_KEY", "X-Amz-Signature", "X-Amz-Credential"):
         assert secret not in logs, secret
     assert "line 22" in logs and "'f1'" in logs  # names and positions are logged
+
+
+def test_the_retry_log_line_holds_no_data_and_counts_only_transient_failures(pipeline: Pipeline, catalogue: Any) -> None:
+    """Issue 11 item 10: an S3 event whose records fail, one on a bad value and one transiently, is raised
+    for Lambda's retry; the log line says so with counts and the transient object only, never the value."""
+    import io
+
+    from botocore.awsrequest import AWSResponse
+
+    from model_training.handler import RetryableError, logger
+
+    bad = b"f1,f2,y_no,y_yes\n" + b"1,2,0,1\n" * 20 + b"SECRET-CUSTOMER-42,2,0,1\n"
+    records = []
+    for name, body in (("bad.csv", bad), ("flaky.csv", small_csv())):
+        meta = upload(pipeline.data_bucket, f"automl/2026-03-04/{name}", body)
+        event = s3_event(pipeline.data_bucket, f"automl/2026-03-04/{name}", version_id=meta["version_id"], event_time=DAY)
+        records += event["Records"]
+
+    class _Body:
+        def stream(self, **_: Any) -> Any:
+            yield b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
+
+    def fail_flaky(request: Any, **_: Any) -> AWSResponse | None:
+        return AWSResponse(request.url, 500, {}, _Body()) if "flaky.csv" in request.url else None
+
+    events = aws.client("s3").meta.events
+    events.register("before-send.s3.GetObject", fail_flaky, unique_id="flaky-get")
+    captured = io.StringIO()
+    previous = logger.registered_handler.setStream(captured)  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(RetryableError, match=r"^1 of 2 record\(s\) failed transiently"):
+            lambda_handler({"Records": records}, Context())
+    finally:
+        logger.registered_handler.setStream(previous)  # type: ignore[attr-defined]
+        events.unregister("before-send.s3.GetObject", unique_id="flaky-get")
+    logs = captured.getvalue()
+    assert "SECRET-CUSTOMER-42" not in logs
+    (line,) = [json.loads(x) for x in logs.splitlines() if "retryable failure" in x]
+    assert line["failed"] == 2 and line["transient"] == 1
+    assert line["transient_objects"] == [
+        {
+            "object": f"s3://{pipeline.data_bucket}/automl/2026-03-04/flaky.csv",
+            "version_id": records[1]["s3"]["object"]["versionId"],
+        }
+    ]
+    catalogue.record("log lines checked", logs.count("\n"))

@@ -96,3 +96,50 @@ def test_output_names_of_earlier_versions_are_still_skipped_by_prefix() -> None:
     for name in ("train/part-00000.csv", "test/test.csv"):
         key = f"automl/2026-01-01/training/bank/0123456789abcdef/{name}"
         assert "output prefix" in (skip_reason(ObjectRef("b", key), DEFAULT_PREFIX_TEMPLATE) or "")
+
+
+BAD_EVENT_TIMES = [
+    ("0001-01-01T00:00:00+14:00", "outside years 1 to 9999"),  # year 0 in UTC
+    ("9999-12-31T23:59:59-14:00", "outside years 1 to 9999"),  # year 10000 in UTC
+    ("yesterday", "not an ISO-8601 time"),
+    ("2026-13-45T99:00:00Z", "not an ISO-8601 time"),
+    ("x" * 5000, "not an ISO-8601 time"),
+]
+
+
+@pytest.mark.parametrize(("text", "reason"), BAD_EVENT_TIMES, ids=[t[:30] for t, _ in BAD_EVENT_TIMES])
+def test_an_unreadable_or_out_of_range_event_time_fails_its_record_only(text: str, reason: str) -> None:
+    """Issue 11 item 11: never an OverflowError; the record fails with the reason, the others go on."""
+    from model_training.errors import EventError
+    from model_training.events import parse_event_time
+
+    with pytest.raises(EventError, match=reason) as caught:
+        parse_event_time(text)
+    assert len(caught.value.message) < 200  # a long time string is shown cut
+    records = s3_event("b", "automl/bad.csv", event_time=text)["Records"] + s3_event("b", "automl/good.csv")["Records"]
+    bad, good = decode_event({"Records": records}).items
+    assert bad.error and reason in bad.error and not bad.objects
+    assert good.error is None and good.objects[0].key == "automl/good.csv"
+    eventbridge = {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "time": text,
+        "detail": {"bucket": {"name": "b"}, "object": {"key": "automl/x.csv", "size": 3}},
+    }
+    (item,) = decode_event(eventbridge).items
+    assert item.error and reason in item.error and not item.objects
+
+
+def test_event_times_as_aws_writes_them() -> None:
+    import datetime as dt
+
+    from model_training.events import parse_event_time
+
+    assert parse_event_time("2026-03-04T23:59:59.950Z") == dt.datetime(2026, 3, 4, 23, 59, 59, 950000, tzinfo=dt.UTC)
+    assert parse_event_time("2026-03-05T01:00:00+02:00").date() == dt.date(2026, 3, 4)
+    assert parse_event_time("2026-03-04T10:11:12").tzinfo == dt.UTC  # no offset: UTC
+    assert parse_event_time("0001-01-01T00:00:00-01:00").year == 1
+    record = s3_event("b", "automl/a.csv")["Records"][0]
+    del record["eventTime"]
+    (item,) = decode_event({"Records": [record]}).items  # no time at all: the run date comes from LastModified
+    assert item.error is None and item.objects[0].event_time is None

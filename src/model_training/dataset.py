@@ -748,7 +748,8 @@ class S3Source:
         bucket, key: the object (``key`` already URL-decoded).
         version_id: read exactly this version (from the event), if given.
         etag: the ``eTag`` the event reported; when there is no version id, the read requires it
-            (``IfMatch``), so the bytes split are the bytes the event announced.
+            (``IfMatch``), so the bytes split are the bytes the event announced; with a version id, that
+            version's ``ETag`` must equal it (:meth:`identify` refuses the event otherwise).
         max_bytes: refuse objects larger than this before downloading them (``None``: no limit).
     """
 
@@ -780,9 +781,9 @@ class S3Source:
             return getattr(aws.client("s3"), method)(**args)
         except Exception as exc:
             code = aws.error_code(exc)
-            if code in ("NoSuchKey", "404", "NotFound", "NoSuchVersion"):
-                raise DatasetError(
-                    f"{self.uri}: the object does not exist (deleted before it was read?)",
+            if code in ("NoSuchKey", "404", "NotFound", "NoSuchVersion", "405", "MethodNotAllowed"):
+                raise DatasetError(  # 405: the version is a delete marker
+                    f"{self.uri}: the object version no longer exists (deleted after the event?)",
                     "nothing to do for this event; upload the file again to start a run",
                 ) from None
             if code in ("PreconditionFailed", "412"):
@@ -807,10 +808,13 @@ class S3Source:
         for :class:`LocalSource`'s sake: nothing is downloaded here).
 
         Raises:
-            DatasetError: the object is missing, changed, unreadable, or larger than ``max_bytes``.
+            DatasetError: the object is missing, changed, unreadable, or larger than ``max_bytes``; with a
+                version id: the version or the object was deleted, or its ``ETag`` is not the event's.
         """
         if self._info is None:
             head = self._call("head_object")
+            if self.version_id:
+                self._check_event_version(head)
             size = int(head["ContentLength"])
             if self.max_bytes is not None and size > self.max_bytes:
                 raise DatasetError(
@@ -828,6 +832,33 @@ class S3Source:
                 version_id=head.get("VersionId") or self.version_id,
             )
         return self._info
+
+    def _check_event_version(self, head: dict) -> None:
+        """The event's version is the object: its ``ETag`` is the event's ``eTag`` (when the event gives one;
+        quotes ignored, a multipart ``-N`` ETag compared as text), and the object has not been deleted since
+        (its latest version is not a delete marker: ``HeadObject`` without a version answers 404).
+
+        Raises:
+            DatasetError: the eTags differ, or the object was deleted after the event (not retried).
+        """
+        from model_training import aws
+
+        found = str(head.get("ETag", "")).strip('"')
+        if self.etag and found != self.etag.strip('"'):
+            raise DatasetError(
+                f"{self.uri}: version {self.version_id} has eTag {found}, but the event says {self.etag.strip(chr(34))}",
+                "the event does not describe this object version (a forged or corrupted event?): not processed",
+            )
+        try:
+            aws.client("s3").head_object(Bucket=self.bucket, Key=self.key)
+        except Exception as exc:
+            if aws.error_code(exc) in ("NoSuchKey", "404", "NotFound", "405", "MethodNotAllowed"):
+                raise DatasetError(
+                    f"{self.uri}: the object version no longer exists (the object was deleted after the event: "
+                    "its latest version is a delete marker)",
+                    "nothing to do for this event; upload the file again to start a run",
+                ) from None
+            raise
 
     def sample(self, size: int) -> bytes:
         """The object's first ``size`` bytes (a ranged ``GetObject`` of the identified version)."""

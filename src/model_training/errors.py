@@ -64,6 +64,11 @@ class SplitError(ModelTrainingError):
     """The requested split cannot be made (e.g. too few rows for the fractions)."""
 
 
+class EventError(ModelTrainingError):
+    """An event record names an object but cannot be trusted as it stands (an ``eventTime`` that is not an
+    ISO-8601 time, or one outside years 1 to 9999 in UTC): the record fails, and no retry can cure it."""
+
+
 class TrainingJobError(ModelTrainingError):
     """A training job request or record problem (unknown job, a name that already exists)."""
 

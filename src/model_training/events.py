@@ -20,6 +20,7 @@ deep inside on a malformed record, and one malformed message must fail alone, wi
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,6 +155,10 @@ def _add_s3_record(item: EventItem, record: Any) -> None:
         item.error = "malformed S3 record: s3.bucket.name and s3.object.key are required"
         return
     size = obj.get("size")
+    event_time = str(record["eventTime"]) if record.get("eventTime") else None
+    if event_time is not None and (problem := event_time_problem(event_time)):
+        item.error = problem
+        return
     item.objects.append(
         ObjectRef(
             bucket=str(bucket["name"]),
@@ -161,7 +166,7 @@ def _add_s3_record(item: EventItem, record: Any) -> None:
             version_id=str(obj["versionId"]) if obj.get("versionId") else None,
             etag=_etag(obj.get("eTag")),
             size=int(size) if isinstance(size, int) or (isinstance(size, str) and size.isdigit()) else None,
-            event_time=str(record["eventTime"]) if record.get("eventTime") else None,
+            event_time=event_time,
             event_name=name,
         )
     )
@@ -227,6 +232,10 @@ def _eventbridge_item(event: dict[str, Any]) -> EventItem:
         item.error = "malformed EventBridge S3 event: detail.bucket.name and detail.object.key are required"
         return item
     size = detail["object"].get("size")
+    event_time = str(event["time"]) if event.get("time") else None
+    if event_time is not None and (problem := event_time_problem(event_time)):
+        item.error = problem
+        return item
     item.objects.append(
         ObjectRef(
             bucket=str(eb.detail.bucket.name),
@@ -234,11 +243,50 @@ def _eventbridge_item(event: dict[str, Any]) -> EventItem:
             version_id=str(obj.get("version-id")) if obj.get("version-id") else None,
             etag=_etag(obj.get("etag")),
             size=int(size) if isinstance(size, int) else None,
-            event_time=str(event["time"]) if event.get("time") else None,
+            event_time=event_time,
             event_name="ObjectCreated:" + str(detail.get("reason", "PutObject")),
         )
     )
     return item
+
+
+def parse_event_time(text: str) -> dt.datetime:
+    """An event's ``eventTime`` (S3) or ``time`` (EventBridge) as an aware UTC datetime.
+
+    ISO-8601 as AWS writes it (``2026-03-04T10:11:12.000Z``) or with an offset; a time without one is UTC.
+
+    Raises:
+        EventError: the text is not an ISO-8601 time, or it lies outside years 1 to 9999 once in UTC
+            (``0001-01-01T00:00:00+14:00`` is in year 0): the message quotes at most 64 characters of it.
+    """
+    from model_training.errors import EventError
+
+    shown = repr(text[:64]) + ("..." if len(text) > 64 else "")
+    try:
+        parsed = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise EventError(
+            f"the event's time {shown} is not an ISO-8601 time",
+            "S3 and EventBridge write times such as 2026-03-04T10:11:12.000Z: check what produced this event",
+        ) from None
+    try:
+        return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    except OverflowError:
+        raise EventError(
+            f"the event's time {shown} is outside years 1 to 9999 in UTC",
+            "S3 and EventBridge write times such as 2026-03-04T10:11:12.000Z: check what produced this event",
+        ) from None
+
+
+def event_time_problem(text: str) -> str | None:
+    """Why ``text`` cannot be an event's time (``None`` if it can): see :func:`parse_event_time`."""
+    from model_training.errors import EventError
+
+    try:
+        parse_event_time(text)
+    except EventError as exc:
+        return str(exc)
+    return None
 
 
 def _etag(value: Any) -> str | None:

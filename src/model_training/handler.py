@@ -24,7 +24,7 @@ from model_training.aws import is_transient
 from model_training.config import DEFAULT_PREFIX_TEMPLATE
 from model_training.dataset import S3Source
 from model_training.errors import ModelTrainingError, TimeBudgetError
-from model_training.events import ObjectRef, decode_event, is_dataset_marker, skip_reason
+from model_training.events import ObjectRef, decode_event, is_dataset_marker, parse_event_time, skip_reason
 from model_training.manifest import env_settings, find_manifest, resolve
 from model_training.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer
 
@@ -231,12 +231,14 @@ def _short(text: str, limit: int = 2000) -> str:
 
 def _run_date(ref: ObjectRef) -> dt.date:
     """The run date: the event's ``eventTime`` (UTC), so a retry lands on the same keys; if the event
-    has none that can be read, the object's ``LastModified`` (which no delivery changes), never the clock."""
+    has none, the object's ``LastModified`` (which no delivery changes), never the clock.
+
+    Raises:
+        EventError: the ``eventTime`` is not an ISO-8601 time or lies outside years 1 to 9999 in UTC
+            (:func:`~model_training.events.parse_event_time`; decoding refuses such records first).
+    """
     if ref.event_time:
-        try:
-            return dt.datetime.fromisoformat(ref.event_time.replace("Z", "+00:00")).astimezone(dt.UTC).date()
-        except ValueError:
-            logger.warning("eventTime is not ISO-8601; using the object's LastModified", extra={"eventTime": ref.event_time})
+        return parse_event_time(ref.event_time).date()
     from model_training import aws
 
     args = {"Bucket": ref.bucket, "Key": ref.key, **({"VersionId": ref.version_id} if ref.version_id else {})}

@@ -63,7 +63,7 @@ def test_s3_event_splits_into_the_data_bucket_and_starts_one_training_job(pipeli
     prefix = f"automl/2026-03-04/training/small/{run_id}"
     written = objects(pipeline.data_bucket, prefix)
     assert set(written) == {
-        f"{prefix}/{p}" for p in ("train/part-00000", "validation/part-00000", "test/part-00000", "run.json", "_job-claim.json")
+        f"{prefix}/{p}" for p in ("train/part-00000", "validation/part-00000", "test/part-00000", "run.json")
     }
     record = json.loads(written[f"{prefix}/run.json"])
     assert record["source"]["uri"] == f"s3://{pipeline.data_bucket}/automl/2026-03-04/small.csv"
@@ -246,7 +246,7 @@ def test_delete_events_and_test_events_are_skipped(pipeline: Pipeline) -> None:
 def test_object_deleted_before_it_is_read(pipeline: Pipeline) -> None:
     event = s3_event(pipeline.data_bucket, "automl/2026-03-04/gone.csv", event_time=DAY)
     (result,) = lambda_handler(event, Context())["results"]
-    assert result["status"] == "failed" and "does not exist" in result["reason"]
+    assert result["status"] == "failed" and "no longer exists" in result["reason"]
 
 
 def test_warm_container_gives_distinct_runs_and_keys(pipeline: Pipeline) -> None:
@@ -365,14 +365,18 @@ def test_requests_aws_refuses_are_not_retried(pipeline: Pipeline) -> None:
     assert result["status"] == "failed" and result["retryable"] is False
 
 
-def test_unreadable_event_time_uses_the_objects_last_modified(pipeline: Pipeline) -> None:
+def test_a_missing_event_time_uses_the_objects_last_modified_and_an_unreadable_one_fails(pipeline: Pipeline) -> None:
     import datetime as dt
 
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/t.csv", small_csv())
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/t.csv", version_id=meta["version_id"], event_time="yesterday")
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/t.csv", version_id=meta["version_id"])
+    del event["Records"][0]["eventTime"]
     (result,) = lambda_handler(event, Context())["results"]
     today = dt.datetime.now(dt.UTC).date().isoformat()  # moto's LastModified is the upload's time
     assert f"/automl/{today}/training/t/" in result["outputs"]["train"]
+    event["Records"][0]["eventTime"] = "yesterday"
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "failed" and "'yesterday' is not an ISO-8601 time" in result["reason"]
 
 
 def test_corrupt_run_record_is_redone_not_stuck(pipeline: Pipeline) -> None:

@@ -141,3 +141,59 @@ def test_a_number_followed_by_a_quoted_line_break_is_not_a_number(tmp_path: Path
 def test_a_file_of_only_a_bom_names_line_1(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="line 1 has no column names"):
         load(tmp_path, "\ufeff")
+
+
+_TEXT = "f1,f2,y_no,y_yes\n" + "1,2,0,1\n" * 5
+
+
+def _zip(text: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data.csv", text)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (_TEXT.encode("utf-16-le"), r"the file is UTF-16 \(little-endian, no byte-order mark\), not UTF-8"),
+        (_TEXT.encode("utf-16"), r"the file is UTF-16 \(little-endian, with a byte-order mark\), not UTF-8"),
+        (_TEXT.encode("utf-16-be"), r"the file is UTF-16 \(big-endian, no byte-order mark\)"),
+        (_TEXT.encode("utf-32"), r"the file is UTF-32 \(little-endian, with a byte-order mark\)"),
+        (_TEXT.encode("utf-32-be"), r"the file is UTF-32 \(big-endian, no byte-order mark\)"),
+        (_zip(_TEXT), r"this is a zip archive \(an \.xlsx workbook is one\), not CSV"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), r"an Office document \(\.xls\), not CSV"),
+        (b"PAR1\x15\x04\x15" + bytes(100) + b"PAR1", "a Parquet file, not CSV"),
+    ],
+    ids=["utf16le", "utf16le-bom", "utf16be", "utf32-bom", "utf32be", "zip", "xls", "parquet"],
+)
+def test_other_encodings_and_binary_formats_are_named(tmp_path: Path, body: bytes, message: str) -> None:
+    """Issue 11 item 12: not 'the label column is not in the header', nor the columns 'PK\\x03\\x04...'."""
+    with pytest.raises(DatasetError, match=message) as caught:
+        load(tmp_path, body)
+    assert caught.value.hint and "\x00" not in str(caught.value)
+
+
+def test_a_header_named_par1_is_still_csv(tmp_path: Path) -> None:
+    assert load(tmp_path, "PAR1,y\n1,0\n2,1\n").columns == ("PAR1", "y")
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("f1,f\x002,y", r"header column 2 \('f\\x002'\) holds a NUL byte"),
+        ("\ufefff1,f2,y", r"header column 1 \('\\ufefff1'\) holds a second byte-order mark"),
+        ("f1,f2,y\ufeff", r"header column 3 \('y\\ufeff'\) holds a second byte-order mark"),
+        ("f1,f\x1b[31m2,y", r"header column 2 \('f\\x1b\[31m2'\) holds the control character '\\x1b'"),
+    ],
+    ids=["nul", "second-bom", "bom-inside", "escape"],
+)
+def test_a_header_name_with_a_nul_a_control_character_or_a_second_bom_is_refused(
+    tmp_path: Path, header: str, message: str
+) -> None:
+    """Issue 11 item 12: such names were copied into the test file."""
+    with pytest.raises(DatasetError, match=message):
+        load(tmp_path, "\ufeff" + header + "\n1,2,0\n3,4,1\n")

@@ -15,6 +15,18 @@ from model_training.offline import Pipeline, s3_event, upload
 from tests.aws.test_handler import DAY, Context
 
 HEADER = "f1,f2,y_no,y_yes\n"
+
+
+def _zip(text: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data.csv", text)
+    return buffer.getvalue()
+
+
 GOOD_ROWS = "".join(f"{i % 7}.5,{i % 5},{int(i % 3 != 0)},{int(i % 3 == 0)}\n" for i in range(30))
 
 # (case, file name, body, expected text in the reason)
@@ -37,6 +49,16 @@ CASES: list[tuple[str, str, bytes, str]] = [
     ("7 invalid UTF-8", "utf8.csv", (HEADER + GOOD_ROWS).encode() + b"1,\xff,0,1\n", "line 32 (column 'f2') is not valid UTF-8"),
     ("7 semicolons", "semi.csv", b'"f1";"y_no";"y_yes"\n1;0;1\n', "';'-separated"),
     ("8 corrupt gzip", "broken.csv.gz", gzip.compress((HEADER + GOOD_ROWS).encode())[:-8], "gzip data is corrupt"),
+    ("12 UTF-16LE, no BOM", "utf16.csv", (HEADER + GOOD_ROWS).encode("utf-16-le"), "the file is UTF-16 (little-endian, no"),
+    ("12 UTF-16LE with BOM", "utf16bom.csv", (HEADER + GOOD_ROWS).encode("utf-16"), "UTF-16 (little-endian, with a byte-order"),
+    ("12 zip renamed .csv", "zipped.csv", _zip(HEADER + GOOD_ROWS), "this is a zip archive (an .xlsx workbook is one), not CSV"),
+    (
+        "12 NUL in a name",
+        "nul.csv",
+        ("f1,f\x002,y_no,y_yes\n" + GOOD_ROWS).encode(),
+        "header column 2 ('f\\x002') holds a NUL byte",
+    ),
+    ("12 second BOM", "bom2.csv", b"\xef\xbb\xbf" + (("\ufeff" + HEADER + GOOD_ROWS).encode()), "holds a second byte-order mark"),
 ]
 
 

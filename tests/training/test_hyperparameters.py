@@ -1017,3 +1017,34 @@ def test_canonical_then_parse_round_trip(version: str) -> None:
 def test_multi_class_metrics_need_a_multi_objective(metric: str) -> None:
     with pytest.raises(HyperparameterError, match="needs a multi: objective"):
         canonical_hyperparameters(with_round(objective="binary:logistic", eval_metric=metric))
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        (
+            "num_round",
+            "1e308",
+            "num_round: '1e308' is not an integer (the container parses integers with int(), which refuses '1e308')",
+        ),
+        (
+            "num_round",
+            1e308,
+            "num_round: 1e+308 is not an integer (the container parses integers with int(), which refuses '5.0')",
+        ),
+        ("max_depth", -(10**400), "max_depth: a negative 401-digit number is not in [0, "),
+        ("num_round", "-" + "9" * 2000, "num_round: a negative 2000-digit number is not in [1, "),
+        ("eta", "x" * 500, "eta: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx... (502 characters) is not a number"),
+        (
+            "num_round",
+            "5.0",
+            "num_round: '5.0' is not an integer (the container parses integers with int(), which refuses '5.0', write '5')",
+        ),
+    ],
+    ids=["1e308-text", "1e308-number", "huge-int", "2000-digits", "long-text", "5.0"],
+)
+def test_huge_or_long_values_are_shown_short(name: str, value: object, expected: str) -> None:
+    """Issue 11 item 12: num_round 1e308 put a 309-digit number in the message; values are shown short."""
+    (problem,) = problems_of(canonical_hyperparameters, {**ORIGINAL, name: value})
+    assert problem.startswith(expected), problem
+    assert len(problem) < 200, problem

@@ -54,18 +54,38 @@ def _parse_int(spec: Spec, value: object) -> tuple[int, str]:
     elif isinstance(value, int):
         number = value
     elif isinstance(value, float):
-        whole = f", write {int(value)}" if value.is_integer() else ""
-        raise ValueProblem(f"{value!r} is not an integer (the container parses integers with int(), which refuses '5.0'{whole})")
+        whole = f", write {int(value)}" if math.isfinite(value) and value.is_integer() and abs(value) < _SHOWN_WHOLE else ""
+        raise ValueProblem(
+            f"{shown(value)} is not an integer (the container parses integers with int(), which refuses '5.0'{whole})"
+        )
     elif isinstance(value, str):
         try:
             number = int(value)  # IntegerHyperparameter.parse
-        except ValueError:
-            raise ValueProblem(f"{value!r} is not an integer{_int_note(value)}") from None
+        except ValueError:  # also past Python's 4300 digits
+            raise ValueProblem(f"{shown(value)} is not an integer{_int_note(value)}") from None
     else:
-        raise ValueProblem(f"{value!r} ({type(value).__name__}) is not an integer")
+        raise ValueProblem(f"{shown(value)} ({type(value).__name__}) is not an integer")
     if number not in interval:
-        raise ValueProblem(f"{number} is not in {interval}{_unit(spec)}")
+        raise ValueProblem(f"{int_text(number)} is not in {interval}{_unit(spec)}")
     return number, str(number)
+
+
+#: Whole numbers at least this large are not written out in a suggestion (1e308 has 309 digits).
+_SHOWN_WHOLE = 1e18
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """``repr(value)`` for a message, cut at ``limit`` characters (a value may be any length)."""
+    text = repr(value) if not isinstance(value, int) or isinstance(value, bool) else int_text(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def int_text(number: int) -> str:
+    """An integer for a message: in full up to 18 digits, else its size (``a 309-digit number``)."""
+    if abs(number) < 10**18:
+        return str(number)
+    digits = len(str(abs(number))) if number.bit_length() < 14_000 else int(number.bit_length() * math.log10(2)) + 1
+    return f"{'a negative ' if number < 0 else 'a '}{digits}-digit number"
 
 
 def _int_note(text: str) -> str:
@@ -74,8 +94,8 @@ def _int_note(text: str) -> str:
         number = float(text)
     except ValueError:
         return ""
-    whole = f", write '{int(number)}'" if math.isfinite(number) and number.is_integer() else ""
-    return f" (the container parses integers with int(), which refuses {text!r}{whole})"
+    whole = f", write '{int(number)}'" if math.isfinite(number) and number.is_integer() and abs(number) < _SHOWN_WHOLE else ""
+    return f" (the container parses integers with int(), which refuses {shown(text)}{whole})"
 
 
 def _parse_float(spec: Spec, value: object) -> tuple[float, str]:
@@ -87,14 +107,14 @@ def _parse_float(spec: Spec, value: object) -> tuple[float, str]:
         try:
             number = float(value)
         except OverflowError:
-            raise ValueProblem(f"{value!r} is too large for a number") from None
+            raise ValueProblem(f"{shown(value)} is too large for a number") from None
     elif isinstance(value, str):
         try:
             number = float(value)  # ContinuousHyperparameter.parse: 'nan', 'inf', ' 1e-3 ' are numbers
         except ValueError:
-            raise ValueProblem(f"{value!r} is not a number") from None
+            raise ValueProblem(f"{shown(value)} is not a number") from None
     else:
-        raise ValueProblem(f"{value!r} ({type(value).__name__}) is not a number")
+        raise ValueProblem(f"{shown(value)} ({type(value).__name__}) is not a number")
     # As the container: NaN passes every range (XGBoost then trains on it), infinity passes a one-sided one.
     if number not in interval:
         raise ValueProblem(f"{number_text(number)} is not in {interval}{_unit(spec)}")

@@ -163,7 +163,7 @@ def test_extra_tags_cannot_replace_the_stages_own(tag: str) -> None:
         resolve(run_date=DAY, cli={"tags": {tag: "x"}})
 
 
-@pytest.mark.parametrize("tag", ["MyTesting", "Testing2", "ABTestingGroup", "Testing "])
+@pytest.mark.parametrize("tag", ["MyTesting", "Testing2", "ABTestingGroup", "Test ing Testing"])
 def test_extra_tags_whose_key_contains_testing_are_refused_with_a_hint(tag: str) -> None:
     # the deployment stage takes the FIRST tag whose key contains "Testing" (case-sensitive) as the test file's URI
     with pytest.raises(ConfigurationError) as info:
@@ -172,8 +172,30 @@ def test_extra_tags_whose_key_contains_testing_are_refused_with_a_hint(tag: str)
     assert "must not contain 'Testing'" in info.value.hint
 
 
-def test_a_tag_with_testing_in_another_case_is_allowed() -> None:
-    assert resolve(run_date=DAY, cli={"tags": {"testing": "x", "LOADTESTING": "y"}}).config.training.tags["testing"] == "x"
+@pytest.mark.parametrize(
+    ("tag", "reserved"), [("testing", "Testing"), ("PROJECT", "Project"), (" Testing", "Testing"), ("Run Id ", "RunId")]
+)
+def test_look_alikes_of_the_stages_own_tags_are_refused(tag: str, reserved: str) -> None:
+    """Issue 11 item 12: a key equal to a reserved tag ignoring case and white space was accepted."""
+    with pytest.raises(ConfigurationError) as info:
+        resolve(run_date=DAY, cli={"tags": {"team": "growth", tag: "x"}})
+    assert f"tag {tag!r} is set by the stage (as {reserved!r}, ignoring case and spaces)" in info.value.message
+    assert "in any case or spacing" in info.value.hint
+
+
+def test_a_tag_containing_testing_in_another_case_is_allowed() -> None:
+    # the deployment stage matches "Testing" case-sensitively: only a look-alike of the whole name is refused
+    assert (
+        resolve(run_date=DAY, cli={"tags": {"LOADTESTING": "y", "testing-team": "x"}}).config.training.tags["LOADTESTING"] == "y"
+    )
+
+
+def test_manifest_check_refuses_a_look_alike_of_a_reserved_tag(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.json"
+    path.write_text('{"training": {"tags": {"testing": "s3://elsewhere/test"}}}')
+    res = CliRunner().invoke(app, ["manifest", "check", str(path)])
+    assert res.exit_code == 1, res.output
+    assert "'testing' is set by the stage (as 'Testing'" in res.output and "hint:" in res.output
 
 
 def test_manifest_check_refuses_a_tag_whose_key_contains_testing(tmp_path: Path) -> None:

@@ -43,6 +43,15 @@ RESERVED_TAGS = ("Project", "Region", "Testing", "RunId", "Source", "ServingImag
 #: The deployment stage takes the FIRST tag whose key contains this (case-sensitive) as the test file's URI,
 #: so no extra tag's key may contain it.
 TESTING_TAG_MARK = "Testing"
+
+
+def reserved_tag(key: str) -> str | None:
+    """The stage's own tag that ``key`` is, or looks like (``testing``, ``PROJECT``, `` Testing``: the same
+    name ignoring case and white space), else ``None``."""
+    folded = "".join(key.split()).casefold()
+    return next((tag for tag in RESERVED_TAGS if tag.casefold() == folded), None)
+
+
 #: SageMaker's tag text (CreateTrainingJob API reference, Tag): ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$
 _TAG_TEXT = r"[\w\s.:/=+\-@]*"
 #: The smallest non-zero fraction: below it a split is empty at any realistic row count.
@@ -148,8 +157,9 @@ class TrainingConfig(_Model):
         if len(self.tags) > 40:
             raise ValueError("at most 40 extra tags (SageMaker allows 50, the stage sets up to 10)")
         for k, v in self.tags.items():
-            if k in RESERVED_TAGS:
-                raise ValueError(f"tag {k!r} is set by the stage (the deployment stage reads Testing): choose another name")
+            if (reserved := reserved_tag(k)) is not None:
+                also = "" if k == reserved else f" (as {reserved!r}, ignoring case and spaces)"
+                raise ValueError(f"tag {k!r} is set by the stage{also} (the deployment stage reads Testing): choose another name")
             if TESTING_TAG_MARK in k:
                 raise ValueError(
                     f"tag {k!r} contains {TESTING_TAG_MARK!r}: the deployment stage takes the first tag whose key contains "
@@ -292,7 +302,7 @@ _HINTS = {
     "prefix_template": "use {date} and {dataset} in the prefix template",
     "run_date": "use YYYY-MM-DD (--date)",
     "tags": f"rename the extra tag (training.tags): its key must not contain {TESTING_TAG_MARK!r} nor be one of the "
-    f"stage's own ({', '.join(RESERVED_TAGS)})",
+    f"stage's own ({', '.join(RESERVED_TAGS)}) in any case or spacing",
 }
 
 

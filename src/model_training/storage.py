@@ -280,7 +280,11 @@ class S3Store:
         return bytes(self.client.get_object(Bucket=self.bucket, Key=self.key(key))["Body"].read())
 
     def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject:
-        """Upload ``chunks`` to ``key`` (spooled to a temporary file above 32 MiB, so memory stays bounded)."""
+        """Upload ``chunks`` to ``key`` (spooled to a temporary file above 32 MiB, so memory stays bounded).
+
+        Raises:
+            ConfigurationError: AWS refused the write (``AccessDenied``), naming the object and the permission.
+        """
         import datetime as dt
         from urllib.parse import urlencode
 
@@ -306,7 +310,12 @@ class S3Store:
             # parts of at most 16 MiB, 4 at a time: the upload holds at most 64 MiB whatever the file's size
             part = max(5 * 1024 * 1024, min(self.multipart_threshold, 16 * 1024 * 1024))
             config = TransferConfig(multipart_threshold=self.multipart_threshold, multipart_chunksize=part, max_concurrency=4)
-            self.client.upload_fileobj(fh, self.bucket, self.key(key), ExtraArgs=extra, Config=config)
+            try:
+                self.client.upload_fileobj(fh, self.bucket, self.key(key), ExtraArgs=extra, Config=config)
+            except Exception as exc:
+                if denied := self._write_denied(exc, key):
+                    raise denied from exc
+                raise
         return StoredObject(key=key, uri=self.uri(key), size_bytes=size, sha256=digest.hexdigest())
 
     def write_bytes(self, key: str, data: bytes) -> StoredObject:
@@ -319,7 +328,11 @@ class S3Store:
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
         """Create ``key`` only if it does not exist: a conditional ``PutObject`` (``If-None-Match: *``,
-        S3's conditional writes), so of concurrent callers exactly one gets ``True``."""
+        S3's conditional writes), so of concurrent callers exactly one gets ``True``.
+
+        Raises:
+            ConfigurationError: AWS refused the write (``AccessDenied``), naming the object and the permission.
+        """
         import datetime as dt
         from urllib.parse import urlencode
 
@@ -334,8 +347,26 @@ class S3Store:
         except Exception as exc:
             if error_code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
                 return False
+            if denied := self._write_denied(exc, key):
+                raise denied from exc
             raise
         return True
+
+    def _write_denied(self, exc: BaseException, key: str) -> ConfigurationError | None:
+        """``exc`` as a :class:`ConfigurationError` naming the object and the permission, if AWS refused the
+        write (``AccessDenied``: the role's policy, the bucket policy or the KMS key policy), else ``None``."""
+        from model_training.aws import error_code
+
+        code = error_code(exc)
+        if code not in ("AccessDenied", "403", "AllAccessDisabled", "KMS.AccessDeniedException", "AccessDeniedException"):
+            return None
+        folder = self.key(key).rsplit("/", 1)[0] + "/*" if "/" in self.key(key) else "*"
+        kms = f", and kms:GenerateDataKey on {self.kms_key_id or 'the bucket key'}" if self.sse == "aws:kms" else ""
+        return ConfigurationError(
+            f"{self.uri(key)}: access denied writing the object (PutObject, {code})",
+            f"the function's role (or your credentials) needs s3:PutObject and s3:PutObjectTagging on "
+            f"arn:aws:s3:::{self.bucket}/{folder}{kms}; check the bucket policy too",
+        )
 
     def age_seconds(self, key: str) -> float | None:
         """Seconds since ``key`` was written (``LastModified``), or ``None`` if it does not exist."""

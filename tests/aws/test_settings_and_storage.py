@@ -117,3 +117,40 @@ def test_metrics_are_emitted_in_emf(
     names = {m["Name"] for doc in emf for d in doc["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"JobsStarted", "RowsSplit", "BytesRead", "SecondsPerObject", "SecondsReading", "SecondsWritingTrain"} <= names
     assert emf[-1]["JobsStarted"] in (1.0, [1.0])
+
+
+class _Denied:
+    """A botocore before-send hook answering 403 AccessDenied, as S3 does when a policy refuses the call."""
+
+    class _Body:
+        def stream(self, **_: object) -> object:
+            yield b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+
+    def __call__(self, request: object, **_: object) -> object:
+        from botocore.awsrequest import AWSResponse
+
+        return AWSResponse(request.url, 403, {}, self._Body())  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("sse", ["AES256", "aws:kms"])
+def test_a_refused_write_names_the_object_and_the_permission(pipeline: Pipeline, sse: str) -> None:
+    """Issue 11 item 12: AccessDenied from PutObject came with no hint."""
+    store = S3Store(pipeline.data_bucket, sse=sse, kms_key_id="alias/automl" if sse == "aws:kms" else None)
+    events = aws.client("s3").meta.events
+    events.register("before-send.s3.PutObject", _Denied(), unique_id="denied-put")
+    try:
+        for write in (
+            lambda: store.write_bytes("automl/x/run.json", b"{}"),
+            lambda: store.create_exclusive("automl/x/c.json", b"{}"),
+        ):
+            with pytest.raises(ConfigurationError) as caught:
+                write()
+            assert caught.value.message.startswith(f"s3://{pipeline.data_bucket}/automl/x/")
+            assert "access denied writing the object (PutObject, AccessDenied)" in caught.value.message
+            assert (
+                f"needs s3:PutObject and s3:PutObjectTagging on arn:aws:s3:::{pipeline.data_bucket}/automl/x/*"
+                in caught.value.hint
+            )
+            assert ("kms:GenerateDataKey on alias/automl" in caught.value.hint) == (sse == "aws:kms")
+    finally:
+        events.unregister("before-send.s3.PutObject", unique_id="denied-put")

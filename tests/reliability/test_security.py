@@ -147,3 +147,25 @@ def test_the_retry_log_line_holds_no_data_and_counts_only_transient_failures(pip
         }
     ]
     catalogue.record("log lines checked", logs.count("\n"))
+
+
+def test_a_write_refused_by_a_policy_fails_the_record_with_the_permission_and_no_retry(
+    pipeline: Pipeline, catalogue: Any
+) -> None:
+    """Issue 11 item 12: AccessDenied from PutObject is a clear, permanent failure, with nothing committed."""
+    from tests.aws.test_settings_and_storage import _Denied
+
+    meta = upload(pipeline.data_bucket, "automl/2026-03-04/denied.csv", small_csv())
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/denied.csv", version_id=meta["version_id"], event_time=DAY)
+    events = aws.client("s3").meta.events
+    events.register("before-send.s3.PutObject", _Denied(), unique_id="denied-put")
+    try:
+        (result,) = lambda_handler(event, Context())["results"]  # no RetryableError: a retry cannot help
+    finally:
+        events.unregister("before-send.s3.PutObject", unique_id="denied-put")
+    catalogue.record("faults injected")
+    assert result["status"] == "failed" and result["retryable"] is False, result
+    assert f"s3://{pipeline.data_bucket}/automl/2026-03-04/training/denied/" in result["reason"]
+    assert "access denied writing the object" in result["reason"]
+    assert "s3:PutObject" in result["hint"] and "role" in result["hint"]
+    assert aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []

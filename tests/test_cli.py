@@ -128,3 +128,48 @@ def test_console_script_runs_as_a_separate_process(tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
     res = subprocess.run([*cmd, "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "demo" in res.stdout
+
+
+@pytest.mark.parametrize("folder", ["model-output", "training-jobs"])
+def test_a_symlinked_output_subfolder_leading_outside_is_refused_before_anything_is_written(tmp_path: Path, folder: str) -> None:
+    """Issue 11 item 13: job records and models went outside -o through a symlinked subfolder."""
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir()
+    elsewhere.mkdir()
+    (out / folder).symlink_to(elsewhere)
+    res = invoke("run", str(csv_file(tmp_path)), "-o", str(out), "-H", "num_round=2", "-q")
+    assert res.exit_code == 1, res.output
+    assert f"{out / folder} is a symbolic link to {elsewhere}, outside the output folder {out}" in res.output
+    assert "hint: remove the link" in res.output
+    assert list(elsewhere.iterdir()) == []
+    assert [p for p in out.rglob("*") if p != out / folder] == []  # nothing written inside either
+
+
+def test_a_symlinked_output_subfolder_inside_the_output_folder_is_fine(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "models-here").mkdir(parents=True)
+    (out / "model-output").symlink_to(out / "models-here")
+    res = invoke("run", str(csv_file(tmp_path)), "-o", str(out), "-H", "num_round=2", "-q")
+    assert res.exit_code == 0, res.output
+    assert list((out / "models-here").rglob("model.tar.gz"))
+
+
+def test_a_dangling_symlink_as_the_output_folder_says_so(tmp_path: Path) -> None:
+    """Issue 11 item 13: it said 'File exists'."""
+    (tmp_path / "out").symlink_to(tmp_path / "nowhere")
+    for extra in ([], ["--no-train"]):
+        res = invoke("run", str(csv_file(tmp_path)), "-o", str(tmp_path / "out"), "-q", *extra)
+        assert res.exit_code == 1, res.output
+        assert (
+            f"the output folder {tmp_path / 'out'} is a symbolic link to {tmp_path / 'nowhere'}, which does not exist"
+            in res.output
+        )
+        assert "File exists" not in res.output
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_file_as_the_output_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("x")
+    res = invoke("run", str(csv_file(tmp_path)), "-o", str(tmp_path / "out"), "-q", "--no-train")
+    assert res.exit_code == 1, res.output
+    assert f"the output folder {tmp_path / 'out'} is not a folder" in res.output

@@ -286,6 +286,7 @@ def _run_anywhere(
         bucket, prefix = parse_s3_uri(output)
         store = S3Store(bucket, root=prefix, sse=settings.sse, kms_key_id=settings.kms_key_id)
     else:
+        OutputLayout(Path(output)).check()
         store = LocalStore(Path(output))
     if backend == "sagemaker" and not store_is_s3(store):
         raise ModelTrainingError(

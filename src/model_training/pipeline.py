@@ -160,6 +160,34 @@ class OutputLayout:
     def jobs(self) -> Path:
         return self.root / "training-jobs"
 
+    def check(self) -> None:
+        """Refuse an output folder the run would leave, before anything is written.
+
+        Raises:
+            ConfigurationError: ``root`` is a symbolic link to nothing, or not a folder; ``model-output/`` or
+                ``training-jobs/`` inside it resolves outside it (a symbolic link: models and job records
+                would be written there; a link inside the output folder is fine).
+        """
+        import os
+
+        if self.root.is_symlink() and not self.root.exists():
+            raise ConfigurationError(
+                f"the output folder {self.root} is a symbolic link to {os.readlink(self.root)}, which does not exist",
+                "create the folder it points to, remove the link, or give another output folder (-o)",
+            )
+        if self.root.exists() and not self.root.is_dir():
+            raise ConfigurationError(f"the output folder {self.root} is not a folder", "give a folder as the output (-o)")
+        root = self.root.resolve()
+        for folder in (self.model_output, self.jobs):
+            resolved = folder.resolve()
+            if resolved != root and root not in resolved.parents:
+                link = f"a symbolic link to {os.readlink(folder)}" if folder.is_symlink() else f"under a link, at {resolved}"
+                raise ConfigurationError(
+                    f"{folder} is {link}, outside the output folder {self.root}: "
+                    f"{'models' if folder == self.model_output else 'job records'} would be written there",
+                    f"remove the link {folder} (or give -o the folder you mean): a run writes only inside its output folder",
+                )
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -210,10 +238,15 @@ def run_local(
 ) -> RunResult:
     """Split the local file ``source`` (or the folder of part files, :mod:`~model_training.parts`) into
     train/validation/test files under ``layout.root`` and train with the local XGBoost backend (see
-    :func:`run_pipeline`)."""
+    :func:`run_pipeline`).
+
+    Raises:
+        ConfigurationError: also when the output folder would send files outside it (:meth:`OutputLayout.check`).
+    """
     from model_training.parts import part_source
     from model_training.training.local import LocalTrainingBackend
 
+    layout.check()
     rep = reporter or NullReporter()
     target = TrainingTarget(
         image=LOCAL_IMAGE.format(version=config.training.algorithm_version),

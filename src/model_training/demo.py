@@ -66,17 +66,22 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
 
     Raises:
         ConfigurationError: scikit-learn or moto is not installed.
+        XGBoostVersionError: the installed XGBoost is not the chosen image's (before anything is written).
     """
     import datetime as dt
+    import os
 
     from model_training.handler import handle
+    from model_training.images import DEFAULT_IMAGE_VERSION
     from model_training.offline import local_aws, provision, s3_event, upload
     from model_training.pipeline import record_job_outcome
     from model_training.runrecord import RunRecord
     from model_training.settings import StageSettings
     from model_training.storage import S3Store
-    from model_training.training.local import LocalTrainingBackend
+    from model_training.training.local import LocalTrainingBackend, check_xgboost
 
+    # the received job is trained here: refuse an XGBoost that is not the image's before anything is written
+    check_xgboost(os.environ.get("MODEL_TRAINING_ALGORITHM_VERSION", "").strip() or DEFAULT_IMAGE_VERSION)
     region, environment = "eu-west-2", "dev"
     source = write_demo_dataset(output / "demo-data")
     today = dt.datetime.now(dt.UTC)

@@ -223,7 +223,8 @@ def build_ours(version: str) -> Path:
 def _build_ours(version: str) -> Path:
     target = ours_dir(version)
     xgb = image_xgboost_version(version)
-    reqs = [f"{'xgboost-cpu' if tuple(int(p) for p in xgb.split('.')[:2]) >= (2, 1) else 'xgboost'}=={xgb}"]
+    package = "xgboost-cpu" if tuple(int(p) for p in xgb.split(".")[:2]) >= (2, 1) else "xgboost"
+    reqs = [f"{package}=={xgb}", "matplotlib", "scikit-learn"]  # the local extra's other packages
     stamp = hashlib.sha256(json.dumps([sys.version, reqs]).encode()).hexdigest()
     python = target / "bin" / "python"
     if (target / "oracle-stamp").is_file() and (target / "oracle-stamp").read_text().strip() == stamp and python.exists():

@@ -244,3 +244,25 @@ def test_early_stopping_keeps_the_best_iteration_as_the_container_does(data: Pat
     booster.load_model(bytearray(model))
     losses = [float(line.rsplit("validation-logloss:", 1)[1]) for line in rounds]
     assert booster.num_boosted_rounds() == losses.index(min(losses)) + 1
+
+
+def test_the_model_archive_is_byte_stable(data: Path) -> None:
+    """The gzip header held the time of writing: one model gave another archive on every rerun."""
+    import gzip
+
+    backend = LocalTrainingBackend(data / "jobs")
+    backend.create_training_job(request(data))
+    done = backend.run_training_job("job-1")
+    archive = path_from_uri(done["ModelArtifacts"]["S3ModelArtifacts"]).read_bytes()
+    assert archive[4:8] == b"\0\0\0\0"  # gzip MTIME
+    assert gzip.decompress(archive)
+
+
+def test_the_demo_refuses_another_xgboost_before_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from model_training import demo
+    from model_training.errors import XGBoostVersionError
+
+    monkeypatch.setenv("MODEL_TRAINING_ALGORITHM_VERSION", "1.7-1")
+    with pytest.raises(XGBoostVersionError):
+        demo.run_offline_demo(tmp_path / "out", say=lambda line: None)
+    assert not (tmp_path / "out").exists()

@@ -86,14 +86,17 @@ METRICS: tuple[str, ...] = (
 
 CONTAINER_METRICS: frozenset[str] = frozenset(
     {
-        # Not XGBoost metrics: the container computes them itself (metrics/custom_metrics.py, passed as
-        # ``feval``) and removes them from the ``eval_metric`` it gives XGBoost (train_utils.py).
+        # The container computes these itself (metrics/custom_metrics.py: CUSTOM_METRICS, passed as ``feval``
+        # on 1.7-1 and ``custom_metric`` on 3.0-5) and removes them from the ``eval_metric`` it gives XGBoost
+        # (train_utils.py), even ``rmse`` and ``mae``, which XGBoost also knows.
         "accuracy",
         "balanced_accuracy",
         "f1",
         "f1_binary",
         "f1_macro",
+        "mae",
         "mse",
+        "rmse",
         "precision",
         "precision_macro",
         "precision_micro",

@@ -18,14 +18,16 @@ What it reproduces of the container (SageMaker XGBoost container, ``algorithm_mo
 * ``xgboost.train`` gets the validated hyperparameters and nothing else (the library's own defaults:
   ``tree_method`` is ``hist`` on 3.0.5, chosen by data size on 1.7.4), logs each round as XGBoost's
   evaluation monitor does (``[i]\\ttrain-<metric>:<v>\\tvalidation-<metric>:<v>``, 5 decimals), and
-  with ``early_stopping_rounds`` stops on the last ``eval_metric`` of the validation channel and keeps the
-  best iteration's model, as the container does (no ``eval_metric``: no early stopping).
+  with ``early_stopping_rounds`` stops on the last ``eval_metric`` (or tuning metric) of the validation
+  channel and keeps the best iteration's model, as the container does (no metric: no early stopping).
+* The metrics the container computes itself (``accuracy``, ``f1``, ``rmse``, ``mae``, ``r2`` ...) are
+  computed as it computes them (:mod:`~model_training.training.container_metrics`, with scikit-learn).
 * The model is saved with ``Booster.save_model`` to a file named ``xgboost-model`` (UBJSON on 3.0.5,
   XGBoost's binary format on 1.7.4), the single member of
   ``{S3OutputPath}/{TrainingJobName}/output/model.tar.gz``.
 
-Not reproduced: the container's own metrics (``accuracy``, ``f1``, ``r2`` ...), which it computes
-outside XGBoost; they are validated but not logged here.
+Not reproduced: ``_kfold`` (the container's cross-validation mode) is refused.  With several part files per
+channel the container reads them in directory order (row order differs; the rows are the same).
 
 Job records live as JSON files in a jobs folder; names are unique there as in an AWS account.  A record
 also holds ``XGBoostVersion`` (the release that trained the model) and ``ServingImage`` (the image that
@@ -37,6 +39,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import gzip
 import io
 import json
 import os
@@ -54,7 +57,8 @@ from model_training.errors import HyperparameterError, TrainingJobExistsError, T
 from model_training.images import DEFAULT_IMAGE_VERSION, IMAGE_XGBOOST, image_version, serving_image_name
 from model_training.progress import NullReporter, Reporter
 from model_training.storage import LocalStore
-from model_training.training.hyperparameters import CONTAINER_METRICS, ParsedHyperparameters, parse_hyperparameters
+from model_training.training.container_metrics import evaluation_function, plan_metrics
+from model_training.training.hyperparameters import ParsedHyperparameters, parse_hyperparameters
 from model_training.training.labels import label_problem
 from model_training.training.naming import is_valid_job_name
 
@@ -138,7 +142,7 @@ def check_xgboost(version: str) -> str:
         hint = (
             f"train for {version} in an environment of its own with XGBoost {wanted} (README, Installing without make: "
             f"python3 -m venv .venv-{version.split('-')[0]} && .venv-{version.split('-')[0]}/bin/pip install -e . "
-            f"'{package}=={wanted}' matplotlib)"
+            f"'{package}=={wanted}' matplotlib scikit-learn)"
         )
     matching = [v for v, x in IMAGE_XGBOOST.items() if x == found]
     if matching:
@@ -291,7 +295,22 @@ class LocalTrainingBackend:
         matrices = {name: _load_channel(name, uri, hp) for name, uri in channels.items()}
         dtrain = matrices["train"]
         evals = [(dtrain, "train")] + ([(matrices["validation"], "validation")] if "validation" in matrices else [])
-        params = dict(hp.params)  # as the container passes them: no defaults of ours
+        if "_kfold" in hp.validated:
+            raise HyperparameterError(
+                ["_kfold (the container's cross-validation mode: one model per fold, no xgboost-model) is not emulated locally"],
+                "leave _kfold out, or train on SageMaker (--backend sagemaker)",
+            )
+        # the container's evaluation: its own metrics through one function, the rest as eval_metric, early
+        # stopping on the tuning metric's or eval_metric's last name (container_metrics)
+        tuning = hp.validated.get("_tuning_objective_metric")
+        plan = plan_metrics(hp.eval_metrics or None, str(tuning) if tuning else None)
+        params = {k: v for k, v in hp.params.items() if k != "eval_metric"}  # as the container passes them: no defaults of ours
+        if plan.native:
+            params["eval_metric"] = plan.native
+        extra: dict[str, Any] = {}
+        if plan.custom:
+            # 3.0-5 passes custom_metric (raw margins), 1.7-1 feval (transformed predictions)
+            extra["custom_metric" if version == DEFAULT_IMAGE_VERSION else "feval"] = evaluation_function(plan.custom)
         name = record["TrainingJobName"]
         history: dict[str, dict[str, list[float]]] = {}
         log(
@@ -299,21 +318,15 @@ class LocalTrainingBackend:
             f"XGBoost {trained_by} (served by {serving_image_name(version)})"
         )
         callbacks: list[Any] = []
-        stop_on = hp.eval_metrics[-1] if hp.eval_metrics else None
-        if hp.early_stopping_rounds and len(evals) > 1 and stop_on:
-            if stop_on in CONTAINER_METRICS:
-                raise HyperparameterError(
-                    [f"early stopping on eval_metric {stop_on!r}, which the container computes itself, is not emulated locally"],
-                    "put an XGBoost metric last in eval_metric (e.g. auc, logloss, rmse), or train on SageMaker",
-                )
-            # the container's callback.py: stop on the last eval_metric of the validation channel and keep
-            # the best iteration (save_best), so the saved model ends at the best round
+        if hp.early_stopping_rounds and len(evals) > 1 and plan.stop_on:
+            # the container's callback.py: stop on that metric of the validation channel and keep the best
+            # iteration (save_best), so the saved model ends at the best round
             callbacks.append(
                 xgb.callback.EarlyStopping(
                     rounds=hp.early_stopping_rounds,
                     data_name="validation",
-                    metric_name=stop_on,
-                    maximize=stop_on in MAXIMIZE_METRICS,
+                    metric_name=plan.stop_on,
+                    maximize=plan.stop_on in MAXIMIZE_METRICS,
                     save_best=True,
                 )
             )
@@ -331,6 +344,7 @@ class LocalTrainingBackend:
                 evals_result=history,
                 verbose_eval=False,
                 callbacks=callbacks,
+                **extra,
             )
         for warning in caught:  # xgboost's warnings go to the job's log, not to the user's terminal
             log(f"warning: {_first_line(Exception(str(warning.message)))}")
@@ -489,7 +503,8 @@ def _model_archive(booster: Any) -> bytes:
             warnings.simplefilter("ignore")  # "Saving model in the UBJSON format as default": as the container does
             booster.save_model(str(model_path))
         buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        # the gzip header holds a time too: 0, so one model gives one archive, byte for byte
+        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as packed, tarfile.open(fileobj=packed, mode="w") as tar:
             info = tar.gettarinfo(str(model_path), arcname=MODEL_FILE)
             info.mtime = 0
             info.uid = info.gid = 0

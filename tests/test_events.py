@@ -143,3 +143,19 @@ def test_event_times_as_aws_writes_them() -> None:
     del record["eventTime"]
     (item,) = decode_event({"Records": [record]}).items  # no time at all: the run date comes from LastModified
     assert item.error is None and item.objects[0].event_time is None
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["automl/_SUCCESS", "automl/2026-01-01/_SUCCESS", "automl/2026-01-01/training/_SUCCESS"],
+)
+def test_a_marker_of_a_folder_holding_our_outputs_is_skipped(key: str) -> None:
+    """Its folder's listing would take the stage's own split files as parts ("its first line is not the
+    dataset's header"), or split them into another run."""
+    reason = skip_reason(ObjectRef("b", key), DEFAULT_PREFIX_TEMPLATE)
+    assert reason and "holds the stage's own outputs" in reason and "a folder of their own" in reason
+
+
+def test_a_marker_of_a_dataset_folder_is_processed() -> None:
+    for key in ("automl/2026-01-01/exports/bank/_SUCCESS", "automl/exports/_SUCCESS"):
+        assert skip_reason(ObjectRef("b", key), DEFAULT_PREFIX_TEMPLATE) is None

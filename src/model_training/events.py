@@ -314,6 +314,22 @@ def output_key_pattern(prefix_template: str) -> str:
     return f"^{regex}/"
 
 
+def _output_ancestors(prefix_template: str) -> list[str]:
+    """Regular expressions of the folders that hold the output prefix (``automl/``, ``automl/{date}/``
+    and ``automl/{date}/training/`` for the default template): a ``_SUCCESS`` marker there would make the
+    stage's own outputs part of a dataset."""
+    import re
+
+    segments = prefix_template.strip("/").split("/")
+    out = []
+    for depth in range(len(segments)):
+        regex = "/".join(
+            r"\d{4}-\d{2}-\d{2}" if s == "{date}" else r"[^/]+" if s == "{dataset}" else re.escape(s) for s in segments[:depth]
+        )
+        out.append(f"^{regex}/$" if regex else "^$")
+    return out
+
+
 #: The marker Spark, Glue and EMR write when every part file of a dataset is in place: its event starts the
 #: split of the whole folder (:mod:`~model_training.parts`).
 DATASET_MARKER = "_SUCCESS"
@@ -336,6 +352,12 @@ def skip_reason(ref: ObjectRef, prefix_template: str) -> str | None:
     if re.match(output_key_pattern(prefix_template), ref.key):
         return f"{ref.uri} is under the stage's own output prefix"
     if is_dataset_marker(ref):
+        folder = ref.key[: -len(DATASET_MARKER)]
+        if any(re.match(ancestor, folder) for ancestor in _output_ancestors(prefix_template)):
+            return (
+                f"{ref.uri} marks a folder that holds the stage's own outputs ({prefix_template.strip('/')}/...): "
+                "its split would read them as data; write the part files in a folder of their own"
+            )
         return None
     if "/" in ref.key and re.match(_PART_NAME, name):
         return f"{ref.uri} is a part of a multi-file dataset: its folder is split when {DATASET_MARKER} is written"

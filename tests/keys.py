@@ -10,7 +10,8 @@ rename of an output is checked against the template's filters here.
 
 from __future__ import annotations
 
-from model_training.pipeline import JOB_CLAIM, split_files
+from model_training.claims import claim_key
+from model_training.pipeline import split_files
 from model_training.runrecord import RUN_RECORD_NAME
 
 PROCESSED = "processed"
@@ -21,7 +22,7 @@ INPUT_PREFIX = "automl/"
 #: A run folder, as ``automl/{date}/training/{dataset}/{run_id}`` makes it.
 RUN_FOLDER = "automl/2026-03-04/training/small/0123456789abcdef"
 
-#: Every file the stage writes into a run folder: the split files (sharded channels too), run.json, the claim.
+#: Every file the stage writes into a run folder: the split files (sharded channels too), run.json, the claims.
 OUTPUT_KEYS: list[str] = [
     f"{RUN_FOLDER}/{key}"
     for key in sorted(
@@ -31,7 +32,7 @@ OUTPUT_KEYS: list[str] = [
             for parts in (1, 3 if split != "test" else 1)
             for _, key in split_files(split, parts)
         }
-        | {RUN_RECORD_NAME, JOB_CLAIM}
+        | {RUN_RECORD_NAME, claim_key("", 0)[1:], claim_key("", 1)[1:]}
     )
 ]
 

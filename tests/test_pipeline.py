@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from model_training.config import build_config
-from model_training.errors import DatasetError, HyperparameterError, SplitError
+from model_training.errors import DatasetError, EnvironmentFailure, HyperparameterError, SplitError
 from model_training.pipeline import OutputLayout, RunFailedError, run_local
 from model_training.runrecord import RunRecord
 from tests.conftest import write_csv
@@ -168,20 +169,21 @@ def test_a_crash_while_writing_leaves_no_run_record_and_the_retry_completes_it(t
 
     def failing_write(self, key, chunks):
         if key.endswith("test/part-00000"):
-            raise OSError("disk full")
+            raise OSError(errno.ENOSPC, "No space left on device")
         return real_write(self, key, chunks)
 
     monkeypatch.setattr(LocalStore, "write", failing_write)
-    with pytest.raises(OSError):
+    with pytest.raises(EnvironmentFailure) as info:  # the disk's fault: retryable, not a verdict on the run
         run_local(src, config(), OutputLayout(out))
-    assert not list(out.rglob("run.json"))
-    partial = {p: (out / p).read_bytes() for p in files_under(out)}
-    assert len(partial) == 2  # train and validation only; no temporary files
+    assert info.value.exit_code == 75
+    # the train and validation files written before the failure are removed: no partial split, no temporary
+    # file, no claim
+    assert files_under(out) == []
 
     monkeypatch.setattr(LocalStore, "write", real_write)
     result = run_local(src, config(), OutputLayout(out))
     assert result.record.status == "complete"
-    assert all((out / p).read_bytes() == data for p, data in partial.items())
+    assert not any("/." in p or p.startswith("_tmp/") for p in files_under(out))
 
 
 def test_rerunning_a_failed_run_still_fails(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 Exit codes: 0 success; 1 bad input or configuration (one ``error:`` line and a ``hint:`` line, no
 traceback); 2 a usage error (unknown option, missing argument); 3 the training job failed; 70 an
-unexpected internal error (set ``MODEL_TRAINING_DEBUG=1`` for the traceback).
+unexpected internal error (set ``MODEL_TRAINING_DEBUG=1`` for the traceback); 75 a temporary failure
+(another process holds the run, or the machine failed it: disk full, out of memory): run again; 143
+terminated by SIGTERM (temporary and partial files removed first).
 """
 
 from __future__ import annotations
@@ -233,12 +235,14 @@ def _resolve(
     """Every setting, by precedence: defaults < environment < SSM (against AWS) < manifest < these flags."""
     from model_training.config import parse_fractions
     from model_training.manifest import env_settings, find_manifest, resolve
-    from model_training.settings import settings_from_env, ssm_layer
+    from model_training.settings import settings_from_env, ssm_layer, training_limits
 
     ssm: dict[str, Any] = {}
     ssm_default = None
+    limits = None  # the environment's ceilings; against AWS, the SSM parameter's over them
     if aws:
         ssm, ssm_default = ssm_layer(settings_from_env())
+        limits = training_limits(settings_from_env())
     cli = {
         "label": label,
         "drop": tuple(c.strip() for item in drop for c in item.split(",") if c.strip()) if drop is not None else None,
@@ -248,7 +252,7 @@ def _resolve(
         **split_options,
     }
     manifest = find_manifest(source, explicit=manifest_file, ssm_default=ssm_default)
-    return resolve(run_date=_parse_date(date), env=env_settings(), ssm=ssm, manifest=manifest, cli=cli)
+    return resolve(run_date=_parse_date(date), env=env_settings(), ssm=ssm, manifest=manifest, cli=cli, limits=limits)
 
 
 def _run_anywhere(
@@ -677,8 +681,16 @@ def _guarded(action: Callable[[], None]) -> None:
         raise typer.Exit(70) from None
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
-    """Entry point of the ``model-training`` console script."""
+    """Entry point of the ``model-training`` console script.  SIGTERM raises ``SystemExit(143)``, so every
+    ``finally`` runs before the process ends: temporary folders and partially written files are removed."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     app(prog_name="model-training")
 
 

@@ -9,6 +9,8 @@ module should raise a bare library exception at a user.
 
 from __future__ import annotations
 
+import errno
+
 
 class ModelTrainingError(Exception):
     """Base class of every error the stage reports to a user.
@@ -84,3 +86,38 @@ class TimeBudgetError(Exception):
 
 class TrainingJobNotFoundError(TrainingJobError):
     """No training job has this name (SageMaker's ``ValidationException: Requested resource not found``)."""
+
+
+class TransientError(ModelTrainingError):
+    """A failure that says nothing about the input or the settings: running again may succeed (the command
+    line exits 75, ``EX_TEMPFAIL``; the Lambda handler reports the record as retryable)."""
+
+    exit_code = 75
+    retryable = True
+
+
+class RunBusyError(TransientError):
+    """Another delivery (or process) holds the run's claim and is still alive: it writes and trains the
+    run; this one stops before writing anything."""
+
+
+class EnvironmentFailure(TransientError):
+    """The machine failed the run (disk full, out of memory, a signal), not the data or the settings:
+    nothing is recorded as a verdict on the run, and running again redoes it."""
+
+
+#: ``errno`` values that are the machine's fault, not the data's or the settings'.
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOMEM, errno.EMFILE, errno.ENFILE})
+
+
+def environment_failure(exc: BaseException, doing: str) -> BaseException:
+    """``exc`` as an :class:`EnvironmentFailure` (retryable) if the machine caused it (out of memory, a full
+    disk, an I/O error), else ``exc`` itself."""
+    if isinstance(exc, MemoryError):
+        return EnvironmentFailure(f"{doing}: out of memory", "give the process more memory, or split by streaming (--stream)")
+    if isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return EnvironmentFailure(
+            f"{doing}: {exc.strerror or exc}{where}", "free space (or fix the disk) and run again: nothing was committed"
+        )
+    return exc

@@ -26,7 +26,7 @@ from model_training.dataset import S3Source
 from model_training.errors import ModelTrainingError, TimeBudgetError
 from model_training.events import ObjectRef, decode_event, is_dataset_marker, parse_event_time, skip_reason
 from model_training.manifest import env_settings, find_manifest, resolve
-from model_training.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer
+from model_training.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
 
 logger = Logger(service="model-training")
 metrics = Metrics(namespace="ModelTraining", service="model-training")
@@ -157,6 +157,8 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
 
     base: dict[str, Any] = {"object": ref.uri, "version_id": ref.version_id}
     reason = skip_reason(ref, DEFAULT_PREFIX_TEMPLATE)
+    if not reason and not ref.key.startswith(settings.prefix):
+        reason = f"{ref.uri} is not under the input prefix {settings.prefix!r} (MODEL_TRAINING_INPUT_PREFIX): not processed"
     if reason:
         logger.info("skipped", extra={"object": ref.uri, "reason": reason})
         metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
@@ -167,6 +169,14 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
     started = time.monotonic()
     try:
         targets = resolve_targets(settings)
+        if ref.bucket != targets.data_bucket:  # only our own data: the manifest beside it, the splits' bucket
+            reason = (
+                f"{ref.uri} is not in the data bucket {targets.data_bucket} (named by the SSM parameter "
+                f"{settings.data_bucket_name_parameter}): not processed"
+            )
+            logger.warning("skipped", extra={"object": ref.uri, "reason": reason})
+            metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
+            return {**base, "status": "skipped", "reason": reason}
         ssm, ssm_default = ssm_layer(settings)
         source: Any
         if is_dataset_marker(ref):  # a folder of part files, complete: split them as one dataset
@@ -177,7 +187,9 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         else:
             source = S3Source(ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, max_bytes=settings.max_object_bytes)
         manifest = find_manifest(source.uri, ssm_default=ssm_default)
-        config = resolve(run_date=_run_date(ref), env=env_settings(), ssm=ssm, manifest=manifest).config
+        config = resolve(
+            run_date=_run_date(ref), env=env_settings(), ssm=ssm, manifest=manifest, limits=training_limits(settings)
+        ).config
         store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
         target = TrainingTarget(
             image=image_uri(settings.region, config.training.algorithm_version),
@@ -199,7 +211,8 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
     except ModelTrainingError as exc:
         logger.warning("failed", extra={"object": ref.uri, "error": _short(exc.log_message), "hint": _short(exc.hint)})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
-        return {**base, "status": "failed", "retryable": False, "reason": _short(exc.message), "hint": _short(exc.hint)}
+        retry = bool(getattr(exc, "retryable", False))  # another delivery holds the run, or the machine failed it
+        return {**base, "status": "failed", "retryable": retry, "reason": _short(exc.message), "hint": _short(exc.hint)}
     except Exception as exc:  # AWS faults after boto3's retries, the network, or a request AWS refused
         transient = isinstance(exc, RetryableError | TimeBudgetError) or is_transient(exc)
         logger.exception("failed", extra={"object": ref.uri, "retryable": transient})
@@ -230,20 +243,27 @@ def _short(text: str, limit: int = 2000) -> str:
 
 
 def _run_date(ref: ObjectRef) -> dt.date:
-    """The run date: the event's ``eventTime`` (UTC), so a retry lands on the same keys; if the event
-    has none, the object's ``LastModified`` (which no delivery changes), never the clock.
+    """The run date: the object version's own ``LastModified`` (UTC), from a ``HeadObject`` of the event's
+    version.  No delivery changes it, so every announcement of one version (an S3 notification at
+    23:59:59.950Z and an EventBridge event at 00:00:00Z) gives one run id, one set of keys and one job.
+    The event's ``eventTime`` is used only when the object cannot be read (the read that follows reports
+    why), and the clock only when neither is known.
 
     Raises:
-        EventError: the ``eventTime`` is not an ISO-8601 time or lies outside years 1 to 9999 in UTC
-            (:func:`~model_training.events.parse_event_time`; decoding refuses such records first).
+        EventError: that fallback ``eventTime`` is not an ISO-8601 time or lies outside years 1 to 9999 in
+            UTC (:func:`~model_training.events.parse_event_time`; decoding refuses such records first).
+        Exception: the ``HeadObject`` failed otherwise (throttling, a 5xx after boto3's retries): the
+            record is retried, never given another date.
     """
-    if ref.event_time:
-        return parse_event_time(ref.event_time).date()
     from model_training import aws
 
     args = {"Bucket": ref.bucket, "Key": ref.key, **({"VersionId": ref.version_id} if ref.version_id else {})}
     try:
         modified = aws.client("s3").head_object(**args)["LastModified"]
-    except Exception:  # the read that follows reports a missing object properly
+    except Exception as exc:
+        if is_transient(exc) or not aws.error_code(exc):
+            raise
+        if ref.event_time:  # missing, refused or changed: the read that follows says which
+            return parse_event_time(ref.event_time).date()
         return dt.datetime.now(dt.UTC).date()
     return modified.astimezone(dt.UTC).date()

@@ -14,6 +14,7 @@ Order of effects (what a crash at any point leaves behind):
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model_training import claims
 from model_training.channels import CHUNK_ROWS, channel_columns, channel_pieces, cut_fields, render_channel, render_test
 from model_training.config import SPLIT_NAMES, TESTING_TAG_MARK, RunConfig, StreamOptions
 from model_training.dataset import Dataset, LocalSource, SourceInfo, check_numeric, parse_csv, require_columns
@@ -34,6 +36,7 @@ from model_training.errors import (
     SplitError,
     TimeBudgetError,
     TrainingJobExistsError,
+    environment_failure,
 )
 from model_training.images import IMAGE_XGBOOST, image_version
 from model_training.progress import NullReporter, Reporter
@@ -119,6 +122,8 @@ class TrainingBackend(Protocol):
     :class:`~model_training.training.sagemaker.SageMakerBackend`)."""
 
     backend_name: str
+    #: Jobs run in this process (local): an ``InProgress`` job is run by the delivery holding the run claim.
+    runs_jobs: bool
 
     def preflight(self, algorithm_version: str) -> None:
         """Raise a :class:`~model_training.errors.ModelTrainingError` if this backend cannot train a job for
@@ -302,11 +307,15 @@ def run_pipeline(
     """
     import gc
 
+    from model_training.dataset import inflate_time_left
+
     collecting = gc.isenabled()
     gc.disable()  # a run makes few cyclic objects; the collector's passes over the imported modules cost 3%
+    budget = inflate_time_left.set(time_left)  # gzip data stops inflating when the time is nearly spent
     try:
         return _run_pipeline(source, config, store, backend, target, reporter, manifest, time_left, stream)
     finally:
+        inflate_time_left.reset(budget)
         if collecting:
             gc.enable()
 
@@ -329,7 +338,8 @@ def _run_pipeline(
         backend.preflight(config.training.algorithm_version)
     options = stream or StreamOptions()
     size = source.size()
-    streaming = options.above_bytes is not None and in_memory_size(source, size) > options.above_bytes
+    expanded = in_memory_size(source, size)  # a gzip source's estimated inflated size: what the time estimates use
+    streaming = options.above_bytes is not None and expanded > options.above_bytes
     tune_allocator(streaming=streaming)
     check_time_budget(time_left, "reading", size / READ_BYTES_PER_SECOND)
     early: Dataset | None = None
@@ -338,12 +348,16 @@ def _run_pipeline(
         # worker thread while its rows are indexed and checked (the errors come out the same, earlier)
         with rep.task(f"reading {source.display_name}", total=size, unit="bytes") as advance:
             data, identified = source.read_then_hash(on_bytes=advance)
-        early = parse_csv(identified(wait=False), data, lazy=True)
+        early = _parse_in_memory(identified(wait=False), data, options)
         del data
-        hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
-        validate_rows(early, output_columns(early, config), config, hp)
-        info = identified()
-        early = early.with_source(info)
+        if early is None:  # gzip data inflating past the in-memory limit: streamed instead
+            streaming = True
+            info = identified()
+        else:
+            hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
+            validate_rows(early, output_columns(early, config), config, hp)
+            info = identified()
+            early = early.with_source(info)
     else:
         with rep.task(f"reading {source.display_name}", total=size, unit="bytes") as advance:
             info = source.identify(on_bytes=advance, keep=not streaming)
@@ -360,42 +374,91 @@ def _run_pipeline(
             "SageMaker tag values (the Testing tag) hold 256: use a shorter output prefix or bucket name",
         )
     existing = _existing_record(store, record_key, rep)
-    if existing is not None:
-        if existing.status != "committed" or backend is None:
+    if _finished(existing, backend):
+        assert existing is not None
+        _raise_if_failed(existing, run_uri, earlier=True)
+        return RunResult(record=existing, duplicate=True, run_uri=run_uri)
+    if existing is not None and backend is not None:
+        # committed, but the job not recorded: a delivery that died after creating the job, or one creating it now
+        job = _job_of(existing, config, backend, target, store)
+        if job is not None and (job["TrainingJobStatus"] != "InProgress" or not backend.runs_jobs):
+            record = existing
+            if not claims.held(store, run_prefix):  # a live holder records the job itself
+                record = _existing_record(store, record_key, rep) or existing
+                if not _finished(record, backend):
+                    record = record_job_outcome(record, job, backend.backend_name, store, record_key)
+            else:
+                record = record.model_copy(update={"training": _training_record(job, backend.backend_name)})
+            _raise_if_failed(record, run_uri, earlier=True)
+            return RunResult(record=record, duplicate=True, run_uri=run_uri)
+
+    # one delivery writes the run and creates its job: the others stop here, before writing anything
+    claim = claims.acquire(
+        store,
+        run_prefix,
+        time_left=time_left,
+        done=lambda: _finished(_existing_record(store, record_key, rep), backend),
+        what=f"run {run_id} ({info.uri})",
+    )
+    if claim is None:  # the holder finished it while this delivery waited
+        finished = _existing_record(store, record_key, rep)
+        assert finished is not None
+        _raise_if_failed(finished, run_uri, earlier=True)
+        return RunResult(record=finished, duplicate=True, run_uri=run_uri)
+    try:
+        existing = _existing_record(store, record_key, rep)  # again, under the claim
+        if _finished(existing, backend):
+            assert existing is not None
             _raise_if_failed(existing, run_uri, earlier=True)
             return RunResult(record=existing, duplicate=True, run_uri=run_uri)
-        record = existing  # committed (split only, or a crash before the job was recorded): train it
-    else:
-        try:
-            record = _split(
-                source,
-                info,
-                config,
-                store,
-                run_id,
-                run_prefix,
-                record_key,
-                rep,
-                manifest,
-                options,
-                streaming,
-                size,
-                time_left,
-                early,
-            )
-        except DatasetError as exc:
-            from model_training.parts import PartsSource, located
+        if existing is not None:
+            record = existing  # committed (split only, or a crash before the job was recorded): train it
+        else:
+            sweep = getattr(store, "sweep", None)
+            if sweep is not None:
+                sweep(run_prefix)  # what a killed run left: temporary files, a partial split
+            try:
+                record = _split(
+                    source,
+                    info,
+                    config,
+                    store,
+                    run_id,
+                    run_prefix,
+                    record_key,
+                    rep,
+                    manifest,
+                    options,
+                    streaming,
+                    expanded,
+                    time_left,
+                    early,
+                )
+            except DatasetError as exc:
+                from model_training.parts import PartsSource, located
 
-            if isinstance(source, PartsSource):
-                raise located(exc, source) from None
-            raise
+                if isinstance(source, PartsSource):
+                    raise located(exc, source) from None
+                raise
+            except (MemoryError, OSError) as exc:
+                failure = environment_failure(exc, f"splitting {info.uri}")
+                if failure is exc:
+                    raise
+                raise failure from exc
 
-    if backend is None:
-        return RunResult(record=record, duplicate=False, run_uri=run_uri)
-    check_time_budget(time_left, "starting the training job", 0)
-    record, duplicate = _train(record, config, backend, target, store, record_key, rep)
+        if backend is None:
+            return RunResult(record=record, duplicate=False, run_uri=run_uri)
+        check_time_budget(time_left, "starting the training job", 0)
+        record, duplicate = _train(record, config, backend, target, store, record_key, rep)
+    finally:
+        claim.release()
     _raise_if_failed(record, run_uri, earlier=duplicate)
     return RunResult(record=record, duplicate=duplicate, run_uri=run_uri)
+
+
+def _finished(record: RunRecord | None, backend: TrainingBackend | None) -> bool:
+    """Whether ``record`` leaves nothing to do: its job is recorded, or it is committed and nothing trains."""
+    return record is not None and (record.status != "committed" or backend is None)
 
 
 def _split(
@@ -414,7 +477,13 @@ def _split(
     time_left: Callable[[], float] | None,
     dataset: Dataset | None = None,
 ) -> RunRecord:
-    """Split and commit a run, streaming or in memory (``dataset``: the source, already read and checked)."""
+    """Split and commit a run, streaming or in memory (``dataset``: the source, already read and checked).
+    ``size``: the source's size in bytes, inflated (estimated) for gzip, for the time estimate of streaming."""
+    if dataset is None and not streaming:
+        info, data = source.read()
+        dataset = _parse_in_memory(info, data, options)
+        del data
+        streaming = dataset is None  # gzip data inflating past the in-memory limit: streamed instead
     if streaming:
         from model_training.streaming import split_streaming
 
@@ -432,12 +501,26 @@ def _split(
             chunk_bytes=options.chunk_bytes,
             tmp_dir=options.tmp_dir,
         )
-    if dataset is None:
-        info, data = source.read()
-        dataset = parse_csv(info, data, lazy=True)
-        del data
-    check_time_budget(time_left, "splitting and writing", size / WRITE_BYTES_PER_SECOND)
+    assert dataset is not None
+    check_time_budget(time_left, "splitting and writing", len(dataset.raw) / WRITE_BYTES_PER_SECOND)
     return _split_and_commit(dataset, config, store, run_id, run_prefix, record_key, rep, manifest)
+
+
+def _parse_in_memory(info: SourceInfo, data: bytes, options: StreamOptions) -> Dataset | None:
+    """:func:`parse_csv` of ``data``, or ``None`` if it is gzip data that inflates past the in-memory split's
+    limit (``options.above_bytes``): the caller streams it instead (the estimate from its first 64 KiB was low).
+
+    Raises:
+        DatasetError: as :func:`parse_csv`, including ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES`` exceeded.
+    """
+    from model_training.dataset import DecompressedTooLargeError
+
+    try:
+        return parse_csv(info, data, lazy=True, memory_limit=options.above_bytes)
+    except DecompressedTooLargeError as exc:
+        if exc.in_memory:
+            return None
+        raise
 
 
 #: What a row costs in memory in the in-memory split, beyond its bytes (offsets, positions, labels), in
@@ -673,21 +756,32 @@ def write_verified(store: Store, run_prefix: str, outputs: Iterable[tuple[str, s
     """Write each ``(name, key, chunks)`` of ``outputs`` under ``run_prefix``, in turn; each file is verified
     (:meth:`Store.verify`: size and SHA-256) on a worker thread while the next one is rendered.
 
+    If writing fails (or is interrupted), the files this call wrote are deleted again before the error
+    propagates, so a failed run leaves no partial split.
+
     Raises:
         ModelTrainingError: a written file does not read back as written.
     """
     from concurrent.futures import ThreadPoolExecutor
 
     files: dict[str, StoredObject] = {}
-    with ThreadPoolExecutor(1, thread_name_prefix="verify") as pool:
-        checks = []
-        for name, key, chunks in outputs:
-            obj = store.write(f"{run_prefix}/{key}", chunks)
-            files[name] = obj
-            checks.append((obj, pool.submit(store.verify, obj)))
-        for obj, check in checks:
-            if not check.result():
-                raise ModelTrainingError(f"{obj.uri}: the written file does not match what was rendered", "retry the run")
+    attempted: list[str] = []
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="verify") as pool:
+            checks = []
+            for name, key, chunks in outputs:
+                attempted.append(f"{run_prefix}/{key}")
+                obj = store.write(attempted[-1], chunks)
+                files[name] = obj
+                checks.append((obj, pool.submit(store.verify, obj)))
+            for obj, check in checks:
+                if not check.result():
+                    raise ModelTrainingError(f"{obj.uri}: the written file does not match what was rendered", "retry the run")
+    except BaseException:
+        for written in attempted:  # a failed run leaves no split file behind (best effort: a kill leaves them)
+            with contextlib.suppress(Exception):
+                store.delete(written)
+        raise
     return files
 
 
@@ -745,6 +839,11 @@ def training_request(record: RunRecord, config: RunConfig, target: TrainingTarge
     return request
 
 
+def _job_of(record: RunRecord, config: RunConfig, backend: TrainingBackend, target: TrainingTarget, store: Store) -> Any:
+    """The training job of a committed run, if it exists (``DescribeTrainingJob`` on its deterministic name)."""
+    return backend.find_training_job(training_request(record, config, target, store)["TrainingJobName"])
+
+
 def _train(
     record: RunRecord,
     config: RunConfig,
@@ -754,55 +853,36 @@ def _train(
     record_key: str,
     rep: Reporter,
 ) -> tuple[RunRecord, bool]:
+    """Create the run's job unless it exists (called under the run claim), run it (locally) and record it."""
     request = training_request(record, config, target, store)
     name = request["TrainingJobName"]
     duplicate = backend.find_training_job(name) is not None
     if not duplicate:
-        duplicate = not _claim_and_create(backend, request, store, f"{record.prefix}/{JOB_CLAIM}")
+        try:
+            backend.create_training_job(request)
+        except TrainingJobExistsError:
+            duplicate = True  # created outside the claim (by hand, or an older version of the stage)
     if duplicate:
-        rep.info(f"training job {name} exists already or is being created: not starting another")
-        if backend.find_training_job(name) is None:
-            return record, True  # the delivery that holds the claim creates it and records it
+        rep.info(f"training job {name} exists already: not starting another")
     job = backend.run_training_job(name)
     return record_job_outcome(record, job, backend.backend_name, store, record_key), duplicate
-
-
-#: The claim object: created with a conditional write before CreateTrainingJob, so of concurrent deliveries
-#: exactly one creates the job even where the backend accepts a repeated name (moto does; SageMaker says
-#: ResourceInUse).  A ``_`` name is never a data file (the container and our trigger skip it).
-JOB_CLAIM = "_job-claim.json"
-#: A claim older than this whose job does not exist was left by a crashed delivery: it may be taken over.
-STALE_CLAIM_SECONDS = 900
-
-
-def _claim_and_create(backend: TrainingBackend, request: dict[str, Any], store: Store, claim_key: str) -> bool:
-    """Create the job if this delivery wins the claim; ``True`` if it did, ``False`` if another has it."""
-    import json as _json
-
-    body = _json.dumps({"TrainingJobName": request["TrainingJobName"]}).encode()
-    if not store.create_exclusive(claim_key, body):
-        age = store.age_seconds(claim_key)
-        if age is None or age < STALE_CLAIM_SECONDS or backend.find_training_job(request["TrainingJobName"]):
-            return False
-        store.delete(claim_key)  # stale: its delivery died before creating the job
-        if not store.create_exclusive(claim_key, body):
-            return False
-    try:
-        backend.create_training_job(request)
-    except TrainingJobExistsError:
-        return False  # created outside our claim (an older version of the stage, by hand)
-    except BaseException:
-        store.delete(claim_key)  # nothing was created: let the next delivery try
-        raise
-    return True
 
 
 def record_job_outcome(record: RunRecord, job: dict[str, Any], backend: str, store: Store, record_key: str) -> RunRecord:
     """Rewrite ``run.json`` with the training job's state (a ``DescribeTrainingJob``-shaped ``job``):
     status ``started`` while it runs, ``complete`` once it has ended."""
+    training = _training_record(job, backend)
+    finished = training.status in ("Completed", "Failed", "Stopped")
+    done = record.model_copy(update={"status": "complete" if finished else "started", "training": training})
+    store.write_bytes(record_key, done.to_json())
+    return done
+
+
+def _training_record(job: dict[str, Any], backend: str) -> TrainingRecord:
+    """The run record's ``training`` of a ``DescribeTrainingJob``-shaped ``job``."""
     metrics = {m["MetricName"]: float(m["Value"]) for m in job.get("FinalMetricDataList", [])}
     image = job.get("AlgorithmSpecification", {}).get("TrainingImage", "")
-    training = TrainingRecord(
+    return TrainingRecord(
         backend=backend,
         job_name=job["TrainingJobName"],
         status=job["TrainingJobStatus"],
@@ -813,10 +893,6 @@ def record_job_outcome(record: RunRecord, job: dict[str, Any], backend: str, sto
         model_artifact=job.get("ModelArtifacts", {}).get("S3ModelArtifacts"),
         training_seconds=job.get("TrainingTimeInSeconds"),
     )
-    finished = training.status in ("Completed", "Failed", "Stopped")
-    done = record.model_copy(update={"status": "complete" if finished else "started", "training": training})
-    store.write_bytes(record_key, done.to_json())
-    return done
 
 
 def _check_tags(tags: dict[str, str]) -> None:

@@ -1,12 +1,14 @@
 """Where split files, run records and models are stored: a local folder (S3 comes with issue #3).
 
 Keys are ``/``-separated, like S3 keys.  Every write is atomic: the bytes go to a temporary file in the
-target folder, are flushed to disk, and are renamed into place, so a reader (or a crash) never sees a
+store's ``_tmp/`` folder (never into a channel folder, whose every file the training container reads),
+are flushed to disk, and are renamed into place, so a reader (or a crash) never sees a
 half-written object; a rewrite of the same key with the same bytes is a no-op in effect.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -27,6 +29,10 @@ def _umask() -> int:
 
 #: Mode of the files written: 0666 less the process's umask, as open() would create them.
 FILE_MODE = 0o666 & ~_umask()
+
+
+#: The folder under a local store's root that holds files being written (``{pid}-*.tmp``).
+TMP_FOLDER = "_tmp"
 
 
 #: What is written: ``bytes``, or a ``memoryview`` of a buffer (the renderer's output, not copied).
@@ -65,6 +71,7 @@ class LocalStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).absolute()
+        self._swept = False
 
     def with_tags(self, tags: dict[str, str]) -> LocalStore:
         """The same store (files carry no tags)."""
@@ -108,7 +115,7 @@ class LocalStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         digest = HashBehind()
         size = 0
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = self._temporary()
         try:
             os.fchmod(fd, FILE_MODE)  # mkstemp creates 0600; outputs are ordinary files
             with os.fdopen(fd, "wb") as fh:
@@ -130,21 +137,60 @@ class LocalStore:
         """Write ``data`` to ``key`` atomically."""
         return self.write(key, [data])
 
+    def _temporary(self) -> tuple[int, str]:
+        """A new temporary file in ``{root}/_tmp/``, named ``{pid}-...tmp`` (never inside a channel folder,
+        whose every file the training container reads); the first call removes the temporary files of
+        processes that are gone (a killed run's)."""
+        from model_training.claims import sweep_dead
+
+        folder = self.root / TMP_FOLDER
+        if not self._swept:
+            folder.mkdir(parents=True, exist_ok=True)
+            sweep_dead(folder, "")
+            self._swept = True
+        try:
+            return tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=folder)
+        except FileNotFoundError:  # removed meanwhile
+            folder.mkdir(parents=True, exist_ok=True)
+            return tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=folder)
+
+    def sweep(self, prefix: str) -> None:
+        """Remove what a killed run left: dead processes' files in ``{root}/_tmp/``, and temporary files of
+        older versions of this store (``.{name}.*.tmp``) under the folder ``prefix``."""
+        from model_training.claims import sweep_dead
+
+        sweep_dead(self.root / TMP_FOLDER, "")
+        self._swept = True
+        base = self.path(prefix.rstrip("/"))
+        if base.is_dir():
+            for stale in base.rglob(".*.tmp"):
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+
     def delete(self, key: str) -> None:
         """Remove ``key`` if it exists."""
         self.path(key).unlink(missing_ok=True)
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
-        """Create ``key`` only if it does not exist (``O_EXCL``); ``False`` if it did."""
+        """Create ``key`` with ``data`` only if it does not exist; ``False`` if it did.  The bytes are written
+        to a temporary file first and linked into place (``link`` fails if the name exists), so a reader
+        never sees the object without its content."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = self._temporary()
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-        except FileExistsError:
-            return False
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        return True
+            os.fchmod(fd, FILE_MODE)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+            return True
+        finally:
+            Path(tmp).unlink(missing_ok=True)
 
     def age_seconds(self, key: str) -> float | None:
         """Seconds since ``key`` was written, or ``None`` if it does not exist."""

@@ -49,6 +49,8 @@ from model_training.progress import Reporter
 CHUNK_BYTES = StreamOptions.chunk_bytes
 #: Bytes of output per temporary bucket.
 BUCKET_BYTES = 16 * 1024 * 1024
+#: The streaming split's temporary folders: ``{TMP_PREFIX}{pid}-...`` in ``MODEL_TRAINING_TMP_DIR`` (or ``/tmp``).
+TMP_PREFIX = "model-training-"
 #: At most this many buckets (open files) in all: very large inputs get larger buckets.
 MAX_BUCKETS = 256
 
@@ -92,7 +94,9 @@ def split_streaming(
     Args:
         chunk_bytes: source bytes per chunk (a row longer than 8 chunks is refused).
         bucket_bytes: output bytes per temporary bucket.
-        tmp_dir: where the buckets go (default: the system's temporary folder).
+        tmp_dir: where the buckets go (default: the system's temporary folder), in a folder named
+            ``model-training-{pid}-...``, removed when the split ends however it ends; the folders of
+            processes that are gone (a killed run's) are removed first.
 
     Raises:
         DatasetError: as the in-memory split (the same messages and line numbers), or the source changed
@@ -115,7 +119,13 @@ def split_streaming(
     rank = _ranks(plan, n)
     del plan
     layout = _Layout.build(sizes, n, info.size_bytes, config, bucket_bytes)
-    with tempfile.TemporaryDirectory(prefix="model-training-", dir=tmp_dir) as tmp:
+    from model_training.claims import sweep_dead
+
+    folder = Path(tmp_dir or tempfile.gettempdir())
+    sweep_dead(folder, TMP_PREFIX)  # what killed runs left (named by their process id)
+    # removed on any exit that runs Python's cleanup: an error, an interruption, SIGTERM (the command line
+    # turns it into SystemExit); only SIGKILL leaves it, for the next run's sweep
+    with tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=folder) as tmp:
         buckets = _Buckets(Path(tmp), layout.count)
         try:
             counts = _scatter(source, info, config, first, rank, layout, buckets, chunk_bytes, rep)
@@ -137,9 +147,17 @@ def decompressed(pieces: Iterable[bytes], uri: str = "", piece_bytes: int = 8 * 
     ``gzip`` module reads them, as ``gzip.decompress`` does in memory: multi-member files and zero padding
     are accepted, and errors carry the same text.
 
+    The inflated bytes are bounded by ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``
+    (:func:`~model_training.dataset.max_decompressed_bytes`), and the run's time budget is checked after
+    every piece (:func:`~model_training.dataset.check_inflate_time`).
+
     Raises:
         DatasetError: corrupt or truncated gzip data (naming ``uri``, worded as the in-memory split words it).
+        DecompressedTooLargeError: the data inflates past ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``.
+        TimeBudgetError: too little time left to go on inflating.
     """
+    from model_training.dataset import DecompressedTooLargeError, check_inflate_time, max_decompressed_bytes
+
     where = f"{uri}: " if uri else ""
     it = iter(pieces)
     head = b""
@@ -155,8 +173,14 @@ def decompressed(pieces: Iterable[bytes], uri: str = "", piece_bytes: int = 8 * 
         yield from it
         return
     reader = gzip.GzipFile(fileobj=_PiecesFile(_chain([head], it)), mode="rb")
+    limit = max_decompressed_bytes()
+    inflated = 0
     try:
         while out := reader.read(piece_bytes):
+            inflated += len(out)
+            if inflated > limit:
+                raise DecompressedTooLargeError(uri, limit)
+            check_inflate_time(uri, inflated)
             yield out
     except (OSError, EOFError, zlib.error) as exc:
         raise DatasetError(f"{where}the gzip data is corrupt ({exc})", "upload the file again") from None

@@ -39,3 +39,22 @@ def pipeline(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
     aws.reset_clients()
     settings.clear_cache()
     return provision(REGION, "dev")
+
+
+def training_objects(bucket: str) -> list[dict]:
+    """The current objects of every run folder (``automl/{date}/training/...``) in ``bucket``, whatever the
+    run date (an object version's own ``LastModified`` date: the upload's day on moto)."""
+    paginator = aws.client("s3").get_paginator("list_objects_v2")
+    return [
+        o
+        for page in paginator.paginate(Bucket=bucket, Prefix="automl/")
+        for o in page.get("Contents", [])
+        if "/training/" in o["Key"]
+    ]
+
+
+def run_day(bucket: str, key: str) -> str:
+    """The run date of the current version of ``key``: its ``LastModified`` in UTC, as ``YYYY-MM-DD``."""
+    import datetime as dt
+
+    return aws.client("s3").head_object(Bucket=bucket, Key=key)["LastModified"].astimezone(dt.UTC).date().isoformat()

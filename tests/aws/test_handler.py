@@ -12,6 +12,7 @@ import pytest
 from model_training import aws, lambda_handler
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
+from tests.aws.conftest import run_day, training_objects
 from tests.keys import KEYS, PROCESSED
 from tests.reference import original_split
 
@@ -60,11 +61,9 @@ def test_s3_event_splits_into_the_data_bucket_and_starts_one_training_job(pipeli
     (result,) = response["results"]
     assert result["status"] == "started", result
     run_id, job = result["run_id"], result["job_name"]
-    prefix = f"automl/2026-03-04/training/small/{run_id}"
+    prefix = f"automl/{run_day(pipeline.data_bucket, 'automl/2026-03-04/small.csv')}/training/small/{run_id}"
     written = objects(pipeline.data_bucket, prefix)
-    assert set(written) == {
-        f"{prefix}/{p}" for p in ("train/part-00000", "validation/part-00000", "test/part-00000", "run.json")
-    }
+    assert set(written) == {f"{prefix}/{p}" for p in ("train/part-00000", "validation/part-00000", "test/part-00000", "run.json")}
     record = json.loads(written[f"{prefix}/run.json"])
     assert record["source"]["uri"] == f"s3://{pipeline.data_bucket}/automl/2026-03-04/small.csv"
     assert record["training"]["backend"] == "sagemaker" and record["training"]["job_name"] == job
@@ -95,7 +94,8 @@ def test_s3_event_splits_into_the_data_bucket_and_starts_one_training_job(pipeli
         source = channel["DataSource"]["S3DataSource"]
         assert source["S3DataType"] == "S3Prefix"
         assert source["S3Uri"] == f"s3://{pipeline.data_bucket}/{prefix}/{name}/"
-    assert described["OutputDataConfig"]["S3OutputPath"] == f"s3://{pipeline.model_output_bucket}/2026-03-04/output"
+    day = run_day(pipeline.data_bucket, "automl/2026-03-04/small.csv")  # the version's LastModified, not the event's time
+    assert described["OutputDataConfig"]["S3OutputPath"] == f"s3://{pipeline.model_output_bucket}/{day}/output"
     assert described["HyperParameters"] == {
         "max_depth": "5", "eta": "0.2", "gamma": "4", "min_child_weight": "6", "subsample": "0.8",
         "objective": "binary:logistic", "num_round": "100", "eval_metric": "auc,logloss",
@@ -138,7 +138,7 @@ def test_url_encoded_key_with_spaces_and_non_ascii(pipeline: Pipeline) -> None:
     (result,) = response["results"]
     assert result["status"] == "started", result
     assert result["object"] == f"s3://{pipeline.data_bucket}/{key}"
-    assert any("/training/donn" in k for k in objects(pipeline.data_bucket, "automl/2026-03-04/training/"))
+    assert any("/training/donn" in k for k in objects(pipeline.data_bucket, "automl/"))
 
 
 def test_ten_record_event_handles_every_record(pipeline: Pipeline) -> None:
@@ -258,7 +258,7 @@ def test_warm_container_gives_distinct_runs_and_keys(pipeline: Pipeline) -> None
 
 def test_run_date_comes_from_the_event_time(pipeline: Pipeline) -> None:
     (result,) = deliver(pipeline, "automl/2026-01-31/late.csv", small_csv())["results"]
-    assert "/automl/2026-03-04/training/late/" in result["outputs"]["train"]
+    assert "/training/late/" in result["outputs"]["train"]
 
 
 def test_kms_encryption_when_configured(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -277,7 +277,7 @@ def test_not_enough_time_left_fails_the_record_cleanly(pipeline: Pipeline) -> No
     event = s3_event(pipeline.data_bucket, "automl/2026-03-04/t.csv", version_id=meta["version_id"], event_time=DAY)
     with pytest.raises(RuntimeError, match="failed transiently"):
         handle(event, Context(remaining_ms=5_000))
-    assert objects(pipeline.data_bucket, "automl/2026-03-04/training/") == {}
+    assert training_objects(pipeline.data_bucket) == []
 
 
 def test_bank_data_is_split_byte_identically_in_s3(pipeline: Pipeline, bank_csv: Path) -> None:
@@ -305,7 +305,8 @@ def test_bank_job_trained_locally_lands_where_the_deployment_stage_looks(
     assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
     assert {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}["validation:auc"] > 0.75
     artifact = job["ModelArtifacts"]["S3ModelArtifacts"]
-    assert artifact == f"s3://{pipeline.model_output_bucket}/2026-03-04/output/{result['job_name']}/output/model.tar.gz"
+    day = run_day(pipeline.data_bucket, "automl/2026-03-04/bank-preprocessed.csv")
+    assert artifact == f"s3://{pipeline.model_output_bucket}/{day}/output/{result['job_name']}/output/model.tar.gz"
     key = artifact.split("/", 3)[3]
     # the deployment stage recovers the job name from the key
     assert re.sub(r"^\d{4}-\d{2}-\d{2}/[A-Za-z0-9]+/", "", key).removesuffix("/output/model.tar.gz") == result["job_name"]
@@ -359,8 +360,8 @@ def test_requests_aws_refuses_are_not_retried(pipeline: Pipeline) -> None:
     aws.client("ssm").put_parameter(
         Name="mlops-eu-west-2-dev-automl-data", Value="no-such-bucket-x", Type="SecureString", Overwrite=True
     )
-    meta = upload(pipeline.data_bucket, "automl/2026-03-04/r.csv", small_csv())
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/r.csv", version_id=meta["version_id"], event_time=DAY)
+    # the event names the bucket SSM names (any other is skipped), which does not exist: S3 refuses the read
+    event = s3_event("no-such-bucket-x", "automl/2026-03-04/r.csv", event_time=DAY)
     (result,) = handle(event, Context())["results"]  # no RetryableError raised: a retry cannot help
     assert result["status"] == "failed" and result["retryable"] is False
 
@@ -436,7 +437,7 @@ def test_an_invalid_manifest_fails_the_object_before_anything_is_written(pipelin
     (result,) = deliver(pipeline, "automl/2026-03-04/x.csv", small_csv())["results"]
     assert result["status"] == "failed" and result["retryable"] is False
     assert "did you mean 'label'" in result["reason"]
-    assert objects(pipeline.data_bucket, "automl/2026-03-04/training/") == {}
+    assert training_objects(pipeline.data_bucket) == []
 
 
 def test_distributed_training_gets_a_sharded_train_channel_with_a_part_per_instance(pipeline: Pipeline) -> None:
@@ -458,7 +459,7 @@ def test_a_success_marker_splits_its_folder_of_parts_as_one_dataset(pipeline: Pi
     data = small_csv(90)
     header, body = data.split(b"\n", 1)
     lines = body.splitlines(keepends=True)
-    folder = "exports/small"
+    folder = "automl/exports/small"  # under the input prefix, as every object the handler splits
     results = []
     for i in range(3):  # Spark's layout: part files, then the marker
         key = f"{folder}/part-{i:05d}-4f1c-c000.csv"

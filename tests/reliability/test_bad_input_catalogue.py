@@ -12,6 +12,7 @@ import pytest
 from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
+from tests.aws.conftest import training_objects
 from tests.aws.test_handler import DAY, Context
 
 HEADER = "f1,f2,y_no,y_yes\n"
@@ -63,7 +64,7 @@ CASES: list[tuple[str, str, bytes, str]] = [
 
 
 def nothing_written(p: Pipeline) -> None:
-    contents = aws.client("s3").list_objects_v2(Bucket=p.data_bucket, Prefix="automl/2026-03-04/training/").get("Contents", [])
+    contents = training_objects(p.data_bucket)
     assert contents == [], [c["Key"] for c in contents]
     assert aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []
 

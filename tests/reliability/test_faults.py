@@ -18,6 +18,7 @@ from botocore.exceptions import ConnectionClosedError
 from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
+from tests.aws.conftest import training_objects
 from tests.aws.test_handler import DAY, Context, small_csv
 
 S3_ERRORS = {
@@ -123,9 +124,7 @@ def test_a_call_failing_for_good_is_reported_and_the_next_delivery_completes(
     catalogue.record("faults injected", fault.injected)
     assert response["batchItemFailures"] == [{"itemIdentifier": "m1"}]
     assert response["results"][0]["retryable"] is True
-    contents = (
-        aws.client("s3").list_objects_v2(Bucket=pipeline.data_bucket, Prefix="automl/2026-03-04/training/").get("Contents", [])
-    )
+    contents = training_objects(pipeline.data_bucket)
     statuses = []
     for item in contents:
         if item["Key"].endswith("/run.json"):
@@ -143,32 +142,31 @@ def test_a_call_failing_for_good_is_reported_and_the_next_delivery_completes(
 def test_a_crash_between_files_leaves_no_complete_looking_run_and_the_retry_rewrites_the_same_bytes(
     pipeline: Pipeline, catalogue
 ) -> None:
-    """PutObject works once (the train file), then fails for good: a crash mid-commit."""
+    """PutObject works twice (the run claim, the train file), then fails for good: a crash mid-commit."""
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/crash.csv", small_csv(120))
     event = s3_event(pipeline.data_bucket, "automl/2026-03-04/crash.csv", version_id=meta["version_id"], event_time=DAY)
     s3 = aws.client("s3")
     calls = {"n": 0}
 
-    def second_put_fails(request: Any, **_: Any) -> AWSResponse | None:
+    def third_put_fails(request: Any, **_: Any) -> AWSResponse | None:
         calls["n"] += 1
-        return None if calls["n"] == 1 else AWSResponse(request.url, 500, {}, _Raw(S3_ERRORS["5xx"][1]))
+        return None if calls["n"] <= 2 else AWSResponse(request.url, 500, {}, _Raw(S3_ERRORS["5xx"][1]))
 
-    s3.meta.events.register("before-send.s3.PutObject", second_put_fails, unique_id="crash")
+    s3.meta.events.register("before-send.s3.PutObject", third_put_fails, unique_id="crash")
     try:
         (failed,) = handle({"Records": [{"messageId": "m", "body": json.dumps(event), "eventSource": "aws:sqs"}]}, Context())[
             "results"
         ]
     finally:
         s3.meta.events.unregister("before-send.s3.PutObject", unique_id="crash")
-    catalogue.record("faults injected", calls["n"] - 1)
-    assert failed["status"] == "failed"
-    keys = [
-        o["Key"]
-        for o in s3.list_objects_v2(Bucket=pipeline.data_bucket, Prefix="automl/2026-03-04/training/").get("Contents", [])
-    ]
-    assert len(keys) == 1 and keys[0].endswith("/train/part-00000")  # a partial split, and no run.json
-    before = s3.get_object(Bucket=pipeline.data_bucket, Key=keys[0])["Body"].read()
+    catalogue.record("faults injected", calls["n"] - 2)
+    assert failed["status"] == "failed" and failed["retryable"] is True
+    # the train file written before the failure was removed again, and the claim released: nothing current
+    assert training_objects(pipeline.data_bucket) == []
+    versions = s3.list_object_versions(Bucket=pipeline.data_bucket, Prefix="automl/").get("Versions", [])
+    (partial,) = [v for v in versions if v["Key"].endswith("/train/part-00000")]
+    before = s3.get_object(Bucket=pipeline.data_bucket, Key=partial["Key"], VersionId=partial["VersionId"])["Body"].read()
     (done,) = handle(event, Context())["results"]
     assert done["status"] == "started"
-    assert s3.get_object(Bucket=pipeline.data_bucket, Key=keys[0])["Body"].read() == before
+    assert s3.get_object(Bucket=pipeline.data_bucket, Key=partial["Key"])["Body"].read() == before
     check_complete(pipeline, done)

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from model_training import aws
 from model_training.handler import RetryableError, handle
 from model_training.offline import Pipeline, s3_event, upload
+from tests.aws.conftest import training_objects
 from tests.aws.test_handler import DAY, Context, small_csv
 
 
@@ -30,9 +30,7 @@ def test_the_time_budget_stops_before_the_next_step_not_during_it(pipeline: Pipe
     with pytest.raises(RetryableError):
         handle(event, Shrinking())  # an S3 event: re-raised so Lambda retries it
     catalogue.record("time budgets exceeded")
-    written = (
-        aws.client("s3").list_objects_v2(Bucket=pipeline.data_bucket, Prefix="automl/2026-03-04/training/").get("Contents", [])
-    )
+    written = training_objects(pipeline.data_bucket)
     assert written == []
     (result,) = handle(event, Context())["results"]  # the retry, with time enough
     assert result["status"] == "started"

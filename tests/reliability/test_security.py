@@ -10,6 +10,7 @@ import pytest
 
 from model_training import aws, lambda_handler
 from model_training.offline import Pipeline, s3_event, upload
+from tests.aws.conftest import training_objects
 from tests.aws.test_handler import DAY, Context, small_csv
 
 
@@ -26,12 +27,14 @@ def test_every_object_written_is_encrypted(
     )["results"]
     assert result["status"] == "started"
     s3 = aws.client("s3")
-    written = [
-        o["Key"] for o in s3.list_objects_v2(Bucket=pipeline.data_bucket, Prefix="automl/2026-03-04/training/")["Contents"]
-    ]
-    assert len(written) == 5  # three split files, run.json, the job claim
+    written = [o["Key"] for o in training_objects(pipeline.data_bucket)]
+    assert len(written) == 4  # three split files and run.json; the run claim was released (deleted) ...
+    versions = s3.list_object_versions(Bucket=pipeline.data_bucket, Prefix="automl/")["Versions"]
+    (claim,) = [v for v in versions if v["Key"].endswith("/_run-claim.json")]  # ... and was written encrypted too
+    written.append(claim["Key"])
     for key in written:
-        head = s3.head_object(Bucket=pipeline.data_bucket, Key=key)
+        version = {"VersionId": claim["VersionId"]} if key == claim["Key"] else {}
+        head = s3.head_object(Bucket=pipeline.data_bucket, Key=key, **version)
         assert head["ServerSideEncryption"] == sse, key
         if key_id:
             assert key_id in head.get("SSEKMSKeyId", ""), key
@@ -165,7 +168,7 @@ def test_a_write_refused_by_a_policy_fails_the_record_with_the_permission_and_no
         events.unregister("before-send.s3.PutObject", unique_id="denied-put")
     catalogue.record("faults injected")
     assert result["status"] == "failed" and result["retryable"] is False, result
-    assert f"s3://{pipeline.data_bucket}/automl/2026-03-04/training/denied/" in result["reason"]
+    assert f"s3://{pipeline.data_bucket}/automl/" in result["reason"] and "/training/denied/" in result["reason"]
     assert "access denied writing the object" in result["reason"]
     assert "s3:PutObject" in result["hint"] and "role" in result["hint"]
     assert aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []

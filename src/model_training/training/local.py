@@ -53,7 +53,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from model_training.errors import HyperparameterError, TrainingJobExistsError, TrainingJobNotFoundError, XGBoostVersionError
+from model_training.errors import (
+    HyperparameterError,
+    TrainingJobExistsError,
+    TrainingJobNotFoundError,
+    XGBoostVersionError,
+    environment_failure,
+)
 from model_training.images import DEFAULT_IMAGE_VERSION, IMAGE_XGBOOST, image_version, serving_image_name
 from model_training.progress import NullReporter, Reporter
 from model_training.storage import LocalStore
@@ -172,6 +178,7 @@ class LocalTrainingBackend:
     """
 
     backend_name = "local"
+    runs_jobs = True  # a job runs in the process that holds the run's claim
 
     def __init__(self, jobs_dir: Path, reporter: Reporter | None = None) -> None:
         self.jobs_dir = Path(jobs_dir)
@@ -252,7 +259,12 @@ class LocalTrainingBackend:
 
     def run_training_job(self, name: str) -> dict[str, Any]:
         """Run a created job to the end; returns its final record (``Completed`` or ``Failed`` with a
-        ``FailureReason``).  A job that is no longer ``InProgress`` is returned as it is."""
+        ``FailureReason``).  A job that is no longer ``InProgress`` is returned as it is.
+
+        Raises:
+            EnvironmentFailure: the machine failed the job (disk full, out of memory): the job is not
+                recorded ``Failed`` but stays ``InProgress``, so running again trains it.
+        """
         record = self.describe_training_job(name)
         if record["TrainingJobStatus"] != "InProgress":
             return record
@@ -267,6 +279,10 @@ class LocalTrainingBackend:
             kind = "ClientError" if isinstance(exc, HyperparameterError) else "ClientError: Data"
             record.update(TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"{kind}: {exc}")
         except Exception as exc:
+            failure = environment_failure(exc, f"training job {name}")
+            if failure is not exc:
+                # the machine's fault, not the job's: it stays InProgress, and the next run trains it again
+                raise failure from exc
             record.update(
                 TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"AlgorithmError: {_first_line(exc)}"
             )

@@ -21,6 +21,7 @@ class SageMakerBackend:
     """
 
     backend_name = "sagemaker"
+    runs_jobs = False  # SageMaker runs the job; an InProgress job needs nothing more from us
 
     def __init__(self, client: Any = None) -> None:
         from model_training import aws

@@ -1,0 +1,130 @@
+"""A child process for the crash tests: runs the Lambda handler on an event, or the command line, and kills
+itself (SIGKILL) or terminates itself (SIGTERM) at a named step of the commit and create sequence.
+
+    python -m tests.reliability.crash_driver STEP SIGNAL handler EVENT.json [REMAINING_MS]
+    python -m tests.reliability.crash_driver STEP SIGNAL cli ARG...
+
+The hooks wrap the product's functions in this process only (test-only: nothing in the package knows of
+them).  Steps:
+
+``after-claim``        the run claim was just taken
+``mid-train-file``     the first chunk of ``train/part-00000`` is written (locally: into the temporary file)
+``after-train-file``   ``train/part-00000`` is written, the other files not
+``after-run-json``     ``run.json`` is committed, the job not created
+``before-create``      just before ``CreateTrainingJob``
+``after-create``       the job exists, ``run.json`` does not record it
+``after-outcome``      ``run.json`` records the job
+``mid-training``       a local job is training
+``none``               no kill
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from typing import Any
+
+
+def main() -> None:
+    step, sig_name, mode, *args = sys.argv[1:]
+    sig = getattr(signal, sig_name)
+
+    def at(name: str) -> None:
+        if name == step:
+            sys.stdout.flush()
+            os.kill(os.getpid(), sig)
+
+    from model_training import claims, pipeline
+    from model_training.storage import LocalStore, S3Store
+    from model_training.training.local import LocalTrainingBackend
+    from model_training.training.sagemaker import SageMakerBackend
+
+    acquire = claims.acquire
+
+    def acquire_then(*a: Any, **k: Any) -> Any:
+        claim = acquire(*a, **k)
+        if claim is not None:
+            at("after-claim")
+        return claim
+
+    claims.acquire = acquire_then
+
+    for store in (S3Store, LocalStore):
+
+        def make(write: Any) -> Any:
+            def hooked(self: Any, key: str, chunks: Any) -> Any:
+                if not key.endswith("/train/part-00000"):
+                    return write(self, key, chunks)
+
+                def pieces() -> Any:
+                    for i, chunk in enumerate(chunks):
+                        yield chunk
+                        if i == 0:
+                            at("mid-train-file")
+
+                obj = write(self, key, pieces())
+                at("after-train-file")
+                return obj
+
+            return hooked
+
+        store.write = make(store.write)  # type: ignore[method-assign]
+
+    commit = pipeline.commit_record
+
+    def commit_then(*a: Any, **k: Any) -> Any:
+        record = commit(*a, **k)
+        at("after-run-json")
+        return record
+
+    pipeline.commit_record = commit_then
+
+    for backend in (SageMakerBackend, LocalTrainingBackend):
+
+        def make_create(create: Any) -> Any:
+            def hooked(self: Any, request: dict[str, Any]) -> Any:
+                at("before-create")
+                arn = create(self, request)
+                at("after-create")
+                return arn
+
+            return hooked
+
+        backend.create_training_job = make_create(backend.create_training_job)  # type: ignore[method-assign]
+
+    train = LocalTrainingBackend._train
+
+    def train_then(self: Any, record: Any, log: Any) -> Any:
+        at("mid-training")
+        return train(self, record, log)
+
+    LocalTrainingBackend._train = train_then  # type: ignore[method-assign]
+
+    outcome = pipeline.record_job_outcome
+
+    def outcome_then(*a: Any, **k: Any) -> Any:
+        record = outcome(*a, **k)
+        at("after-outcome")
+        return record
+
+    pipeline.record_job_outcome = outcome_then
+
+    if mode == "handler":
+        from model_training.handler import handle
+        from tests.aws.test_handler import Context
+
+        with open(args[0], encoding="utf-8") as fh:
+            event = json.load(fh)
+        remaining = int(args[1]) if len(args) > 1 else 600_000
+        print(json.dumps(handle(event, Context(remaining))))
+    else:
+        from model_training import cli
+
+        sys.argv = ["model-training", *args]
+        cli.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -240,7 +240,7 @@ def test_duplicate_keys_and_deep_nesting_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="duplicate keys label"):
         parse_manifest('{"label": "a", "label": "b"}', "m.json")
     with pytest.raises(ConfigurationError, match="nested too deeply"):
-        parse_manifest("[" * 100_000 + "]" * 100_000, "m.json")
+        parse_manifest("[" * 30_000 + "]" * 30_000, "m.json")  # under 64 KiB: a larger one is refused by its size
 
 
 def test_a_setting_at_the_wrong_level_gets_its_path_suggested() -> None:
@@ -284,3 +284,24 @@ def test_a_missing_default_manifest_names_the_variable(tmp_path: Path, monkeypat
         with pytest.raises(ConfigurationError) as info:
             find_manifest(str(data))
         assert "MODEL_TRAINING_DEFAULT_MANIFEST" in info.value.hint
+
+
+def test_a_manifest_above_64_kib_is_refused_before_parsing(tmp_path: Path) -> None:
+    from model_training.manifest import MAX_MANIFEST_BYTES
+
+    text = json.dumps({"label": "y", "drop": ["x" * MAX_MANIFEST_BYTES]})
+    with pytest.raises(ConfigurationError, match=r"is \d+ bytes, more than the limit of 65536 bytes"):
+        parse_manifest(text, "m.json")
+    path = tmp_path / "manifest.json"
+    path.write_text(text)
+    res = CliRunner().invoke(app, ["manifest", "check", str(path)])
+    assert res.exit_code == 1 and "65536" in res.output, res.output
+
+
+def test_problems_are_listed_up_to_twenty_then_counted() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_manifest(json.dumps({f"nope_{i}": 1 for i in range(45)}), "m.json")
+    assert info.value.message.count("unknown key") == 20 and info.value.message.endswith("and 25 more")
+    with pytest.raises(HyperparameterError) as hp:
+        resolve(run_date=DAY, cli={"hyperparameters": {f"nope_{i}": 1 for i in range(45)}})
+    assert len(hp.value.problems) == 21 and hp.value.problems[-1] == "and 25 more"

@@ -9,6 +9,7 @@ is the label, an empty field is a missing value).
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import difflib
 import gzip
@@ -20,7 +21,7 @@ import os
 import re
 import shlex
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +37,102 @@ from model_training.hashing import hash_pieces
 
 if TYPE_CHECKING:
     from model_training.rowindex import RowIndex
+
+#: The default of ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``: the most bytes a gzip source may inflate to (8 GiB,
+#: as ``MODEL_TRAINING_MAX_OBJECT_BYTES``: what a Lambda function's memory or ``/tmp`` can split).
+MAX_DECOMPRESSED_BYTES = 8 * 1024**3
+#: Seconds left in the invocation below which inflating stops (the time budget's margin).
+INFLATE_MARGIN_SECONDS = 10.0
+#: The time budget of the run in progress (seconds left, a callable), checked while gzip data inflates.
+inflate_time_left: contextvars.ContextVar[Callable[[], float] | None] = contextvars.ContextVar("inflate_time_left", default=None)
+
+
+def max_decompressed_bytes(env: Mapping[str, str] | None = None) -> int:
+    """``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES`` (bytes), or :data:`MAX_DECOMPRESSED_BYTES` if unset.
+
+    Raises:
+        ConfigurationError: not a whole number of at least 1.
+    """
+    from model_training.errors import ConfigurationError
+
+    text = (os.environ if env is None else env).get("MODEL_TRAINING_MAX_DECOMPRESSED_BYTES", "").strip()
+    if not text:
+        return MAX_DECOMPRESSED_BYTES
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigurationError(
+            f"MODEL_TRAINING_MAX_DECOMPRESSED_BYTES={text[:40]!r} is not a whole number of bytes", "fix the environment variable"
+        )
+    return int(text)
+
+
+class DecompressedTooLargeError(DatasetError):
+    """Gzip data inflates to more than a limit: ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES`` (the run is
+    refused), or, in memory, the size above which the split streams (:attr:`in_memory`: the pipeline then
+    streams instead; nothing is refused).
+
+    Attributes:
+        limit: the limit, in bytes.
+        in_memory: the limit was the in-memory split's, not the absolute one.
+    """
+
+    def __init__(self, uri: str, limit: int, *, in_memory: bool = False) -> None:
+        self.limit, self.in_memory = limit, in_memory
+        if in_memory:
+            super().__init__(
+                f"{uri}: the gzip data inflates to more than {limit} bytes, the in-memory split's limit",
+                "split it by streaming (--stream), or raise MODEL_TRAINING_STREAM_ABOVE_MB",
+            )
+        else:
+            super().__init__(
+                f"{uri}: the gzip data inflates to more than {limit} bytes, the limit set by "
+                "MODEL_TRAINING_MAX_DECOMPRESSED_BYTES (a compression bomb, or a larger dataset than allowed)",
+                "raise MODEL_TRAINING_MAX_DECOMPRESSED_BYTES if the data is genuine (the split needs memory or /tmp "
+                "space of about the inflated size), or upload the CSV uncompressed",
+            )
+
+
+def check_inflate_time(uri: str, inflated: int) -> None:
+    """Stop inflating when the run's time budget (:data:`inflate_time_left`) is nearly spent.
+
+    Raises:
+        TimeBudgetError: less than :data:`INFLATE_MARGIN_SECONDS` left (retryable: the object is not judged).
+    """
+    time_left = inflate_time_left.get()
+    if time_left is None:
+        return
+    left = time_left()
+    if left < INFLATE_MARGIN_SECONDS:
+        from model_training.errors import TimeBudgetError
+
+        raise TimeBudgetError(f"{uri}: inflating the gzip data stopped after {inflated} bytes: {left:.0f} s left")
+
+
+def gunzip(data: bytes, uri: str, *, memory_limit: int | None = None, piece_bytes: int = 8 * 1024 * 1024) -> bytes:
+    """Inflate gzip ``data`` (multi-member and zero padding accepted, as :func:`gzip.decompress`) in pieces,
+    never past a limit: :func:`max_decompressed_bytes`, or ``memory_limit`` if smaller; the time budget is
+    checked after every piece (:func:`check_inflate_time`).
+
+    Raises:
+        DecompressedTooLargeError: the data inflates past a limit (``in_memory`` when ``memory_limit`` was it).
+        DatasetError: corrupt or truncated gzip data.
+        TimeBudgetError: too little time left to go on.
+    """
+    limit = max_decompressed_bytes()
+    in_memory = memory_limit is not None and memory_limit < limit
+    if memory_limit is not None:
+        limit = min(limit, memory_limit)
+    out = bytearray()
+    reader = gzip.GzipFile(fileobj=io.BytesIO(data), mode="rb")
+    try:
+        while piece := reader.read(piece_bytes):
+            out += piece
+            if len(out) > limit:
+                raise DecompressedTooLargeError(uri, limit, in_memory=in_memory)
+            check_inflate_time(uri, len(out))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{uri}: the gzip data is corrupt ({exc})", "upload the file again") from None
+    return cast(bytes, out)
+
 
 #: A decimal number as the XGBoost container's CSV parser reads it: optional sign, digits with an
 #: optional fraction, optional exponent.  ``nan``/``inf`` and thousands separators are refused.
@@ -348,7 +445,9 @@ def _read_checked(path: Path, on_bytes: Callable[[int], None] | None) -> tuple[P
         raise DatasetError(f"{path}: cannot read ({exc.strerror})", "check the path and its permissions") from None
 
 
-def parse_csv(source: SourceInfo, data: bytes, *, line_offset: int = 0, lazy: bool = False) -> Dataset:
+def parse_csv(
+    source: SourceInfo, data: bytes, *, line_offset: int = 0, lazy: bool = False, memory_limit: int | None = None
+) -> Dataset:
     """Parse CSV bytes (comma-separated, header row) into a :class:`Dataset`.
 
     A UTF-8 byte-order mark, CRLF or CR line endings, blank lines (also before the header), quoted
@@ -360,8 +459,11 @@ def parse_csv(source: SourceInfo, data: bytes, *, line_offset: int = 0, lazy: bo
         line_offset: added to the line numbers of messages (``data`` is a chunk of a larger source).
         lazy: do not index plain rows yet: the caller calls :meth:`Dataset.row_index` with what it needs
             (one scan instead of two) and reads :attr:`Dataset.table` if that returns ``None``.
+        memory_limit: gzip ``data`` may inflate to at most this many bytes (besides
+            ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``; see :func:`gunzip`).
 
     Raises:
+        DecompressedTooLargeError: gzip data inflating past a limit (:func:`gunzip`).
         DatasetError: empty object, no data rows, invalid UTF-8 (with line and column), a UTF-16/UTF-32
             file or a zip archive or other binary format (:func:`check_text`), duplicate or empty column
             names, a header name holding a NUL byte, another control character or a second byte-order mark
@@ -372,11 +474,8 @@ def parse_csv(source: SourceInfo, data: bytes, *, line_offset: int = 0, lazy: bo
     if not data[:1_000_000].strip() and not bytes(data).strip():  # the full scan only for files that start blank
         raise DatasetError(f"{obj}: the object is empty", "upload a CSV file with a header row and data rows")
     if data[:2] == b"\x1f\x8b":  # gzip, whatever the name says (.csv.gz, or a gzip body under .csv)
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DatasetError(f"{obj}: the gzip data is corrupt ({exc})", "upload the file again") from None
-        if not data.strip():
+        data = gunzip(data, obj, memory_limit=memory_limit)
+        if not data[:1_000_000].strip() and not bytes(data).strip():
             raise DatasetError(f"{obj}: the object is empty (after gzip decompression)", "upload a CSV with data rows")
     header, header_lines = _parse_header(obj, data)
     start = _plain_data_start(data, header_lines)

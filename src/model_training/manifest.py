@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Valida
 
 from model_training.config import RunConfig, build_config
 from model_training.errors import ConfigurationError
+from model_training.limits import Limits, check_limits, limits_from
 
 
 class _Strict(BaseModel):
@@ -94,13 +95,36 @@ def manifest_schema() -> dict[str, Any]:
     return schema
 
 
+#: The largest manifest read, in bytes (64 KiB): a manifest holds settings, never data.  A larger one is
+#: refused before it is parsed (or, on S3, downloaded past this size).
+MAX_MANIFEST_BYTES = 64 * 1024
+#: At most this many problems are described in an error; the rest are counted ("and N more").
+MAX_PROBLEMS = 20
+
+
+def _too_large(origin: str, size: int | str) -> ConfigurationError:
+    return ConfigurationError(
+        f"{origin}: the manifest is {size} bytes, more than the limit of {MAX_MANIFEST_BYTES} bytes (64 KiB)",
+        "a manifest holds settings, not data: remove what is not a setting (see: model-training manifest schema)",
+    )
+
+
+def listed(problems: list[str], limit: int = MAX_PROBLEMS) -> list[str]:
+    """The first ``limit`` of ``problems``, then ``and N more`` if there are more."""
+    return problems if len(problems) <= limit else [*problems[:limit], f"and {len(problems) - limit} more"]
+
+
 def parse_manifest(data: bytes | str, origin: str) -> Manifest:
     """Validate a manifest document.
 
     Raises:
-        ConfigurationError: not JSON, or invalid; every problem is listed, unknown keys with the closest
-            valid name.
+        ConfigurationError: larger than :data:`MAX_MANIFEST_BYTES` (refused before parsing), not JSON, or
+            invalid; the first :data:`MAX_PROBLEMS` problems are listed (unknown keys with the closest valid
+            name), then how many more there are.
     """
+    size = len(data.encode() if isinstance(data, str) else data)
+    if size > MAX_MANIFEST_BYTES:
+        raise _too_large(origin, size)
     try:
         document = json.loads(data, object_pairs_hook=_no_duplicate_keys)
     except RecursionError:
@@ -112,13 +136,16 @@ def parse_manifest(data: bytes | str, origin: str) -> Manifest:
     try:
         return Manifest.model_validate(document)
     except ValidationError as exc:
+        errors = exc.errors()
         problems = []
-        for err in exc.errors():
+        for err in errors[:MAX_PROBLEMS]:  # the closest name is looked up for the problems shown only
             path = ".".join(str(p) for p in err["loc"])
             if err["type"] == "extra_forbidden":
                 problems.append(f"unknown key {path!r}{_closest(err['loc'])}")
             else:
                 problems.append(f"{path}: {err['msg']}")
+        if len(errors) > MAX_PROBLEMS:
+            problems.append(f"and {len(errors) - MAX_PROBLEMS} more")
         raise ConfigurationError(
             f"{origin}: invalid manifest: " + "; ".join(problems), "see: model-training manifest schema"
         ) from None
@@ -261,7 +288,10 @@ def load_manifest_file(path: Path) -> ManifestSource:
         ConfigurationError: missing, unreadable, or invalid.
     """
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_MANIFEST_BYTES + 1)
+            if len(data) > MAX_MANIFEST_BYTES:
+                raise _too_large(str(path), path.stat().st_size if path.is_file() else f"more than {MAX_MANIFEST_BYTES}")
     except OSError as exc:
         raise ConfigurationError(f"{path}: cannot read the manifest ({exc.strerror})", "check the path") from None
     return ManifestSource(path.resolve().as_uri(), hashlib.sha256(data).hexdigest(), parse_manifest(data, str(path)))
@@ -276,8 +306,14 @@ def _load_s3_manifest(bucket: str, key: str) -> ManifestSource | None:
         if aws.error_code(exc) in ("NoSuchKey", "404", "NotFound", "AccessDenied", "403", "NoSuchBucket"):
             return None  # the source's own read reports a missing bucket or object properly
         raise
-    data = response["Body"].read()
     uri = f"s3://{bucket}/{key}"
+    size = int(response.get("ContentLength") or 0)
+    if size > MAX_MANIFEST_BYTES:
+        response["Body"].close()  # not downloaded
+        raise _too_large(uri, size)
+    data = response["Body"].read(MAX_MANIFEST_BYTES + 1)
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise _too_large(uri, f"more than {MAX_MANIFEST_BYTES}")
     return ManifestSource(
         uri, hashlib.sha256(data).hexdigest(), parse_manifest(data, uri), str(response.get("ETag", "")).strip('"')
     )
@@ -350,12 +386,16 @@ def resolve(
     ssm: dict[str, Any] | None = None,
     manifest: ManifestSource | None = None,
     cli: dict[str, Any] | None = None,
+    limits: Limits | None = None,
 ) -> Resolution:
     """Merge the layers (defaults < environment < SSM < manifest < command line) into a
     :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole.
+    The training job's costly settings are then checked against ``limits`` (default: the environment's,
+    :func:`~model_training.limits.limits_from`).
 
     Raises:
         ConfigurationError, HyperparameterError: the merged configuration is invalid.
+        LimitError: a setting is above its ceiling (instance type, count, volume, runtime, spot wait).
     """
     from model_training.config import DEFAULT_HYPERPARAMETERS
     from model_training.training.hyperparameters import merge_hyperparameters
@@ -400,6 +440,7 @@ def resolve(
             result[k] = hp_origins.get(k.rsplit(".", 1)[-1], "default")
     if run_date is not None and "run_date" in result:
         result["run_date"] = "command line" if cli and cli.get("run_date") else "event / today"
+    check_limits(config.training, limits if limits is not None else limits_from(), result)
     return Resolution(config=config, origins=result, manifest=manifest)
 
 

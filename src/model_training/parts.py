@@ -172,7 +172,23 @@ class PartsSource:
         return self.parts()[0].source.sample(size)
 
     def chunks(self, size: int) -> Iterator[bytes]:
-        """The concatenation in pieces of about ``size`` bytes (decompressed)."""
+        """The concatenation in pieces of about ``size`` bytes (decompressed).
+
+        Raises:
+            DecompressedTooLargeError: the concatenation, decompressed, is larger than
+                ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES`` (each gzip part is also bounded as it inflates).
+        """
+        from model_training.dataset import DecompressedTooLargeError, max_decompressed_bytes
+
+        limit = max_decompressed_bytes()
+        total = 0
+        for piece in self._concatenation(size):
+            total += len(piece)
+            if total > limit:
+                raise DecompressedTooLargeError(self.uri, limit)
+            yield piece
+
+    def _concatenation(self, size: int) -> Iterator[bytes]:
         header: bytes | None = None
         names: list[str] = []
         for part in self.parts():

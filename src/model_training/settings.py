@@ -20,6 +20,11 @@ Environment (all optional):
 ``MODEL_TRAINING_OUTPUT_KMS_KEY_ID``        KMS key for the model artifact (``OutputDataConfig.KmsKeyId``)
 ``MODEL_TRAINING_VOLUME_KMS_KEY_ID``        KMS key for the training volume
 ``MODEL_TRAINING_MAX_OBJECT_BYTES``         refuse larger objects before reading them (default 8 GiB)
+``MODEL_TRAINING_INPUT_PREFIX``             the handler processes only keys under it, in the data bucket (``automl/``)
+``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``   gzip data may inflate to at most this many bytes (default 8 GiB;
+                                            read by :func:`~model_training.dataset.max_decompressed_bytes`)
+``MODEL_TRAINING_ALLOWED_INSTANCE_TYPES``,  ceilings of the training job's costly settings, with the SSM
+``MODEL_TRAINING_LIMIT_*``                  parameter ``...-training-limits`` (:mod:`~model_training.limits`)
 ``MODEL_TRAINING_STREAM_ABOVE_MB``          split objects larger than this by streaming (default: a third
                                             of the function's memory; 2048 off Lambda; 0: always)
 ``MODEL_TRAINING_TMP_DIR``                  folder for the streaming split's temporary buckets (``/tmp``)
@@ -57,6 +62,7 @@ class StageSettings(BaseModel):
     sse: str = Field(default="AES256", pattern=r"^(AES256|aws:kms)$")
     kms_key_id: str | None = None
     max_object_bytes: int = Field(default=8 * 1024**3, ge=1)
+    input_prefix: str = "automl/"
     stream_above_mb: int | None = Field(default=None, ge=0)
     tmp_dir: str | None = None
     ssm_max_age: int = Field(default=300, ge=0)
@@ -76,6 +82,12 @@ class StageSettings(BaseModel):
         else:
             above = StreamOptions.above_bytes
         return StreamOptions(above_bytes=above, tmp_dir=self.tmp_dir)
+
+    @property
+    def prefix(self) -> str:
+        """The input prefix as a folder: ``automl/`` (a trailing ``/`` added; ``""`` or ``/``: the whole bucket)."""
+        text = self.input_prefix.strip().strip("/")
+        return f"{text}/" if text else ""
 
     def parameter_name(self, thing: str) -> str:
         """``mlops-{region}-{env}-{thing}``, the pipeline's naming rule."""
@@ -103,6 +115,7 @@ _ENV = {
     "sse": "MODEL_TRAINING_SSE",
     "kms_key_id": "MODEL_TRAINING_KMS_KEY_ID",
     "max_object_bytes": "MODEL_TRAINING_MAX_OBJECT_BYTES",
+    "input_prefix": "MODEL_TRAINING_INPUT_PREFIX",
     "stream_above_mb": "MODEL_TRAINING_STREAM_ABOVE_MB",
     "tmp_dir": "MODEL_TRAINING_TMP_DIR",
     "ssm_max_age": "MODEL_TRAINING_SSM_MAX_AGE",
@@ -242,6 +255,19 @@ def ssm_layer(settings: StageSettings) -> tuple[dict[str, Any], str | None]:
     text = optional_parameter(settings, name)
     layer = manifest_settings(parse_manifest(text, f"SSM parameter {name}")) if text else {}
     return layer, optional_parameter(settings, settings.parameter_name("default-manifest"))
+
+
+def training_limits(settings: StageSettings) -> Any:
+    """The ceilings of a run's costly settings (:class:`~model_training.limits.Limits`): defaults <
+    environment < the optional SSM parameter ``mlops-{region}-{env}-training-limits`` (JSON).
+
+    Raises:
+        ConfigurationError: a ceiling cannot be read (naming the variable or the SSM key).
+    """
+    from model_training.limits import limits_from
+
+    name = settings.parameter_name("training-limits")
+    return limits_from(ssm_text=optional_parameter(settings, name), ssm_name=name)
 
 
 def _fallback_role_arn(settings: StageSettings) -> str:

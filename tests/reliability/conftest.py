@@ -1,7 +1,8 @@
 """The reliability catalogue: shared fixtures, and a one-line summary of what was tried.
 
 Each test records what it exercised with the ``catalogue`` fixture (``bad input``, ``fault``,
-``duplicate``, ``load``); ``pytest tests/reliability`` ends with one line counting them and their outcomes.
+``duplicate``, ``load``, ``untrusted events refused``, ``bombs refused``); ``pytest tests/reliability`` ends
+with one line counting them and their outcomes.
 """
 
 from __future__ import annotations

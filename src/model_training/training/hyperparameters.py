@@ -45,6 +45,9 @@ from model_training.training.hyperparameter_rules import (
 )
 from model_training.training.hyperparameter_values import ValueProblem, choices_text, parse_value
 
+#: At most this many problems are described in a :class:`HyperparameterError`; the rest are counted ("and N more").
+MAX_PROBLEMS = 20
+
 __all__ = [
     "ALIASES",
     "CONTAINER_METRICS",
@@ -240,7 +243,8 @@ def _validate(raw: Mapping[str, object], version: str, *, strings_only: bool) ->
         elif name in REMOVED:
             problems.append(REMOVED[name])
         elif ALIASES.get(name, name) not in table:
-            problems.append(_unknown_name(name, table))
+            # the closest valid name (difflib, slow) only for the names an error can show
+            problems.append(_unknown_name(name, table) if len(problems) < MAX_PROBLEMS else f"unknown hyperparameter {name!r}")
         else:
             given[ALIASES.get(name, name)] = (name, value)
 
@@ -273,6 +277,8 @@ def _validate(raw: Mapping[str, object], version: str, *, strings_only: bool) ->
         problems.append("num_round is required: the number of boosting rounds, an integer >= 1")
     problems.extend(_dependency_problems({e.canonical: e for e in entries}, failed))
     if problems:
+        if len(problems) > MAX_PROBLEMS:
+            problems = [*problems[:MAX_PROBLEMS], f"and {len(problems) - MAX_PROBLEMS} more"]
         raise HyperparameterError(
             problems,
             f"fix every hyperparameter listed: the rules are those of the SageMaker XGBoost {version} container "

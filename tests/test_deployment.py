@@ -99,8 +99,10 @@ def test_least_privilege(template: dict) -> None:
     assert bucket_arn(st["WriteOutputs"]["Resource"]).endswith("/automl/*/training/*")
     assert set(_list(st["ReadParameters"]["Action"])) == {"ssm:GetParameter"}
     names = [r["Sub"].rsplit("-", 0)[0].split("${Environment}-", 1)[1] for r in st["ReadParameters"]["Resource"]]
-    # the three the pipeline names, and the two optional settings parameters the stage reads (issue #4)
-    assert sorted(names) == sorted(["automl-data", "model-output", "sagemaker-role-arn", "training-settings", "default-manifest"])
+    # the three the pipeline names, the two optional settings parameters the stage reads (issue #4), and the
+    # optional ceilings of the costly settings (issue #11)
+    expected = ["automl-data", "model-output", "sagemaker-role-arn", "training-settings", "default-manifest", "training-limits"]
+    assert sorted(names) == sorted(expected)
     assert set(_list(st["StartTrainingJobs"]["Action"])) == {
         "sagemaker:CreateTrainingJob",
         "sagemaker:DescribeTrainingJob",

@@ -287,10 +287,11 @@ def _systematic() -> list[tuple[str, dict[str, str]]]:
         add(f"monotone:{method}", {**BASE, **tm, "monotone_constraints": "(1,-1,0)"})
         add(f"interaction:{method}", {**BASE, **tm, "interaction_constraints": "[[1,2],[3,4]]"})
     for value in ("(1,-1,0)", "(1,)", "()", "(1)", "1,-1", "[1,-1]", "(1.0,0)", "(True,0)", "(2,0)", "(-2,)", "(1, -1, 0)",
-                  "foo", "(1,0", "'10'", "None", "(1,None)", ""):  # fmt: skip
+                  "foo", "(1,0", "'10'", "None", "(1,None)", "", "{1,0}"):  # fmt: skip
         add(f"monotone_value:{value}", {**BASE, "tree_method": "hist", "monotone_constraints": value})
     for value in ("[[1,2],[3,4]]", "[[1,2]]", "[]", "[[]]", "[[0,1]]", "[[1.5,2]]", "[(1,2)]", "((1,2),)", "[1,2]",
-                  "[[1,2]", "foo", "[['a']]", "[[True,2]]", "[[-1]]", "[[1,2],[2,3]]", "", "[[1, 2], [3, 4]]"):  # fmt: skip
+                  "[[1,2]", "foo", "[['a']]", "[[True,2]]", "[[-1]]", "[[1,2],[2,3]]", "", "[[1, 2], [3, 4]]",
+                  "''", "{}", "()", "set()"):  # fmt: skip
         add(f"interaction_value:{value}", {**BASE, "tree_method": "hist", "interaction_constraints": value})
 
     # -- base_score with each objective family

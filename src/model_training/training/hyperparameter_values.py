@@ -231,9 +231,12 @@ def _parse_nested(value: object) -> tuple[list[list[int]], str]:
     """interaction_constraints: a list of lists of feature indices (NestedListHyperparameter, indices >= 1).
 
     Stricter: any feature named fails the job (see ``specs`` in :mod:`.hyperparameter_rules`), so only the
-    empty forms ``[]`` and ``[[]]`` pass.
+    empty forms pass: ``[]``, ``[[]]``, and any empty literal (``''``, ``{}``, ``()``), which the container
+    iterates and finds nothing in (sent as ``[]``).
     """
     parsed = _literal(value, "[[1,2],[3,4]]")
+    if isinstance(parsed, (str, dict, set, frozenset, tuple, list)) and len(parsed) == 0:
+        return [], "[]"  # the container iterates it and finds nothing; XGBoost trains without constraints
     if not isinstance(parsed, (list, tuple)) or not all(isinstance(group, (list, tuple)) for group in parsed):
         raise ValueProblem(f"{value!r} is not a list of lists of feature indices like '[[1,2],[3,4]]'")
     groups = [list(group) for group in parsed]

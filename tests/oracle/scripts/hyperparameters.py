@@ -22,6 +22,8 @@ def _safe(value):
         return repr(value)
     if isinstance(value, (list, tuple)):
         return [_safe(v) for v in value]
+    if isinstance(value, (set, frozenset, dict)):  # eval'd literals: compared by their items
+        return [_safe(v) for v in sorted(value, key=repr)]
     return value
 
 

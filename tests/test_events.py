@@ -159,3 +159,18 @@ def test_a_marker_of_a_folder_holding_our_outputs_is_skipped(key: str) -> None:
 def test_a_marker_of_a_dataset_folder_is_processed() -> None:
     for key in ("automl/2026-01-01/exports/bank/_SUCCESS", "automl/exports/_SUCCESS"):
         assert skip_reason(ObjectRef("b", key), DEFAULT_PREFIX_TEMPLATE) is None
+
+
+@pytest.mark.parametrize("key", [12345, ["a.csv"], {"k": "a.csv"}, None, ""])
+def test_a_key_that_is_not_text_fails_its_record_with_the_reason(key: object) -> None:
+    """A breaking session's SQS body with a number as the key gave "malformed record (AttributeError: 'int'
+    object has no attribute 'replace')", an internal exception in the result."""
+    s3 = {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "eventTime": "2026-01-01T00:00:00Z",
+                       "s3": {"bucket": {"name": "b"}, "object": {"key": key, "size": 1}}}]}  # fmt: skip
+    eventbridge = {"source": "aws.s3", "detail-type": "Object Created", "id": "e", "time": "2026-01-01T00:00:00Z",
+                   "detail": {"bucket": {"name": "b"}, "object": {"key": key, "size": 1}}}  # fmt: skip
+    for body in (s3, eventbridge):
+        event = {"Records": [{"eventSource": "aws:sqs", "messageId": "m", "body": json.dumps(body)}]}
+        (item,) = decode_event(event).items
+        assert item.error and "required" in item.error and "Error" not in item.error, item.error
+        assert not item.objects

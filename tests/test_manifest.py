@@ -181,6 +181,8 @@ def test_look_alikes_of_the_stages_own_tags_are_refused(tag: str, reserved: str)
         resolve(run_date=DAY, cli={"tags": {"team": "growth", tag: "x"}})
     assert f"tag {tag!r} is set by the stage (as {reserved!r}, ignoring case and spaces)" in info.value.message
     assert "in any case or spacing" in info.value.hint
+    # only the Testing tag is the deployment stage's business (a breaking session saw it named for PROJECT)
+    assert ("deployment stage reads Testing" in info.value.message) == (reserved == "Testing")
 
 
 def test_a_tag_containing_testing_in_another_case_is_allowed() -> None:

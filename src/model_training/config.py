@@ -159,7 +159,8 @@ class TrainingConfig(_Model):
         for k, v in self.tags.items():
             if (reserved := reserved_tag(k)) is not None:
                 also = "" if k == reserved else f" (as {reserved!r}, ignoring case and spaces)"
-                raise ValueError(f"tag {k!r} is set by the stage{also} (the deployment stage reads Testing): choose another name")
+                why = " (the deployment stage reads Testing)" if reserved == TESTING_TAG_MARK else ""
+                raise ValueError(f"tag {k!r} is set by the stage{also}{why}: choose another name")
             if TESTING_TAG_MARK in k:
                 raise ValueError(
                     f"tag {k!r} contains {TESTING_TAG_MARK!r}: the deployment stage takes the first tag whose key contains "

@@ -151,7 +151,14 @@ def _add_s3_record(item: EventItem, record: Any) -> None:
         return
     s3 = record["s3"]
     bucket, obj = s3.get("bucket"), s3.get("object") or s3.get("get_object")
-    if not isinstance(bucket, dict) or not isinstance(obj, dict) or not bucket.get("name") or not obj.get("key"):
+    if (
+        not isinstance(bucket, dict)
+        or not isinstance(obj, dict)
+        or not isinstance(bucket.get("name"), str)
+        or not isinstance(obj.get("key"), str)
+        or not bucket["name"]
+        or not obj["key"]
+    ):
         item.error = "malformed S3 record: s3.bucket.name and s3.object.key are required"
         return
     size = obj.get("size")
@@ -228,7 +235,11 @@ def _eventbridge_item(event: dict[str, Any]) -> EventItem:
         return item
     eb = S3EventBridgeNotificationEvent(event)
     obj = eb.detail.object
-    if not detail["bucket"].get("name") or not detail["object"].get("key"):
+    if (
+        not isinstance(detail["bucket"].get("name"), str)
+        or not isinstance(detail["object"].get("key"), str)
+        or not (detail["bucket"]["name"] and detail["object"]["key"])
+    ):
         item.error = "malformed EventBridge S3 event: detail.bucket.name and detail.object.key are required"
         return item
     size = detail["object"].get("size")

@@ -285,7 +285,9 @@ def build_config(**settings: Any) -> RunConfig:
             problems.append(msg if not field or msg.startswith(field) else f"{field}: {msg}")
             if not field and "drop" in msg:
                 field = "drop"
-            if not field and msg.startswith("tag ") and "deployment stage" in msg:  # a reserved or Testing-like key
+            if (
+                not field and msg.startswith("tag ") and ("deployment stage" in msg or "set by the stage" in msg)
+            ):  # a reserved or Testing-like key
                 field = "tags"
             if field in _HINTS and _HINTS[field] not in hints:
                 hints.append(_HINTS[field])

@@ -15,6 +15,7 @@ from model_training.training.hyperparameters import (
     CONTAINER_METRICS,
     CONTAINER_ONLY,
     DEFAULT_VERSION,
+    MAX_PROBLEMS,
     SUPPORTED_VERSIONS,
     ParsedHyperparameters,
     canonical_hyperparameters,
@@ -882,7 +883,9 @@ def test_all_problems_reported_together(validate: Validator) -> None:
 def test_no_error_problem_contains_the_separator() -> None:
     raw: dict[str, object] = {**{name: "x" for name in rules.specs(DEFAULT_VERSION)}, "silent": "1", "etaa": "1"}
     problems = problems_of(canonical_hyperparameters, raw)
-    assert len(problems) >= len(rules.specs(DEFAULT_VERSION))
+    # every name is wrong: the first MAX_PROBLEMS are described, the rest counted in a last "and N more"
+    assert len(problems) == MAX_PROBLEMS + 1 and problems[-1].startswith("and ") and problems[-1].endswith(" more")
+    assert int(problems[-1].split()[1]) + MAX_PROBLEMS >= len(rules.specs(DEFAULT_VERSION))
     assert all(";" not in problem for problem in problems)
 
 

@@ -76,8 +76,7 @@ def test_a_race_between_two_deliveries_reports_the_loser_as_duplicate(tmp_path, 
         "StoppingCondition": {},
         "CreationTime": dt.datetime(2026, 1, 1),
     }
-    stub.add_response("describe_training_job", described)  # is it there now? (the other delivery made it)
-    stub.add_response("describe_training_job", described)  # its state for run.json
+    stub.add_response("describe_training_job", described)  # is it there now? (the other delivery made it): its state for run.json
     result = run_pipeline(
         LocalSource(src),
         build_config(run_date=dt.date(2026, 1, 1)),

@@ -98,6 +98,14 @@ def image_xgboost_version(version: str) -> str:
     return _docker_arg(version, "XGBOOST_VERSION")
 
 
+def xgboost_requirement(version: str) -> str:
+    """The pip requirement of image ``version``'s XGBoost: ``xgboost-cpu`` from 2.1 on (the same library
+    without the NCCL GPU runtime), ``xgboost`` before."""
+    xgb = image_xgboost_version(version)
+    major, minor = (int(p) for p in xgb.split(".")[:2])
+    return f"{'xgboost-cpu' if (major, minor) >= (2, 1) else 'xgboost'}=={xgb}"
+
+
 def requirements(version: str) -> list[str]:
     """The pip requirements of the oracle environment for ``version``, in install order."""
     pins: dict[str, str] = {}
@@ -109,10 +117,8 @@ def requirements(version: str) -> list[str]:
         if name not in _LEFT_OUT:
             pins[name] = line
     dask = re.search(r"==(\S+)", pins.get("dask", pins.get("dask[dataframe]", "")))
-    xgb = image_xgboost_version(version)
-    major, minor = (int(p) for p in xgb.split(".")[:2])
     extra = [
-        f"{'xgboost-cpu' if (major, minor) >= (2, 1) else 'xgboost'}=={xgb}",
+        xgboost_requirement(version),
         f"pyarrow=={_docker_arg(version, 'PYARROW_VERSION')}",
         "protobuf>=3.20.0,<=3.20.3",  # Dockerfile.final.cpu
     ]
@@ -222,9 +228,7 @@ def build_ours(version: str) -> Path:
 
 def _build_ours(version: str) -> Path:
     target = ours_dir(version)
-    xgb = image_xgboost_version(version)
-    package = "xgboost-cpu" if tuple(int(p) for p in xgb.split(".")[:2]) >= (2, 1) else "xgboost"
-    reqs = [f"{package}=={xgb}", "matplotlib", "scikit-learn"]  # the local extra's other packages
+    reqs = [xgboost_requirement(version), "matplotlib", "scikit-learn"]  # the local extra's other packages
     stamp = hashlib.sha256(json.dumps([sys.version, reqs]).encode()).hexdigest()
     python = target / "bin" / "python"
     if (target / "oracle-stamp").is_file() and (target / "oracle-stamp").read_text().strip() == stamp and python.exists():

@@ -44,10 +44,9 @@ CONTAINER_ONLY: frozenset[str] = frozenset(
 )
 """Hyperparameters the container consumes itself; they are left out of ``ParsedHyperparameters.params``."""
 
-# SageMaker XGBoost container, constants/xgb_constants.py, image 3.0-5: XGB_MAXIMIZE_METRICS +
-# XGB_MINIMIZE_METRICS, the eval_metric names the container accepts.
-METRICS: tuple[str, ...] = (
-    # maximize
+# SageMaker XGBoost container, constants/xgb_constants.py, image 3.0-5: XGB_MAXIMIZE_METRICS and
+# XGB_MINIMIZE_METRICS, the eval_metric names the container accepts; early stopping maximizes the first.
+MAXIMIZE_METRICS: tuple[str, ...] = (
     "accuracy",
     "auc",
     "aucpr",
@@ -64,7 +63,8 @@ METRICS: tuple[str, ...] = (
     "precision_micro",
     "recall_macro",
     "recall_micro",
-    # minimize
+)
+MINIMIZE_METRICS: tuple[str, ...] = (
     "aft-nloglik",
     "cox-nloglik",
     "error",
@@ -83,6 +83,7 @@ METRICS: tuple[str, ...] = (
     "rmsle",
     "tweedie-nloglik",
 )
+METRICS: tuple[str, ...] = MAXIMIZE_METRICS + MINIMIZE_METRICS
 
 CONTAINER_METRICS: frozenset[str] = frozenset(
     {

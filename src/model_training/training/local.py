@@ -64,6 +64,7 @@ from model_training.images import DEFAULT_IMAGE_VERSION, IMAGE_XGBOOST, image_ve
 from model_training.progress import NullReporter, Reporter
 from model_training.storage import LocalStore
 from model_training.training.container_metrics import evaluation_function, plan_metrics
+from model_training.training.hyperparameter_rules import MAXIMIZE_METRICS
 from model_training.training.hyperparameters import ParsedHyperparameters, parse_hyperparameters
 from model_training.training.labels import label_problem
 from model_training.training.naming import is_valid_job_name
@@ -89,14 +90,6 @@ def path_from_uri(uri: str) -> Path:
     if parsed.scheme == "":
         return Path(uri)
     raise ValueError(f"the local backend reads file:// URIs, not {uri!r}")
-
-
-#: eval_metric names whose larger values are better (the container's ``XGB_MAXIMIZE_METRICS``): the
-#: direction of early stopping.
-MAXIMIZE_METRICS = frozenset(
-    {"accuracy", "auc", "aucpr", "balanced_accuracy", "f1", "f1_binary", "f1_macro", "map", "ndcg", "precision", "r2",
-     "recall", "precision_macro", "precision_micro", "recall_macro", "recall_micro"}
-)  # fmt: skip
 
 
 def installed_xgboost() -> str | None:

@@ -54,7 +54,7 @@ s[int(0.9 * n) :].with_columns(pl.Series("", order[int(0.9 * n) :])).select([""]
 OURS = """
 import sys, datetime as dt
 from pathlib import Path
-from model_training.config import build_config
+from model_training.config.run import build_config
 from model_training.pipeline import OutputLayout, StreamOptions, run_local
 src, out = sys.argv[1], sys.argv[2]
 stream = StreamOptions(above_bytes=0) if len(sys.argv) > 3 and sys.argv[3] == "stream" else StreamOptions(above_bytes=None)

@@ -10,9 +10,9 @@ rename of an output is checked against the template's filters here.
 
 from __future__ import annotations
 
-from model_training.claims import claim_key
+from model_training.output.claims import claim_key
+from model_training.output.runrecord import RUN_RECORD_NAME
 from model_training.pipeline import split_files
-from model_training.runrecord import RUN_RECORD_NAME
 
 PROCESSED = "processed"
 SKIPPED = "skipped"

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from model_training.cli import app
-from model_training.dataset import check_numeric, parse_csv, read_local_source
+from model_training.data.dataset import check_numeric, parse_csv, read_local_source
 from model_training.errors import DatasetError
 from tests.conftest import write_csv
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from model_training.dataset import check_numeric, dataset_name, parse_csv, read_local_source, require_columns
+from model_training.data.dataset import check_numeric, dataset_name, parse_csv, read_local_source, require_columns
 from model_training.errors import DatasetError
 from tests.conftest import write_csv
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from model_training.config import DEFAULT_PREFIX_TEMPLATE
+from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
 from model_training.events import ObjectRef, decode_event, output_key_pattern, skip_reason
 from model_training.offline import s3_event
 from tests.keys import KEYS, PROCESSED

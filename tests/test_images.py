@@ -7,8 +7,8 @@ import os
 
 import pytest
 
+from model_training.algorithm.images import IMAGE_VERSIONS, REGISTRIES, image_uri
 from model_training.errors import ConfigurationError
-from model_training.images import IMAGE_VERSIONS, REGISTRIES, image_uri
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from model_training.cli import app
+from model_training.config.limits import LimitError, Limits, limits_from
+from model_training.config.manifest import resolve
 from model_training.errors import ConfigurationError
-from model_training.limits import LimitError, Limits, limits_from
-from model_training.manifest import resolve
 
 DAY = dt.date(2026, 3, 4)
 GREEDY = {"training": {"instance_type": "ml.p5.48xlarge", "instance_count": 100, "max_runtime_seconds": 28 * 86_400}}

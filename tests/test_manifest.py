@@ -12,10 +12,17 @@ import pytest
 from typer.testing import CliRunner
 
 from model_training.cli import app
-from model_training.dataset import SourceInfo
+from model_training.config.manifest import (
+    env_settings,
+    find_manifest,
+    load_manifest_file,
+    manifest_schema,
+    parse_manifest,
+    resolve,
+)
+from model_training.data.dataset import SourceInfo
 from model_training.errors import ConfigurationError, HyperparameterError
-from model_training.manifest import env_settings, find_manifest, load_manifest_file, manifest_schema, parse_manifest, resolve
-from model_training.runrecord import compute_run_id
+from model_training.output.runrecord import compute_run_id
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 5, 6)
@@ -289,7 +296,7 @@ def test_a_missing_default_manifest_names_the_variable(tmp_path: Path, monkeypat
 
 
 def test_a_manifest_above_64_kib_is_refused_before_parsing(tmp_path: Path) -> None:
-    from model_training.manifest import MAX_MANIFEST_BYTES
+    from model_training.config.manifest import MAX_MANIFEST_BYTES
 
     text = json.dumps({"label": "y", "drop": ["x" * MAX_MANIFEST_BYTES]})
     with pytest.raises(ConfigurationError, match=r"is \d+ bytes, more than the limit of 65536 bytes"):

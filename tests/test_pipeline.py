@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from model_training.config import build_config
+from model_training.config.run import build_config
 from model_training.errors import DatasetError, EnvironmentFailure, HyperparameterError, SplitError
+from model_training.output.runrecord import RunRecord
 from model_training.pipeline import OutputLayout, RunFailedError, run_local
-from model_training.runrecord import RunRecord
 from tests.conftest import write_csv
 
 DAY = dt.date(2026, 1, 15)
@@ -161,7 +161,7 @@ def test_failed_training_keeps_the_split_and_says_so(tmp_path: Path) -> None:
 
 
 def test_a_crash_while_writing_leaves_no_run_record_and_the_retry_completes_it(tmp_path: Path, monkeypatch) -> None:
-    from model_training.storage import LocalStore
+    from model_training.output.storage import LocalStore
 
     src = small_csv(tmp_path)
     out = tmp_path / "out"
@@ -200,8 +200,8 @@ def test_rerunning_a_failed_run_still_fails(tmp_path: Path) -> None:
 
 def test_the_request_tags_the_serving_image_and_one_testing_key(tmp_path: Path) -> None:
     from model_training.errors import ConfigurationError
+    from model_training.output.storage import LocalStore
     from model_training.pipeline import TrainingTarget, training_request
-    from model_training.storage import LocalStore
 
     cfg = config(tags={"team": "growth"})
     record = run_local(small_csv(tmp_path), cfg, OutputLayout(tmp_path / "out"), train=False).record

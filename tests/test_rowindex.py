@@ -9,9 +9,9 @@ import re
 import numpy as np
 import pytest
 
-from model_training import rowindex
-from model_training.dataset import NUMERIC_PATTERN
-from model_training.rowindex import scan, take_elements
+from model_training.data import rowindex
+from model_training.data.dataset import NUMERIC_PATTERN
+from model_training.data.rowindex import scan, take_elements
 
 PATTERN = re.compile(NUMERIC_PATTERN)
 
@@ -105,7 +105,7 @@ def test_cut_lines_equal_a_naive_rendering() -> None:
         if not kept:
             continue
         from model_training.channels import channel_pieces, cut_fields
-        from model_training.dataset import Dataset, SourceInfo
+        from model_training.data.dataset import Dataset, SourceInfo
 
         header = ",".join(f"c{i}" for i in range(ncols))
         data = (header + "\n" + "".join(",".join(r) + "\n" for r in rows)).encode()

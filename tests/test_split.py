@@ -5,9 +5,9 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from model_training.config import SplitConfig
+from model_training.config.run import SplitConfig
 from model_training.errors import SplitError
-from model_training.split import cut_points, minimum_rows, plan_split
+from model_training.split.plan import cut_points, minimum_rows, plan_split
 
 D = Decimal
 

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from model_training.errors import SplitError
-from model_training.split import SplitPlan, cut_points
-from model_training.strategies import group_split, hash_split, ordered_split, stratified_split
+from model_training.split.plan import SplitPlan, cut_points
+from model_training.split.strategies import group_split, hash_split, ordered_split, stratified_split
 
 D = Decimal
 SPLITS = ("train", "validation", "test")
@@ -455,7 +455,7 @@ def test_impossible_utc_offsets_are_refused(value: str) -> None:
     from decimal import Decimal as D
 
     from model_training.errors import SplitError
-    from model_training.strategies import ordered_split
+    from model_training.split.strategies import ordered_split
 
     values = np.array(["2024-01-01T00:00:00Z"] * 5 + [value] + ["2024-01-02T00:00:00Z"] * 5, dtype=object)
     with pytest.raises(SplitError, match="UTC offset"):

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from model_training.config import build_config
-from model_training.dataset import LocalSource
+from model_training.config.run import build_config
+from model_training.data.dataset import LocalSource
 from model_training.errors import DatasetError
+from model_training.output.storage import LocalStore
 from model_training.pipeline import StreamOptions, TrainingTarget, run_pipeline
-from model_training.storage import LocalStore
-from model_training.streaming import decompressed, row_chunks
+from model_training.split.streaming import decompressed, row_chunks
 from tests.conftest import write_csv
 
 TARGET = TrainingTarget(image="local", model_output_root="file:///tmp/model-output")
@@ -161,7 +161,7 @@ def test_a_zero_padded_gzip_streams(tmp_path: Path) -> None:
 
 def test_narrow_rows_stream_in_small_chunks(tmp_path: Path) -> None:
     # a few bytes a row: chunks are cut by rows too, so the row index stays small
-    from model_training.streaming import MAX_CHUNK_ROWS, RowChunks
+    from model_training.split.streaming import MAX_CHUNK_ROWS, RowChunks
 
     data = b"y,x\n" + b"0,1\n1,0\n" * 400_000
     chunks = list(RowChunks([data[i : i + (8 << 20)] for i in range(0, len(data), 8 << 20)], 8 << 20))
@@ -204,7 +204,7 @@ def test_a_source_changed_during_the_run_is_refused(
 
 
 def test_when_to_stream(monkeypatch: pytest.MonkeyPatch) -> None:
-    from model_training.settings import settings_from_env
+    from model_training.config.settings import settings_from_env
 
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", raising=False)
     assert settings_from_env({}).stream_options().above_bytes == 2 * 1024**3

@@ -1,14 +1,16 @@
 """Render split rows as the files the training job and the evaluation stage read.
 
-* ``train``/``validation`` channels: SageMaker's built-in XGBoost CSV format (``sagemaker-xgboost.md``,
-  "Channel data"): the label in column 0, then the feature columns in source order, no header, no
-  index, ``\\n`` line endings.
+* ``train``/``validation`` channels: SageMaker's built-in XGBoost CSV format (``text/csv``, as the
+  algorithm's documentation and its container's CSV reader define it): the label in column 0, then the
+  feature columns in source order, no header, no index, ``\\n`` line endings.
 * ``test`` file: every source column (labels included), a header row, and the 0-based source row
-  index as an unnamed first column, as the original wrote it with ``DataFrame.to_csv`` and as the
-  evaluation stage reads it back (``index_col=0``).
+  index as an unnamed first column, as pandas' ``DataFrame.to_csv`` writes it and as the evaluation
+  stage reads it back (``index_col=0``).
 
 Values are written with the exact text they had in the source.  Fields that contain a comma, a double
 quote or a line break are quoted the way pandas' ``to_csv`` (``csv.QUOTE_MINIMAL``) quotes them.
+
+Each channel is written as one or more part files (:func:`split_files`, :func:`part_count`).
 """
 
 from __future__ import annotations
@@ -21,12 +23,43 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model_training.dataset import Dataset
-from model_training.rowindex import int64_array, memory_pool, take_elements
+from model_training.config.run import RunConfig
+from model_training.data.dataset import Dataset
+from model_training.data.rowindex import int64_array, memory_pool, take_elements
 
 #: Rows rendered per chunk: bounds the extra memory of rendering to a few tens of MB.
 CHUNK_ROWS = 32_768
 _NEEDS_QUOTES = r'[,"\r\n]'
+
+
+def split_files(split: str, parts: int = 1) -> list[tuple[str, str]]:
+    """The files split ``split`` is written as: ``(name in run.json's files, key under {prefix}/{run_id}/)``.
+
+    The one place output names are made.  Keys are Hadoop-style part names without an extension:
+    ``train/part-00000``, ``validation/part-00000``, ``test/part-00000`` (``train/part-00001`` ... when a
+    channel is sharded).  No output key ends in ``.csv``/``.csv.gz`` or is a ``_SUCCESS`` marker, so no
+    S3 notification or EventBridge rule that delivers inputs (by suffix) delivers one of our own outputs.
+    The XGBoost container reads every file of a channel whatever its name, and the deployment and
+    evaluation stages find the test file through the ``Testing`` tag's URI.  The run-record name is the
+    split itself for a single file, else ``{split}/part-NNNNN``.
+
+    Args:
+        split: ``train``, ``validation`` or ``test``.
+        parts: number of part files (>= 1; the test split is always one).
+    """
+    keys = [f"{split}/part-{i:05d}" for i in range(max(parts, 1))]
+    return [(split, keys[0])] if len(keys) == 1 else [(key, key) for key in keys]
+
+
+def part_count(rows: int, total_rows: int, source_bytes: int, config: RunConfig) -> int:
+    """How many part files a channel of ``rows`` rows is written as: enough to keep each near
+    ``part_size_mb`` (estimated from the source's ``source_bytes`` over ``total_rows``), and with
+    ``instance_count`` > 1 at least one per instance, so that ``ShardedByS3Key`` gives every instance a
+    similar share; never more parts than rows.  One part (``part-00000``) in the common case."""
+    estimate = source_bytes * rows / max(total_rows, 1)
+    by_size = int(np.ceil(estimate / (config.training.part_size_mb * 2**20)))
+    by_instances = config.training.instance_count if config.training.instance_count > 1 else 1
+    return max(1, min(rows, max(by_size, by_instances)))
 
 
 def channel_columns(columns: Sequence[str], label: str, drop: Sequence[str]) -> list[str]:
@@ -40,7 +73,7 @@ Cut = tuple[int, int]
 
 
 def channel_pieces(dataset: Dataset, columns: Sequence[str]) -> tuple[list[Cut], list[tuple[Cut, Cut]]]:
-    """How a channel line is cut out of a source line (see :meth:`~model_training.rowindex.RowIndex.elements`):
+    """How a channel line is cut out of a source line (see :meth:`~model_training.data.rowindex.RowIndex.elements`):
     the label field, a comma, each run of consecutive kept fields (commas between them included), and the
     line break; returns ``(cuts, pieces)``."""
     ncols = len(dataset.columns)
@@ -131,7 +164,7 @@ def render_rows(
 
 def _binary_scalar(value: bytes) -> object:
     """``pa.scalar(value, pa.large_binary())`` without ``pa.scalar``'s look for pandas (see
-    :func:`~model_training.rowindex.int64_array`)."""
+    :func:`~model_training.data.rowindex.int64_array`)."""
     offsets = np.array([0, len(value)], dtype=np.int64)
     return pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(offsets), pa.py_buffer(value)])[0]
 

@@ -184,8 +184,8 @@ def _run(
     quiet: bool,
     stream: bool | None = None,
 ) -> None:
+    from model_training.config.settings import settings_from_env
     from model_training.pipeline import OutputLayout, StreamOptions, run_local
-    from model_training.settings import settings_from_env
 
     options = settings_from_env().stream_options()
     if stream is not None:
@@ -233,9 +233,9 @@ def _resolve(
     aws: bool,
 ) -> Any:
     """Every setting, by precedence: defaults < environment < SSM (against AWS) < manifest < these flags."""
-    from model_training.config import parse_fractions
-    from model_training.manifest import env_settings, find_manifest, resolve
-    from model_training.settings import settings_from_env, ssm_layer, training_limits
+    from model_training.config.manifest import env_settings, find_manifest, resolve
+    from model_training.config.run import parse_fractions
+    from model_training.config.settings import settings_from_env, ssm_layer, training_limits
 
     ssm: dict[str, Any] = {}
     ssm_default = None
@@ -268,12 +268,12 @@ def _run_anywhere(
     stream: Any = None,
 ) -> Any:
     """A run with an S3 source or output, or on SageMaker: the Lambda's path, driven from the command line."""
-    from model_training.dataset import LocalSource, S3Source
-    from model_training.images import image_uri
-    from model_training.parts import part_source
+    from model_training.algorithm.images import image_uri
+    from model_training.config.settings import resolve_targets, settings_from_env
+    from model_training.data.dataset import LocalSource, S3Source
+    from model_training.data.parts import part_source
+    from model_training.output.storage import LocalStore, S3Store, parse_s3_uri
     from model_training.pipeline import OutputLayout, TrainingTarget, run_pipeline
-    from model_training.settings import resolve_targets, settings_from_env
-    from model_training.storage import LocalStore, S3Store, parse_s3_uri
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.request import LOCAL_IMAGE
     from model_training.training.sagemaker import SageMakerBackend
@@ -410,7 +410,7 @@ def _demo(output: Path, quiet: bool) -> None:
 @manifest_app.command("schema")
 def manifest_schema_command() -> None:
     """Print the manifest's JSON Schema."""
-    from model_training.manifest import manifest_schema
+    from model_training.config.manifest import manifest_schema
 
     out.print_json(json.dumps(manifest_schema()))
 
@@ -425,7 +425,7 @@ def manifest_check(file: Annotated[Path, typer.Argument(help="A manifest.json to
 def _manifest_check(file: Path) -> None:
     import datetime as dt
 
-    from model_training.manifest import load_manifest_file, resolve
+    from model_training.config.manifest import load_manifest_file, resolve
 
     source = load_manifest_file(file)
     resolve(run_date=dt.date.today(), manifest=source)  # the values too, not only the shape
@@ -468,7 +468,7 @@ def _config_show(
     resolution = _resolve(
         source, options, label, drop, seed, fractions, date, hyperparameter, manifest_file, aws=source.startswith("s3://")
     )
-    from model_training.manifest import flatten
+    from model_training.config.manifest import flatten
 
     flat = flatten(resolution.config.model_dump(mode="json"))
     if as_json:

@@ -71,13 +71,13 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
     import datetime as dt
     import os
 
+    from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
+    from model_training.config.settings import StageSettings
     from model_training.handler import handle
-    from model_training.images import DEFAULT_IMAGE_VERSION
     from model_training.offline import local_aws, provision, s3_event, upload
+    from model_training.output.runrecord import RunRecord
+    from model_training.output.storage import S3Store
     from model_training.pipeline import record_job_outcome
-    from model_training.runrecord import RunRecord
-    from model_training.settings import StageSettings
-    from model_training.storage import S3Store
     from model_training.training.local import LocalTrainingBackend, check_xgboost
 
     # the received job is trained here: refuse an XGBoost that is not the image's before anything is written
@@ -164,7 +164,7 @@ _REQUEST_KEYS = (
 
 
 def _mirror_bucket(bucket: str, folder: Path) -> None:
-    from model_training.storage import LocalStore, S3Store
+    from model_training.output.storage import LocalStore, S3Store
 
     source = S3Store(bucket)
     target = LocalStore(folder)

@@ -79,6 +79,12 @@ class TrainingJobExistsError(TrainingJobError):
     """A training job with this ``TrainingJobName`` exists already (SageMaker's ``ResourceInUse``)."""
 
 
+class RunFailedError(ModelTrainingError):
+    """The training job of a run ended ``Failed`` (the run record says why); the split is kept."""
+
+    exit_code = 3
+
+
 class TimeBudgetError(Exception):
     """Not enough of the Lambda invocation's time is left for the next step: the record fails cleanly
     before the step (and is retried) instead of being killed in the middle of an upload."""

@@ -342,7 +342,7 @@ def _output_ancestors(prefix_template: str) -> list[str]:
 
 
 #: The marker Spark, Glue and EMR write when every part file of a dataset is in place: its event starts the
-#: split of the whole folder (:mod:`~model_training.parts`).
+#: split of the whole folder (:mod:`~model_training.data.parts`).
 DATASET_MARKER = "_SUCCESS"
 #: Part files as Spark and Glue name them (``part-00000-<uuid>-c000.csv``, ``part-00003.csv.gz``).
 _PART_NAME = r"^part-\d{5}"

@@ -21,12 +21,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from model_training.aws import is_transient
-from model_training.config import DEFAULT_PREFIX_TEMPLATE
-from model_training.dataset import S3Source
+from model_training.config.manifest import env_settings, find_manifest, resolve
+from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
+from model_training.config.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
+from model_training.data.dataset import S3Source
 from model_training.errors import ModelTrainingError, TimeBudgetError
 from model_training.events import ObjectRef, decode_event, is_dataset_marker, parse_event_time, skip_reason
-from model_training.manifest import env_settings, find_manifest, resolve
-from model_training.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
 
 logger = Logger(service="model-training")
 metrics = Metrics(namespace="ModelTraining", service="model-training")
@@ -150,9 +150,9 @@ def _check_size(uri: str, size: int, limit: int) -> None:
 
 def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Split one object and start its training job; never raises (the outcome is in the result)."""
-    from model_training.images import image_uri
+    from model_training.algorithm.images import image_uri
+    from model_training.output.storage import S3Store
     from model_training.pipeline import TrainingTarget, run_pipeline
-    from model_training.storage import S3Store
     from model_training.training.sagemaker import SageMakerBackend
 
     base: dict[str, Any] = {"object": ref.uri, "version_id": ref.version_id}
@@ -180,7 +180,7 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         ssm, ssm_default = ssm_layer(settings)
         source: Any
         if is_dataset_marker(ref):  # a folder of part files, complete: split them as one dataset
-            from model_training.parts import PartsSource
+            from model_training.data.parts import PartsSource
 
             source = PartsSource(bucket=ref.bucket, prefix=ref.key.rsplit("/", 1)[0])
             _check_size(source.uri, source.size(), settings.max_object_bytes)

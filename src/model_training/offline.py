@@ -55,7 +55,8 @@ def local_aws(region: str = "eu-west-2") -> Iterator[str]:
         ) from None
     import logging
 
-    from model_training import aws, settings
+    from model_training import aws
+    from model_training.config import settings
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -25,10 +25,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model_training import claims
+from model_training.algorithm.hyperparameters import ParsedHyperparameters, parse_hyperparameters
+from model_training.algorithm.images import IMAGE_XGBOOST, image_version
+from model_training.algorithm.labels import label_problem
 from model_training.channels import CHUNK_ROWS, channel_columns, channel_pieces, cut_fields, render_channel, render_test
-from model_training.config import SPLIT_NAMES, TESTING_TAG_MARK, RunConfig, StreamOptions
-from model_training.dataset import Dataset, LocalSource, SourceInfo, check_numeric, parse_csv, require_columns
+from model_training.config.run import SPLIT_NAMES, TESTING_TAG_MARK, RunConfig, StreamOptions
+from model_training.data.dataset import Dataset, LocalSource, SourceInfo, check_numeric, parse_csv, require_columns
 from model_training.errors import (
     ConfigurationError,
     DatasetError,
@@ -38,9 +40,8 @@ from model_training.errors import (
     TrainingJobExistsError,
     environment_failure,
 )
-from model_training.images import IMAGE_XGBOOST, image_version
-from model_training.progress import NullReporter, Reporter
-from model_training.runrecord import (
+from model_training.output import claims
+from model_training.output.runrecord import (
     RUN_RECORD_NAME,
     FileRecord,
     RunRecord,
@@ -49,10 +50,9 @@ from model_training.runrecord import (
     compute_run_id,
     library_versions,
 )
-from model_training.split import SplitPlan, plan_split
-from model_training.storage import Chunk, LocalStore, StoredObject
-from model_training.training.hyperparameters import ParsedHyperparameters, parse_hyperparameters
-from model_training.training.labels import label_problem
+from model_training.output.storage import Chunk, LocalStore, StoredObject
+from model_training.progress import NullReporter, Reporter
+from model_training.split.plan import SplitPlan, plan_split
 from model_training.training.naming import job_name as make_job_name
 from model_training.training.request import LOCAL_IMAGE, build_training_request
 
@@ -77,7 +77,7 @@ def split_files(split: str, parts: int = 1) -> list[tuple[str, str]]:
 
 
 class Source(Protocol):
-    """Where the CSV comes from (:class:`~model_training.dataset.LocalSource`, :class:`~model_training.dataset.S3Source`)."""
+    """Where the CSV comes from (:class:`~model_training.data.dataset.LocalSource`, `S3Source`)."""
 
     @property
     def display_name(self) -> str: ...
@@ -94,7 +94,7 @@ class Source(Protocol):
 
 
 class Store(Protocol):
-    """Where outputs go (:class:`~model_training.storage.LocalStore`, :class:`~model_training.storage.S3Store`)."""
+    """Where outputs go (:class:`~model_training.output.storage.LocalStore`, :class:`~model_training.output.storage.S3Store`)."""
 
     def uri(self, key: str) -> str: ...
 
@@ -222,7 +222,7 @@ class TrainingTarget:
         region: the ``Region`` tag.
 
     Resources, spot, KMS keys, network isolation and extra tags are settings of the run
-    (:class:`~model_training.config.TrainingConfig`), part of its id.
+    (:class:`~model_training.config.run.TrainingConfig`), part of its id.
     """
 
     image: str
@@ -241,14 +241,14 @@ def run_local(
     manifest: dict[str, Any] | None = None,
     stream: StreamOptions | None = None,
 ) -> RunResult:
-    """Split the local file ``source`` (or the folder of part files, :mod:`~model_training.parts`) into
+    """Split the local file ``source`` (or the folder of part files, :mod:`~model_training.data.parts`) into
     train/validation/test files under ``layout.root`` and train with the local XGBoost backend (see
     :func:`run_pipeline`).
 
     Raises:
         ConfigurationError: also when the output folder would send files outside it (:meth:`OutputLayout.check`).
     """
-    from model_training.parts import part_source
+    from model_training.data.parts import part_source
     from model_training.training.local import LocalTrainingBackend
 
     layout.check()
@@ -284,7 +284,7 @@ def run_pipeline(
     """Read, validate and split ``source``; write the channels, the test file and ``run.json`` to
     ``store``; then create the training job on ``backend`` (``None``: split only).
 
-    Sources larger than ``stream.above_bytes`` are split by :mod:`~model_training.streaming` (bounded
+    Sources larger than ``stream.above_bytes`` are split by :mod:`~model_training.split.streaming` (bounded
     memory, the same bytes); smaller ones in memory.
 
     A second call with the same source version and configuration finds ``run.json`` (and the job) and
@@ -307,7 +307,7 @@ def run_pipeline(
     """
     import gc
 
-    from model_training.dataset import inflate_time_left
+    from model_training.data.dataset import inflate_time_left
 
     collecting = gc.isenabled()
     gc.disable()  # a run makes few cyclic objects; the collector's passes over the imported modules cost 3%
@@ -331,7 +331,7 @@ def _run_pipeline(
     time_left: Callable[[], float] | None,
     stream: StreamOptions | None,
 ) -> RunResult:
-    from model_training.rowindex import tune_allocator
+    from model_training.data.rowindex import tune_allocator
 
     rep = reporter or NullReporter()
     if backend is not None:
@@ -435,7 +435,7 @@ def _run_pipeline(
                     early,
                 )
             except DatasetError as exc:
-                from model_training.parts import PartsSource, located
+                from model_training.data.parts import PartsSource, located
 
                 if isinstance(source, PartsSource):
                     raise located(exc, source) from None
@@ -485,7 +485,7 @@ def _split(
         del data
         streaming = dataset is None  # gzip data inflating past the in-memory limit: streamed instead
     if streaming:
-        from model_training.streaming import split_streaming
+        from model_training.split.streaming import split_streaming
 
         check_time_budget(time_left, "splitting and writing", 3 * size / WRITE_BYTES_PER_SECOND)
         return split_streaming(
@@ -513,7 +513,7 @@ def _parse_in_memory(info: SourceInfo, data: bytes, options: StreamOptions) -> D
     Raises:
         DatasetError: as :func:`parse_csv`, including ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES`` exceeded.
     """
-    from model_training.dataset import DecompressedTooLargeError
+    from model_training.data.dataset import DecompressedTooLargeError
 
     try:
         return parse_csv(info, data, lazy=True, memory_limit=options.above_bytes)
@@ -943,7 +943,7 @@ def strategy_input(dataset: Dataset, config: RunConfig, labels: np.ndarray | Non
     (stratified), the key or order column's text (group, ordered), or the rows' hash fingerprints (hash).
     Per-row values, so the inputs of consecutive chunks concatenate (:func:`merge_inputs`) to the whole
     file's."""
-    from model_training import strategies
+    from model_training.split import strategies
 
     split = config.split
     if split.strategy == "random":
@@ -969,7 +969,7 @@ def merge_inputs(parts: list[Any]) -> Any:
 
 def plan_from_input(n: int, values: Any, config: RunConfig, uri: str) -> tuple[SplitPlan, dict[str, float] | None]:
     """Plan the split of ``n`` rows from their :func:`strategy_input`."""
-    from model_training import strategies
+    from model_training.split import strategies
 
     split = config.split
     if split.strategy == "random":

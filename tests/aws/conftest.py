@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from model_training import aws, settings
+from model_training import aws
+from model_training.config import settings
 from model_training.offline import FAKE_CREDENTIALS, Pipeline, local_aws, provision
 
 REGION = "eu-west-2"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from model_training.config import build_config
+from model_training.config.run import build_config
 from model_training.pipeline import OutputLayout, run_local
 from tests.reference import original_split
 
@@ -37,8 +37,8 @@ def test_parts_by_size_concatenate_to_the_single_file_and_train(bank_csv: Path, 
 
 
 def test_one_similar_part_per_instance_and_sharded_train_channel(bank_csv: Path, tmp_path: Path) -> None:
+    from model_training.output.storage import LocalStore
     from model_training.pipeline import TrainingTarget, training_request
-    from model_training.storage import LocalStore
 
     config = build_config(run_date=dt.date(2026, 8, 1), instance_count=3)
     result = run_local(bank_csv, config, OutputLayout(tmp_path), train=False)

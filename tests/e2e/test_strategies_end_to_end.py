@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from model_training.config import build_config
+from model_training.config.run import build_config
 from model_training.pipeline import OutputLayout, run_local
 
 pytestmark = pytest.mark.shared_data

@@ -2,7 +2,7 @@
 
 For each image version the whole generated corpus (``hyperparameter_corpus.py``, 300+ dictionaries of string
 values) goes through the container's validation in one subprocess (``scripts/hyperparameters.py``) and through
-:func:`~model_training.training.hyperparameters.parse_hyperparameters`.  They must agree on every dictionary:
+:func:`~model_training.algorithm.hyperparameters.parse_hyperparameters`.  They must agree on every dictionary:
 accept or reject, and where both accept, the same hyperparameter names after aliasing and the same typed values.
 
 The only disagreements allowed are :data:`STRICTER`: values the container accepts although the training job
@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from model_training.algorithm.hyperparameters import parse_hyperparameters
 from model_training.errors import HyperparameterError
-from model_training.training.hyperparameters import parse_hyperparameters
 from tests.oracle import envs
 from tests.oracle.hyperparameter_corpus import corpus
 

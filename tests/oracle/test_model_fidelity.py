@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
-from model_training.images import DEFAULT_IMAGE_VERSION, IMAGE_XGBOOST
-from model_training.training.hyperparameter_rules import CONTAINER_METRICS
+from model_training.algorithm.hyperparameter_rules import CONTAINER_METRICS
+from model_training.algorithm.images import DEFAULT_IMAGE_VERSION, IMAGE_XGBOOST
 from tests.oracle import envs
 
 pytestmark = pytest.mark.shared_data

@@ -36,8 +36,9 @@ def main() -> None:
             sys.stdout.flush()
             os.kill(os.getpid(), sig)
 
-    from model_training import claims, pipeline
-    from model_training.storage import LocalStore, S3Store
+    from model_training import pipeline
+    from model_training.output import claims
+    from model_training.output.storage import LocalStore, S3Store
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 

@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from model_training import aws, claims
+from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
+from model_training.output import claims
 from tests.aws.test_handler import DAY, Context, small_csv
 from tests.reliability.test_faults import inject
 

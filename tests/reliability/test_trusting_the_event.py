@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from model_training import aws, settings
+from model_training import aws
+from model_training.config import settings
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
 from tests.aws.test_handler import DAY, Context, small_csv

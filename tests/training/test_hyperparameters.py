@@ -1,4 +1,4 @@
-"""Tests of the SageMaker XGBoost container's hyperparameter rules (model_training.training.hyperparameters)."""
+"""Tests of the SageMaker XGBoost container's hyperparameter rules (model_training.algorithm.hyperparameters)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from types import MappingProxyType
 
 import pytest
 
-from model_training.errors import ConfigurationError, HyperparameterError
-from model_training.training import hyperparameter_rules as rules
-from model_training.training import hyperparameters as hp
-from model_training.training.hyperparameters import (
+from model_training.algorithm import hyperparameter_rules as rules
+from model_training.algorithm import hyperparameters as hp
+from model_training.algorithm.hyperparameters import (
     ALIASES,
     CONTAINER_METRICS,
     CONTAINER_ONLY,
@@ -21,6 +20,7 @@ from model_training.training.hyperparameters import (
     canonical_hyperparameters,
     parse_hyperparameters,
 )
+from model_training.errors import ConfigurationError, HyperparameterError
 
 # The original stage's fixed hyperparameters (without its `silent=0`, which 1.2-1+ refuses), plus eval metrics.
 ORIGINAL = {
@@ -599,7 +599,7 @@ def test_manifest_alias_replaces_the_defaults_name(alias: str, name: str) -> Non
     # Regression: a manifest's learning_rate over the default eta was refused as two names of one hyperparameter.
     import datetime as dt
 
-    from model_training.manifest import Manifest, ManifestSource, resolve
+    from model_training.config.manifest import Manifest, ManifestSource, resolve
 
     manifest = Manifest.model_validate({"training": {"hyperparameters": {alias: 0.3}}})
     resolution = resolve(run_date=dt.date(2026, 1, 2), manifest=ManifestSource(manifest=manifest, uri="m.json", sha256="0"))

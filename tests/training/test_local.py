@@ -188,7 +188,7 @@ def test_another_xgboost_release_is_refused_before_anything_is_written(
 ) -> None:
     """XGBoost 3.2 wrote base_score as "[1.1165065E-1]", which the 3.0-5 image's 3.0.5 reads as 0.5: every
     served prediction shifted.  Only the image's own release may train."""
-    from model_training.config import RunConfig
+    from model_training.config.run import RunConfig
     from model_training.errors import XGBoostVersionError
     from model_training.pipeline import OutputLayout, run_local
     from model_training.training import local

@@ -55,10 +55,10 @@ def test_a_race_between_two_deliveries_reports_the_loser_as_duplicate(tmp_path, 
     """Both deliveries look (no job yet), then the other one creates first: ours gets ResourceInUse."""
     import datetime as dt
 
-    from model_training.config import build_config
-    from model_training.dataset import LocalSource
+    from model_training.config.run import build_config
+    from model_training.data.dataset import LocalSource
+    from model_training.output.storage import LocalStore
     from model_training.pipeline import TrainingTarget, run_pipeline
-    from model_training.storage import LocalStore
 
     backend, stub = stubbed
     src = tmp_path / "d.csv"

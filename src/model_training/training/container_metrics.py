@@ -4,7 +4,7 @@ hands them to ``xgboost.train``, so the local backend logs and stops on them as 
 Source of each rule: the SageMaker XGBoost container (images 1.7-1 and 3.0-5),
 ``metrics/custom_metrics.py`` and ``algorithm_mode/train_utils.py``:
 
-* The metrics (:data:`~model_training.training.hyperparameter_rules.CONTAINER_METRICS`) are scikit-learn's:
+* The metrics (:data:`~model_training.algorithm.hyperparameter_rules.CONTAINER_METRICS`) are scikit-learn's:
   ``accuracy``, ``balanced_accuracy``, ``precision``, ``recall`` (and their ``_macro``/``_micro``), ``f1``
   (macro), ``f1_binary``, ``f1_macro`` on class labels read from the prediction (above 0 for one output, the
   arg-max for several); ``mae``, ``mse``, ``rmse``, ``r2`` on the prediction itself.
@@ -26,8 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from model_training.algorithm.hyperparameter_rules import CONTAINER_METRICS
 from model_training.errors import ConfigurationError
-from model_training.training.hyperparameter_rules import CONTAINER_METRICS
 
 
 @dataclass(frozen=True)

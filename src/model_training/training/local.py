@@ -3,7 +3,7 @@ real xgboost library, behind the same request and job-record shapes as SageMaker
 
 A model trained here must be one the image's own serving code loads with the same parameters and the
 same predictions, so training runs only with the XGBoost release the job's image runs
-(:data:`~model_training.images.IMAGE_XGBOOST`: 3.0-5 runs 3.0.5, 1.7-1 runs 1.7.4); any other installed
+(:data:`~model_training.algorithm.images.IMAGE_XGBOOST`: 3.0-5 runs 3.0.5, 1.7-1 runs 1.7.4); any other installed
 release is refused before anything is trained (:func:`check_xgboost`).  Tests compare our channels,
 logs and models with the container's own code under the image's pinned libraries.
 
@@ -11,7 +11,7 @@ What it reproduces of the container (SageMaker XGBoost container, ``algorithm_mo
 ``data_utils.py`` and ``callback.py``):
 
 * ``HyperParameters`` arrive as strings and are parsed and validated by the container's rules
-  (:mod:`model_training.training.hyperparameters`); a violation fails the job with ``ClientError``.
+  (:mod:`model_training.algorithm.hyperparameters`); a violation fails the job with ``ClientError``.
 * Channels ``train`` (required) and ``validation`` (optional): every file under the channel folder up
   to 3 levels deep, names starting with ``_`` skipped, names starting with ``.`` fail the job, CSV with
   the label in column 0, no header, an empty field is a missing value; an empty channel fails the job.
@@ -53,6 +53,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from model_training.algorithm.hyperparameter_rules import MAXIMIZE_METRICS
+from model_training.algorithm.hyperparameters import ParsedHyperparameters, parse_hyperparameters
+from model_training.algorithm.images import DEFAULT_IMAGE_VERSION, IMAGE_XGBOOST, image_version, serving_image_name
+from model_training.algorithm.labels import label_problem
 from model_training.errors import (
     HyperparameterError,
     TrainingJobExistsError,
@@ -60,13 +64,9 @@ from model_training.errors import (
     XGBoostVersionError,
     environment_failure,
 )
-from model_training.images import DEFAULT_IMAGE_VERSION, IMAGE_XGBOOST, image_version, serving_image_name
+from model_training.output.storage import LocalStore
 from model_training.progress import NullReporter, Reporter
-from model_training.storage import LocalStore
 from model_training.training.container_metrics import evaluation_function, plan_metrics
-from model_training.training.hyperparameter_rules import MAXIMIZE_METRICS
-from model_training.training.hyperparameters import ParsedHyperparameters, parse_hyperparameters
-from model_training.training.labels import label_problem
 from model_training.training.naming import is_valid_job_name
 
 MODEL_FILE = "xgboost-model"
@@ -464,7 +464,7 @@ def _channel_files(name: str, uri: str) -> list[tuple[str, Callable[[], bytes]]]
     under the prefix up to 3 folder levels deep, names starting with ``_`` skipped, ``.`` refused."""
     found: list[tuple[str, Callable[[], bytes]]] = []
     if uri.startswith("s3://"):
-        from model_training.storage import S3Store, parse_s3_uri
+        from model_training.output.storage import S3Store, parse_s3_uri
 
         bucket, prefix = parse_s3_uri(uri)
         store = S3Store(bucket)
@@ -493,7 +493,7 @@ def _channel_files(name: str, uri: str) -> list[tuple[str, Callable[[], bytes]]]
 def _write_uri(uri: str, data: bytes) -> str:
     """Write ``data`` at a ``file://`` or ``s3://`` URI (atomically / with the store's encryption); returns the URI."""
     if uri.startswith("s3://"):
-        from model_training.storage import S3Store, parse_s3_uri
+        from model_training.output.storage import S3Store, parse_s3_uri
 
         bucket, key = parse_s3_uri(uri)
         S3Store(bucket).write_bytes(key, data)

@@ -22,9 +22,9 @@ Environment (all optional):
 ``MODEL_TRAINING_MAX_OBJECT_BYTES``         refuse larger objects before reading them (default 8 GiB)
 ``MODEL_TRAINING_INPUT_PREFIX``             the handler processes only keys under it, in the data bucket (``automl/``)
 ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``   gzip data may inflate to at most this many bytes (default 8 GiB;
-                                            read by :func:`~model_training.dataset.max_decompressed_bytes`)
+                                            read by :func:`~model_training.data.dataset.max_decompressed_bytes`)
 ``MODEL_TRAINING_ALLOWED_INSTANCE_TYPES``,  ceilings of the training job's costly settings, with the SSM
-``MODEL_TRAINING_LIMIT_*``                  parameter ``...-training-limits`` (:mod:`~model_training.limits`)
+``MODEL_TRAINING_LIMIT_*``                  parameter ``...-training-limits`` (:mod:`~model_training.config.limits`)
 ``MODEL_TRAINING_STREAM_ABOVE_MB``          split objects larger than this by streaming (default: a third
                                             of the function's memory; 2048 off Lambda; 0: always)
 ``MODEL_TRAINING_TMP_DIR``                  folder for the streaming split's temporary buckets (``/tmp``)
@@ -68,11 +68,11 @@ class StageSettings(BaseModel):
     ssm_max_age: int = Field(default=300, ge=0)
 
     def stream_options(self) -> Any:
-        """When to stream (:class:`~model_training.config.StreamOptions`): above
+        """When to stream (:class:`~model_training.config.run.StreamOptions`): above
         ``MODEL_TRAINING_STREAM_ABOVE_MB``, else above a third of the Lambda function's memory
         (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``: the in-memory split peaks near 2.4 times its input), else
         above 2 GiB."""
-        from model_training.config import StreamOptions
+        from model_training.config.run import StreamOptions
 
         above: int | None
         if self.stream_above_mb is not None:
@@ -249,7 +249,7 @@ def ssm_layer(settings: StageSettings) -> tuple[dict[str, Any], str | None]:
     Raises:
         ConfigurationError: the settings parameter is not a valid manifest document.
     """
-    from model_training.manifest import manifest_settings, parse_manifest
+    from model_training.config.manifest import manifest_settings, parse_manifest
 
     name = settings.parameter_name("training-settings")
     text = optional_parameter(settings, name)
@@ -258,13 +258,13 @@ def ssm_layer(settings: StageSettings) -> tuple[dict[str, Any], str | None]:
 
 
 def training_limits(settings: StageSettings) -> Any:
-    """The ceilings of a run's costly settings (:class:`~model_training.limits.Limits`): defaults <
+    """The ceilings of a run's costly settings (:class:`~model_training.config.limits.Limits`): defaults <
     environment < the optional SSM parameter ``mlops-{region}-{env}-training-limits`` (JSON).
 
     Raises:
         ConfigurationError: a ceiling cannot be read (naming the variable or the SSM key).
     """
-    from model_training.limits import limits_from
+    from model_training.config.limits import limits_from
 
     name = settings.parameter_name("training-limits")
     return limits_from(ssm_text=optional_parameter(settings, name), ssm_name=name)

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from model_training.config import SPLIT_NAMES, SplitConfig
+from model_training.config.run import SPLIT_NAMES, SplitConfig
 from model_training.errors import SplitError
 
 

@@ -1,8 +1,8 @@
 """Split strategies beyond ``random``: stratified, by key (group), ordered (time-based) and hash.
 
-Every function here is pure (numpy arrays in, :class:`~model_training.split.SplitPlan` out, no I/O) and
+Every function here is pure (numpy arrays in, :class:`~model_training.split.plan.SplitPlan` out, no I/O) and
 deterministic for a given input and seed.  ``fractions`` are the configured ``(train, validation, test)``
-decimals (non-negative, summing to 1 within :data:`~model_training.config.FRACTION_TOLERANCE`, train > 0);
+decimals (non-negative, summing to 1 within :data:`~model_training.config.run.FRACTION_TOLERANCE`, train > 0);
 a zero fraction means an empty split.  Where a split with a non-zero fraction would end up empty, a
 :class:`~model_training.errors.SplitError` names the minimum that is needed.
 
@@ -35,9 +35,9 @@ from typing import NoReturn
 
 import numpy as np
 
-from model_training.config import SPLIT_NAMES
+from model_training.config.run import SPLIT_NAMES
 from model_training.errors import SplitError
-from model_training.split import SplitPlan, cut_points
+from model_training.split.plan import SplitPlan, cut_points
 
 Fractions = tuple[Decimal, Decimal, Decimal]
 
@@ -402,7 +402,7 @@ def ordered_split(order_values: np.ndarray, fractions: Fractions, seed: int, shu
     Rule (Data Wrangler's "Ordered split"):
 
     1. Rows are sorted stably by their order value (equal values keep source order).
-    2. The cuts start at :func:`model_training.split.cut_points` (``int(0.7 n)``, ``int(0.9 n)`` for the
+    2. The cuts start at :func:`model_training.split.plan.cut_points` (``int(0.7 n)``, ``int(0.9 n)`` for the
        defaults: with distinct values the split is exactly the random strategy's sizes, in time order).
     3. Equal order values never straddle a boundary: each cut moves to a tie boundary (a position between
        two different values).  The pair of boundaries chosen minimises the rows moved,

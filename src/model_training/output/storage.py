@@ -141,7 +141,7 @@ class LocalStore:
         """A new temporary file in ``{root}/_tmp/``, named ``{pid}-...tmp`` (never inside a channel folder,
         whose every file the training container reads); the first call removes the temporary files of
         processes that are gone (a killed run's)."""
-        from model_training.claims import sweep_dead
+        from model_training.output.claims import sweep_dead
 
         folder = self.root / TMP_FOLDER
         if not self._swept:
@@ -157,7 +157,7 @@ class LocalStore:
     def sweep(self, prefix: str) -> None:
         """Remove what a killed run left: dead processes' files in ``{root}/_tmp/``, and temporary files of
         older versions of this store (``.{name}.*.tmp``) under the folder ``prefix``."""
-        from model_training.claims import sweep_dead
+        from model_training.output.claims import sweep_dead
 
         sweep_dead(self.root / TMP_FOLDER, "")
         self._swept = True

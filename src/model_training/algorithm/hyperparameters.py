@@ -21,8 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import cast
 
-from model_training.errors import ConfigurationError, HyperparameterError
-from model_training.training.hyperparameter_rules import (
+from model_training.algorithm.hyperparameter_rules import (
     ALIASES,
     CONTAINER_METRICS,
     CONTAINER_ONLY,
@@ -43,7 +42,8 @@ from model_training.training.hyperparameter_rules import (
     Spec,
     specs,
 )
-from model_training.training.hyperparameter_values import ValueProblem, choices_text, parse_value
+from model_training.algorithm.hyperparameter_values import ValueProblem, choices_text, parse_value
+from model_training.errors import ConfigurationError, HyperparameterError
 
 #: At most this many problems are described in a :class:`HyperparameterError`; the rest are counted ("and N more").
 MAX_PROBLEMS = 20

@@ -30,3 +30,8 @@ def label_problem(labels: np.ndarray, objective: str | None, num_class: int | No
                 f"label {labels[bad[0]]:g} is not an integer in [0, {num_class}) as num_class={num_class} requires"
             )
     return None
+
+
+def label_text(value: float) -> str:
+    """A label value as the run record writes it: ``1`` for 1.0, ``0.5`` for 0.5 (``repr`` otherwise)."""
+    return str(int(value)) if value.is_integer() else repr(value)

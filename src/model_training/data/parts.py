@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model_training.dataset import _BOM, LocalSource, S3Source, SourceInfo, _header_bytes, _parse_header, dataset_name
+from model_training.data.dataset import _BOM, LocalSource, S3Source, SourceInfo, _header_bytes, _parse_header, dataset_name
 from model_training.errors import DatasetError
 from model_training.hashing import hash_pieces
 
@@ -178,7 +178,7 @@ class PartsSource:
             DecompressedTooLargeError: the concatenation, decompressed, is larger than
                 ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES`` (each gzip part is also bounded as it inflates).
         """
-        from model_training.dataset import DecompressedTooLargeError, max_decompressed_bytes
+        from model_training.data.dataset import DecompressedTooLargeError, max_decompressed_bytes
 
         limit = max_decompressed_bytes()
         total = 0
@@ -299,7 +299,7 @@ def _split_header(pieces: Iterator[bytes], uri: str) -> tuple[bytes, Iterator[by
 
 
 def _decompressed(pieces: Iterator[bytes], uri: str) -> Iterator[bytes]:
-    from model_training.streaming import decompressed
+    from model_training.split.streaming import decompressed
 
     return decompressed(pieces, uri)
 
@@ -310,7 +310,7 @@ def part_source(source: str) -> Any | None:
     if source.startswith("s3://"):
         if not source.endswith("/"):
             return None
-        from model_training.storage import parse_s3_uri
+        from model_training.output.storage import parse_s3_uri
 
         bucket, prefix = parse_s3_uri(source)
         return PartsSource(bucket=bucket, prefix=prefix)

@@ -36,7 +36,7 @@ from model_training.errors import DatasetError
 from model_training.hashing import hash_pieces
 
 if TYPE_CHECKING:
-    from model_training.rowindex import RowIndex
+    from model_training.data.rowindex import RowIndex
 
 #: The default of ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``: the most bytes a gzip source may inflate to (8 GiB,
 #: as ``MODEL_TRAINING_MAX_OBJECT_BYTES``: what a Lambda function's memory or ``/tmp`` can split).
@@ -175,7 +175,7 @@ class Dataset:
     """A source CSV: its header, its bytes, and (on demand) an index of its rows or a table of its values.
 
     Plain CSV (no quotes, no carriage returns, no blank lines) is read through a byte-level
-    :class:`~model_training.rowindex.RowIndex` (:meth:`row_index`); anything else is parsed by pyarrow into
+    :class:`~model_training.data.rowindex.RowIndex` (:meth:`row_index`); anything else is parsed by pyarrow into
     :attr:`table`, which also gives the exact error for a file the index refuses.
 
     Attributes:
@@ -216,7 +216,7 @@ class Dataset:
 
     def row_index(self, fields: Iterable[int] = (), numeric: Iterable[int] = (), required: Iterable[int] = ()) -> RowIndex | None:
         """The byte-level index of the data rows locating ``fields`` and having checked ``numeric`` (see
-        :func:`~model_training.rowindex.scan`), or ``None`` if the rows are not plain CSV.  One scan
+        :func:`~model_training.data.rowindex.scan`), or ``None`` if the rows are not plain CSV.  One scan
         answers later calls that ask for no more."""
         if self.data_start < 0:
             return None
@@ -230,7 +230,7 @@ class Dataset:
             fields |= known.bounds.keys()
             numeric |= known.numeric
             required |= known.required
-        from model_training import rowindex
+        from model_training.data import rowindex
 
         idx = rowindex.scan(self.raw, self.data_start, len(self.columns), fields, numeric, required)
         self.__dict__["_row_index"] = idx
@@ -277,7 +277,7 @@ class Dataset:
         if idx is not None:
             last = len(self.columns) - 1
             arr, template, k = idx.elements([(0, 0), (last, 1)], [((0, 0), (last, 1))], cache=False)
-            from model_training.rowindex import take_elements
+            from model_training.data.rowindex import take_elements
 
             lines = take_elements(arr, np.arange(idx.rows, dtype=np.int64), template, k)
             return pa.chunked_array([lines.cast(pa.large_string())])  # type: ignore[attr-defined]

@@ -3,7 +3,7 @@
 Precedence of every setting, lowest first: built-in defaults < environment (``MODEL_TRAINING_*``) < SSM
 (the JSON parameter ``mlops-{region}-{env}-training-settings``, manifest-shaped, when running against AWS)
 < the dataset's manifest < command-line flags.  :func:`resolve` returns the effective
-:class:`~model_training.config.RunConfig` and, for each setting, the layer it came from
+:class:`~model_training.config.run.RunConfig` and, for each setting, the layer it came from
 (``model-training config show``).
 
 Where the manifest comes from, first found wins: ``--manifest FILE``; ``manifest.json`` in the same folder
@@ -29,9 +29,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator
 
-from model_training.config import RunConfig, build_config
+from model_training.config.limits import Limits, check_limits, limits_from
+from model_training.config.run import RunConfig, build_config
 from model_training.errors import ConfigurationError
-from model_training.limits import Limits, check_limits, limits_from
 
 
 class _Strict(BaseModel):
@@ -190,7 +190,7 @@ def _closest(loc: tuple[Any, ...]) -> str:
 
 
 def manifest_settings(manifest: Manifest) -> dict[str, Any]:
-    """The manifest as flat settings for :func:`~model_training.config.build_config`."""
+    """The manifest as flat settings for :func:`~model_training.config.run.build_config`."""
     flat: dict[str, Any] = {}
     for name in ("label", "drop", "features"):
         value = getattr(manifest, name)
@@ -247,7 +247,7 @@ def env_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             if name in ("drop", "features"):
                 flat[name] = tuple(c.strip() for c in text.split(",") if c.strip())
             elif name == "fractions":
-                from model_training.config import parse_fractions
+                from model_training.config.run import parse_fractions
 
                 flat[name] = parse_fractions(text)
             elif name in ("seed", "instance_count", "volume_size_gb", "max_runtime_seconds"):
@@ -324,7 +324,7 @@ def _load_uri(uri: str) -> ManifestSource:
     if uri.startswith("s3://"):
         import re
 
-        from model_training.storage import parse_s3_uri
+        from model_training.output.storage import parse_s3_uri
 
         bucket, key = parse_s3_uri(uri)
         if not key or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
@@ -353,7 +353,7 @@ def find_manifest(
     raw_name = source.rstrip("/").rsplit("/", 1)[-1]
     stem = raw_name[: -len(".csv.gz")] if raw_name.lower().endswith(".csv.gz") else raw_name.rsplit(".", 1)[0]
     if source.startswith("s3://"):
-        from model_training.storage import parse_s3_uri
+        from model_training.output.storage import parse_s3_uri
 
         bucket, key = parse_s3_uri(source)
         folder = key.rsplit("/", 1)[0] + "/" if "/" in key else ""
@@ -391,14 +391,14 @@ def resolve(
     """Merge the layers (defaults < environment < SSM < manifest < command line) into a
     :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole.
     The training job's costly settings are then checked against ``limits`` (default: the environment's,
-    :func:`~model_training.limits.limits_from`).
+    :func:`~model_training.config.limits.limits_from`).
 
     Raises:
         ConfigurationError, HyperparameterError: the merged configuration is invalid.
         LimitError: a setting is above its ceiling (instance type, count, volume, runtime, spot wait).
     """
-    from model_training.config import DEFAULT_HYPERPARAMETERS
-    from model_training.training.hyperparameters import merge_hyperparameters
+    from model_training.algorithm.hyperparameters import merge_hyperparameters
+    from model_training.config.run import DEFAULT_HYPERPARAMETERS
 
     layers = [
         ("environment", env or {}),

@@ -2,7 +2,7 @@
 
 Precedence (issue #4 extends it with environment, SSM and the manifest): built-in defaults < command-line
 flags.  Everything in :class:`RunConfig` is part of the run's identity: change any field and the run id
-changes (see :func:`model_training.runrecord.compute_run_id`).  Where the outputs are written (a local
+changes (see :func:`model_training.output.runrecord.compute_run_id`).  Where the outputs are written (a local
 folder, later a bucket) is *not* part of it.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from model_training.algorithm.hyperparameters import DEFAULT_VERSION, canonical_hyperparameters
 from model_training.errors import ConfigurationError
-from model_training.training.hyperparameters import DEFAULT_VERSION, canonical_hyperparameters
 
 #: The original stage's settings (``original-stage.md``): seed 1729, cuts at int(0.7 n) and int(0.9 n).
 DEFAULT_SEED = 1729
@@ -76,7 +76,7 @@ class SplitConfig(_Model):
     """How rows are assigned to the train/validation/test splits.
 
     ``fractions`` are exact decimals (``Decimal("0.7")``), so the cut points reproduce the original's
-    ``int(0.7 * n)`` and ``int(0.9 * n)`` to the row (see :func:`model_training.split.cut_points`).
+    ``int(0.7 * n)`` and ``int(0.9 * n)`` to the row (see :func:`model_training.split.plan.cut_points`).
     """
 
     strategy: str = "random"
@@ -320,7 +320,7 @@ STREAM_ABOVE_BYTES = 2 * 1024**3
 
 @dataclass(frozen=True)
 class StreamOptions:
-    """When the split streams (:mod:`~model_training.streaming`; a setting of the stage, not of the
+    """When the split streams (:mod:`~model_training.split.streaming`; a setting of the stage, not of the
     run: both modes write the same bytes) instead of holding the source in memory.
 
     Attributes:

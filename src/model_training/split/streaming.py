@@ -39,8 +39,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from model_training.channels import render_rows, test_header
-from model_training.config import SPLIT_NAMES, RunConfig, StreamOptions
-from model_training.dataset import Dataset, SourceInfo, _header_bytes, _parse_header, parse_csv
+from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
+from model_training.data.dataset import Dataset, SourceInfo, _header_bytes, _parse_header, parse_csv
 from model_training.errors import DatasetError
 from model_training.hashing import HashBehind
 from model_training.progress import Reporter
@@ -56,8 +56,8 @@ MAX_BUCKETS = 256
 
 
 class StreamSource(Protocol):
-    """A source that can be read in pieces (:class:`~model_training.dataset.LocalSource`,
-    :class:`~model_training.dataset.S3Source`)."""
+    """A source that can be read in pieces (:class:`~model_training.data.dataset.LocalSource`,
+    :class:`~model_training.data.dataset.S3Source`)."""
 
     def chunks(self, size: int) -> Iterator[bytes]: ...
 
@@ -89,7 +89,7 @@ def split_streaming(
     tmp_dir: str | None = None,
 ) -> Any:
     """Split ``source`` as :func:`~model_training.pipeline.run_pipeline` does in memory, in three passes
-    that never hold it whole; returns the committed :class:`~model_training.runrecord.RunRecord`.
+    that never hold it whole; returns the committed :class:`~model_training.output.runrecord.RunRecord`.
 
     Args:
         chunk_bytes: source bytes per chunk (a row longer than 8 chunks is refused).
@@ -103,7 +103,7 @@ def split_streaming(
             between the two reads; nothing is written then.
     """
     from model_training import pipeline
-    from model_training.training.hyperparameters import parse_hyperparameters
+    from model_training.algorithm.hyperparameters import parse_hyperparameters
 
     hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
     first = _validate_and_count(source, info, config, hp, chunk_bytes, rep)
@@ -119,7 +119,7 @@ def split_streaming(
     rank = _ranks(plan, n)
     del plan
     layout = _Layout.build(sizes, n, info.size_bytes, config, bucket_bytes)
-    from model_training.claims import sweep_dead
+    from model_training.output.claims import sweep_dead
 
     folder = Path(tmp_dir or tempfile.gettempdir())
     sweep_dead(folder, TMP_PREFIX)  # what killed runs left (named by their process id)
@@ -148,15 +148,15 @@ def decompressed(pieces: Iterable[bytes], uri: str = "", piece_bytes: int = 8 * 
     are accepted, and errors carry the same text.
 
     The inflated bytes are bounded by ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``
-    (:func:`~model_training.dataset.max_decompressed_bytes`), and the run's time budget is checked after
-    every piece (:func:`~model_training.dataset.check_inflate_time`).
+    (:func:`~model_training.data.dataset.max_decompressed_bytes`), and the run's time budget is checked after
+    every piece (:func:`~model_training.data.dataset.check_inflate_time`).
 
     Raises:
         DatasetError: corrupt or truncated gzip data (naming ``uri``, worded as the in-memory split words it).
         DecompressedTooLargeError: the data inflates past ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``.
         TimeBudgetError: too little time left to go on inflating.
     """
-    from model_training.dataset import DecompressedTooLargeError, check_inflate_time, max_decompressed_bytes
+    from model_training.data.dataset import DecompressedTooLargeError, check_inflate_time, max_decompressed_bytes
 
     where = f"{uri}: " if uri else ""
     it = iter(pieces)
@@ -324,7 +324,7 @@ def _datasets(
     front of it, its line numbers offset to the file's.  ``digest`` hashes the source's bytes as read.
 
     Raises:
-        DatasetError: as :func:`~model_training.dataset.parse_csv` words it for the same file (an empty
+        DatasetError: as :func:`~model_training.data.dataset.parse_csv` words it for the same file (an empty
             object, a header without rows), or a row too long to hold in bounded memory.
     """
     raw = _Peeked(_hashed(source.chunks(chunk_bytes), digest))
@@ -597,7 +597,7 @@ def _file_chunks(file: _File, buckets: _Buckets, header: bytes) -> Iterator[byte
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from model_training.rowindex import int64_array, memory_pool
+    from model_training.data.rowindex import int64_array, memory_pool
 
     if file.split == "test":
         yield _test_header_from(header)

@@ -1,7 +1,7 @@
 """The rule tables of SageMaker's built-in XGBoost container: names, kinds, ranges, choices and aliases.
 
-Data only; :mod:`model_training.training.hyperparameter_values` parses values by these tables and
-:mod:`model_training.training.hyperparameters` applies them.  Unless a comment says otherwise, each table is
+Data only; :mod:`model_training.algorithm.hyperparameter_values` parses values by these tables and
+:mod:`model_training.algorithm.hyperparameters` applies them.  Unless a comment says otherwise, each table is
 the one of "SageMaker XGBoost container, algorithm_mode/hyperparameter_validation.py, image 3.0-5", which
 declares the same rules for image 1.7-1; a value is parsed as "SageMaker XGBoost container,
 sagemaker_algorithm_toolkit/hyperparameter_validation.py" parses it.  Where we are stricter than the

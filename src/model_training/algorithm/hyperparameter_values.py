@@ -14,7 +14,7 @@ import difflib
 import math
 from collections.abc import Sequence
 
-from model_training.training.hyperparameter_rules import (
+from model_training.algorithm.hyperparameter_rules import (
     AFT_AS_OBJECTIVE,
     METRICS_NEEDING_A_PARAMETER,
     THRESHOLD_METRICS,

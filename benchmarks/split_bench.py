@@ -55,7 +55,9 @@ OURS = """
 import sys, datetime as dt
 from pathlib import Path
 from model_training.config.run import build_config
-from model_training.pipeline import OutputLayout, StreamOptions, run_local
+from model_training.output.layout import OutputLayout
+from model_training.config.run import StreamOptions
+from model_training.wiring import run_local
 src, out = sys.argv[1], sys.argv[2]
 stream = StreamOptions(above_bytes=0) if len(sys.argv) > 3 and sys.argv[3] == "stream" else StreamOptions(above_bytes=None)
 run_local(Path(src), build_config(run_date=dt.date(2026, 1, 1)), OutputLayout(Path(out)), train=False, stream=stream)

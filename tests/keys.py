@@ -4,15 +4,15 @@
 prefix, and no key under the stage's own output prefix.
 
 ``PROCESSED`` keys are split (``skip_reason`` is ``None``); ``SKIPPED`` keys are not.  The stage's own
-outputs are named by :func:`model_training.pipeline.split_files` and the run folder's constants, so a
+outputs are named by :func:`model_training.channels.split_files` and the run folder's constants, so a
 rename of an output is checked against the template's filters here.
 """
 
 from __future__ import annotations
 
+from model_training.channels import split_files
 from model_training.output.claims import claim_key
 from model_training.output.runrecord import RUN_RECORD_NAME
-from model_training.pipeline import split_files
 
 PROCESSED = "processed"
 SKIPPED = "skipped"

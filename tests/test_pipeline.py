@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from model_training.config.run import build_config
-from model_training.errors import DatasetError, EnvironmentFailure, HyperparameterError, SplitError
+from model_training.errors import DatasetError, EnvironmentFailure, HyperparameterError, RunFailedError, SplitError
+from model_training.output.layout import OutputLayout
 from model_training.output.runrecord import RunRecord
-from model_training.pipeline import OutputLayout, RunFailedError, run_local
+from model_training.wiring import run_local
 from tests.conftest import write_csv
 
 DAY = dt.date(2026, 1, 15)
@@ -201,7 +202,7 @@ def test_rerunning_a_failed_run_still_fails(tmp_path: Path) -> None:
 def test_the_request_tags_the_serving_image_and_one_testing_key(tmp_path: Path) -> None:
     from model_training.errors import ConfigurationError
     from model_training.output.storage import LocalStore
-    from model_training.pipeline import TrainingTarget, training_request
+    from model_training.training.jobs import TrainingTarget, training_request
 
     cfg = config(tags={"team": "growth"})
     record = run_local(small_csv(tmp_path), cfg, OutputLayout(tmp_path / "out"), train=False).record

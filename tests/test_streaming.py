@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
-from model_training.config.run import build_config
+from model_training.config.run import StreamOptions, build_config
 from model_training.data.dataset import LocalSource
 from model_training.errors import DatasetError
 from model_training.output.storage import LocalStore
-from model_training.pipeline import StreamOptions, TrainingTarget, run_pipeline
-from model_training.split.streaming import decompressed, row_chunks
+from model_training.pipeline import run_pipeline
+from model_training.data.chunks import decompressed, row_chunks
+from model_training.training.jobs import TrainingTarget
 from tests.conftest import write_csv
 
 TARGET = TrainingTarget(image="local", model_output_root="file:///tmp/model-output")
@@ -161,7 +162,7 @@ def test_a_zero_padded_gzip_streams(tmp_path: Path) -> None:
 
 def test_narrow_rows_stream_in_small_chunks(tmp_path: Path) -> None:
     # a few bytes a row: chunks are cut by rows too, so the row index stays small
-    from model_training.split.streaming import MAX_CHUNK_ROWS, RowChunks
+    from model_training.data.chunks import MAX_CHUNK_ROWS, RowChunks
 
     data = b"y,x\n" + b"0,1\n1,0\n" * 400_000
     chunks = list(RowChunks([data[i : i + (8 << 20)] for i in range(0, len(data), 8 << 20)], 8 << 20))
@@ -228,7 +229,7 @@ def test_the_command_line_streams_on_request(bank_csv: Path, tmp_path: Path) -> 
 
 
 def test_narrow_rows_and_gzip_count_for_more_than_their_bytes(tmp_path: Path, bank_csv: Path) -> None:
-    from model_training.pipeline import ROW_WEIGHT_BYTES, in_memory_size
+    from model_training.split.in_memory import ROW_WEIGHT_BYTES, in_memory_size
 
     narrow = tmp_path / "narrow.csv.gz"
     narrow.write_bytes(gzip.compress(b"y,x\n" + b"0,1\n1,0\n" * 500_000))  # 4 MB of rows in a few KB

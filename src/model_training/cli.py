@@ -27,8 +27,7 @@ from rich.table import Table
 from rich.text import Text
 
 from model_training.errors import ModelTrainingError
-
-DEFAULT_OUTPUT = Path("model-training-output")
+from model_training.output.layout import DEFAULT_OUTPUT
 
 app = typer.Typer(
     name="model-training",
@@ -184,8 +183,10 @@ def _run(
     quiet: bool,
     stream: bool | None = None,
 ) -> None:
+    from model_training.config.run import StreamOptions
     from model_training.config.settings import settings_from_env
-    from model_training.pipeline import OutputLayout, StreamOptions, run_local
+    from model_training.output.layout import OutputLayout
+    from model_training.wiring import run_local
 
     options = settings_from_env().stream_options()
     if stream is not None:
@@ -268,70 +269,22 @@ def _run_anywhere(
     stream: Any = None,
 ) -> Any:
     """A run with an S3 source or output, or on SageMaker: the Lambda's path, driven from the command line."""
-    from model_training.algorithm.images import image_uri
-    from model_training.config.settings import resolve_targets, settings_from_env
-    from model_training.data.dataset import LocalSource, S3Source
-    from model_training.data.parts import part_source
-    from model_training.output.storage import LocalStore, S3Store, parse_s3_uri
-    from model_training.pipeline import OutputLayout, TrainingTarget, run_pipeline
-    from model_training.training.local import LocalTrainingBackend
-    from model_training.training.request import LOCAL_IMAGE
-    from model_training.training.sagemaker import SageMakerBackend
+    from model_training.pipeline import run
+    from model_training.wiring import cli_context
 
-    settings = settings_from_env()
-    src: Any = part_source(source)
-    if src is None and source.startswith("s3://"):
-        bucket, key = parse_s3_uri(source)
-        src = S3Source(bucket, key, max_bytes=settings.max_object_bytes)
-    elif src is None:
-        src = LocalSource(Path(source))
-    store: Any
-    if output.startswith("s3://"):
-        bucket, prefix = parse_s3_uri(output)
-        store = S3Store(bucket, root=prefix, sse=settings.sse, kms_key_id=settings.kms_key_id)
-    else:
-        OutputLayout(Path(output)).check()
-        store = LocalStore(Path(output))
-    if backend == "sagemaker" and not store_is_s3(store):
-        raise ModelTrainingError(
-            "SageMaker reads its channels from S3", "give --output s3://bucket/prefix with --backend sagemaker"
-        )
-    if backend == "sagemaker" and (model_output is None or role_arn is None):
-        targets = resolve_targets(settings)
-        model_output = model_output or f"s3://{targets.model_output_bucket}"
-        role_arn = role_arn or targets.role_arn
-    if model_output is None:
-        model_output = OutputLayout(Path(output)).model_output.absolute().as_uri() if not store_is_s3(store) else None
-    if model_output is None:
-        targets = resolve_targets(settings)
-        model_output = f"s3://{targets.model_output_bucket}"
-    if backend == "sagemaker":
-        trainer: Any = SageMakerBackend()
-        image = image_uri(settings.region, config.training.algorithm_version)
-    else:
-        jobs = OutputLayout(Path(output)).jobs if not store_is_s3(store) else DEFAULT_OUTPUT / "training-jobs"
-        trainer = LocalTrainingBackend(jobs, reporter=reporter)
-        image = LOCAL_IMAGE.format(version=config.training.algorithm_version)
-    target = TrainingTarget(
-        image=image,
-        model_output_root=model_output,
-        role_arn=role_arn,
-        region=settings.region,
-    )
-    return run_pipeline(
-        src,
+    ctx = cli_context(
+        source,
         config,
-        store=store,
-        backend=None if no_train else trainer,
-        target=target,
+        output=output,
+        backend=backend,
+        model_output=model_output,
+        role_arn=role_arn,
+        train=not no_train,
         reporter=reporter,
         manifest=manifest,
         stream=stream,
     )
-
-
-def store_is_s3(store: Any) -> bool:
-    return hasattr(store, "bucket")
+    return run(ctx)
 
 
 @app.command()
@@ -522,7 +475,7 @@ def jobs_describe(
 
 
 def _backend(output: Path, backend: str) -> Any:
-    from model_training.pipeline import OutputLayout
+    from model_training.output.layout import OutputLayout
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 

@@ -77,7 +77,7 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
     from model_training.offline import local_aws, provision, s3_event, upload
     from model_training.output.runrecord import RunRecord
     from model_training.output.storage import S3Store
-    from model_training.pipeline import record_job_outcome
+    from model_training.training.jobs import record_job_outcome
     from model_training.training.local import LocalTrainingBackend, check_xgboost
 
     # the received job is trained here: refuse an XGBoost that is not the image's before anything is written

@@ -24,9 +24,8 @@ from model_training.aws import is_transient
 from model_training.config.manifest import env_settings, find_manifest, resolve
 from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
 from model_training.config.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
-from model_training.data.dataset import S3Source
 from model_training.errors import ModelTrainingError, TimeBudgetError
-from model_training.events import ObjectRef, decode_event, is_dataset_marker, parse_event_time, skip_reason
+from model_training.events import ObjectRef, decode_event, parse_event_time, skip_reason
 
 logger = Logger(service="model-training")
 metrics = Metrics(namespace="ModelTraining", service="model-training")
@@ -138,22 +137,10 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
     return response
 
 
-def _check_size(uri: str, size: int, limit: int) -> None:
-    if size > limit:
-        from model_training.errors import DatasetError
-
-        raise DatasetError(
-            f"{uri}: {size} bytes is more than the configured maximum of {limit} bytes",
-            "raise MODEL_TRAINING_MAX_OBJECT_BYTES (the function's ephemeral storage must hold about the dataset's size)",
-        )
-
-
 def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Split one object and start its training job; never raises (the outcome is in the result)."""
-    from model_training.algorithm.images import image_uri
-    from model_training.output.storage import S3Store
-    from model_training.pipeline import TrainingTarget, run_pipeline
-    from model_training.training.sagemaker import SageMakerBackend
+    from model_training.pipeline import run
+    from model_training.wiring import lambda_context, object_source
 
     base: dict[str, Any] = {"object": ref.uri, "version_id": ref.version_id}
     reason = skip_reason(ref, DEFAULT_PREFIX_TEMPLATE)
@@ -178,36 +165,22 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
             metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
             return {**base, "status": "skipped", "reason": reason}
         ssm, ssm_default = ssm_layer(settings)
-        source: Any
-        if is_dataset_marker(ref):  # a folder of part files, complete: split them as one dataset
-            from model_training.data.parts import PartsSource
-
-            source = PartsSource(bucket=ref.bucket, prefix=ref.key.rsplit("/", 1)[0])
-            _check_size(source.uri, source.size(), settings.max_object_bytes)
-        else:
-            source = S3Source(ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, max_bytes=settings.max_object_bytes)
+        source = object_source(ref, settings.max_object_bytes)
         manifest = find_manifest(source.uri, ssm_default=ssm_default)
         config = resolve(
             run_date=_run_date(ref), env=env_settings(), ssm=ssm, manifest=manifest, limits=training_limits(settings)
         ).config
-        store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
-        target = TrainingTarget(
-            image=image_uri(settings.region, config.training.algorithm_version),
-            model_output_root=f"s3://{targets.model_output_bucket}",
-            role_arn=targets.role_arn,
-            region=settings.region,
-        )
-        result = run_pipeline(
+        time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+        ctx = lambda_context(
             source,
             config,
-            store=store,
-            backend=SageMakerBackend(),
-            target=target,
+            settings,
+            targets,
             reporter=StepTimer(),
             manifest=manifest.record() if manifest else None,
-            time_left=(lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None,
-            stream=settings.stream_options(),
+            time_left=time_left,
         )
+        result = run(ctx)
     except ModelTrainingError as exc:
         logger.warning("failed", extra={"object": ref.uri, "error": _short(exc.log_message), "hint": _short(exc.hint)})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)

@@ -7,11 +7,12 @@ import datetime as dt
 from pathlib import Path
 
 from model_training import aws
-from model_training.config.run import build_config
+from model_training.config.run import StreamOptions, build_config
 from model_training.data.dataset import S3Source
 from model_training.offline import Pipeline, upload
 from model_training.output.storage import S3Store
-from model_training.pipeline import StreamOptions, TrainingTarget, run_pipeline
+from model_training.pipeline import run_pipeline
+from model_training.training.jobs import TrainingTarget
 
 TARGET = TrainingTarget(image="local", model_output_root="s3://models")
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from model_training.config.run import build_config
-from model_training.pipeline import OutputLayout, run_local
+from model_training.output.layout import OutputLayout
+from model_training.wiring import run_local
 from tests.reference import original_split
 
 pytestmark = pytest.mark.shared_data
@@ -38,7 +39,7 @@ def test_parts_by_size_concatenate_to_the_single_file_and_train(bank_csv: Path, 
 
 def test_one_similar_part_per_instance_and_sharded_train_channel(bank_csv: Path, tmp_path: Path) -> None:
     from model_training.output.storage import LocalStore
-    from model_training.pipeline import TrainingTarget, training_request
+    from model_training.training.jobs import TrainingTarget, training_request
 
     config = build_config(run_date=dt.date(2026, 8, 1), instance_count=3)
     result = run_local(bank_csv, config, OutputLayout(tmp_path), train=False)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from model_training.config.run import build_config
-from model_training.pipeline import OutputLayout, run_local
+from model_training.output.layout import OutputLayout
+from model_training.wiring import run_local
 
 pytestmark = pytest.mark.shared_data
 DAY = dt.date(2026, 7, 1)

@@ -190,8 +190,9 @@ def test_another_xgboost_release_is_refused_before_anything_is_written(
     served prediction shifted.  Only the image's own release may train."""
     from model_training.config.run import RunConfig
     from model_training.errors import XGBoostVersionError
-    from model_training.pipeline import OutputLayout, run_local
+    from model_training.output.layout import OutputLayout
     from model_training.training import local
+    from model_training.wiring import run_local
 
     source = tmp_path / "data.csv"
     rows = ["y_yes,y_no,a,b"] + [f"{i % 2},{1 - i % 2},{i},{i * 3 % 7}" for i in range(60)]

@@ -34,6 +34,7 @@ import pyarrow.csv as pacsv
 
 from model_training.errors import DatasetError
 from model_training.hashing import hash_pieces
+from model_training.ports import SourceInfo
 
 if TYPE_CHECKING:
     from model_training.data.rowindex import RowIndex
@@ -139,35 +140,6 @@ def gunzip(data: bytes, uri: str, *, memory_limit: int | None = None, piece_byte
 NUMERIC_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 _READ_CHUNK = 8 * 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
-
-
-@dataclass(frozen=True)
-class SourceInfo:
-    """Identity of the source object.
-
-    Attributes:
-        uri: ``file:///abs/path.csv`` or ``s3://bucket/key``.
-        name: the dataset name used in the output prefix (file name without ``.csv``, see :func:`dataset_name`).
-        size_bytes: size of the object in bytes.
-        sha256: hex SHA-256 of the object's bytes (``""`` until an S3 object has been read).
-        etag: the S3 ``ETag`` (without quotes), for S3 objects.
-        version_id: the S3 ``VersionId``, in a versioned bucket.
-    """
-
-    uri: str
-    name: str
-    size_bytes: int
-    sha256: str
-    etag: str | None = None
-    version_id: str | None = None
-
-    def identity(self) -> dict[str, str]:
-        """What identifies the object's content for the run id: the URI with the content hash for a
-        local file, with ``eTag`` and ``versionId`` for an S3 object (known before it is downloaded, so a
-        duplicate delivery is recognised without reading it)."""
-        if self.uri.startswith("s3://"):
-            return {"uri": self.uri, "etag": self.etag or "", "version_id": self.version_id or ""}
-        return {"uri": self.uri, "sha256": self.sha256}
 
 
 @dataclass(frozen=True)

@@ -299,7 +299,7 @@ def _split_header(pieces: Iterator[bytes], uri: str) -> tuple[bytes, Iterator[by
 
 
 def _decompressed(pieces: Iterator[bytes], uri: str) -> Iterator[bytes]:
-    from model_training.split.streaming import decompressed
+    from model_training.data.chunks import decompressed
 
     return decompressed(pieces, uri)
 

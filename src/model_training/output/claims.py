@@ -23,15 +23,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from model_training.errors import RunBusyError
+from model_training.processes import host_id, process_start
 
 #: The first claim of a run folder (later generations: ``_run-claim.{n}.json``).  A ``_`` name is never a data
 #: file (the container and our trigger skip it) and ``.json`` is a suffix no trigger delivers.
@@ -63,35 +61,6 @@ class ClaimStore(Protocol):
 def claim_key(prefix: str, generation: int) -> str:
     """The key of claim ``generation`` of the run folder ``prefix``."""
     return f"{prefix}/{RUN_CLAIM}" if generation == 0 else f"{prefix}/{RUN_CLAIM.removesuffix('.json')}.{generation}.json"
-
-
-def host_id() -> str:
-    """This machine: its host name and boot id (a Lambda execution environment or container has its own)."""
-    boot = ""
-    with contextlib.suppress(OSError):
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    return f"{socket.gethostname()}/{boot}"
-
-
-def process_start(pid: int) -> str | None:
-    """An identity of the live process ``pid`` (its start time in clock ticks on Linux, ``"alive"``
-    elsewhere), or ``None`` if there is no such process (a zombie counts as gone)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    except OSError:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            return "alive"
-        return "alive"
-    fields = stat.rsplit(")", 1)[-1].split()
-    if not fields or fields[0] in ("Z", "X"):
-        return None
-    return fields[19] if len(fields) > 19 else "alive"
 
 
 def _holder() -> dict[str, Any]:
@@ -211,31 +180,3 @@ def acquire(
                 "run again later: the run is finished by that delivery, or taken over once its holder is gone",
             )
         time.sleep(POLL_SECONDS)
-
-
-def _pid_of(name: str, prefix: str) -> int | None:
-    head = name[len(prefix) :].split("-", 1)[0].split(".", 1)[0]
-    return int(head) if head.isdigit() else None
-
-
-def sweep_dead(folder: Path, prefix: str) -> int:
-    """Remove the entries of ``folder`` named ``{prefix}{pid}-...`` (or ``{prefix}{pid}.``) whose process is
-    gone: what a killed run left.  Returns how many were removed."""
-    removed = 0
-    try:
-        entries = list(folder.iterdir())
-    except OSError:
-        return 0
-    for entry in entries:
-        if not entry.name.startswith(prefix):
-            continue
-        pid = _pid_of(entry.name, prefix)
-        if pid is None or pid == os.getpid() or process_start(pid) is not None:
-            continue
-        with contextlib.suppress(OSError):
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-            removed += 1
-    return removed

@@ -13,12 +13,12 @@ import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from model_training.errors import ConfigurationError
 from model_training.hashing import HashBehind
+from model_training.ports import Chunk, StoredObject
 
 
 def _umask() -> int:
@@ -33,30 +33,6 @@ FILE_MODE = 0o666 & ~_umask()
 
 #: The folder under a local store's root that holds files being written (``{pid}-*.tmp``).
 TMP_FOLDER = "_tmp"
-
-
-#: What is written: ``bytes``, or a ``memoryview`` of a buffer (the renderer's output, not copied).
-Chunk = bytes | memoryview
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    """An object as written.
-
-    Attributes:
-        key: the ``/``-separated key under the store's root.
-        uri: ``file:///abs/path`` (``s3://bucket/key`` for S3).
-        size_bytes: its size in bytes.
-        sha256: hex SHA-256 of its bytes (computed from the bytes as they were written).
-        stamp: for a local file, ``(device, inode, mtime in ns)`` of the file as written (see
-            :meth:`LocalStore.verify`).
-    """
-
-    key: str
-    uri: str
-    size_bytes: int
-    sha256: str
-    stamp: tuple[int, int, int] | None = None
 
 
 class LocalStore:
@@ -141,7 +117,7 @@ class LocalStore:
         """A new temporary file in ``{root}/_tmp/``, named ``{pid}-...tmp`` (never inside a channel folder,
         whose every file the training container reads); the first call removes the temporary files of
         processes that are gone (a killed run's)."""
-        from model_training.output.claims import sweep_dead
+        from model_training.processes import sweep_dead
 
         folder = self.root / TMP_FOLDER
         if not self._swept:
@@ -157,7 +133,7 @@ class LocalStore:
     def sweep(self, prefix: str) -> None:
         """Remove what a killed run left: dead processes' files in ``{root}/_tmp/``, and temporary files of
         older versions of this store (``.{name}.*.tmp``) under the folder ``prefix``."""
-        from model_training.output.claims import sweep_dead
+        from model_training.processes import sweep_dead
 
         sweep_dead(self.root / TMP_FOLDER, "")
         self._swept = True

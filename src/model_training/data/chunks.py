@@ -1,0 +1,285 @@
+"""Reading a source in bounded memory: its bytes inflated if gzip (:func:`decompressed`), re-cut into chunks
+that end at a row boundary (:class:`RowChunks`), and each chunk parsed with the header in front of it, its
+line numbers those of the whole file (:func:`chunk_datasets`).  The streaming split reads sources this way,
+twice; a folder of part files inflates each part with :func:`decompressed`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import zlib
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol
+
+from model_training.data.dataset import (
+    Dataset,
+    DecompressedTooLargeError,
+    _header_bytes,
+    _parse_header,
+    check_inflate_time,
+    max_decompressed_bytes,
+    parse_csv,
+)
+from model_training.errors import DatasetError
+from model_training.hashing import HashBehind
+from model_training.ports import SourceInfo
+
+
+class ChunkSource(Protocol):
+    """A source that can be read in pieces (any :class:`~model_training.ports.Source`)."""
+
+    def chunks(self, size: int) -> Iterator[bytes]: ...
+
+
+def decompressed(pieces: Iterable[bytes], uri: str = "", piece_bytes: int = 8 * 1024 * 1024) -> Iterator[bytes]:
+    """``pieces`` as they are, or gunzipped (in pieces of at most ``piece_bytes``, so that a highly
+    compressed source cannot inflate into one huge piece) if they start with the gzip magic.  Python's
+    ``gzip`` module reads them, as ``gzip.decompress`` does in memory: multi-member files and zero padding
+    are accepted, and errors carry the same text.
+
+    The inflated bytes are bounded by ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``
+    (:func:`~model_training.data.dataset.max_decompressed_bytes`), and the run's time budget is checked after
+    every piece (:func:`~model_training.data.dataset.check_inflate_time`).
+
+    Raises:
+        DatasetError: corrupt or truncated gzip data (naming ``uri``, worded as the in-memory split words it).
+        DecompressedTooLargeError: the data inflates past ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``.
+        TimeBudgetError: too little time left to go on inflating.
+    """
+    where = f"{uri}: " if uri else ""
+    it = iter(pieces)
+    head = b""
+    for piece in it:
+        head += piece
+        if len(head) >= 2:
+            break
+    if head[:2] != b"\x1f\x8b":
+        if head:
+            first, head = head, b""
+            yield first
+            del first
+        yield from it
+        return
+    reader = gzip.GzipFile(fileobj=_PiecesFile(_chain([head], it)), mode="rb")
+    limit = max_decompressed_bytes()
+    inflated = 0
+    try:
+        while out := reader.read(piece_bytes):
+            inflated += len(out)
+            if inflated > limit:
+                raise DecompressedTooLargeError(uri, limit)
+            check_inflate_time(uri, inflated)
+            yield out
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{where}the gzip data is corrupt ({exc})", "upload the file again") from None
+
+
+def _chain(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
+    yield from first
+    yield from rest
+
+
+class _PiecesFile(io.RawIOBase):
+    """A read-only file over an iterator of byte pieces (for :class:`gzip.GzipFile`)."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self._piece = memoryview(b"")
+        self._at = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while self._at >= len(self._piece):
+            piece = next(self._pieces, b"")
+            if not piece:
+                return 0
+            self._piece, self._at = memoryview(piece), 0
+        n = min(len(buffer), len(self._piece) - self._at)
+        buffer[:n] = self._piece[self._at : self._at + n]
+        self._at += n
+        return n
+
+
+#: A row may be at most this many chunks long (a longer one cannot be held in bounded memory).
+MAX_ROW_CHUNKS = 32
+#: At most about this many rows per chunk and per bucket: the row index and the bucket's order cost tens of
+#: bytes a row, so narrow rows (a few bytes each) must come in smaller chunks for memory to stay bounded.
+MAX_CHUNK_ROWS = 200_000
+
+
+class _RowTooLong(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+
+class RowChunks:
+    """Re-cut a byte stream into chunks of about ``chunk_bytes`` that end just after a line break outside
+    quotes (so a quoted field with a line break is never cut); the first chunk starts with the header.
+
+    The line break is ``\n`` (which also ends ``\r\n`` lines), or ``\r`` for a source whose first chunk
+    has ``\r`` and no ``\n`` (old Mac line ends, which the in-memory split reads too): :attr:`newline`.
+
+    Raises (while iterating):
+        _RowTooLong: no row boundary within :data:`MAX_ROW_CHUNKS` chunks.
+    """
+
+    def __init__(self, pieces: Iterable[bytes], chunk_bytes: int) -> None:
+        self.pieces = pieces
+        self.chunk_bytes = chunk_bytes
+        self.max_row_bytes = MAX_ROW_CHUNKS * chunk_bytes
+        self.newline = b"\n"
+        self._sized = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        parts: list[bytes] = []
+        size = 0
+        for piece in self.pieces:
+            parts.append(piece)
+            size += len(piece)
+            if size < self.chunk_bytes:
+                continue
+            buf = b"".join(parts)
+            self._decide(buf)
+            cut = _row_boundary(buf, self.newline)
+            if cut == 0:
+                if len(buf) > self.max_row_bytes:
+                    raise _RowTooLong(len(buf))
+                parts, size = [buf], len(buf)
+                continue
+            yield from self._cut(buf, cut)
+            rest = buf[cut:]
+            parts, size = ([rest] if rest else []), len(rest)
+        if parts:
+            buf = b"".join(parts)
+            self._decide(buf)
+            yield from self._cut(buf, len(buf))
+
+    def _decide(self, buf: bytes) -> None:
+        """From the first buffer: the line break, and chunks of at most about :data:`MAX_CHUNK_ROWS` rows."""
+        if self._sized:
+            return
+        self._sized = True
+        if buf.find(b"\n") < 0 and buf.find(b"\r") >= 0:
+            self.newline = b"\r"
+        rows = buf.count(self.newline)
+        if rows:
+            by_rows = int(MAX_CHUNK_ROWS * len(buf) / rows)
+            self.chunk_bytes = max(min(64 * 1024, self.chunk_bytes), min(self.chunk_bytes, by_rows))
+
+    def _cut(self, buf: bytes, cut: int) -> Iterator[bytes]:
+        """``buf[:cut]`` (which ends a row) in chunks of about :attr:`chunk_bytes`."""
+        start = 0
+        while cut - start > 2 * self.chunk_bytes:
+            sub = _row_boundary(buf[start : start + self.chunk_bytes], self.newline)
+            if sub == 0:
+                break
+            yield buf[start : start + sub]
+            start += sub
+        if cut > start:
+            yield buf[start:cut]
+
+
+def row_chunks(pieces: Iterable[bytes], chunk_bytes: int, uri: str) -> Iterator[bytes]:
+    """:class:`RowChunks` with its errors as :class:`DatasetError` (for callers that have no line number)."""
+    try:
+        yield from RowChunks(pieces, chunk_bytes)
+    except _RowTooLong as exc:
+        raise DatasetError(
+            f"{uri}: no line break outside quotes in {exc.size} bytes: the streaming split cannot cut it into rows",
+            "check for an unclosed quote, or split it in memory (--in-memory)",
+        ) from None
+
+
+def _row_boundary(buf: bytes, newline: bytes = b"\n") -> int:
+    """The offset just after the last line break of ``buf`` that is outside quotes (0: none), for a
+    ``buf`` that starts outside quotes (a ``""`` inside a quoted field keeps the parity)."""
+    pos = buf.rfind(newline)
+    if buf.find(b'"') < 0:
+        return pos + 1
+    while pos >= 0:
+        if buf.count(b'"', 0, pos) % 2 == 0:
+            return pos + 1
+        pos = buf.rfind(newline, 0, pos)
+    return 0
+
+
+def chunk_datasets(
+    source: ChunkSource, info: SourceInfo, chunk_bytes: int, digest: HashBehind
+) -> Iterator[tuple[Dataset, bytes, bytes]]:
+    """``(dataset, chunk, header)`` for every chunk of data rows: the chunk parsed with the header in
+    front of it, its line numbers offset to the file's.  ``digest`` hashes the source's bytes as read.
+
+    Raises:
+        DatasetError: as :func:`~model_training.data.dataset.parse_csv` words it for the same file (an empty
+            object, a header without rows), or a row too long to hold in bounded memory.
+    """
+    raw = _Peeked(_hashed(source.chunks(chunk_bytes), digest))
+    chunks = RowChunks(decompressed(raw, info.uri), chunk_bytes)
+    header = b""
+    header_lines = 0
+    lines_before = 0
+    pending = b""  # leading blank chunks, kept until the header shows up
+    newline = b"\n"
+    try:
+        for chunk in chunks:
+            newline = chunks.newline
+            if not header:
+                chunk = pending + chunk
+                if _NOT_BLANK.search(chunk) is None:  # no header yet: blank so far
+                    pending = chunk
+                    continue
+                pending = b""
+                _, header_lines = _parse_header(info.uri, _header_bytes(chunk))
+                cut = 0
+                for _ in range(header_lines):
+                    cut = chunk.find(newline, cut) + 1
+                    if cut == 0:
+                        raise DatasetError(f"{info.uri}: the file has a header but no data rows", _NO_ROWS_HINT)
+                header, chunk = chunk[:cut], chunk[cut:]
+            if _NOT_LINE_BREAK.search(chunk) is None:  # empty lines only: not rows, but they count as lines
+                lines_before += chunk.count(newline)
+                continue
+            dataset = parse_csv(info, header + chunk, line_offset=lines_before, lazy=True)
+            yield dataset, chunk, header
+            index = dataset.__dict__.get("_row_index")  # indexed by the consumer: plain rows are one line each
+            lines_before += index.rows if index else chunk.count(newline)
+    except _RowTooLong as exc:
+        line = header_lines + lines_before + 1
+        raise DatasetError(
+            f"{info.uri}: line {line} is longer than {exc.size // 2**20} MiB without a line break outside quotes: "
+            "the streaming split holds a row at a time",
+            "check for an unclosed quote; a row this long can be split in memory (--in-memory)",
+        ) from None
+    if not header:
+        if raw.head[:2] == b"\x1f\x8b":
+            raise DatasetError(f"{info.uri}: the object is empty (after gzip decompression)", "upload a CSV with data rows")
+        raise DatasetError(f"{info.uri}: the object is empty", "upload a CSV file with a header row and data rows")
+
+
+class _Peeked:
+    """An iterator of pieces that keeps its first piece's first bytes (:attr:`head`) once started."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self.head = b""
+
+    def __iter__(self) -> Iterator[bytes]:
+        for piece in self._pieces:
+            if len(self.head) < 2:
+                self.head += piece[:2]
+            yield piece
+
+
+_NO_ROWS_HINT = "upload a CSV file with data rows"
+_NOT_BLANK = re.compile(rb"[^\s]")
+_NOT_LINE_BREAK = re.compile(rb"[^\r\n]")
+
+
+def _hashed(pieces: Iterator[bytes], digest: HashBehind) -> Iterator[bytes]:
+    for piece in pieces:
+        digest.update(piece)
+        yield piece

@@ -1,0 +1,159 @@
+"""The contracts between the orchestrator and the parts it drives: where the CSV comes from (:class:`Source`),
+where outputs go (:class:`Store`), what runs training jobs (:class:`TrainingBackend`), and the values they
+exchange (:class:`SourceInfo`, :class:`StoredObject`, :data:`Chunk`).
+
+The implementations live in the parts (:mod:`model_training.data` for sources, :mod:`model_training.output` for
+stores, :mod:`model_training.training` for backends) and are chosen by :mod:`model_training.wiring`; the
+pipeline and the parts below it see only these protocols.  This module imports nothing from the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+#: What is written: ``bytes``, or a ``memoryview`` of a buffer (the renderer's output, not copied).
+Chunk = bytes | memoryview
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """Identity of the source object.
+
+    Attributes:
+        uri: ``file:///abs/path.csv`` or ``s3://bucket/key``.
+        name: the dataset name used in the output prefix (file name without ``.csv``).
+        size_bytes: size of the object in bytes.
+        sha256: hex SHA-256 of the object's bytes (``""`` until an S3 object has been read).
+        etag: the S3 ``ETag`` (without quotes), for S3 objects.
+        version_id: the S3 ``VersionId``, in a versioned bucket.
+    """
+
+    uri: str
+    name: str
+    size_bytes: int
+    sha256: str
+    etag: str | None = None
+    version_id: str | None = None
+
+    def identity(self) -> dict[str, str]:
+        """What identifies the object's content for the run id: the URI with the content hash for a
+        local file, with ``eTag`` and ``versionId`` for an S3 object (known before it is downloaded, so a
+        duplicate delivery is recognised without reading it)."""
+        if self.uri.startswith("s3://"):
+            return {"uri": self.uri, "etag": self.etag or "", "version_id": self.version_id or ""}
+        return {"uri": self.uri, "sha256": self.sha256}
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """An object as written.
+
+    Attributes:
+        key: the ``/``-separated key under the store's root.
+        uri: ``file:///abs/path`` (``s3://bucket/key`` for S3).
+        size_bytes: its size in bytes.
+        sha256: hex SHA-256 of its bytes (computed from the bytes as they were written).
+        stamp: for a local file, ``(device, inode, mtime in ns)`` of the file as written (what a local
+            store's ``verify`` compares).
+    """
+
+    key: str
+    uri: str
+    size_bytes: int
+    sha256: str
+    stamp: tuple[int, int, int] | None = None
+
+
+class Source(Protocol):
+    """Where the CSV comes from: a local file, an S3 object (pinned to one version) or a folder of part files."""
+
+    @property
+    def display_name(self) -> str: ...
+
+    def size(self) -> int:
+        """The object's size in bytes (a ``HeadObject`` for S3)."""
+        ...
+
+    def identify(self, on_bytes: Callable[[int], None] | None = None, *, keep: bool = True) -> SourceInfo:
+        """The source's identity (reading and hashing a local file; a ``HeadObject`` for S3); ``keep``: the
+        bytes read may be kept for a :meth:`read` that follows."""
+        ...
+
+    def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]:
+        """The identity and every byte (gzip data as stored)."""
+        ...
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The bytes in pieces of about ``size`` bytes (gzip data as stored)."""
+        ...
+
+    def sample(self, size: int) -> bytes:
+        """The first ``size`` bytes (fewer for a smaller object)."""
+        ...
+
+
+class Store(Protocol):
+    """Where outputs go: a local folder or an S3 bucket (under a root prefix)."""
+
+    def uri(self, key: str) -> str: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def read_bytes(self, key: str) -> bytes: ...
+
+    def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject:
+        """Write ``key`` atomically from ``chunks``; returns what was written (size and SHA-256)."""
+        ...
+
+    def write_bytes(self, key: str, data: bytes) -> StoredObject: ...
+
+    def verify(self, obj: StoredObject) -> bool:
+        """Whether ``obj`` reads back as written (size and SHA-256)."""
+        ...
+
+    def with_tags(self, tags: dict[str, str]) -> Store:
+        """The same store, tagging every object it writes with ``tags``."""
+        ...
+
+    def create_exclusive(self, key: str, data: bytes) -> bool:
+        """Create ``key`` only if it does not exist (``If-None-Match: *`` on S3, ``O_EXCL`` locally)."""
+        ...
+
+    def age_seconds(self, key: str) -> float | None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def sweep(self, prefix: str) -> None:
+        """Remove what a killed run left under ``prefix``: temporary files, a partial split."""
+        ...
+
+
+class TrainingBackend(Protocol):
+    """Runs training jobs: XGBoost on this machine, or SageMaker."""
+
+    backend_name: str
+    #: Jobs run in this process (local): an ``InProgress`` job is run by the delivery holding the run claim.
+    runs_jobs: bool
+
+    def preflight(self, algorithm_version: str) -> None:
+        """Raise a :class:`~model_training.errors.ModelTrainingError` if this backend cannot train a job for
+        ``algorithm_version`` as the image would; called before anything of a run is written."""
+        ...
+
+    def create_training_job(self, request: dict[str, Any]) -> str:
+        """Create a job from a ``CreateTrainingJob`` request; returns its ARN.
+
+        Raises:
+            TrainingJobExistsError: a job of that ``TrainingJobName`` exists.
+        """
+        ...
+
+    def find_training_job(self, name: str) -> dict[str, Any] | None:
+        """The ``DescribeTrainingJob`` of ``name``, or ``None`` if there is no such job."""
+        ...
+
+    def run_training_job(self, name: str) -> dict[str, Any]:
+        """Run the job where this backend runs jobs itself (local), then describe it; SageMaker: describe it."""
+        ...

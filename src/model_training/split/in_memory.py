@@ -1,0 +1,113 @@
+"""The split carried out in memory: the whole file read once, indexed, validated, planned and rendered
+(:class:`InMemorySplit`), and the estimate that decides whether a source fits (:func:`in_memory_size`).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from model_training.algorithm.hyperparameters import ParsedHyperparameters
+from model_training.channels import CHUNK_ROWS, part_count, render_channel, render_test, split_files
+from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
+from model_training.data.dataset import Dataset, DecompressedTooLargeError, parse_csv
+from model_training.ports import Chunk, Source, SourceInfo
+from model_training.progress import Reporter
+from model_training.split.inputs import plan_strategy
+from model_training.split.method import OutputFile, PreparedSplit
+from model_training.split.plan import SplitPlan
+from model_training.validation import check_label_classes, label_counts, output_columns, validate_rows
+
+#: What a row costs in memory in the in-memory split, beyond its bytes (offsets, positions, labels), in
+#: bytes of source it is worth: narrow rows make a small file large in memory.
+ROW_WEIGHT_BYTES = 70
+
+
+def in_memory_size(source: Source, size: int) -> int:
+    """The size the in-memory split should be judged by, in bytes: ``size``, or more for a gzip source
+    (its expansion, estimated from the first 64 KiB) or for narrow rows (``ROW_WEIGHT_BYTES`` a row, the
+    rows estimated from the first 64 KiB).  A 116 KB gzip of 20 million 4-byte rows is an 80 MB file of
+    1.4 GB in memory, and is streamed."""
+    head = source.sample(1 << 16) if size else b""
+    if not head:
+        return size
+    text, expanded = head, size
+    if head[:2] == b"\x1f\x8b":
+        inflater = zlib.decompressobj(wbits=47)
+        try:
+            text = inflater.decompress(head, 1 << 24)
+        except zlib.error:
+            return size
+        used = len(head) - len(inflater.unconsumed_tail) - len(inflater.unused_data)
+        expanded = int(size * len(text) / max(used, 1))
+    rows = expanded * text.count(b"\n") / max(len(text), 1)
+    return max(expanded, int(rows * ROW_WEIGHT_BYTES))
+
+
+def parse_in_memory(info: SourceInfo, data: bytes, options: StreamOptions) -> Dataset | None:
+    """``data`` parsed (lazily: rows are indexed when first needed), or ``None`` if it is gzip data that inflates
+    past the in-memory split's limit (``options.above_bytes``): the caller streams it instead (the estimate from
+    its first 64 KiB was low).
+
+    Raises:
+        DatasetError: as :func:`~model_training.data.dataset.parse_csv`, including
+            ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES`` exceeded.
+    """
+    try:
+        return parse_csv(info, data, lazy=True, memory_limit=options.above_bytes)
+    except DecompressedTooLargeError as exc:
+        if exc.in_memory:
+            return None
+        raise
+
+
+class InMemorySplit:
+    """The split of a whole file held in memory (``dataset``: parsed, its rows indexed on first use)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    @contextmanager
+    def prepare(self, config: RunConfig, hp: ParsedHyperparameters, rep: Reporter) -> Iterator[PreparedSplit]:
+        """Validate every row, plan the split and count each split's labels; the outputs render from memory.
+
+        Raises:
+            DatasetError: a row or column the run cannot use (the first problem's line and column).
+            SplitError: the strategy cannot split these rows.
+        """
+        dataset = self.dataset
+        columns = output_columns(dataset, config)
+        labels = validate_rows(dataset, columns, config, hp)
+        check_label_classes(dataset.source.uri, config, hp, np.array(list(label_counts(labels))), float(labels[0]))
+        plan, achieved = plan_strategy(dataset, config, labels)
+        counts = {split: label_counts(labels[plan.indices[split]]) for split in SPLIT_NAMES}
+        yield PreparedSplit(dataset.source, counts, achieved, lambda: _outputs(dataset, plan, columns, config, rep))
+
+
+def _outputs(dataset: Dataset, plan: SplitPlan, columns: list[str], config: RunConfig, rep: Reporter) -> Iterator[OutputFile]:
+    for split in SPLIT_NAMES:
+        rows = plan.indices[split]
+        if rows.size == 0:  # only a split whose fraction is 0 can be empty (plan_split checks)
+            continue
+        with rep.task(f"writing {split}", total=int(rows.size), unit="rows") as advance:
+            if split == "test":
+                ((name, key),) = split_files(split)
+                yield name, key, _counting(render_test(dataset, rows), advance, int(rows.size), header=True)
+                continue
+            parts = part_count(int(rows.size), dataset.num_rows, dataset.source.size_bytes, config)
+            for (name, key), part_rows in zip(split_files(split, parts), np.array_split(rows, parts), strict=True):
+                yield name, key, _counting(render_channel(dataset, part_rows, columns), advance, int(part_rows.size))
+
+
+def _counting(chunks: Iterable[Chunk], advance: Callable[[int], None], rows: int, *, header: bool = False) -> Iterator[Chunk]:
+    """Pass ``chunks`` through, advancing the progress by the rows each holds (:data:`CHUNK_ROWS` each, the
+    header chunk none)."""
+    for i, chunk in enumerate(chunks):
+        if not (header and i == 0):
+            step = min(CHUNK_ROWS, rows)
+            rows -= step
+            advance(step)
+        yield chunk

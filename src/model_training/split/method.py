@@ -1,0 +1,56 @@
+"""The one interface of the split step, with two implementations: in memory
+(:class:`~model_training.split.in_memory.InMemorySplit`) and streaming
+(:class:`~model_training.split.streaming.StreamingSplit`).  They write the same bytes.
+
+The orchestrator asks a method to :meth:`~SplitMethod.prepare` the split (validate every row, plan the split,
+count each split's labels) and, while it is prepared, writes its :attr:`~PreparedSplit.outputs` to the store
+and commits the run.  A method never writes to the store or calls back into the orchestrator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from model_training.algorithm.hyperparameters import ParsedHyperparameters
+from model_training.config.run import RunConfig
+from model_training.ports import Chunk, SourceInfo
+from model_training.progress import Reporter
+
+#: One output file: ``(name in run.json's files, key under the run prefix, its bytes in chunks)``.
+OutputFile = tuple[str, str, Iterable[Chunk]]
+
+
+@dataclass(frozen=True)
+class PreparedSplit:
+    """A split validated and planned, ready to be written.
+
+    Attributes:
+        source: the source's identity (for an S3 object read by the streaming split, with the SHA-256 of the
+            bytes split).
+        counts: rows per label value in each split (``train``, ``validation``, ``test``).
+        achieved: the achieved row fractions of a strategy that meets the requested ones only as closely as the
+            data allows (group, ordered, hash); ``None`` for random and stratified.
+        outputs: the output files in order (``train`` parts, ``validation`` parts, ``test``), each rendered
+            as it is consumed.
+    """
+
+    source: SourceInfo
+    counts: dict[str, dict[float, int]]
+    achieved: dict[str, float] | None
+    outputs: Callable[[], Iterator[OutputFile]]
+
+
+class SplitMethod(Protocol):
+    """A way to carry out the split of one source."""
+
+    def prepare(self, config: RunConfig, hp: ParsedHyperparameters, rep: Reporter) -> AbstractContextManager[PreparedSplit]:
+        """Validate every row and plan the split; the result's outputs can be written while the context is open.
+
+        Raises:
+            DatasetError: the data cannot be split (naming the object, the line and the column).
+            SplitError: the strategy cannot split these rows.
+        """
+        ...

@@ -1,0 +1,135 @@
+"""The checks a run makes of its data before anything is written: the configured columns exist, every row
+is CSV with a number in each label and feature value, the labels fit the objective, and each split has what
+its evaluation metric needs.  The in-memory split calls them once on the whole file, the streaming split
+once per chunk (a chunk's line numbers are the file's); the messages are the same.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model_training.algorithm.hyperparameters import ParsedHyperparameters
+from model_training.algorithm.labels import label_problem, label_text
+from model_training.channels import channel_columns, channel_pieces, cut_fields
+from model_training.config.run import RunConfig
+from model_training.data.dataset import Dataset, check_numeric, require_columns
+from model_training.errors import DatasetError
+
+
+def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
+    """The ``train``/``validation`` columns (label first), after checking that every configured column exists.
+
+    Raises:
+        DatasetError: a configured column is missing, or no feature is left.
+    """
+    require_columns(dataset, [config.label], "label")
+    require_columns(dataset, list(config.drop), "drop")
+    if config.features is not None:
+        require_columns(dataset, list(config.features), "feature")
+    for role, name in (("split key", config.split.key), ("order_by", config.split.order_by)):
+        if name:
+            require_columns(dataset, [name], role)
+    columns = channel_columns(dataset.columns, config.label, config.drop)
+    if config.features is not None:
+        wanted = set(config.features)
+        columns = [config.label, *(c for c in columns[1:] if c in wanted)]
+    if len(columns) < 2:
+        raise DatasetError(
+            f"{dataset.source.uri}: no feature columns are left besides the label {config.label!r}",
+            "the model needs at least one feature: drop fewer columns (--drop)",
+        )
+    return columns
+
+
+def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: ParsedHyperparameters) -> np.ndarray:
+    """Check every row of ``dataset`` (a whole file, or one chunk of it): the CSV structure, a number in
+    every label and feature value, a label that fits the objective.  Returns the labels as float64, one a row.
+
+    Raises:
+        DatasetError: naming the line and column of the first problem.
+    """
+    index_rows(dataset, columns, config)
+    check_numeric(dataset, [config.label], allow_empty=False, role="label")
+    check_numeric(dataset, columns[1:], allow_empty=True, role="feature")
+    labels = dataset.numbers(config.label)
+    problem = label_problem(labels, hp.objective, hp.num_class)
+    if problem:
+        row, reason = problem
+        line = dataset.line_of_row(row)
+        raise DatasetError(
+            f"{dataset.source.uri}: {reason} (column {config.label!r}, line {line})",
+            "fix the label upstream, or choose an objective that fits it with -H objective=...",
+            log_message=f"{dataset.source.uri}: a label does not fit {hp.objective} (column {config.label!r}, line {line})",
+        )
+    return labels
+
+
+def index_rows(dataset: Dataset, columns: list[str], config: RunConfig, *, check: bool = True) -> None:
+    """Index the rows once for everything the run needs: the channel cuts, the label and key columns, and
+    (``check``) the numeric check of the label (non-empty) and the features.  Rows that are not plain CSV
+    are parsed by pyarrow instead, which raises the exact error for a malformed file.
+
+    Raises:
+        DatasetError: a malformed file (the line and what is wrong).
+    """
+    ncols = len(dataset.columns)
+    label = dataset.index[config.label]
+    keys = [dataset.index[n] for n in (config.split.key, config.split.order_by) if n]
+    cuts, _ = channel_pieces(dataset, columns)
+    features = [dataset.index[c] for c in columns[1:]]
+    numeric, required = ([label, *features], [label]) if check else ([], [])
+    idx = dataset.row_index(fields=[*cut_fields(cuts, ncols), label, *keys], numeric=numeric, required=required)
+    if idx is None:
+        dataset.table  # noqa: B018 - parses the rows, raising DatasetError for a malformed file
+
+
+def check_label_classes(uri: str, config: RunConfig, hp: ParsedHyperparameters, classes: np.ndarray, first: float) -> None:
+    """A classification objective needs two label values or more (``classes``: the distinct labels;
+    ``first``: the first row's label, for the message).
+
+    Raises:
+        DatasetError: one class only, under a ``binary:`` or ``multi:`` objective.
+    """
+    objective = hp.objective or ""
+    if objective.startswith(("binary:", "multi:")) and len(classes) < 2:
+        raise DatasetError(
+            f"{uri}: the label {config.label!r} has a single class ({first:g}) on every row: nothing to learn for {objective}",
+            "check the label column and the upstream filter that produced the file",
+        )
+
+
+def label_counts(labels: np.ndarray) -> dict[float, int]:
+    """Rows per label value, in ascending order (counted by numeric value: "1" and "1.0" are the same class).
+
+    Labels that are all tenths between 0 and 409.5 (0/1, class numbers, 0.5 ...) are counted with
+    ``bincount`` in linear time; others are sorted (``numpy.unique``).
+    """
+    if labels.size > 4096:
+        tenths = np.rint(labels * 10)
+        if tenths.min() >= 0 and tenths.max() < 4096 and (tenths / 10 == labels).all():
+            counts = np.bincount(tenths.astype(np.int64))
+            return {float(v / 10): int(counts[v]) for v in np.flatnonzero(counts)}
+    values, counts = np.unique(labels, return_counts=True)
+    return {float(v): int(c) for v, c in zip(values, counts, strict=True)}
+
+
+def check_classes_for_auc(uri: str, counts: dict[str, dict[float, int]], hp: ParsedHyperparameters) -> None:
+    """``auc`` needs both classes in every split it is computed on (the container fails the job otherwise).
+
+    Args:
+        counts: each split's :func:`label_counts`.
+
+    Raises:
+        DatasetError: ``auc`` is an ``eval_metric`` and ``train`` or ``validation`` holds rows of one class only.
+    """
+    if "auc" not in hp.eval_metrics:
+        return
+    for split in ("train", "validation"):
+        per_label = counts.get(split, {})
+        rows = sum(per_label.values())
+        if rows and len(per_label) < 2:
+            only = label_text(min(per_label))
+            raise DatasetError(
+                f"{uri}: the {split} split has only one class (label {only}, {rows} rows): AUC is undefined",
+                "add rows of the other class, change --seed or --fractions, or use another eval_metric (-H eval_metric=logloss)",
+            )

@@ -1,0 +1,208 @@
+"""The one place that turns what a user or an event names (a URI, an output, a backend) and the stage's
+settings into the parts a run is made of: a source, a store, a training backend and a training target,
+put together as a :class:`~model_training.pipeline.RunContext`.
+
+Used by all three entry points: the command line (:func:`cli_context`, :func:`run_local`), the Lambda
+handler (:func:`object_source`, :func:`lambda_context`) and the demo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from model_training.algorithm.images import image_uri
+from model_training.config.run import RunConfig, StreamOptions
+from model_training.config.settings import AwsTargets, StageSettings, resolve_targets, settings_from_env
+from model_training.data.dataset import LocalSource, S3Source
+from model_training.data.parts import PartsSource, part_source
+from model_training.errors import DatasetError, ModelTrainingError
+from model_training.events import ObjectRef, is_dataset_marker
+from model_training.output.layout import DEFAULT_OUTPUT, OutputLayout
+from model_training.output.storage import LocalStore, S3Store, parse_s3_uri
+from model_training.pipeline import RunContext, RunResult, run
+from model_training.ports import Source, Store, TrainingBackend
+from model_training.progress import NullReporter, Reporter
+from model_training.training.jobs import TrainingTarget
+from model_training.training.request import LOCAL_IMAGE
+
+
+def open_source(uri: str, *, max_bytes: int | None = None) -> Source:
+    """The source ``uri`` names: a folder of part files (a directory, or ``s3://bucket/prefix/``), an S3 object
+    (``s3://bucket/key``, refused above ``max_bytes``), or a local file."""
+    parts = part_source(uri)
+    if parts is not None:
+        return parts
+    if uri.startswith("s3://"):
+        bucket, key = parse_s3_uri(uri)
+        return S3Source(bucket, key, max_bytes=max_bytes)
+    return LocalSource(Path(uri))
+
+
+def object_source(ref: ObjectRef, max_bytes: int) -> Source:
+    """The source an event's object names: that object pinned to the event's version and ``eTag``, or, for a
+    ``_SUCCESS`` marker, the folder of part files it completes.
+
+    Raises:
+        DatasetError: the folder's parts hold more than ``max_bytes`` bytes (``MODEL_TRAINING_MAX_OBJECT_BYTES``).
+    """
+    if not is_dataset_marker(ref):
+        return S3Source(ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, max_bytes=max_bytes)
+    source = PartsSource(bucket=ref.bucket, prefix=ref.key.rsplit("/", 1)[0])
+    size = source.size()
+    if size > max_bytes:
+        raise DatasetError(
+            f"{source.uri}: {size} bytes is more than the configured maximum of {max_bytes} bytes",
+            "raise MODEL_TRAINING_MAX_OBJECT_BYTES (the function's ephemeral storage must hold about the dataset's size)",
+        )
+    return source
+
+
+def open_store(output: str, settings: StageSettings) -> Store:
+    """The store ``output`` names: ``s3://bucket/prefix`` (encrypted as the settings say) or a local folder.
+
+    Raises:
+        ConfigurationError: a local output folder the run would leave (:meth:`OutputLayout.check`).
+    """
+    if output.startswith("s3://"):
+        bucket, prefix = parse_s3_uri(output)
+        return S3Store(bucket, root=prefix, sse=settings.sse, kms_key_id=settings.kms_key_id)
+    layout = OutputLayout(Path(output))
+    layout.check()
+    return LocalStore(layout.root)
+
+
+def local_context(
+    source: Path,
+    config: RunConfig,
+    layout: OutputLayout,
+    *,
+    train: bool = True,
+    reporter: Reporter | None = None,
+    manifest: dict[str, Any] | None = None,
+    stream: StreamOptions | None = None,
+) -> RunContext:
+    """A run entirely on this machine: the local file (or folder of part files) ``source``, the output folder
+    ``layout.root``, and the local XGBoost backend (``train=False``: split only).
+
+    Raises:
+        ConfigurationError: the output folder would send files outside it (:meth:`OutputLayout.check`).
+    """
+    layout.check()
+    rep = reporter or NullReporter()
+    from model_training.training.local import LocalTrainingBackend  # XGBoost is imported when a job runs
+
+    return RunContext(
+        source=open_source(str(source)),
+        config=config,
+        store=LocalStore(layout.root),
+        backend=LocalTrainingBackend(layout.jobs, reporter=rep) if train else None,
+        target=TrainingTarget(
+            image=LOCAL_IMAGE.format(version=config.training.algorithm_version),
+            model_output_root=layout.model_output.absolute().as_uri(),
+        ),
+        reporter=rep,
+        manifest=manifest,
+        stream=stream or StreamOptions(),
+    )
+
+
+def run_local(source: Path, config: RunConfig, layout: OutputLayout, **options: Any) -> RunResult:
+    """Split ``source`` under ``layout.root`` and train with the local XGBoost backend (:func:`local_context`,
+    whose keyword arguments ``options`` are); see :func:`~model_training.pipeline.run`."""
+    return run(local_context(source, config, layout, **options))
+
+
+def cli_context(
+    source: str,
+    config: RunConfig,
+    *,
+    output: str,
+    backend: str,
+    model_output: str | None,
+    role_arn: str | None,
+    train: bool,
+    reporter: Reporter,
+    manifest: dict[str, Any] | None,
+    stream: StreamOptions | None = None,
+) -> RunContext:
+    """A run with an S3 source or output, or on SageMaker: the Lambda's path, driven from the command line.
+
+    The model output root and the role default to the SSM parameters' (against AWS); a local store's model
+    output is its ``model-output`` folder.
+
+    Raises:
+        ModelTrainingError: ``backend`` is ``sagemaker`` and the output is not in S3.
+        ConfigurationError: a local output folder the run would leave, or an SSM parameter that cannot be read.
+    """
+    settings = settings_from_env()
+    s3_output = output.startswith("s3://")
+    if backend == "sagemaker" and not s3_output:
+        raise ModelTrainingError(
+            "SageMaker reads its channels from S3", "give --output s3://bucket/prefix with --backend sagemaker"
+        )
+    src = open_source(source, max_bytes=settings.max_object_bytes)
+    store = open_store(output, settings)
+    if backend == "sagemaker" and (model_output is None or role_arn is None):
+        targets = resolve_targets(settings)
+        model_output = model_output or f"s3://{targets.model_output_bucket}"
+        role_arn = role_arn or targets.role_arn
+    if model_output is None:
+        model_output = OutputLayout(Path(output)).model_output.absolute().as_uri() if not s3_output else None
+    if model_output is None:
+        model_output = f"s3://{resolve_targets(settings).model_output_bucket}"
+    trainer: TrainingBackend
+    if backend == "sagemaker":
+        from model_training.training.sagemaker import SageMakerBackend
+
+        trainer = SageMakerBackend()
+        image = image_uri(settings.region, config.training.algorithm_version)
+    else:
+        from model_training.training.local import LocalTrainingBackend
+
+        jobs = OutputLayout(Path(output)).jobs if not s3_output else DEFAULT_OUTPUT / "training-jobs"
+        trainer = LocalTrainingBackend(jobs, reporter=reporter)
+        image = LOCAL_IMAGE.format(version=config.training.algorithm_version)
+    return RunContext(
+        source=src,
+        config=config,
+        store=store,
+        backend=trainer if train else None,
+        target=TrainingTarget(image=image, model_output_root=model_output, role_arn=role_arn, region=settings.region),
+        reporter=reporter,
+        manifest=manifest,
+        stream=stream or StreamOptions(),
+    )
+
+
+def lambda_context(
+    source: Source,
+    config: RunConfig,
+    settings: StageSettings,
+    targets: AwsTargets,
+    *,
+    reporter: Reporter,
+    manifest: dict[str, Any] | None,
+    time_left: Callable[[], float] | None,
+) -> RunContext:
+    """The Lambda function's run: splits to the data bucket (encrypted as the settings say), the job on
+    SageMaker with the region's algorithm image, the model to the model output bucket."""
+    from model_training.training.sagemaker import SageMakerBackend
+
+    return RunContext(
+        source=source,
+        config=config,
+        store=S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id),
+        backend=SageMakerBackend(),
+        target=TrainingTarget(
+            image=image_uri(settings.region, config.training.algorithm_version),
+            model_output_root=f"s3://{targets.model_output_bucket}",
+            role_arn=targets.role_arn,
+            region=settings.region,
+        ),
+        reporter=reporter,
+        manifest=manifest,
+        time_left=time_left,
+        stream=settings.stream_options(),
+    )

@@ -348,6 +348,10 @@ class S3Store:
         """Remove ``key`` (no error if it does not exist)."""
         self.client.delete_object(Bucket=self.bucket, Key=self.key(key))
 
+    def sweep(self, prefix: str) -> None:
+        """Nothing to remove under ``prefix``: each object is written whole or not at all (a killed multipart
+        upload leaves no object), and a redone run rewrites the same keys with the same bytes."""
+
     def create_exclusive(self, key: str, data: bytes) -> bool:
         """Create ``key`` only if it does not exist: a conditional ``PutObject`` (``If-None-Match: *``,
         S3's conditional writes), so of concurrent callers exactly one gets ``True``.

@@ -40,7 +40,7 @@ def open_source(uri: str, *, max_bytes: int | None = None) -> Source:
     return LocalSource(Path(uri))
 
 
-def object_source(ref: ObjectRef, max_bytes: int) -> Source:
+def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
     """The source an event's object names: that object pinned to the event's version and ``eTag``, or, for a
     ``_SUCCESS`` marker, the folder of part files it completes.
 

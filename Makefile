@@ -34,12 +34,14 @@ bench: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check polars
 	$(BIN)/python benchmarks/split_bench.py
 
+# Static checks: ruff's lint and format check, and the import contracts (the layers, pyproject.toml).
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests $(wildcard benchmarks)
 	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) .oracle-envs model-training-output .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) .oracle-envs model-training-output .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -85,11 +85,6 @@ class RunFailedError(ModelTrainingError):
     exit_code = 3
 
 
-class TimeBudgetError(Exception):
-    """Not enough of the Lambda invocation's time is left for the next step: the record fails cleanly
-    before the step (and is retried) instead of being killed in the middle of an upload."""
-
-
 class TrainingJobNotFoundError(TrainingJobError):
     """No training job has this name (SageMaker's ``ValidationException: Requested resource not found``)."""
 
@@ -105,6 +100,19 @@ class TransientError(ModelTrainingError):
 class RunBusyError(TransientError):
     """Another delivery (or process) holds the run's claim and is still alive: it writes and trains the
     run; this one stops before writing anything."""
+
+
+class TimeBudgetError(TransientError):
+    """Not enough of the Lambda invocation's time is left for the next step: the record fails cleanly
+    before the step (and is retried) instead of being killed in the middle of an upload."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message, hint or "the record is retried; raise the function's timeout if this repeats")
+
+
+class RetryableError(TransientError):
+    """The Lambda handler's own failure when a record of an S3, SNS or EventBridge event failed transiently:
+    raised so that Lambda retries the whole event (SQS batches report the failed items instead)."""
 
 
 class EnvironmentFailure(TransientError):

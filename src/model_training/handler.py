@@ -24,7 +24,7 @@ from model_training.aws import is_transient
 from model_training.config.manifest import env_settings, find_manifest, resolve
 from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
 from model_training.config.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
-from model_training.errors import ModelTrainingError, TimeBudgetError
+from model_training.errors import ModelTrainingError, RetryableError
 from model_training.events import ObjectRef, decode_event, parse_event_time, skip_reason
 
 logger = Logger(service="model-training")
@@ -51,10 +51,6 @@ class StepTimer:
 
     def info(self, message: str) -> None:
         logger.info(message)
-
-
-class RetryableError(RuntimeError):
-    """At least one record failed for a reason a retry may cure (raised so Lambda retries the event)."""
 
 
 class _NoContext:
@@ -187,7 +183,7 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         retry = bool(getattr(exc, "retryable", False))  # another delivery holds the run, or the machine failed it
         return {**base, "status": "failed", "retryable": retry, "reason": _short(exc.message), "hint": _short(exc.hint)}
     except Exception as exc:  # AWS faults after boto3's retries, the network, or a request AWS refused
-        transient = isinstance(exc, RetryableError | TimeBudgetError) or is_transient(exc)
+        transient = is_transient(exc)
         logger.exception("failed", extra={"object": ref.uri, "retryable": transient})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
         return {**base, "status": "failed", "retryable": transient, "reason": _short(f"{type(exc).__name__}: {exc}")}

@@ -39,6 +39,7 @@ def main() -> None:
     from model_training import pipeline
     from model_training.output import claims
     from model_training.output.storage import LocalStore, S3Store
+    from model_training.training import jobs
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 
@@ -103,14 +104,15 @@ def main() -> None:
 
     LocalTrainingBackend._train = train_then  # type: ignore[method-assign]
 
-    outcome = pipeline.record_job_outcome
+    outcome = jobs.record_job_outcome
 
     def outcome_then(*a: Any, **k: Any) -> Any:
         record = outcome(*a, **k)
         at("after-outcome")
         return record
 
-    pipeline.record_job_outcome = outcome_then
+    jobs.record_job_outcome = outcome_then  # called by jobs.train
+    pipeline.record_job_outcome = outcome_then  # and by the pipeline, for a job found by a later delivery
 
     if mode == "handler":
         from model_training.handler import handle

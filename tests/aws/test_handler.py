@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from model_training import aws, lambda_handler
+from model_training.errors import RetryableError
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
 from tests.aws.conftest import run_day, training_objects
@@ -275,7 +276,7 @@ def test_kms_encryption_when_configured(pipeline: Pipeline, monkeypatch: pytest.
 def test_not_enough_time_left_fails_the_record_cleanly(pipeline: Pipeline) -> None:
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/t.csv", small_csv())
     event = s3_event(pipeline.data_bucket, "automl/2026-03-04/t.csv", version_id=meta["version_id"], event_time=DAY)
-    with pytest.raises(RuntimeError, match="failed transiently"):
+    with pytest.raises(RetryableError, match="failed transiently"):
         handle(event, Context(remaining_ms=5_000))
     assert training_objects(pipeline.data_bucket) == []
 

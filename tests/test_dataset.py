@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from model_training.data.dataset import check_numeric, dataset_name, parse_csv, read_local_source, require_columns
+from model_training.data.checks import check_numeric, require_columns
+from model_training.data.local import read_local_source
+from model_training.data.names import dataset_name
+from model_training.data.parsing import parse_csv
 from model_training.errors import DatasetError
 from tests.conftest import write_csv
 

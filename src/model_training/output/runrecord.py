@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from model_training.config.run import RunConfig
-from model_training.data.dataset import SourceInfo
+from model_training.ports import SourceInfo
 
 RUN_RECORD_NAME = "run.json"
 RUN_ID_LENGTH = 16

@@ -173,7 +173,7 @@ def chunk_datasets(
                 continue
             dataset = parse_csv(info, header + chunk, line_offset=lines_before, lazy=True)
             yield dataset, chunk, header
-            index = dataset.__dict__.get("_row_index")  # indexed by the consumer: plain rows are one line each
+            index = dataset.built_row_index()  # indexed by the consumer: plain rows are one line each
             lines_before += index.rows if index else chunk.count(newline)
     except RowTooLongError as exc:
         line = header_lines + lines_before + 1

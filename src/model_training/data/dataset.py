@@ -8,20 +8,23 @@ makes a dataset from a source's bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import TYPE_CHECKING
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model_training.data.rowindex import RowIndex, scan, take_elements
 from model_training.data.table import parse_table, rows_with_lines
 from model_training.ports import SourceInfo
 
-if TYPE_CHECKING:
-    from model_training.data.rowindex import RowIndex
+T = TypeVar("T")
+
+#: Held while a :class:`Dataset` computes a value for its cache (:meth:`Dataset.cached`).
+_COMPUTING = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,13 @@ class Dataset:
     Plain CSV (no quotes, no carriage returns, no blank lines) is read through a byte-level
     :class:`~model_training.data.rowindex.RowIndex` (:meth:`row_index`); anything else is parsed by pyarrow into
     :attr:`table`, which also gives the exact error for a file the index refuses.
+
+    What is computed from the rows is kept in one cache, by key (:meth:`cached`), and carried over whole by
+    :meth:`with_source`.  The keys in use: ``row_index`` (:meth:`row_index`; ``None`` once the rows proved not
+    plain), ``table`` (:attr:`table`), ``index`` (:attr:`index`), ``numbers`` (:meth:`numbers`, a dict by
+    column name), and the renderer's ``channel_lines`` and ``render_table``
+    (:mod:`model_training.channels`).  The cache is the dataset's only mutable state; it takes no part in
+    equality.
 
     Attributes:
         source: the object's identity.
@@ -49,24 +59,39 @@ class Dataset:
     parsed: pa.Table | None = field(default=None, repr=False)
     data_start: int = -1
     line_offset: int = 0
+    _cache: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
-    @cached_property
+    def cached(self, key: str, compute: Callable[[], T]) -> T:
+        """The value kept under ``key``; the first call computes it with ``compute()`` and keeps it.  First
+        computations hold one lock (for every dataset and key, re-entrant): threads asking at once compute a
+        value once.  An exception from ``compute`` reaches the caller and nothing is kept."""
+        if key in self._cache:
+            return self._cache[key]
+        with _COMPUTING:
+            if key not in self._cache:
+                self._cache[key] = compute()
+            return self._cache[key]
+
+    @property
     def table(self) -> pa.Table:
         """A pyarrow table of ``len(columns)`` string columns; its column names are positional (``c0``,
         ``c1`` ...) so that header names never clash inside pyarrow.  Parsed on first use for plain CSV.
 
         Raises:
-            DatasetError: as :func:`parse_csv`, for rows the byte-level index could not vouch for.
+            DatasetError: as :func:`~model_training.data.table.parse_table`, for rows the byte-level index
+                could not vouch for.
         """
         if self.parsed is not None:
             return self.parsed
-        return parse_table(self.source.uri, self.raw, list(self.columns), self.header_lines, self.line_offset)
+        return self.cached(
+            "table", lambda: parse_table(self.source.uri, self.raw, list(self.columns), self.header_lines, self.line_offset)
+        )
 
-    @cached_property
+    @property
     def index(self) -> dict[str, int]:
         """Column name -> position (a dict: looking names up one by one in a 100,000-column header must
         not be quadratic)."""
-        return {name: i for i, name in enumerate(self.columns)}
+        return self.cached("index", lambda: {name: i for i, name in enumerate(self.columns)})
 
     def row_index(self, fields: Iterable[int] = (), numeric: Iterable[int] = (), required: Iterable[int] = ()) -> RowIndex | None:
         """The byte-level index of the data rows locating ``fields`` and having checked ``numeric`` (see
@@ -74,7 +99,7 @@ class Dataset:
         answers later calls that ask for no more."""
         if self.data_start < 0:
             return None
-        known = self.__dict__.get("_row_index", False)
+        known = self._cache.get("row_index", False)
         if known is None:
             return None
         fields, numeric, required = set(fields), set(numeric), set(required)
@@ -84,16 +109,23 @@ class Dataset:
             fields |= known.bounds.keys()
             numeric |= known.numeric
             required |= known.required
-        from model_training.data import rowindex
-
-        idx = rowindex.scan(self.raw, self.data_start, len(self.columns), fields, numeric, required)
-        self.__dict__["_row_index"] = idx
+        idx = scan(self.raw, self.data_start, len(self.columns), fields, numeric, required)
+        self._cache["row_index"] = idx
         return idx
+
+    def built_row_index(self) -> RowIndex | None:
+        """The row index a call of :meth:`row_index` built already, or ``None`` if none did (or the rows are not
+        plain CSV); never scans."""
+        return self._cache.get("row_index")
+
+    def _indexed(self) -> bool:
+        """Whether the rows are read through the row index: no table was parsed (up front or since)."""
+        return self.parsed is None and "table" not in self._cache
 
     @property
     def num_rows(self) -> int:
         """Data rows (the header is not counted)."""
-        if self.parsed is None and "table" not in self.__dict__:
+        if self._indexed():
             idx = self.row_index()
             if idx is not None:
                 return idx.rows
@@ -102,7 +134,7 @@ class Dataset:
     def column(self, name: str) -> pa.ChunkedArray:
         """The text values of column ``name``."""
         f = self.index[name]
-        if self.parsed is None and "table" not in self.__dict__:
+        if self._indexed():
             idx = self.row_index(fields=[f])
             if idx is not None:
                 return pa.chunked_array([idx.field_bytes(f).cast(pa.large_string())])  # type: ignore[attr-defined]
@@ -111,14 +143,14 @@ class Dataset:
     def numbers(self, name: str) -> np.ndarray:
         """Column ``name`` as float64, shape ``(num_rows,)`` (its values must have been checked numeric;
         computed once)."""
-        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_number_cache", {})
+        cache: dict[str, np.ndarray] = self.cached("numbers", dict)
         if name not in cache:
             cache[name] = self._numbers(name)
         return cache[name]
 
     def _numbers(self, name: str) -> np.ndarray:
         f = self.index[name]
-        idx = self.row_index(fields=[f]) if self.parsed is None and "table" not in self.__dict__ else None
+        idx = self.row_index(fields=[f]) if self._indexed() else None
         if idx is not None and idx.numeric_ok and f in idx.numeric:
             values = _short_decimals(np.frombuffer(idx.data, dtype=np.uint8), *idx.field_range(f))
             if values is not None:
@@ -127,24 +159,19 @@ class Dataset:
 
     def line_texts(self) -> pa.ChunkedArray:
         """Every data row's text without its line break (values as in the source, quoted where needed)."""
-        idx = self.row_index() if self.parsed is None and "table" not in self.__dict__ else None
+        idx = self.row_index() if self._indexed() else None
         if idx is not None:
             last = len(self.columns) - 1
             arr, template, k = idx.elements([(0, 0), (last, 1)], [((0, 0), (last, 1))], cache=False)
-            from model_training.data.rowindex import take_elements
-
             lines = take_elements(arr, np.arange(idx.rows, dtype=np.int64), template, k)
             return pa.chunked_array([lines.cast(pa.large_string())])  # type: ignore[attr-defined]
         return pa.chunked_array([pc.binary_join_element_wise(*[c.combine_chunks() for c in self.table.columns], ",")])
 
     def with_source(self, source: SourceInfo) -> Dataset:
-        """The same dataset with another identity (its hash known now), keeping what was computed."""
-        from dataclasses import replace
-
+        """The same dataset with another identity (its hash known now), keeping everything computed (the
+        whole cache: its entries are shared, not copied)."""
         other = replace(self, source=source)
-        for name in ("_row_index", "index", "table", "_number_cache"):
-            if name in self.__dict__:
-                other.__dict__[name] = self.__dict__[name]
+        other._cache.update(self._cache)
         return other
 
     def line_of_row(self, row: int) -> int:

@@ -10,7 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from model_training.cli import app
-from model_training.data.dataset import check_numeric, parse_csv, read_local_source
+from model_training.data.checks import check_numeric
+from model_training.data.local import read_local_source
+from model_training.data.parsing import parse_csv
 from model_training.errors import DatasetError
 from tests.conftest import write_csv
 

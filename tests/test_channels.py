@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 
 from model_training.channels import channel_columns, render_channel, render_test
-from model_training.data.dataset import parse_csv, read_local_source
+from model_training.data.local import read_local_source
+from model_training.data.parsing import parse_csv
 from tests.conftest import write_csv
 
 

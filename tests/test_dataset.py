@@ -5,7 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from model_training.data.dataset import check_numeric, dataset_name, parse_csv, read_local_source, require_columns
+from model_training.data.checks import check_numeric, require_columns
+from model_training.data.local import read_local_source
+from model_training.data.names import dataset_name
+from model_training.data.parsing import parse_csv
 from model_training.errors import DatasetError
 from tests.conftest import write_csv
 
@@ -197,3 +200,24 @@ def test_a_header_name_with_a_nul_a_control_character_or_a_second_bom_is_refused
     """Issue 11 item 12: such names were copied into the test file."""
     with pytest.raises(DatasetError, match=message):
         load(tmp_path, "\ufeff" + header + "\n1,2,0\n3,4,1\n")
+
+
+@pytest.mark.parametrize("content", ["a,b\n1,2\n3,4\n", 'a,b\n"1",2\n3,4\n'], ids=["plain", "quoted"])
+def test_with_source_carries_every_cached_value(tmp_path: Path, content: str) -> None:
+    # the renderer's caches too (channel_lines, render_table), which a hand-kept list of names once missed
+    import numpy as np
+
+    from model_training.channels import render_rows
+
+    dataset = load(tmp_path, content)
+    check_numeric(dataset, ["a", "b"], allow_empty=False)
+    dataset.numbers("a")
+    render_rows(dataset, np.arange(2), ["b", "a"])
+    kept = dict(dataset._cache)
+    assert kept, "nothing was cached"
+    other = dataset.with_source(dataset.source.__class__(dataset.source.uri, "other", 1, "ab" * 32))
+    assert other.source.name == "other"
+    assert other._cache.keys() == kept.keys()
+    assert all(other._cache[key] is value for key, value in kept.items())
+    for key in kept:  # nothing is computed again
+        other.cached(key, lambda: pytest.fail("computed again"))

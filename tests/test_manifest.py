@@ -20,9 +20,9 @@ from model_training.config.manifest import (
     parse_manifest,
     resolve,
 )
-from model_training.data.dataset import SourceInfo
 from model_training.errors import ConfigurationError, HyperparameterError
 from model_training.output.runrecord import compute_run_id
+from model_training.ports import SourceInfo
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = dt.date(2026, 5, 6)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from model_training.config.run import StreamOptions, build_config
-from model_training.data.dataset import LocalSource
+from model_training.data.local import LocalSource
 from model_training.data.parts import PartsSource, is_part_name
 from model_training.errors import DatasetError
 from model_training.events import ObjectRef, skip_reason

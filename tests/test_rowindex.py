@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from model_training.data import rowindex
-from model_training.data.dataset import NUMERIC_PATTERN
+from model_training.data.checks import NUMERIC_PATTERN
 from model_training.data.rowindex import scan, take_elements
 
 PATTERN = re.compile(NUMERIC_PATTERN)
@@ -105,7 +105,8 @@ def test_cut_lines_equal_a_naive_rendering() -> None:
         if not kept:
             continue
         from model_training.channels import channel_pieces, cut_fields
-        from model_training.data.dataset import Dataset, SourceInfo
+        from model_training.data.dataset import Dataset
+        from model_training.ports import SourceInfo
 
         header = ",".join(f"c{i}" for i in range(ncols))
         data = (header + "\n" + "".join(",".join(r) + "\n" for r in rows)).encode()

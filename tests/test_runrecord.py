@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 
 from model_training.config.run import build_config
-from model_training.data.dataset import SourceInfo
 from model_training.output.runrecord import compute_run_id
+from model_training.ports import SourceInfo
 
 SOURCE = SourceInfo(uri="file:///data/bank.csv", name="bank", size_bytes=10, sha256="ab" * 32)
 DAY = dt.date(2026, 3, 1)
@@ -15,7 +15,7 @@ DAY = dt.date(2026, 3, 1)
 SCRIPT = """
 import datetime as dt, sys
 from model_training.config.run import build_config
-from model_training.data.dataset import SourceInfo
+from model_training.ports import SourceInfo
 from model_training.output.runrecord import compute_run_id
 src = SourceInfo(uri="file:///data/bank.csv", name="bank", size_bytes=10, sha256="ab" * 32)
 print(compute_run_id(src, build_config(run_date=dt.date(2026, 3, 1))))

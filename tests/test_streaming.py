@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 
 from model_training.config.run import StreamOptions, build_config
-from model_training.data.chunks import decompressed, row_chunks
-from model_training.data.dataset import LocalSource
+from model_training.data.chunks import row_chunks
+from model_training.data.inflate import decompressed
+from model_training.data.local import LocalSource
 from model_training.errors import DatasetError
 from model_training.output.storage import LocalStore
 from model_training.pipeline import run_pipeline

@@ -201,7 +201,7 @@ def _prefetched(render: Callable[[np.ndarray], memoryview], rows: np.ndarray) ->
 def _channel_lines(dataset: Dataset, columns: tuple[str, ...]) -> pa.Array:
     """Every source row rendered as a channel line (without its line break), in source order; cached per
     column list, so train and validation share one rendering."""
-    cache: dict[tuple[str, ...], pa.Array] = dataset.__dict__.setdefault("_channel_lines", {})
+    cache: dict[tuple[str, ...], pa.Array] = dataset.cached("channel_lines", dict)
     if columns not in cache:
         table = _render_ready(dataset)
         joined = pc.binary_join_element_wise(*[table.column(dataset.index[c]) for c in columns], ",")
@@ -216,14 +216,14 @@ def _render_ready(dataset: Dataset) -> pa.Table:
     A value needs quotes only if it holds a comma, a quote or a line break; in a source without a single
     ``"`` byte, none can (such a value would have had to be quoted in the source), so the check is skipped.
     """
-    cached = dataset.__dict__.get("_render_table")
-    if cached is not None:
-        return cached
-    table = dataset.table
-    if not dataset.raw or dataset.raw.find(b'"') >= 0:
-        table = pa.table([_quoted(c) for c in table.columns], names=table.column_names)
-    dataset.__dict__["_render_table"] = table
-    return table
+
+    def render() -> pa.Table:
+        table = dataset.table
+        if not dataset.raw or dataset.raw.find(b'"') >= 0:
+            table = pa.table([_quoted(c) for c in table.columns], names=table.column_names)
+        return table
+
+    return dataset.cached("render_table", render)
 
 
 def _quoted(col: pa.ChunkedArray | pa.Array) -> pa.Array:

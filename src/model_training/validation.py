@@ -12,7 +12,8 @@ from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.algorithm.labels import label_problem, label_text
 from model_training.channels import channel_columns, channel_pieces, cut_fields
 from model_training.config.run import RunConfig
-from model_training.data.dataset import Dataset, check_numeric, require_columns
+from model_training.data.checks import check_numeric, require_columns
+from model_training.data.dataset import Dataset
 from model_training.errors import DatasetError
 
 

@@ -15,8 +15,9 @@ from typing import Any
 from model_training.algorithm.images import image_uri
 from model_training.config.run import RunConfig, StreamOptions
 from model_training.config.settings import AwsTargets, StageSettings, resolve_targets, settings_from_env
-from model_training.data.dataset import LocalSource, S3Source
+from model_training.data.local import LocalSource
 from model_training.data.parts import PartsSource, part_source
+from model_training.data.s3 import S3Source
 from model_training.errors import DatasetError, ModelTrainingError
 from model_training.events import ObjectRef, is_dataset_marker
 from model_training.output.layout import DEFAULT_OUTPUT, OutputLayout

@@ -22,7 +22,7 @@ Environment (all optional):
 ``MODEL_TRAINING_MAX_OBJECT_BYTES``         refuse larger objects before reading them (default 8 GiB)
 ``MODEL_TRAINING_INPUT_PREFIX``             the handler processes only keys under it, in the data bucket (``automl/``)
 ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``   gzip data may inflate to at most this many bytes (default 8 GiB;
-                                            read by :func:`~model_training.data.dataset.max_decompressed_bytes`)
+                                            read by :func:`~model_training.data.inflate.max_decompressed_bytes`)
 ``MODEL_TRAINING_ALLOWED_INSTANCE_TYPES``,  ceilings of the training job's costly settings, with the SSM
 ``MODEL_TRAINING_LIMIT_*``                  parameter ``...-training-limits`` (:mod:`~model_training.config.limits`)
 ``MODEL_TRAINING_STREAM_ABOVE_MB``          split objects larger than this by streaming (default: a third

@@ -1,27 +1,19 @@
-"""Reading a source in bounded memory: its bytes inflated if gzip (:func:`decompressed`), re-cut into chunks
-that end at a row boundary (:class:`RowChunks`), and each chunk parsed with the header in front of it, its
-line numbers those of the whole file (:func:`chunk_datasets`).  The streaming split reads sources this way,
-twice; a folder of part files inflates each part with :func:`decompressed`.
+"""Reading a source in bounded memory: its bytes inflated if gzip
+(:func:`~model_training.data.inflate.decompressed`), re-cut into chunks that end at a row boundary
+(:class:`RowChunks`), and each chunk parsed with the header in front of it, its line numbers those of the whole
+file (:func:`chunk_datasets`).  The streaming split reads sources this way, twice.
 """
 
 from __future__ import annotations
 
-import gzip
-import io
 import re
-import zlib
 from collections.abc import Iterable, Iterator
-from typing import Any, Protocol
+from typing import Protocol
 
-from model_training.data.dataset import (
-    Dataset,
-    DecompressedTooLargeError,
-    _header_bytes,
-    _parse_header,
-    check_inflate_time,
-    max_decompressed_bytes,
-    parse_csv,
-)
+from model_training.data.dataset import Dataset
+from model_training.data.header import header_bytes, parse_header
+from model_training.data.inflate import GZIP_MAGIC, decompressed
+from model_training.data.parsing import parse_csv
 from model_training.errors import DatasetError
 from model_training.hashing import HashBehind
 from model_training.ports import SourceInfo
@@ -33,77 +25,6 @@ class ChunkSource(Protocol):
     def chunks(self, size: int) -> Iterator[bytes]: ...
 
 
-def decompressed(pieces: Iterable[bytes], uri: str = "", piece_bytes: int = 8 * 1024 * 1024) -> Iterator[bytes]:
-    """``pieces`` as they are, or gunzipped (in pieces of at most ``piece_bytes``, so that a highly
-    compressed source cannot inflate into one huge piece) if they start with the gzip magic.  Python's
-    ``gzip`` module reads them, as ``gzip.decompress`` does in memory: multi-member files and zero padding
-    are accepted, and errors carry the same text.
-
-    The inflated bytes are bounded by ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``
-    (:func:`~model_training.data.dataset.max_decompressed_bytes`), and the run's time budget is checked after
-    every piece (:func:`~model_training.data.dataset.check_inflate_time`).
-
-    Raises:
-        DatasetError: corrupt or truncated gzip data (naming ``uri``, worded as the in-memory split words it).
-        DecompressedTooLargeError: the data inflates past ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``.
-        TimeBudgetError: too little time left to go on inflating.
-    """
-    where = f"{uri}: " if uri else ""
-    it = iter(pieces)
-    head = b""
-    for piece in it:
-        head += piece
-        if len(head) >= 2:
-            break
-    if head[:2] != b"\x1f\x8b":
-        if head:
-            first, head = head, b""
-            yield first
-            del first
-        yield from it
-        return
-    reader = gzip.GzipFile(fileobj=_PiecesFile(_chain([head], it)), mode="rb")
-    limit = max_decompressed_bytes()
-    inflated = 0
-    try:
-        while out := reader.read(piece_bytes):
-            inflated += len(out)
-            if inflated > limit:
-                raise DecompressedTooLargeError(uri, limit)
-            check_inflate_time(uri, inflated)
-            yield out
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{where}the gzip data is corrupt ({exc})", "upload the file again") from None
-
-
-def _chain(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:
-    yield from first
-    yield from rest
-
-
-class _PiecesFile(io.RawIOBase):
-    """A read-only file over an iterator of byte pieces (for :class:`gzip.GzipFile`)."""
-
-    def __init__(self, pieces: Iterator[bytes]) -> None:
-        self._pieces = pieces
-        self._piece = memoryview(b"")
-        self._at = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while self._at >= len(self._piece):
-            piece = next(self._pieces, b"")
-            if not piece:
-                return 0
-            self._piece, self._at = memoryview(piece), 0
-        n = min(len(buffer), len(self._piece) - self._at)
-        buffer[:n] = self._piece[self._at : self._at + n]
-        self._at += n
-        return n
-
-
 #: A row may be at most this many chunks long (a longer one cannot be held in bounded memory).
 MAX_ROW_CHUNKS = 32
 #: At most about this many rows per chunk and per bucket: the row index and the bucket's order cost tens of
@@ -111,7 +32,14 @@ MAX_ROW_CHUNKS = 32
 MAX_CHUNK_ROWS = 200_000
 
 
-class _RowTooLong(Exception):
+class RowTooLongError(Exception):
+    """No row boundary within :data:`MAX_ROW_CHUNKS` chunks (:class:`RowChunks`); the callers here word it as a
+    :class:`DatasetError`.
+
+    Attributes:
+        size: the bytes held without a line break outside quotes.
+    """
+
     def __init__(self, size: int) -> None:
         self.size = size
 
@@ -124,7 +52,7 @@ class RowChunks:
     has ``\r`` and no ``\n`` (old Mac line ends, which the in-memory split reads too): :attr:`newline`.
 
     Raises (while iterating):
-        _RowTooLong: no row boundary within :data:`MAX_ROW_CHUNKS` chunks.
+        RowTooLongError: no row boundary within :data:`MAX_ROW_CHUNKS` chunks.
     """
 
     def __init__(self, pieces: Iterable[bytes], chunk_bytes: int) -> None:
@@ -147,7 +75,7 @@ class RowChunks:
             cut = _row_boundary(buf, self.newline)
             if cut == 0:
                 if len(buf) > self.max_row_bytes:
-                    raise _RowTooLong(len(buf))
+                    raise RowTooLongError(len(buf))
                 parts, size = [buf], len(buf)
                 continue
             yield from self._cut(buf, cut)
@@ -187,7 +115,7 @@ def row_chunks(pieces: Iterable[bytes], chunk_bytes: int, uri: str) -> Iterator[
     """:class:`RowChunks` with its errors as :class:`DatasetError` (for callers that have no line number)."""
     try:
         yield from RowChunks(pieces, chunk_bytes)
-    except _RowTooLong as exc:
+    except RowTooLongError as exc:
         raise DatasetError(
             f"{uri}: no line break outside quotes in {exc.size} bytes: the streaming split cannot cut it into rows",
             "check for an unclosed quote, or split it in memory (--in-memory)",
@@ -214,7 +142,7 @@ def chunk_datasets(
     front of it, its line numbers offset to the file's.  ``digest`` hashes the source's bytes as read.
 
     Raises:
-        DatasetError: as :func:`~model_training.data.dataset.parse_csv` words it for the same file (an empty
+        DatasetError: as :func:`~model_training.data.parsing.parse_csv` words it for the same file (an empty
             object, a header without rows), or a row too long to hold in bounded memory.
     """
     raw = _Peeked(_hashed(source.chunks(chunk_bytes), digest))
@@ -233,7 +161,7 @@ def chunk_datasets(
                     pending = chunk
                     continue
                 pending = b""
-                _, header_lines = _parse_header(info.uri, _header_bytes(chunk))
+                _, header_lines = parse_header(info.uri, header_bytes(chunk))
                 cut = 0
                 for _ in range(header_lines):
                     cut = chunk.find(newline, cut) + 1
@@ -245,9 +173,9 @@ def chunk_datasets(
                 continue
             dataset = parse_csv(info, header + chunk, line_offset=lines_before, lazy=True)
             yield dataset, chunk, header
-            index = dataset.__dict__.get("_row_index")  # indexed by the consumer: plain rows are one line each
+            index = dataset.built_row_index()  # indexed by the consumer: plain rows are one line each
             lines_before += index.rows if index else chunk.count(newline)
-    except _RowTooLong as exc:
+    except RowTooLongError as exc:
         line = header_lines + lines_before + 1
         raise DatasetError(
             f"{info.uri}: line {line} is longer than {exc.size // 2**20} MiB without a line break outside quotes: "
@@ -255,7 +183,7 @@ def chunk_datasets(
             "check for an unclosed quote; a row this long can be split in memory (--in-memory)",
         ) from None
     if not header:
-        if raw.head[:2] == b"\x1f\x8b":
+        if raw.head[:2] == GZIP_MAGIC:
             raise DatasetError(f"{info.uri}: the object is empty (after gzip decompression)", "upload a CSV with data rows")
         raise DatasetError(f"{info.uri}: the object is empty", "upload a CSV file with a header row and data rows")
 

@@ -24,11 +24,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model_training.data.dataset import _BOM, LocalSource, S3Source, SourceInfo, _header_bytes, _parse_header, dataset_name
+from model_training.data.encoding import BOM
+from model_training.data.header import header_bytes, parse_header
+from model_training.data.inflate import DecompressedTooLargeError, decompressed, max_decompressed_bytes
+from model_training.data.local import READ_CHUNK_BYTES, LocalSource
+from model_training.data.names import dataset_name
+from model_training.data.s3 import S3Source
 from model_training.errors import DatasetError
 from model_training.hashing import hash_pieces
-
-_READ_CHUNK = 8 * 1024 * 1024
+from model_training.ports import SourceInfo
 
 
 def is_part_name(key: str) -> bool:
@@ -145,7 +149,7 @@ class PartsSource:
         if keep:
             info, _ = self.read(on_bytes)
             return info
-        size, sha = hash_pieces(self.chunks(_READ_CHUNK), on_bytes)
+        size, sha = hash_pieces(self.chunks(READ_CHUNK_BYTES), on_bytes)
         self._info = SourceInfo(self.uri, name, size, sha)
         return self._info
 
@@ -153,7 +157,7 @@ class PartsSource:
         """The concatenation (the first part's header, then every part's rows), and its identity."""
         if self._read is None:
             buffer = bytearray()
-            for piece in self.chunks(_READ_CHUNK):
+            for piece in self.chunks(READ_CHUNK_BYTES):
                 buffer += piece
                 if on_bytes:
                     on_bytes(len(piece))
@@ -178,8 +182,6 @@ class PartsSource:
             DecompressedTooLargeError: the concatenation, decompressed, is larger than
                 ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES`` (each gzip part is also bounded as it inflates).
         """
-        from model_training.data.dataset import DecompressedTooLargeError, max_decompressed_bytes
-
         limit = max_decompressed_bytes()
         total = 0
         for piece in self._concatenation(size):
@@ -192,7 +194,7 @@ class PartsSource:
         header: bytes | None = None
         names: list[str] = []
         for part in self.parts():
-            body = _decompressed(part.source.chunks(size), part.uri)
+            body = decompressed(part.source.chunks(size), part.uri)
             try:
                 head, rest = _split_header(body, part.uri)
             except DatasetError as exc:
@@ -224,7 +226,7 @@ class PartsSource:
         header_lines = 0
         line_base = 0
         for i, part in enumerate(self.parts()):
-            text = b"".join(_decompressed(part.source.chunks(_READ_CHUNK), part.uri))
+            text = b"".join(decompressed(part.source.chunks(READ_CHUNK_BYTES), part.uri))
             head, _ = _split_header(iter([text]), part.uri)
             if not head:  # blank lines only: not in the concatenation
                 continue
@@ -248,7 +250,7 @@ class _LineEnds(DatasetError):
 
 
 def _header_names(head: bytes, uri: str) -> list[str]:
-    return _parse_header(uri, head)[0]
+    return parse_header(uri, head)[0]
 
 
 def _header_difference(expected: bytes, found: bytes) -> str:
@@ -278,14 +280,14 @@ def _split_header(pieces: Iterator[bytes], uri: str) -> tuple[bytes, Iterator[by
         buf += piece
         if b"\n" in buf[: 64 * 1024 * 1024] and (b'"' not in buf or len(buf) > 1 << 20):
             break
-    if not buf.removeprefix(_BOM).strip():
+    if not buf.removeprefix(BOM).strip():
         return b"", iter(())
     if buf.find(b"\n") < 0 and buf.rstrip(b"\r").find(b"\r") >= 0:
         raise _LineEnds(
             f"{uri}: its lines end with \\r alone (old Mac line ends)",
             "write every part with \\n or \\r\\n line ends (a single file with \\r line ends can be split as a file)",
         )
-    _, header_lines = _parse_header(uri, _header_bytes(buf))
+    _, header_lines = parse_header(uri, header_bytes(buf))
     cut = 0
     for _ in range(header_lines):
         nxt = buf.find(b"\n", cut)
@@ -296,12 +298,6 @@ def _split_header(pieces: Iterator[bytes], uri: str) -> tuple[bytes, Iterator[by
         yield from pieces
 
     return buf[:cut], rest()
-
-
-def _decompressed(pieces: Iterator[bytes], uri: str) -> Iterator[bytes]:
-    from model_training.data.chunks import decompressed
-
-    return decompressed(pieces, uri)
 
 
 def part_source(source: str) -> Any | None:

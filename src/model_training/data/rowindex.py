@@ -3,7 +3,7 @@
 This is what makes the split run near I/O speed: instead of parsing 100 million values into pyarrow
 strings (about 40 ns each), the data rows are indexed by the positions of their line breaks and commas,
 found with numpy in blocks of :data:`BLOCK_BYTES` on every core, and every value of the numeric columns is
-checked against :data:`~model_training.data.dataset.NUMERIC_PATTERN` with a handful of byte-wise passes (which
+checked against :data:`~model_training.data.checks.NUMERIC_PATTERN` with a handful of byte-wise passes (which
 byte classes may follow which, and runs from a ``.`` or an exponent).  A row's output line is then cut out
 of the source bytes (:meth:`RowIndex.elements`, :func:`take_elements`), so values keep their source text.
 
@@ -238,7 +238,7 @@ def scan(
         ncols: the header's number of fields (at least 2).
         fields: field numbers (0-based) whose positions are wanted.
         numeric: field numbers whose every value must match
-            :data:`~model_training.data.dataset.NUMERIC_PATTERN` (an empty value is allowed unless the field is
+            :data:`~model_training.data.checks.NUMERIC_PATTERN` (an empty value is allowed unless the field is
             also in ``required``); values in other fields are not looked at.
         required: numeric fields that must not be empty.
 

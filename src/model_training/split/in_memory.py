@@ -13,7 +13,9 @@ import numpy as np
 from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.channels import CHUNK_ROWS, part_count, render_channel, render_test, split_files
 from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
-from model_training.data.dataset import Dataset, DecompressedTooLargeError, parse_csv
+from model_training.data.dataset import Dataset
+from model_training.data.inflate import DecompressedTooLargeError
+from model_training.data.parsing import parse_csv
 from model_training.ports import Chunk, Source, SourceInfo
 from model_training.progress import Reporter
 from model_training.split.inputs import plan_strategy
@@ -53,7 +55,7 @@ def parse_in_memory(info: SourceInfo, data: bytes, options: StreamOptions) -> Da
     its first 64 KiB was low).
 
     Raises:
-        DatasetError: as :func:`~model_training.data.dataset.parse_csv`, including
+        DatasetError: as :func:`~model_training.data.parsing.parse_csv`, including
             ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES`` exceeded.
     """
     try:

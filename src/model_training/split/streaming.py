@@ -41,7 +41,7 @@ from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.channels import part_count, render_rows, split_files, test_header
 from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.chunks import MAX_CHUNK_ROWS, ChunkSource, chunk_datasets
-from model_training.data.dataset import _parse_header
+from model_training.data.header import parse_header
 from model_training.data.rowindex import int64_array, memory_pool
 from model_training.errors import DatasetError
 from model_training.hashing import HashBehind
@@ -358,5 +358,5 @@ def _file_chunks(file: _File, buckets: _Buckets, header: bytes) -> Iterator[byte
 
 def _test_header_from(header: bytes) -> bytes:
     """The test file's header row, from the source's header bytes."""
-    names, _ = _parse_header("", header)
+    names, _ = parse_header("", header)
     return test_header(names)

@@ -1,0 +1,133 @@
+"""Checks of a dataset's columns against what the run needs: the named columns exist (:func:`require_columns`,
+naming the closest existing names), and the values that go to the ``train``/``validation`` channels are
+numbers (:func:`check_numeric`, naming the first line at fault), because the built-in XGBoost container reads
+every CSV field as a number (its ``data_utils``: column 0 is the label, an empty field is a missing value).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import shlex
+from collections.abc import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from model_training.data.dataset import Dataset
+from model_training.errors import DatasetError
+
+#: A decimal number as the XGBoost container's CSV parser reads it: optional sign, digits with an
+#: optional fraction, optional exponent.  ``nan``/``inf`` and thousands separators are refused.
+NUMERIC_PATTERN = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+
+#: What to do about a missing column, by its role (the command-line flag that sets it).
+_MISSING_COLUMN_ACTION = {
+    "label": "choose the label column with --label NAME",
+    "drop": "name the columns to leave out with --drop NAME, or --drop '' to drop none",
+}
+
+
+def require_columns(dataset: Dataset, names: Sequence[str], role: str) -> None:
+    """Check that every name in ``names`` is a column of ``dataset``.
+
+    Raises:
+        DatasetError: naming the missing column, the closest existing names, and the columns that exist.
+    """
+    for name in names:
+        if name not in dataset.index:
+            close = difflib.get_close_matches(name, dataset.columns, n=3)
+            suggestion = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+            action = _MISSING_COLUMN_ACTION.get(role, "check the column name")
+            shown = ", ".join(_short_name(c) for c in dataset.columns[:100])
+            more = f" and {len(dataset.columns) - 100} more" if len(dataset.columns) > 100 else ""
+            raise DatasetError(
+                f"{dataset.source.uri}: the {role} column {name!r} is not in the header",
+                f"{suggestion}{action}; the columns are: {shown}{more}",
+            )
+
+
+def _short_name(name: str) -> str:
+    text = repr(name) if "," in name else name
+    return text if len(text) <= 60 else text[:50] + f"... ({len(name)} chars)"
+
+
+def check_numeric(dataset: Dataset, names: Sequence[str], *, allow_empty: bool, role: str = "column") -> None:
+    """Check that every value of the named columns is a finite decimal number (:data:`NUMERIC_PATTERN`,
+    within the range of a 64-bit float).
+
+    Args:
+        allow_empty: accept empty fields (the container reads them as missing values).
+
+    Raises:
+        DatasetError: naming the column, the first offending line (1-based, counting the header and
+            any blank lines) and the value.
+    """
+    fields = [dataset.index[name] for name in names]
+    idx = dataset.row_index(numeric=fields, required=() if allow_empty else fields)
+    if idx is not None and idx.numeric_ok:
+        return
+    for name in names:
+        col = dataset.column(name)
+        if _all_finite_numbers(col):
+            continue
+        ok = pc.match_substring_regex(col, NUMERIC_PATTERN)
+        ok = pc.and_(ok, _finite_where(col, ok))
+        if allow_empty:
+            ok = pc.or_(ok, pc.equal(pc.utf8_length(col), 0))
+        if pc.all(ok).as_py():
+            continue
+        row = pc.index(ok, False).as_py()
+        value = col[row].as_py()
+        if value == "":
+            what = "empty"
+        elif re.fullmatch(NUMERIC_PATTERN, value):
+            what = f"too large for a 64-bit float: {value[:40]!r}"
+        else:
+            what = f"not a number: {value[:40]!r}"
+        hint = (
+            "the label must be a number on every row (0 or 1 for binary:logistic)"
+            if role == "label"
+            else f"every train/validation value must be numeric (empty means missing); leave the column out with "
+            f"--drop {shlex.quote(name)} or encode it upstream"
+        )
+        if value in ("True", "False", "true", "false"):
+            hint = (
+                "booleans are not converted (True/False is what pandas' get_dummies writes since pandas 2): "
+                "write them as 1/0 upstream, e.g. get_dummies(..., dtype=int)"
+            )
+        line = dataset.line_of_row(row)
+        kind = what.split(":", 1)[0]
+        raise DatasetError(
+            f"{dataset.source.uri}: {role} {name!r} on line {line} is {what}",
+            hint,
+            log_message=f"{dataset.source.uri}: {role} {name!r} on line {line} is {kind} (value withheld from logs)",
+        )
+
+
+def _all_finite_numbers(col: pa.ChunkedArray) -> bool:
+    # Fast path (about 4x faster than the pattern): pyarrow's float parser accepts exactly the decimal
+    # forms of NUMERIC_PATTERN plus nan/inf, which the finiteness test then refuses.  Any failure
+    # (including an empty field) falls back to the pattern, which is the rule.
+    try:
+        return bool(pc.all(pc.is_finite(pc.cast(col, pa.float64()))).as_py())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return False
+
+
+def _finite_where(col: pa.ChunkedArray, matches: pa.ChunkedArray) -> pa.ChunkedArray | pa.Array:
+    """True where a value that matches the pattern is also within float64's range (``1e400`` is not)."""
+    candidates = pc.if_else(matches, col, "0")
+    try:
+        return pc.is_finite(pc.cast(candidates, pa.float64()))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. a number with millions of digits
+        values = [_finite_float(v) for v in candidates.to_pylist()]
+        return pa.array(values, type=pa.bool_())
+
+
+def _finite_float(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except (OverflowError, ValueError):
+        return False

@@ -1,0 +1,178 @@
+"""An S3 object as the source of a run (:class:`S3Source`), read with boto3, and what S3's refusals mean for
+the event that announced the object (:func:`_refusal`: a deleted version, a changed object, access denied).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from typing import cast
+
+from model_training import aws
+from model_training.data.local import READ_CHUNK_BYTES
+from model_training.data.names import dataset_name
+from model_training.errors import DatasetError
+from model_training.ports import SourceInfo
+
+
+class S3Source:
+    """An S3 object as the source of a run, read with boto3 (streamed; no s3fs).
+
+    Args:
+        bucket, key: the object (``key`` already URL-decoded).
+        version_id: read exactly this version (from the event), if given.
+        etag: the ``eTag`` the event reported; when there is no version id, the read requires it
+            (``IfMatch``), so the bytes split are the bytes the event announced; with a version id, that
+            version's ``ETag`` must equal it (:meth:`identify` refuses the event otherwise).
+        max_bytes: refuse objects larger than this before downloading them (``None``: no limit).
+    """
+
+    def __init__(
+        self, bucket: str, key: str, *, version_id: str | None = None, etag: str | None = None, max_bytes: int | None = None
+    ) -> None:
+        self.bucket, self.key = bucket, key
+        self.version_id, self.etag = version_id, etag
+        self.max_bytes = max_bytes
+        self._info: SourceInfo | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"s3://{self.bucket}/{self.key}"
+
+    @property
+    def display_name(self) -> str:
+        return self.key.rsplit("/", 1)[-1]
+
+    def _call(self, method: str, **kwargs: object) -> dict:
+        """``method`` of the S3 client on this object (its version, or ``IfMatch`` its eTag).
+
+        Raises:
+            DatasetError: S3 refused the call in a way :func:`_refusal` names.
+        """
+        args: dict[str, object] = {"Bucket": self.bucket, "Key": self.key, **kwargs}
+        if self.version_id:
+            args["VersionId"] = self.version_id
+        elif self.etag:
+            args["IfMatch"] = f'"{self.etag}"'
+        try:
+            return getattr(aws.client("s3"), method)(**args)
+        except Exception as exc:
+            refused = _refusal(self.uri, aws.error_code(exc), self.etag)
+            if refused is None:
+                raise
+            raise refused from None
+
+    def size(self) -> int:
+        """Size in bytes (``HeadObject``)."""
+        return self.identify().size_bytes
+
+    def identify(self, on_bytes: Callable[[int], None] | None = None, *, keep: bool = True) -> SourceInfo:
+        """The object's identity from a ``HeadObject``: URI, size, ``ETag``, ``VersionId`` (``keep`` is
+        for :class:`LocalSource`'s sake: nothing is downloaded here).
+
+        Raises:
+            DatasetError: the object is missing, changed, unreadable, or larger than ``max_bytes``; with a
+                version id: the version or the object was deleted, or its ``ETag`` is not the event's.
+        """
+        if self._info is None:
+            head = self._call("head_object")
+            if self.version_id:
+                self._check_event_version(head)
+            size = int(head["ContentLength"])
+            if self.max_bytes is not None and size > self.max_bytes:
+                raise DatasetError(
+                    f"{self.uri}: {size} bytes is more than the configured maximum of {self.max_bytes} bytes",
+                    "raise MODEL_TRAINING_MAX_OBJECT_BYTES (objects above MODEL_TRAINING_STREAM_ABOVE_MB are streamed: "
+                    "the function's ephemeral storage must hold about the object's size), or run the split from a "
+                    "larger machine: model-training run s3://... --output s3://... --backend sagemaker",
+                )
+            self._info = SourceInfo(
+                uri=self.uri,
+                name=dataset_name(self.key),
+                size_bytes=size,
+                sha256="",
+                etag=str(head.get("ETag", "")).strip('"') or None,
+                version_id=head.get("VersionId") or self.version_id,
+            )
+        return self._info
+
+    def _check_event_version(self, head: dict) -> None:
+        """The event's version is the object: its ``ETag`` is the event's ``eTag`` (when the event gives one;
+        quotes ignored, a multipart ``-N`` ETag compared as text), and the object has not been deleted since
+        (its latest version is not a delete marker: ``HeadObject`` without a version answers 404).
+
+        Raises:
+            DatasetError: the eTags differ, or the object was deleted after the event (not retried).
+        """
+        found = str(head.get("ETag", "")).strip('"')
+        if self.etag and found != self.etag.strip('"'):
+            raise DatasetError(
+                f"{self.uri}: version {self.version_id} has eTag {found}, but the event says {self.etag.strip(chr(34))}",
+                "the event does not describe this object version (a forged or corrupted event?): not processed",
+            )
+        try:
+            aws.client("s3").head_object(Bucket=self.bucket, Key=self.key)
+        except Exception as exc:
+            if aws.error_code(exc) in ("NoSuchKey", "404", "NotFound", "405", "MethodNotAllowed"):
+                raise DatasetError(
+                    f"{self.uri}: the object version no longer exists (the object was deleted after the event: "
+                    "its latest version is a delete marker)",
+                    "nothing to do for this event; upload the file again to start a run",
+                ) from None
+            raise
+
+    def sample(self, size: int) -> bytes:
+        """The object's first ``size`` bytes (a ranged ``GetObject`` of the identified version)."""
+        info = self.identify()
+        if not self.version_id and info.etag:
+            self.etag = info.etag
+        if info.size_bytes == 0:
+            return b""
+        return bytes(self._call("get_object", Range=f"bytes=0-{size - 1}")["Body"].read())
+
+    def chunks(self, size: int) -> Iterator[bytes]:
+        """The object's bytes in pieces of about ``size`` bytes, from one ``GetObject`` of the very version
+        identified (its ``VersionId``, or ``IfMatch`` its ``ETag``): the streaming split reads it twice."""
+        info = self.identify()
+        if not self.version_id and info.etag:
+            self.etag = info.etag
+        body = self._call("get_object")["Body"]
+        yield from iter(lambda: body.read(size), b"")
+
+    def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]:
+        """Download the object (streamed in 8 MiB chunks, hashed as it arrives)."""
+        info = self.identify()
+        if not self.version_id and info.etag:
+            self.etag = info.etag  # read the very bytes that were identified
+        body = self._call("get_object")["Body"]
+        digest = hashlib.sha256()
+        buffer = bytearray()
+        for chunk in iter(lambda: body.read(READ_CHUNK_BYTES), b""):
+            digest.update(chunk)
+            buffer += chunk
+            if on_bytes:
+                on_bytes(len(chunk))
+        data = cast(bytes, buffer)
+        info = SourceInfo(info.uri, info.name, len(data), digest.hexdigest(), info.etag, info.version_id)
+        self._info = info
+        return info, data
+
+
+def _refusal(uri: str, code: str, etag: str | None) -> DatasetError | None:
+    """What an S3 error code on a read of the object at ``uri`` means for the run (``etag``: the eTag the read
+    required, for the message), or ``None`` for an error that is not the object's (raised as it is)."""
+    if code in ("NoSuchKey", "404", "NotFound", "NoSuchVersion", "405", "MethodNotAllowed"):
+        return DatasetError(  # 405: the version is a delete marker
+            f"{uri}: the object version no longer exists (deleted after the event?)",
+            "nothing to do for this event; upload the file again to start a run",
+        )
+    if code in ("PreconditionFailed", "412"):
+        return DatasetError(
+            f"{uri}: the object changed after the event (its eTag is no longer {etag})",
+            "the newer version has its own event and run",
+        )
+    if code in ("InvalidArgument", "400", "BadRequest"):
+        return DatasetError(f"{uri}: S3 refused the read ({code}; a malformed versionId?)", "check the event's object version")
+    if code in ("AccessDenied", "403", "Forbidden"):
+        return DatasetError(f"{uri}: access denied", "grant the function s3:GetObject on the input prefix")
+    return None

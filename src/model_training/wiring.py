@@ -2,7 +2,7 @@
 settings into the parts a run is made of: a source, a store, a training backend and a training target,
 put together as a :class:`~model_training.pipeline.RunContext`.
 
-Used by all three entry points: the command line (:func:`cli_context`, :func:`run_local`), the Lambda
+Used by all three entry points: the command line (:func:`cli_context`, :func:`run_local`, :func:`jobs_backend`), the Lambda
 handler (:func:`object_source`, :func:`lambda_context`) and the demo.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from model_training.algorithm.images import image_uri
 from model_training.config.run import RunConfig, StreamOptions
@@ -27,6 +27,10 @@ from model_training.ports import Source, Store, TrainingBackend
 from model_training.progress import NullReporter, Reporter
 from model_training.training.jobs import TrainingTarget
 from model_training.training.request import LOCAL_IMAGE
+
+if TYPE_CHECKING:
+    from model_training.training.local import LocalTrainingBackend
+    from model_training.training.sagemaker import SageMakerBackend
 
 
 def open_source(uri: str, *, max_bytes: int | None = None) -> Source:
@@ -207,3 +211,20 @@ def lambda_context(
         time_left=time_left,
         stream=settings.stream_options(),
     )
+
+
+def jobs_backend(output: Path, backend: str) -> LocalTrainingBackend | SageMakerBackend:
+    """The backend whose training jobs ``jobs list`` and ``jobs describe`` show: ``local``, the records under
+    ``{output}/training-jobs``; ``sagemaker``, SageMaker's (endpoint and region from boto3's configuration).
+
+    Raises:
+        ModelTrainingError: ``backend`` is neither.
+    """
+    from model_training.training.local import LocalTrainingBackend
+    from model_training.training.sagemaker import SageMakerBackend
+
+    if backend == "local":
+        return LocalTrainingBackend(OutputLayout(output).jobs)
+    if backend == "sagemaker":
+        return SageMakerBackend()
+    raise ModelTrainingError(f"--backend {backend!r} is not a backend", "use --backend local or --backend sagemaker")

@@ -1,0 +1,64 @@
+"""``model-training invoke``: run the Lambda handler on an event file and print its JSON response."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from model_training.cli.guard import guarded
+from model_training.cli.options import EventFileArg
+from model_training.cli.render import out
+from model_training.errors import ModelTrainingError
+
+
+def invoke(event_file: EventFileArg) -> None:
+    """Run the Lambda handler on EVENT_FILE against whatever endpoint boto3 is configured for (AWS,
+    MinIO, moto: AWS_ENDPOINT_URL), and print its JSON response. Exit 1 if any object failed."""
+    guarded(lambda: invoke_file(event_file))
+
+
+def invoke_file(event_file: Path) -> None:
+    """Hand the event to :func:`model_training.handler.handle` (its log on stderr, so stdout holds only the
+    response), print the response as JSON, and exit 1 if any record failed.
+
+    Raises:
+        ModelTrainingError: as :func:`call_handler` raises it.
+        typer.Exit: 1, a record of the response failed.
+    """
+    from model_training.handler import handle, logger
+
+    handler = logger.registered_handler
+    stream = handler.setStream(sys.stderr) if isinstance(handler, logging.StreamHandler) else None  # stdout: the response only
+    try:
+        response = call_handler(handle, event_file)
+    finally:
+        if stream is not None and isinstance(handler, logging.StreamHandler):
+            handler.setStream(stream)
+    out.print_json(json.dumps(response, default=str))
+    if any(r.get("status") == "failed" for r in response.get("results", [])):
+        raise typer.Exit(1)
+
+
+def call_handler(handle: Callable[..., dict[str, Any]], event_file: Path) -> dict[str, Any]:
+    """``handle(event, None)`` for the event read from ``event_file``.
+
+    Raises:
+        ModelTrainingError: no such file, not JSON, or a transient failure the Lambda runtime would retry
+            (the handler's ``RuntimeError``: run it again).
+    """
+    try:
+        event = json.loads(event_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelTrainingError(f"{event_file}: no such file", "give the path of an event JSON file") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelTrainingError(f"{event_file}: not JSON ({exc})", "give a Lambda event as JSON") from None
+    try:
+        return handle(event, None)
+    except RuntimeError as exc:  # RetryableError: Lambda would retry the event
+        raise ModelTrainingError(str(exc), "a transient failure: run it again") from None

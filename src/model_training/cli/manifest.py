@@ -1,0 +1,45 @@
+"""``model-training manifest schema|check``: the per-dataset manifest.json's schema, and checking one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from model_training.cli.guard import guarded
+from model_training.cli.options import ManifestFileArg
+from model_training.cli.render import out
+
+app = typer.Typer(help="The per-dataset manifest.json: its schema, and checking one.", no_args_is_help=True)
+
+
+@app.command("schema")
+def manifest_schema_command() -> None:
+    """Print the manifest's JSON Schema."""
+    from model_training.config.manifest import manifest_schema
+
+    out.print_json(json.dumps(manifest_schema()))
+
+
+@app.command("check")
+def manifest_check(file: ManifestFileArg) -> None:
+    """Validate FILE (unknown keys are listed with the closest valid name; hyperparameters by the
+    container's rules). Exit 1 if it is invalid."""
+    guarded(lambda: check_manifest(file))
+
+
+def check_manifest(file: Path) -> None:
+    """Load ``file`` and resolve its settings as of today (the values too, not only the shape); print that it is
+    valid, with the start of its sha256.
+
+    Raises:
+        ConfigurationError, HyperparameterError, LimitError: the manifest cannot be read or is invalid.
+    """
+    import datetime as dt
+
+    from model_training.config.manifest import load_manifest_file, resolve
+
+    source = load_manifest_file(file)
+    resolve(run_date=dt.date.today(), manifest=source)
+    out.print(f"{file}: valid manifest (sha256 {source.sha256[:16]}...)")

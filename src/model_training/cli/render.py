@@ -1,0 +1,249 @@
+"""What the command line prints (rich): the consoles, progress bars, the run summary, job tables and
+records, the effective configuration, the demo's outcome and the ``error:``/``hint:`` lines.
+
+Nothing here decides anything: each function is handed what a command got from below and shows it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from model_training.output.layout import DEFAULT_OUTPUT
+
+if TYPE_CHECKING:
+    from model_training.config.manifest import Resolution
+    from model_training.pipeline import RunResult
+
+# soft_wrap: long paths and messages stay on one line in logs and pipes (tables fold instead)
+# markup=False: text from the data (values, column names, paths) is printed as it is, never read as
+# rich markup ("[/x]" in a value once crashed the error printer); styles are applied with Text.
+out = Console(soft_wrap=True, markup=False)
+err = Console(stderr=True, soft_wrap=True, markup=False)
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """Text from plain parts and ``(text, style)`` pairs (the text never read as markup)."""
+    return Text.assemble(*parts)
+
+
+class RichReporter:
+    """Progress bars on stderr for reading, writing and training rounds (a
+    :class:`~model_training.progress.Reporter`)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+
+    @contextlib.contextmanager
+    def task(self, description: str, total: float | None = None, unit: str = "") -> Iterator[Callable[[float], None]]:
+        task_id = self.progress.add_task(description, total=total)
+        try:
+            yield lambda amount: self.progress.advance(task_id, amount)
+        finally:
+            if total is not None:
+                self.progress.update(task_id, completed=total)
+
+    def info(self, message: str) -> None:
+        self.progress.console.print(message)
+
+
+def progress_bars(quiet: bool) -> Progress:
+    """The progress display on stderr; shown only on a terminal and without ``quiet`` (bars are noise in logs and
+    pipes)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not err.is_terminal,
+    )
+
+
+def print_error(message: str, hint: str | None, *, label: str = "error:") -> None:
+    """The ``error:`` line (or ``label``) and, when there is one, the ``hint:`` line, on stderr."""
+    err.print(styled((label, "bold red"), " ", message))
+    if hint:
+        err.print(styled(("hint:", "bold"), " ", hint))
+
+
+def shown(uri: str) -> str:
+    """A local path for file:// URIs (what a user can open), the URI itself otherwise."""
+    from model_training.training.local import path_from_uri
+
+    return str(path_from_uri(uri)) if uri.startswith("file://") else uri
+
+
+def program_name() -> str:
+    """How the user invoked us (``.venv/bin/model-training`` when it is not on PATH), for commands we print."""
+    import shutil
+
+    argv0 = sys.argv[0] if sys.argv else ""
+    if os.path.basename(argv0) == "model-training" and os.sep in argv0:
+        on_path = shutil.which("model-training")
+        if not on_path or os.path.realpath(on_path) != os.path.realpath(argv0):
+            return argv0
+    return "model-training"
+
+
+def describe_command(job_name: str, output: Path, *, sagemaker: bool = False) -> str:
+    """The ``jobs describe`` command line that shows ``job_name`` (``-o`` only when ``output`` is not the default)."""
+    where = "" if output == DEFAULT_OUTPUT else f" -o {output}"
+    if sagemaker:
+        where += " --backend sagemaker"
+    return f"{program_name()} jobs describe {job_name}{where}"
+
+
+def print_summary(result: RunResult, output: Path) -> None:
+    """A run's summary: its splits (rows, positives, files), run folder and record, and the training job's outcome."""
+    from model_training.training.local import path_from_uri
+
+    record = result.record
+    if result.duplicate:
+        what = "already split (--no-train)" if record.status == "committed" else "already done"
+        out.print(styled((f"run {record.run_id} was {what} for the same input and configuration: showing its record", "yellow")))
+    table = Table(title=f"run {record.run_id}")
+    table.add_column("split")
+    table.add_column("rows", justify="right")
+    table.add_column("positives", justify="right")
+    table.add_column("file (in the run folder)", overflow="fold")
+    for split, info in record.splits.items():
+        file = record.files.get(split)
+        parts = [k for k in record.files if k.startswith(f"{split}/part-")]
+        if file:
+            where = file.uri[len(result.run_uri) :].lstrip("/")
+        elif parts:
+            where = f"{split}/ ({len(parts)} part files)"
+        else:
+            where = "(none: fraction 0)"
+        table.add_row(split, str(info.rows), "" if info.positives is None else str(info.positives), where)
+    out.print(table)
+    strategy = record.config.get("split", {}).get("strategy", "random")
+    if record.achieved_fractions and strategy != "random":
+        achieved = ", ".join(f"{k} {v:.4f}" for k, v in record.achieved_fractions.items())
+        out.print(f"split: {strategy}; achieved fractions {achieved}")
+    out.print(f"run folder: {shown(result.run_uri)}")
+    out.print(f"run record: {shown(result.run_uri + '/run.json')}")
+    training = record.training
+    if training is None:
+        out.print("training: not requested (--no-train)")
+        return
+    out.print(f"training job: {training.job_name} ({training.status}, {training.backend})")
+    for name, value in sorted(training.final_metrics.items()):
+        if name.startswith("validation:"):
+            out.print(f"  {name} = {value:.4f}")
+    if training.model_artifact:
+        out.print(f"model: {shown(training.model_artifact)}")
+        if training.model_artifact.startswith("file://"):
+            model = path_from_uri(training.model_artifact)
+            others = sorted(p.name for p in model.parent.iterdir() if p.is_file() and p != model) if model.parent.is_dir() else []
+            if others:
+                out.print(f"  beside it: {', '.join(others)}")
+    out.print(f"job record: {describe_command(training.job_name, output, sagemaker=training.backend == 'sagemaker')}")
+    if training.failure_reason:
+        out.print(styled(("failure: ", "red"), training.failure_reason))
+
+
+def print_jobs(jobs: list[dict[str, Any]], backend: str) -> None:
+    """Training jobs (``ListTrainingJobs`` summaries) as a table: name, status, creation time, validation metrics."""
+    if not jobs:
+        out.print(f"no training jobs ({backend})")
+        return
+    table = Table()
+    table.add_column("TrainingJobName", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("created", overflow="fold")
+    table.add_column("validation metrics", overflow="fold")
+    for job in jobs:
+        metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
+        values = " ".join(f"{k.removeprefix('validation:')}={v:.4f}" for k, v in metrics.items() if k.startswith("validation:"))
+        created = str(job.get("CreationTime", ""))[:19].replace("T", " ")
+        table.add_row(job["TrainingJobName"], job["TrainingJobStatus"], created, values)
+    out.print(table)
+
+
+def print_job(job: dict[str, Any], *, as_json: bool) -> None:
+    """One training job (a ``DescribeTrainingJob`` response): the whole record as JSON, or its status, failure
+    reason, timings, final metrics, model artifact, image and hyperparameters one per line."""
+    if as_json:
+        out.print_json(json.dumps(job, default=str))
+        return
+    rows: list[tuple[str, str]] = [
+        ("TrainingJobName", job["TrainingJobName"]),
+        ("TrainingJobStatus", f"{job['TrainingJobStatus']} ({job.get('SecondaryStatus', '')})"),
+    ]
+    if job.get("FailureReason"):
+        rows.append(("FailureReason", job["FailureReason"]))
+    for key in ("CreationTime", "TrainingStartTime", "TrainingEndTime", "TrainingTimeInSeconds"):
+        if key in job:
+            rows.append((key, str(job[key])))
+    for metric in job.get("FinalMetricDataList", []):
+        rows.append((metric["MetricName"], f"{float(metric['Value']):.6f}"))
+    if "ModelArtifacts" in job:
+        rows.append(("S3ModelArtifacts", job["ModelArtifacts"]["S3ModelArtifacts"]))
+    image = job.get("AlgorithmSpecification", {}).get("TrainingImage")
+    if image:
+        rows.append(("TrainingImage", image))
+    for key in ("XGBoostVersion", "ServingImage"):  # the local backend's: which release trained, which image serves
+        if job.get(key):
+            rows.append((key, str(job[key])))
+    rows.append(("HyperParameters", json.dumps(job.get("HyperParameters", {}))))
+    if job.get("LogFile"):
+        rows.append(("log", job["LogFile"]))
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:  # one line each, never wrapped mid-path: made to be copied
+        out.print(f"{key:<{width}}  {value}")
+
+
+def print_config(resolution: Resolution, *, as_json: bool) -> None:
+    """The effective configuration and where each value came from: as JSON (``config``, ``origins``,
+    ``manifest``), or the manifest's location then one line per setting (name, value, origin)."""
+    from model_training.config.manifest import flatten
+
+    flat = flatten(resolution.config.model_dump(mode="json"))
+    if as_json:
+        document = {
+            "config": resolution.config.model_dump(mode="json"),
+            "origins": resolution.origins,
+            "manifest": resolution.manifest.record() if resolution.manifest else None,
+        }
+        out.print_json(json.dumps(document))
+        return
+    out.print(f"manifest: {shown(resolution.manifest.uri) if resolution.manifest else '(none found)'}")
+    width = max(len(k) for k in flat)
+    for name, value in flat.items():
+        text = json.dumps(value) if not isinstance(value, str) else value
+        out.print(f"{name:<{width}}  {text:<24}  ({resolution.origins.get(name, 'default')})")
+
+
+def print_demo(outcome: dict[str, Any], output: Path) -> None:
+    """Where the demo's files are (local copies of both buckets under ``outcome["mirror"]``), the model, the job's
+    ``jobs describe`` command and its validation AUC; ``outcome`` as
+    :func:`~model_training.demo.run_offline_demo` returns it."""
+    job = outcome["job"]
+    metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
+    mirror = outcome["mirror"].absolute()
+    run_dir = mirror / outcome["result"]["run_record"][len("s3://") :].rsplit("/", 1)[0]
+    out.print(f"local copies of what the stage wrote (the endpoint has stopped), under {mirror}:")
+    out.print(f"run folder: {run_dir}")
+    for path in sorted(p for p in run_dir.rglob("*") if p.is_file()):
+        out.print(f"    {path.relative_to(run_dir).as_posix()}")
+    model = outcome["model"]
+    out.print(f"model:      {model.absolute() if model else '(none)'}")
+    if model:
+        for path in sorted(p for p in model.parent.iterdir() if p.is_file() and p != model):
+            out.print(f"    beside it: {path.name}")
+    out.print(f"job record: {describe_command(job['TrainingJobName'], output)}")
+    if "validation:auc" in metrics:
+        out.print(styled((f"validation AUC {metrics['validation:auc']:.4f}", "bold green")))

@@ -1,0 +1,90 @@
+"""The effective settings of a run named on the command line: the flags parsed and layered over the defaults,
+the environment, SSM (against AWS) and the dataset's manifest (:func:`resolve_settings`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from model_training.errors import ModelTrainingError
+
+if TYPE_CHECKING:
+    from model_training.cli.options import ConfigFlags
+    from model_training.config.manifest import Resolution
+
+
+def resolve_settings(flags: ConfigFlags, *, aws: bool) -> Resolution:
+    """Every setting, by precedence: defaults < environment < SSM (when ``aws``) < manifest < these flags.
+
+    The manifest is ``flags.manifest``, else the one found beside the data, else SSM's default manifest.
+
+    Raises:
+        ModelTrainingError: ``--date`` or a ``-H`` that does not parse.
+        ConfigurationError: ``--fractions`` that does not parse, a manifest that cannot be read or is invalid, an
+            SSM parameter that cannot be read; with HyperparameterError and LimitError, as
+            :func:`~model_training.config.manifest.resolve` raises them.
+    """
+    from model_training.config.manifest import env_settings, find_manifest, resolve
+    from model_training.config.settings import settings_from_env, ssm_layer, training_limits
+
+    ssm: dict[str, Any] = {}
+    ssm_default = None
+    limits = None  # the environment's ceilings; against AWS, the SSM parameter's over them
+    if aws:
+        ssm, ssm_default = ssm_layer(settings_from_env())
+        limits = training_limits(settings_from_env())
+    cli = flag_layer(flags)
+    manifest = find_manifest(flags.source, explicit=flags.manifest, ssm_default=ssm_default)
+    return resolve(run_date=parse_date(flags.date), env=env_settings(), ssm=ssm, manifest=manifest, cli=cli, limits=limits)
+
+
+def flag_layer(flags: ConfigFlags) -> dict[str, Any]:
+    """The command line's layer of settings: each flag parsed (``None``: not given, the layers below decide).
+
+    Raises:
+        ConfigurationError: ``--fractions`` that are not three numbers.
+        ModelTrainingError: a ``-H`` that is not ``KEY=VALUE``.
+    """
+    from model_training.config.run import parse_fractions
+
+    drop = flags.drop
+    return {
+        "label": flags.label,
+        "drop": tuple(c.strip() for item in drop for c in item.split(",") if c.strip()) if drop is not None else None,
+        "seed": flags.seed,
+        "fractions": parse_fractions(flags.fractions) if flags.fractions is not None else None,
+        "hyperparameters": parse_hyperparameters(flags.hyperparameters) if flags.hyperparameters else None,
+        "strategy": flags.strategy,
+        "key": flags.key,
+        "order_by": flags.order_by,
+    }
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """``--date`` (``YYYY-MM-DD``) as a date; ``None`` when not given.
+
+    Raises:
+        ModelTrainingError: not a date.
+    """
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ModelTrainingError(f"--date {text!r} is not a date", "use YYYY-MM-DD, e.g. 2026-01-31") from None
+
+
+def parse_hyperparameters(items: Iterable[str]) -> dict[str, str]:
+    """``-H KEY=VALUE`` items as ``{key: value}`` (both stripped; a later key wins).
+
+    Raises:
+        ModelTrainingError: an item without ``=`` or with an empty key.
+    """
+    parsed = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ModelTrainingError(f"--hyperparameter {item!r} is not KEY=VALUE", "e.g. -H num_round=200 -H max_depth=6")
+        parsed[key.strip()] = value.strip()
+    return parsed

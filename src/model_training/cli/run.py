@@ -1,0 +1,162 @@
+"""``model-training run``: split a CSV, write the channels and the test file, train, and print a summary.
+
+The command gathers the flags into :class:`~model_training.cli.options.RunOptions`; :func:`run_split` resolves the
+settings, hands the run to :mod:`model_training.wiring` (on this machine, or the Lambda's path) and prints the
+summary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from model_training.cli.guard import guarded
+from model_training.cli.options import (
+    Backend,
+    BackendOpt,
+    ConfigFlags,
+    DateOpt,
+    DropOpt,
+    FractionsOpt,
+    HyperparameterOpt,
+    KeyOpt,
+    LabelOpt,
+    ManifestOpt,
+    ModelOutputOpt,
+    NoTrainOpt,
+    OrderByOpt,
+    QuietOpt,
+    RoleArnOpt,
+    RunOptions,
+    RunOutputOpt,
+    SeedOpt,
+    SourceArg,
+    StrategyOpt,
+    StreamOpt,
+)
+from model_training.cli.render import RichReporter, out, print_summary, progress_bars, shown
+from model_training.cli.resolve import resolve_settings
+from model_training.errors import ModelTrainingError
+from model_training.output.layout import DEFAULT_OUTPUT
+
+if TYPE_CHECKING:
+    from model_training.config.run import StreamOptions
+
+
+def run(
+    source: SourceArg,
+    label: LabelOpt = None,
+    drop: DropOpt = None,
+    seed: SeedOpt = None,
+    fractions: FractionsOpt = None,
+    strategy: StrategyOpt = None,
+    key: KeyOpt = None,
+    order_by: OrderByOpt = None,
+    manifest: ManifestOpt = None,
+    output: RunOutputOpt = str(DEFAULT_OUTPUT),
+    backend: BackendOpt = Backend.local,
+    model_output: ModelOutputOpt = None,
+    role_arn: RoleArnOpt = None,
+    no_train: NoTrainOpt = False,
+    date: DateOpt = None,
+    hyperparameter: HyperparameterOpt = None,
+    quiet: QuietOpt = False,
+    stream: StreamOpt = None,
+) -> None:
+    """Split SOURCE, write the channels and the test file, train, and print a summary.
+
+    Settings come from, lowest first: defaults, MODEL_TRAINING_* environment variables, SSM (against AWS),
+    the dataset's manifest.json, these flags. With a local SOURCE and output folder and the local backend,
+    everything happens on this machine. With s3:// URIs and --backend sagemaker it does from a laptop what the
+    Lambda function does (endpoints from boto3's configuration).
+    """
+    flags = ConfigFlags(
+        source=source,
+        label=label,
+        drop=drop,
+        seed=seed,
+        fractions=fractions,
+        strategy=strategy,
+        key=key,
+        order_by=order_by,
+        date=date,
+        hyperparameters=hyperparameter,
+        manifest=manifest,
+    )
+    options = RunOptions(
+        flags=flags,
+        output=output,
+        backend=backend.value,
+        model_output=model_output,
+        role_arn=role_arn,
+        train=not no_train,
+        quiet=quiet,
+        stream=stream,
+    )
+    guarded(lambda: run_split(options))
+
+
+def run_split(options: RunOptions) -> None:
+    """Resolve the settings, run (:func:`~model_training.wiring.run_local` when :attr:`RunOptions.local`, else
+    :func:`~model_training.wiring.cli_context` and :func:`~model_training.pipeline.run`) and print the summary.
+
+    Raises:
+        ModelTrainingError: ``--backend sagemaker`` with a local output folder (before any setting is read), or as
+            the settings (:func:`~model_training.cli.resolve.resolve_settings`) and the run raise it.
+    """
+    from model_training.output.layout import OutputLayout
+    from model_training.pipeline import run as run_pipeline
+    from model_training.wiring import cli_context, run_local
+
+    stream = stream_options(options.stream)
+    if options.backend == Backend.sagemaker.value and not options.output.startswith("s3://"):
+        raise ModelTrainingError(
+            "SageMaker reads its channels from S3", "give --output s3://bucket/prefix with --backend sagemaker"
+        )
+    resolution = resolve_settings(options.flags, aws=not options.local)
+    manifest = resolution.manifest.record() if resolution.manifest else None
+    with progress_bars(options.quiet) as progress:
+        reporter = RichReporter(progress)
+        if options.local:
+            result = run_local(
+                Path(options.flags.source),
+                resolution.config,
+                OutputLayout(Path(options.output)),
+                train=options.train,
+                reporter=reporter,
+                manifest=manifest,
+                stream=stream,
+            )
+        else:  # an S3 source or output, or SageMaker: the Lambda's path, driven from here
+            context = cli_context(
+                options.flags.source,
+                resolution.config,
+                output=options.output,
+                backend=options.backend,
+                model_output=options.model_output,
+                role_arn=options.role_arn,
+                train=options.train,
+                reporter=reporter,
+                manifest=manifest,
+                stream=stream,
+            )
+            result = run_pipeline(context)
+    if resolution.manifest:
+        out.print(f"manifest: {shown(resolution.manifest.uri)}")
+    print_summary(result, Path(options.output))
+
+
+def stream_options(stream: bool | None) -> StreamOptions:
+    """The environment's stream options (:meth:`~model_training.config.settings.StageSettings.stream_options`),
+    ``--stream`` (always stream) or ``--in-memory`` (never) over their threshold.
+
+    Raises:
+        ConfigurationError: an environment variable that does not parse.
+    """
+    from model_training.config.run import StreamOptions
+    from model_training.config.settings import settings_from_env
+
+    options: StreamOptions = settings_from_env().stream_options()
+    if stream is not None:
+        options = StreamOptions(above_bytes=0 if stream else None, tmp_dir=options.tmp_dir)
+    return options

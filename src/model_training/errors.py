@@ -114,6 +114,9 @@ class RetryableError(TransientError):
     """The Lambda handler's own failure when a record of an S3, SNS or EventBridge event failed transiently:
     raised so that Lambda retries the whole event (SQS batches report the failed items instead)."""
 
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message, hint or "a transient failure: Lambda retries the event; by hand, run it again")
+
 
 class EnvironmentFailure(TransientError):
     """The machine failed the run (disk full, out of memory, a signal), not the data or the settings:

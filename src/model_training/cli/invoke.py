@@ -49,8 +49,8 @@ def call_handler(handle: Callable[..., dict[str, Any]], event_file: Path) -> dic
     """``handle(event, None)`` for the event read from ``event_file``.
 
     Raises:
-        ModelTrainingError: no such file, not JSON, or a transient failure the Lambda runtime would retry
-            (the handler's ``RuntimeError``: run it again).
+        ModelTrainingError: no such file, or not JSON.
+        RetryableError: a record failed transiently; the Lambda runtime would retry the event (exit 75).
     """
     try:
         event = json.loads(event_file.read_text(encoding="utf-8"))
@@ -58,7 +58,4 @@ def call_handler(handle: Callable[..., dict[str, Any]], event_file: Path) -> dic
         raise ModelTrainingError(f"{event_file}: no such file", "give the path of an event JSON file") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise ModelTrainingError(f"{event_file}: not JSON ({exc})", "give a Lambda event as JSON") from None
-    try:
-        return handle(event, None)
-    except RuntimeError as exc:  # RetryableError: Lambda would retry the event
-        raise ModelTrainingError(str(exc), "a transient failure: run it again") from None
+    return handle(event, None)

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from model_training.config.run import StreamOptions, build_config
+from model_training.data.chunks import decompressed, row_chunks
 from model_training.data.dataset import LocalSource
 from model_training.errors import DatasetError
-from model_training.output.storage import LocalStore
+from model_training.output.local_store import LocalStore
 from model_training.pipeline import run_pipeline
-from model_training.data.chunks import decompressed, row_chunks
 from model_training.training.jobs import TrainingTarget
 from tests.conftest import write_csv
 

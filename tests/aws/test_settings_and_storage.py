@@ -10,7 +10,7 @@ from model_training import aws
 from model_training.config.settings import resolve_targets, settings_from_env
 from model_training.errors import ConfigurationError
 from model_training.offline import Pipeline, s3_event, upload
-from model_training.output.storage import S3Store
+from model_training.output.s3_store import S3Store
 from tests.aws.test_handler import DAY, Context, small_csv
 
 

@@ -38,7 +38,8 @@ def main() -> None:
 
     from model_training import pipeline
     from model_training.output import claims
-    from model_training.output.storage import LocalStore, S3Store
+    from model_training.output.local_store import LocalStore
+    from model_training.output.s3_store import S3Store
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 

@@ -324,7 +324,7 @@ def _load_uri(uri: str) -> ManifestSource:
     if uri.startswith("s3://"):
         import re
 
-        from model_training.output.storage import parse_s3_uri
+        from model_training.uris import parse_s3_uri
 
         bucket, key = parse_s3_uri(uri)
         if not key or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
@@ -353,7 +353,7 @@ def find_manifest(
     raw_name = source.rstrip("/").rsplit("/", 1)[-1]
     stem = raw_name[: -len(".csv.gz")] if raw_name.lower().endswith(".csv.gz") else raw_name.rsplit(".", 1)[0]
     if source.startswith("s3://"):
-        from model_training.output.storage import parse_s3_uri
+        from model_training.uris import parse_s3_uri
 
         bucket, key = parse_s3_uri(source)
         folder = key.rsplit("/", 1)[0] + "/" if "/" in key else ""

@@ -64,7 +64,7 @@ from model_training.errors import (
     XGBoostVersionError,
     environment_failure,
 )
-from model_training.output.storage import LocalStore
+from model_training.output.local_store import LocalStore
 from model_training.progress import NullReporter, Reporter
 from model_training.training.container_metrics import evaluation_function, plan_metrics
 from model_training.training.naming import is_valid_job_name
@@ -464,7 +464,8 @@ def _channel_files(name: str, uri: str) -> list[tuple[str, Callable[[], bytes]]]
     under the prefix up to 3 folder levels deep, names starting with ``_`` skipped, ``.`` refused."""
     found: list[tuple[str, Callable[[], bytes]]] = []
     if uri.startswith("s3://"):
-        from model_training.output.storage import S3Store, parse_s3_uri
+        from model_training.output.s3_store import S3Store
+        from model_training.uris import parse_s3_uri
 
         bucket, prefix = parse_s3_uri(uri)
         store = S3Store(bucket)
@@ -493,7 +494,8 @@ def _channel_files(name: str, uri: str) -> list[tuple[str, Callable[[], bytes]]]
 def _write_uri(uri: str, data: bytes) -> str:
     """Write ``data`` at a ``file://`` or ``s3://`` URI (atomically / with the store's encryption); returns the URI."""
     if uri.startswith("s3://"):
-        from model_training.output.storage import S3Store, parse_s3_uri
+        from model_training.output.s3_store import S3Store
+        from model_training.uris import parse_s3_uri
 
         bucket, key = parse_s3_uri(uri)
         S3Store(bucket).write_bytes(key, data)

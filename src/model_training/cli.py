@@ -520,13 +520,13 @@ def _jobs_describe(name: str, output: Path, backend: str, as_json: bool) -> None
 
 def _shown(uri: str) -> str:
     """A local path for file:// URIs (what a user can open), the URI itself otherwise."""
-    from model_training.training.local import path_from_uri
+    from model_training.uris import path_from_uri
 
     return str(path_from_uri(uri)) if uri.startswith("file://") else uri
 
 
 def _print_summary(result: Any, output: Path) -> None:
-    from model_training.training.local import path_from_uri
+    from model_training.uris import path_from_uri
 
     record = result.record
     if result.duplicate:

@@ -78,7 +78,8 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
     from model_training.output.runrecord import RunRecord
     from model_training.output.s3_store import S3Store
     from model_training.training.jobs import record_job_outcome
-    from model_training.training.local import LocalTrainingBackend, check_xgboost
+    from model_training.training.local import LocalTrainingBackend
+    from model_training.training.xgboost_release import check_xgboost
 
     # the received job is trained here: refuse an XGBoost that is not the image's before anything is written
     check_xgboost(os.environ.get("MODEL_TRAINING_ALGORITHM_VERSION", "").strip() or DEFAULT_IMAGE_VERSION)

@@ -234,7 +234,8 @@ def _resolve(
     aws: bool,
 ) -> Any:
     """Every setting, by precedence: defaults < environment < SSM (against AWS) < manifest < these flags."""
-    from model_training.config.manifest import env_settings, find_manifest, resolve
+    from model_training.config.manifest_files import find_manifest
+    from model_training.config.resolve import env_settings, resolve
     from model_training.config.run import parse_fractions
     from model_training.config.settings import settings_from_env, ssm_layer, training_limits
 
@@ -378,7 +379,8 @@ def manifest_check(file: Annotated[Path, typer.Argument(help="A manifest.json to
 def _manifest_check(file: Path) -> None:
     import datetime as dt
 
-    from model_training.config.manifest import load_manifest_file, resolve
+    from model_training.config.manifest_files import load_manifest_file
+    from model_training.config.resolve import resolve
 
     source = load_manifest_file(file)
     resolve(run_date=dt.date.today(), manifest=source)  # the values too, not only the shape
@@ -421,7 +423,7 @@ def _config_show(
     resolution = _resolve(
         source, options, label, drop, seed, fractions, date, hyperparameter, manifest_file, aws=source.startswith("s3://")
     )
-    from model_training.config.manifest import flatten
+    from model_training.config.resolve import flatten
 
     flat = flatten(resolution.config.model_dump(mode="json"))
     if as_json:

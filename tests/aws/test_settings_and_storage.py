@@ -34,7 +34,7 @@ def test_defaults_are_the_originals() -> None:
     ],
 )
 def test_invalid_environment_names_the_variable(env: dict[str, str], name: str) -> None:
-    from model_training.config.manifest import env_settings
+    from model_training.config.resolve import env_settings
 
     with pytest.raises(ConfigurationError, match=name):
         settings_from_env(env)

@@ -40,6 +40,8 @@ def main() -> None:
     from model_training.output import claims
     from model_training.output.local_store import LocalStore
     from model_training.output.s3_store import S3Store
+    from model_training.training import jobs
+    from model_training.training import local as local_backend
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 
@@ -96,22 +98,23 @@ def main() -> None:
 
         backend.create_training_job = make_create(backend.create_training_job)  # type: ignore[method-assign]
 
-    train = LocalTrainingBackend._train
+    train = local_backend.train_model
 
-    def train_then(self: Any, record: Any, log: Any) -> Any:
+    def train_then(record: Any, log: Any, reporter: Any) -> Any:
         at("mid-training")
-        return train(self, record, log)
+        return train(record, log, reporter)
 
-    LocalTrainingBackend._train = train_then  # type: ignore[method-assign]
+    local_backend.train_model = train_then
 
-    outcome = pipeline.record_job_outcome
+    outcome = jobs.record_job_outcome
 
     def outcome_then(*a: Any, **k: Any) -> Any:
         record = outcome(*a, **k)
         at("after-outcome")
         return record
 
-    pipeline.record_job_outcome = outcome_then
+    jobs.record_job_outcome = outcome_then  # called by jobs.train
+    pipeline.record_job_outcome = outcome_then  # and by the pipeline, for a job found by a later delivery
 
     if mode == "handler":
         from model_training.handler import handle

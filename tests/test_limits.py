@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from model_training.cli import app
 from model_training.config.limits import LimitError, Limits, limits_from
-from model_training.config.manifest import resolve
+from model_training.config.resolve import resolve
 from model_training.errors import ConfigurationError
 
 DAY = dt.date(2026, 3, 4)

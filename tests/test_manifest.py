@@ -12,14 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from model_training.cli import app
-from model_training.config.manifest import (
-    env_settings,
-    find_manifest,
-    load_manifest_file,
-    manifest_schema,
-    parse_manifest,
-    resolve,
-)
+from model_training.config.manifest import manifest_schema, parse_manifest
+from model_training.config.manifest_files import find_manifest, load_manifest_file
+from model_training.config.resolve import env_settings, resolve
 from model_training.errors import ConfigurationError, HyperparameterError
 from model_training.output.runrecord import compute_run_id
 from model_training.ports import SourceInfo

@@ -162,7 +162,7 @@ def test_failed_training_keeps_the_split_and_says_so(tmp_path: Path) -> None:
 
 
 def test_a_crash_while_writing_leaves_no_run_record_and_the_retry_completes_it(tmp_path: Path, monkeypatch) -> None:
-    from model_training.output.storage import LocalStore
+    from model_training.output.local_store import LocalStore
 
     src = small_csv(tmp_path)
     out = tmp_path / "out"
@@ -201,7 +201,7 @@ def test_rerunning_a_failed_run_still_fails(tmp_path: Path) -> None:
 
 def test_the_request_tags_the_serving_image_and_one_testing_key(tmp_path: Path) -> None:
     from model_training.errors import ConfigurationError
-    from model_training.output.storage import LocalStore
+    from model_training.output.local_store import LocalStore
     from model_training.training.jobs import TrainingTarget, training_request
 
     cfg = config(tags={"team": "growth"})

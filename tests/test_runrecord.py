@@ -52,3 +52,34 @@ def test_run_id_ignores_the_size_field_and_name() -> None:
     a = compute_run_id(SOURCE, build_config(run_date=DAY))
     b = compute_run_id(SourceInfo(SOURCE.uri, "other", 99, SOURCE.sha256), build_config(run_date=DAY))
     assert a == b
+
+
+def test_the_record_lists_each_file_as_written_without_the_local_stamp() -> None:
+    """``files`` are the stores' StoredObjects; run.json holds key, uri, size_bytes and sha256, in that order,
+    and the record read back is the one written (the stamp is a fact of the machine, not of the file)."""
+    import json
+
+    from model_training.output.runrecord import RunRecord
+    from model_training.ports import StoredObject
+
+    obj = StoredObject(key="run/train/part-00000", uri="file:///o/run/train/part-00000", size_bytes=3, sha256="ab" * 32)
+    record = RunRecord(
+        run_id="0" * 16,
+        status="committed",
+        source={},
+        config={},
+        prefix="run",
+        splits={},
+        files={"train": StoredObject(obj.key, obj.uri, obj.size_bytes, obj.sha256, stamp=(1, 2, 3))},
+        versions={},
+    )
+    text = record.to_json()
+    assert list(json.loads(text)["files"]["train"].items()) == [
+        ("key", obj.key),
+        ("uri", obj.uri),
+        ("size_bytes", 3),
+        ("sha256", "ab" * 32),
+    ]
+    back = RunRecord.model_validate_json(text)
+    assert back == record and back.files["train"] == obj and back.files["train"].stamp is None
+    assert back.to_json() == text

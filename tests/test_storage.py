@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from model_training.errors import ConfigurationError
-from model_training.output.storage import LocalStore
+from model_training.output.local_store import LocalStore
 
 
 def test_write_is_atomic_and_reports_size_and_sha256(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from model_training.data.chunks import row_chunks
 from model_training.data.inflate import decompressed
 from model_training.data.local import LocalSource
 from model_training.errors import DatasetError
-from model_training.output.storage import LocalStore
+from model_training.output.local_store import LocalStore
 from model_training.pipeline import run_pipeline
 from model_training.training.jobs import TrainingTarget
 from tests.conftest import write_csv

@@ -76,9 +76,10 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
     from model_training.handler import handle
     from model_training.offline import local_aws, provision, s3_event, upload
     from model_training.output.runrecord import RunRecord
-    from model_training.output.storage import S3Store
+    from model_training.output.s3_store import S3Store
     from model_training.training.jobs import record_job_outcome
-    from model_training.training.local import LocalTrainingBackend, check_xgboost
+    from model_training.training.local import LocalTrainingBackend
+    from model_training.training.xgboost_release import check_xgboost
 
     # the received job is trained here: refuse an XGBoost that is not the image's before anything is written
     check_xgboost(os.environ.get("MODEL_TRAINING_ALGORITHM_VERSION", "").strip() or DEFAULT_IMAGE_VERSION)
@@ -164,7 +165,8 @@ _REQUEST_KEYS = (
 
 
 def _mirror_bucket(bucket: str, folder: Path) -> None:
-    from model_training.output.storage import LocalStore, S3Store
+    from model_training.output.local_store import LocalStore
+    from model_training.output.s3_store import S3Store
 
     source = S3Store(bucket)
     target = LocalStore(folder)

@@ -21,7 +21,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from model_training.aws import is_transient
-from model_training.config.manifest import env_settings, find_manifest, resolve
+from model_training.config.manifest_files import find_manifest
+from model_training.config.resolve import env_settings, resolve
 from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
 from model_training.config.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
 from model_training.errors import ModelTrainingError, RetryableError

@@ -10,8 +10,10 @@ pipeline and the parts below it see only these protocols.  This module imports n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Protocol
+
+from pydantic import Field
 
 #: What is written: ``bytes``, or a ``memoryview`` of a buffer (the renderer's output, not copied).
 Chunk = bytes | memoryview
@@ -56,14 +58,15 @@ class StoredObject:
         size_bytes: its size in bytes.
         sha256: hex SHA-256 of its bytes (computed from the bytes as they were written).
         stamp: for a local file, ``(device, inode, mtime in ns)`` of the file as written (what a local
-            store's ``verify`` compares).
+            store's ``verify`` compares): a fact of this machine, not of the object, so two objects equal
+            without it, and the run record (whose ``files`` are these objects) leaves it out of ``run.json``.
     """
 
     key: str
     uri: str
     size_bytes: int
     sha256: str
-    stamp: tuple[int, int, int] | None = None
+    stamp: Annotated[tuple[int, int, int] | None, Field(exclude=True)] = field(default=None, compare=False)
 
 
 class Source(Protocol):

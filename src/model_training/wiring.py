@@ -21,12 +21,14 @@ from model_training.data.s3 import S3Source
 from model_training.errors import DatasetError, ModelTrainingError
 from model_training.events import ObjectRef, is_dataset_marker
 from model_training.output.layout import DEFAULT_OUTPUT, OutputLayout
-from model_training.output.storage import LocalStore, S3Store, parse_s3_uri
+from model_training.output.local_store import LocalStore
+from model_training.output.s3_store import S3Store
 from model_training.pipeline import RunContext, RunResult, run
 from model_training.ports import Source, Store, TrainingBackend
 from model_training.progress import NullReporter, Reporter
 from model_training.training.jobs import TrainingTarget
 from model_training.training.request import LOCAL_IMAGE
+from model_training.uris import parse_s3_uri
 
 if TYPE_CHECKING:
     from model_training.training.local import LocalTrainingBackend

@@ -10,7 +10,7 @@ from model_training import aws
 from model_training.config.settings import resolve_targets, settings_from_env
 from model_training.errors import ConfigurationError
 from model_training.offline import Pipeline, s3_event, upload
-from model_training.output.storage import S3Store
+from model_training.output.s3_store import S3Store
 from tests.aws.test_handler import DAY, Context, small_csv
 
 
@@ -34,7 +34,7 @@ def test_defaults_are_the_originals() -> None:
     ],
 )
 def test_invalid_environment_names_the_variable(env: dict[str, str], name: str) -> None:
-    from model_training.config.manifest import env_settings
+    from model_training.config.resolve import env_settings
 
     with pytest.raises(ConfigurationError, match=name):
         settings_from_env(env)

@@ -10,7 +10,7 @@ from model_training import aws
 from model_training.config.run import StreamOptions, build_config
 from model_training.data.s3 import S3Source
 from model_training.offline import Pipeline, upload
-from model_training.output.storage import S3Store
+from model_training.output.s3_store import S3Store
 from model_training.pipeline import run_pipeline
 from model_training.training.jobs import TrainingTarget
 

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from model_training.cli import app
-from model_training.training.local import path_from_uri
+from model_training.uris import path_from_uri
 from tests.reference import original_split
 
 pytestmark = pytest.mark.shared_data

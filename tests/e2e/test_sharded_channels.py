@@ -38,7 +38,7 @@ def test_parts_by_size_concatenate_to_the_single_file_and_train(bank_csv: Path, 
 
 
 def test_one_similar_part_per_instance_and_sharded_train_channel(bank_csv: Path, tmp_path: Path) -> None:
-    from model_training.output.storage import LocalStore
+    from model_training.output.local_store import LocalStore
     from model_training.training.jobs import TrainingTarget, training_request
 
     config = build_config(run_date=dt.date(2026, 8, 1), instance_count=3)

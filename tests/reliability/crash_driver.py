@@ -38,8 +38,10 @@ def main() -> None:
 
     from model_training import pipeline
     from model_training.output import claims
-    from model_training.output.storage import LocalStore, S3Store
+    from model_training.output.local_store import LocalStore
+    from model_training.output.s3_store import S3Store
     from model_training.training import jobs
+    from model_training.training import local as local_backend
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 
@@ -96,13 +98,13 @@ def main() -> None:
 
         backend.create_training_job = make_create(backend.create_training_job)  # type: ignore[method-assign]
 
-    train = LocalTrainingBackend._train
+    train = local_backend.train_model
 
-    def train_then(self: Any, record: Any, log: Any) -> Any:
+    def train_then(record: Any, log: Any, reporter: Any) -> Any:
         at("mid-training")
-        return train(self, record, log)
+        return train(record, log, reporter)
 
-    LocalTrainingBackend._train = train_then  # type: ignore[method-assign]
+    local_backend.train_model = train_then
 
     outcome = jobs.record_job_outcome
 

@@ -31,7 +31,9 @@ STEPS = ["after-claim", "mid-train-file", "after-train-file", "after-run-json", 
 
 
 def child(args: list[str], sig: str = "SIGKILL", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "PYTHONPATH": str(ROOT), "POWERTOOLS_METRICS_DISABLED": "true", **(env or {})}
+    # the child imports this checkout's package (src/) and tests, as the parent does, not an installed copy
+    path = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    full = {**os.environ, "PYTHONPATH": path, "POWERTOOLS_METRICS_DISABLED": "true", **(env or {})}
     cmd = [sys.executable, "-m", "tests.reliability.crash_driver", *args[:1], sig, *args[1:]]
     return subprocess.run(cmd, cwd=ROOT, env=full, capture_output=True, text=True, timeout=300)
 

@@ -599,7 +599,9 @@ def test_manifest_alias_replaces_the_defaults_name(alias: str, name: str) -> Non
     # Regression: a manifest's learning_rate over the default eta was refused as two names of one hyperparameter.
     import datetime as dt
 
-    from model_training.config.manifest import Manifest, ManifestSource, resolve
+    from model_training.config.manifest import Manifest
+    from model_training.config.manifest_files import ManifestSource
+    from model_training.config.resolve import resolve
 
     manifest = Manifest.model_validate({"training": {"hyperparameters": {alias: 0.3}}})
     resolution = resolve(run_date=dt.date(2026, 1, 2), manifest=ManifestSource(manifest=manifest, uri="m.json", sha256="0"))

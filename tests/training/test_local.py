@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from model_training.errors import TrainingJobExistsError, TrainingJobNotFoundError
-from model_training.training.local import LocalTrainingBackend, path_from_uri
+from model_training.training.local import LocalTrainingBackend
 from model_training.training.request import build_training_request
+from model_training.uris import path_from_uri
 
 HP = {"objective": "binary:logistic", "num_round": "20", "max_depth": "3", "eval_metric": "auc,logloss"}
 
@@ -191,13 +192,13 @@ def test_another_xgboost_release_is_refused_before_anything_is_written(
     from model_training.config.run import RunConfig
     from model_training.errors import XGBoostVersionError
     from model_training.output.layout import OutputLayout
-    from model_training.training import local
+    from model_training.training import xgboost_release
     from model_training.wiring import run_local
 
     source = tmp_path / "data.csv"
     rows = ["y_yes,y_no,a,b"] + [f"{i % 2},{1 - i % 2},{i},{i * 3 % 7}" for i in range(60)]
     source.write_text("\n".join(rows) + "\n")
-    monkeypatch.setattr(local, "installed_xgboost", lambda: "3.2.0")
+    monkeypatch.setattr(xgboost_release, "installed_xgboost", lambda: "3.2.0")
     out = tmp_path / "out"
     with pytest.raises(XGBoostVersionError) as caught:
         run_local(source, RunConfig(run_date=dt.date(2026, 6, 1)), OutputLayout(out))

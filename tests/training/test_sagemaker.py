@@ -57,7 +57,7 @@ def test_a_race_between_two_deliveries_reports_the_loser_as_duplicate(tmp_path, 
 
     from model_training.config.run import build_config
     from model_training.data.local import LocalSource
-    from model_training.output.storage import LocalStore
+    from model_training.output.local_store import LocalStore
     from model_training.pipeline import run_pipeline
     from model_training.training.jobs import TrainingTarget
 

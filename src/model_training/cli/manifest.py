@@ -38,7 +38,8 @@ def check_manifest(file: Path) -> None:
     """
     import datetime as dt
 
-    from model_training.config.manifest import load_manifest_file, resolve
+    from model_training.config.manifest_files import load_manifest_file
+    from model_training.config.resolve import resolve
 
     source = load_manifest_file(file)
     resolve(run_date=dt.date.today(), manifest=source)

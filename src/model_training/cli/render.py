@@ -22,7 +22,7 @@ from rich.text import Text
 from model_training.output.layout import DEFAULT_OUTPUT
 
 if TYPE_CHECKING:
-    from model_training.config.manifest import Resolution
+    from model_training.config.resolve import Resolution
     from model_training.pipeline import RunResult
 
 # soft_wrap: long paths and messages stay on one line in logs and pipes (tables fold instead)
@@ -80,7 +80,7 @@ def print_error(message: str, hint: str | None, *, label: str = "error:") -> Non
 
 def shown(uri: str) -> str:
     """A local path for file:// URIs (what a user can open), the URI itself otherwise."""
-    from model_training.training.local import path_from_uri
+    from model_training.uris import path_from_uri
 
     return str(path_from_uri(uri)) if uri.startswith("file://") else uri
 
@@ -107,7 +107,7 @@ def describe_command(job_name: str, output: Path, *, sagemaker: bool = False) ->
 
 def print_summary(result: RunResult, output: Path) -> None:
     """A run's summary: its splits (rows, positives, files), run folder and record, and the training job's outcome."""
-    from model_training.training.local import path_from_uri
+    from model_training.uris import path_from_uri
 
     record = result.record
     if result.duplicate:
@@ -209,7 +209,7 @@ def print_job(job: dict[str, Any], *, as_json: bool) -> None:
 def print_config(resolution: Resolution, *, as_json: bool) -> None:
     """The effective configuration and where each value came from: as JSON (``config``, ``origins``,
     ``manifest``), or the manifest's location then one line per setting (name, value, origin)."""
-    from model_training.config.manifest import flatten
+    from model_training.config.resolve import flatten
 
     flat = flatten(resolution.config.model_dump(mode="json"))
     if as_json:

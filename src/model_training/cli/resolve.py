@@ -11,7 +11,7 @@ from model_training.errors import ModelTrainingError
 
 if TYPE_CHECKING:
     from model_training.cli.options import ConfigFlags
-    from model_training.config.manifest import Resolution
+    from model_training.config.resolve import Resolution
 
 
 def resolve_settings(flags: ConfigFlags, *, aws: bool) -> Resolution:
@@ -25,7 +25,8 @@ def resolve_settings(flags: ConfigFlags, *, aws: bool) -> Resolution:
             SSM parameter that cannot be read; with HyperparameterError and LimitError, as
             :func:`~model_training.config.manifest.resolve` raises them.
     """
-    from model_training.config.manifest import env_settings, find_manifest, resolve
+    from model_training.config.manifest_files import find_manifest
+    from model_training.config.resolve import env_settings, resolve
     from model_training.config.settings import settings_from_env, ssm_layer, training_limits
 
     ssm: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """Ceilings on what a run may spend: the training job's instance type and count, volume size, maximum
 runtime and spot wait.  A manifest (or any other layer) asking for more is refused before anything runs,
 by the Lambda handler, ``model-training run``, ``config show`` and ``manifest check`` alike
-(:func:`~model_training.config.manifest.resolve` checks them).
+(:func:`~model_training.config.resolve.resolve` checks them).
 
 Each ceiling is a setting, lowest first: the defaults below < environment variables < the optional SSM
 parameter ``mlops-{region}-{env}-training-limits`` (a JSON object whose keys are :data:`LIMIT_KEYS`,

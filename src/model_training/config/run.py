@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from model_training.algorithm.hyperparameters import DEFAULT_VERSION, canonical_hyperparameters
 from model_training.errors import ConfigurationError
+from model_training.tags import is_tag_text
 
 #: The original stage's settings (``original-stage.md``): seed 1729, cuts at int(0.7 n) and int(0.9 n).
 DEFAULT_SEED = 1729
@@ -52,8 +53,6 @@ def reserved_tag(key: str) -> str | None:
     return next((tag for tag in RESERVED_TAGS if tag.casefold() == folded), None)
 
 
-#: SageMaker's tag text (CreateTrainingJob API reference, Tag): ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$
-_TAG_TEXT = r"[\w\s.:/=+\-@]*"
 #: The smallest non-zero fraction: below it a split is empty at any realistic row count.
 MIN_FRACTION = Decimal("0.000001")
 #: Split strategies (issue #4): the original's seeded permutation, and what Data Wrangler, TFX and scikit-learn offer.
@@ -168,7 +167,7 @@ class TrainingConfig(_Model):
                 )
             if not 1 <= len(k) <= 128 or len(v) > 256 or k.lower().startswith("aws:"):
                 raise ValueError(f"tag {k!r}: keys are 1-128 characters not starting with aws:, values at most 256")
-            if not re.fullmatch(_TAG_TEXT, k) or not re.fullmatch(_TAG_TEXT, v):
+            if not is_tag_text(k) or not is_tag_text(v):
                 raise ValueError(f"tag {k!r}: SageMaker allows letters, digits, spaces and _ . : / = + - @ only")
         return self
 

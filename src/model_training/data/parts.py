@@ -306,7 +306,7 @@ def part_source(source: str) -> Any | None:
     if source.startswith("s3://"):
         if not source.endswith("/"):
             return None
-        from model_training.output.storage import parse_s3_uri
+        from model_training.uris import parse_s3_uri
 
         bucket, prefix = parse_s3_uri(source)
         return PartsSource(bucket=bucket, prefix=prefix)

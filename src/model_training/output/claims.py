@@ -2,7 +2,7 @@
 job, and a delivery that dies holding the lease never blocks the run for good.
 
 A claim is a small JSON object in the run folder, created with a conditional write
-(:meth:`~model_training.output.storage.S3Store.create_exclusive`: ``If-None-Match: *`` on S3, ``O_EXCL`` locally).
+(:meth:`~model_training.output.s3_store.S3Store.create_exclusive`: ``If-None-Match: *`` on S3, ``O_EXCL`` locally).
 It says who holds it and until when:
 
 * ``expires_at``: on Lambda, the holder's remaining invocation time plus a margin (Lambda kills it then);

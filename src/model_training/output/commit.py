@@ -16,7 +16,7 @@ from typing import Any
 from model_training.algorithm.labels import label_text
 from model_training.config.run import SPLIT_NAMES, RunConfig
 from model_training.errors import ModelTrainingError
-from model_training.output.runrecord import FileRecord, RunRecord, SplitRecord, library_versions
+from model_training.output.runrecord import RunRecord, SplitRecord, library_versions
 from model_training.ports import Chunk, SourceInfo, Store, StoredObject
 from model_training.progress import Reporter
 
@@ -98,7 +98,7 @@ def commit_record(
         splits=split_records(counts),
         achieved_fractions=achieved,
         manifest=manifest,
-        files={k: FileRecord(key=v.key, uri=v.uri, size_bytes=v.size_bytes, sha256=v.sha256) for k, v in files.items()},
+        files=files,
         versions=library_versions(),
     )
     store.write_bytes(record_key, record.to_json())

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from model_training.config.run import RunConfig
-from model_training.ports import SourceInfo
+from model_training.ports import SourceInfo, StoredObject
 
 RUN_RECORD_NAME = "run.json"
 RUN_ID_LENGTH = 16
@@ -37,15 +37,6 @@ def compute_run_id(source: SourceInfo, config: RunConfig) -> str:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class FileRecord(_Model):
-    """A written file: its key in the store, URI, size in bytes and SHA-256."""
-
-    key: str
-    uri: str
-    size_bytes: int
-    sha256: str
 
 
 class SplitRecord(_Model):
@@ -94,9 +85,11 @@ class RunRecord(_Model):
     config: dict[str, Any]
     prefix: str
     splits: dict[str, SplitRecord]
-    files: dict[str, FileRecord]
+    files: dict[str, StoredObject]
     """By split (``train``, ``validation``, ``test``); a channel written as several part files lists them
-    as ``train/part-00000``, ``train/part-00001`` ..."""
+    as ``train/part-00000``, ``train/part-00001`` ...  Each is the store's
+    :class:`~model_training.ports.StoredObject` as written: ``key``, ``uri``, ``size_bytes`` and ``sha256``
+    in ``run.json`` (its ``stamp`` is left out)."""
     versions: dict[str, str]
     achieved_fractions: dict[str, float] | None = None
     manifest: dict[str, Any] | None = None

@@ -7,7 +7,6 @@ delivery finds the job (``DescribeTrainingJob``) instead of starting another.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ from model_training.errors import ConfigurationError, RunFailedError, TrainingJo
 from model_training.output.runrecord import RunRecord, TrainingRecord
 from model_training.ports import Store, TrainingBackend
 from model_training.progress import Reporter
+from model_training.tags import tag_value
 from model_training.training.naming import job_name as make_job_name
 from model_training.training.request import build_training_request
 
@@ -187,9 +187,3 @@ def check_tags(tags: dict[str, str]) -> None:
         )
     if len(tags) > MAX_TAGS:
         raise ConfigurationError(f"the training job would carry {len(tags)} tags", "SageMaker allows 50: drop extra tags")
-
-
-def tag_value(text: str) -> str:
-    """``text`` as a SageMaker tag value: at most 256 characters (its end kept) of letters, digits, spaces and
-    ``_ . : / = + - @`` (others become ``_``)."""
-    return re.sub(r"[^\w\s.:/=+\-@]", "_", text)[-256:]

@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from model_training.errors import TrainingJobError, TrainingJobExistsError, TrainingJobNotFoundError
+from model_training.training.backend import JobFinder
 
 
-class SageMakerBackend:
+class SageMakerBackend(JobFinder):
     """Start and describe training jobs on SageMaker (or whatever endpoint boto3 is configured for).
 
     Args:
@@ -74,13 +75,6 @@ class SageMakerBackend:
             raise
         response.pop("ResponseMetadata", None)
         return response
-
-    def find_training_job(self, name: str) -> dict[str, Any] | None:
-        """The job's description, or ``None`` if it does not exist."""
-        try:
-            return self.describe_training_job(name)
-        except TrainingJobNotFoundError:
-            return None
 
     def list_training_jobs(self, max_results: int = 50) -> list[dict[str, Any]]:
         """The newest jobs' summaries (``ListTrainingJobs``, by creation time, descending)."""

@@ -1,0 +1,82 @@
+"""What a local job writes besides its record: the model archive (``model.tar.gz`` holding ``xgboost-model``, as
+the container writes it), ``metrics.json`` and a learning-curve PNG, at ``file://`` or ``s3://`` URIs."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import tarfile
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+from model_training.output.local_store import LocalStore
+from model_training.output.s3_store import S3Store
+from model_training.uris import parse_s3_uri, path_from_uri
+
+#: The model file inside the archive, as the container names it.
+MODEL_FILE = "xgboost-model"
+#: The archive's name under ``{S3OutputPath}/{TrainingJobName}/output/``.
+ARCHIVE_NAME = "model.tar.gz"
+
+
+def write_uri(uri: str, data: bytes) -> str:
+    """Write ``data`` at a ``file://`` or ``s3://`` URI (atomically / with the store's encryption); returns the URI."""
+    if uri.startswith("s3://"):
+        bucket, key = parse_s3_uri(uri)
+        S3Store(bucket).write_bytes(key, data)
+        return uri
+    path = path_from_uri(uri)
+    return LocalStore(path.parent).write_bytes(path.name, data).uri
+
+
+def model_archive(booster: Any) -> bytes:
+    """``model.tar.gz`` holding the single file ``xgboost-model``, saved as the container saves it
+    (``Booster.save_model`` on a path without extension: the installed release's default format), byte-stable
+    for a model."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model_path = Path(tmp) / MODEL_FILE
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Saving model in the UBJSON format as default": as the container does
+            booster.save_model(str(model_path))
+        buf = io.BytesIO()
+        # the gzip header holds a time too: 0, so one model gives one archive, byte for byte
+        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0) as packed, tarfile.open(fileobj=packed, mode="w") as tar:
+            info = tar.gettarinfo(str(model_path), arcname=MODEL_FILE)
+            info.mtime = 0
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            with model_path.open("rb") as fh:
+                tar.addfile(info, fh)
+        return buf.getvalue()
+
+
+def learning_curve_png(history: dict[str, dict[str, list[float]]], title: str) -> bytes | None:
+    """A PNG of every metric per round, train and validation side by side (``None`` without matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    metrics = sorted({m for series in history.values() for m in series})
+    if not metrics:
+        return None
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for data, series in history.items():
+            if metric in series:
+                ax.plot(range(len(series[metric])), series[metric], label=data)
+        ax.set_xlabel("round")
+        ax.set_ylabel(metric)
+        ax.set_title(metric)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return buf.getvalue()

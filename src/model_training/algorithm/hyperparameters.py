@@ -25,8 +25,6 @@ from model_training.algorithm.hyperparameter_rules import (
     ALIASES,
     CONTAINER_METRICS,
     CONTAINER_ONLY,
-    DEFAULT_VERSION,
-    LEGACY_VERSIONS,
     LINEAR_UPDATERS,
     LOGISTIC_OBJECTIVES,
     MAX_ENTRIES,
@@ -36,13 +34,13 @@ from model_training.algorithm.hyperparameter_rules import (
     MULTI_CLASS_OBJECTIVES,
     PROCESS_UPDATE_UPDATERS,
     REMOVED,
-    SUPPORTED_VERSIONS,
     TREE_BUILD_UPDATERS,
     TREE_UPDATERS,
     Spec,
     specs,
 )
 from model_training.algorithm.hyperparameter_values import ValueProblem, choices_text, parse_value
+from model_training.algorithm.images import DEFAULT_IMAGE_VERSION, IMAGE_VERSIONS, LEGACY_VERSIONS
 from model_training.errors import ConfigurationError, HyperparameterError
 
 #: At most this many problems are described in a :class:`HyperparameterError`; the rest are counted ("and N more").
@@ -52,8 +50,6 @@ __all__ = [
     "ALIASES",
     "CONTAINER_METRICS",
     "CONTAINER_ONLY",
-    "DEFAULT_VERSION",
-    "SUPPORTED_VERSIONS",
     "ParsedHyperparameters",
     "canonical_hyperparameters",
     "merge_hyperparameters",
@@ -94,7 +90,7 @@ class ParsedHyperparameters:
     validated: dict[str, object] = field(default_factory=dict, compare=False)
 
 
-def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_VERSION) -> dict[str, str]:
+def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_IMAGE_VERSION) -> dict[str, str]:
     """Validate hyperparameters and return the ``HyperParameters`` map for ``CreateTrainingJob``.
 
     Rules: those of the SageMaker XGBoost container (see the module docstring), the same as
@@ -106,7 +102,7 @@ def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_
             0/1 switches ``csv_weights``, ``refresh_leaf``, ``one_drop``); a list of strings for
             ``eval_metric``/``updater``; a list/tuple of ints for ``monotone_constraints``; a list of lists
             of ints for ``interaction_constraints``.
-        version: container version (image tag), one of :data:`SUPPORTED_VERSIONS`.
+        version: container version (image tag), one of :data:`~model_training.algorithm.images.IMAGE_VERSIONS`.
 
     Returns:
         Name -> value string in canonical form, in the given order, under the names given (an alias such as
@@ -128,7 +124,7 @@ def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_
     return {entry.given: entry.text for entry in checked.entries}
 
 
-def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEFAULT_VERSION) -> ParsedHyperparameters:
+def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEFAULT_IMAGE_VERSION) -> ParsedHyperparameters:
     """Do what the container does at job start: parse the string values, validate them, type them.
 
     Rules and parsing: the SageMaker XGBoost container's (see the module docstring; integers with ``int()``,
@@ -137,7 +133,7 @@ def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEF
 
     Args:
         hyperparameters: the job's ``HyperParameters``: name -> string value.
-        version: container version (image tag), one of :data:`SUPPORTED_VERSIONS`.
+        version: container version (image tag), one of :data:`~model_training.algorithm.images.IMAGE_VERSIONS`.
 
     Returns:
         The typed hyperparameters (see :class:`ParsedHyperparameters`).
@@ -208,9 +204,9 @@ class _Checked:
 
 
 def _check_version(version: object) -> str:
-    if isinstance(version, str) and version in SUPPORTED_VERSIONS:
+    if isinstance(version, str) and version in IMAGE_VERSIONS:
         return version
-    supported = ", ".join(SUPPORTED_VERSIONS)
+    supported = ", ".join(IMAGE_VERSIONS)
     if isinstance(version, str) and version.strip().lower() in LEGACY_VERSIONS:
         raise ConfigurationError(
             f"XGBoost algorithm version {version!r} is the legacy 0.72 algorithm ('1' and 'latest' both select "

@@ -1,9 +1,10 @@
 """The effective configuration of a run, validated by pydantic.
 
-Precedence (issue #4 extends it with environment, SSM and the manifest): built-in defaults < command-line
-flags.  Everything in :class:`RunConfig` is part of the run's identity: change any field and the run id
-changes (see :func:`model_training.output.runrecord.compute_run_id`).  Where the outputs are written (a local
-folder, later a bucket) is *not* part of it.
+Precedence of every setting, lowest first: the built-in defaults here < environment < SSM < the dataset's
+``manifest.json`` < command-line flags (:func:`model_training.config.manifest.resolve` merges the layers and
+calls :func:`build_config`).  Everything in :class:`RunConfig` is part of the run's identity: change any field
+and the run id changes (see :func:`model_training.output.runrecord.compute_run_id`).  Where the outputs are
+written (a local folder or an S3 bucket) is *not* part of it.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from model_training.algorithm.hyperparameters import DEFAULT_VERSION, canonical_hyperparameters
+from model_training.algorithm.hyperparameters import canonical_hyperparameters
+from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
 from model_training.errors import ConfigurationError
 
-#: The original stage's settings (``original-stage.md``): seed 1729, cuts at int(0.7 n) and int(0.9 n).
+#: The original stage's settings: seed 1729, fractions 0.7/0.2/0.1 (cuts at int(0.7 n) and int(0.9 n)), label
+#: ``y_yes``, ``y_no`` left out.
 DEFAULT_SEED = 1729
 DEFAULT_FRACTIONS = (Decimal("0.7"), Decimal("0.2"), Decimal("0.1"))
 DEFAULT_LABEL = "y_yes"
@@ -56,7 +59,7 @@ def reserved_tag(key: str) -> str | None:
 _TAG_TEXT = r"[\w\s.:/=+\-@]*"
 #: The smallest non-zero fraction: below it a split is empty at any realistic row count.
 MIN_FRACTION = Decimal("0.000001")
-#: Split strategies (issue #4): the original's seeded permutation, and what Data Wrangler, TFX and scikit-learn offer.
+#: Split strategies: the original's seeded permutation, and what Data Wrangler, TFX and scikit-learn offer.
 STRATEGIES = ("random", "stratified", "group", "ordered", "hash")
 #: Flat setting names build_config accepts, by the part of RunConfig they go to.
 SPLIT_SETTINGS = ("seed", "fractions", "strategy", "key", "order_by", "shuffle_train")
@@ -126,7 +129,7 @@ class SplitConfig(_Model):
 class TrainingConfig(_Model):
     """What the training job is asked to do: algorithm version and ``HyperParameters`` (strings)."""
 
-    algorithm_version: str = "3.0-5"
+    algorithm_version: str = DEFAULT_IMAGE_VERSION
     hyperparameters: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_HYPERPARAMETERS))
     instance_type: str = Field(default="ml.m5.xlarge", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     instance_count: int = Field(default=1, ge=1, le=100)
@@ -270,7 +273,7 @@ def build_config(**settings: Any) -> RunConfig:
         given = s.pop("hyperparameters")
         training["hyperparameters"] = dict(given) if replace else {**DEFAULT_HYPERPARAMETERS, **given}
     s.setdefault("run_date", dt.date.today())
-    version = training.get("algorithm_version", DEFAULT_VERSION)
+    version = training.get("algorithm_version", DEFAULT_IMAGE_VERSION)
     # Canonical strings (what SageMaker receives) are part of the run id: "0.20" and "0.2" are one setting.
     training["hyperparameters"] = canonical_hyperparameters(training.get("hyperparameters", DEFAULT_HYPERPARAMETERS), version)
     try:

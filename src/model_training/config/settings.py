@@ -12,7 +12,8 @@ Environment (all optional):
 ``MODEL_TRAINING_ROLE_NAME``                role used when that parameter is missing (``SageMakerExecutionRole``)
 ``MODEL_TRAINING_SSE``                      ``AES256`` (default) or ``aws:kms``
 ``MODEL_TRAINING_KMS_KEY_ID``               KMS key for ``aws:kms``
-``MODEL_TRAINING_ALGORITHM_VERSION``        ``3.0-5`` (default) or ``1.7-1``
+``MODEL_TRAINING_ALGORITHM_VERSION``        an image version of :data:`~model_training.algorithm.images.IMAGE_VERSIONS`
+                                            (default :data:`~model_training.algorithm.images.DEFAULT_IMAGE_VERSION`)
 ``MODEL_TRAINING_INSTANCE_TYPE``            ``ml.m5.xlarge`` (default)
 ``MODEL_TRAINING_INSTANCE_COUNT``           ``1``
 ``MODEL_TRAINING_VOLUME_SIZE_GB``           ``30``

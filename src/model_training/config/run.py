@@ -114,14 +114,16 @@ class SplitConfig(_Model):
     @classmethod
     def _valid_fractions(cls, value: tuple[Decimal, Decimal, Decimal]) -> tuple[Decimal, Decimal, Decimal]:
         if any(not f.is_finite() or f < 0 for f in value):
-            raise ValueError(f"fractions must be non-negative numbers, got {_fmt(value)}")
+            raise ValueError(f"fractions must be non-negative numbers, got {format_fractions(value)}")
         total = sum(value, Decimal(0))
         if abs(total - 1) > FRACTION_TOLERANCE:
-            raise ValueError(f"fractions must sum to 1, got {_fmt(value)} (sum {total})")
+            raise ValueError(f"fractions must sum to 1, got {format_fractions(value)} (sum {total})")
         if value[0] <= 0:
             raise ValueError("the train fraction must be greater than 0")
         if any(0 < f < MIN_FRACTION for f in value):
-            raise ValueError(f"a non-zero fraction must be at least {MIN_FRACTION} (use 0 for no split), got {_fmt(value)}")
+            raise ValueError(
+                f"a non-zero fraction must be at least {MIN_FRACTION} (use 0 for no split), got {format_fractions(value)}"
+            )
         # 0.70 and 0.7 are the same setting and must give the same run id.
         return tuple(f.normalize() if f else Decimal(0) for f in value)  # type: ignore[return-value]
 
@@ -312,8 +314,10 @@ _HINTS = {
 }
 
 
-def _fmt(values: tuple[Decimal, ...]) -> str:
-    return ",".join(str(v) for v in values)
+def format_fractions(fractions: tuple[Decimal, ...]) -> str:
+    """Fractions as messages show them: ``"0.7,0.2,0.1"`` (each as its decimal text, comma-separated), the form
+    ``--fractions`` takes."""
+    return ",".join(str(f) for f in fractions)
 
 
 #: Sources above this size are split by streaming unless told otherwise (2 GiB: the in-memory split peaks

@@ -41,10 +41,7 @@ from model_training.algorithm.hyperparameter_rules import (
 )
 from model_training.algorithm.hyperparameter_values import ValueProblem, choices_text, parse_value
 from model_training.algorithm.images import DEFAULT_IMAGE_VERSION, IMAGE_VERSIONS, LEGACY_VERSIONS
-from model_training.errors import ConfigurationError, HyperparameterError
-
-#: At most this many problems are described in a :class:`HyperparameterError`; the rest are counted ("and N more").
-MAX_PROBLEMS = 20
+from model_training.errors import MAX_PROBLEMS, ConfigurationError, HyperparameterError, listed
 
 __all__ = [
     "ALIASES",
@@ -273,10 +270,8 @@ def _validate(raw: Mapping[str, object], version: str, *, strings_only: bool) ->
         problems.append("num_round is required: the number of boosting rounds, an integer >= 1")
     problems.extend(_dependency_problems({e.canonical: e for e in entries}, failed))
     if problems:
-        if len(problems) > MAX_PROBLEMS:
-            problems = [*problems[:MAX_PROBLEMS], f"and {len(problems) - MAX_PROBLEMS} more"]
         raise HyperparameterError(
-            problems,
+            listed(problems),
             f"fix every hyperparameter listed: the rules are those of the SageMaker XGBoost {version} container "
             "(its hyperparameter_validation.py)",
         )

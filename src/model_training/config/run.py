@@ -55,8 +55,12 @@ def reserved_tag(key: str) -> str | None:
     return next((tag for tag in RESERVED_TAGS if tag.casefold() == folded), None)
 
 
-#: SageMaker's tag text (CreateTrainingJob API reference, Tag): ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$
-_TAG_TEXT = r"[\w\s.:/=+\-@]*"
+#: The characters of SageMaker's tag keys and values, as a regular-expression class body (CreateTrainingJob API
+#: reference, Tag: ``^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$``).
+TAG_CHARACTERS = r"\w\s.:/=+\-@"
+#: The longest tag value SageMaker takes, in characters.
+MAX_TAG_VALUE_LENGTH = 256
+_TAG_TEXT = f"[{TAG_CHARACTERS}]*"
 #: The smallest non-zero fraction: below it a split is empty at any realistic row count.
 MIN_FRACTION = Decimal("0.000001")
 #: Split strategies: the original's seeded permutation, and what Data Wrangler, TFX and scikit-learn offer.
@@ -171,7 +175,7 @@ class TrainingConfig(_Model):
                     f"tag {k!r} contains {TESTING_TAG_MARK!r}: the deployment stage takes the first tag whose key contains "
                     f"{TESTING_TAG_MARK!r} as the test file's URI, and could read this one instead of the stage's own"
                 )
-            if not 1 <= len(k) <= 128 or len(v) > 256 or k.lower().startswith("aws:"):
+            if not 1 <= len(k) <= 128 or len(v) > MAX_TAG_VALUE_LENGTH or k.lower().startswith("aws:"):
                 raise ValueError(f"tag {k!r}: keys are 1-128 characters not starting with aws:, values at most 256")
             if not re.fullmatch(_TAG_TEXT, k) or not re.fullmatch(_TAG_TEXT, v):
                 raise ValueError(f"tag {k!r}: SageMaker allows letters, digits, spaces and _ . : / = + - @ only")
@@ -320,8 +324,8 @@ def format_fractions(fractions: tuple[Decimal, ...]) -> str:
     return ",".join(str(f) for f in fractions)
 
 
-#: Sources above this size are split by streaming unless told otherwise (2 GiB: the in-memory split peaks
-#: near 2.5 times its input, so this keeps it within about 5 GB).
+#: Sources above this size are split by streaming unless told otherwise (2 GiB: the in-memory split peaks at
+#: up to 2.5 times its input, the bound the benchmark checks, so this keeps it within about 5 GB).
 STREAM_ABOVE_BYTES = 2 * 1024**3
 
 

@@ -9,18 +9,15 @@ and commits the run.  A method never writes to the store or calls back into the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.config.run import RunConfig
-from model_training.ports import Chunk, SourceInfo
+from model_training.ports import OutputFile, SourceInfo
 from model_training.progress import Reporter
-
-#: One output file: ``(name in run.json's files, key under the run prefix, its bytes in chunks)``.
-OutputFile = tuple[str, str, Iterable[Chunk]]
 
 
 @dataclass(frozen=True)

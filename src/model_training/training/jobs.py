@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from model_training.algorithm.images import IMAGE_XGBOOST, image_version
-from model_training.config.run import TESTING_TAG_MARK, RunConfig
+from model_training.config.run import MAX_TAG_VALUE_LENGTH, TAG_CHARACTERS, TESTING_TAG_MARK, RunConfig
 from model_training.errors import ConfigurationError, RunFailedError, TrainingJobExistsError
 from model_training.output.runrecord import RunRecord, TrainingRecord
 from model_training.ports import Store, TrainingBackend
@@ -190,6 +190,7 @@ def check_tags(tags: dict[str, str]) -> None:
 
 
 def tag_value(text: str) -> str:
-    """``text`` as a SageMaker tag value: at most 256 characters (its end kept) of letters, digits, spaces and
-    ``_ . : / = + - @`` (others become ``_``)."""
-    return re.sub(r"[^\w\s.:/=+\-@]", "_", text)[-256:]
+    """``text`` as a SageMaker tag value: at most :data:`~model_training.config.run.MAX_TAG_VALUE_LENGTH` (256)
+    characters (its end kept) of :data:`~model_training.config.run.TAG_CHARACTERS` (letters, digits, spaces and
+    ``_ . : / = + - @``; others become ``_``)."""
+    return re.sub(f"[^{TAG_CHARACTERS}]", "_", text)[-MAX_TAG_VALUE_LENGTH:]

@@ -1,9 +1,11 @@
-"""Where split files, run records and models are stored: a local folder (S3 comes with issue #3).
+"""Where split files, run records and models are stored: a local folder (:class:`LocalStore`) or an S3 bucket
+(:class:`S3Store`), the two :class:`~model_training.ports.Store` implementations.
 
-Keys are ``/``-separated, like S3 keys.  Every write is atomic: the bytes go to a temporary file in the
-store's ``_tmp/`` folder (never into a channel folder, whose every file the training container reads),
-are flushed to disk, and are renamed into place, so a reader (or a crash) never sees a
-half-written object; a rewrite of the same key with the same bytes is a no-op in effect.
+Keys are ``/``-separated, like S3 keys.  Every write is atomic, so a reader (or a crash) never sees a
+half-written object, and a rewrite of the same key with the same bytes is a no-op in effect: a local store
+writes the bytes to a temporary file in its ``_tmp/`` folder (never into a channel folder, whose every file the
+training container reads), flushes them to disk and renames the file into place; an S3 object exists only
+once its upload (single or multipart) has completed.
 """
 
 from __future__ import annotations

@@ -491,7 +491,9 @@ def _channel_files(name: str, uri: str) -> list[tuple[str, Callable[[], bytes]]]
 
 
 def _write_uri(uri: str, data: bytes) -> str:
-    """Write ``data`` at a ``file://`` or ``s3://`` URI (atomically / with the store's encryption); returns the URI."""
+    """Write ``data`` at a ``file://`` URI (atomically, :class:`~model_training.output.storage.LocalStore`) or an
+    ``s3://`` URI (an :class:`~model_training.output.storage.S3Store` with its default ``AES256`` encryption, not the
+    run's ``MODEL_TRAINING_SSE`` settings); returns the URI."""
     if uri.startswith("s3://"):
         from model_training.output.storage import S3Store, parse_s3_uri
 

@@ -112,7 +112,8 @@ def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_
 
     Raises:
         ConfigurationError: ``version`` is not supported (``latest``/``1`` mean the legacy 0.72 algorithm).
-        HyperparameterError: with every problem found, e.g. an unknown name (with the closest valid name),
+        HyperparameterError: with the problems found (the first :data:`~model_training.errors.MAX_PROBLEMS`
+            described, the rest counted), e.g. an unknown name (with the closest valid name),
             ``silent`` (use ``verbosity``), a value of the wrong type or out of range, a missing ``num_round``,
             ``num_class`` with a single-output objective, ``auc`` without a ``binary:``/``rank:`` objective,
             ``eval_metric`` without ``objective``.
@@ -137,7 +138,8 @@ def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEF
 
     Raises:
         ConfigurationError: ``version`` is not supported (``latest``/``1`` mean the legacy 0.72 algorithm).
-        HyperparameterError: with every problem found (a non-string value is one of them).
+        HyperparameterError: with the problems found, as :func:`canonical_hyperparameters` lists them (a
+            non-string value is one of them).
     """
     checked = _validate(hyperparameters, version, strings_only=True)
     values = {entry.canonical: entry.value for entry in checked.entries}

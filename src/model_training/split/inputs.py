@@ -29,8 +29,8 @@ from model_training.split.stratified import stratified_split
 def plan_strategy(
     dataset: Dataset, config: RunConfig, labels: np.ndarray | None = None
 ) -> tuple[SplitPlan, dict[str, float] | None]:
-    """The split plan of the configured strategy for ``dataset``, and the achieved row fractions where a
-    strategy meets the requested ones only as closely as the data allows (group, ordered, hash).
+    """The split plan of the configured strategy for ``dataset``, and the achieved row fractions (see
+    :func:`plan_from_input`).
 
     Args:
         labels: the rows' labels (float64, one a row), if already read.
@@ -72,6 +72,11 @@ def merge_inputs(parts: list[Any]) -> Any:
 
 def plan_from_input(n: int, values: Any, config: RunConfig, uri: str) -> tuple[SplitPlan, dict[str, float] | None]:
     """Plan the split of ``n`` rows from their :func:`strategy_input`.
+
+    Returns:
+        The plan, and each split's rows over ``n`` (``{"train": ..., "validation": ..., "test": ...}``) for every
+        strategy but ``random`` (which meets the fractions by its cut points: ``None``).  Only group, ordered and
+        hash can miss the requested fractions by more than a row; stratified's are recorded all the same.
 
     Raises:
         SplitError: the strategy cannot split these rows (its message, prefixed with ``uri``).

@@ -28,8 +28,8 @@ class PreparedSplit:
         source: the source's identity (for an S3 object read by the streaming split, with the SHA-256 of the
             bytes split).
         counts: rows per label value in each split (``train``, ``validation``, ``test``).
-        achieved: the achieved row fractions of a strategy that meets the requested ones only as closely as the
-            data allows (group, ordered, hash); ``None`` for random and stratified.
+        achieved: each split's rows over all rows (``{"train": ..., "validation": ..., "test": ...}``) for every
+            strategy but random (:func:`~model_training.split.inputs.plan_from_input`); ``None`` for random.
         outputs: the output files in order (``train`` parts, ``validation`` parts, ``test``), each rendered
             as it is consumed.
     """

@@ -35,7 +35,7 @@ def test_every_region_and_version_matches_the_sdk(sdk) -> None:
     assert checked == 2 * len(REGISTRIES) >= 60
 
 
-@pytest.mark.parametrize("version", ["latest", "1"])
+@pytest.mark.parametrize("version", ["latest", "1", "0.72"])
 def test_legacy_versions_are_refused(version: str) -> None:
     with pytest.raises(ConfigurationError, match=r"legacy XGBoost 0\.72"):
         image_uri("eu-west-2", version)

@@ -7,7 +7,8 @@ import pytest
 
 from model_training.config.run import SplitConfig
 from model_training.errors import SplitError
-from model_training.split.plan import cut_points, minimum_rows, plan_split
+from model_training.split.plan import cut_points, minimum_rows, plan_split, require_rows
+from model_training.split.stratified import stratified_split
 
 D = Decimal
 
@@ -70,6 +71,38 @@ def test_too_few_rows_states_the_minimum() -> None:
 def test_too_few_rows_names_the_source() -> None:
     with pytest.raises(SplitError, match=r"^s3://b/k.csv: 1 row is too few"):
         plan_split(1, SplitConfig(), "s3://b/k.csv")
+
+
+def test_too_few_rows_is_one_message_for_every_strategy() -> None:
+    # The random plan and the stratified split refuse "too few rows" through one function: the same words,
+    # each with its own minimum (cut points against largest remainder).
+    with pytest.raises(SplitError) as random_error:
+        plan_split(3, SplitConfig(), "s3://b/k.csv")
+    assert (
+        random_error.value.message
+        == "s3://b/k.csv: 3 rows are too few for fractions 0.7,0.2,0.1: the validation split would be empty"
+    )
+    assert random_error.value.hint == "4 rows or more always work for these fractions; add rows or change --fractions"
+    with pytest.raises(SplitError) as stratified_error:
+        stratified_split(np.zeros(1), (D("0.7"), D("0.2"), D("0.1")), 1)
+    assert (
+        stratified_error.value.message
+        == "1 row is too few for fractions 0.7,0.2,0.1: the validation and test split would be empty"
+    )
+    assert stratified_error.value.hint == (
+        "6 rows or more always work for a stratified split with these fractions; add rows or change --fractions"
+    )
+
+
+def test_require_rows_asks_for_the_minimum_only_when_a_split_is_empty() -> None:
+    def unreachable() -> int:
+        raise AssertionError("the minimum is computed only for the message")
+
+    require_rows((7, 2, 1), (D("0.7"), D("0.2"), D("0.1")), unreachable)
+    require_rows((10, 0, 0), (D("1"), D("0"), D("0")), unreachable)  # a zero fraction may stay empty
+    with pytest.raises(SplitError) as error:
+        require_rows((2, 0, 0), (D("0.5"), D("0"), D("0.5")), lambda: 2)
+    assert error.value.message == "2 rows are too few for fractions 0.5,0,0.5: the test split would be empty"
 
 
 def test_minimum_rows_copes_with_non_monotonic_floors() -> None:

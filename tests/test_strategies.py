@@ -13,8 +13,11 @@ import pandas as pd
 import pytest
 
 from model_training.errors import SplitError
+from model_training.split.group import group_split
+from model_training.split.hashed import hash_split
+from model_training.split.ordered import ordered_split
 from model_training.split.plan import SplitPlan, cut_points
-from model_training.split.strategies import group_split, hash_split, ordered_split, stratified_split
+from model_training.split.stratified import stratified_split
 
 D = Decimal
 SPLITS = ("train", "validation", "test")
@@ -455,7 +458,7 @@ def test_impossible_utc_offsets_are_refused(value: str) -> None:
     from decimal import Decimal as D
 
     from model_training.errors import SplitError
-    from model_training.split.strategies import ordered_split
+    from model_training.split.ordered import ordered_split
 
     values = np.array(["2024-01-01T00:00:00Z"] * 5 + [value] + ["2024-01-02T00:00:00Z"] * 5, dtype=object)
     with pytest.raises(SplitError, match="UTC offset"):
@@ -466,3 +469,16 @@ def test_ordered_names_the_stray_value_in_a_column_of_numbers() -> None:
     values = np.array(["1.0", "2.5", "0.0", "yesterday", "3"], dtype=object)
     with pytest.raises(SplitError, match=r"order value 'yesterday' in row 3 \(0-based\) is not a number"):
         ordered_split(values, (Decimal("0.6"), Decimal("0.2"), Decimal("0.2")), seed=1)
+
+
+def test_iso_times_sort_as_instants_and_name_the_bad_row() -> None:
+    from model_training.split.times import UnreadableTime, parse_timestamps
+
+    counts = parse_timestamps(["2024-01-01T03:00:00+02:00", "2024-01-01T00:30Z", b"2024", "2024-01-01 01:00:00.5+0000"])
+    assert counts.dtype == np.int64 and np.argsort(counts).tolist() == [2, 1, 0, 3]
+    with pytest.raises(UnreadableTime) as error:
+        parse_timestamps(["2024-01-01", "2024-02-30", "yesterday"])  # an earlier impossible date comes first
+    assert (error.value.row, error.value.reason) == (1, "not a valid date or time (day out of range)")
+    with pytest.raises(UnreadableTime) as error:
+        parse_timestamps(["2024-01-01", "2024-01-01T00:00+14:30"])
+    assert error.value.row == 1 and error.value.reason.startswith("its UTC offset is not a real one")

@@ -1,6 +1,7 @@
-"""The demo dataset: scikit-learn's bundled Wisconsin breast-cancer data, written as a CSV the stage
-accepts (header row, numeric features, a 0/1 label column).  No network is needed: the data ships
-inside the scikit-learn package (``sklearn/datasets/data/breast_cancer.csv``).
+"""The demo: its dataset (:func:`write_demo_dataset`: scikit-learn's bundled Wisconsin breast-cancer data,
+written as a CSV the stage accepts: header row, numeric features, a 0/1 label column; no network is needed,
+the data ships inside the scikit-learn package and ``load_breast_cancer`` reads it), and the whole stage run
+offline against moto's server (:func:`run_offline_demo`).
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
     """The whole stage offline, as the pipeline runs it on AWS, with moto's server standing in for AWS:
 
     1. start an S3/SSM/SageMaker endpoint on 127.0.0.1 and point boto3 at it;
-    2. create the buckets and SSM parameters as the reference pipeline names them;
+    2. create the buckets and SSM parameters the stage reads (:func:`~model_training.offline.provision`);
     3. upload the demo dataset under ``automl/{date}/``;
     4. deliver the S3 ``ObjectCreated`` event to the Lambda handler, which splits the object into the data
        bucket and sends ``CreateTrainingJob``;
@@ -72,6 +73,7 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
     import os
 
     from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
+    from model_training.aws import DEFAULT_REGION
     from model_training.config.settings import StageSettings
     from model_training.handler import handle
     from model_training.offline import local_aws, provision, s3_event, upload
@@ -83,7 +85,7 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
 
     # the received job is trained here: refuse an XGBoost that is not the image's before anything is written
     check_xgboost(os.environ.get("MODEL_TRAINING_ALGORITHM_VERSION", "").strip() or DEFAULT_IMAGE_VERSION)
-    region, environment = "eu-west-2", "dev"
+    region, environment = DEFAULT_REGION, "dev"
     source = write_demo_dataset(output / "demo-data")
     today = dt.datetime.now(dt.UTC)
     with local_aws(region) as endpoint:

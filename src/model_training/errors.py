@@ -11,6 +11,15 @@ from __future__ import annotations
 
 import errno
 
+#: At most this many problems are described in one error; the rest are counted ("and N more").
+MAX_PROBLEMS = 20
+
+
+def listed(problems: list[str], limit: int = MAX_PROBLEMS) -> list[str]:
+    """The first ``limit`` of ``problems``, then ``and N more`` if there are more (the list as an error
+    describes it)."""
+    return problems if len(problems) <= limit else [*problems[:limit], f"and {len(problems) - limit} more"]
+
 
 class ModelTrainingError(Exception):
     """Base class of every error the stage reports to a user.
@@ -53,7 +62,8 @@ class HyperparameterError(ModelTrainingError):
     """Hyperparameters break the built-in XGBoost container's rules.
 
     Attributes:
-        problems: every problem found, one sentence each (all are reported together, not one per attempt).
+        problems: the problems found, one sentence each, reported together rather than one per attempt (at
+            most :data:`MAX_PROBLEMS`, then ``and N more``: :func:`listed`).
     """
 
     def __init__(self, problems: list[str], hint: str = "") -> None:
@@ -72,7 +82,7 @@ class EventError(ModelTrainingError):
 
 
 class TrainingJobError(ModelTrainingError):
-    """A training job request or record problem (unknown job, a name that already exists)."""
+    """A training job SageMaker refused to create, one that does not exist, or one whose name exists already."""
 
 
 class TrainingJobExistsError(TrainingJobError):

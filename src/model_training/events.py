@@ -1,6 +1,7 @@
 """Decode the events that start the stage into object references.
 
-Accepted shapes (``pipeline-contracts.md``; AWS docs "Event message structure" for S3 notifications):
+Accepted shapes (AWS documentation: S3's "Event message structure", and the SQS, SNS and EventBridge events
+Lambda receives):
 
 * S3 event notifications (``{"Records": [{"eventSource": "aws:s3", ...}]}``): every record.
 * SQS events whose bodies are S3 notifications, or SNS envelopes holding one (the common fan-out);
@@ -40,7 +41,8 @@ class ObjectRef:
         version_id: ``versionId`` (``None`` in an unversioned bucket).
         etag: ``eTag`` without quotes (``None`` if the event has none).
         size: object size in bytes, if the event gives it.
-        event_time: the event's ISO-8601 time (the run date is taken from it, so a retry lands on the same keys).
+        event_time: the event's ISO-8601 time (the run date falls back to its date when the object's own
+            ``LastModified`` cannot be read).
         event_name: e.g. ``ObjectCreated:Put``.
     """
 
@@ -304,10 +306,9 @@ def _etag(value: Any) -> str | None:
     return str(value).strip('"') or None if value else None
 
 
-#: Suffixes of the objects the stage splits (``pipeline-contracts.md``: the notification filter is ``.csv``),
-#: case-sensitive as S3's notification filters and EventBridge's patterns are: the deployment template
-#: delivers exactly these (and ``_SUCCESS`` markers) under ``automl/``, so ``DATA.CSV`` is never delivered
-#: and is skipped here too.
+#: Suffixes of the objects the stage splits, case-sensitive as S3's notification filters and EventBridge's
+#: patterns are: the deployment template (``template.yaml``) delivers exactly these (and ``_SUCCESS`` markers)
+#: under ``automl/``, so ``DATA.CSV`` is never delivered and is skipped here too.
 ACCEPTED_SUFFIXES = (".csv", ".csv.gz")
 
 

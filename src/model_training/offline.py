@@ -1,5 +1,5 @@
 """An AWS endpoint on this machine for the demo and the tests: moto's server (S3, SSM, SageMaker, STS)
-on 127.0.0.1, a free port, with the buckets and parameters the reference pipeline names.
+on 127.0.0.1, a free port, with the buckets and SSM parameters the stage reads (:func:`provision`).
 
 Nothing in the stage is mocked: boto3 talks HTTP to the server through ``AWS_ENDPOINT_URL``, exactly
 as it would talk to AWS or MinIO.  Needs the ``demo`` extra (``moto[server]``).
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
+from model_training.aws import DEFAULT_REGION
 from model_training.errors import ConfigurationError
 
 #: Credentials moto accepts; never real ones.
@@ -23,7 +24,7 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
 
 @dataclass(frozen=True)
 class Pipeline:
-    """The resources of one pipeline environment, named as the reference pipeline names them.
+    """The resources of one pipeline environment, named by the pipeline's rule ``mlops-{region}-{environment}-...``.
 
     Attributes:
         region, environment: ``mlops-{region}-{environment}-...``.
@@ -39,7 +40,7 @@ class Pipeline:
 
 
 @contextmanager
-def local_aws(region: str = "eu-west-2") -> Iterator[str]:
+def local_aws(region: str = DEFAULT_REGION) -> Iterator[str]:
     """Start moto's server on 127.0.0.1 (a free port) and point boto3 at it through the environment
     (``AWS_ENDPOINT_URL``, fake credentials, ``AWS_REGION``) for the duration; yields the endpoint URL.
 
@@ -84,9 +85,11 @@ def local_aws(region: str = "eu-west-2") -> Iterator[str]:
         settings.clear_cache()
 
 
-def provision(region: str = "eu-west-2", environment: str = "dev", suffix: str = "a1b2c3") -> Pipeline:
-    """Create the data and model-output buckets (versioned, as the real ones are) and the SSM
-    SecureString parameters that name them and the SageMaker role, as ``pipeline-contracts.md`` says."""
+def provision(region: str = DEFAULT_REGION, environment: str = "dev", suffix: str = "a1b2c3") -> Pipeline:
+    """Create the data and model-output buckets (versioned, as the real ones are; named
+    ``mlops-{region}-{environment}-automl-data-{suffix}`` and ``...-model-output-{suffix}``) and the SSM
+    ``SecureString`` parameters the stage reads: ``mlops-{region}-{environment}-automl-data`` and
+    ``...-model-output`` (the bucket names) and ``...-sagemaker-role-arn`` (the SageMaker role's ARN)."""
     from model_training import aws
 
     s3 = aws.client("s3")
@@ -117,7 +120,7 @@ def s3_event(
     size: int = 0,
     event_time: str | None = None,
     event_name: str = "ObjectCreated:Put",
-    region: str = "eu-west-2",
+    region: str = DEFAULT_REGION,
 ) -> dict[str, Any]:
     """An S3 event notification for one object, as S3 sends it (the key URL-encoded)."""
     obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "size": size, "sequencer": "0055AED6DCD90281E5"}

@@ -1,6 +1,6 @@
 """The contracts between the orchestrator and the parts it drives: where the CSV comes from (:class:`Source`),
 where outputs go (:class:`Store`), what runs training jobs (:class:`TrainingBackend`), and the values they
-exchange (:class:`SourceInfo`, :class:`StoredObject`, :data:`Chunk`).
+exchange (:class:`SourceInfo`, :class:`StoredObject`, :data:`Chunk`, :data:`OutputFile`).
 
 The implementations live in the parts (:mod:`model_training.data` for sources, :mod:`model_training.output` for
 stores, :mod:`model_training.training` for backends) and are chosen by :mod:`model_training.wiring`; the
@@ -17,6 +17,9 @@ from pydantic import Field
 
 #: What is written: ``bytes``, or a ``memoryview`` of a buffer (the renderer's output, not copied).
 Chunk = bytes | memoryview
+#: One output file of a split, as the split renders it and the commit writes it: ``(name in run.json's files,
+#: key under the run prefix, its bytes in chunks)``.
+OutputFile = tuple[str, str, Iterable[Chunk]]
 
 
 @dataclass(frozen=True)
@@ -25,7 +28,8 @@ class SourceInfo:
 
     Attributes:
         uri: ``file:///abs/path.csv`` or ``s3://bucket/key``.
-        name: the dataset name used in the output prefix (file name without ``.csv``).
+        name: the dataset name used in the output prefix (the file name without ``.csv`` / ``.csv.gz``, made
+            safe for keys and tags: :func:`~model_training.data.dataset.dataset_name`).
         size_bytes: size of the object in bytes.
         sha256: hex SHA-256 of the object's bytes (``""`` until an S3 object has been read).
         etag: the S3 ``ETag`` (without quotes), for S3 objects.
@@ -113,7 +117,8 @@ class Store(Protocol):
     def write_bytes(self, key: str, data: bytes) -> StoredObject: ...
 
     def verify(self, obj: StoredObject) -> bool:
-        """Whether ``obj`` reads back as written (size and SHA-256)."""
+        """Whether the object at ``obj.key`` is still the one written: on S3 its size and the SHA-256 stored in
+        its metadata (a ``HeadObject``), locally the same file (device, inode, size and modification time)."""
         ...
 
     def with_tags(self, tags: dict[str, str]) -> Store:
@@ -121,7 +126,8 @@ class Store(Protocol):
         ...
 
     def create_exclusive(self, key: str, data: bytes) -> bool:
-        """Create ``key`` only if it does not exist (``If-None-Match: *`` on S3, ``O_EXCL`` locally)."""
+        """Create ``key`` with ``data`` only if it does not exist; ``False`` if it did (``If-None-Match: *`` on
+        S3; locally a hard link of a written temporary file, which fails if the name exists)."""
         ...
 
     def age_seconds(self, key: str) -> float | None: ...
@@ -129,7 +135,8 @@ class Store(Protocol):
     def delete(self, key: str) -> None: ...
 
     def sweep(self, prefix: str) -> None:
-        """Remove what a killed run left under ``prefix``: temporary files, a partial split."""
+        """Remove the temporary files a killed run left under ``prefix`` (on S3 there are none: an object
+        exists only once written whole)."""
         ...
 
 

@@ -13,13 +13,12 @@ from model_training.algorithm.hyperparameters import (
     ALIASES,
     CONTAINER_METRICS,
     CONTAINER_ONLY,
-    DEFAULT_VERSION,
     MAX_PROBLEMS,
-    SUPPORTED_VERSIONS,
     ParsedHyperparameters,
     canonical_hyperparameters,
     parse_hyperparameters,
 )
+from model_training.algorithm.images import DEFAULT_IMAGE_VERSION, IMAGE_VERSIONS
 from model_training.errors import ConfigurationError, HyperparameterError
 
 # The original stage's fixed hyperparameters (without its `silent=0`, which 1.2-1+ refuses), plus eval metrics.
@@ -43,7 +42,7 @@ def validate(request: pytest.FixtureRequest) -> Validator:
     return canonical_hyperparameters if request.param == "canonical" else parse_hyperparameters
 
 
-def problems_of(validator: Validator, raw: Mapping[str, object], version: str = DEFAULT_VERSION) -> list[str]:
+def problems_of(validator: Validator, raw: Mapping[str, object], version: str = DEFAULT_IMAGE_VERSION) -> list[str]:
     with pytest.raises(HyperparameterError) as caught:
         validator(raw, version)
     assert caught.value.problems, "a HyperparameterError must list its problems"
@@ -57,7 +56,7 @@ def with_round(**values: str) -> dict[str, str]:
 # ----- the original stage --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("version", IMAGE_VERSIONS)
 def test_original_defaults_canonical_strings(version: str) -> None:
     assert canonical_hyperparameters(ORIGINAL, version) == {
         "max_depth": "5",
@@ -71,7 +70,7 @@ def test_original_defaults_canonical_strings(version: str) -> None:
     }
 
 
-@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("version", IMAGE_VERSIONS)
 def test_original_defaults_parse_to_typed_params(version: str) -> None:
     parsed = parse_hyperparameters(canonical_hyperparameters(ORIGINAL, version), version)
     assert parsed == ParsedHyperparameters(
@@ -327,18 +326,18 @@ def test_rule_refuses_invalid_value(validate: Validator, name: str, value: str, 
 
 def test_every_container_hyperparameter_has_a_valid_case() -> None:
     covered = {ALIASES.get(name, name) for name, _, _ in VALID}
-    assert covered == set(rules.specs(DEFAULT_VERSION))
+    assert covered == set(rules.specs(DEFAULT_IMAGE_VERSION))
 
 
 def test_every_container_hyperparameter_has_an_invalid_case() -> None:
     covered = {ALIASES.get(name, name) for name, _, _, _ in INVALID}
-    assert covered == set(rules.specs(DEFAULT_VERSION))
+    assert covered == set(rules.specs(DEFAULT_IMAGE_VERSION))
 
 
 # ----- objectives and num_class -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("version", IMAGE_VERSIONS)
 @pytest.mark.parametrize("objective", rules.OBJECTIVES)
 def test_every_container_objective_is_accepted(objective: str, version: str) -> None:
     extra = {"num_class": "3"} if objective.startswith("multi:") else {}
@@ -415,7 +414,7 @@ def test_base_score_in_open_unit_interval_for_logistic_loss(
 # ----- eval_metric --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("version", IMAGE_VERSIONS)
 @pytest.mark.parametrize("metric", rules.METRICS)
 def test_every_container_metric_is_accepted(metric: str, version: str) -> None:
     objective = "survival:aft" if metric == "aft-nloglik" else "binary:logistic"
@@ -883,11 +882,11 @@ def test_all_problems_reported_together(validate: Validator) -> None:
 
 
 def test_no_error_problem_contains_the_separator() -> None:
-    raw: dict[str, object] = {**{name: "x" for name in rules.specs(DEFAULT_VERSION)}, "silent": "1", "etaa": "1"}
+    raw: dict[str, object] = {**{name: "x" for name in rules.specs(DEFAULT_IMAGE_VERSION)}, "silent": "1", "etaa": "1"}
     problems = problems_of(canonical_hyperparameters, raw)
     # every name is wrong: the first MAX_PROBLEMS are described, the rest counted in a last "and N more"
     assert len(problems) == MAX_PROBLEMS + 1 and problems[-1].startswith("and ") and problems[-1].endswith(" more")
-    assert int(problems[-1].split()[1]) + MAX_PROBLEMS >= len(rules.specs(DEFAULT_VERSION))
+    assert int(problems[-1].split()[1]) + MAX_PROBLEMS >= len(rules.specs(DEFAULT_IMAGE_VERSION))
     assert all(";" not in problem for problem in problems)
 
 
@@ -895,8 +894,8 @@ def test_no_error_problem_contains_the_separator() -> None:
 
 
 def test_supported_versions() -> None:
-    assert SUPPORTED_VERSIONS == ("1.7-1", "3.0-5")
-    assert DEFAULT_VERSION == "3.0-5"
+    assert IMAGE_VERSIONS == ("1.7-1", "3.0-5")
+    assert DEFAULT_IMAGE_VERSION == "3.0-5"
 
 
 @pytest.mark.parametrize("version", ["latest", "1", "LATEST", "0.72"])
@@ -993,7 +992,7 @@ def test_parsed_is_frozen() -> None:
         parsed.num_round = 2  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("version", SUPPORTED_VERSIONS)
+@pytest.mark.parametrize("version", IMAGE_VERSIONS)
 def test_canonical_then_parse_round_trip(version: str) -> None:
     raw: dict[str, object] = {
         "num_round": 50,

@@ -14,11 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-SUPPORTED_VERSIONS: tuple[str, ...] = ("1.7-1", "3.0-5")
-"""Algorithm container versions (image tags) whose rules this module knows."""
-
-DEFAULT_VERSION = "3.0-5"
-"""The container version used when none is given (runs XGBoost 3.0.5)."""
+from model_training.algorithm.images import IMAGE_VERSIONS
 
 ALIASES: dict[str, str] = {
     # hyperparameter_validation.py: hyperparameters.declare_alias(key, alias) -- alias -> key.
@@ -141,11 +137,8 @@ TREE_METHODS: tuple[str, ...] = ("auto", "exact", "approx", "hist", "gpu_hist")
 # Per-version tables: images 1.7-1 and 3.0-5 declare the same rules (their files differ only in formatting);
 # what differs between them is XGBoost (1.7.4, 3.0.5), at training time.
 VERSION_TABLES: dict[str, dict[str, tuple[str, ...]]] = {
-    "1.7-1": {"objective": OBJECTIVES, "eval_metric": METRICS, "tree_method": TREE_METHODS},
-    "3.0-5": {"objective": OBJECTIVES, "eval_metric": METRICS, "tree_method": TREE_METHODS},
+    version: {"objective": OBJECTIVES, "eval_metric": METRICS, "tree_method": TREE_METHODS} for version in IMAGE_VERSIONS
 }
-
-LEGACY_VERSIONS = frozenset({"1", "latest", "0.72"})
 
 MULTI_CLASS_OBJECTIVES = ("multi:softmax", "multi:softprob")
 # Stricter: XGBoost's logistic losses fail with "base_score must be in (0,1) for logistic loss" (the

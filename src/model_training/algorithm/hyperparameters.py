@@ -25,8 +25,6 @@ from model_training.algorithm.hyperparameter_rules import (
     ALIASES,
     CONTAINER_METRICS,
     CONTAINER_ONLY,
-    DEFAULT_VERSION,
-    LEGACY_VERSIONS,
     LINEAR_UPDATERS,
     LOGISTIC_OBJECTIVES,
     MAX_ENTRIES,
@@ -36,24 +34,19 @@ from model_training.algorithm.hyperparameter_rules import (
     MULTI_CLASS_OBJECTIVES,
     PROCESS_UPDATE_UPDATERS,
     REMOVED,
-    SUPPORTED_VERSIONS,
     TREE_BUILD_UPDATERS,
     TREE_UPDATERS,
     Spec,
     specs,
 )
 from model_training.algorithm.hyperparameter_values import ValueProblem, choices_text, parse_value
-from model_training.errors import ConfigurationError, HyperparameterError
-
-#: At most this many problems are described in a :class:`HyperparameterError`; the rest are counted ("and N more").
-MAX_PROBLEMS = 20
+from model_training.algorithm.images import DEFAULT_IMAGE_VERSION, IMAGE_VERSIONS, LEGACY_VERSIONS
+from model_training.errors import MAX_PROBLEMS, ConfigurationError, HyperparameterError, listed
 
 __all__ = [
     "ALIASES",
     "CONTAINER_METRICS",
     "CONTAINER_ONLY",
-    "DEFAULT_VERSION",
-    "SUPPORTED_VERSIONS",
     "ParsedHyperparameters",
     "canonical_hyperparameters",
     "merge_hyperparameters",
@@ -94,7 +87,7 @@ class ParsedHyperparameters:
     validated: dict[str, object] = field(default_factory=dict, compare=False)
 
 
-def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_VERSION) -> dict[str, str]:
+def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_IMAGE_VERSION) -> dict[str, str]:
     """Validate hyperparameters and return the ``HyperParameters`` map for ``CreateTrainingJob``.
 
     Rules: those of the SageMaker XGBoost container (see the module docstring), the same as
@@ -106,7 +99,7 @@ def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_
             0/1 switches ``csv_weights``, ``refresh_leaf``, ``one_drop``); a list of strings for
             ``eval_metric``/``updater``; a list/tuple of ints for ``monotone_constraints``; a list of lists
             of ints for ``interaction_constraints``.
-        version: container version (image tag), one of :data:`SUPPORTED_VERSIONS`.
+        version: container version (image tag), one of :data:`~model_training.algorithm.images.IMAGE_VERSIONS`.
 
     Returns:
         Name -> value string in canonical form, in the given order, under the names given (an alias such as
@@ -119,7 +112,8 @@ def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_
 
     Raises:
         ConfigurationError: ``version`` is not supported (``latest``/``1`` mean the legacy 0.72 algorithm).
-        HyperparameterError: with every problem found, e.g. an unknown name (with the closest valid name),
+        HyperparameterError: with the problems found (the first :data:`~model_training.errors.MAX_PROBLEMS`
+            described, the rest counted), e.g. an unknown name (with the closest valid name),
             ``silent`` (use ``verbosity``), a value of the wrong type or out of range, a missing ``num_round``,
             ``num_class`` with a single-output objective, ``auc`` without a ``binary:``/``rank:`` objective,
             ``eval_metric`` without ``objective``.
@@ -128,7 +122,7 @@ def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_
     return {entry.given: entry.text for entry in checked.entries}
 
 
-def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEFAULT_VERSION) -> ParsedHyperparameters:
+def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEFAULT_IMAGE_VERSION) -> ParsedHyperparameters:
     """Do what the container does at job start: parse the string values, validate them, type them.
 
     Rules and parsing: the SageMaker XGBoost container's (see the module docstring; integers with ``int()``,
@@ -137,14 +131,15 @@ def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEF
 
     Args:
         hyperparameters: the job's ``HyperParameters``: name -> string value.
-        version: container version (image tag), one of :data:`SUPPORTED_VERSIONS`.
+        version: container version (image tag), one of :data:`~model_training.algorithm.images.IMAGE_VERSIONS`.
 
     Returns:
         The typed hyperparameters (see :class:`ParsedHyperparameters`).
 
     Raises:
         ConfigurationError: ``version`` is not supported (``latest``/``1`` mean the legacy 0.72 algorithm).
-        HyperparameterError: with every problem found (a non-string value is one of them).
+        HyperparameterError: with the problems found, as :func:`canonical_hyperparameters` lists them (a
+            non-string value is one of them).
     """
     checked = _validate(hyperparameters, version, strings_only=True)
     values = {entry.canonical: entry.value for entry in checked.entries}
@@ -208,9 +203,9 @@ class _Checked:
 
 
 def _check_version(version: object) -> str:
-    if isinstance(version, str) and version in SUPPORTED_VERSIONS:
+    if isinstance(version, str) and version in IMAGE_VERSIONS:
         return version
-    supported = ", ".join(SUPPORTED_VERSIONS)
+    supported = ", ".join(IMAGE_VERSIONS)
     if isinstance(version, str) and version.strip().lower() in LEGACY_VERSIONS:
         raise ConfigurationError(
             f"XGBoost algorithm version {version!r} is the legacy 0.72 algorithm ('1' and 'latest' both select "
@@ -277,10 +272,8 @@ def _validate(raw: Mapping[str, object], version: str, *, strings_only: bool) ->
         problems.append("num_round is required: the number of boosting rounds, an integer >= 1")
     problems.extend(_dependency_problems({e.canonical: e for e in entries}, failed))
     if problems:
-        if len(problems) > MAX_PROBLEMS:
-            problems = [*problems[:MAX_PROBLEMS], f"and {len(problems) - MAX_PROBLEMS} more"]
         raise HyperparameterError(
-            problems,
+            listed(problems),
             f"fix every hyperparameter listed: the rules are those of the SageMaker XGBoost {version} container "
             "(its hyperparameter_validation.py)",
         )

@@ -14,13 +14,18 @@ from functools import cache
 
 from model_training.errors import ConfigurationError
 
-#: Versions the stage starts jobs with (``sagemaker-xgboost.md``: 1.7-1 runs XGBoost 1.7.4, 3.0-5 runs 3.0.5).
-IMAGE_VERSIONS = ("1.7-1", "3.0-5")
-DEFAULT_IMAGE_VERSION = "3.0-5"
-REPOSITORY = "sagemaker-xgboost"
-#: The XGBoost release each image trains and serves with (the ``XGBOOST_VERSION`` its Dockerfile pins):
-#: a model trained elsewhere is served identically only if that release trained it.
+#: The image versions (tags) the stage starts jobs with, each with the XGBoost release it trains and serves
+#: with (the ``XGBOOST_VERSION`` its Dockerfile pins): a model trained elsewhere is served identically only if
+#: that release trained it.  The one list of supported versions: everything else derives from it.
 IMAGE_XGBOOST: dict[str, str] = {"1.7-1": "1.7.4", "3.0-5": "3.0.5"}
+#: The supported versions, oldest first.
+IMAGE_VERSIONS: tuple[str, ...] = tuple(IMAGE_XGBOOST)
+#: The version used when none is given.
+DEFAULT_IMAGE_VERSION = "3.0-5"
+#: Versions that select the legacy XGBoost 0.72 algorithm (image ``xgboost:1``; ``latest`` is the same image),
+#: which takes other hyperparameters and is deprecated: refused, with a message that says so.
+LEGACY_VERSIONS = frozenset({"1", "latest", "0.72"})
+REPOSITORY = "sagemaker-xgboost"
 
 #: Account of the algorithm's ECR registry per region (SageMaker Python SDK, image_uri_config/xgboost.json).
 REGISTRIES: dict[str, str] = {
@@ -68,10 +73,10 @@ def image_uri(region: str, version: str = DEFAULT_IMAGE_VERSION) -> str:
     """The ``TrainingImage`` for ``version`` in ``region``.
 
     Raises:
-        ConfigurationError: ``latest`` or ``1`` (the legacy 0.72 algorithm, which the original stage
+        ConfigurationError: one of :data:`LEGACY_VERSIONS` (the legacy 0.72 algorithm, which the original stage
             asked for by accident), a version the stage does not support, or a region without the image.
     """
-    if version in ("latest", "1"):
+    if version in LEGACY_VERSIONS:
         raise ConfigurationError(
             f"algorithm version {version!r} is the legacy XGBoost 0.72 algorithm (image 'xgboost:1'), not a current release",
             f"use one of {', '.join(IMAGE_VERSIONS)} (default {DEFAULT_IMAGE_VERSION})",

@@ -1,7 +1,8 @@
 """Label rules of the built-in XGBoost algorithm, checked before a job is started.
 
-Source: ``sagemaker-xgboost.md`` ("At run time") and XGBoost's objectives: labels must lie in [0, 1]
-for the logistic and hinge objectives, and be integers in [0, num_class) for the multi-class ones.
+Source: XGBoost's objectives, which the container applies as they are (a label they refuse fails the
+training job once it runs): labels must lie in [0, 1] for the logistic and hinge objectives, and be integers
+in [0, num_class) for the multi-class ones.
 """
 
 from __future__ import annotations

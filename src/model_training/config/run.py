@@ -1,9 +1,10 @@
 """The effective configuration of a run, validated by pydantic.
 
-Precedence (issue #4 extends it with environment, SSM and the manifest): built-in defaults < command-line
-flags.  Everything in :class:`RunConfig` is part of the run's identity: change any field and the run id
-changes (see :func:`model_training.output.runrecord.compute_run_id`).  Where the outputs are written (a local
-folder, later a bucket) is *not* part of it.
+Precedence of every setting, lowest first: the built-in defaults here < environment < SSM < the dataset's
+``manifest.json`` < command-line flags (:func:`model_training.config.manifest.resolve` merges the layers and
+calls :func:`build_config`).  Everything in :class:`RunConfig` is part of the run's identity: change any field
+and the run id changes (see :func:`model_training.output.runrecord.compute_run_id`).  Where the outputs are
+written (a local folder or an S3 bucket) is *not* part of it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from model_training.algorithm.hyperparameters import DEFAULT_VERSION, canonical_hyperparameters
+from model_training.algorithm.hyperparameters import canonical_hyperparameters
+from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
 from model_training.errors import ConfigurationError
-from model_training.tags import is_tag_text
+from model_training.tags import MAX_TAG_VALUE_CHARS, is_tag_text
 
-#: The original stage's settings (``original-stage.md``): seed 1729, cuts at int(0.7 n) and int(0.9 n).
+#: The original stage's settings: seed 1729, fractions 0.7/0.2/0.1 (cuts at int(0.7 n) and int(0.9 n)), label
+#: ``y_yes``, ``y_no`` left out.
 DEFAULT_SEED = 1729
 DEFAULT_FRACTIONS = (Decimal("0.7"), Decimal("0.2"), Decimal("0.1"))
 DEFAULT_LABEL = "y_yes"
@@ -55,7 +58,7 @@ def reserved_tag(key: str) -> str | None:
 
 #: The smallest non-zero fraction: below it a split is empty at any realistic row count.
 MIN_FRACTION = Decimal("0.000001")
-#: Split strategies (issue #4): the original's seeded permutation, and what Data Wrangler, TFX and scikit-learn offer.
+#: Split strategies: the original's seeded permutation, and what Data Wrangler, TFX and scikit-learn offer.
 STRATEGIES = ("random", "stratified", "group", "ordered", "hash")
 #: Flat setting names build_config accepts, by the part of RunConfig they go to.
 SPLIT_SETTINGS = ("seed", "fractions", "strategy", "key", "order_by", "shuffle_train")
@@ -110,14 +113,16 @@ class SplitConfig(_Model):
     @classmethod
     def _valid_fractions(cls, value: tuple[Decimal, Decimal, Decimal]) -> tuple[Decimal, Decimal, Decimal]:
         if any(not f.is_finite() or f < 0 for f in value):
-            raise ValueError(f"fractions must be non-negative numbers, got {_fmt(value)}")
+            raise ValueError(f"fractions must be non-negative numbers, got {format_fractions(value)}")
         total = sum(value, Decimal(0))
         if abs(total - 1) > FRACTION_TOLERANCE:
-            raise ValueError(f"fractions must sum to 1, got {_fmt(value)} (sum {total})")
+            raise ValueError(f"fractions must sum to 1, got {format_fractions(value)} (sum {total})")
         if value[0] <= 0:
             raise ValueError("the train fraction must be greater than 0")
         if any(0 < f < MIN_FRACTION for f in value):
-            raise ValueError(f"a non-zero fraction must be at least {MIN_FRACTION} (use 0 for no split), got {_fmt(value)}")
+            raise ValueError(
+                f"a non-zero fraction must be at least {MIN_FRACTION} (use 0 for no split), got {format_fractions(value)}"
+            )
         # 0.70 and 0.7 are the same setting and must give the same run id.
         return tuple(f.normalize() if f else Decimal(0) for f in value)  # type: ignore[return-value]
 
@@ -125,7 +130,7 @@ class SplitConfig(_Model):
 class TrainingConfig(_Model):
     """What the training job is asked to do: algorithm version and ``HyperParameters`` (strings)."""
 
-    algorithm_version: str = "3.0-5"
+    algorithm_version: str = DEFAULT_IMAGE_VERSION
     hyperparameters: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_HYPERPARAMETERS))
     instance_type: str = Field(default="ml.m5.xlarge", pattern=r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
     instance_count: int = Field(default=1, ge=1, le=100)
@@ -165,7 +170,7 @@ class TrainingConfig(_Model):
                     f"tag {k!r} contains {TESTING_TAG_MARK!r}: the deployment stage takes the first tag whose key contains "
                     f"{TESTING_TAG_MARK!r} as the test file's URI, and could read this one instead of the stage's own"
                 )
-            if not 1 <= len(k) <= 128 or len(v) > 256 or k.lower().startswith("aws:"):
+            if not 1 <= len(k) <= 128 or len(v) > MAX_TAG_VALUE_CHARS or k.lower().startswith("aws:"):
                 raise ValueError(f"tag {k!r}: keys are 1-128 characters not starting with aws:, values at most 256")
             if not is_tag_text(k) or not is_tag_text(v):
                 raise ValueError(f"tag {k!r}: SageMaker allows letters, digits, spaces and _ . : / = + - @ only")
@@ -269,7 +274,7 @@ def build_config(**settings: Any) -> RunConfig:
         given = s.pop("hyperparameters")
         training["hyperparameters"] = dict(given) if replace else {**DEFAULT_HYPERPARAMETERS, **given}
     s.setdefault("run_date", dt.date.today())
-    version = training.get("algorithm_version", DEFAULT_VERSION)
+    version = training.get("algorithm_version", DEFAULT_IMAGE_VERSION)
     # Canonical strings (what SageMaker receives) are part of the run id: "0.20" and "0.2" are one setting.
     training["hyperparameters"] = canonical_hyperparameters(training.get("hyperparameters", DEFAULT_HYPERPARAMETERS), version)
     try:
@@ -308,12 +313,14 @@ _HINTS = {
 }
 
 
-def _fmt(values: tuple[Decimal, ...]) -> str:
-    return ",".join(str(v) for v in values)
+def format_fractions(fractions: tuple[Decimal, ...]) -> str:
+    """Fractions as messages show them: ``"0.7,0.2,0.1"`` (each as its decimal text, comma-separated), the form
+    ``--fractions`` takes."""
+    return ",".join(str(f) for f in fractions)
 
 
-#: Sources above this size are split by streaming unless told otherwise (2 GiB: the in-memory split peaks
-#: near 2.5 times its input, so this keeps it within about 5 GB).
+#: Sources above this size are split by streaming unless told otherwise (2 GiB: the in-memory split peaks at
+#: up to 2.5 times its input, the bound the benchmark checks, so this keeps it within about 5 GB).
 STREAM_ABOVE_BYTES = 2 * 1024**3
 
 

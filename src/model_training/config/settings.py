@@ -5,14 +5,15 @@ Environment (all optional):
 
 ==========================================  ===========================================================
 ``SERVERLESS_ENVIRONMENT``                  ``dev`` | ``staging`` | ``prod`` (default ``dev``)
-``AWS_REGION``                              region (default ``eu-west-2``, the original's)
+``AWS_REGION``                              region (default :data:`~model_training.aws.DEFAULT_REGION`, ``eu-west-2``)
 ``MODEL_TRAINING_DATA_BUCKET_PARAMETER``    SSM name of the data bucket (``mlops-{region}-{env}-automl-data``)
 ``MODEL_TRAINING_MODEL_OUTPUT_PARAMETER``   SSM name of the model bucket (``mlops-{region}-{env}-model-output``)
 ``MODEL_TRAINING_ROLE_ARN_PARAMETER``       SSM name of the role ARN (``mlops-{region}-{env}-sagemaker-role-arn``)
 ``MODEL_TRAINING_ROLE_NAME``                role used when that parameter is missing (``SageMakerExecutionRole``)
 ``MODEL_TRAINING_SSE``                      ``AES256`` (default) or ``aws:kms``
 ``MODEL_TRAINING_KMS_KEY_ID``               KMS key for ``aws:kms``
-``MODEL_TRAINING_ALGORITHM_VERSION``        ``3.0-5`` (default) or ``1.7-1``
+``MODEL_TRAINING_ALGORITHM_VERSION``        an image version of :data:`~model_training.algorithm.images.IMAGE_VERSIONS`
+                                            (default :data:`~model_training.algorithm.images.DEFAULT_IMAGE_VERSION`)
 ``MODEL_TRAINING_INSTANCE_TYPE``            ``ml.m5.xlarge`` (default)
 ``MODEL_TRAINING_INSTANCE_COUNT``           ``1``
 ``MODEL_TRAINING_VOLUME_SIZE_GB``           ``30``
@@ -31,7 +32,7 @@ Environment (all optional):
 ``MODEL_TRAINING_SSM_MAX_AGE``              seconds SSM values stay cached in a warm container (default 300)
 ==========================================  ===========================================================
 
-SSM values are read with decryption (they are SecureStrings, ``pipeline-contracts.md``) through
+SSM values are read with decryption (the pipeline stores them as ``SecureString`` parameters) through
 Powertools' parameters utility, which caches them across warm invocations.
 """
 
@@ -45,6 +46,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from model_training.aws import DEFAULT_REGION
 from model_training.errors import ConfigurationError
 
 
@@ -54,7 +56,7 @@ class StageSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     environment: str = "dev"
-    region: str = "eu-west-2"
+    region: str = DEFAULT_REGION
     data_bucket_parameter: str | None = None
     model_output_parameter: str | None = None
     role_arn_parameter: str | None = None
@@ -70,8 +72,9 @@ class StageSettings(BaseModel):
     def stream_options(self) -> Any:
         """When to stream (:class:`~model_training.config.run.StreamOptions`): above
         ``MODEL_TRAINING_STREAM_ABOVE_MB``, else above a third of the Lambda function's memory
-        (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``: the in-memory split peaks near 2.4 times its input), else
-        above 2 GiB."""
+        (``AWS_LAMBDA_FUNCTION_MEMORY_SIZE``: the in-memory split's peak, see
+        :data:`~model_training.config.run.STREAM_ABOVE_BYTES`), else above
+        :data:`~model_training.config.run.STREAM_ABOVE_BYTES`."""
         from model_training.config.run import StreamOptions
 
         above: int | None

@@ -2,7 +2,8 @@
 job, and a delivery that dies holding the lease never blocks the run for good.
 
 A claim is a small JSON object in the run folder, created with a conditional write
-(:meth:`~model_training.output.s3_store.S3Store.create_exclusive`: ``If-None-Match: *`` on S3, ``O_EXCL`` locally).
+(:meth:`~model_training.ports.Store.create_exclusive`: ``If-None-Match: *`` on S3, a hard link locally, which
+fails if the name exists).
 It says who holds it and until when:
 
 * ``expires_at``: on Lambda, the holder's remaining invocation time plus a margin (Lambda kills it then);
@@ -14,8 +15,8 @@ Claims are numbered generations: ``_run-claim.json``, then ``_run-claim.1.json``
 ... The current claim is the highest generation that exists.  A claim whose holder can no longer be alive
 is taken over by creating the next generation (a conditional write again, so of several takers one wins),
 never by deleting it; a holder deletes only its own claim, and only while its lease is still running (so
-nobody can have taken it over).  Temporary files are named by process id (:func:`sweep_dead`), so the
-next run removes what a killed one left.
+nobody can have taken it over).  Temporary files are named by process id
+(:func:`~model_training.processes.sweep_dead`), so the next run removes what a killed one left.
 """
 
 from __future__ import annotations
@@ -122,13 +123,19 @@ def _read(store: ClaimStore, key: str) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else {}
 
 
-def current(store: ClaimStore, prefix: str) -> dict[str, Any] | None:
-    """The current claim of the run folder ``prefix`` (its highest generation), or ``None`` if there is none."""
+def _latest(store: ClaimStore, prefix: str) -> tuple[int, dict[str, Any] | None]:
+    """The run folder ``prefix``'s next claim generation (the number of claims that exist) and its current
+    claim (the highest generation; ``None`` if there is none)."""
     generation, body = 0, None
     while (found := _read(store, claim_key(prefix, generation))) is not None:
         body = found
         generation += 1
-    return body
+    return generation, body
+
+
+def current(store: ClaimStore, prefix: str) -> dict[str, Any] | None:
+    """The current claim of the run folder ``prefix`` (its highest generation), or ``None`` if there is none."""
+    return _latest(store, prefix)[1]
 
 
 def held(store: ClaimStore, prefix: str) -> bool:
@@ -156,10 +163,7 @@ def acquire(
     budget = WAIT_SECONDS if time_left is None else max(0.0, min(WAIT_SECONDS, time_left() - 30.0))
     deadline = time.monotonic() + budget
     while True:
-        generation, current = 0, None
-        while (body := _read(store, claim_key(prefix, generation))) is not None:
-            current = body
-            generation += 1
+        generation, current = _latest(store, prefix)
         if current is None or holder_gone(current):
             now = clock()
             lease = NO_BUDGET_LEASE_SECONDS if time_left is None else max(time_left(), 0.0) + LEASE_MARGIN_SECONDS

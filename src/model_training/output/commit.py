@@ -17,14 +17,11 @@ from model_training.algorithm.labels import label_text
 from model_training.config.run import SPLIT_NAMES, RunConfig
 from model_training.errors import ModelTrainingError
 from model_training.output.runrecord import RunRecord, SplitRecord, library_versions
-from model_training.ports import Chunk, SourceInfo, Store, StoredObject
+from model_training.ports import OutputFile, SourceInfo, Store, StoredObject
 from model_training.progress import Reporter
 
-#: One output file: ``(name in run.json's files, key under the run prefix, its bytes in chunks)``.
-Output = tuple[str, str, Iterable[Chunk]]
 
-
-def write_verified(store: Store, run_prefix: str, outputs: Iterable[Output]) -> dict[str, StoredObject]:
+def write_verified(store: Store, run_prefix: str, outputs: Iterable[OutputFile]) -> dict[str, StoredObject]:
     """Write each ``(name, key, chunks)`` of ``outputs`` under ``run_prefix``, in turn; each file is verified
     (:meth:`~model_training.ports.Store.verify`: size and SHA-256) on a worker thread while the next one is
     rendered.

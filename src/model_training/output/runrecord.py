@@ -1,8 +1,9 @@
 """The run record (``run.json``) and the deterministic run id.
 
-A run is identified by what went in (the source's URI and content hash, or later its eTag and
-versionId) and the effective configuration: the same input and configuration give the same run id in
-any process, on any day the configuration's ``run_date`` is the same.  No wall clock enters the id.
+A run is identified by what went in (:meth:`~model_training.ports.SourceInfo.identity`: a local file's URI
+and content hash, an S3 object's URI, eTag and versionId) and the effective configuration: the same input and
+configuration give the same run id in any process, on any day the configuration's ``run_date`` is the same.
+The only date in the id is that ``run_date`` (part of the configuration); no other clock reading enters it.
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.dataset import Dataset
 from model_training.data.inflate import DecompressedTooLargeError
 from model_training.data.parsing import parse_csv
-from model_training.ports import Chunk, Source, SourceInfo
+from model_training.ports import Chunk, OutputFile, Source, SourceInfo
 from model_training.progress import Reporter
 from model_training.split.inputs import plan_strategy
-from model_training.split.method import OutputFile, PreparedSplit
+from model_training.split.method import PreparedSplit
 from model_training.split.plan import SplitPlan
 from model_training.validation import check_label_classes, label_counts, output_columns, validate_rows
 
@@ -92,7 +92,7 @@ class InMemorySplit:
 def _outputs(dataset: Dataset, plan: SplitPlan, columns: list[str], config: RunConfig, rep: Reporter) -> Iterator[OutputFile]:
     for split in SPLIT_NAMES:
         rows = plan.indices[split]
-        if rows.size == 0:  # only a split whose fraction is 0 can be empty (plan_split checks)
+        if rows.size == 0:  # only a split whose fraction is 0 can be empty (every strategy refuses the others)
             continue
         with rep.task(f"writing {split}", total=int(rows.size), unit="rows") as advance:
             if split == "test":

@@ -1,4 +1,7 @@
-"""What each split strategy needs of every row, and the split planned from it.
+"""What each split strategy needs of every row, and the split planned from it: the one place that dispatches on
+the configured strategy (``random``: :mod:`~model_training.split.plan`; ``stratified``, ``group``, ``ordered``,
+``hash``: :mod:`~model_training.split.stratified`, :mod:`~model_training.split.group`,
+:mod:`~model_training.split.ordered`, :mod:`~model_training.split.hashed`).
 
 The in-memory split takes a whole file's :func:`strategy_input` at once; the streaming split takes each
 chunk's and joins them (:func:`merge_inputs`), which gives the same values, so both plan the same split
@@ -16,15 +19,18 @@ import pyarrow.compute as pc
 from model_training.config.run import SPLIT_NAMES, RunConfig
 from model_training.data.dataset import Dataset
 from model_training.errors import SplitError
-from model_training.split import strategies
+from model_training.split.group import group_split
+from model_training.split.hashed import hash_fingerprints, hash_split_fingerprints
+from model_training.split.ordered import ordered_split
 from model_training.split.plan import SplitPlan, plan_split
+from model_training.split.stratified import stratified_split
 
 
 def plan_strategy(
     dataset: Dataset, config: RunConfig, labels: np.ndarray | None = None
 ) -> tuple[SplitPlan, dict[str, float] | None]:
-    """The split plan of the configured strategy for ``dataset``, and the achieved row fractions where a
-    strategy meets the requested ones only as closely as the data allows (group, ordered, hash).
+    """The split plan of the configured strategy for ``dataset``, and the achieved row fractions (see
+    :func:`plan_from_input`).
 
     Args:
         labels: the rows' labels (float64, one a row), if already read.
@@ -52,7 +58,7 @@ def strategy_input(dataset: Dataset, config: RunConfig, labels: np.ndarray | Non
     if split.strategy == "ordered":
         return dataset.column(split.order_by or "")
     texts = (dataset.column(split.key) if split.key else dataset.line_texts()).combine_chunks()
-    return strategies.hash_fingerprints([v.encode("utf-8") for v in texts.to_pylist()], split.seed)
+    return hash_fingerprints([v.encode("utf-8") for v in texts.to_pylist()], split.seed)
 
 
 def merge_inputs(parts: list[Any]) -> Any:
@@ -67,6 +73,11 @@ def merge_inputs(parts: list[Any]) -> Any:
 def plan_from_input(n: int, values: Any, config: RunConfig, uri: str) -> tuple[SplitPlan, dict[str, float] | None]:
     """Plan the split of ``n`` rows from their :func:`strategy_input`.
 
+    Returns:
+        The plan, and each split's rows over ``n`` (``{"train": ..., "validation": ..., "test": ...}``) for every
+        strategy but ``random`` (which meets the fractions by its cut points: ``None``).  Only group, ordered and
+        hash can miss the requested fractions by more than a row; stratified's are recorded all the same.
+
     Raises:
         SplitError: the strategy cannot split these rows (its message, prefixed with ``uri``).
     """
@@ -75,18 +86,18 @@ def plan_from_input(n: int, values: Any, config: RunConfig, uri: str) -> tuple[S
         return plan_split(n, split, uri), None
     try:
         if split.strategy == "stratified":
-            plan = strategies.stratified_split(values, split.fractions, split.seed)
+            plan = stratified_split(values, split.fractions, split.seed)
         elif split.strategy == "group":
             keys = np.asarray(values.to_pylist(), dtype=object)
-            plan, _ = strategies.group_split(keys, split.fractions, split.seed)
+            plan, _ = group_split(keys, split.fractions, split.seed)
         elif split.strategy == "ordered":
             try:
                 order: Any = pc.cast(values, pa.float64()).to_numpy()
             except pa.ArrowInvalid:
                 order = np.asarray(values.to_pylist(), dtype=object)
-            plan = strategies.ordered_split(order, split.fractions, split.seed, split.shuffle_train)
+            plan = ordered_split(order, split.fractions, split.seed, split.shuffle_train)
         else:
-            plan, _ = strategies.hash_split_fingerprints(values, split.fractions)
+            plan, _ = hash_split_fingerprints(values, split.fractions)
     except SplitError as exc:
         raise SplitError(f"{uri}: {exc.message}", exc.hint) from None
     achieved = {name: plan.rows(name) / n for name in SPLIT_NAMES}

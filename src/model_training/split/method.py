@@ -9,18 +9,15 @@ and commits the run.  A method never writes to the store or calls back into the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
 from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.config.run import RunConfig
-from model_training.ports import Chunk, SourceInfo
+from model_training.ports import OutputFile, SourceInfo
 from model_training.progress import Reporter
-
-#: One output file: ``(name in run.json's files, key under the run prefix, its bytes in chunks)``.
-OutputFile = tuple[str, str, Iterable[Chunk]]
 
 
 @dataclass(frozen=True)
@@ -31,8 +28,8 @@ class PreparedSplit:
         source: the source's identity (for an S3 object read by the streaming split, with the SHA-256 of the
             bytes split).
         counts: rows per label value in each split (``train``, ``validation``, ``test``).
-        achieved: the achieved row fractions of a strategy that meets the requested ones only as closely as the
-            data allows (group, ordered, hash); ``None`` for random and stratified.
+        achieved: each split's rows over all rows (``{"train": ..., "validation": ..., "test": ...}``) for every
+            strategy but random (:func:`~model_training.split.inputs.plan_from_input`); ``None`` for random.
         outputs: the output files in order (``train`` parts, ``validation`` parts, ``test``), each rendered
             as it is consumed.
     """

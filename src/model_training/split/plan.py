@@ -1,19 +1,20 @@
-"""Seeded, exact, deterministic assignment of rows to the train/validation/test splits.
+"""Seeded, exact, deterministic assignment of rows to the train/validation/test splits: the plan every
+strategy returns, the ``random`` strategy, and the one "too few rows" check (:func:`require_rows`).
 
-The ``random`` strategy is the original stage's (``original-stage.md`` step 4): the row order is
-``numpy.random.RandomState(seed).permutation(n)`` (what pandas' ``DataFrame.sample(frac=1,
-random_state=seed)`` draws), cut at ``int(0.7 n)`` and ``int(0.9 n)``; rows inside each split keep the
-shuffled order.
+The ``random`` strategy is the original stage's: the row order is ``numpy.random.RandomState(seed).permutation(n)``
+(what pandas' ``DataFrame.sample(frac=1, random_state=seed)`` draws), cut at ``int(0.7 n)`` and ``int(0.9 n)``
+for the default fractions (:func:`cut_points`); rows inside each split keep the shuffled order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 import numpy as np
 
-from model_training.config.run import SPLIT_NAMES, SplitConfig
+from model_training.config.run import SPLIT_NAMES, SplitConfig, format_fractions
 from model_training.errors import SplitError
 
 
@@ -85,20 +86,45 @@ def plan_split(n: int, config: SplitConfig, source: str = "") -> SplitPlan:
     Raises:
         SplitError: a split with a non-zero fraction would be empty; the message states the minimum rows.
     """
-    sizes = _sizes(n, config.fractions)
-    empty = [name for name, size, f in zip(SPLIT_NAMES, sizes, config.fractions, strict=True) if size == 0 and f > 0]
-    if empty:
-        need = minimum_rows(config.fractions)
-        fr = ",".join(str(f) for f in config.fractions)
-        where = f"{source}: " if source else ""
-        rows = "1 row is" if n == 1 else f"{n} rows are"
-        raise SplitError(
-            f"{where}{rows} too few for fractions {fr}: the {' and '.join(empty)} split would be empty",
-            f"{need} rows or more always work for these fractions; add rows or change --fractions",
-        )
+    require_rows(_sizes(n, config.fractions), config.fractions, lambda: minimum_rows(config.fractions), source=source)
     order = seeded_permutation(n, config.seed)
     first, second = cut_points(n, config.fractions)
     return SplitPlan(indices={"train": order[:first], "validation": order[first:second], "test": order[second:]})
+
+
+def require_rows(
+    sizes: Sequence[int],
+    fractions: tuple[Decimal, Decimal, Decimal],
+    minimum: Callable[[], int],
+    *,
+    strategy: str = "",
+    source: str = "",
+) -> None:
+    """Refuse a split that leaves a split with a non-zero fraction without rows ("too few rows").
+
+    Args:
+        sizes: the rows each split would get, ``(train, validation, test)``; their sum is the row count.
+        fractions: the configured ``(train, validation, test)`` fractions.
+        minimum: the smallest row count from which on every count works for this strategy and these
+            fractions (called only when a split is empty).
+        strategy: the strategy's name, when the minimum is its own (``"stratified"``).
+        source: the source's URI, for the message.
+
+    Raises:
+        SplitError: "[source: ]N rows are too few for fractions 0.7,0.2,0.1: the validation split would be
+            empty", with the minimum in the hint.
+    """
+    empty = [name for name, size, f in zip(SPLIT_NAMES, sizes, fractions, strict=True) if size == 0 and f > 0]
+    if not empty:
+        return
+    n = sum(sizes)
+    where = f"{source}: " if source else ""
+    rows = "1 row is" if n == 1 else f"{n} rows are"
+    which = f"a {strategy} split with these fractions" if strategy else "these fractions"
+    raise SplitError(
+        f"{where}{rows} too few for fractions {format_fractions(fractions)}: the {' and '.join(empty)} split would be empty",
+        f"{minimum()} rows or more always work for {which}; add rows or change --fractions",
+    )
 
 
 def seeded_permutation(n: int, seed: int) -> np.ndarray:
@@ -118,4 +144,4 @@ def _sizes(n: int, fractions: tuple[Decimal, Decimal, Decimal]) -> tuple[int, in
     return first, second - first, n - second
 
 
-__all__ = ["SplitPlan", "cut_points", "minimum_rows", "plan_split", "seeded_permutation"]
+__all__ = ["SplitPlan", "cut_points", "minimum_rows", "plan_split", "require_rows", "seeded_permutation"]

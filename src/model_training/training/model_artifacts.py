@@ -22,7 +22,9 @@ ARCHIVE_NAME = "model.tar.gz"
 
 
 def write_uri(uri: str, data: bytes) -> str:
-    """Write ``data`` at a ``file://`` or ``s3://`` URI (atomically / with the store's encryption); returns the URI."""
+    """Write ``data`` at a ``file://`` URI (atomically, a :class:`~model_training.output.local_store.LocalStore`) or an
+    ``s3://`` URI (an :class:`~model_training.output.s3_store.S3Store` with its default ``AES256`` encryption, not the
+    run's ``MODEL_TRAINING_SSE`` settings); returns the URI."""
     if uri.startswith("s3://"):
         bucket, key = parse_s3_uri(uri)
         S3Store(bucket).write_bytes(key, data)

@@ -17,7 +17,10 @@ MAX_JOB_NAME_LENGTH = 63
 def job_name(dataset: str, run_id: str) -> str:
     """``{dataset-slug}-{run_id}``: the dataset name lower-cased with every run of other characters
     replaced by one ``-``, shortened so the whole name fits 63 characters (``model-training`` when
-    nothing of the dataset name is usable).  ``run_id`` must be letters and digits."""
+    nothing of the dataset name is usable, ``mt`` when nothing of it is left after shortening).
+
+    Raises:
+        ValueError: ``run_id`` is not 1-61 letters and digits."""
     if not re.fullmatch(r"[a-zA-Z0-9]+", run_id) or len(run_id) > MAX_JOB_NAME_LENGTH - 2:
         raise ValueError(f"run id {run_id!r} must be 1-61 letters and digits")
     slug = re.sub(r"[^a-z0-9]+", "-", dataset.lower()).strip("-") or "model-training"

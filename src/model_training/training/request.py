@@ -1,5 +1,5 @@
 """The ``CreateTrainingJob`` request of a run, in the shape boto3's ``sagemaker.create_training_job``
-takes it (``sagemaker-xgboost.md``, "Request").  The local backend accepts the same request, so a
+takes it (SageMaker API reference, CreateTrainingJob).  The local backend accepts the same request, so a
 run trained locally and one trained on SageMaker are described by the same document.
 """
 
@@ -15,7 +15,7 @@ def channel(name: str, s3_uri: str, distribution: str = "FullyReplicated") -> di
     """One ``InputDataConfig`` entry: CSV (``text/csv``; an omitted content type means libsvm),
     uncompressed, every object under the ``S3Prefix`` ``s3_uri``; ``distribution`` is
     ``FullyReplicated`` (every instance reads everything) or ``ShardedByS3Key`` (each of several instances
-    reads about 1/n of the objects: ``sagemaker-xgboost.md``, distributed training)."""
+    reads about 1/n of the objects: SageMaker's ``S3DataDistributionType``)."""
     return {
         "ChannelName": name,
         "ContentType": "text/csv",

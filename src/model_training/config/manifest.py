@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator
 
-from model_training.errors import ConfigurationError
+from model_training.errors import MAX_PROBLEMS, ConfigurationError
 
 
 class _Strict(BaseModel):
@@ -81,8 +81,6 @@ def manifest_schema() -> dict[str, Any]:
 #: The largest manifest read, in bytes (64 KiB): a manifest holds settings, never data.  A larger one is
 #: refused before it is parsed (or, on S3, downloaded past this size).
 MAX_MANIFEST_BYTES = 64 * 1024
-#: At most this many problems are described in an error; the rest are counted ("and N more").
-MAX_PROBLEMS = 20
 
 
 def manifest_too_large(origin: str, size: int | str) -> ConfigurationError:

@@ -45,11 +45,11 @@ from model_training.data.header import parse_header
 from model_training.data.rowindex import int64_array, memory_pool
 from model_training.errors import DatasetError
 from model_training.hashing import HashBehind
-from model_training.ports import SourceInfo
+from model_training.ports import OutputFile, SourceInfo
 from model_training.processes import sweep_dead
 from model_training.progress import Reporter
 from model_training.split.inputs import merge_inputs, plan_from_input, strategy_input
-from model_training.split.method import OutputFile, PreparedSplit
+from model_training.split.method import PreparedSplit
 from model_training.validation import check_label_classes, index_rows, label_counts, output_columns, validate_rows
 
 #: Bytes of source per chunk (re-cut at a row boundary).

@@ -45,6 +45,11 @@ class MetricPlan:
     stop_on: str | None
 
 
+#: How each image's container hands its own metrics to ``xgboost.train``: 3.0-5 as ``custom_metric`` (called with
+#: raw margins), 1.7-1 as ``feval`` (called with transformed predictions).
+METRIC_ARGUMENT = {"3.0-5": "custom_metric", "1.7-1": "feval"}
+
+
 def plan_metrics(eval_metric: list[str] | None, tuning_objective_metric: str | None) -> MetricPlan:
     """The container's split of ``eval_metric`` (and the tuning metric) into XGBoost's and its own."""
     tuning = tuning_objective_metric.split(":", 1)[1].split(",") if tuning_objective_metric else None

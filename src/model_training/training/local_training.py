@@ -35,10 +35,10 @@ from typing import Any
 
 from model_training.algorithm.hyperparameter_rules import MAXIMIZE_METRICS
 from model_training.algorithm.hyperparameters import parse_hyperparameters
-from model_training.algorithm.images import DEFAULT_IMAGE_VERSION, image_version, serving_image_name
+from model_training.algorithm.images import image_version, serving_image_name
 from model_training.errors import HyperparameterError
 from model_training.progress import Reporter
-from model_training.training.container_metrics import evaluation_function, plan_metrics
+from model_training.training.container_metrics import METRIC_ARGUMENT, evaluation_function, plan_metrics
 from model_training.training.failures import ChannelDataError, first_line
 from model_training.training.local_channels import load_channel
 from model_training.training.model_artifacts import ARCHIVE_NAME, learning_curve_png, model_archive, write_uri
@@ -100,8 +100,7 @@ def train_model(record: dict[str, Any], log: Callable[[str], None], reporter: Re
         params["eval_metric"] = plan.native
     extra: dict[str, Any] = {}
     if plan.custom:
-        # 3.0-5 passes custom_metric (raw margins), 1.7-1 feval (transformed predictions)
-        extra["custom_metric" if version == DEFAULT_IMAGE_VERSION else "feval"] = evaluation_function(plan.custom)
+        extra[METRIC_ARGUMENT[version]] = evaluation_function(plan.custom)
     name = record["TrainingJobName"]
     history: dict[str, dict[str, list[float]]] = {}
     log(

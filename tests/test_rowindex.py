@@ -11,7 +11,8 @@ import pytest
 
 from model_training.data import rowindex
 from model_training.data.checks import NUMERIC_PATTERN
-from model_training.data.rowindex import scan, take_elements
+from model_training.data.gather import take_elements
+from model_training.data.rowindex import scan
 
 PATTERN = re.compile(NUMERIC_PATTERN)
 

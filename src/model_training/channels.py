@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from model_training.config.run import RunConfig
 from model_training.data.dataset import Dataset
-from model_training.data.rowindex import int64_array, memory_pool, take_elements
+from model_training.data.gather import int64_array, memory_pool, take_elements
 
 #: Rows rendered per chunk: bounds the extra memory of rendering to a few tens of MB.
 CHUNK_ROWS = 32_768
@@ -164,7 +164,7 @@ def render_rows(
 
 def _binary_scalar(value: bytes) -> object:
     """``pa.scalar(value, pa.large_binary())`` without ``pa.scalar``'s look for pandas (see
-    :func:`~model_training.data.rowindex.int64_array`)."""
+    :func:`~model_training.data.gather.int64_array`)."""
     offsets = np.array([0, len(value)], dtype=np.int64)
     return pa.LargeBinaryArray.from_buffers(pa.large_binary(), 1, [None, pa.py_buffer(offsets), pa.py_buffer(value)])[0]
 

@@ -28,10 +28,10 @@ from model_training.budget import READ_BYTES_PER_SECOND, WRITE_BYTES_PER_SECOND,
 from model_training.channels import split_files
 from model_training.config.run import RunConfig, StreamOptions
 from model_training.data.dataset import Dataset
+from model_training.data.gather import tune_allocator
 from model_training.data.inflate import inflate_time_left
 from model_training.data.local import LocalSource
 from model_training.data.parts import PartsSource, located
-from model_training.data.rowindex import tune_allocator
 from model_training.errors import ConfigurationError, DatasetError, environment_failure
 from model_training.output import claims
 from model_training.output.commit import commit_record, read_record, write_verified

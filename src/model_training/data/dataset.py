@@ -17,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model_training.data.rowindex import RowIndex, scan, take_elements
+from model_training.data.gather import take_elements
+from model_training.data.rowindex import RowIndex, scan
 from model_training.data.table import parse_table, rows_with_lines
 from model_training.ports import SourceInfo
 

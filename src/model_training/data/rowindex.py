@@ -5,7 +5,8 @@ strings (about 40 ns each), the data rows are indexed by the positions of their 
 found with numpy in blocks of :data:`BLOCK_BYTES` on every core, and every value of the numeric columns is
 checked against :data:`~model_training.data.checks.NUMERIC_PATTERN` with a handful of byte-wise passes (which
 byte classes may follow which, and runs from a ``.`` or an exponent).  A row's output line is then cut out
-of the source bytes (:meth:`RowIndex.elements`, :func:`take_elements`), so values keep their source text.
+of the source bytes (:meth:`RowIndex.elements`, :func:`~model_training.data.gather.take_elements`), so values
+keep their source text.
 
 The index applies to the plain CSV that pre-processing writes: no ``"`` and no carriage return in the
 data rows, no blank lines, the header's number of fields on every row.  Anything else (and any value the
@@ -150,77 +151,7 @@ def _symbols(cuts: Iterable[tuple[int, int]], ncols: int) -> list[tuple[int, int
     return sorted(({_name(c, ncols) for c in cuts} | {(0, 0)}) - {(ncols - 1, 2)})
 
 
-def take_elements(arr: object, rows: np.ndarray, template: np.ndarray, k: int) -> object:
-    """Gather, for each row in ``rows`` (in order), the elements ``template`` of ``arr`` (see
-    :meth:`RowIndex.elements`); returns a ``large_binary`` array of ``len(rows) * len(template)``
-    elements."""
-    import pyarrow.compute as pc
-
-    idx = (rows.astype(np.int64, copy=False)[:, None] * k + template).ravel()
-    return pc.take(arr, int64_array(idx), memory_pool=memory_pool())
-
-
-def int64_array(values: np.ndarray) -> object:
-    """``values`` as a pyarrow int64 array, without a copy when they are int64 already.  (``pa.array`` on
-    a numpy array first looks for pandas, importing it if it is installed: 140 ms, in the middle of a
-    split, with the import lock held.)"""
-    import pyarrow as pa
-
-    data = np.ascontiguousarray(values, dtype=np.int64)
-    return pa.Array.from_buffers(pa.int64(), data.size, [None, pa.py_buffer(data)])
-
-
-def memory_pool() -> object:
-    """The allocator for the gathers: the C library's (tuned by :func:`tune_allocator`), which reuses
-    the chunk-sized buffers; pyarrow's default (mimalloc) returned them to the system and faulted them in
-    again (measured: the gather 30% slower)."""
-    import pyarrow as pa
-
-    return pa.system_memory_pool()
-
-
-def take_bytes(arr: object, rows: np.ndarray, template: np.ndarray, k: int) -> memoryview:
-    """The concatenated bytes of :func:`take_elements` (one copy, made by pyarrow's ``take``)."""
-    out = take_elements(arr, rows, template, k)
-    return concatenated(out)
-
-
-def concatenated(out: object) -> memoryview:
-    """The data bytes of a ``large_binary`` array, all its values back to back (no copy)."""
-    if len(out) == 0:  # type: ignore[arg-type]
-        return memoryview(b"")
-    bufs = out.buffers()  # type: ignore[attr-defined]
-    offsets = np.frombuffer(bufs[1], dtype=np.int64)[out.offset : out.offset + len(out) + 1]  # type: ignore[attr-defined, arg-type]
-    return memoryview(bufs[2])[int(offsets[0]) : int(offsets[-1])]
-
-
 # ------------------------------------------------------------------------------------------------ scan
-
-
-def tune_allocator(*, streaming: bool) -> None:
-    """Tune glibc's ``malloc`` for the split (``mallopt``; a no-op where the C library is not glibc).
-
-    In memory: no ``mmap`` below 64 MiB and no trimming below 64 MiB, so the few-MiB buffers that the
-    scan and the gather allocate and free by the thousand are reused instead of being mapped, faulted in
-    and unmapped each time (measured on a 484 MB file: 140,000 page faults and a third of the scan's
-    time).  Streaming: at most 2 arenas and ``mmap`` from 4 MiB, so that the chunk and bucket buffers go
-    back to the system when freed and the peak stays bounded (measured: 478 MB -> 324 MB on the same file).
-    The same as setting ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` and ``MALLOC_ARENA_MAX``.
-    """
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):
-        return
-    if streaming:
-        mallopt(-8, 2)  # M_ARENA_MAX
-        mallopt(-3, 4 << 20)  # M_MMAP_THRESHOLD
-        mallopt(-1, 8 << 20)  # M_TRIM_THRESHOLD
-    else:
-        mallopt(-3, 64 << 20)
-        mallopt(-1, 64 << 20)
 
 
 def scan(

@@ -41,8 +41,8 @@ from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.channels import part_count, render_rows, split_files, test_header
 from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.chunks import MAX_CHUNK_ROWS, ChunkSource, chunk_datasets
+from model_training.data.gather import int64_array, memory_pool
 from model_training.data.header import parse_header
-from model_training.data.rowindex import int64_array, memory_pool
 from model_training.errors import DatasetError
 from model_training.hashing import HashBehind
 from model_training.ports import OutputFile, SourceInfo

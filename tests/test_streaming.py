@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from model_training.config.run import StreamOptions, build_config
+from model_training.data.chunks import decompressed, row_chunks
 from model_training.data.dataset import LocalSource
 from model_training.errors import DatasetError
 from model_training.output.storage import LocalStore
 from model_training.pipeline import run_pipeline
-from model_training.data.chunks import decompressed, row_chunks
 from model_training.training.jobs import TrainingTarget
-from tests.conftest import write_csv
+from tests.fixtures import write_csv
 
 TARGET = TrainingTarget(image="local", model_output_root="file:///tmp/model-output")
 CHUNK = 256 * 1024

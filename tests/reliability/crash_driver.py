@@ -114,7 +114,7 @@ def main() -> None:
 
     if mode == "handler":
         from model_training.handler import handle
-        from tests.aws.test_handler import Context
+        from tests.fixtures import Context
 
         with open(args[0], encoding="utf-8") as fh:
             event = json.load(fh)

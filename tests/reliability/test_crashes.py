@@ -21,8 +21,7 @@ from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
 from model_training.output import claims
-from tests.aws.test_handler import DAY, Context, small_csv
-from tests.reliability.test_faults import inject
+from tests.fixtures import EVENT_TIME, Context, inject, jobs, small_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,10 +33,6 @@ def child(args: list[str], sig: str = "SIGKILL", env: dict[str, str] | None = No
     full = {**os.environ, "PYTHONPATH": str(ROOT), "POWERTOOLS_METRICS_DISABLED": "true", **(env or {})}
     cmd = [sys.executable, "-m", "tests.reliability.crash_driver", *args[:1], sig, *args[1:]]
     return subprocess.run(cmd, cwd=ROOT, env=full, capture_output=True, text=True, timeout=300)
-
-
-def jobs() -> list[str]:
-    return [j["TrainingJobName"] for j in aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]]
 
 
 def versions(bucket: str) -> Counter[str]:
@@ -59,7 +54,7 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
 def event_for(p: Pipeline, name: str, tmp_path: Path, rows: int = 120) -> tuple[dict[str, Any], Path]:
     key = f"automl/2026-03-04/{name}.csv"
     meta = upload(p.data_bucket, key, small_csv(rows))
-    event = s3_event(p.data_bucket, key, version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(p.data_bucket, key, version_id=meta["version_id"], event_time=EVENT_TIME)
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(event))
     return event, path

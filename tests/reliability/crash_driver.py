@@ -39,6 +39,7 @@ def main() -> None:
     from model_training import pipeline
     from model_training.output import claims
     from model_training.output.storage import LocalStore, S3Store
+    from model_training.training import jobs
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 
@@ -103,14 +104,21 @@ def main() -> None:
 
     LocalTrainingBackend._train = train_then  # type: ignore[method-assign]
 
-    outcome = pipeline.record_job_outcome
+    # run.json records the job in training.jobs.train (a new job) and in the pipeline (a job found on a later
+    # delivery): both modules' names are hooked, each wrapping the function it calls.
+    for module in (jobs, pipeline):
+        if not hasattr(module, "record_job_outcome"):
+            continue
 
-    def outcome_then(*a: Any, **k: Any) -> Any:
-        record = outcome(*a, **k)
-        at("after-outcome")
-        return record
+        def make_outcome(outcome: Any) -> Any:
+            def outcome_then(*a: Any, **k: Any) -> Any:
+                record = outcome(*a, **k)
+                at("after-outcome")
+                return record
 
-    pipeline.record_job_outcome = outcome_then
+            return outcome_then
+
+        module.record_job_outcome = make_outcome(module.record_job_outcome)  # type: ignore[attr-defined]
 
     if mode == "handler":
         from model_training.handler import handle

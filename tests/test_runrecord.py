@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import model_training
 from model_training.config.run import DEFAULT_HYPERPARAMETERS, RunConfig, SplitConfig, TrainingConfig, build_config
 from model_training.output.runrecord import RUN_ID_LENGTH, compute_run_id
 from model_training.ports import SourceInfo
@@ -65,10 +66,10 @@ def test_run_id_of_the_default_configuration_is_unchanged() -> None:
 
 def test_run_id_is_the_same_in_other_processes(tmp_path: Path) -> None:
     ours = run_id()
+    package_root = str(Path(model_training.__file__).resolve().parents[1])  # the child imports the code under test
     for seed in ["0", "1", "random"]:
-        out = subprocess.run(
-            [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, env={"PYTHONHASHSEED": seed, "PATH": ""}
-        )
+        env = {"PYTHONHASHSEED": seed, "PATH": "", "PYTHONPATH": package_root}
+        out = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, env=env)
         assert out.stdout.strip() == ours
 
 

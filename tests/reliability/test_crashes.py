@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+import model_training
 from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
@@ -24,13 +25,16 @@ from model_training.output import claims
 from tests.fixtures import EVENT_TIME, Context, inject, jobs, small_csv
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Where this process imported model_training from: a child imports the same code (not another installed copy).
+PACKAGE_ROOT = Path(model_training.__file__).resolve().parents[1]
 
 #: The steps of the commit and create sequence, in order (see crash_driver).
 STEPS = ["after-claim", "mid-train-file", "after-train-file", "after-run-json", "before-create", "after-create", "after-outcome"]
 
 
 def child(args: list[str], sig: str = "SIGKILL", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, "PYTHONPATH": str(ROOT), "POWERTOOLS_METRICS_DISABLED": "true", **(env or {})}
+    path = os.pathsep.join([str(PACKAGE_ROOT), str(ROOT)])
+    full = {**os.environ, "PYTHONPATH": path, "POWERTOOLS_METRICS_DISABLED": "true", **(env or {})}
     cmd = [sys.executable, "-m", "tests.reliability.crash_driver", *args[:1], sig, *args[1:]]
     return subprocess.run(cmd, cwd=ROOT, env=full, capture_output=True, text=True, timeout=300)
 

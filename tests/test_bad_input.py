@@ -11,17 +11,10 @@ from typer.testing import CliRunner
 
 from model_training.cli import app
 from model_training.data.checks import check_numeric
-from model_training.data.local import read_local_source
-from model_training.data.parsing import parse_csv
 from model_training.errors import DatasetError
-from tests.conftest import write_csv
+from tests.fixtures import load_dataset, write_csv
 
 runner = CliRunner()
-
-
-def load(tmp_path: Path, content: str | bytes):
-    info, data = read_local_source(write_csv(tmp_path / "d.csv", content))
-    return parse_csv(info, data)
 
 
 def run(tmp_path: Path, content: str | bytes, *args: str):
@@ -51,7 +44,7 @@ def rows(n: int, label: str = "y") -> str:
 )
 def test_ragged_row_reports_its_true_line(tmp_path: Path, content: str, line: int) -> None:
     with pytest.raises(DatasetError, match=f"line {line} has"):
-        load(tmp_path, content)
+        load_dataset(tmp_path, content)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +56,7 @@ def test_ragged_row_reports_its_true_line(tmp_path: Path, content: str, line: in
     ],
 )
 def test_non_numeric_value_reports_its_true_line(tmp_path: Path, content: str, line: int) -> None:
-    ds = load(tmp_path, content)
+    ds = load_dataset(tmp_path, content)
     with pytest.raises(DatasetError, match=f"'a' on line {line} is not a number"):
         check_numeric(ds, ["a"], allow_empty=True, role="feature")
 
@@ -73,13 +66,13 @@ def test_non_numeric_value_reports_its_true_line(tmp_path: Path, content: str, l
 
 @pytest.mark.parametrize("value", ["1e400", "-1e309", "9" * 400])
 def test_numbers_beyond_float64_are_refused(tmp_path: Path, value: str) -> None:
-    ds = load(tmp_path, f"a,y\n1,0\n{value},1\n")
+    ds = load_dataset(tmp_path, f"a,y\n1,0\n{value},1\n")
     with pytest.raises(DatasetError, match="line 3 is too large for a 64-bit float"):
         check_numeric(ds, ["a"], allow_empty=True)
 
 
 def test_booleans_get_the_get_dummies_explanation(tmp_path: Path) -> None:
-    ds = load(tmp_path, "a,y\nTrue,0\nFalse,1\n")
+    ds = load_dataset(tmp_path, "a,y\nTrue,0\nFalse,1\n")
     with pytest.raises(DatasetError) as info:
         check_numeric(ds, ["a"], allow_empty=True)
     assert "get_dummies" in info.value.hint and "1/0" in info.value.hint
@@ -89,12 +82,12 @@ def test_booleans_get_the_get_dummies_explanation(tmp_path: Path) -> None:
 
 
 def test_cr_only_line_endings(tmp_path: Path) -> None:
-    ds = load(tmp_path, "a,y\r1,0\r2,1\r")
+    ds = load_dataset(tmp_path, "a,y\r1,0\r2,1\r")
     assert ds.columns == ("a", "y") and ds.column("y").to_pylist() == ["0", "1"]
 
 
 def test_header_with_a_quoted_line_break(tmp_path: Path) -> None:
-    ds = load(tmp_path, '"a\nb",y\n1,0\nx,1\n')
+    ds = load_dataset(tmp_path, '"a\nb",y\n1,0\nx,1\n')
     assert ds.columns == ("a\nb", "y")
     with pytest.raises(DatasetError, match="line 4"):
         check_numeric(ds, ["a\nb"], allow_empty=True)
@@ -102,28 +95,28 @@ def test_header_with_a_quoted_line_break(tmp_path: Path) -> None:
 
 def test_very_long_column_name(tmp_path: Path) -> None:
     name = "c" * 200_000
-    ds = load(tmp_path, f"{name},y\n1,0\n")
+    ds = load_dataset(tmp_path, f"{name},y\n1,0\n")
     assert ds.columns[0] == name
 
 
 @pytest.mark.parametrize("content", ["a,b,y", "\ufeffa,b,y", "a,b,y\n"])
 def test_header_only_with_or_without_final_newline(tmp_path: Path, content: str) -> None:
     with pytest.raises(DatasetError, match="header but no data rows"):
-        load(tmp_path, content)
+        load_dataset(tmp_path, content)
 
 
 def test_semicolon_separated_file_is_named_as_such(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="looks ';'-separated"):
-        load(tmp_path, '"age";"job";"y"\n56;"housemaid";"no"\n')
+        load_dataset(tmp_path, '"age";"job";"y"\n56;"housemaid";"no"\n')
 
 
 def test_gzip_body_is_decompressed_whatever_the_name(tmp_path: Path) -> None:
     import gzip
 
-    ds = load(tmp_path, gzip.compress(b"a,y\n1,0\n2,1\n"))
+    ds = load_dataset(tmp_path, gzip.compress(b"a,y\n1,0\n2,1\n"))
     assert ds.columns == ("a", "y") and ds.column("a").to_pylist() == ["1", "2"]
     with pytest.raises(DatasetError, match="gzip data is corrupt"):
-        load(tmp_path, gzip.compress(b"a,y\n1,0\n")[:-6])
+        load_dataset(tmp_path, gzip.compress(b"a,y\n1,0\n")[:-6])
 
 
 # -- the command line ---------------------------------------------------------------------------

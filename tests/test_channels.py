@@ -5,14 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from model_training.channels import channel_columns, render_channel, render_test
-from model_training.data.local import read_local_source
-from model_training.data.parsing import parse_csv
-from tests.conftest import write_csv
-
-
-def load(tmp_path: Path, content: str):
-    info, data = read_local_source(write_csv(tmp_path / "d.csv", content))
-    return parse_csv(info, data)
+from tests.fixtures import load_dataset
 
 
 def test_channel_columns_put_the_label_first_and_leave_out_drop() -> None:
@@ -20,13 +13,13 @@ def test_channel_columns_put_the_label_first_and_leave_out_drop() -> None:
 
 
 def test_channel_file_has_no_header_no_index_and_the_source_text(tmp_path: Path) -> None:
-    ds = load(tmp_path, "a,b,y\n1.50,x,1\n2,,0\n3,z,1\n")
+    ds = load_dataset(tmp_path, "a,b,y\n1.50,x,1\n2,,0\n3,z,1\n")
     out = b"".join(render_channel(ds, np.array([2, 0, 1]), ["y", "a"]))
     assert out == b"1,3\n1,1.50\n0,2\n"
 
 
 def test_test_file_has_header_index_and_every_column(tmp_path: Path) -> None:
-    ds = load(tmp_path, "a,b,y\n1,x,1\n2,,0\n")
+    ds = load_dataset(tmp_path, "a,b,y\n1,x,1\n2,,0\n")
     out = b"".join(render_test(ds, np.array([1, 0])))
     assert out == b",a,b,y\n1,2,,0\n0,1,x,1\n"
 
@@ -35,9 +28,9 @@ def test_fields_that_need_quotes_are_quoted_like_pandas(tmp_path: Path) -> None:
     import pandas as pd
 
     content = 'name,note,y\n"Smith, J","say ""hi""",1\nplain,"two\nlines",0\n'
-    ds = load(tmp_path, content)
+    ds = load_dataset(tmp_path, content)
     out = b"".join(render_test(ds, np.array([0, 1])))
-    reference = pd.read_csv(tmp_path / "d.csv", dtype=str, keep_default_na=False).to_csv().encode()
+    reference = pd.read_csv(tmp_path / "data.csv", dtype=str, keep_default_na=False).to_csv().encode()
     assert out == reference
 
 
@@ -45,7 +38,7 @@ def test_rendering_in_chunks_equals_rendering_at_once(tmp_path: Path, monkeypatc
     import model_training.channels as channels
 
     rows = "\n".join(f"{i},{i * 2}" for i in range(1000))
-    ds = load(tmp_path, "y,x\n" + rows + "\n")
+    ds = load_dataset(tmp_path, "y,x\n" + rows + "\n")
     order = np.random.RandomState(0).permutation(1000)
     whole = b"".join(render_channel(ds, order, ["y", "x"]))
     monkeypatch.setattr(channels, "CHUNK_ROWS", 7)

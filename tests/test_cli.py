@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from model_training.cli import app
-from tests.conftest import write_csv
+from tests.fixtures import write_csv
 
 runner = CliRunner()
 

@@ -3,19 +3,15 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from model_training.channels import render_channel
 from model_training.data.checks import check_numeric, require_columns
 from model_training.data.local import read_local_source
 from model_training.data.names import dataset_name
-from model_training.data.parsing import parse_csv
 from model_training.errors import DatasetError
-from tests.conftest import write_csv
-
-
-def load(tmp_path: Path, content: str | bytes, name: str = "data.csv"):
-    info, data = read_local_source(write_csv(tmp_path / name, content))
-    return parse_csv(info, data)
+from tests.fixtures import load_dataset, write_csv, zip_of
 
 
 def test_source_identity(tmp_path: Path) -> None:
@@ -46,13 +42,13 @@ def test_dataset_name(key: str, name: str) -> None:
 
 
 def test_values_keep_their_source_text(tmp_path: Path) -> None:
-    ds = load(tmp_path, "a,b\n1.50,0.1000000000000000055511151231257827\n-0,1e5\n")
+    ds = load_dataset(tmp_path, "a,b\n1.50,0.1000000000000000055511151231257827\n-0,1e5\n")
     assert ds.column("a").to_pylist() == ["1.50", "-0"]
     assert ds.column("b").to_pylist() == ["0.1000000000000000055511151231257827", "1e5"]
 
 
 def test_bom_crlf_and_missing_final_newline(tmp_path: Path) -> None:
-    ds = load(tmp_path, b"\xef\xbb\xbfy,x\r\n1,2\r\n0,3")
+    ds = load_dataset(tmp_path, b"\xef\xbb\xbfy,x\r\n1,2\r\n0,3")
     assert ds.columns == ("y", "x")
     assert ds.column("y").to_pylist() == ["1", "0"]
     assert ds.column("x").to_pylist() == ["2", "3"]
@@ -66,23 +62,23 @@ def test_missing_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "message"), [("", "empty"), ("\n\n  \n", "empty"), ("a,b\n", "no data rows")])
 def test_empty_inputs(tmp_path: Path, content: str, message: str) -> None:
     with pytest.raises(DatasetError, match=message):
-        load(tmp_path, content)
+        load_dataset(tmp_path, content)
 
 
 def test_duplicate_column_names(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="duplicate column names in the header: a"):
-        load(tmp_path, "a,b,a\n1,2,3\n")
+        load_dataset(tmp_path, "a,b,a\n1,2,3\n")
 
 
 def test_ragged_row_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(DatasetError) as info:
-        load(tmp_path, "a,b,c\n1,2,3\n4,5\n6,7,8\n")
+        load_dataset(tmp_path, "a,b,c\n1,2,3\n4,5\n6,7,8\n")
     assert "line 3 has 2 fields, the header has 3" in info.value.message
     assert "data.csv" in info.value.message
 
 
 def test_missing_label_names_the_columns_that_exist(tmp_path: Path) -> None:
-    ds = load(tmp_path, "age,y_yes_,balance\n1,2,3\n")
+    ds = load_dataset(tmp_path, "age,y_yes_,balance\n1,2,3\n")
     with pytest.raises(DatasetError) as info:
         require_columns(ds, ["y_yes"], "label")
     assert "the label column 'y_yes' is not in the header" in info.value.message
@@ -91,7 +87,7 @@ def test_missing_label_names_the_columns_that_exist(tmp_path: Path) -> None:
 
 
 def test_non_numeric_feature_names_column_line_and_value(tmp_path: Path) -> None:
-    ds = load(tmp_path, "y,x,when\n1,2,3\n0,yes,4\n1,3,2026-01-01\n")
+    ds = load_dataset(tmp_path, "y,x,when\n1,2,3\n0,yes,4\n1,3,2026-01-01\n")
     with pytest.raises(DatasetError) as info:
         check_numeric(ds, ["x", "when"], allow_empty=True, role="feature")
     assert "feature 'x' on line 3 is not a number: 'yes'" in info.value.message
@@ -102,19 +98,21 @@ def test_non_numeric_feature_names_column_line_and_value(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("value", ["nan", "inf", "-Infinity", " 1", "1,5", "0x10", "True"])
 def test_values_the_container_cannot_read_are_refused(tmp_path: Path, value: str) -> None:
-    ds = load(tmp_path, f'y,x\n1,2\n0,"{value}"\n')
+    ds = load_dataset(tmp_path, f'y,x\n1,2\n0,"{value}"\n')
     with pytest.raises(DatasetError, match="line 3"):
         check_numeric(ds, ["x"], allow_empty=True)
 
 
 @pytest.mark.parametrize("value", ["1", "-2.5", ".5", "5.", "1e-3", "+7", "1E+10", "0.0"])
-def test_decimal_forms_are_accepted(tmp_path: Path, value: str) -> None:
-    ds = load(tmp_path, f"y,x\n1,{value}\n")
-    check_numeric(ds, ["x", "y"], allow_empty=False)
+def test_decimal_forms_are_accepted_and_written_as_given(tmp_path: Path, value: str) -> None:
+    ds = load_dataset(tmp_path, f"y,x\n1,{value}\n")
+    assert check_numeric(ds, ["x", "y"], allow_empty=False) is None  # a refused value raises DatasetError
+    # the container parses the value itself: the channel carries the source's text, not a normalised number
+    assert b"".join(render_channel(ds, np.array([0]), ["y", "x"])) == f"1,{value}\n".encode()
 
 
 def test_empty_feature_is_missing_but_empty_label_is_refused(tmp_path: Path) -> None:
-    ds = load(tmp_path, "y,x\n1,\n,2\n")
+    ds = load_dataset(tmp_path, "y,x\n1,\n,2\n")
     check_numeric(ds, ["x"], allow_empty=True)
     with pytest.raises(DatasetError, match="label 'y' on line 3 is empty"):
         check_numeric(ds, ["y"], allow_empty=False, role="label")
@@ -122,41 +120,31 @@ def test_empty_feature_is_missing_but_empty_label_is_refused(tmp_path: Path) -> 
 
 def test_invalid_utf8_header(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="not valid UTF-8"):
-        load(tmp_path, b"a,\xff\xfe\n1,2\n")
+        load_dataset(tmp_path, b"a,\xff\xfe\n1,2\n")
 
 
 def test_invalid_utf8_in_data_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match=r"line 2 \(column 'b'\) is not valid UTF-8"):
-        load(tmp_path, b"a,b\n1,\xff\n")
+        load_dataset(tmp_path, b"a,b\n1,\xff\n")
 
 
 def test_a_bom_on_a_blank_line_before_the_header(tmp_path: Path) -> None:
-    dataset = load(tmp_path, "\ufeff\n\nx,y\n1,0\n2,1\n")
+    dataset = load_dataset(tmp_path, "\ufeff\n\nx,y\n1,0\n2,1\n")
     assert dataset.columns == ("x", "y") and dataset.num_rows == 2 and dataset.header_lines == 3
 
 
 def test_a_number_followed_by_a_quoted_line_break_is_not_a_number(tmp_path: Path) -> None:
-    dataset = load(tmp_path, 'x,y\n"1\n",0\n2,1\n')
+    dataset = load_dataset(tmp_path, 'x,y\n"1\n",0\n2,1\n')
     with pytest.raises(DatasetError, match=r"is not a number: '1\\n'"):
         check_numeric(dataset, ["x"], allow_empty=True, role="feature")
 
 
 def test_a_file_of_only_a_bom_names_line_1(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="line 1 has no column names"):
-        load(tmp_path, "\ufeff")
+        load_dataset(tmp_path, "\ufeff")
 
 
 _TEXT = "f1,f2,y_no,y_yes\n" + "1,2,0,1\n" * 5
-
-
-def _zip(text: str) -> bytes:
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("data.csv", text)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -167,7 +155,7 @@ def _zip(text: str) -> bytes:
         (_TEXT.encode("utf-16-be"), r"the file is UTF-16 \(big-endian, no byte-order mark\)"),
         (_TEXT.encode("utf-32"), r"the file is UTF-32 \(little-endian, with a byte-order mark\)"),
         (_TEXT.encode("utf-32-be"), r"the file is UTF-32 \(big-endian, no byte-order mark\)"),
-        (_zip(_TEXT), r"this is a zip archive \(an \.xlsx workbook is one\), not CSV"),
+        (zip_of(_TEXT), r"this is a zip archive \(an \.xlsx workbook is one\), not CSV"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(500), r"an Office document \(\.xls\), not CSV"),
         (b"PAR1\x15\x04\x15" + bytes(100) + b"PAR1", "a Parquet file, not CSV"),
     ],
@@ -176,12 +164,12 @@ def _zip(text: str) -> bytes:
 def test_other_encodings_and_binary_formats_are_named(tmp_path: Path, body: bytes, message: str) -> None:
     """Issue 11 item 12: not 'the label column is not in the header', nor the columns 'PK\\x03\\x04...'."""
     with pytest.raises(DatasetError, match=message) as caught:
-        load(tmp_path, body)
+        load_dataset(tmp_path, body)
     assert caught.value.hint and "\x00" not in str(caught.value)
 
 
 def test_a_header_named_par1_is_still_csv(tmp_path: Path) -> None:
-    assert load(tmp_path, "PAR1,y\n1,0\n2,1\n").columns == ("PAR1", "y")
+    assert load_dataset(tmp_path, "PAR1,y\n1,0\n2,1\n").columns == ("PAR1", "y")
 
 
 @pytest.mark.parametrize(
@@ -199,7 +187,7 @@ def test_a_header_name_with_a_nul_a_control_character_or_a_second_bom_is_refused
 ) -> None:
     """Issue 11 item 12: such names were copied into the test file."""
     with pytest.raises(DatasetError, match=message):
-        load(tmp_path, "\ufeff" + header + "\n1,2,0\n3,4,1\n")
+        load_dataset(tmp_path, "\ufeff" + header + "\n1,2,0\n3,4,1\n")
 
 
 @pytest.mark.parametrize("content", ["a,b\n1,2\n3,4\n", 'a,b\n"1",2\n3,4\n'], ids=["plain", "quoted"])
@@ -209,7 +197,7 @@ def test_with_source_carries_every_cached_value(tmp_path: Path, content: str) ->
 
     from model_training.channels import render_rows
 
-    dataset = load(tmp_path, content)
+    dataset = load_dataset(tmp_path, content)
     check_numeric(dataset, ["a", "b"], allow_empty=False)
     dataset.numbers("a")
     render_rows(dataset, np.arange(2), ["b", "a"])

@@ -16,7 +16,7 @@ from model_training.events import ObjectRef, skip_reason
 from model_training.output.local_store import LocalStore
 from model_training.pipeline import run_pipeline
 from model_training.training.jobs import TrainingTarget
-from tests.conftest import write_csv
+from tests.fixtures import write_csv
 
 TARGET = TrainingTarget(image="local", model_output_root="file:///tmp/model-output")
 

@@ -13,7 +13,7 @@ from model_training.errors import DatasetError, EnvironmentFailure, Hyperparamet
 from model_training.output.layout import OutputLayout
 from model_training.output.runrecord import RunRecord
 from model_training.wiring import run_local
-from tests.conftest import write_csv
+from tests.fixtures import write_csv
 
 DAY = dt.date(2026, 1, 15)
 

@@ -11,13 +11,24 @@ from model_training.split.plan import cut_points, minimum_rows, plan_split, requ
 from model_training.split.stratified import stratified_split
 
 D = Decimal
+SPLITS = ("train", "validation", "test")
 
 
-@pytest.mark.parametrize("n", [*range(1, 3000), 41188, 100_000, 1_000_003])
-def test_default_cuts_equal_the_original_int_arithmetic(n: int) -> None:
+#: Every row count up to 2,999, the bank data's 41,188, and two larger ones.
+ROW_COUNTS = [*range(1, 3000), 41188, 100_000, 1_000_003]
+
+
+def test_default_cuts_equal_the_original_int_arithmetic() -> None:
     # The original: int(0.7 * n) and int(0.9 * n) in floats.  Exact rational floor differs for e.g.
     # n = 90 and summing 0.7 + 0.2 in floats differs for n = 30: both must not be what we do.
-    assert cut_points(n, (D("0.7"), D("0.2"), D("0.1"))) == (int(0.7 * n), int(0.9 * n))
+    fractions = (D("0.7"), D("0.2"), D("0.1"))
+    wrong = {}
+    for n in ROW_COUNTS:
+        ours, original = cut_points(n, fractions), (int(0.7 * n), int(0.9 * n))
+        if ours != original:
+            wrong[n] = (ours, original)
+    shown = ", ".join(f"n={n}: {ours} != {original}" for n, (ours, original) in list(wrong.items())[:20])
+    assert not wrong, f"{len(wrong)} of {len(ROW_COUNTS)} row counts are cut unlike the original (ours != original): {shown}"
 
 
 def test_cumulative_fraction_is_summed_exactly() -> None:
@@ -110,10 +121,15 @@ def test_minimum_rows_copes_with_non_monotonic_floors() -> None:
     fractions = (D("0.5"), D("0.01"), D("0.49"))
     with pytest.raises(SplitError):
         plan_split(52, SplitConfig(fractions=fractions))
-    plan_split(51, SplitConfig(fractions=fractions))
+    assert plan_split(51, SplitConfig(fractions=fractions)).rows("validation") == 1
     need = minimum_rows(fractions)
+    empty = {}
     for n in range(need, need + 5000):
-        plan_split(n, SplitConfig(fractions=fractions))
+        plan = plan_split(n, SplitConfig(fractions=fractions))
+        rows = tuple(plan.rows(split) for split in SPLITS)
+        if min(rows) == 0 or sum(rows) != n:
+            empty[n] = rows
+    assert not empty, f"row counts from the minimum on with an empty split or rows lost (train, validation, test): {empty}"
 
 
 def test_minimum_rows_is_fast_for_tiny_fractions() -> None:
@@ -124,7 +140,8 @@ def test_minimum_rows_is_the_smallest_that_works() -> None:
     fractions = (D("0.7"), D("0.2"), D("0.1"))
     need = minimum_rows(fractions)
     assert need == 4
-    plan_split(need, SplitConfig(fractions=fractions))
+    plan = plan_split(need, SplitConfig(fractions=fractions))
+    assert [plan.rows(split) for split in SPLITS] == [2, 1, 1]
     with pytest.raises(SplitError):
         plan_split(need - 1, SplitConfig(fractions=fractions))
 

@@ -22,7 +22,7 @@ from model_training.errors import DatasetError
 from model_training.output.local_store import LocalStore
 from model_training.pipeline import run_pipeline
 from model_training.training.jobs import TrainingTarget
-from tests.conftest import write_csv
+from tests.fixtures import write_csv
 
 TARGET = TrainingTarget(image="local", model_output_root="file:///tmp/model-output")
 CHUNK = 256 * 1024

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from model_training import aws
 from model_training.cli import app
 from model_training.offline import Pipeline, s3_event, upload
-from tests.aws.test_handler import DAY, small_csv
+from tests.fixtures import EVENT_TIME, small_csv
 
 runner = CliRunner()
 
@@ -55,7 +55,7 @@ def test_sagemaker_backend_needs_an_s3_output(pipeline: Pipeline, tmp_path: Path
 
 def test_invoke_runs_the_handler_on_an_event_file(pipeline: Pipeline, tmp_path: Path) -> None:
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/inv.csv", small_csv())
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/inv.csv", version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/inv.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
     path = tmp_path / "event.json"
     path.write_text(json.dumps(event))
     res = runner.invoke(app, ["invoke", str(path)])
@@ -68,7 +68,7 @@ def test_invoke_runs_the_handler_on_an_event_file(pipeline: Pipeline, tmp_path: 
 
 def test_invoke_reports_failures_with_exit_1(pipeline: Pipeline, tmp_path: Path) -> None:
     path = tmp_path / "event.json"
-    path.write_text(json.dumps(s3_event(pipeline.data_bucket, "automl/2026-03-04/missing.csv", event_time=DAY)))
+    path.write_text(json.dumps(s3_event(pipeline.data_bucket, "automl/2026-03-04/missing.csv", event_time=EVENT_TIME)))
     res = runner.invoke(app, ["invoke", str(path)])
     assert res.exit_code == 1
     assert '"failed"' in res.output

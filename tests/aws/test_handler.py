@@ -13,38 +13,15 @@ from model_training import aws, lambda_handler
 from model_training.errors import RetryableError
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
-from tests.aws.conftest import run_day, training_objects
+from tests.fixtures import EVENT_TIME, Context, jobs, run_day, small_csv, training_objects
 from tests.keys import KEYS, PROCESSED
 from tests.reference import original_split
-
-DAY = "2026-03-04T10:11:12.000Z"
-
-
-class Context:
-    function_name = "model-training"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:eu-west-2:123456789012:function:model-training"
-    aws_request_id = "req-1"
-
-    def __init__(self, remaining_ms: int = 600_000) -> None:
-        self.remaining_ms = remaining_ms
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-def small_csv(rows: int = 60, seed: int = 0) -> bytes:
-    lines = ["f1,f2,y_no,y_yes"]
-    for i in range(rows):
-        y = (i * 7 + seed) % 3 == 0
-        lines.append(f"{(i * 13 + seed) % 17}.5,{i % 5},{int(not y)},{int(y)}")
-    return ("\n".join(lines) + "\n").encode()
 
 
 def deliver(p: Pipeline, key: str, data: bytes, **kw: Any) -> dict[str, Any]:
     meta = upload(p.data_bucket, key, data)
     event = s3_event(
-        p.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], size=meta["size"], event_time=DAY, **kw
+        p.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], size=meta["size"], event_time=EVENT_TIME, **kw
     )
     return lambda_handler(event, Context())
 
@@ -115,14 +92,18 @@ def test_the_same_event_twice_starts_one_job(pipeline: Pipeline) -> None:
     data = small_csv()
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/small.csv", data)
     event = s3_event(
-        pipeline.data_bucket, "automl/2026-03-04/small.csv", version_id=meta["version_id"], etag=meta["etag"], event_time=DAY
+        pipeline.data_bucket,
+        "automl/2026-03-04/small.csv",
+        version_id=meta["version_id"],
+        etag=meta["etag"],
+        event_time=EVENT_TIME,
     )
     first = lambda_handler(event, Context())["results"][0]
     second = lambda_handler(event, Context())["results"][0]
     assert first["status"] == "started"
     assert second["status"] == "duplicate"
     assert second["run_id"] == first["run_id"] and second["job_name"] == first["job_name"]
-    assert len(aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]) == 1
+    assert len(jobs()) == 1
 
 
 def test_a_new_version_of_the_object_is_a_new_run(pipeline: Pipeline) -> None:
@@ -130,7 +111,7 @@ def test_a_new_version_of_the_object_is_a_new_run(pipeline: Pipeline) -> None:
     second = deliver(pipeline, "automl/2026-03-04/small.csv", small_csv(seed=1))["results"][0]
     assert first["status"] == second["status"] == "started"
     assert first["run_id"] != second["run_id"]
-    assert len(aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]) == 2
+    assert len(jobs()) == 2
 
 
 def test_url_encoded_key_with_spaces_and_non_ascii(pipeline: Pipeline) -> None:
@@ -147,7 +128,7 @@ def test_ten_record_event_handles_every_record(pipeline: Pipeline) -> None:
     for i in range(10):
         key = f"automl/2026-03-04/part-{i}.csv"
         meta = upload(pipeline.data_bucket, key, small_csv(seed=i))
-        records += s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)[
+        records += s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)[
             "Records"
         ]
     response = lambda_handler({"Records": records}, Context())
@@ -167,11 +148,11 @@ def test_sqs_batch_with_one_bad_message_reports_only_it(pipeline: Pipeline) -> N
     good_key = "automl/2026-03-04/good.csv"
     meta = upload(pipeline.data_bucket, good_key, small_csv())
     good_body = json.dumps(
-        s3_event(pipeline.data_bucket, good_key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+        s3_event(pipeline.data_bucket, good_key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     )
     bad_key = "automl/2026-03-04/bad.csv"
     meta_bad = upload(pipeline.data_bucket, bad_key, b"f1,y_no,y_yes\nyes,0,1\n" * 20)
-    bad_body = json.dumps(s3_event(pipeline.data_bucket, bad_key, version_id=meta_bad["version_id"], event_time=DAY))
+    bad_body = json.dumps(s3_event(pipeline.data_bucket, bad_key, version_id=meta_bad["version_id"], event_time=EVENT_TIME))
     sns_body = json.dumps({"Type": "Notification", "MessageId": "sns-1", "Message": good_body})
     event = {
         "Records": [
@@ -215,7 +196,7 @@ def test_eventbridge_object_created(pipeline: Pipeline) -> None:
         "detail-type": "Object Created",
         "source": "aws.s3",
         "account": "123456789012",
-        "time": DAY.replace(".000", ""),
+        "time": EVENT_TIME.replace(".000", ""),
         "region": "eu-west-2",
         "resources": [f"arn:aws:s3:::{pipeline.data_bucket}"],
         "detail": {
@@ -238,14 +219,14 @@ def test_eventbridge_object_created(pipeline: Pipeline) -> None:
 
 
 def test_delete_events_and_test_events_are_skipped(pipeline: Pipeline) -> None:
-    event = s3_event(pipeline.data_bucket, "automl/x.csv", event_name="ObjectRemoved:Delete", event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/x.csv", event_name="ObjectRemoved:Delete", event_time=EVENT_TIME)
     assert lambda_handler(event, Context())["results"][0]["status"] == "skipped"
     test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": pipeline.data_bucket}
     assert lambda_handler(test_event, Context())["results"][0]["status"] == "skipped"
 
 
 def test_object_deleted_before_it_is_read(pipeline: Pipeline) -> None:
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/gone.csv", event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/gone.csv", event_time=EVENT_TIME)
     (result,) = lambda_handler(event, Context())["results"]
     assert result["status"] == "failed" and "no longer exists" in result["reason"]
 
@@ -275,7 +256,7 @@ def test_kms_encryption_when_configured(pipeline: Pipeline, monkeypatch: pytest.
 
 def test_not_enough_time_left_fails_the_record_cleanly(pipeline: Pipeline) -> None:
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/t.csv", small_csv())
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/t.csv", version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/t.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
     with pytest.raises(RetryableError, match="failed transiently"):
         handle(event, Context(remaining_ms=5_000))
     assert training_objects(pipeline.data_bucket) == []
@@ -320,7 +301,7 @@ def test_bank_job_trained_locally_lands_where_the_deployment_stage_looks(
 def test_malformed_messages_fail_alone_in_an_sqs_batch(pipeline: Pipeline) -> None:
     good_key = "automl/2026-03-04/good.csv"
     meta = upload(pipeline.data_bucket, good_key, small_csv())
-    good = s3_event(pipeline.data_bucket, good_key, version_id=meta["version_id"], event_time=DAY)
+    good = s3_event(pipeline.data_bucket, good_key, version_id=meta["version_id"], event_time=EVENT_TIME)
     bad_elements = json.loads(json.dumps(good))
     bad_elements["Records"][0]["responseElements"] = "x"
     bad_s3 = json.loads(json.dumps(good))
@@ -351,7 +332,9 @@ def test_minio_event_names_and_gzip_objects(pipeline: Pipeline) -> None:
 
     key = "automl/2026-03-04/packed.csv.gz"
     meta = upload(pipeline.data_bucket, key, gzip.compress(small_csv()))
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time=DAY, event_name="s3:ObjectCreated:Put")
+    event = s3_event(
+        pipeline.data_bucket, key, version_id=meta["version_id"], event_time=EVENT_TIME, event_name="s3:ObjectCreated:Put"
+    )
     (result,) = lambda_handler(event, Context())["results"]
     assert result["status"] == "started", result
     assert "/training/packed/" in result["outputs"]["train"]
@@ -362,7 +345,7 @@ def test_requests_aws_refuses_are_not_retried(pipeline: Pipeline) -> None:
         Name="mlops-eu-west-2-dev-automl-data", Value="no-such-bucket-x", Type="SecureString", Overwrite=True
     )
     # the event names the bucket SSM names (any other is skipped), which does not exist: S3 refuses the read
-    event = s3_event("no-such-bucket-x", "automl/2026-03-04/r.csv", event_time=DAY)
+    event = s3_event("no-such-bucket-x", "automl/2026-03-04/r.csv", event_time=EVENT_TIME)
     (result,) = handle(event, Context())["results"]  # no RetryableError raised: a retry cannot help
     assert result["status"] == "failed" and result["retryable"] is False
 
@@ -383,13 +366,13 @@ def test_a_missing_event_time_uses_the_objects_last_modified_and_an_unreadable_o
 
 def test_corrupt_run_record_is_redone_not_stuck(pipeline: Pipeline) -> None:
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/c.csv", small_csv())
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/c.csv", version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/c.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
     (first,) = lambda_handler(event, Context())["results"]
     key = first["run_record"].split("/", 3)[3]
     aws.client("s3").put_object(Bucket=pipeline.data_bucket, Key=key, Body=b"{not json")
     (second,) = lambda_handler(event, Context())["results"]
     assert second["status"] == "duplicate"  # the split is redone, the job is found: nothing started twice
-    assert len(aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]) == 1
+    assert len(jobs()) == 1
 
 
 def test_manifest_beside_the_object_and_ssm_layers(pipeline: Pipeline) -> None:
@@ -484,10 +467,12 @@ def test_lambda_handler_works_without_a_context_as_the_original_stages_tests_cal
 
     key = "automl/2026-03-04/small.csv"
     meta = upload(pipeline.data_bucket, key, small_csv())
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     (result,) = model_training.lambda_handler(event, None)["results"]
     assert result["status"] == "started", result
     assert aws.client("sagemaker").describe_training_job(TrainingJobName=result["job_name"])
     skipped_key = "automl/2026-03-04/training/small/0123456789abcdef/train/part-00000"
-    (skipped,) = model_training.lambda_handler(s3_event(pipeline.data_bucket, skipped_key, event_time=DAY), None)["results"]
+    (skipped,) = model_training.lambda_handler(s3_event(pipeline.data_bucket, skipped_key, event_time=EVENT_TIME), None)[
+        "results"
+    ]
     assert skipped["status"] == "skipped" and "output prefix" in skipped["reason"]

@@ -11,7 +11,7 @@ from model_training.config.settings import resolve_targets, settings_from_env
 from model_training.errors import ConfigurationError
 from model_training.offline import Pipeline, s3_event, upload
 from model_training.output.s3_store import S3Store
-from tests.aws.test_handler import DAY, Context, small_csv
+from tests.fixtures import EVENT_TIME, Context, Denied, small_csv
 
 
 def test_defaults_are_the_originals() -> None:
@@ -89,7 +89,7 @@ def test_training_resources_and_kms_keys_are_configurable(pipeline: Pipeline, mo
     }.items():
         monkeypatch.setenv(key, value)
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/res.csv", small_csv())
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/res.csv", version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/res.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
     (result,) = lambda_handler(event, Context())["results"]
     assert result["status"] == "started", result
     job = aws.client("sagemaker").describe_training_job(TrainingJobName=result["job_name"])
@@ -110,7 +110,7 @@ def test_metrics_are_emitted_in_emf(
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED")
     metrics.clear_metrics()  # what earlier invocations with metrics disabled left behind
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/m.csv", small_csv())
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/m.csv", version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/m.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
     lambda_handler(event, Context())
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{") and '"_aws"' in line]
     assert emf, "no EMF document on stdout"
@@ -119,25 +119,12 @@ def test_metrics_are_emitted_in_emf(
     assert emf[-1]["JobsStarted"] in (1.0, [1.0])
 
 
-class _Denied:
-    """A botocore before-send hook answering 403 AccessDenied, as S3 does when a policy refuses the call."""
-
-    class _Body:
-        def stream(self, **_: object) -> object:
-            yield b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
-
-    def __call__(self, request: object, **_: object) -> object:
-        from botocore.awsrequest import AWSResponse
-
-        return AWSResponse(request.url, 403, {}, self._Body())  # type: ignore[attr-defined]
-
-
 @pytest.mark.parametrize("sse", ["AES256", "aws:kms"])
 def test_a_refused_write_names_the_object_and_the_permission(pipeline: Pipeline, sse: str) -> None:
     """Issue 11 item 12: AccessDenied from PutObject came with no hint."""
     store = S3Store(pipeline.data_bucket, sse=sse, kms_key_id="alias/automl" if sse == "aws:kms" else None)
     events = aws.client("s3").meta.events
-    events.register("before-send.s3.PutObject", _Denied(), unique_id="denied-put")
+    events.register("before-send.s3.PutObject", Denied(), unique_id="denied-put")
     try:
         for write in (
             lambda: store.write_bytes("automl/x/run.json", b"{}"),

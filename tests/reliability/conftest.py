@@ -1,4 +1,5 @@
-"""The reliability catalogue: shared fixtures, and a one-line summary of what was tried.
+"""The reliability catalogue: its fixture, and a one-line summary of what was tried (the moto server's
+``endpoint`` and ``pipeline`` fixtures are in ``tests/conftest.py``).
 
 Each test records what it exercised with the ``catalogue`` fixture (``bad input``, ``fault``,
 ``duplicate``, ``load``, ``untrusted events refused``, ``bombs refused``); ``pytest tests/reliability`` ends
@@ -10,8 +11,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
-from tests.aws.conftest import endpoint, pipeline  # noqa: F401 - the moto server fixtures
 
 _counts: Counter[str] = Counter()
 _outcomes: Counter[str] = Counter()

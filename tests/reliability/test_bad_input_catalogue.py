@@ -12,20 +12,9 @@ import pytest
 from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
-from tests.aws.conftest import training_objects
-from tests.aws.test_handler import DAY, Context
+from tests.fixtures import EVENT_TIME, Context, jobs, training_objects, zip_of
 
 HEADER = "f1,f2,y_no,y_yes\n"
-
-
-def _zip(text: str) -> bytes:
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("data.csv", text)
-    return buffer.getvalue()
 
 
 GOOD_ROWS = "".join(f"{i % 7}.5,{i % 5},{int(i % 3 != 0)},{int(i % 3 == 0)}\n" for i in range(30))
@@ -52,7 +41,12 @@ CASES: list[tuple[str, str, bytes, str]] = [
     ("8 corrupt gzip", "broken.csv.gz", gzip.compress((HEADER + GOOD_ROWS).encode())[:-8], "gzip data is corrupt"),
     ("12 UTF-16LE, no BOM", "utf16.csv", (HEADER + GOOD_ROWS).encode("utf-16-le"), "the file is UTF-16 (little-endian, no"),
     ("12 UTF-16LE with BOM", "utf16bom.csv", (HEADER + GOOD_ROWS).encode("utf-16"), "UTF-16 (little-endian, with a byte-order"),
-    ("12 zip renamed .csv", "zipped.csv", _zip(HEADER + GOOD_ROWS), "this is a zip archive (an .xlsx workbook is one), not CSV"),
+    (
+        "12 zip renamed .csv",
+        "zipped.csv",
+        zip_of(HEADER + GOOD_ROWS),
+        "this is a zip archive (an .xlsx workbook is one), not CSV",
+    ),
     (
         "12 NUL in a name",
         "nul.csv",
@@ -66,14 +60,14 @@ CASES: list[tuple[str, str, bytes, str]] = [
 def nothing_written(p: Pipeline) -> None:
     contents = training_objects(p.data_bucket)
     assert contents == [], [c["Key"] for c in contents]
-    assert aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []
+    assert jobs() == []
 
 
 @pytest.mark.parametrize(("case", "name", "body", "reason"), CASES, ids=[c[0] for c in CASES])
 def test_bad_input_is_refused_cleanly(pipeline: Pipeline, catalogue: Any, case: str, name: str, body: bytes, reason: str) -> None:
     key = f"automl/2026-03-04/{name}"
     meta = upload(pipeline.data_bucket, key, body)
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time=EVENT_TIME)
     catalogue.record("bad inputs tried")
     (result,) = handle(event, Context())["results"]
     assert result["status"] == "failed", result
@@ -98,7 +92,7 @@ def test_what_must_work_works(pipeline: Pipeline, catalogue: Any) -> None:
     for name, body in bodies.items():
         key = f"automl/2026-03-04/{name}"
         meta = upload(pipeline.data_bucket, key, body)
-        (result,) = handle(s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time=DAY), Context())[
+        (result,) = handle(s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time=EVENT_TIME), Context())[
             "results"
         ]
         catalogue.record("bad inputs tried")
@@ -122,7 +116,7 @@ def test_an_object_over_the_size_limit_is_refused_before_download(
     gets: list[str] = []
     aws.client("s3").meta.events.register("before-send.s3.GetObject", lambda request, **_: gets.append(request.url))
     try:
-        (result,) = handle(s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time=DAY), Context())[
+        (result,) = handle(s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time=EVENT_TIME), Context())[
             "results"
         ]
     finally:

@@ -17,29 +17,26 @@ from typing import Any
 
 import pytest
 
+import model_training
 from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
 from model_training.output import claims
-from tests.aws.test_handler import DAY, Context, small_csv
-from tests.reliability.test_faults import inject
+from tests.fixtures import EVENT_TIME, Context, inject, jobs, small_csv
 
 ROOT = Path(__file__).resolve().parents[2]
+#: Where this process imported model_training from: a child imports the same code (not another installed copy).
+PACKAGE_ROOT = Path(model_training.__file__).resolve().parents[1]
 
 #: The steps of the commit and create sequence, in order (see crash_driver).
 STEPS = ["after-claim", "mid-train-file", "after-train-file", "after-run-json", "before-create", "after-create", "after-outcome"]
 
 
 def child(args: list[str], sig: str = "SIGKILL", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    # the child imports this checkout's package (src/) and tests, as the parent does, not an installed copy
-    path = os.pathsep.join([str(ROOT / "src"), str(ROOT)])
+    path = os.pathsep.join([str(PACKAGE_ROOT), str(ROOT)])
     full = {**os.environ, "PYTHONPATH": path, "POWERTOOLS_METRICS_DISABLED": "true", **(env or {})}
     cmd = [sys.executable, "-m", "tests.reliability.crash_driver", *args[:1], sig, *args[1:]]
     return subprocess.run(cmd, cwd=ROOT, env=full, capture_output=True, text=True, timeout=300)
-
-
-def jobs() -> list[str]:
-    return [j["TrainingJobName"] for j in aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]]
 
 
 def versions(bucket: str) -> Counter[str]:
@@ -61,7 +58,7 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
 def event_for(p: Pipeline, name: str, tmp_path: Path, rows: int = 120) -> tuple[dict[str, Any], Path]:
     key = f"automl/2026-03-04/{name}.csv"
     meta = upload(p.data_bucket, key, small_csv(rows))
-    event = s3_event(p.data_bucket, key, version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(p.data_bucket, key, version_id=meta["version_id"], event_time=EVENT_TIME)
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(event))
     return event, path

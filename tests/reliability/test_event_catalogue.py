@@ -8,15 +8,17 @@ from typing import Any
 
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
-from tests.aws.test_handler import DAY, Context, small_csv
+from tests.fixtures import EVENT_TIME, Context, small_csv
 
 
 def test_every_kind_of_bad_event_record_in_one_sqs_batch(pipeline: Pipeline, catalogue: Any) -> None:
     good_meta = upload(pipeline.data_bucket, "automl/2026-03-04/good.csv", small_csv())
-    good = s3_event(pipeline.data_bucket, "automl/2026-03-04/good.csv", version_id=good_meta["version_id"], event_time=DAY)
+    good = s3_event(pipeline.data_bucket, "automl/2026-03-04/good.csv", version_id=good_meta["version_id"], event_time=EVENT_TIME)
     no_s3 = {"Records": [{"eventName": "ObjectCreated:Put", "eventSource": "aws:s3"}]}
-    deleted = s3_event(pipeline.data_bucket, "automl/2026-03-04/deleted-before-read.csv", event_time=DAY)
-    own = s3_event(pipeline.data_bucket, "automl/2026-03-04/training/good/0123456789abcdef/train/part-00000", event_time=DAY)
+    deleted = s3_event(pipeline.data_bucket, "automl/2026-03-04/deleted-before-read.csv", event_time=EVENT_TIME)
+    own = s3_event(
+        pipeline.data_bucket, "automl/2026-03-04/training/good/0123456789abcdef/train/part-00000", event_time=EVENT_TIME
+    )
     test_event = {"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": pipeline.data_bucket}
     bodies = {
         "malformed-json": "{not json",
@@ -56,9 +58,9 @@ def test_unreadable_and_out_of_range_event_times_fail_their_record_only(pipeline
     records = []
     for name, when in times.items():
         meta = upload(pipeline.data_bucket, f"automl/2026-03-04/{name}", small_csv())
-        (record,) = s3_event(pipeline.data_bucket, f"automl/2026-03-04/{name}", version_id=meta["version_id"], event_time=DAY)[
-            "Records"
-        ]
+        (record,) = s3_event(
+            pipeline.data_bucket, f"automl/2026-03-04/{name}", version_id=meta["version_id"], event_time=EVENT_TIME
+        )["Records"]
         if when is None:
             del record["eventTime"]
         else:

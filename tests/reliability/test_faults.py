@@ -7,71 +7,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ConnectionClosedError
 
 from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
-from tests.aws.conftest import training_objects
-from tests.aws.test_handler import DAY, Context, small_csv
-
-S3_ERRORS = {
-    "throttle": (503, b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"),
-    "5xx": (500, b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"),
-}
-JSON_ERRORS = {
-    "throttle": (400, b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'),
-    "5xx": (500, b'{"__type": "InternalFailure", "message": "internal"}'),
-}
-
-
-class _Raw:
-    def __init__(self, body: bytes) -> None:
-        self.body = body
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self.body
-
-
-class Fault:
-    """Fail the next ``times`` calls of one operation with ``kind`` (throttle, 5xx, reset)."""
-
-    def __init__(self, service: str, kind: str, times: int | None) -> None:
-        self.service, self.kind, self.remaining, self.injected = service, kind, times, 0
-
-    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
-        if self.remaining is not None and self.remaining <= 0:
-            return None
-        if self.remaining is not None:
-            self.remaining -= 1
-        self.injected += 1
-        if self.kind == "reset":
-            raise ConnectionClosedError(endpoint_url=request.url)
-        status, body = (S3_ERRORS if self.service == "s3" else JSON_ERRORS)[self.kind]
-        return AWSResponse(request.url, status, {}, _Raw(body))
-
-
-@contextmanager
-def inject(service: str, operation: str, kind: str, times: int | None = 1) -> Iterator[Fault]:
-    fault = Fault(service, kind, times)
-    events = aws.client(service).meta.events
-    name = f"before-send.{aws.client(service).meta.service_model.service_name}.{operation}"
-    events.register(name, fault, unique_id=f"fault-{id(fault)}")
-    try:
-        yield fault
-    finally:
-        events.unregister(name, unique_id=f"fault-{id(fault)}")
+from tests.fixtures import EVENT_TIME, S3_ERRORS, Context, RawBody, inject, jobs, small_csv, training_objects
 
 
 def deliver(p: Pipeline, key: str, data: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     meta = upload(p.data_bucket, key, data)
-    event = s3_event(p.data_bucket, key, version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(p.data_bucket, key, version_id=meta["version_id"], event_time=EVENT_TIME)
     return event, handle(event, Context())
 
 
@@ -81,7 +30,7 @@ def check_complete(p: Pipeline, result: dict[str, Any]) -> None:
     for file in record["files"].values():
         body = s3.get_object(Bucket=p.data_bucket, Key=file["uri"].split("/", 3)[3])["Body"].read()
         assert hashlib.sha256(body).hexdigest() == file["sha256"]
-    assert len(aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]) == 1
+    assert len(jobs()) == 1
 
 
 CALLS = [
@@ -117,7 +66,7 @@ def test_a_call_failing_for_good_is_reported_and_the_next_delivery_completes(
     pipeline: Pipeline, catalogue, service: str, operation: str
 ) -> None:
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/p.csv", small_csv())
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/p.csv", version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/p.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
     sqs_event = {"Records": [{"messageId": "m1", "body": json.dumps(event), "eventSource": "aws:sqs"}]}
     with inject(service, operation, "5xx", times=None) as fault:
         response = handle(sqs_event, Context())
@@ -132,7 +81,7 @@ def test_a_call_failing_for_good_is_reported_and_the_next_delivery_completes(
                 json.loads(aws.client("s3").get_object(Bucket=pipeline.data_bucket, Key=item["Key"])["Body"].read())["status"]
             )
     assert "complete" not in statuses and "started" not in statuses  # nothing looks done
-    assert aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []
+    assert jobs() == []
     again = handle(sqs_event, Context())
     assert again["batchItemFailures"] == []
     assert again["results"][0]["status"] == "started"
@@ -144,13 +93,13 @@ def test_a_crash_between_files_leaves_no_complete_looking_run_and_the_retry_rewr
 ) -> None:
     """PutObject works twice (the run claim, the train file), then fails for good: a crash mid-commit."""
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/crash.csv", small_csv(120))
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/crash.csv", version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/crash.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
     s3 = aws.client("s3")
     calls = {"n": 0}
 
     def third_put_fails(request: Any, **_: Any) -> AWSResponse | None:
         calls["n"] += 1
-        return None if calls["n"] <= 2 else AWSResponse(request.url, 500, {}, _Raw(S3_ERRORS["5xx"][1]))
+        return None if calls["n"] <= 2 else AWSResponse(request.url, 500, {}, RawBody(S3_ERRORS["5xx"][1]))
 
     s3.meta.events.register("before-send.s3.PutObject", third_put_fails, unique_id="crash")
     try:

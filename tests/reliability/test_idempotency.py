@@ -11,11 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
-from tests.aws.test_handler import DAY, Context, small_csv
-
-
-def jobs() -> list[str]:
-    return [j["TrainingJobName"] for j in aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]]
+from tests.fixtures import EVENT_TIME, Context, jobs, small_csv
 
 
 def run_records(bucket: str) -> list[str]:
@@ -25,7 +21,7 @@ def run_records(bucket: str) -> list[str]:
 
 def test_sequential_redelivery(pipeline: Pipeline, catalogue) -> None:
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/seq.csv", small_csv())
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/seq.csv", version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/seq.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
     statuses = [handle(event, Context())["results"][0]["status"] for _ in range(5)]
     catalogue.record("duplicates delivered", 4)
     assert statuses == ["started"] + ["duplicate"] * 4
@@ -34,7 +30,7 @@ def test_sequential_redelivery(pipeline: Pipeline, catalogue) -> None:
 
 def test_concurrent_redelivery_from_8_threads(pipeline: Pipeline, catalogue) -> None:
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/conc.csv", small_csv(200))
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/conc.csv", version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/conc.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
     body = json.dumps(event)
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda _: handle(json.loads(body), Context())["results"][0], range(8)))
@@ -59,7 +55,7 @@ def test_concurrent_redelivery_from_8_threads(pipeline: Pipeline, catalogue) -> 
 def test_a_new_object_version_is_a_new_run(pipeline: Pipeline, catalogue) -> None:
     for seed in (1, 2):
         meta = upload(pipeline.data_bucket, "automl/2026-03-04/v.csv", small_csv(seed=seed))
-        event = s3_event(pipeline.data_bucket, "automl/2026-03-04/v.csv", version_id=meta["version_id"], event_time=DAY)
+        event = s3_event(pipeline.data_bucket, "automl/2026-03-04/v.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
         assert handle(event, Context())["results"][0]["status"] == "started"
     catalogue.record("versions delivered", 2)
     assert len(jobs()) == 2

@@ -11,7 +11,7 @@ from typing import Any
 from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
-from tests.aws.test_handler import DAY, Context, small_csv
+from tests.fixtures import EVENT_TIME, Context, small_csv
 
 OBJECTS, BATCH = 100, 10
 
@@ -27,7 +27,7 @@ def test_100_objects_in_sqs_batches_of_10(pipeline: Pipeline, catalogue: Any) ->
     for i in range(OBJECTS):
         key = f"automl/2026-03-04/load-{i:03d}.csv"
         meta = upload(pipeline.data_bucket, key, small_csv(rows=200, seed=i))
-        bodies.append(json.dumps(s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time=DAY)))
+        bodies.append(json.dumps(s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time=EVENT_TIME)))
     memory = []
     statuses: list[str] = []
     for b in range(0, OBJECTS, BATCH):

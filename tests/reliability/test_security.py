@@ -10,8 +10,7 @@ import pytest
 
 from model_training import aws, lambda_handler
 from model_training.offline import Pipeline, s3_event, upload
-from tests.aws.conftest import training_objects
-from tests.aws.test_handler import DAY, Context, small_csv
+from tests.fixtures import EVENT_TIME, S3_ERRORS, Context, Denied, RawBody, jobs, small_csv, training_objects
 
 
 @pytest.mark.parametrize(("sse", "key_id"), [("AES256", None), ("aws:kms", "alias/automl")])
@@ -23,7 +22,8 @@ def test_every_object_written_is_encrypted(
         monkeypatch.setenv("MODEL_TRAINING_KMS_KEY_ID", key_id)
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/enc.csv", small_csv())
     (result,) = lambda_handler(
-        s3_event(pipeline.data_bucket, "automl/2026-03-04/enc.csv", version_id=meta["version_id"], event_time=DAY), Context()
+        s3_event(pipeline.data_bucket, "automl/2026-03-04/enc.csv", version_id=meta["version_id"], event_time=EVENT_TIME),
+        Context(),
     )["results"]
     assert result["status"] == "started"
     s3 = aws.client("s3")
@@ -58,7 +58,8 @@ def test_network_settings_of_the_training_job_are_passed_through(pipeline: Pipel
     )
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/net.csv", small_csv())
     (result,) = lambda_handler(
-        s3_event(pipeline.data_bucket, "automl/2026-03-04/net.csv", version_id=meta["version_id"], event_time=DAY), Context()
+        s3_event(pipeline.data_bucket, "automl/2026-03-04/net.csv", version_id=meta["version_id"], event_time=EVENT_TIME),
+        Context(),
     )["results"]
     job = aws.client("sagemaker").describe_training_job(TrainingJobName=result["job_name"])
     assert job["EnableNetworkIsolation"] is True
@@ -90,7 +91,7 @@ def _run_marked_inputs(pipeline: Pipeline) -> list[dict[str, Any]]:
     results = []
     for name, body in (("good.csv", good), ("bad.csv", bad)):
         meta = upload(pipeline.data_bucket, f"automl/2026-03-04/{name}", body)
-        event = s3_event(pipeline.data_bucket, f"automl/2026-03-04/{name}", version_id=meta["version_id"], event_time=DAY)
+        event = s3_event(pipeline.data_bucket, f"automl/2026-03-04/{name}", version_id=meta["version_id"], event_time=EVENT_TIME)
         results += lambda_handler(event, Context())["results"]
     return results
 
@@ -119,15 +120,12 @@ def test_the_retry_log_line_holds_no_data_and_counts_only_transient_failures(pip
     records = []
     for name, body in (("bad.csv", bad), ("flaky.csv", small_csv())):
         meta = upload(pipeline.data_bucket, f"automl/2026-03-04/{name}", body)
-        event = s3_event(pipeline.data_bucket, f"automl/2026-03-04/{name}", version_id=meta["version_id"], event_time=DAY)
+        event = s3_event(pipeline.data_bucket, f"automl/2026-03-04/{name}", version_id=meta["version_id"], event_time=EVENT_TIME)
         records += event["Records"]
 
-    class _Body:
-        def stream(self, **_: Any) -> Any:
-            yield b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"
-
     def fail_flaky(request: Any, **_: Any) -> AWSResponse | None:
-        return AWSResponse(request.url, 500, {}, _Body()) if "flaky.csv" in request.url else None
+        status, body = S3_ERRORS["5xx"]
+        return AWSResponse(request.url, status, {}, RawBody(body)) if "flaky.csv" in request.url else None
 
     events = aws.client("s3").meta.events
     events.register("before-send.s3.GetObject", fail_flaky, unique_id="flaky-get")
@@ -156,12 +154,10 @@ def test_a_write_refused_by_a_policy_fails_the_record_with_the_permission_and_no
     pipeline: Pipeline, catalogue: Any
 ) -> None:
     """Issue 11 item 12: AccessDenied from PutObject is a clear, permanent failure, with nothing committed."""
-    from tests.aws.test_settings_and_storage import _Denied
-
     meta = upload(pipeline.data_bucket, "automl/2026-03-04/denied.csv", small_csv())
-    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/denied.csv", version_id=meta["version_id"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, "automl/2026-03-04/denied.csv", version_id=meta["version_id"], event_time=EVENT_TIME)
     events = aws.client("s3").meta.events
-    events.register("before-send.s3.PutObject", _Denied(), unique_id="denied-put")
+    events.register("before-send.s3.PutObject", Denied(), unique_id="denied-put")
     try:
         (result,) = lambda_handler(event, Context())["results"]  # no RetryableError: a retry cannot help
     finally:
@@ -171,4 +167,4 @@ def test_a_write_refused_by_a_policy_fails_the_record_with_the_permission_and_no
     assert f"s3://{pipeline.data_bucket}/automl/" in result["reason"] and "/training/denied/" in result["reason"]
     assert "access denied writing the object" in result["reason"]
     assert "s3:PutObject" in result["hint"] and "role" in result["hint"]
-    assert aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"] == []
+    assert jobs() == []

@@ -15,7 +15,7 @@ from model_training import aws
 from model_training.config import settings
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
-from tests.aws.test_handler import DAY, Context, small_csv
+from tests.fixtures import EVENT_TIME, Context, Shrinking, jobs, small_csv
 
 
 def keys(bucket: str) -> set[str]:
@@ -27,10 +27,6 @@ def keys(bucket: str) -> set[str]:
         found |= {v["Key"] for v in page.get("Versions", [])}
     current = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     return {k for k in found if not re.search(r"/_run-claim(\.\d+)?\.json$", k) or k in current}
-
-
-def jobs() -> list[str]:
-    return [j["TrainingJobName"] for j in aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]]
 
 
 def refused(p: Pipeline, event: dict[str, Any], inputs: set[str], reason: str, status: str = "failed") -> dict[str, Any]:
@@ -53,7 +49,7 @@ def test_a_version_deleted_after_the_event_is_refused(pipeline: Pipeline, catalo
     key = "automl/2026-03-04/gone.csv"
     meta = upload(pipeline.data_bucket, key, small_csv())
     aws.client("s3").delete_object(Bucket=pipeline.data_bucket, Key=key, VersionId=meta["version_id"])
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     refused(pipeline, event, set(), "the object version no longer exists")
     catalogue.record("untrusted events refused")
 
@@ -63,11 +59,11 @@ def test_an_object_whose_latest_version_is_a_delete_marker_is_refused(pipeline: 
     meta = upload(pipeline.data_bucket, key, small_csv())
     marker = aws.client("s3").delete_object(Bucket=pipeline.data_bucket, Key=key)
     assert marker["DeleteMarker"]
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     result = refused(pipeline, event, {key}, "the object version no longer exists")
     assert "delete marker" in result["reason"]
     # an event naming the delete marker's own version
-    event = s3_event(pipeline.data_bucket, key, version_id=marker["VersionId"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=marker["VersionId"], event_time=EVENT_TIME)
     refused(pipeline, event, {key}, "the object version no longer exists")
     catalogue.record("untrusted events refused", 2)
 
@@ -75,12 +71,12 @@ def test_an_object_whose_latest_version_is_a_delete_marker_is_refused(pipeline: 
 def test_an_etag_that_does_not_match_the_version_is_refused(pipeline: Pipeline, catalogue: Any) -> None:
     key = "automl/2026-03-04/etag.csv"
     meta = upload(pipeline.data_bucket, key, small_csv())
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag="0" * 32, event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag="0" * 32, event_time=EVENT_TIME)
     result = refused(pipeline, event, {key}, "the event says " + "0" * 32)
     assert meta["etag"] in result["reason"]
     catalogue.record("untrusted events refused")
     # the right eTag, quoted as some producers send it, and a multipart ETag (-N): compared as text, accepted
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=f'"{meta["etag"]}"', event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=f'"{meta["etag"]}"', event_time=EVENT_TIME)
     (result,) = handle(event, Context())["results"]
     assert result["status"] == "started", result
     s3 = aws.client("s3")
@@ -98,7 +94,7 @@ def test_an_etag_that_does_not_match_the_version_is_refused(pipeline: Pipeline, 
     )
     etag = done["ETag"].strip('"')
     assert "-" in etag
-    event = s3_event(pipeline.data_bucket, big, version_id=done["VersionId"], etag=etag, event_time=DAY)
+    event = s3_event(pipeline.data_bucket, big, version_id=done["VersionId"], etag=etag, event_time=EVENT_TIME)
     (result,) = handle(event, Context())["results"]
     assert result["status"] == "started", result
 
@@ -115,7 +111,7 @@ def test_an_object_in_another_bucket_is_not_processed(pipeline: Pipeline, catalo
     s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": pipeline.region})
     s3.put_object(Bucket=other, Key="automl/2026-03-04/manifest.json", Body=json.dumps(GREEDY).encode())
     meta = upload(other, "automl/2026-03-04/bait.csv", small_csv())
-    event = s3_event(other, "automl/2026-03-04/bait.csv", version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(other, "automl/2026-03-04/bait.csv", version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     result = refused(pipeline, event, set(), f"not in the data bucket {pipeline.data_bucket}", status="skipped")
     assert "mlops-eu-west-2-dev-automl-data" in result["reason"]  # names the SSM parameter
     assert keys(other) == {"automl/2026-03-04/manifest.json", "automl/2026-03-04/bait.csv"}
@@ -127,7 +123,7 @@ def test_a_key_outside_the_input_prefix_is_not_processed(
 ) -> None:
     key = "incoming/2026-03-04/outside.csv"
     meta = upload(pipeline.data_bucket, key, small_csv())
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     refused(pipeline, event, {key}, "not under the input prefix 'automl/' (MODEL_TRAINING_INPUT_PREFIX)", status="skipped")
     monkeypatch.setenv("MODEL_TRAINING_INPUT_PREFIX", "incoming")  # a setting: the same key is then processed
     (result,) = handle(event, Context())["results"]
@@ -140,7 +136,7 @@ def test_a_manifest_asking_for_more_than_the_ceilings_is_refused_before_anything
     aws.client("s3").put_object(Bucket=pipeline.data_bucket, Key=manifest, Body=json.dumps(GREEDY).encode())
     key = "automl/2026-03-04/greedy.csv"
     meta = upload(pipeline.data_bucket, key, small_csv())
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     result = refused(pipeline, event, {key, manifest}, "training.instance_count = 100")
     reason = result["reason"]
     assert "'ml.p5.48xlarge'" in reason and "MODEL_TRAINING_ALLOWED_INSTANCE_TYPES" in reason
@@ -156,7 +152,7 @@ def test_the_ceilings_are_raised_in_ssm(pipeline: Pipeline, catalogue: Any) -> N
     aws.client("s3").put_object(Bucket=pipeline.data_bucket, Key=manifest, Body=json.dumps(wants).encode())
     key = "automl/2026-03-04/bigger.csv"
     meta = upload(pipeline.data_bucket, key, small_csv(rows=200))
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     refused(pipeline, event, {key, manifest}, "training.volume_size_gb = 600 is above the ceiling of 512")
     limits = {"instance_types": ["ml.m5.*", "ml.g5.*"], "instance_count": 20, "volume_size_gb": 1024}
     aws.client("ssm").put_parameter(
@@ -192,7 +188,7 @@ def test_a_manifest_of_thousands_of_unknown_names_is_refused_quickly_and_briefly
     aws.client("s3").put_object(Bucket=pipeline.data_bucket, Key=manifest, Body=json.dumps(document).encode())
     key = "automl/2026-03-04/listed.csv"
     meta = upload(pipeline.data_bucket, key, small_csv())
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     started = time.monotonic()
     result = refused(pipeline, event, {key, manifest}, reason)
     assert time.monotonic() - started < 5
@@ -230,7 +226,7 @@ def test_a_gzip_bomb_is_refused_at_the_decompressed_limit(
     assert len(body) < 400_000
     key = f"automl/2026-03-04/{bomb}.csv.gz"
     meta = upload(pipeline.data_bucket, key, body)
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     result = refused(pipeline, event, {key}, f"inflates to more than {50 * MIB} bytes")
     assert (
         "MODEL_TRAINING_MAX_DECOMPRESSED_BYTES" in result["reason"] and "MODEL_TRAINING_MAX_DECOMPRESSED_BYTES" in result["hint"]
@@ -243,7 +239,7 @@ def test_the_default_limit_refuses_a_bomb_of_zeros_in_bounded_memory(pipeline: P
 
     key = "automl/2026-03-04/zeros.csv.gz"
     meta = upload(pipeline.data_bucket, key, ZEROS)
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     started = time.monotonic()
     refused(pipeline, event, {key}, "s3://")  # no header line within the limits: refused, whichever check says so
     assert time.monotonic() - started < 60
@@ -262,7 +258,7 @@ def test_gzip_that_inflates_past_the_in_memory_limit_is_streamed_not_refused(
     monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "3")
     key = "automl/2026-03-04/surprise.csv.gz"
     meta = upload(pipeline.data_bucket, key, body)
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     (result,) = handle(event, Context())["results"]
     assert result["status"] == "started", result
     record = json.loads(
@@ -272,25 +268,13 @@ def test_gzip_that_inflates_past_the_in_memory_limit_is_streamed_not_refused(
     catalogue.record("bombs refused", 0)
 
 
-class Shrinking(Context):
-    """``first`` seconds left for the handler's first two looks, ``then`` seconds after."""
-
-    def __init__(self, first: int, then: int) -> None:
-        super().__init__()
-        self.calls, self.first, self.then = 0, first, then
-
-    def get_remaining_time_in_millis(self) -> int:
-        self.calls += 1
-        return self.first * 1000 if self.calls <= 2 else self.then * 1000
-
-
 @pytest.mark.parametrize(("then", "reason"), [(5, "inflating the gzip data stopped"), (12, "splitting and writing needs")])
 def test_the_time_budget_counts_the_inflated_size_and_is_checked_while_inflating(
     pipeline: Pipeline, catalogue: Any, then: int, reason: str
 ) -> None:
     key = "automl/2026-03-04/slow.csv.gz"
     meta = upload(pipeline.data_bucket, key, ROWS)  # 95 MiB of rows: about 5 s of writing by the estimate
-    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=DAY)
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
     sqs = {"Records": [{"messageId": "m1", "body": json.dumps(event), "eventSource": "aws:sqs"}]}
     (result,) = handle(sqs, Shrinking(40, then))["results"]
     assert result["status"] == "failed" and result["retryable"] is True, result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
@@ -51,6 +52,24 @@ def problems_of(validator: Validator, raw: Mapping[str, object], version: str = 
 
 def with_round(**values: str) -> dict[str, str]:
     return {"num_round": "10", **values}
+
+
+def accepted(validator: Validator, raw: Mapping[str, str], version: str = DEFAULT_IMAGE_VERSION) -> ParsedHyperparameters:
+    """What the container holds of ``raw``, which ``validator`` must accept (a refusal raises HyperparameterError).
+
+    ``canonical_hyperparameters`` must return every name given, in the given order, as strings that are their own
+    canonical form and that the container accepts (they are parsed for the result); ``parse_hyperparameters``
+    must type every name given, under its canonical name, and ``num_round`` as the integer given.
+    """
+    out = validator(raw, version)
+    if validator is canonical_hyperparameters:
+        assert isinstance(out, dict) and list(out) == list(raw), out
+        assert canonical_hyperparameters(out, version) == out
+        out = parse_hyperparameters(out, version)
+    assert isinstance(out, ParsedHyperparameters)
+    assert set(out.validated) == {ALIASES.get(name, name) for name in raw}
+    assert out.num_round == int(raw["num_round"])
+    return out
 
 
 # ----- the original stage --------------------------------------------------------------------------------------
@@ -312,7 +331,7 @@ INVALID: list[tuple[str, str, dict[str, str], str]] = [
 @pytest.mark.parametrize(("name", "value", "extra"), VALID)
 def test_rule_accepts_valid_value(validate: Validator, name: str, value: str, extra: dict[str, str]) -> None:
     raw = with_round(**extra, **{name: value})
-    validate(raw)
+    assert ALIASES.get(name, name) in accepted(validate, raw).validated
 
 
 @pytest.mark.parametrize(("name", "value", "extra", "fragment"), INVALID)
@@ -341,7 +360,7 @@ def test_every_container_hyperparameter_has_an_invalid_case() -> None:
 @pytest.mark.parametrize("objective", rules.OBJECTIVES)
 def test_every_container_objective_is_accepted(objective: str, version: str) -> None:
     extra = {"num_class": "3"} if objective.startswith("multi:") else {}
-    canonical_hyperparameters(with_round(objective=objective, **extra), version)
+    assert accepted(canonical_hyperparameters, with_round(objective=objective, **extra), version).objective == objective
 
 
 def test_objective_list_matches_the_reference_summary() -> None:
@@ -390,7 +409,8 @@ def test_num_class_only_with_multi_class_objective(validate: Validator, extra: d
 
 def test_num_class_without_objective_is_accepted_as_by_the_container(validate: Validator) -> None:
     # Regression: refused before; the container accepts it and XGBoost trains num_class outputs.
-    validate(with_round(num_class="3"))
+    parsed = accepted(validate, with_round(num_class="3"))
+    assert parsed.num_class == 3 and parsed.objective is None
 
 
 def test_invalid_objective_does_not_add_num_class_problems(validate: Validator) -> None:
@@ -405,7 +425,7 @@ def test_base_score_in_open_unit_interval_for_logistic_loss(
 ) -> None:
     raw = with_round(objective=objective, base_score=base_score)
     if ok:
-        validate(raw)
+        assert accepted(validate, raw).params["base_score"] == float(base_score)
     else:
         (problem,) = problems_of(validate, raw)
         assert "must be in (0, 1) for objective" in problem
@@ -420,6 +440,8 @@ def test_every_container_metric_is_accepted(metric: str, version: str) -> None:
     objective = "survival:aft" if metric == "aft-nloglik" else "binary:logistic"
     extra = {}
     if metric == "tweedie-nloglik":  # stricter: XGBoost cannot evaluate it without its power
+        (problem,) = problems_of(canonical_hyperparameters, with_round(objective="reg:tweedie", eval_metric=metric), version)
+        assert "needs its power" in problem
         return
     if metric in ("mlogloss", "merror"):
         objective, extra = "multi:softprob", {"num_class": "3"}
@@ -444,7 +466,7 @@ def test_every_container_metric_is_accepted(metric: str, version: str) -> None:
 )
 def test_eval_metric_valid_forms(validate: Validator, value: str, objective: str) -> None:
     extra = {"num_class": "3"} if objective.startswith("multi:") else {}
-    validate(with_round(eval_metric=value, objective=objective, **extra))
+    assert accepted(validate, with_round(eval_metric=value, objective=objective, **extra)).eval_metrics == value.split(",")
 
 
 @pytest.mark.parametrize(
@@ -497,7 +519,7 @@ def test_eval_metric_reports_each_bad_item(validate: Validator) -> None:
 def test_auc_only_with_binary_or_rank_objective(validate: Validator, extra: dict[str, str], ok: bool) -> None:
     raw = with_round(eval_metric="logloss,auc", **extra)
     if ok:
-        validate(raw)
+        assert accepted(validate, raw).eval_metrics == ["logloss", "auc"]
     else:
         (problem,) = problems_of(validate, raw)
         assert "'auc' needs a binary: or rank: objective" in problem
@@ -507,7 +529,7 @@ def test_auc_only_with_binary_or_rank_objective(validate: Validator, extra: dict
 def test_aft_nloglik_only_with_survival_aft(validate: Validator, objective: str | None, ok: bool) -> None:
     raw = with_round(eval_metric="aft-nloglik", **({"objective": objective} if objective else {}))
     if ok:
-        validate(raw)
+        assert accepted(validate, raw).eval_metrics == ["aft-nloglik"]
     else:
         (problem,) = problems_of(validate, raw)
         assert "'aft-nloglik' needs objective survival:aft" in problem
@@ -684,7 +706,8 @@ def test_canonical_string_forms(name: str, value: object, expected: str) -> None
     out = canonical_hyperparameters({"num_round": 10, **extra, name: value})
     assert out[name] == expected
     # What is sent is what the container accepts, and it reads the same value back.
-    parse_hyperparameters(out)
+    read = parse_hyperparameters(out).validated[ALIASES.get(name, name)]
+    assert canonical_hyperparameters({"num_round": 10, **extra, name: read})[name] == expected
 
 
 def test_canonical_keeps_given_order_and_names() -> None:
@@ -732,7 +755,9 @@ def test_canonical_refuses_wrong_types(name: str, value: object, fragment: str) 
 def test_gamma_nan_and_infinity_accepted_as_by_the_container(validate: Validator, value: str) -> None:
     # Regression: refused before; the container's ranges let NaN through (no comparison with it is true) and
     # infinity through a range without an upper bound, and XGBoost trains with them.
-    validate(with_round(gamma=value))
+    gamma = accepted(validate, with_round(gamma=value)).params["gamma"]
+    assert isinstance(gamma, float)
+    assert math.isnan(gamma) if "nan" in value.lower() else gamma == math.inf
 
 
 @pytest.mark.parametrize(
@@ -787,7 +812,7 @@ def test_eval_metric_without_objective_refused(validate: Validator, metric: str)
 
 def test_base_score_any_value_with_logitraw(validate: Validator) -> None:
     # Regression: refused before; binary:logitraw is not a logistic loss for XGBoost's base_score check.
-    validate(with_round(objective="binary:logitraw", base_score="1"))
+    assert accepted(validate, with_round(objective="binary:logitraw", base_score="1")).params["base_score"] == 1.0
 
 
 def test_tweedie_nloglik_refused_with_what_to_do(validate: Validator) -> None:
@@ -797,7 +822,7 @@ def test_tweedie_nloglik_refused_with_what_to_do(validate: Validator) -> None:
 
 def test_threshold_is_read_between_the_first_two_at_signs(validate: Validator) -> None:
     # Regression: refused before; the container (and XGBoost) read 'error@0.5@1' as error@0.5.
-    validate(with_round(objective="binary:logistic", eval_metric="error@0.5@1"))
+    assert accepted(validate, with_round(objective="binary:logistic", eval_metric="error@0.5@1")).eval_metrics == ["error@0.5@1"]
 
 
 @pytest.mark.parametrize("value", ["(1.0,0)", "(True,0)", "[1,0]"])

@@ -1,0 +1,182 @@
+"""Plain helpers shared by several test modules (pytest fixtures live in ``conftest.py``).
+
+Test modules import helpers from here, never from one another: a test module is collected for its tests,
+and importing it from elsewhere runs its module-level set-up twice and ties two test files together.
+
+- Local files: :func:`write_csv`, :func:`load_dataset`, :func:`zip_of`.
+- The Lambda world (the moto server of the ``pipeline`` fixture): :data:`EVENT_TIME`, :class:`Context`,
+  :class:`Shrinking`, :func:`small_csv`, :func:`training_objects`, :func:`run_day`, :func:`jobs`.
+- Faults: :func:`inject` (a failing AWS call: throttling, a 5xx, a connection reset) and :class:`Denied`
+  (S3 refusing a call with 403 AccessDenied), both botocore ``before-send`` hooks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError
+
+from model_training import aws
+from model_training.data.dataset import Dataset
+from model_training.data.local import read_local_source
+from model_training.data.parsing import parse_csv
+
+# ----- local files ---------------------------------------------------------------------------------------------
+
+
+def write_csv(path: Path, text: str | bytes) -> Path:
+    """Write a small CSV fixture (text is written as UTF-8 without newline translation); returns ``path``."""
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+def load_dataset(tmp_path: Path, content: str | bytes, name: str = "data.csv") -> Dataset:
+    """``content`` written as ``tmp_path / name``, read and parsed as the stage parses a local source.
+
+    Raises:
+        DatasetError: the content is not a CSV the stage accepts (as ``parse_csv`` and ``read_local_source`` raise it).
+    """
+    info, data = read_local_source(write_csv(tmp_path / name, content))
+    return parse_csv(info, data)
+
+
+def zip_of(text: str) -> bytes:
+    """A zip archive holding ``text`` as ``data.csv`` (what a renamed ``.xlsx`` or ``.zip`` looks like to the stage)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("data.csv", text)
+    return buffer.getvalue()
+
+
+# ----- the Lambda world ----------------------------------------------------------------------------------------
+
+#: The ``eventTime`` of the S3 events the tests deliver.
+EVENT_TIME = "2026-03-04T10:11:12.000Z"
+
+
+class Context:
+    """A Lambda context: the function's name, memory and ARN, and ``remaining_ms`` milliseconds left."""
+
+    function_name = "model-training"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:eu-west-2:123456789012:function:model-training"
+    aws_request_id = "req-1"
+
+    def __init__(self, remaining_ms: int = 600_000) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+class Shrinking(Context):
+    """A Lambda context with ``first`` seconds left for the handler's first two looks, ``then`` seconds after."""
+
+    def __init__(self, first: int, then: int) -> None:
+        super().__init__()
+        self.calls, self.first, self.then = 0, first, then
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.calls += 1
+        return self.first * 1000 if self.calls <= 2 else self.then * 1000
+
+
+def small_csv(rows: int = 60, seed: int = 0) -> bytes:
+    """A CSV the stage splits with its defaults: header ``f1,f2,y_no,y_yes`` and ``rows`` rows (``seed`` shifts the values)."""
+    lines = ["f1,f2,y_no,y_yes"]
+    for i in range(rows):
+        y = (i * 7 + seed) % 3 == 0
+        lines.append(f"{(i * 13 + seed) % 17}.5,{i % 5},{int(not y)},{int(y)}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def training_objects(bucket: str) -> list[dict]:
+    """The current objects of every run folder (``automl/{date}/training/...``) in ``bucket``, whatever the
+    run date (an object version's own ``LastModified`` date: the upload's day on moto)."""
+    paginator = aws.client("s3").get_paginator("list_objects_v2")
+    return [
+        o
+        for page in paginator.paginate(Bucket=bucket, Prefix="automl/")
+        for o in page.get("Contents", [])
+        if "/training/" in o["Key"]
+    ]
+
+
+def run_day(bucket: str, key: str) -> str:
+    """The run date of the current version of ``key``: its ``LastModified`` in UTC, as ``YYYY-MM-DD``."""
+    return aws.client("s3").head_object(Bucket=bucket, Key=key)["LastModified"].astimezone(dt.UTC).date().isoformat()
+
+
+def jobs() -> list[str]:
+    """The ``TrainingJobName`` of every SageMaker training job (one page of ``ListTrainingJobs``)."""
+    return [j["TrainingJobName"] for j in aws.client("sagemaker").list_training_jobs()["TrainingJobSummaries"]]
+
+
+# ----- faults --------------------------------------------------------------------------------------------------
+
+#: What S3 answers (status, XML body) for each kind of fault; a HEAD response has no body, so HeadObject gets resets only.
+S3_ERRORS = {
+    "throttle": (503, b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"),
+    "5xx": (500, b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"),
+}
+#: What the JSON services (SSM, SageMaker) answer (status, body) for each kind of fault.
+JSON_ERRORS = {
+    "throttle": (400, b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'),
+    "5xx": (500, b'{"__type": "InternalFailure", "message": "internal"}'),
+}
+
+
+class RawBody:
+    """A response body botocore can stream: ``body`` in one piece."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self.body
+
+
+class Fault:
+    """Fail the next ``times`` calls of one operation with ``kind`` (throttle, 5xx, reset); ``None``: every call."""
+
+    def __init__(self, service: str, kind: str, times: int | None) -> None:
+        self.service, self.kind, self.remaining, self.injected = service, kind, times, 0
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse | None:
+        if self.remaining is not None and self.remaining <= 0:
+            return None
+        if self.remaining is not None:
+            self.remaining -= 1
+        self.injected += 1
+        if self.kind == "reset":
+            raise ConnectionClosedError(endpoint_url=request.url)
+        status, body = (S3_ERRORS if self.service == "s3" else JSON_ERRORS)[self.kind]
+        return AWSResponse(request.url, status, {}, RawBody(body))
+
+
+@contextmanager
+def inject(service: str, operation: str, kind: str, times: int | None = 1) -> Iterator[Fault]:
+    """Within the block, the next ``times`` calls of ``service``'s ``operation`` fail with ``kind`` (see :class:`Fault`)."""
+    fault = Fault(service, kind, times)
+    events = aws.client(service).meta.events
+    name = f"before-send.{aws.client(service).meta.service_model.service_name}.{operation}"
+    events.register(name, fault, unique_id=f"fault-{id(fault)}")
+    try:
+        yield fault
+    finally:
+        events.unregister(name, unique_id=f"fault-{id(fault)}")
+
+
+class Denied:
+    """A botocore before-send hook answering 403 AccessDenied, as S3 does when a policy refuses the call."""
+
+    def __call__(self, request: Any, **_: Any) -> AWSResponse:
+        body = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+        return AWSResponse(request.url, 403, {}, RawBody(body))

@@ -115,10 +115,31 @@ def local_context(
     )
 
 
-def run_local(source: Path, config: RunConfig, layout: OutputLayout, **options: Any) -> RunResult:
-    """Split ``source`` under ``layout.root`` and train with the local XGBoost backend (:func:`local_context`,
-    whose keyword arguments ``options`` are); see :func:`~model_training.pipeline.run`."""
-    return run(local_context(source, config, layout, **options))
+def run_local(
+    source: Path,
+    config: RunConfig,
+    layout: OutputLayout,
+    *,
+    train: bool = True,
+    reporter: Reporter | None = None,
+    manifest: dict[str, Any] | None = None,
+    stream: StreamOptions | None = None,
+) -> RunResult:
+    """Split ``source`` under ``layout.root`` and train with the local XGBoost backend (:func:`local_context`);
+    see :func:`~model_training.pipeline.run` for what it returns and raises."""
+    return run(local_context(source, config, layout, train=train, reporter=reporter, manifest=manifest, stream=stream))
+
+
+def check_backend_output(backend: str, output: str) -> None:
+    """Refuse a SageMaker run whose output is not in S3, before anything else is read.
+
+    Raises:
+        ModelTrainingError: ``backend`` is ``sagemaker`` and ``output`` is not an ``s3://`` URI.
+    """
+    if backend == "sagemaker" and not output.startswith("s3://"):
+        raise ModelTrainingError(
+            "SageMaker reads its channels from S3", "give --output s3://bucket/prefix with --backend sagemaker"
+        )
 
 
 def cli_context(
@@ -143,12 +164,9 @@ def cli_context(
         ModelTrainingError: ``backend`` is ``sagemaker`` and the output is not in S3.
         ConfigurationError: a local output folder the run would leave, or an SSM parameter that cannot be read.
     """
+    check_backend_output(backend, output)
     settings = settings_from_env()
     s3_output = output.startswith("s3://")
-    if backend == "sagemaker" and not s3_output:
-        raise ModelTrainingError(
-            "SageMaker reads its channels from S3", "give --output s3://bucket/prefix with --backend sagemaker"
-        )
     src = open_source(source, max_bytes=settings.max_object_bytes)
     store = open_store(output, settings)
     if backend == "sagemaker" and (model_output is None or role_arn is None):

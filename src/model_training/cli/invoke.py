@@ -34,12 +34,14 @@ def invoke_file(event_file: Path) -> None:
     from model_training.handler import handle, logger
 
     handler = logger.registered_handler
-    stream = handler.setStream(sys.stderr) if isinstance(handler, logging.StreamHandler) else None  # stdout: the response only
+    stream = handler.stream if isinstance(handler, logging.StreamHandler) else None
+    if isinstance(handler, logging.StreamHandler):
+        handler.stream = sys.stderr  # stdout: the response only (set directly: setStream flushes the old stream)
     try:
         response = call_handler(handle, event_file)
     finally:
-        if stream is not None and isinstance(handler, logging.StreamHandler):
-            handler.setStream(stream)
+        if isinstance(handler, logging.StreamHandler):
+            handler.stream = stream
     out.print_json(json.dumps(response, default=str))
     if any(r.get("status") == "failed" for r in response.get("results", [])):
         raise typer.Exit(1)

@@ -36,7 +36,6 @@ from model_training.cli.options import (
 )
 from model_training.cli.render import RichReporter, out, print_summary, progress_bars, shown
 from model_training.cli.resolve import resolve_settings
-from model_training.errors import ModelTrainingError
 from model_training.output.layout import DEFAULT_OUTPUT
 
 if TYPE_CHECKING:
@@ -106,13 +105,10 @@ def run_split(options: RunOptions) -> None:
     """
     from model_training.output.layout import OutputLayout
     from model_training.pipeline import run as run_pipeline
-    from model_training.wiring import cli_context, run_local
+    from model_training.wiring import check_backend_output, cli_context, run_local
 
     stream = stream_options(options.stream)
-    if options.backend == Backend.sagemaker.value and not options.output.startswith("s3://"):
-        raise ModelTrainingError(
-            "SageMaker reads its channels from S3", "give --output s3://bucket/prefix with --backend sagemaker"
-        )
+    check_backend_output(options.backend, options.output)  # before any setting is read
     resolution = resolve_settings(options.flags, aws=not options.local)
     manifest = resolution.manifest.record() if resolution.manifest else None
     with progress_bars(options.quiet) as progress:

@@ -5,11 +5,20 @@ Every error a user can cause (bad input, bad configuration, a job name that exis
 applies, the line and column, and a ``hint`` that says what to do.  The command line prints both on
 one line each and exits non-zero; the Lambda handler reports them per object.  Nothing outside this
 module should raise a bare library exception at a user.
+
+The object, line and column are fields of the error (``uri``, ``line``, ``column``), and the message is
+rendered from them: a raise site gives the text around the location as a template, a tuple of strings and
+the markers :data:`LINE` and :data:`COLUMN`, and the error puts ``"{uri}: "`` in front of it.  So the same
+error can be rendered again with another location (:meth:`ModelTrainingError.relocated`: a folder of part
+files names the part and the part's line) without reading a message back.
 """
 
 from __future__ import annotations
 
+import enum
 import errno
+from collections.abc import Sequence
+from typing import Self, TypeAlias
 
 #: At most this many problems are described in one error; the rest are counted ("and N more").
 MAX_PROBLEMS = 20
@@ -21,28 +30,116 @@ def listed(problems: list[str], limit: int = MAX_PROBLEMS) -> list[str]:
     return problems if len(problems) <= limit else [*problems[:limit], f"and {len(problems) - limit} more"]
 
 
+class Place(enum.Enum):
+    """Where a template puts one of its error's location fields (see :data:`Text`)."""
+
+    #: ``line 32``; in a part file, ``line 32 (line 82 of the dataset)`` (see ``dataset_line``).
+    LINE = "line"
+    #: the column name, quoted as ``repr`` quotes it: ``'f2'``.
+    COLUMN = "column"
+
+
+LINE = Place.LINE
+COLUMN = Place.COLUMN
+
+#: An error's text: a plain string, or a template of strings and :class:`Place` markers that the error fills
+#: in from its fields, e.g. ``(LINE, " (column ", COLUMN, ") is not valid UTF-8")``.
+Text: TypeAlias = str | Sequence[str | Place]
+
+
 class ModelTrainingError(Exception):
     """Base class of every error the stage reports to a user.
 
-    Attributes:
-        message: what went wrong, naming the object (and line/column where it applies).
+    Args:
+        message: the text of the message without the object (the error puts ``"{uri}: "`` in front of it): a
+            string, or a template with :data:`LINE` and :data:`COLUMN` where the error renders ``line`` and
+            ``column`` (:data:`Text`).
         hint: what to do about it (may be empty).
+        uri: the object the error is about, as the message names it (a URI, or a local path as given), or
+            ``None``.
+        line: the 1-based line in that object (counting the header and blank lines), or ``None``.
+        column: the name of the column at fault, or ``None``.
+        dataset_line: when ``uri`` is one part file of a dataset of parts, ``line`` counted in the whole
+            dataset (rendered after the line: ``line 4 (line 54 of the dataset)``), else ``None``.
+        log_message: the text for logs, as ``message`` (the same location); default: ``message``.
+
+    Attributes:
+        message: what went wrong, naming the object (and line/column where they apply): rendered from
+            :attr:`text` and the fields.
+        log_message: what goes to logs: the message without any value from the data (logs hold names,
+            positions, sizes and counts only), rendered from :attr:`log_text`; ``message`` may quote the
+            offending value for the caller.
+        text, log_text: the templates ``message`` and ``log_message`` are rendered from (without the object).
+        hint, uri, line, column, dataset_line: as given.
         exit_code: the command line's exit status for this error (1 unless a subclass says otherwise).
+        retryable: whether running again may succeed (``False`` unless a subclass says otherwise: see
+            :class:`TransientError`).
+
+    Raises:
+        ValueError: a template marks a place for a field that is ``None``.
     """
 
     exit_code = 1
+    retryable = False
 
-    def __init__(self, message: str, hint: str = "", *, log_message: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: Text,
+        hint: str = "",
+        *,
+        uri: str | None = None,
+        line: int | None = None,
+        column: str | None = None,
+        dataset_line: int | None = None,
+        log_message: Text | None = None,
+    ) -> None:
+        self.text = _template(message)
+        self.log_text = _template(log_message) if log_message else self.text
         self.hint = hint
-        self.log_message = log_message or message
+        self._locate(uri, line, column, dataset_line)
 
-    #: ``log_message`` is what goes to logs: the message without any value from the data (logs hold names,
-    #: positions, sizes and counts only); ``message`` may quote the offending value for the caller.
+    def _locate(self, uri: str | None, line: int | None, column: str | None, dataset_line: int | None) -> None:
+        """Set the location fields and render the message and the log message from them."""
+        self.uri, self.line, self.column, self.dataset_line = uri or None, line, column, dataset_line
+        self.message = self._render(self.text)
+        self.log_message = self._render(self.log_text)
+        self.args = (self.message,)
+
+    def _render(self, text: tuple[str | Place, ...]) -> str:
+        pieces = [f"{self.uri}: "] if self.uri else []
+        for piece in text:
+            if isinstance(piece, str):
+                pieces.append(piece)
+            elif piece is LINE:
+                if self.line is None:
+                    raise ValueError("the error's text places a line, but it has none")
+                within = f" (line {self.dataset_line} of the dataset)" if self.dataset_line is not None else ""
+                pieces.append(f"line {self.line}{within}")
+            else:
+                if self.column is None:
+                    raise ValueError("the error's text places a column, but it has none")
+                pieces.append(repr(self.column))
+        return "".join(pieces)
+
+    def relocated(self, uri: str | None, line: int | None = None, *, dataset_line: int | None = None) -> Self:
+        """The same error (class, text, hint, column and any other attribute) about another location:
+        ``uri`` and ``line`` (and ``dataset_line``) replace the error's, and the message and the log message
+        are rendered again from its templates.
+
+        Raises:
+            ValueError: the error's text places a line and ``line`` is ``None``.
+        """
+        other = type(self).__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other._locate(uri, line, self.column, dataset_line)
+        return other
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+def _template(text: Text) -> tuple[str | Place, ...]:
+    return (text,) if isinstance(text, str) else tuple(text)
 
 
 class DatasetError(ModelTrainingError):
@@ -116,8 +213,8 @@ class TimeBudgetError(TransientError):
     """Not enough of the Lambda invocation's time is left for the next step: the record fails cleanly
     before the step (and is retried) instead of being killed in the middle of an upload."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message, hint or "the record is retried; raise the function's timeout if this repeats")
+    def __init__(self, message: Text, hint: str = "", *, uri: str | None = None) -> None:
+        super().__init__(message, hint or "the record is retried; raise the function's timeout if this repeats", uri=uri)
 
 
 class RetryableError(TransientError):

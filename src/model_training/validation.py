@@ -14,7 +14,7 @@ from model_training.channels import channel_columns, channel_pieces, cut_fields
 from model_training.config.run import RunConfig
 from model_training.data.checks import check_numeric, require_columns
 from model_training.data.dataset import Dataset
-from model_training.errors import DatasetError
+from model_training.errors import COLUMN, LINE, DatasetError
 
 
 def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
@@ -36,8 +36,10 @@ def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
         columns = [config.label, *(c for c in columns[1:] if c in wanted)]
     if len(columns) < 2:
         raise DatasetError(
-            f"{dataset.source.uri}: no feature columns are left besides the label {config.label!r}",
+            ("no feature columns are left besides the label ", COLUMN),
             "the model needs at least one feature: drop fewer columns (--drop)",
+            uri=dataset.source.uri,
+            column=config.label,
         )
     return columns
 
@@ -56,11 +58,13 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
     problem = label_problem(labels, hp.objective, hp.num_class)
     if problem:
         row, reason = problem
-        line = dataset.line_of_row(row)
         raise DatasetError(
-            f"{dataset.source.uri}: {reason} (column {config.label!r}, line {line})",
+            (f"{reason} (column ", COLUMN, ", ", LINE, ")"),
             "fix the label upstream, or choose an objective that fits it with -H objective=...",
-            log_message=f"{dataset.source.uri}: a label does not fit {hp.objective} (column {config.label!r}, line {line})",
+            uri=dataset.source.uri,
+            line=dataset.line_of_row(row),
+            column=config.label,
+            log_message=(f"a label does not fit {hp.objective} (column ", COLUMN, ", ", LINE, ")"),
         )
     return labels
 
@@ -94,8 +98,10 @@ def check_label_classes(uri: str, config: RunConfig, hp: ParsedHyperparameters, 
     objective = hp.objective or ""
     if objective.startswith(("binary:", "multi:")) and len(classes) < 2:
         raise DatasetError(
-            f"{uri}: the label {config.label!r} has a single class ({first:g}) on every row: nothing to learn for {objective}",
+            ("the label ", COLUMN, f" has a single class ({first:g}) on every row: nothing to learn for {objective}"),
             "check the label column and the upstream filter that produced the file",
+            uri=uri,
+            column=config.label,
         )
 
 
@@ -131,6 +137,7 @@ def check_classes_for_auc(uri: str, counts: dict[str, dict[float, int]], hp: Par
         if rows and len(per_label) < 2:
             only = label_text(min(per_label))
             raise DatasetError(
-                f"{uri}: the {split} split has only one class (label {only}, {rows} rows): AUC is undefined",
+                f"the {split} split has only one class (label {only}, {rows} rows): AUC is undefined",
                 "add rows of the other class, change --seed or --fractions, or use another eval_metric (-H eval_metric=logloss)",
+                uri=uri,
             )

@@ -60,8 +60,9 @@ def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
     size = source.size()
     if size > max_bytes:
         raise DatasetError(
-            f"{source.uri}: {size} bytes is more than the configured maximum of {max_bytes} bytes",
+            f"{size} bytes is more than the configured maximum of {max_bytes} bytes",
             "raise MODEL_TRAINING_MAX_OBJECT_BYTES (the function's ephemeral storage must hold about the dataset's size)",
+            uri=source.uri,
         )
     return source
 

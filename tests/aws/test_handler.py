@@ -462,6 +462,29 @@ def test_a_success_marker_splits_its_folder_of_parts_as_one_dataset(pipeline: Pi
     assert train == expected["train"]
 
 
+def test_a_bad_part_in_an_s3_folder_is_named_with_its_own_line(pipeline: Pipeline) -> None:
+    """The error is about the part (its URI and line are the error's fields); a part's header error was once
+    rewritten as if it were about a line of the dataset ("...part-00000.csvpart-00001.csv: ... (line 1 (line 1
+    of the dataset) ...)") because its URI starts with the folder's."""
+    data = small_csv(60)
+    header, body = data.split(b"\n", 1)
+    bad_header = "automl/exports/badheader"
+    upload(pipeline.data_bucket, f"{bad_header}/part-00000.csv", data)
+    upload(pipeline.data_bucket, f"{bad_header}/part-00001.csv", b",,,\n" + body)
+    (result,) = deliver(pipeline, f"{bad_header}/_SUCCESS", b"")["results"]
+    part = f"s3://{pipeline.data_bucket}/{bad_header}/part-00001.csv"
+    assert result["status"] == "failed" and result["retryable"] is False, result
+    assert result["reason"] == f"{part}: its first line is not the dataset's header (line 1 has no column names)"
+    bad_row = "automl/exports/badrow"
+    upload(pipeline.data_bucket, f"{bad_row}/part-00000.csv", data)
+    upload(pipeline.data_bucket, f"{bad_row}/part-00001.csv", header + b"\n" + body.replace(b"\n", b",9\n", 1))
+    (result,) = deliver(pipeline, f"{bad_row}/_SUCCESS", b"")["results"]
+    part = f"s3://{pipeline.data_bucket}/{bad_row}/part-00001.csv"
+    assert result["status"] == "failed", result
+    assert result["reason"].startswith(f"{part}: line 2 (line 62 of the dataset) has "), result
+    assert training_objects(pipeline.data_bucket) == []
+
+
 def test_lambda_handler_works_without_a_context_as_the_original_stages_tests_call_it(pipeline: Pipeline) -> None:
     import model_training
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_training.data.dataset import Dataset
-from model_training.errors import DatasetError
+from model_training.errors import COLUMN, LINE, DatasetError
 
 #: A decimal number as the XGBoost container's CSV parser reads it: optional sign, digits with an
 #: optional fraction, optional exponent.  ``nan``/``inf`` and thousands separators are refused.
@@ -43,8 +43,10 @@ def require_columns(dataset: Dataset, names: Sequence[str], role: str) -> None:
             shown = ", ".join(_short_name(c) for c in dataset.columns[:100])
             more = f" and {len(dataset.columns) - 100} more" if len(dataset.columns) > 100 else ""
             raise DatasetError(
-                f"{dataset.source.uri}: the {role} column {name!r} is not in the header",
+                (f"the {role} column ", COLUMN, " is not in the header"),
                 f"{suggestion}{action}; the columns are: {shown}{more}",
+                uri=dataset.source.uri,
+                column=name,
             )
 
 
@@ -97,12 +99,14 @@ def check_numeric(dataset: Dataset, names: Sequence[str], *, allow_empty: bool, 
                 "booleans are not converted (True/False is what pandas' get_dummies writes since pandas 2): "
                 "write them as 1/0 upstream, e.g. get_dummies(..., dtype=int)"
             )
-        line = dataset.line_of_row(row)
         kind = what.split(":", 1)[0]
         raise DatasetError(
-            f"{dataset.source.uri}: {role} {name!r} on line {line} is {what}",
+            (f"{role} ", COLUMN, " on ", LINE, f" is {what}"),
             hint,
-            log_message=f"{dataset.source.uri}: {role} {name!r} on line {line} is {kind} (value withheld from logs)",
+            uri=dataset.source.uri,
+            line=dataset.line_of_row(row),
+            column=name,
+            log_message=(f"{role} ", COLUMN, " on ", LINE, f" is {kind} (value withheld from logs)"),
         )
 
 

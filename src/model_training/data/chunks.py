@@ -14,7 +14,7 @@ from model_training.data.dataset import Dataset
 from model_training.data.header import header_bytes, parse_header
 from model_training.data.inflate import GZIP_MAGIC, decompressed
 from model_training.data.parsing import parse_csv
-from model_training.errors import DatasetError
+from model_training.errors import LINE, DatasetError
 from model_training.hashing import HashBehind
 from model_training.ports import SourceInfo
 
@@ -117,8 +117,9 @@ def row_chunks(pieces: Iterable[bytes], chunk_bytes: int, uri: str) -> Iterator[
         yield from RowChunks(pieces, chunk_bytes)
     except RowTooLongError as exc:
         raise DatasetError(
-            f"{uri}: no line break outside quotes in {exc.size} bytes: the streaming split cannot cut it into rows",
+            f"no line break outside quotes in {exc.size} bytes: the streaming split cannot cut it into rows",
             "check for an unclosed quote, or split it in memory (--in-memory)",
+            uri=uri,
         ) from None
 
 
@@ -166,7 +167,7 @@ def chunk_datasets(
                 for _ in range(header_lines):
                     cut = chunk.find(newline, cut) + 1
                     if cut == 0:
-                        raise DatasetError(f"{info.uri}: the file has a header but no data rows", _NO_ROWS_HINT)
+                        raise DatasetError("the file has a header but no data rows", _NO_ROWS_HINT, uri=info.uri)
                 header, chunk = chunk[:cut], chunk[cut:]
             if _NOT_LINE_BREAK.search(chunk) is None:  # empty lines only: not rows, but they count as lines
                 lines_before += chunk.count(newline)
@@ -176,16 +177,20 @@ def chunk_datasets(
             index = dataset.built_row_index()  # indexed by the consumer: plain rows are one line each
             lines_before += index.rows if index else chunk.count(newline)
     except RowTooLongError as exc:
-        line = header_lines + lines_before + 1
         raise DatasetError(
-            f"{info.uri}: line {line} is longer than {exc.size // 2**20} MiB without a line break outside quotes: "
-            "the streaming split holds a row at a time",
+            (
+                LINE,
+                f" is longer than {exc.size // 2**20} MiB without a line break outside quotes: "
+                "the streaming split holds a row at a time",
+            ),
             "check for an unclosed quote; a row this long can be split in memory (--in-memory)",
+            uri=info.uri,
+            line=header_lines + lines_before + 1,
         ) from None
     if not header:
         if raw.head[:2] == GZIP_MAGIC:
-            raise DatasetError(f"{info.uri}: the object is empty (after gzip decompression)", "upload a CSV with data rows")
-        raise DatasetError(f"{info.uri}: the object is empty", "upload a CSV file with a header row and data rows")
+            raise DatasetError("the object is empty (after gzip decompression)", "upload a CSV with data rows", uri=info.uri)
+        raise DatasetError("the object is empty", "upload a CSV file with a header row and data rows", uri=info.uri)
 
 
 class _Peeked:

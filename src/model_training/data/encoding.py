@@ -83,10 +83,11 @@ def check_text(obj: str, data: bytes) -> None:
     encoding = _utf16_or_32(head)
     if encoding:
         raise DatasetError(
-            f"{obj}: the file is {encoding}, not UTF-8",
+            f"the file is {encoding}, not UTF-8",
             "save it as UTF-8 (Excel: Save As 'CSV UTF-8'; pandas: to_csv(..., encoding='utf-8')) and use that file",
+            uri=obj,
         )
     if _looks_binary(head):
         for magic, what, action in _MAGIC:
             if head.startswith(magic):
-                raise DatasetError(f"{obj}: this is {what}", action)
+                raise DatasetError(f"this is {what}", action, uri=obj)

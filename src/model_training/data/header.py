@@ -9,7 +9,7 @@ import io
 import re
 
 from model_training.data.encoding import BOM, check_text
-from model_training.errors import DatasetError
+from model_training.errors import LINE, DatasetError
 
 #: The largest field Python's :mod:`csv` module is allowed to read (its default, 128 KiB, is too small for a
 #: quoted header or row of a wide file).
@@ -58,19 +58,22 @@ def parse_header(obj: str, data: bytes) -> tuple[list[str], int]:
                 break
     except csv.Error as exc:
         raise DatasetError(
-            f"{obj}: line 1 cannot be read as a CSV header ({exc})", "check the quoting of the first line"
+            (LINE, f" cannot be read as a CSV header ({exc})"), "check the quoting of the first line", uri=obj, line=1
         ) from None
     header_lines = reader.line_num
     if not names or all(not n.strip() for n in names):
-        raise DatasetError(f"{obj}: line {max(header_lines, 1)} has no column names", "the first line must be the header row")
+        raise DatasetError(
+            (LINE, " has no column names"), "the first line must be the header row", uri=obj, line=max(header_lines, 1)
+        )
     if "\ufffd" in "".join(names):
-        raise DatasetError(f"{obj}: line {header_lines} is not valid UTF-8", "save the file as UTF-8")
+        raise DatasetError((LINE, " is not valid UTF-8"), "save the file as UTF-8", uri=obj, line=header_lines)
     if len(names) == 1:
         for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "pipes")):
             if sep in names[0]:
                 raise DatasetError(
-                    f"{obj}: the header is one column that contains {label}: the file looks {sep!r}-separated",
+                    f"the header is one column that contains {label}: the file looks {sep!r}-separated",
                     "the stage reads comma-separated files: convert it upstream (e.g. pandas read_csv(sep=';').to_csv())",
+                    uri=obj,
                 )
     for position, name in enumerate(names, 1):
         if bad := _BAD_NAME_CHARS.search(name):
@@ -78,18 +81,20 @@ def parse_header(obj: str, data: bytes) -> tuple[list[str], int]:
             what = {"\ufeff": "a second byte-order mark", "\x00": "a NUL byte"}.get(char, f"the control character {char!r}")
             why = " (a NUL after every letter means the file is UTF-16: save it as UTF-8)" if char == "\x00" else ""
             raise DatasetError(
-                f"{obj}: header column {position} ({_shown_name(name)}) holds {what}",
+                f"header column {position} ({_shown_name(name)}) holds {what}",
                 f"remove it from the header row{why}: column names are copied into the test file and read by the next stages",
+                uri=obj,
+                column=name,
             )
     empty = [i + 1 for i, n in enumerate(names) if not n]
     if empty:
         raise DatasetError(
-            f"{obj}: header column {empty[0]} has no name", "every column needs a name (an index column? remove it upstream)"
+            f"header column {empty[0]} has no name", "every column needs a name (an index column? remove it upstream)", uri=obj
         )
     seen: set[str] = set()
     dups = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
     if dups:
-        raise DatasetError(f"{obj}: duplicate column names in the header: {', '.join(dups)}", "rename them")
+        raise DatasetError(f"duplicate column names in the header: {', '.join(dups)}", "rename them", uri=obj)
     return names, header_lines
 
 

@@ -62,15 +62,17 @@ class DecompressedTooLargeError(DatasetError):
         self.limit, self.in_memory = limit, in_memory
         if in_memory:
             super().__init__(
-                f"{uri}: the gzip data inflates to more than {limit} bytes, the in-memory split's limit",
+                f"the gzip data inflates to more than {limit} bytes, the in-memory split's limit",
                 "split it by streaming (--stream), or raise MODEL_TRAINING_STREAM_ABOVE_MB",
+                uri=uri,
             )
         else:
             super().__init__(
-                f"{uri}: the gzip data inflates to more than {limit} bytes, the limit set by "
+                f"the gzip data inflates to more than {limit} bytes, the limit set by "
                 "MODEL_TRAINING_MAX_DECOMPRESSED_BYTES (a compression bomb, or a larger dataset than allowed)",
                 "raise MODEL_TRAINING_MAX_DECOMPRESSED_BYTES if the data is genuine (the split needs memory or /tmp "
                 "space of about the inflated size), or upload the CSV uncompressed",
+                uri=uri,
             )
 
 
@@ -85,7 +87,7 @@ def check_inflate_time(uri: str, inflated: int) -> None:
         return
     left = time_left()
     if left < INFLATE_MARGIN_SECONDS:
-        raise TimeBudgetError(f"{uri}: inflating the gzip data stopped after {inflated} bytes: {left:.0f} s left")
+        raise TimeBudgetError(f"inflating the gzip data stopped after {inflated} bytes: {left:.0f} s left", uri=uri)
 
 
 def gunzip(data: bytes, uri: str, *, memory_limit: int | None = None, piece_bytes: int = INFLATE_PIECE_BYTES) -> bytes:
@@ -111,7 +113,7 @@ def gunzip(data: bytes, uri: str, *, memory_limit: int | None = None, piece_byte
                 raise DecompressedTooLargeError(uri, limit, in_memory=in_memory)
             check_inflate_time(uri, len(out))
     except (OSError, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{uri}: the gzip data is corrupt ({exc})", "upload the file again") from None
+        raise DatasetError(f"the gzip data is corrupt ({exc})", "upload the file again", uri=uri) from None
     return cast(bytes, out)
 
 
@@ -130,7 +132,6 @@ def decompressed(pieces: Iterable[bytes], uri: str = "", piece_bytes: int = INFL
         DecompressedTooLargeError: the data inflates past ``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``.
         TimeBudgetError: too little time left to go on inflating.
     """
-    where = f"{uri}: " if uri else ""
     it = iter(pieces)
     head = b""
     for piece in it:
@@ -155,7 +156,7 @@ def decompressed(pieces: Iterable[bytes], uri: str = "", piece_bytes: int = INFL
             check_inflate_time(uri, inflated)
             yield out
     except (OSError, EOFError, zlib.error) as exc:
-        raise DatasetError(f"{where}the gzip data is corrupt ({exc})", "upload the file again") from None
+        raise DatasetError(f"the gzip data is corrupt ({exc})", "upload the file again", uri=uri) from None
 
 
 def _chain(first: list[bytes], rest: Iterator[bytes]) -> Iterator[bytes]:

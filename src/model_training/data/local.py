@@ -84,11 +84,11 @@ def local_source_size(path: Path) -> int:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file", "check the path") from None
+        raise DatasetError("no such file", "check the path", uri=str(path)) from None
     except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror})", "check the path and its permissions") from None
+        raise DatasetError(f"cannot read ({exc.strerror})", "check the path and its permissions", uri=str(path)) from None
     if not path.is_file():
-        raise DatasetError(f"{path}: not a file", "give the path of a CSV file")
+        raise DatasetError("not a file", "give the path of a CSV file", uri=str(path))
     return st.st_size
 
 
@@ -120,9 +120,9 @@ def _read_checked(path: Path, on_bytes: Callable[[int], None] | None) -> tuple[P
         resolved = path.resolve(strict=True)
         return resolved, read_file(resolved, on_bytes)
     except FileNotFoundError:
-        raise DatasetError(f"{path}: no such file", "check the path") from None
+        raise DatasetError("no such file", "check the path", uri=str(path)) from None
     except OSError as exc:
-        raise DatasetError(f"{path}: cannot read ({exc.strerror})", "check the path and its permissions") from None
+        raise DatasetError(f"cannot read ({exc.strerror})", "check the path and its permissions", uri=str(path)) from None
 
 
 class LocalSource:
@@ -207,6 +207,8 @@ class LocalSource:
                 while piece := fh.read(size):
                     yield piece
         except FileNotFoundError:
-            raise DatasetError(f"{self.path}: no such file", "check the path") from None
+            raise DatasetError("no such file", "check the path", uri=str(self.path)) from None
         except OSError as exc:
-            raise DatasetError(f"{self.path}: cannot read ({exc.strerror})", "check the path and its permissions") from None
+            raise DatasetError(
+                f"cannot read ({exc.strerror})", "check the path and its permissions", uri=str(self.path)
+            ) from None

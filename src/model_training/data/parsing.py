@@ -42,11 +42,11 @@ def parse_csv(
     """
     obj = source.uri
     if not data[:1_000_000].strip() and not bytes(data).strip():  # the full scan only for files that start blank
-        raise DatasetError(f"{obj}: the object is empty", "upload a CSV file with a header row and data rows")
+        raise DatasetError("the object is empty", "upload a CSV file with a header row and data rows", uri=obj)
     if data[:2] == GZIP_MAGIC:  # gzip, whatever the name says (.csv.gz, or a gzip body under .csv)
         data = gunzip(data, obj, memory_limit=memory_limit)
         if not data[:1_000_000].strip() and not bytes(data).strip():
-            raise DatasetError(f"{obj}: the object is empty (after gzip decompression)", "upload a CSV with data rows")
+            raise DatasetError("the object is empty (after gzip decompression)", "upload a CSV with data rows", uri=obj)
     header, header_lines = parse_header(obj, data)
     start = _plain_data_start(data, header_lines)
     if start is not None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,20 +87,21 @@ class PartsSource:
             self._parts = self._list_local() if self.folder is not None else self._list_s3()
             if not self._parts:
                 raise DatasetError(
-                    f"{self.uri}: no CSV part files under the prefix (markers, .json and empty objects are not parts)",
+                    "no CSV part files under the prefix (markers, .json and empty objects are not parts)",
                     "check the prefix; a dataset folder holds part files such as part-00000.csv",
+                    uri=self.uri,
                 )
         return self._parts
 
     def _list_local(self) -> list[Part]:
         assert self.folder is not None
         if not self.folder.is_dir():
-            raise DatasetError(f"{self.folder}: not a folder", "give a CSV file or a folder of CSV part files")
+            raise DatasetError("not a folder", "give a CSV file or a folder of CSV part files", uri=str(self.folder))
         found = []
         for path in sorted(self.folder.rglob("*"), key=lambda p: p.relative_to(self.folder).as_posix()):  # type: ignore[arg-type]
             rel = path.relative_to(self.folder).as_posix()
             if path.is_symlink() and not path.exists() and is_part_name(rel):
-                raise DatasetError(f"{path}: a broken symbolic link among the parts", "remove it, or restore its target")
+                raise DatasetError("a broken symbolic link among the parts", "remove it, or restore its target", uri=str(path))
             if path.is_file() and is_part_name(rel) and not any(p.startswith(("_", ".")) for p in rel.split("/")[:-1]):
                 size = path.stat().st_size
                 if size:
@@ -124,9 +124,11 @@ class PartsSource:
                         found.append(Part(f"s3://{self.bucket}/{key}", int(item["Size"]), source, etag))
         except Exception as exc:
             if aws.error_code(exc) in ("AccessDenied", "403"):
-                raise DatasetError(f"{self.uri}: access denied", "grant the function s3:ListBucket on the input prefix") from None
+                raise DatasetError(
+                    "access denied", "grant the function s3:ListBucket on the input prefix", uri=self.uri
+                ) from None
             if aws.error_code(exc) == "NoSuchBucket":
-                raise DatasetError(f"{self.uri}: the bucket does not exist", "check the bucket name") from None
+                raise DatasetError("the bucket does not exist", "check the bucket name", uri=self.uri) from None
             raise
         return sorted(found, key=lambda p: p.uri)
 
@@ -201,8 +203,11 @@ class PartsSource:
                 if header is None or isinstance(exc, _LineEnds):
                     raise
                 raise DatasetError(
-                    f"{part.uri}: its first line is not the dataset's header ({exc.message.split(': ', 1)[-1]})",
+                    ("its first line is not the dataset's header (", *exc.text, ")"),
                     f"every part must start with the same header line as the first part ({_shown(header)})",
+                    uri=part.uri,
+                    line=exc.line,
+                    column=exc.column,
                 ) from None
             if not head:  # blank lines only: no header and no rows, like an empty object
                 continue
@@ -211,7 +216,7 @@ class PartsSource:
                 names = _header_names(header, part.uri)
                 yield header
             elif _header_names(head, part.uri) != names:  # compared as names: a BOM, blank lines, quotes may differ
-                raise DatasetError(f"{part.uri}: its header differs from the first part's", _header_difference(header, head))
+                raise DatasetError("its header differs from the first part's", _header_difference(header, head), uri=part.uri)
             last = b"\n"
             for piece in rest:
                 if piece:
@@ -284,8 +289,9 @@ def _split_header(pieces: Iterator[bytes], uri: str) -> tuple[bytes, Iterator[by
         return b"", iter(())
     if buf.find(b"\n") < 0 and buf.rstrip(b"\r").find(b"\r") >= 0:
         raise _LineEnds(
-            f"{uri}: its lines end with \\r alone (old Mac line ends)",
+            "its lines end with \\r alone (old Mac line ends)",
             "write every part with \\n or \\r\\n line ends (a single file with \\r line ends can be split as a file)",
+            uri=uri,
         )
     _, header_lines = parse_header(uri, header_bytes(buf))
     cut = 0
@@ -314,37 +320,17 @@ def part_source(source: str) -> Any | None:
     return PartsSource(folder=path) if path.is_dir() else None
 
 
-_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
-
-
-def _line_number(text: str) -> re.Match[str] | None:
-    """The first ``line N`` of a message outside quoted names and values (a column may be called "line 2")."""
-    quoted = [m.span() for m in _QUOTED.finditer(text)]
-    for found in re.finditer(r"\bline (\d+)", text):
-        if not any(a <= found.start() < b for a, b in quoted):
-            return found
-    return None
-
-
 def located(exc: DatasetError, source: PartsSource) -> DatasetError:
-    """``exc`` with the dataset's URI and line number replaced by the part's and the part's line (the
-    message keeps the dataset's line in parentheses); ``exc`` itself if it names no line."""
-    match = _line_number(exc.message)
-    if not exc.message.startswith(source.uri) or match is None:
+    """``exc`` about the part file and the part's line that its line of the dataset is in
+    (:meth:`PartsSource.locate`; the message keeps the dataset's line: ``line 4 (line 54 of the dataset)``), or
+    ``exc`` itself if it is not about a line of ``source`` (another object, or no line)."""
+    if exc.uri != source.uri or exc.line is None:
         return exc
-    where = source.locate(int(match.group(1)))
+    where = source.locate(exc.line)
     if where is None:
         return exc
     part_uri, line = where
-
-    def rewrite(text: str) -> str:
-        found = _line_number(text)
-        if found is not None:
-            replacement = f"line {line} (line {found.group(1)} of the dataset)"
-            text = text[: found.start()] + replacement + text[found.end() :]
-        return part_uri + text[len(source.uri) :] if text.startswith(source.uri) else text
-
-    return DatasetError(rewrite(exc.message), exc.hint, log_message=rewrite(exc.log_message))
+    return exc.relocated(part_uri, line, dataset_line=exc.line)
 
 
 __all__ = ["Part", "PartsSource", "is_part_name", "located", "part_source"]

@@ -81,10 +81,11 @@ class S3Source:
             size = int(head["ContentLength"])
             if self.max_bytes is not None and size > self.max_bytes:
                 raise DatasetError(
-                    f"{self.uri}: {size} bytes is more than the configured maximum of {self.max_bytes} bytes",
+                    f"{size} bytes is more than the configured maximum of {self.max_bytes} bytes",
                     "raise MODEL_TRAINING_MAX_OBJECT_BYTES (objects above MODEL_TRAINING_STREAM_ABOVE_MB are streamed: "
                     "the function's ephemeral storage must hold about the object's size), or run the split from a "
                     "larger machine: model-training run s3://... --output s3://... --backend sagemaker",
+                    uri=self.uri,
                 )
             self._info = SourceInfo(
                 uri=self.uri,
@@ -107,17 +108,19 @@ class S3Source:
         found = str(head.get("ETag", "")).strip('"')
         if self.etag and found != self.etag.strip('"'):
             raise DatasetError(
-                f"{self.uri}: version {self.version_id} has eTag {found}, but the event says {self.etag.strip(chr(34))}",
+                f"version {self.version_id} has eTag {found}, but the event says {self.etag.strip(chr(34))}",
                 "the event does not describe this object version (a forged or corrupted event?): not processed",
+                uri=self.uri,
             )
         try:
             aws.client("s3").head_object(Bucket=self.bucket, Key=self.key)
         except Exception as exc:
             if aws.error_code(exc) in ("NoSuchKey", "404", "NotFound", "405", "MethodNotAllowed"):
                 raise DatasetError(
-                    f"{self.uri}: the object version no longer exists (the object was deleted after the event: "
+                    "the object version no longer exists (the object was deleted after the event: "
                     "its latest version is a delete marker)",
                     "nothing to do for this event; upload the file again to start a run",
+                    uri=self.uri,
                 ) from None
             raise
 
@@ -163,16 +166,18 @@ def _refusal(uri: str, code: str, etag: str | None) -> DatasetError | None:
     required, for the message), or ``None`` for an error that is not the object's (raised as it is)."""
     if code in ("NoSuchKey", "404", "NotFound", "NoSuchVersion", "405", "MethodNotAllowed"):
         return DatasetError(  # 405: the version is a delete marker
-            f"{uri}: the object version no longer exists (deleted after the event?)",
+            "the object version no longer exists (deleted after the event?)",
             "nothing to do for this event; upload the file again to start a run",
+            uri=uri,
         )
     if code in ("PreconditionFailed", "412"):
         return DatasetError(
-            f"{uri}: the object changed after the event (its eTag is no longer {etag})",
+            f"the object changed after the event (its eTag is no longer {etag})",
             "the newer version has its own event and run",
+            uri=uri,
         )
     if code in ("InvalidArgument", "400", "BadRequest"):
-        return DatasetError(f"{uri}: S3 refused the read ({code}; a malformed versionId?)", "check the event's object version")
+        return DatasetError(f"S3 refused the read ({code}; a malformed versionId?)", "check the event's object version", uri=uri)
     if code in ("AccessDenied", "403", "Forbidden"):
-        return DatasetError(f"{uri}: access denied", "grant the function s3:GetObject on the input prefix")
+        return DatasetError("access denied", "grant the function s3:GetObject on the input prefix", uri=uri)
     return None

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from model_training.data.header import CSV_FIELD_LIMIT
-from model_training.errors import DatasetError
+from model_training.errors import COLUMN, LINE, DatasetError
 
 
 def parse_table(obj: str, data: bytes, header: list[str], header_lines: int, line_offset: int = 0) -> pa.Table:
@@ -56,13 +56,13 @@ def parse_table(obj: str, data: bytes, header: list[str], header_lines: int, lin
         if "UTF8" in str(exc) or "UTF-8" in str(exc):
             _raise_invalid_utf8(obj, data, header, line_offset)
         if "skip" in str(exc) or "Empty CSV" in str(exc):  # a header line without a line break after it
-            raise DatasetError(f"{obj}: the file has a header but no data rows", "upload a CSV file with data rows") from None
-        raise DatasetError(f"{obj}: not a readable CSV file ({_arrow_reason(exc)})", "save the data as UTF-8 CSV") from None
+            raise DatasetError("the file has a header but no data rows", "upload a CSV file with data rows", uri=obj) from None
+        raise DatasetError(f"not a readable CSV file ({_arrow_reason(exc)})", "save the data as UTF-8 CSV", uri=obj) from None
     if table.column_names != header:
-        raise DatasetError(f"{obj}: the header could not be read consistently", "check the quoting of the first line")
+        raise DatasetError("the header could not be read consistently", "check the quoting of the first line", uri=obj)
     table = table.rename_columns(positional)
     if table.num_rows == 0:
-        raise DatasetError(f"{obj}: the file has a header but no data rows", "upload a CSV file with data rows")
+        raise DatasetError("the file has a header but no data rows", "upload a CSV file with data rows", uri=obj)
     return table
 
 
@@ -88,10 +88,12 @@ def _raise_ragged(obj: str, data: bytes, header: list[str], header_lines: int, l
     for _, line, fields in rows_with_lines(data, header_lines):
         if len(fields) != len(header):
             raise DatasetError(
-                f"{obj}: line {line + line_offset} has {len(fields)} fields, the header has {len(header)}",
+                (LINE, f" has {len(fields)} fields, the header has {len(header)}"),
                 "every row needs one value per header column (check for stray or missing commas and unclosed quotes)",
+                uri=obj,
+                line=line + line_offset,
             )
-    raise DatasetError(f"{obj}: a row has a different number of fields than the header", "check for unclosed quotes") from None
+    raise DatasetError("a row has a different number of fields than the header", "check for unclosed quotes", uri=obj) from None
 
 
 def _raise_invalid_utf8(obj: str, data: bytes, header: list[str], line_offset: int = 0) -> NoReturn:
@@ -100,12 +102,19 @@ def _raise_invalid_utf8(obj: str, data: bytes, header: list[str], line_offset: i
             line.decode("utf-8")
         except UnicodeDecodeError as exc:
             field = line[: exc.start].count(b",")
-            column = f" (column {header[field]!r})" if field < len(header) else ""
+            column = header[field] if field < len(header) else None
             raise DatasetError(
-                f"{obj}: line {number + line_offset}{column} is not valid UTF-8 (byte {exc.start + 1} of the line)",
+                (
+                    LINE,
+                    *((" (column ", COLUMN, ")") if column is not None else ()),
+                    f" is not valid UTF-8 (byte {exc.start + 1} of the line)",
+                ),
                 "save the file as UTF-8",
+                uri=obj,
+                line=number + line_offset,
+                column=column,
             ) from None
-    raise DatasetError(f"{obj}: the file is not valid UTF-8", "save the file as UTF-8")
+    raise DatasetError("the file is not valid UTF-8", "save the file as UTF-8", uri=obj)
 
 
 def _arrow_reason(exc: Exception) -> str:

@@ -79,7 +79,7 @@ def plan_from_input(n: int, values: Any, config: RunConfig, uri: str) -> tuple[S
         hash can miss the requested fractions by more than a row; stratified's are recorded all the same.
 
     Raises:
-        SplitError: the strategy cannot split these rows (its message, prefixed with ``uri``).
+        SplitError: the strategy cannot split these rows (its error, relocated to ``uri``: the message names it).
     """
     split = config.split
     if split.strategy == "random":
@@ -99,6 +99,6 @@ def plan_from_input(n: int, values: Any, config: RunConfig, uri: str) -> tuple[S
         else:
             plan, _ = hash_split_fingerprints(values, split.fractions)
     except SplitError as exc:
-        raise SplitError(f"{uri}: {exc.message}", exc.hint) from None
+        raise exc.relocated(uri) from None
     achieved = {name: plan.rows(name) / n for name in SPLIT_NAMES}
     return plan, achieved

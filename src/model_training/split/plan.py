@@ -118,12 +118,12 @@ def require_rows(
     if not empty:
         return
     n = sum(sizes)
-    where = f"{source}: " if source else ""
     rows = "1 row is" if n == 1 else f"{n} rows are"
     which = f"a {strategy} split with these fractions" if strategy else "these fractions"
     raise SplitError(
-        f"{where}{rows} too few for fractions {format_fractions(fractions)}: the {' and '.join(empty)} split would be empty",
+        f"{rows} too few for fractions {format_fractions(fractions)}: the {' and '.join(empty)} split would be empty",
         f"{minimum()} rows or more always work for {which}; add rows or change --fractions",
+        uri=source,
     )
 
 

@@ -168,7 +168,7 @@ def _validate_and_count(
             advance(len(chunk))
     sha = digest.hexdigest()
     if rows == 0:
-        raise DatasetError(f"{info.uri}: the file has a header but no data rows", "upload a CSV file with data rows")
+        raise DatasetError("the file has a header but no data rows", "upload a CSV file with data rows", uri=info.uri)
     return _Pass1(rows, header, columns, first_label, classes, merge_inputs(inputs), sha)
 
 
@@ -318,8 +318,9 @@ def _scatter(
 
 def _changed(uri: str) -> DatasetError:
     return DatasetError(
-        f"{uri}: the source changed while the streaming split read it",
+        "the source changed while the streaming split read it",
         "do not modify the file while it is being split; run again",
+        uri=uri,
     )
 
 

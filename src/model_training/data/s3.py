@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from typing import cast
+from typing import Any, cast
 
 from model_training import aws
 from model_training.data.local import READ_CHUNK_BYTES
@@ -43,7 +43,7 @@ class S3Source:
     def display_name(self) -> str:
         return self.key.rsplit("/", 1)[-1]
 
-    def _call(self, method: str, **kwargs: object) -> dict:
+    def _call(self, method: str, **kwargs: object) -> dict[str, Any]:
         """``method`` of the S3 client on this object (its version, or ``IfMatch`` its eTag).
 
         Raises:
@@ -97,7 +97,7 @@ class S3Source:
             )
         return self._info
 
-    def _check_event_version(self, head: dict) -> None:
+    def _check_event_version(self, head: dict[str, Any]) -> None:
         """The event's version is the object: its ``ETag`` is the event's ``eTag`` (when the event gives one;
         quotes ignored, a multipart ``-N`` ETag compared as text), and the object has not been deleted since
         (its latest version is not a delete marker: ``HeadObject`` without a version answers 404).

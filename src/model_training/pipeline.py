@@ -41,11 +41,9 @@ from model_training.progress import NullReporter, Reporter
 from model_training.split.in_memory import InMemorySplit, in_memory_size, parse_in_memory
 from model_training.split.method import SplitMethod
 from model_training.split.streaming import StreamingSplit
+from model_training.tags import MAX_TAG_VALUE_CHARS
 from model_training.training.jobs import TrainingTarget, find_job, raise_if_failed, record_job_outcome, train, training_record
 from model_training.validation import check_classes_for_auc, output_columns, validate_rows
-
-#: The longest test-file URI a ``Testing`` tag value holds (SageMaker tag values: 256 characters).
-MAX_TAG_URI = 256
 
 
 @dataclass(frozen=True)
@@ -221,7 +219,7 @@ def _place(ctx: RunContext, info: SourceInfo) -> _Place:
     store = ctx.store.with_tags({"RunId": run_id, "SourceObject": info.uri})  # lineage on every object written
     prefix = f"{ctx.config.prefix(info.name)}/{run_id}"
     test_uri = store.uri(f"{prefix}/{split_files('test')[0][1]}")
-    if test_uri.startswith("s3://") and len(test_uri) > MAX_TAG_URI:
+    if test_uri.startswith("s3://") and len(test_uri) > MAX_TAG_VALUE_CHARS:
         raise ConfigurationError(
             f"the test file's URI would be {len(test_uri)} characters: {test_uri[:80]}...",
             "SageMaker tag values (the Testing tag) hold 256: use a shorter output prefix or bucket name",

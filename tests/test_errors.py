@@ -27,7 +27,7 @@ from model_training.errors import (
 from model_training.output.local_store import LocalStore
 from model_training.pipeline import run_pipeline
 from model_training.training.jobs import TrainingTarget
-from tests.conftest import write_csv
+from tests.fixtures import write_csv
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "model_training"
 TARGET = TrainingTarget(image="local", model_output_root="file:///tmp/model-output")

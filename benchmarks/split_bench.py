@@ -70,7 +70,7 @@ def assemble(out: Path) -> None:
     run = next(out.rglob("run.json")).parent
     for name in ("train", "validation", "test"):
         with (out / f"{name}.csv").open("wb") as fh:
-            for part in sorted((run / name).glob("*.csv")):
+            for part in sorted((run / name).glob("part-*")):
                 fh.write(part.read_bytes())
 
 

@@ -219,10 +219,8 @@ class TimeBudgetError(TransientError):
 
 class RetryableError(TransientError):
     """The Lambda handler's own failure when a record of an S3, SNS or EventBridge event failed transiently:
-    raised so that Lambda retries the whole event (SQS batches report the failed items instead)."""
-
-    def __init__(self, message: str, hint: str = "") -> None:
-        super().__init__(message, hint or "a transient failure: Lambda retries the event; by hand, run it again")
+    raised so that Lambda retries the whole event (SQS batches report the failed items instead).  It carries
+    no hint, so that ``str()`` (the Lambda runtime's ``errorMessage``) is its message alone."""
 
 
 class EnvironmentFailure(TransientError):

@@ -22,10 +22,6 @@ from tests.fixtures import EVENT_TIME, Context, small_csv
 MESSAGE = "1 of 1 record(s) failed transiently; the log names them (object and version)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="RetryableError became a ModelTrainingError: str() appends the hint, so the Lambda error message changed",
-)
 def test_the_retry_signal_keeps_its_error_message(pipeline: Pipeline) -> None:
     key = "automl/2026-03-04/t.csv"
     meta = upload(pipeline.data_bucket, key, small_csv())

@@ -108,7 +108,9 @@ MAX_PARENTS = 5
 #: Service model: HyperParameterTuningJobName, 1 to 32 characters (a run id of this stage, 16 hex digits, is one).
 PARENT_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}")
 #: Service model: ParameterValues has 1 to 30 members ("Resource Limits for Automatic Model Tuning": each
-#: categorical hyperparameter can have at most 30 different values).
+#: categorical hyperparameter can have at most 30 different values).  The same page allows 30 hyperparameters to
+#: search, and "Define Hyperparameter Ranges" 100 in all (static, tuned and the ``_tuning_objective_metric`` the
+#: tuning job adds): neither can be reached, with 12 tunable hyperparameters and fewer than 60 names in all.
 MAX_CATEGORICAL_VALUES = 30
 #: "Resource Limits for Automatic Model Tuning": training jobs per tuning job, by strategy.  Bayesian, Hyperband
 #: and Grid are 750 and cannot be raised; Random is 750 by default and can be raised to 10000.

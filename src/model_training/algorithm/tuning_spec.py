@@ -142,7 +142,8 @@ def at(path: str, key: object) -> str:
 
 
 def choice(value: object, choices: Sequence[str], path: str, problems: list[str]) -> str | None:
-    """One of ``choices``, matched without regard to case, spelled as ``choices`` spell it."""
+    """One of ``choices``, matched without regard to case, spelled as ``choices`` spell it; else ``None`` and a
+    problem."""
     if isinstance(value, str):
         for choice in choices:
             if choice.lower() == value.lower():
@@ -152,6 +153,7 @@ def choice(value: object, choices: Sequence[str], path: str, problems: list[str]
 
 
 def integer(value: object, path: str, problems: list[str], low: int, high: int) -> int | None:
+    """An integer in [low, high] (a JSON integer, not a boolean or ``20.0``); else ``None`` and a problem."""
     if isinstance(value, bool) or not isinstance(value, int):
         whole = f" (write {int(value)})" if isinstance(value, float) and value.is_integer() else ""
         problems.append(f"{path}: {shown(value)} is not an integer{whole}")
@@ -189,6 +191,8 @@ def bound_problem(name: str, value: object, version: str = DEFAULT_IMAGE_VERSION
 
 
 def read_ranges(value: object, table: Mapping[str, Spec], path: str, problems: list[str]) -> dict[str, Range]:
+    """The valid ranges of a section's ``ranges`` (by the container's ``table``), sorted by name; a problem for
+    each invalid one, appended to ``problems``."""
     if not isinstance(value, Mapping) or not value:
         example = "{'eta': {'min': 0.1, 'max': 0.5}, 'max_depth': {'min': 3, 'max': 10}}"
         problems.append(f"{path}: give the hyperparameters to tune and their ranges, e.g. {example}")

@@ -203,7 +203,7 @@ def _identify(ctx: RunContext, streaming: bool) -> tuple[SourceInfo, Dataset | N
     del data
     if early is None:  # gzip data inflating past the in-memory limit: streamed instead
         return identified(), None, True
-    hp = parse_hyperparameters(ctx.config.training.hyperparameters, ctx.config.training.algorithm_version)
+    hp = parse_hyperparameters(ctx.config.training.hyperparameters, ctx.config.training.algorithm_version, infer_num_class=True)
     validate_rows(early, output_columns(early, ctx.config), ctx.config, hp)
     info = identified()
     return info, early.with_source(info), False
@@ -270,11 +270,11 @@ def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, s
     """
     ctx.store.sweep(place.prefix)  # what a killed run left: temporary files, a partial split
     config = ctx.config
-    hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version)
+    hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version, infer_num_class=True)
     try:
         method = _method(ctx, place.info, dataset, streaming, size)
         with method.prepare(config, hp, ctx.reporter) as prepared:
-            check_classes_for_auc(prepared.source.uri, prepared.counts, hp)
+            check_classes_for_auc(prepared.source.uri, prepared.labels, hp)
             files = write_verified(place.store, place.prefix, prepared.outputs())
     except DatasetError as exc:
         if isinstance(ctx.source, PartsSource):
@@ -291,10 +291,11 @@ def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, s
         place.run_id,
         prepared.source,
         config,
-        counts=prepared.counts,
+        labels=prepared.labels,
         achieved=prepared.achieved,
         manifest=ctx.manifest,
         files=files,
+        inferred=prepared.inferred,
     )
 
 

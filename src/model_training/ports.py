@@ -1,6 +1,6 @@
 """The contracts between the orchestrator and the parts it drives: where the CSV comes from (:class:`Source`),
 where outputs go (:class:`Store`), what runs training jobs (:class:`TrainingBackend`), and the values they
-exchange (:class:`SourceInfo`, :class:`StoredObject`, :data:`Chunk`, :data:`OutputFile`).
+exchange (:class:`SourceInfo`, :class:`StoredObject`, :class:`SplitLabels`, :data:`Chunk`, :data:`OutputFile`).
 
 The implementations live in the parts (:mod:`model_training.data` for sources, :mod:`model_training.output` for
 stores, :mod:`model_training.training` for backends) and are chosen by :mod:`model_training.wiring`; the
@@ -71,6 +71,32 @@ class StoredObject:
     size_bytes: int
     sha256: str
     stamp: Annotated[tuple[int, int, int] | None, Field(exclude=True)] = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class SplitLabels:
+    """One split's labels, as the split counts them and ``run.json`` records them.
+
+    Attributes:
+        rows: the rows in the split.
+        counts: under a classification objective (``binary:``, ``multi:``), the rows per label value (the
+            numeric value: ``1`` and ``1.0`` are one class), ascending; else ``None``.
+        minimum, maximum, mean: under the other objectives, the label's smallest, largest and mean value (the
+            mean of the exact sum, rounded once: the same whatever the order or chunking of the rows); ``None``
+            under classification and for an empty split.
+    """
+
+    rows: int
+    counts: dict[float, int] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    mean: float | None = None
+
+    def single_value(self) -> float | None:
+        """The label's one value when the split has rows that all carry the same label, else ``None``."""
+        if self.counts is not None:
+            return next(iter(self.counts)) if len(self.counts) == 1 else None
+        return self.minimum if self.rows and self.minimum == self.maximum else None
 
 
 class Source(Protocol):

@@ -1,30 +1,47 @@
 """The checks a run makes of its data before anything is written: the configured columns exist, every row
 is CSV with a number in each label and feature value, the labels fit the objective, and each split has what
-its evaluation metric needs.  The in-memory split calls them once on the whole file, the streaming split
-once per chunk (a chunk's line numbers are the file's); the messages are the same.
+its evaluation metric needs; and what the run takes from the data instead of a setting (a ``multi:``
+objective's ``num_class``, the default drop columns the file has) and the labels' summary per split
+(:class:`LabelTally`).  The in-memory split calls them once on the whole file, the streaming split once per
+chunk (a chunk's line numbers are the file's); the messages are the same.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import shlex
+from fractions import Fraction
+
 import numpy as np
 
 from model_training.algorithm.hyperparameters import ParsedHyperparameters
-from model_training.algorithm.labels import label_problem, label_text
+from model_training.algorithm.labels import UNIT_LABEL_OBJECTIVES, is_classification, label_problem, label_text
 from model_training.channels import channel_columns, channel_pieces, cut_fields
 from model_training.config.run import RunConfig
-from model_training.data.checks import check_numeric, require_columns
+from model_training.data.checks import check_numeric, columns_text, require_columns
 from model_training.data.dataset import Dataset
 from model_training.errors import COLUMN, LINE, DatasetError
+from model_training.ports import SplitLabels
+
+#: Column names that often hold the label, suggested when the default label is not in the file.
+LIKELY_LABELS = ("target", "label", "y", "class", "outcome", "labels", "targets")
 
 
 def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
     """The ``train``/``validation`` columns (label first), after checking that every configured column exists.
 
+    A default (:attr:`~model_training.config.run.RunConfig.given`) gives way to the data: a default drop
+    column the file does not have is not dropped, where a given one is an error; a default label the file
+    does not have is reported with every way to name the label.
+
     Raises:
         DatasetError: a configured column is missing, or no feature is left.
     """
+    if "label" not in config.given and config.label not in dataset.index:
+        raise _default_label_missing(dataset, config)
     require_columns(dataset, [config.label], "label")
-    require_columns(dataset, list(config.drop), "drop")
+    require_columns(dataset, list(config.drop) if "drop" in config.given else [], "drop")
     if config.features is not None:
         require_columns(dataset, list(config.features), "feature")
     for role, name in (("split key", config.split.key), ("order_by", config.split.order_by)):
@@ -44,9 +61,33 @@ def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
     return columns
 
 
+def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
+    """The error of a default label column that is not in the file: the columns there are, and the three
+    ways to name the label (the command line's flag, the environment variable, the manifest's key)."""
+    likely = [c for c in dataset.columns if c.strip().lower() in LIKELY_LABELS]
+    flag, variable, key = (shlex.quote(likely[0]), shlex.quote(likely[0]), json.dumps(likely[0])) if likely else ("NAME",) * 3
+    return DatasetError(
+        ("no label column was named, and the default label column ", COLUMN, " is not in the header"),
+        f"name the label column: --label {flag} on the command line, MODEL_TRAINING_LABEL={variable} in the "
+        f'environment, or "label": {key} in the dataset\'s manifest.json; the columns are: {columns_text(dataset.columns)}',
+        uri=dataset.source.uri,
+        column=config.label,
+    )
+
+
+def inferred_drop(dataset: Dataset, config: RunConfig) -> tuple[str, ...] | None:
+    """The drop columns a run leaves out when they differ from the configured ones: the default drop
+    columns the file has (``()`` for a file without ``y_no``); ``None`` when they are the configured ones."""
+    if "drop" in config.given:
+        return None
+    present = tuple(c for c in config.drop if c in dataset.index)
+    return None if present == config.drop else present
+
+
 def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: ParsedHyperparameters) -> np.ndarray:
     """Check every row of ``dataset`` (a whole file, or one chunk of it): the CSV structure, a number in
-    every label and feature value, a label that fits the objective.  Returns the labels as float64, one a row.
+    every label and feature value, a label that fits the objective (and, for the stratified strategy under a
+    classification objective, a class: an integer).  Returns the labels as float64, one a row.
 
     Raises:
         DatasetError: naming the line and column of the first problem.
@@ -60,13 +101,36 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
         row, reason = problem
         raise DatasetError(
             (f"{reason} (column ", COLUMN, ", ", LINE, ")"),
-            "fix the label upstream, or choose an objective that fits it with -H objective=...",
+            _objective_hint(float(labels[row]), hp.objective),
             uri=dataset.source.uri,
             line=dataset.line_of_row(row),
             column=config.label,
             log_message=(f"a label does not fit {hp.objective} (column ", COLUMN, ", ", LINE, ")"),
         )
+    if config.split.strategy == "stratified" and is_classification(hp.objective):
+        bad = np.flatnonzero(labels != np.floor(labels))
+        if bad.size:
+            raise DatasetError(
+                (f"label {labels[bad[0]]:g} (column ", COLUMN, ", ", LINE, ") is not a class: the stratified strategy "
+                 f"keeps the proportions of {hp.objective}'s classes, and a fractional label would be a class of its own"),
+                "give whole-number class labels, or split another way (--strategy random)",
+                uri=dataset.source.uri,
+                line=dataset.line_of_row(int(bad[0])),
+                column=config.label,
+                log_message=("a fractional label under the stratified strategy (column ", COLUMN, ", ", LINE, ")"),
+            )  # fmt: skip
     return labels
+
+
+def _objective_hint(label: float, objective: str | None) -> str:
+    """What to do about a label that does not fit ``objective``: a whole number above 1 where labels are in
+    [0, 1] looks like a class number."""
+    if objective in UNIT_LABEL_OBJECTIVES and label > 1 and label.is_integer():
+        return (
+            "for classes numbered from 0 choose -H objective=multi:softprob, for a quantity -H objective=reg:squarederror; "
+            "or fix the label upstream"
+        )
+    return "fix the label upstream, or choose an objective that fits it with -H objective=..."
 
 
 def index_rows(dataset: Dataset, columns: list[str], config: RunConfig, *, check: bool = True) -> None:
@@ -105,6 +169,45 @@ def check_label_classes(uri: str, config: RunConfig, hp: ParsedHyperparameters, 
         )
 
 
+def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparameters, classes: np.ndarray) -> dict[str, str]:
+    """The hyperparameters the labels set: a ``multi:`` objective's ``num_class`` when no setting gives it,
+    the largest label plus one (``classes``: the distinct labels, integers from 0 by :func:`validate_rows`);
+    ``{}`` otherwise.
+
+    Raises:
+        DatasetError: a class between 0 and the largest has no row (classes are numbered from 0 without gaps:
+            ``1, 2, 3`` is a labelling from 1, which would train an empty class 0); a given ``num_class`` allows it.
+    """
+    objective = hp.objective or ""
+    if not objective.startswith("multi:") or hp.num_class is not None or classes.size == 0:
+        return {}
+    num_class = int(classes.max()) + 1
+    if classes.size < num_class:
+        first_missing = next(i for i, c in enumerate(classes.tolist()) if c != i) if classes[0] == 0 else 0
+        others = num_class - classes.size - 1
+        more = f" (and {others} more class{'es' if others > 1 else ''} without rows)" if others else ""
+        raise DatasetError(
+            (f"{objective} numbers the classes from 0 and the label ", COLUMN, f" has {classes.size} classes from "
+             f"{classes[0]:g} to {classes[-1]:g}: no row is of class {first_missing}{more}"),
+            f"number the classes 0 to {classes.size - 1} upstream, or give num_class (-H num_class={num_class}, or "
+            "num_class in the manifest's hyperparameters) to train with classes that have no rows",
+            uri=uri,
+            column=config.label,
+        )  # fmt: skip
+    return {"num_class": str(num_class)}
+
+
+def inferred_settings(drop: tuple[str, ...] | None, hyperparameters: dict[str, str]) -> dict[str, object]:
+    """``run.json``'s ``inferred``: the settings the data gave (:func:`inferred_drop`,
+    :func:`inferred_hyperparameters`), each only when there is one."""
+    inferred: dict[str, object] = {}
+    if hyperparameters:
+        inferred["hyperparameters"] = hyperparameters
+    if drop is not None:
+        inferred["drop"] = list(drop)
+    return inferred
+
+
 def label_counts(labels: np.ndarray) -> dict[float, int]:
     """Rows per label value, in ascending order (counted by numeric value: "1" and "1.0" are the same class).
 
@@ -120,11 +223,11 @@ def label_counts(labels: np.ndarray) -> dict[float, int]:
     return {float(v): int(c) for v, c in zip(values, counts, strict=True)}
 
 
-def check_classes_for_auc(uri: str, counts: dict[str, dict[float, int]], hp: ParsedHyperparameters) -> None:
+def check_classes_for_auc(uri: str, labels: dict[str, SplitLabels], hp: ParsedHyperparameters) -> None:
     """``auc`` needs both classes in every split it is computed on (the container fails the job otherwise).
 
     Args:
-        counts: each split's :func:`label_counts`.
+        labels: each split's labels (:class:`LabelTally`).
 
     Raises:
         DatasetError: ``auc`` is an ``eval_metric`` and ``train`` or ``validation`` holds rows of one class only.
@@ -132,12 +235,89 @@ def check_classes_for_auc(uri: str, counts: dict[str, dict[float, int]], hp: Par
     if "auc" not in hp.eval_metrics:
         return
     for split in ("train", "validation"):
-        per_label = counts.get(split, {})
-        rows = sum(per_label.values())
-        if rows and len(per_label) < 2:
-            only = label_text(min(per_label))
+        stats = labels.get(split, SplitLabels(rows=0))
+        only = stats.single_value()
+        if only is not None:
             raise DatasetError(
-                f"the {split} split has only one class (label {only}, {rows} rows): AUC is undefined",
+                f"the {split} split has only one class (label {label_text(only)}, {stats.rows} rows): AUC is undefined",
                 "add rows of the other class, change --seed or --fractions, or use another eval_metric (-H eval_metric=logloss)",
                 uri=uri,
             )
+
+
+class LabelTally:
+    """One split's labels, added chunk by chunk (:meth:`add`) in bounded memory, summarised as ``run.json``
+    records them (:meth:`result`, a :class:`~model_training.ports.SplitLabels`): the rows per class under a
+    classification objective (``classes``), else the rows, the smallest, largest and mean label.
+
+    The mean is that of the exact sum (:func:`exact_sum`), rounded once: the in-memory and the streaming split,
+    which add the rows in other pieces, record the same value.
+    """
+
+    def __init__(self, *, classes: bool) -> None:
+        self.counts: dict[float, int] | None = {} if classes else None
+        self.rows = 0
+        self.minimum = math.inf
+        self.maximum = -math.inf
+        self.total = Fraction(0)
+
+    def add(self, labels: np.ndarray) -> None:
+        """Add ``labels`` (float64, finite)."""
+        if labels.size == 0:
+            return
+        self.rows += int(labels.size)
+        if self.counts is not None:
+            for value, c in label_counts(labels).items():
+                self.counts[value] = self.counts.get(value, 0) + c
+            return
+        self.minimum = min(self.minimum, float(labels.min()))
+        self.maximum = max(self.maximum, float(labels.max()))
+        self.total += exact_sum(labels)
+
+    def result(self) -> SplitLabels:
+        if self.counts is not None:
+            return SplitLabels(rows=self.rows, counts=dict(sorted(self.counts.items())))
+        if not self.rows:
+            return SplitLabels(rows=0)
+        # float() of a Fraction divides its integers, which Python rounds correctly
+        return SplitLabels(rows=self.rows, minimum=self.minimum, maximum=self.maximum, mean=float(self.total / self.rows))
+
+
+def tally(labels: np.ndarray, *, classes: bool) -> SplitLabels:
+    """:class:`LabelTally`'s summary of ``labels`` at once."""
+    counter = LabelTally(classes=classes)
+    counter.add(labels)
+    return counter.result()
+
+
+#: Values :func:`exact_sum` takes at a time: its temporaries stay small (some 50 MB), and its float64 sums of
+#: that many integers below 2**27 stay below 2**53, so they are exact.
+_EXACT_SLICE = 1 << 20
+#: Every finite float64 is ``m * 2**(e - 53)`` with ``numpy.frexp``'s ``e >= -1073`` and an integer ``|m| < 2**53``.
+_LOWEST_EXPONENT = -1073 - 53
+
+
+def exact_sum(values: np.ndarray) -> Fraction:
+    """The exact sum of finite float64 ``values``.
+
+    Each value is ``m * 2**(e - 53)`` with an integer ``|m| < 2**53`` (:func:`numpy.frexp`); the integers are cut
+    in a high and a low part of 27 and 26 bits and summed per exponent by ``bincount`` (float64 sums that stay
+    exact, see :data:`_EXACT_SLICE`), then put together as one Python integer over ``2**1126``.
+    """
+    total = 0
+    for start in range(0, values.size, _EXACT_SLICE):
+        mantissa, exponent = np.frexp(values[start : start + _EXACT_SLICE])
+        ints = np.ldexp(mantissa, 53).astype(np.int64)  # exact: |ints| < 2**53
+        bins = exponent.astype(np.int64) - 53 - _LOWEST_EXPONENT
+        high, low = ints >> 26, ints & ((1 << 26) - 1)  # ints == high * 2**26 + low
+        highs, lows = np.bincount(bins, weights=high), np.bincount(bins, weights=low)
+        for k in np.flatnonzero((highs != 0) | (lows != 0)).tolist():
+            total += ((int(highs[k]) << 26) + int(lows[k])) << k
+    return Fraction(total, 1 << -_LOWEST_EXPONENT)
+
+
+def split_summaries(labels: np.ndarray, plan_rows: dict[str, np.ndarray], objective: str | None) -> dict[str, SplitLabels]:
+    """Each split's :class:`~model_training.ports.SplitLabels` from all the rows' ``labels`` and each split's
+    row indices (``plan_rows``); classes are counted under a classification objective only."""
+    classes = is_classification(objective)
+    return {split: tally(labels[rows], classes=classes) for split, rows in plan_rows.items()}

@@ -87,7 +87,9 @@ class ParsedHyperparameters:
     validated: dict[str, object] = field(default_factory=dict, compare=False)
 
 
-def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_IMAGE_VERSION) -> dict[str, str]:
+def canonical_hyperparameters(
+    raw: Mapping[str, object], version: str = DEFAULT_IMAGE_VERSION, *, infer_num_class: bool = False
+) -> dict[str, str]:
     """Validate hyperparameters and return the ``HyperParameters`` map for ``CreateTrainingJob``.
 
     Rules: those of the SageMaker XGBoost container (see the module docstring), the same as
@@ -100,6 +102,8 @@ def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_
             ``eval_metric``/``updater``; a list/tuple of ints for ``monotone_constraints``; a list of lists
             of ints for ``interaction_constraints``.
         version: container version (image tag), one of :data:`~model_training.algorithm.images.IMAGE_VERSIONS`.
+        infer_num_class: a ``multi:`` objective may come without ``num_class``, which the run infers from the
+            labels (the container requires it: the request then carries the inferred value).
 
     Returns:
         Name -> value string in canonical form, in the given order, under the names given (an alias such as
@@ -118,11 +122,13 @@ def canonical_hyperparameters(raw: Mapping[str, object], version: str = DEFAULT_
             ``num_class`` with a single-output objective, ``auc`` without a ``binary:``/``rank:`` objective,
             ``eval_metric`` without ``objective``.
     """
-    checked = _validate(raw, version, strings_only=False)
+    checked = _validate(raw, version, strings_only=False, infer_num_class=infer_num_class)
     return {entry.given: entry.text for entry in checked.entries}
 
 
-def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEFAULT_IMAGE_VERSION) -> ParsedHyperparameters:
+def parse_hyperparameters(
+    hyperparameters: Mapping[str, str], version: str = DEFAULT_IMAGE_VERSION, *, infer_num_class: bool = False
+) -> ParsedHyperparameters:
     """Do what the container does at job start: parse the string values, validate them, type them.
 
     Rules and parsing: the SageMaker XGBoost container's (see the module docstring; integers with ``int()``,
@@ -132,6 +138,7 @@ def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEF
     Args:
         hyperparameters: the job's ``HyperParameters``: name -> string value.
         version: container version (image tag), one of :data:`~model_training.algorithm.images.IMAGE_VERSIONS`.
+        infer_num_class: as in :func:`canonical_hyperparameters` (``num_class`` is then ``None``).
 
     Returns:
         The typed hyperparameters (see :class:`ParsedHyperparameters`).
@@ -141,7 +148,7 @@ def parse_hyperparameters(hyperparameters: Mapping[str, str], version: str = DEF
         HyperparameterError: with the problems found, as :func:`canonical_hyperparameters` lists them (a
             non-string value is one of them).
     """
-    checked = _validate(hyperparameters, version, strings_only=True)
+    checked = _validate(hyperparameters, version, strings_only=True, infer_num_class=infer_num_class)
     values = {entry.canonical: entry.value for entry in checked.entries}
     params: dict[str, object] = {}
     for entry in checked.entries:
@@ -218,7 +225,7 @@ def _check_version(version: object) -> str:
     )
 
 
-def _validate(raw: Mapping[str, object], version: str, *, strings_only: bool) -> _Checked:
+def _validate(raw: Mapping[str, object], version: str, *, strings_only: bool, infer_num_class: bool = False) -> _Checked:
     version = _check_version(version)
     table = specs(version)
     if not isinstance(raw, Mapping):
@@ -270,7 +277,7 @@ def _validate(raw: Mapping[str, object], version: str, *, strings_only: bool) ->
 
     if "num_round" not in given:
         problems.append("num_round is required: the number of boosting rounds, an integer >= 1")
-    problems.extend(_dependency_problems({e.canonical: e for e in entries}, failed))
+    problems.extend(_dependency_problems({e.canonical: e for e in entries}, failed, infer_num_class=infer_num_class))
     if problems:
         raise HyperparameterError(
             listed(problems),
@@ -290,17 +297,19 @@ def _unknown_name(given: str, table: Mapping[str, Spec]) -> str:
 # ----- dependencies -------------------------------------------------------------------------------------------
 
 
-def _dependency_problems(entries: Mapping[str, _Entry], failed: set[str]) -> list[str]:
+def _dependency_problems(entries: Mapping[str, _Entry], failed: set[str], *, infer_num_class: bool = False) -> list[str]:
     """The container's dependency validators (objective_validator, eval_metric_dep_validator,
     monotone_constraints_validator, interaction_constraints_validator, updater_validator), over the values
-    that parsed, plus the stricter checks where XGBoost would fail."""
+    that parsed, plus the stricter checks where XGBoost would fail (``infer_num_class``: a ``multi:``
+    objective's ``num_class`` comes from the labels later)."""
     problems: list[str] = []
     objective_entry = entries.get("objective")
     objective = cast("str", objective_entry.value) if objective_entry else None
     objective_failed = "objective" in failed  # an invalid objective: do not pile dependent problems on it
 
     if not objective_failed and objective:
-        if objective in MULTI_CLASS_OBJECTIVES and "num_class" not in entries and "num_class" not in failed:
+        num_class_missing = "num_class" not in entries and "num_class" not in failed
+        if objective in MULTI_CLASS_OBJECTIVES and num_class_missing and not infer_num_class:
             problems.append(f"objective {objective} requires num_class (the number of classes, an integer >= 2)")
         # Stricter: the container lets num_class through with any objective; XGBoost then makes num_class outputs
         # per row and a single-output objective fails on the labels ("Invalid shape of labels").  Without an

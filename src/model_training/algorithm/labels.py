@@ -2,7 +2,8 @@
 
 Source: XGBoost's objectives, which the container applies as they are (a label they refuse fails the
 training job once it runs): labels must lie in [0, 1] for the logistic and hinge objectives, and be integers
-in [0, num_class) for the multi-class ones.
+in [0, num_class) for the multi-class ones.  Without ``num_class`` (inferred from the labels: the largest
+plus one) a multi-class label must be an integer from 0.
 """
 
 from __future__ import annotations
@@ -11,6 +12,14 @@ import numpy as np
 
 #: Objectives whose labels must lie in [0, 1].
 UNIT_LABEL_OBJECTIVES = ("binary:logistic", "binary:logitraw", "reg:logistic", "binary:hinge")
+#: The objectives whose label values are classes (XGBoost's binary and multi-class objectives).
+CLASSIFICATION_PREFIXES = ("binary:", "multi:")
+
+
+def is_classification(objective: str | None) -> bool:
+    """Whether ``objective``'s labels are classes (``binary:``, ``multi:``); the others' (``reg:``, ``count:``,
+    ``survival:``, ``rank:``, and no objective: XGBoost's default ``reg:squarederror``) are quantities."""
+    return (objective or "").startswith(CLASSIFICATION_PREFIXES)
 
 
 def label_problem(labels: np.ndarray, objective: str | None, num_class: int | None) -> tuple[int, str] | None:
@@ -18,6 +27,8 @@ def label_problem(labels: np.ndarray, objective: str | None, num_class: int | No
 
     Args:
         labels: float label values, one per row.
+        num_class: the ``num_class`` hyperparameter; ``None`` under a ``multi:`` objective means it is inferred
+            from the labels, which must then be integers from 0.
     """
     objective = objective or ""
     if objective in UNIT_LABEL_OBJECTIVES:
@@ -29,6 +40,13 @@ def label_problem(labels: np.ndarray, objective: str | None, num_class: int | No
         if bad.size:
             return int(bad[0]), (
                 f"label {labels[bad[0]]:g} is not an integer in [0, {num_class}) as num_class={num_class} requires"
+            )
+    elif objective.startswith("multi:"):
+        bad = np.flatnonzero((labels < 0) | (labels != np.floor(labels)))
+        if bad.size:
+            return int(bad[0]), (
+                f"label {labels[bad[0]]:g} is not a class number (an integer from 0) as {objective} requires "
+                "(num_class is inferred from the labels: the largest plus one)"
             )
     return None
 

@@ -23,6 +23,7 @@ from model_training.output.layout import DEFAULT_OUTPUT
 
 if TYPE_CHECKING:
     from model_training.config.resolve import Resolution
+    from model_training.output.runrecord import RunRecord, SplitRecord
     from model_training.pipeline import RunResult
 
 # soft_wrap: long paths and messages stay on one line in logs and pipes (tables fold instead)
@@ -116,7 +117,8 @@ def print_summary(result: RunResult, output: Path) -> None:
     table = Table(title=f"run {record.run_id}")
     table.add_column("split")
     table.add_column("rows", justify="right")
-    table.add_column("positives", justify="right")
+    heading, label_cell = _label_column(record)
+    table.add_column(heading, justify="right")
     table.add_column("file (in the run folder)", overflow="fold")
     for split, info in record.splits.items():
         file = record.files.get(split)
@@ -127,7 +129,7 @@ def print_summary(result: RunResult, output: Path) -> None:
             where = f"{split}/ ({len(parts)} part files)"
         else:
             where = "(none: fraction 0)"
-        table.add_row(split, str(info.rows), "" if info.positives is None else str(info.positives), where)
+        table.add_row(split, str(info.rows), label_cell(info), where)
     out.print(table)
     strategy = record.config.get("split", {}).get("strategy", "random")
     if record.achieved_fractions and strategy != "random":
@@ -153,6 +155,22 @@ def print_summary(result: RunResult, output: Path) -> None:
     out.print(f"job record: {describe_command(training.job_name, output, sagemaker=training.backend == 'sagemaker')}")
     if training.failure_reason:
         out.print(styled(("failure: ", "red"), training.failure_reason))
+
+
+def _label_column(record: RunRecord) -> tuple[str, Callable[[SplitRecord], str]]:
+    """The summary's label column: the rows labelled 1 for 0/1 labels, the classes for other classes, the mean
+    and range for a quantity (``run.json``'s ``label_summary``)."""
+    splits = record.splits.values()
+    if any(s.label_summary is not None for s in splits):
+        return (
+            "label mean (min to max)",
+            lambda s: (
+                f"{s.label_summary.mean:.4g} ({s.label_summary.min:g} to {s.label_summary.max:g})" if s.label_summary else ""
+            ),
+        )
+    if any(s.label_counts and s.positives is None for s in splits):
+        return "classes", lambda s: str(len(s.label_counts)) if s.label_counts else ""
+    return "positives", lambda s: "" if s.positives is None else str(s.positives)
 
 
 def print_jobs(jobs: list[dict[str, Any]], backend: str) -> None:

@@ -45,6 +45,7 @@ ENV_SETTINGS = {
 
 def env_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The environment layer: ``MODEL_TRAINING_*`` variables (lists comma-separated, hyperparameters as JSON).
+    An empty variable is not set, except ``MODEL_TRAINING_DROP=``, which drops no column.
 
     Raises:
         ConfigurationError: a value cannot be read, naming the variable.
@@ -53,7 +54,7 @@ def env_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for name, var in ENV_SETTINGS.items():
         text = env.get(var)
-        if not text:
+        if text is None or (not text and name != "drop"):
             continue
         try:
             if name in ("drop", "features"):
@@ -98,7 +99,8 @@ def resolve(
     limits: Limits | None = None,
 ) -> Resolution:
     """Merge the layers (defaults < environment < SSM < manifest < command line) into a
-    :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole.
+    :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole.  Where no
+    layer names ``eval_metric`` it follows the objective (:func:`~model_training.config.run.metric_for_objective`).
     The training job's costly settings are then checked against ``limits`` (default: the environment's,
     :func:`~model_training.config.limits.limits_from`).
 
@@ -107,7 +109,7 @@ def resolve(
         LimitError: a setting is above its ceiling (instance type, count, volume, runtime, spot wait).
     """
     from model_training.algorithm.hyperparameters import merge_hyperparameters
-    from model_training.config.run import DEFAULT_HYPERPARAMETERS
+    from model_training.config.run import DEFAULT_HYPERPARAMETERS, metric_for_objective
 
     layers = [
         ("environment", env or {}),
@@ -127,6 +129,8 @@ def resolve(
             else:
                 merged[key] = value
                 origins[key] = name
+    if hp_origins.get("eval_metric") == "default":  # no layer named one: the objective's (a given one stays)
+        hyperparameters = metric_for_objective(hyperparameters)
     rank = {name: i for i, (name, _) in enumerate(layers)}
     if "strategy" in merged:  # a higher layer's strategy drops lower layers' settings that belong to another one
         for setting, applies in (("key", ("group", "hash")), ("order_by", ("ordered",)), ("shuffle_train", ("ordered",))):

@@ -15,21 +15,23 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from model_training.algorithm.default_metrics import default_eval_metric
 from model_training.algorithm.hyperparameters import canonical_hyperparameters
 from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
 from model_training.errors import ConfigurationError
 from model_training.tags import MAX_TAG_VALUE_CHARS, is_tag_text
 
 #: The original stage's settings: seed 1729, fractions 0.7/0.2/0.1 (cuts at int(0.7 n) and int(0.9 n)), label
-#: ``y_yes``, ``y_no`` left out.
+#: ``y_yes``, ``y_no`` left out.  The label and drop defaults give way to the data (:attr:`RunConfig.given`).
 DEFAULT_SEED = 1729
 DEFAULT_FRACTIONS = (Decimal("0.7"), Decimal("0.2"), Decimal("0.1"))
 DEFAULT_LABEL = "y_yes"
 DEFAULT_DROP = ("y_no",)
 #: The original's hyperparameters minus ``silent`` (rejected by every image from 1.2-1 on), plus the
-#: metrics the deployment and evaluation stages look at.
+#: metrics the deployment and evaluation stages look at.  Where no setting names ``eval_metric``, it follows the
+#: objective (:func:`metric_for_objective`): ``auc,logloss`` is the ``binary:`` objectives'.
 DEFAULT_HYPERPARAMETERS: dict[str, str] = {
     "max_depth": "5",
     "eta": "0.2",
@@ -178,7 +180,8 @@ class TrainingConfig(_Model):
 
 
 class RunConfig(_Model):
-    """The effective configuration of one run; every field is part of the run id.
+    """The effective configuration of one run; every field is part of the run id.  Which settings a layer gave
+    (:attr:`given`) is not a field, and not part of it.
 
     Attributes:
         label: the label column (written first in train/validation, as the container requires).
@@ -197,6 +200,16 @@ class RunConfig(_Model):
     training: TrainingConfig = TrainingConfig()
     run_date: dt.date
     prefix_template: str = DEFAULT_PREFIX_TEMPLATE
+    _given: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @property
+    def given(self) -> frozenset[str]:
+        """The settings some layer gave (the flat names :func:`build_config` takes: ``label``, ``drop`` ...; not
+        ``hyperparameters``); the others are defaults.  Not part of the run id: a default and the same value given
+        split alike, except where a default gives way to the data: a default ``drop`` column that the file does
+        not have is left out (a given one is an error), and a default label that is not there is reported
+        with every way to name one (:func:`~model_training.validation.output_columns`)."""
+        return self._given
 
     @field_validator("drop", "features")
     @classmethod
@@ -213,9 +226,7 @@ class RunConfig(_Model):
     @model_validator(mode="after")
     def _label_not_dropped(self) -> RunConfig:
         if self.label in self.drop:
-            raise ValueError(
-                f"the label column {self.label!r} is also a drop column ({', '.join(self.drop)}; drop defaults to y_no)"
-            )
+            raise ValueError(f"the label column {self.label!r} is also a drop column (drop: {', '.join(self.drop)})")
         if self.features is not None and (self.label in self.features or not self.features):
             raise ValueError("features must be a non-empty list of columns that does not include the label")
         both = sorted(set(self.features or ()) & set(self.drop))
@@ -259,26 +270,38 @@ def build_config(**settings: Any) -> RunConfig:
     """Build a :class:`RunConfig` from defaults overridden by ``settings`` (``None`` values are ignored).
 
     Accepted keys: ``label``, ``drop``, ``features``, ``run_date``, ``prefix_template``, the split settings
-    (:data:`SPLIT_SETTINGS`), ``hyperparameters`` (merged over the defaults) and the training settings
-    (:data:`TRAINING_SETTINGS`).
+    (:data:`SPLIT_SETTINGS`), ``hyperparameters`` (merged over the defaults; without ``eval_metric`` among them,
+    the metric follows the objective: :func:`metric_for_objective`) and the training settings
+    (:data:`TRAINING_SETTINGS`).  The keys given are the config's :attr:`~RunConfig.given`; a given ``label``
+    that the default ``drop`` holds is not dropped (``--label y_no`` keeps ``y_no``).
 
     Raises:
         ConfigurationError: a setting is invalid; the message names the setting and the problem.
         HyperparameterError: the hyperparameters break the container's rules (every problem listed).
     """
     s = {k: v for k, v in settings.items() if v is not None}
+    replace = s.pop("_replace_hyperparameters", False)
+    given_settings = frozenset(s) - {"hyperparameters", "run_date"}
+    if "label" in s and "drop" not in s and s["label"] in DEFAULT_DROP:  # a given label is not dropped by default
+        s["drop"] = tuple(c for c in DEFAULT_DROP if c != s["label"])
     split: dict[str, Any] = {key: s.pop(key) for key in SPLIT_SETTINGS if key in s}
     training: dict[str, Any] = {key: s.pop(key) for key in TRAINING_SETTINGS if key in s}
-    replace = s.pop("_replace_hyperparameters", False)
     if "hyperparameters" in s:
         given = s.pop("hyperparameters")
-        training["hyperparameters"] = dict(given) if replace else {**DEFAULT_HYPERPARAMETERS, **given}
+        if replace:
+            training["hyperparameters"] = dict(given)
+        else:
+            merged = {**DEFAULT_HYPERPARAMETERS, **given}
+            training["hyperparameters"] = merged if "eval_metric" in given else metric_for_objective(merged)
     s.setdefault("run_date", dt.date.today())
     version = training.get("algorithm_version", DEFAULT_IMAGE_VERSION)
-    # Canonical strings (what SageMaker receives) are part of the run id: "0.20" and "0.2" are one setting.
-    training["hyperparameters"] = canonical_hyperparameters(training.get("hyperparameters", DEFAULT_HYPERPARAMETERS), version)
+    # Canonical strings (what SageMaker receives) are part of the run id: "0.20" and "0.2" are one setting.  A
+    # multi: objective's num_class may be left to the labels (the split infers it, the request carries it).
+    training["hyperparameters"] = canonical_hyperparameters(
+        training.get("hyperparameters", DEFAULT_HYPERPARAMETERS), version, infer_num_class=True
+    )
     try:
-        return RunConfig(split=SplitConfig(**split), training=TrainingConfig(**training), **s)
+        config = RunConfig(split=SplitConfig(**split), training=TrainingConfig(**training), **s)
     except ValidationError as exc:
         problems, hints = [], []
         for err in exc.errors():
@@ -297,6 +320,25 @@ def build_config(**settings: Any) -> RunConfig:
                 hints.append(_HINTS[field])
         hint = "; ".join(hints) or "see: model-training config show SOURCE, and model-training manifest schema"
         raise ConfigurationError("invalid configuration: " + "; ".join(problems), hint) from None
+    config._given = given_settings
+    return config
+
+
+def metric_for_objective(hyperparameters: dict[str, object]) -> dict[str, object]:
+    """``hyperparameters`` with the ``eval_metric`` of their objective
+    (:func:`~model_training.algorithm.default_metrics.default_eval_metric`: ``auc,logloss`` for ``binary:``,
+    ``rmse`` for ``reg:squarederror``, ``merror,mlogloss`` for ``multi:`` ...) in place of the default's, or
+    without one where the objective has none (``reg:tweedie``).  For the callers to use only when no setting
+    named ``eval_metric``: a given one is never replaced.  The key keeps its place, so under the default
+    objective the hyperparameters (and the run id) are the defaults'."""
+    objective = hyperparameters.get("objective")
+    metric = default_eval_metric(None if objective is None else str(objective))
+    out = dict(hyperparameters)
+    if metric is None:
+        out.pop("eval_metric", None)
+    else:
+        out["eval_metric"] = metric
+    return out
 
 
 _HINTS = {

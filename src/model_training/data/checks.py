@@ -40,14 +40,18 @@ def require_columns(dataset: Dataset, names: Sequence[str], role: str) -> None:
             close = difflib.get_close_matches(name, dataset.columns, n=3)
             suggestion = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
             action = _MISSING_COLUMN_ACTION.get(role, "check the column name")
-            shown = ", ".join(_short_name(c) for c in dataset.columns[:100])
-            more = f" and {len(dataset.columns) - 100} more" if len(dataset.columns) > 100 else ""
             raise DatasetError(
                 (f"the {role} column ", COLUMN, " is not in the header"),
-                f"{suggestion}{action}; the columns are: {shown}{more}",
+                f"{suggestion}{action}; the columns are: {columns_text(dataset.columns)}",
                 uri=dataset.source.uri,
                 column=name,
             )
+
+
+def columns_text(columns: Sequence[str]) -> str:
+    """The header's columns as a hint lists them: comma-separated, the first 100 (long names shortened)."""
+    more = f" and {len(columns) - 100} more" if len(columns) > 100 else ""
+    return ", ".join(_short_name(c) for c in columns[:100]) + more
 
 
 def _short_name(name: str) -> str:

@@ -16,8 +16,8 @@ from typing import Any
 from model_training.algorithm.labels import label_text
 from model_training.config.run import SPLIT_NAMES, RunConfig
 from model_training.errors import ModelTrainingError
-from model_training.output.runrecord import RunRecord, SplitRecord, library_versions
-from model_training.ports import OutputFile, SourceInfo, Store, StoredObject
+from model_training.output.runrecord import LabelSummary, RunRecord, SplitRecord, library_versions
+from model_training.ports import OutputFile, SourceInfo, SplitLabels, Store, StoredObject
 from model_training.progress import Reporter
 
 
@@ -53,14 +53,23 @@ def write_verified(store: Store, run_prefix: str, outputs: Iterable[OutputFile])
     return files
 
 
-def split_records(counts: dict[str, dict[float, int]]) -> dict[str, SplitRecord]:
-    """The run record's per-split summary from each split's rows per label value."""
+def split_records(labels: dict[str, SplitLabels]) -> dict[str, SplitRecord]:
+    """The run record's per-split summary from each split's labels: the rows per label value (and the rows
+    labelled 1 when the labels are 0/1) under a classification objective, else the label's minimum, maximum
+    and mean."""
     out = {}
     for split in SPLIT_NAMES:
-        per_label = counts.get(split, {})
+        stats = labels.get(split, SplitLabels(rows=0, counts={}))
+        if stats.counts is None:
+            summary = None
+            if stats.minimum is not None and stats.maximum is not None and stats.mean is not None:
+                summary = LabelSummary(min=stats.minimum, max=stats.maximum, mean=stats.mean)
+            out[split] = SplitRecord(rows=stats.rows, label_counts=None, label_summary=summary)
+            continue
+        per_label = stats.counts
         label_counts_text = {label_text(v): c for v, c in sorted(per_label.items())}
         positives = per_label.get(1.0, 0) if set(per_label) <= {0.0, 1.0} else None
-        out[split] = SplitRecord(rows=sum(per_label.values()), label_counts=label_counts_text, positives=positives)
+        out[split] = SplitRecord(rows=stats.rows, label_counts=label_counts_text, positives=positives)
     return out
 
 
@@ -71,10 +80,11 @@ def commit_record(
     source: SourceInfo,
     config: RunConfig,
     *,
-    counts: dict[str, dict[float, int]],
+    labels: dict[str, SplitLabels],
     achieved: dict[str, float] | None,
     manifest: dict[str, Any] | None,
     files: dict[str, StoredObject],
+    inferred: dict[str, Any] | None = None,
 ) -> RunRecord:
     """Write ``run.json`` (at ``record_key``, in the run folder) with status ``committed``: called after every
     split file was verified.  Returns the record written."""
@@ -92,9 +102,10 @@ def commit_record(
         },
         config=config.model_dump(mode="json"),
         prefix=record_key.rsplit("/", 1)[0],
-        splits=split_records(counts),
+        splits=split_records(labels),
         achieved_fractions=achieved,
         manifest=manifest,
+        inferred=inferred or None,
         files=files,
         versions=library_versions(),
     )

@@ -21,7 +21,10 @@ from model_training.ports import SourceInfo, StoredObject
 
 RUN_RECORD_NAME = "run.json"
 RUN_ID_LENGTH = 16
-SCHEMA_VERSION = 1
+#: 2: a split's ``label_counts`` only under a classification objective, ``label_summary`` under the others, and
+#: ``inferred`` (what the data set: ``num_class``, the default drop columns present).  Records of version 1
+#: read as before.
+SCHEMA_VERSION = 2
 
 
 def compute_run_id(source: SourceInfo, config: RunConfig) -> str:
@@ -40,14 +43,26 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class LabelSummary(_Model):
+    """A split's label under an objective that is not a classification: its smallest, largest and mean value
+    (the mean of the exact sum, rounded once)."""
+
+    min: float
+    max: float
+    mean: float
+
+
 class SplitRecord(_Model):
-    """Rows in a split, how many rows carry each label value (keys are the numeric value: ``"0"``,
-    ``"1"``, ``"2.5"``; ``1`` and ``1.0`` in the source are one class), and the rows labelled 1 when the
-    labels are binary (0/1)."""
+    """Rows in a split; under a classification objective (``binary:``, ``multi:``) how many rows carry each
+    label value (keys are the numeric value: ``"0"``, ``"1"``, ``"2.5"``; ``1`` and ``1.0`` in the source are one
+    class) and the rows labelled 1 when the labels are binary (0/1); under the others (``reg:``, ``count:``,
+    ``survival:``, ``rank:``), whose label values are as many as the rows, ``label_counts`` is ``None`` and
+    ``label_summary`` gives the label's minimum, maximum and mean (``None`` for an empty split)."""
 
     rows: int
-    label_counts: dict[str, int]
+    label_counts: dict[str, int] | None
     positives: int | None = None
+    label_summary: LabelSummary | None = None
 
 
 class TrainingRecord(_Model):
@@ -94,6 +109,12 @@ class RunRecord(_Model):
     versions: dict[str, str]
     achieved_fractions: dict[str, float] | None = None
     manifest: dict[str, Any] | None = None
+    inferred: dict[str, Any] | None = None
+    """What the run took from the data where no setting decided it (``None``: nothing): ``hyperparameters``,
+    a ``multi:`` objective's ``num_class`` (the largest label plus one), which the training job is sent with
+    the configuration's; ``drop``, the default drop columns the file has, when it lacks some (``[]``: the file
+    has no ``y_no``).  ``config`` holds the settings as given: the run id is computed from them before the
+    data is read, and what the data decides follows from the source's content, which the id holds."""
     training: TrainingRecord | None = None
 
     def to_json(self) -> bytes:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from model_training.algorithm.hyperparameters import ParsedHyperparameters
+from model_training.algorithm.labels import is_classification
 from model_training.channels import CHUNK_ROWS, part_count, render_channel, render_test, split_files
 from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.dataset import Dataset
@@ -21,7 +22,16 @@ from model_training.progress import Reporter
 from model_training.split.inputs import plan_strategy
 from model_training.split.method import PreparedSplit
 from model_training.split.plan import SplitPlan
-from model_training.validation import check_label_classes, label_counts, output_columns, validate_rows
+from model_training.validation import (
+    check_label_classes,
+    inferred_drop,
+    inferred_hyperparameters,
+    inferred_settings,
+    label_counts,
+    output_columns,
+    split_summaries,
+    validate_rows,
+)
 
 #: What a row costs in memory in the in-memory split, beyond its bytes (offsets, positions, labels), in
 #: bytes of source it is worth: narrow rows make a small file large in memory.
@@ -74,19 +84,26 @@ class InMemorySplit:
 
     @contextmanager
     def prepare(self, config: RunConfig, hp: ParsedHyperparameters, rep: Reporter) -> Iterator[PreparedSplit]:
-        """Validate every row, plan the split and count each split's labels; the outputs render from memory.
+        """Validate every row, plan the split and summarise each split's labels; the outputs render from memory.
 
         Raises:
-            DatasetError: a row or column the run cannot use (the first problem's line and column).
+            DatasetError: a row or column the run cannot use (the first problem's line and column), or labels
+                that leave ``num_class`` undecided.
             SplitError: the strategy cannot split these rows.
         """
         dataset = self.dataset
+        uri = dataset.source.uri
         columns = output_columns(dataset, config)
         labels = validate_rows(dataset, columns, config, hp)
-        check_label_classes(dataset.source.uri, config, hp, np.array(list(label_counts(labels))), float(labels[0]))
+        hyperparameters: dict[str, str] = {}
+        if is_classification(hp.objective):
+            classes = np.array(list(label_counts(labels)))
+            check_label_classes(uri, config, hp, classes, float(labels[0]))
+            hyperparameters = inferred_hyperparameters(uri, config, hp, classes)
+        inferred = inferred_settings(inferred_drop(dataset, config), hyperparameters)
         plan, achieved = plan_strategy(dataset, config, labels)
-        counts = {split: label_counts(labels[plan.indices[split]]) for split in SPLIT_NAMES}
-        yield PreparedSplit(dataset.source, counts, achieved, lambda: _outputs(dataset, plan, columns, config, rep))
+        summaries = split_summaries(labels, {split: plan.indices[split] for split in SPLIT_NAMES}, hp.objective)
+        yield PreparedSplit(dataset.source, summaries, inferred, achieved, lambda: _outputs(dataset, plan, columns, config, rep))
 
 
 def _outputs(dataset: Dataset, plan: SplitPlan, columns: list[str], config: RunConfig, rep: Reporter) -> Iterator[OutputFile]:

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from model_training.algorithm.labels import is_classification
 from model_training.config.run import SPLIT_NAMES, RunConfig
 from model_training.data.dataset import Dataset
 from model_training.errors import SplitError
@@ -23,7 +24,7 @@ from model_training.split.group import group_split
 from model_training.split.hashed import hash_fingerprints, hash_split_fingerprints
 from model_training.split.ordered import ordered_split
 from model_training.split.plan import SplitPlan, plan_split
-from model_training.split.stratified import stratified_split
+from model_training.split.stratified import quantile_bins, stratified_split
 
 
 def plan_strategy(
@@ -77,6 +78,8 @@ def plan_from_input(n: int, values: Any, config: RunConfig, uri: str) -> tuple[S
         The plan, and each split's rows over ``n`` (``{"train": ..., "validation": ..., "test": ...}``) for every
         strategy but ``random`` (which meets the fractions by its cut points: ``None``).  Only group, ordered and
         hash can miss the requested fractions by more than a row; stratified's are recorded all the same.
+        Stratified takes the labels as classes under a classification objective, and a quantity's deciles
+        (:func:`~model_training.split.stratified.quantile_bins`) under the others.
 
     Raises:
         SplitError: the strategy cannot split these rows (its error, relocated to ``uri``: the message names it).
@@ -86,7 +89,8 @@ def plan_from_input(n: int, values: Any, config: RunConfig, uri: str) -> tuple[S
         return plan_split(n, split, uri), None
     try:
         if split.strategy == "stratified":
-            plan = stratified_split(values, split.fractions, split.seed)
+            classes = is_classification(config.training.hyperparameters.get("objective"))
+            plan = stratified_split(values if classes else quantile_bins(values), split.fractions, split.seed)
         elif split.strategy == "group":
             keys = np.asarray(values.to_pylist(), dtype=object)
             plan, _ = group_split(keys, split.fractions, split.seed)

@@ -3,6 +3,13 @@
 The rule is scikit-learn's ``StratifiedShuffleSplit`` (per-class counts by floor plus largest remainder, rows of
 a class drawn by a seeded permutation), extended to three splits whose totals are exact too; SageMaker Data
 Wrangler's "Stratified split" transform.  What the strategies share is in :mod:`~model_training.split.shared`.
+
+What the classes are depends on the objective (:func:`~model_training.split.inputs.plan_from_input`): under a
+classification objective (``binary:``, ``multi:``) the label's values (whole numbers: a fractional label is
+refused, naming its line); under the others (``reg:``, ``count:``, ``survival:``, ``rank:``) the label is a
+quantity, whose every value would be a class of its own, so it is stratified by its deciles instead
+(:func:`quantile_bins`): each split keeps the label's distribution, bin by bin, as scikit-learn users do with
+``pandas.qcut`` before ``StratifiedShuffleSplit``.
 """
 
 from __future__ import annotations
@@ -16,6 +23,29 @@ from model_training.split.shared import ExactFractions, Fractions, encode, exact
 
 #: Above this many candidate row counts the exact "minimum rows" search gives way to its upper bound.
 _MINIMUM_SEARCH_LIMIT = 1_000_000
+#: The quantile bins a quantity is stratified by (deciles).
+LABEL_BINS = 10
+
+
+def quantile_bins(labels: np.ndarray, bins: int = LABEL_BINS) -> np.ndarray:
+    """The stratification classes of a quantity: each row's bin among the label's ``bins``-quantiles, as int64
+    codes of shape ``(n,)``.
+
+    Rule: the cuts are the label's ``k / bins`` quantiles for ``k = 1 .. bins - 1`` by the inverted empirical
+    distribution function (``numpy.quantile(..., method="inverted_cdf")``: each cut is a value of the label,
+    the smallest whose share of rows at or below it reaches ``k / bins``), without repeats; a row's bin is the
+    number of cuts below its value.  So a bin holds the values in ``(cut[k-1], cut[k]]``, equal values share a
+    bin, and a label with fewer values than ``bins`` gets a bin per value at most.  It depends only on the
+    multiset of labels, not on their order: the in-memory and the streaming split bin alike.
+
+    Args:
+        labels: shape ``(n,)``, finite numbers.
+    """
+    labels = one_dimensional(labels, "labels")
+    if labels.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    cuts = np.unique(np.quantile(labels, np.arange(1, bins) / bins, method="inverted_cdf"))
+    return np.searchsorted(cuts, labels, side="left").astype(np.int64)
 
 
 def stratified_split(labels: np.ndarray, fractions: Fractions, seed: int) -> SplitPlan:
@@ -197,4 +227,4 @@ def _largest_remainder_minimum(numerators: tuple[int, int, int], denominator: in
     return 1
 
 
-__all__ = ["stratified_split"]
+__all__ = ["LABEL_BINS", "quantile_bins", "stratified_split"]

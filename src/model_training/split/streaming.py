@@ -5,15 +5,17 @@ The source is never held whole.  Three passes:
 
 1. **Validate and count.**  The source is read in chunks re-cut at row boundaries (:func:`row_chunks`,
    about :data:`CHUNK_BYTES` each); every chunk is parsed and checked by the very functions the in-memory
-   split uses (its line numbers offset to the whole file's), its rows are counted, and what the strategy
-   needs of each row is kept (nothing for ``random``; the label for ``stratified``; 8 bytes of hash for
-   ``hash``; the key or order column for ``group`` and ``ordered``).
+   split uses (its line numbers offset to the whole file's), its rows are counted, the distinct labels kept
+   under a classification objective (the classes; what ``num_class`` is inferred from, before anything is
+   written), and what the strategy needs of each row is kept (nothing for ``random``; the label for
+   ``stratified``; 8 bytes of hash for ``hash``; the key or order column for ``group`` and ``ordered``).
 2. **Plan and scatter.**  The split is planned from those, by the same functions (``random``: the same
    seeded permutation of the row count), and turned into every row's rank in the output (4 or 8 bytes a
    row).  The source is read a second time (the same S3 version, pinned; a local file must hash the same),
    each chunk's rows are rendered by :func:`~model_training.channels.render_rows` (the in-memory renderer)
    and appended to temporary bucket files, each holding a contiguous range of one output file's rows
-   (about :data:`BUCKET_BYTES`).
+   (about :data:`BUCKET_BYTES`); each split's labels are summarised as they pass (per class, or the
+   minimum, maximum and exact sum: :class:`~model_training.validation.LabelTally`).
 3. **Assemble.**  Each output file is written in order: bucket by bucket, its rows put in output order,
    streamed to the store (to S3 as a multipart upload).
 
@@ -38,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from model_training.algorithm.hyperparameters import ParsedHyperparameters
+from model_training.algorithm.labels import is_classification
 from model_training.channels import part_count, render_rows, split_files, test_header
 from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.chunks import MAX_CHUNK_ROWS, ChunkSource, chunk_datasets
@@ -45,12 +48,21 @@ from model_training.data.gather import int64_array, memory_pool
 from model_training.data.header import parse_header
 from model_training.errors import DatasetError
 from model_training.hashing import HashBehind
-from model_training.ports import OutputFile, SourceInfo
+from model_training.ports import OutputFile, SourceInfo, SplitLabels
 from model_training.processes import sweep_dead
 from model_training.progress import Reporter
 from model_training.split.inputs import merge_inputs, plan_from_input, strategy_input
 from model_training.split.method import PreparedSplit
-from model_training.validation import check_label_classes, index_rows, label_counts, output_columns, validate_rows
+from model_training.validation import (
+    LabelTally,
+    check_label_classes,
+    index_rows,
+    inferred_drop,
+    inferred_hyperparameters,
+    inferred_settings,
+    output_columns,
+    validate_rows,
+)
 
 #: Bytes of source per chunk (re-cut at a row boundary).
 CHUNK_BYTES = StreamOptions.chunk_bytes
@@ -68,7 +80,8 @@ class _Pass1:
     header: bytes
     columns: list[str]
     labels_first: float
-    classes: np.ndarray
+    classes: np.ndarray  # the distinct labels under a classification objective, else empty
+    drop: tuple[str, ...] | None  # inferred_drop
     inputs: Any
     sha256: str
 
@@ -119,7 +132,11 @@ class StreamingSplit:
         if not info.sha256 and first.sha256:  # an S3 object: record the hash of the bytes split, as in memory
             info = replace(info, sha256=first.sha256)
         n = first.rows
-        check_label_classes(info.uri, config, hp, first.classes, first.labels_first)
+        hyperparameters: dict[str, str] = {}
+        if is_classification(hp.objective):
+            check_label_classes(info.uri, config, hp, first.classes, first.labels_first)
+            hyperparameters = inferred_hyperparameters(info.uri, config, hp, first.classes)
+        inferred = inferred_settings(first.drop, hyperparameters)
         plan, achieved = plan_from_input(n, first.inputs, config, info.uri)
         first.inputs = None
         sizes = {split: int(plan.indices[split].size) for split in SPLIT_NAMES}
@@ -133,11 +150,11 @@ class StreamingSplit:
         with tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=folder) as tmp:
             buckets = _Buckets(Path(tmp), layout.count)
             try:
-                counts = _scatter(source, info, config, first, rank, layout, buckets, self.chunk_bytes, rep)
+                labels = _scatter(source, info, config, hp, first, rank, layout, buckets, self.chunk_bytes, rep)
             finally:
                 buckets.close()
             del rank
-            yield PreparedSplit(info, counts, achieved, lambda: _assembled(layout, buckets, first.header))
+            yield PreparedSplit(info, labels, inferred, achieved, lambda: _assembled(layout, buckets, first.header))
 
 
 # ------------------------------------------------------------------------------------------------ pass 1
@@ -152,6 +169,8 @@ def _validate_and_count(
     header = b""
     columns: list[str] = []
     classes = np.zeros(0)
+    classify = is_classification(hp.objective)
+    drop: tuple[str, ...] | None = None
     first_label = 0.0
     inputs: list[Any] = []
     with rep.task("validating (pass 1 of 3)", total=info.size_bytes, unit="bytes") as advance:
@@ -159,17 +178,19 @@ def _validate_and_count(
             header = head
             if not columns:
                 columns = output_columns(dataset, config)
+                drop = inferred_drop(dataset, config)
             labels = validate_rows(dataset, columns, config, hp)
             if rows == 0:
                 first_label = float(labels[0])
-            classes = np.union1d(classes, np.unique(labels))
+            if classify:  # the classes only: a continuous label's distinct values are as many as its rows
+                classes = np.union1d(classes, np.unique(labels))
             inputs.append(strategy_input(dataset, config, labels))
             rows += dataset.num_rows
             advance(len(chunk))
     sha = digest.hexdigest()
     if rows == 0:
         raise DatasetError("the file has a header but no data rows", "upload a CSV file with data rows", uri=info.uri)
-    return _Pass1(rows, header, columns, first_label, classes, merge_inputs(inputs), sha)
+    return _Pass1(rows, header, columns, first_label, classes, drop, merge_inputs(inputs), sha)
 
 
 # ------------------------------------------------------------------------------------------------ pass 2
@@ -269,16 +290,17 @@ def _scatter(
     source: ChunkSource,
     info: SourceInfo,
     config: RunConfig,
+    hp: ParsedHyperparameters,
     first: _Pass1,
     rank: np.ndarray,
     layout: _Layout,
     buckets: _Buckets,
     chunk_bytes: int,
     rep: Reporter,
-) -> dict[str, dict[float, int]]:
-    """Pass 2: render every row into its bucket; returns each split's label counts."""
+) -> dict[str, SplitLabels]:
+    """Pass 2: render every row into its bucket; returns each split's labels, summarised."""
     digest = HashBehind()
-    counts: dict[str, dict[float, int]] = {split: {} for split in SPLIT_NAMES}
+    tallies = {split: LabelTally(classes=is_classification(hp.objective)) for split in SPLIT_NAMES}
     split_of_file = np.array([SPLIT_NAMES.index(f.split) for f in layout.files])
     row0 = 0
     with rep.task("splitting (pass 2 of 3)", total=info.size_bytes, unit="bytes") as advance:
@@ -298,8 +320,7 @@ def _scatter(
                 mine = split_ids == k
                 if not mine.any():
                     continue
-                for value, c in label_counts(labels[mine]).items():
-                    counts[split][value] = counts[split].get(value, 0) + c
+                tallies[split].add(labels[mine])
                 local = np.flatnonzero(mine)
                 order = local[np.argsort(bucket[local], kind="stable")]
                 data, offsets = render_rows(dataset, order, None if split == "test" else first.columns, index_base=row0)
@@ -313,7 +334,7 @@ def _scatter(
             advance(len(chunk))
     if digest.hexdigest() != first.sha256 or row0 != first.rows:
         raise _changed(info.uri)
-    return counts
+    return {split: tally.result() for split, tally in tallies.items()}
 
 
 def _changed(uri: str) -> DatasetError:

@@ -50,6 +50,8 @@ def training_request(record: RunRecord, config: RunConfig, target: TrainingTarge
     """The ``CreateTrainingJob`` request of a committed run, in the shape boto3's ``create_training_job`` takes.
 
     Channels: ``train`` and ``validation`` (the folder of each split that has rows), ``text/csv``.
+    ``HyperParameters``: the configuration's, then those the run took from its data (``run.json``'s
+    ``inferred``: a ``multi:`` objective's ``num_class``), which the container requires.
     Tags, in this order: ``Project=MLOps``, ``Region``, ``Testing`` (the test file's URI: the deployment
     stage takes the first tag whose key contains ``Testing``), ``RunId``, ``Source``, ``ServingImage`` (the
     job's own ``AlgorithmSpecification.TrainingImage``: the image that must serve the model), then the
@@ -75,7 +77,7 @@ def training_request(record: RunRecord, config: RunConfig, target: TrainingTarge
     request = build_training_request(
         job_name=make_job_name(record.source["name"], record.run_id),
         image=target.image,
-        hyperparameters=config.training.hyperparameters,
+        hyperparameters={**config.training.hyperparameters, **(record.inferred or {}).get("hyperparameters", {})},
         channels=channels,
         output_path=f"{target.model_output_root.rstrip('/')}/{config.run_date.isoformat()}/output",
         role_arn=target.role_arn,

@@ -2,7 +2,8 @@
 settings into the parts a run is made of: a source, a store, a training backend and a training target,
 put together as a :class:`~model_training.pipeline.RunContext`.
 
-Used by all three entry points: the command line (:func:`cli_context`, :func:`run_local`, :func:`jobs_backend`), the Lambda
+Used by all three entry points: the command line (:func:`cli_context`, :func:`run_local`, :func:`jobs_backend`,
+:func:`source_columns`), the Lambda
 handler (:func:`object_source`, :func:`lambda_context`) and the demo.
 """
 
@@ -24,7 +25,7 @@ from model_training.output.layout import DEFAULT_OUTPUT, OutputLayout
 from model_training.output.local_store import LocalStore
 from model_training.output.s3_store import S3Store
 from model_training.pipeline import RunContext, RunResult, run
-from model_training.ports import Source, Store, TrainingBackend
+from model_training.ports import Source, SourceInfo, Store, TrainingBackend
 from model_training.progress import NullReporter, Reporter
 from model_training.training.jobs import TrainingTarget
 from model_training.training.request import LOCAL_IMAGE
@@ -45,6 +46,36 @@ def open_source(uri: str, *, max_bytes: int | None = None) -> Source:
         bucket, key = parse_s3_uri(uri)
         return S3Source(bucket, key, max_bytes=max_bytes)
     return LocalSource(Path(uri))
+
+
+def source_columns(uri: str) -> list[str]:
+    """The column names of the source ``uri`` names (:func:`open_source`), from its header alone: its first bytes
+    (:func:`~model_training.data.header.read_header`), never its rows.
+
+    Raises:
+        DatasetError: the source does not exist or cannot be read (a ``HeadObject`` on S3), or its first bytes are
+            not a CSV header.
+    """
+    from model_training.data.header import read_header
+
+    source = open_source(uri)
+    source.size()  # a missing file or object says so here (a local file's sample would be empty)
+    return read_header(source, uri)
+
+
+def check_columns(uri: str, columns: list[str], config: RunConfig) -> None:
+    """Check that the columns ``config`` names (label, drop, features, split key, order_by) are among ``columns``,
+    the header of ``uri``, as a run checks them first (:func:`~model_training.validation.output_columns`).
+
+    Raises:
+        DatasetError: as :func:`~model_training.validation.output_columns` (the hint lists the columns that exist).
+    """
+    from model_training.data.dataset import Dataset
+    from model_training.data.names import dataset_name
+    from model_training.validation import output_columns
+
+    header = Dataset(source=SourceInfo(uri=uri, name=dataset_name(uri), size_bytes=0, sha256=""), columns=tuple(columns))
+    output_columns(header, config)
 
 
 def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:

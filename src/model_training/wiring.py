@@ -218,8 +218,7 @@ def cli_context(
     else:
         from model_training.training.local import LocalTrainingBackend
 
-        jobs = OutputLayout(Path(output)).jobs if not s3_output else DEFAULT_OUTPUT / "training-jobs"
-        trainer = LocalTrainingBackend(jobs, reporter=reporter)
+        trainer = LocalTrainingBackend(jobs_folder(output), reporter=reporter)
         image = LOCAL_IMAGE.format(version=config.training.algorithm_version)
     return RunContext(
         source=src,
@@ -265,18 +264,33 @@ def lambda_context(
     )
 
 
-def jobs_backend(output: Path, backend: str) -> LocalTrainingBackend | SageMakerBackend:
-    """The backend whose training jobs ``jobs list`` and ``jobs describe`` show: ``local``, the records under
-    ``{output}/training-jobs``; ``sagemaker``, SageMaker's (endpoint and region from boto3's configuration).
+def jobs_folder(output: str) -> Path:
+    """Where the local backend keeps the job records of runs whose output is ``output``: the folder's
+    ``training-jobs/``; for an ``s3://`` output, the default output folder's (a local job's record stays on the
+    machine that trained it)."""
+    return OutputLayout(DEFAULT_OUTPUT if output.startswith("s3://") else Path(output)).jobs
+
+
+def jobs_backend(output: str, backend: str) -> LocalTrainingBackend | SageMakerBackend:
+    """The backend whose training jobs ``jobs list`` and ``jobs describe`` show: ``local``, the records in
+    :func:`jobs_folder` of ``output``; ``sagemaker``, SageMaker's (endpoint and region from boto3's configuration;
+    ``output`` is not used).
 
     Raises:
-        ModelTrainingError: ``backend`` is neither.
+        ModelTrainingError: ``backend`` is neither; the local records' output folder does not exist.
     """
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 
     if backend == "local":
-        return LocalTrainingBackend(OutputLayout(output).jobs)
+        folder = jobs_folder(output)
+        if not folder.parent.is_dir():
+            kept = f" (where runs with the output {output} keep their local job records)" if output.startswith("s3://") else ""
+            raise ModelTrainingError(
+                f"the output folder {folder.parent}{kept} does not exist",
+                "give -o the folder a run wrote to (model-training run ... -o DIR), or --backend sagemaker for SageMaker's jobs",
+            )
+        return LocalTrainingBackend(folder)
     if backend == "sagemaker":
         return SageMakerBackend()
     raise ModelTrainingError(f"--backend {backend!r} is not a backend", "use --backend local or --backend sagemaker")

@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,15 +97,22 @@ def program_name() -> str:
     return "model-training"
 
 
-def describe_command(job_name: str, output: Path, *, sagemaker: bool = False) -> str:
-    """The ``jobs describe`` command line that shows ``job_name`` (``-o`` only when ``output`` is not the default)."""
-    where = "" if output == DEFAULT_OUTPUT else f" -o {output}"
+def describe_command(job_name: str, output: str, *, sagemaker: bool = False) -> str:
+    """The ``jobs describe`` command line that shows ``job_name``, each word quoted for a POSIX shell
+    (``shlex.quote``: a URI stays as it is): ``--backend sagemaker`` for a SageMaker job; for a local job ``-o
+    output`` when the run's output is a folder other than the default (a run whose output is ``s3://...`` keeps its
+    local job records in the default folder: :func:`~model_training.wiring.jobs_folder`)."""
+    import shlex
+
+    words = [program_name(), "jobs", "describe", job_name]
     if sagemaker:
-        where += " --backend sagemaker"
-    return f"{program_name()} jobs describe {job_name}{where}"
+        words += ["--backend", "sagemaker"]
+    elif not output.startswith("s3://") and Path(output) != DEFAULT_OUTPUT:
+        words += ["-o", output]
+    return shlex.join(words)
 
 
-def print_summary(result: RunResult, output: Path) -> None:
+def print_summary(result: RunResult, output: str) -> None:
     """A run's summary: its splits (rows, positives, files), run folder and record, and the training job's outcome."""
     from model_training.uris import path_from_uri
 
@@ -118,6 +125,7 @@ def print_summary(result: RunResult, output: Path) -> None:
     table.add_column("rows", justify="right")
     table.add_column("positives", justify="right")
     table.add_column("file (in the run folder)", overflow="fold")
+    positives = positives_column(record.splits)
     for split, info in record.splits.items():
         file = record.files.get(split)
         parts = [k for k in record.files if k.startswith(f"{split}/part-")]
@@ -127,7 +135,7 @@ def print_summary(result: RunResult, output: Path) -> None:
             where = f"{split}/ ({len(parts)} part files)"
         else:
             where = "(none: fraction 0)"
-        table.add_row(split, str(info.rows), "" if info.positives is None else str(info.positives), where)
+        table.add_row(split, str(info.rows), positives[split], where)
     out.print(table)
     strategy = record.config.get("split", {}).get("strategy", "random")
     if record.achieved_fractions and strategy != "random":
@@ -143,6 +151,10 @@ def print_summary(result: RunResult, output: Path) -> None:
     for name, value in sorted(training.final_metrics.items()):
         if name.startswith("validation:"):
             out.print(f"  {name} = {value:.4f}")
+    validation = record.splits.get("validation")
+    if validation is None or validation.rows == 0:
+        fractions = ",".join(str(f) for f in record.config.get("split", {}).get("fractions", ()))
+        out.print(f"  no validation split (fractions {fractions}): no validation metric")
     if training.model_artifact:
         out.print(f"model: {shown(training.model_artifact)}")
         if training.model_artifact.startswith("file://"):
@@ -155,10 +167,21 @@ def print_summary(result: RunResult, output: Path) -> None:
         out.print(styled(("failure: ", "red"), training.failure_reason))
 
 
-def print_jobs(jobs: list[dict[str, Any]], backend: str) -> None:
-    """Training jobs (``ListTrainingJobs`` summaries) as a table: name, status, creation time, validation metrics."""
+def positives_column(splits: Mapping[str, Any]) -> dict[str, str]:
+    """The summary's ``positives`` cell of each split (``splits``: run.json's, each with ``rows`` and, for 0/1
+    labels, ``positives``): the count where the labels are binary, ``0`` for an empty split of such a run, and
+    ``-`` for every split when they are not (regression, several classes).  The run's labels are binary when every
+    split that has rows counts positives; a record without the field (another version's) shows ``-``."""
+    counted = [getattr(info, "positives", None) for info in splits.values() if getattr(info, "rows", 0)]
+    binary = bool(counted) and all(count is not None for count in counted)
+    return {split: str(getattr(info, "positives", None) or 0) if binary else "-" for split, info in splits.items()}
+
+
+def print_jobs(jobs: list[dict[str, Any]], where: str) -> None:
+    """Training jobs (``ListTrainingJobs`` summaries) as a table: name, status, creation time, validation metrics;
+    ``where`` they were looked for (a folder, or SageMaker) when there are none."""
     if not jobs:
-        out.print(f"no training jobs ({backend})")
+        out.print(f"no training jobs in {where}")
         return
     table = Table()
     table.add_column("TrainingJobName", no_wrap=True)
@@ -181,7 +204,7 @@ def print_job(job: dict[str, Any], *, as_json: bool) -> None:
         return
     rows: list[tuple[str, str]] = [
         ("TrainingJobName", job["TrainingJobName"]),
-        ("TrainingJobStatus", f"{job['TrainingJobStatus']} ({job.get('SecondaryStatus', '')})"),
+        ("TrainingJobStatus", job_status(job)),
     ]
     if job.get("FailureReason"):
         rows.append(("FailureReason", job["FailureReason"]))
@@ -206,9 +229,17 @@ def print_job(job: dict[str, Any], *, as_json: bool) -> None:
         out.print(f"{key:<{width}}  {value}")
 
 
-def print_config(resolution: Resolution, *, as_json: bool) -> None:
+def job_status(job: dict[str, Any]) -> str:
+    """A ``DescribeTrainingJob``'s status, with its ``SecondaryStatus`` in parentheses when it says more
+    (``InProgress (Training)``; ``Completed`` once, not ``Completed (Completed)``)."""
+    status, secondary = str(job["TrainingJobStatus"]), str(job.get("SecondaryStatus") or "")
+    return f"{status} ({secondary})" if secondary and secondary != status else status
+
+
+def print_config(resolution: Resolution, *, columns: list[str], as_json: bool) -> None:
     """The effective configuration and where each value came from: as JSON (``config``, ``origins``,
-    ``manifest``), or the manifest's location then one line per setting (name, value, origin)."""
+    ``manifest``, ``columns``), or the manifest's location, the source's columns (the first 100, then how many
+    more), then one line per setting (name, value, origin)."""
     from model_training.config.resolve import flatten
 
     flat = flatten(resolution.config.model_dump(mode="json"))
@@ -217,10 +248,13 @@ def print_config(resolution: Resolution, *, as_json: bool) -> None:
             "config": resolution.config.model_dump(mode="json"),
             "origins": resolution.origins,
             "manifest": resolution.manifest.record() if resolution.manifest else None,
+            "columns": columns,
         }
         out.print_json(json.dumps(document))
         return
     out.print(f"manifest: {shown(resolution.manifest.uri) if resolution.manifest else '(none found)'}")
+    more = f" and {len(columns) - 100} more" if len(columns) > 100 else ""
+    out.print(f"columns ({len(columns)}): {', '.join(columns[:100])}{more}")
     width = max(len(k) for k in flat)
     for name, value in flat.items():
         text = json.dumps(value) if not isinstance(value, str) else value
@@ -244,6 +278,6 @@ def print_demo(outcome: dict[str, Any], output: Path) -> None:
     if model:
         for path in sorted(p for p in model.parent.iterdir() if p.is_file() and p != model):
             out.print(f"    beside it: {path.name}")
-    out.print(f"job record: {describe_command(job['TrainingJobName'], output)}")
+    out.print(f"job record: {describe_command(job['TrainingJobName'], str(output))}")
     if "validation:auc" in metrics:
         out.print(styled((f"validation AUC {metrics['validation:auc']:.4f}", "bold green")))

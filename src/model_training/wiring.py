@@ -86,7 +86,9 @@ def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
         DatasetError: the folder's parts hold more than ``max_bytes`` bytes (``MODEL_TRAINING_MAX_OBJECT_BYTES``).
     """
     if not is_dataset_marker(ref):
-        return S3Source(ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, max_bytes=max_bytes)
+        return S3Source(
+            ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, size=ref.size, event=True, max_bytes=max_bytes
+        )
     source = PartsSource(bucket=ref.bucket, prefix=ref.key.rsplit("/", 1)[0])
     size = source.size()
     if size > max_bytes:

@@ -174,3 +174,18 @@ def test_an_event_whose_etag_or_version_s3_does_not_have_names_the_mismatch_and_
         assert meta["etag"] in result["reason"] and str(meta["size"]) in result["reason"]
         assert "remove eTag and versionId from the event's object" in result["hint"]
     assert jobs() == []
+
+
+def test_config_show_reads_an_s3_sources_header_and_names_a_missing_object(pipeline: Pipeline) -> None:
+    """Issue 13: config show never looked at the source; on S3 it reads the header with one ranged GetObject."""
+    key = "automl/2026-03-04/cfg.csv"
+    upload(pipeline.data_bucket, key, small_csv(rows=50_000))
+    res = runner.invoke(app, ["config", "show", f"s3://{pipeline.data_bucket}/{key}"])
+    assert res.exit_code == 0, res.output
+    assert "columns (4): f1, f2, y_no, y_yes" in res.output
+    res = runner.invoke(app, ["config", "show", f"s3://{pipeline.data_bucket}/{key}", "--label", "y"])
+    assert res.exit_code == 1 and "the label column 'y' is not in the header" in res.output
+    missing = f"s3://{pipeline.data_bucket}/automl/2026-03-04/nope.csv"
+    res = runner.invoke(app, ["config", "show", missing])
+    assert res.exit_code == 1
+    assert res.output.startswith(f"error: {missing}: no such object\nhint: check the bucket and the key")

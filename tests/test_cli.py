@@ -201,35 +201,68 @@ def test_the_printed_follow_up_command_is_shell_quoted_and_works(tmp_path: Path)
     assert re.search(r"^TrainingJobStatus +Completed$", described.output, re.M)
 
 
-def summary_rows(output: str) -> dict[str, list[str]]:
-    """The run summary's table rows by split: the cells of the rows, as printed."""
-    rows = {}
+def summary_table(output: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The run summary's table as printed: its headings, and its rows' cells by split."""
+    headings, rows = [], {}
     for line in output.splitlines():
+        if "┃" in line and "split" in line:
+            headings = [c.strip() for c in line.split("┃")[1:-1]]
         cells = [c.strip() for c in line.split("│")[1:-1]]
         if cells and cells[0] in ("train", "validation", "test"):
             rows[cells[0]] = cells
-    return rows
+    return headings, rows
 
 
-def test_positives_are_counted_for_binary_labels_0_for_an_empty_split_and_not_applicable_for_regression(tmp_path: Path) -> None:
+def run_record(output: str) -> dict:
+    (line,) = [line for line in output.splitlines() if line.startswith("run record: ")]
+    return json.loads(Path(line.removeprefix("run record: ")).read_text())
+
+
+def test_the_label_column_counts_what_applies_0_for_an_empty_split_and_dash_where_nothing_does(tmp_path: Path) -> None:
     """Issue 13: the positives column was blank for regression but 0 for an empty split, and without a
     validation split no metric line was printed and nothing said why."""
-    res = invoke(
-        "run", str(csv_file(tmp_path)), "-o", str(tmp_path / "out"), "-q", "--fractions", "0.8,0,0.2", "-H", "num_round=2"
-    )
+    args = ["-o", str(tmp_path / "out"), "-q", "--fractions", "0.8,0,0.2", "-H", "num_round=2"]
+    res = invoke("run", str(csv_file(tmp_path)), *args)
     assert res.exit_code == 0, res.output
-    rows = summary_rows(res.output)
+    headings, rows = summary_table(res.output)
+    assert headings[2] == "positives"
     assert rows["validation"][1:3] == ["0", "0"]
-    assert int(rows["train"][2]) > 0 and int(rows["test"][2]) > 0
+    splits = run_record(res.output)["splits"]
+    assert [rows[s][2] for s in ("train", "test")] == [str(splits[s]["positives"]) for s in ("train", "test")]
     assert "no validation split (fractions 0.8,0,0.2): no validation metric" in res.output
+
+    lines = ["x1,x2,kind"] + [f"{i % 7},{i % 3},{i % 3}" for i in range(60)]
+    classes = write_csv(tmp_path / "kinds.csv", "\n".join(lines) + "\n")
+    multi = ["-H", "objective=multi:softmax", "-H", "num_class=3", "-H", "eval_metric=merror"]
+    res = invoke("run", str(classes), *args, "--label", "kind", "--drop", "", *multi)
+    assert res.exit_code == 0, res.output
+    headings, rows = summary_table(res.output)
+    assert (headings[2], rows["train"][2], rows["validation"][2], rows["test"][2]) == ("classes", "3", "0", "3")
+
     lines = ["x1,x2,target"] + [f"{i % 7},{i % 3},{i * 0.37:.2f}" for i in range(60)]
     regression = write_csv(tmp_path / "prices.csv", "\n".join(lines) + "\n")
     res = invoke(
-        "run", str(regression), "-o", str(tmp_path / "out"), "-q", "--label", "target", "--drop", "",
-        "--fractions", "0.8,0,0.2", "-H", "objective=reg:squarederror", "-H", "eval_metric=rmse", "-H", "num_round=2",
-    )  # fmt: skip
+        "run",
+        str(regression),
+        *args,
+        "--label",
+        "target",
+        "--drop",
+        "",
+        "-H",
+        "objective=reg:squarederror",
+        "-H",
+        "eval_metric=rmse",
+    )
     assert res.exit_code == 0, res.output
-    assert [row[2] for row in summary_rows(res.output).values()] == ["-", "-", "-"]
+    headings, rows = summary_table(res.output)
+    splits = run_record(res.output)["splits"]
+    if any(split.get("label_summary") for split in splits.values()):  # run.json summarises a quantity: min, max, mean
+        assert headings[2] == "label mean (min to max)" and rows["validation"][2] == "-"
+        summary = splits["train"]["label_summary"]
+        assert rows["train"][2] == f"{summary['mean']:.4g} ({summary['min']:g} to {summary['max']:g})"
+    else:  # it counts each value: no count applies
+        assert headings[2] == "positives" and [row[2] for row in rows.values()] == ["-", "-", "-"]
 
 
 def test_config_show_on_a_missing_source_is_an_error_naming_it(tmp_path: Path) -> None:

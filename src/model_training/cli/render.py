@@ -113,7 +113,8 @@ def describe_command(job_name: str, output: str, *, sagemaker: bool = False) -> 
 
 
 def print_summary(result: RunResult, output: str) -> None:
-    """A run's summary: its splits (rows, positives, files), run folder and record, and the training job's outcome."""
+    """A run's summary: its splits (rows, the label column of :func:`label_column`, files), run folder and record,
+    and the training job's outcome."""
     from model_training.uris import path_from_uri
 
     record = result.record
@@ -123,9 +124,10 @@ def print_summary(result: RunResult, output: str) -> None:
     table = Table(title=f"run {record.run_id}")
     table.add_column("split")
     table.add_column("rows", justify="right")
-    table.add_column("positives", justify="right")
+    objective = str(record.config.get("training", {}).get("hyperparameters", {}).get("objective", ""))
+    heading, labels = label_column(record.splits, objective)
+    table.add_column(heading, justify="right")
     table.add_column("file (in the run folder)", overflow="fold")
-    positives = positives_column(record.splits)
     for split, info in record.splits.items():
         file = record.files.get(split)
         parts = [k for k in record.files if k.startswith(f"{split}/part-")]
@@ -135,7 +137,7 @@ def print_summary(result: RunResult, output: str) -> None:
             where = f"{split}/ ({len(parts)} part files)"
         else:
             where = "(none: fraction 0)"
-        table.add_row(split, str(info.rows), positives[split], where)
+        table.add_row(split, str(info.rows), labels[split], where)
     out.print(table)
     strategy = record.config.get("split", {}).get("strategy", "random")
     if record.achieved_fractions and strategy != "random":
@@ -167,14 +169,27 @@ def print_summary(result: RunResult, output: str) -> None:
         out.print(styled(("failure: ", "red"), training.failure_reason))
 
 
-def positives_column(splits: Mapping[str, Any]) -> dict[str, str]:
-    """The summary's ``positives`` cell of each split (``splits``: run.json's, each with ``rows`` and, for 0/1
-    labels, ``positives``): the count where the labels are binary, ``0`` for an empty split of such a run, and
-    ``-`` for every split when they are not (regression, several classes).  The run's labels are binary when every
-    split that has rows counts positives; a record without the field (another version's) shows ``-``."""
-    counted = [getattr(info, "positives", None) for info in splits.values() if getattr(info, "rows", 0)]
-    binary = bool(counted) and all(count is not None for count in counted)
-    return {split: str(getattr(info, "positives", None) or 0) if binary else "-" for split, info in splits.items()}
+def label_column(splits: Mapping[str, Any], objective: str) -> tuple[str, dict[str, str]]:
+    """The summary's label column: its heading and each split's cell, from ``run.json``'s ``splits`` (``rows``;
+    ``label_counts`` and, for 0/1 labels, ``positives``; or, in records that have it, ``label_summary``: a
+    quantity's ``min``, ``max`` and ``mean``) and the run's ``objective``.
+
+    ``classes`` under a ``multi:`` objective (how many label values a split holds); ``positives`` when every
+    split that has rows counts them (the rows labelled 1; ``0`` for an empty split); ``label mean (min to
+    max)`` when a split summarises its label as a quantity; else ``positives`` with ``-`` in every cell (not
+    applicable).  An empty split shows ``0`` where a count applies and ``-`` where a value would."""
+    filled = [info for info in splits.values() if getattr(info, "rows", 0)]
+    if objective.startswith("multi:"):
+        return "classes", {split: str(len(getattr(info, "label_counts", None) or {})) for split, info in splits.items()}
+    if filled and all(getattr(info, "positives", None) is not None for info in filled):
+        return "positives", {split: str(getattr(info, "positives", None) or 0) for split, info in splits.items()}
+    if any(getattr(info, "label_summary", None) is not None for info in filled):
+        cells = {}
+        for split, info in splits.items():
+            summary = getattr(info, "label_summary", None)
+            cells[split] = f"{summary.mean:.4g} ({summary.min:g} to {summary.max:g})" if summary is not None else "-"
+        return "label mean (min to max)", cells
+    return "positives", dict.fromkeys(splits, "-")
 
 
 def print_jobs(jobs: list[dict[str, Any]], where: str) -> None:

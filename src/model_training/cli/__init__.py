@@ -1,15 +1,17 @@
-"""The ``model-training`` command line (typer + rich).
+"""The ``model-training`` command line (typer, its help in click's plain format; rich for what it prints).
 
-Exit codes: 0 success; 1 bad input or configuration (one ``error:`` line and a ``hint:`` line, no
-traceback); 2 a usage error (unknown option, missing argument); 3 the training job failed; 70 an
-unexpected internal error (set ``MODEL_TRAINING_DEBUG=1`` for the traceback); 75 a temporary failure
-(another process holds the run, or the machine failed it: disk full, out of memory): run again; 143
-terminated by SIGTERM (temporary and partial files removed first).
+Exit codes: 0 success; 1 bad input or configuration found while running (one ``error:`` line and a ``hint:``
+line, no traceback); 2 a usage error, as click reports it (an unknown option, a missing argument, a flag value
+that does not parse: :mod:`~model_training.cli.options`); 3 the training job failed; 70 an unexpected internal
+error (set ``MODEL_TRAINING_DEBUG=1`` for the traceback); 75 a temporary failure (another process holds the run,
+or the machine failed it: disk full, out of memory): run again; 141 the reader of standard output went away;
+143 terminated by SIGTERM (temporary and partial files removed first).
 
 The commands live one concern a module: :mod:`~model_training.cli.run`, :mod:`~model_training.cli.invoke`,
 :mod:`~model_training.cli.demo`, :mod:`~model_training.cli.jobs`, :mod:`~model_training.cli.manifest`,
-:mod:`~model_training.cli.config`; their options in :mod:`~model_training.cli.options`, what they print in
-:mod:`~model_training.cli.render`, how a failure ends the process in :mod:`~model_training.cli.guard`.
+:mod:`~model_training.cli.config`; their options in :mod:`~model_training.cli.options`, how their help reads in
+:mod:`~model_training.cli.help`, what they print in :mod:`~model_training.cli.render`, how a failure ends the
+process in :mod:`~model_training.cli.guard`.
 """
 
 from __future__ import annotations

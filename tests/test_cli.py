@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -55,11 +57,8 @@ def test_second_run_says_already_complete(tmp_path: Path) -> None:
     ("extra", "message", "hint"),
     [
         (["--label", "target"], "the label column 'target' is not in the header", "columns are: a, b, y_no, y_yes"),
-        (["--fractions", "0.7,0.2"], "have 2 values, expected 3", "0.7,0.2,0.1"),
         (["--fractions", "0.7,0.2,0.2"], "must sum to 1", ""),
-        (["--date", "yesterday"], "--date 'yesterday' is not a date", "YYYY-MM-DD"),
         (["-H", "silent=0"], "silent", "verbosity"),
-        (["-H", "nonsense"], "is not KEY=VALUE", "num_round=200"),
         (["--drop", "zzz"], "the drop column 'zzz' is not in the header", "--drop ''"),
         (["--seed", "-1"], "seed", "0 to 4294967295"),
         (["--fractions", "0.5,0.5,0.5"], "must sum to 1", "e.g. 0.7,0.2,0.1 (--fractions"),
@@ -67,6 +66,7 @@ def test_second_run_says_already_complete(tmp_path: Path) -> None:
     ],
 )
 def test_errors_are_one_line_with_a_hint_and_exit_1(tmp_path: Path, extra: list[str], message: str, hint: str) -> None:
+    """Flag values that do not parse are usage errors (exit 2): tests/test_cli_help.py."""
     res = invoke("run", str(csv_file(tmp_path)), "-o", str(tmp_path / "out"), "-q", *extra)
     assert res.exit_code == 1, res.output
     assert "Traceback" not in res.output
@@ -104,7 +104,8 @@ def test_failed_training_exits_3(tmp_path: Path) -> None:
 
 def test_jobs_list_and_describe(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert invoke("jobs", "list", "-o", str(out)).output.startswith("no training jobs")
+    out.mkdir()
+    assert invoke("jobs", "list", "-o", str(out)).output == f"no training jobs in {out / 'training-jobs'}\n"
     assert invoke("run", str(csv_file(tmp_path)), "-o", str(out), "-q", "-H", "num_round=3").exit_code == 0
     listing = invoke("jobs", "list", "-o", str(out))
     assert listing.exit_code == 0
@@ -113,6 +114,7 @@ def test_jobs_list_and_describe(tmp_path: Path) -> None:
     described = invoke("jobs", "describe", name, "-o", str(out))
     assert described.exit_code == 0
     assert "validation:auc" in described.output and "S3ModelArtifacts" in described.output
+    assert re.search(r"^TrainingJobStatus +Completed$", described.output, re.M)  # once: it read "Completed (Completed)"
     as_json = json.loads(invoke("jobs", "describe", name, "-o", str(out), "--json").output)
     assert as_json["TrainingJobStatus"] == "Completed"
     missing = invoke("jobs", "describe", "no-such-job", "-o", str(out))
@@ -173,3 +175,134 @@ def test_a_file_as_the_output_folder_is_refused(tmp_path: Path) -> None:
     res = invoke("run", str(csv_file(tmp_path)), "-o", str(tmp_path / "out"), "-q", "--no-train")
     assert res.exit_code == 1, res.output
     assert f"the output folder {tmp_path / 'out'} is not a folder" in res.output
+
+
+def test_jobs_on_an_output_folder_that_does_not_exist_say_so(tmp_path: Path) -> None:
+    """Issue 13: `jobs list -o /nonexistent` said "no training jobs"."""
+    for args in (["jobs", "list"], ["jobs", "describe", "some-job"]):
+        res = invoke(*args, "-o", str(tmp_path / "nowhere"))
+        assert res.exit_code == 1, res.output
+        assert f"error: the output folder {tmp_path / 'nowhere'} does not exist" in res.output
+        assert "hint: give -o the folder a run wrote to" in res.output
+
+
+def test_the_printed_follow_up_command_is_shell_quoted_and_works(tmp_path: Path) -> None:
+    """Issue 13: the `jobs describe` command printed after a run did not quote its -o path."""
+    out = tmp_path / "my runs"
+    res = invoke("run", str(csv_file(tmp_path)), "-o", str(out), "-q", "-H", "num_round=2")
+    assert res.exit_code == 0, res.output
+    (line,) = [line for line in res.output.splitlines() if line.startswith("job record: ")]
+    command = line.removeprefix("job record: ")
+    assert f"-o {shlex.quote(str(out))}" in command
+    program, *args = shlex.split(command)
+    assert program == "model-training"
+    described = invoke(*args)
+    assert described.exit_code == 0, described.output
+    assert re.search(r"^TrainingJobStatus +Completed$", described.output, re.M)
+
+
+def summary_table(output: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The run summary's table as printed: its headings, and its rows' cells by split."""
+    headings, rows = [], {}
+    for line in output.splitlines():
+        if "┃" in line and "split" in line:
+            headings = [c.strip() for c in line.split("┃")[1:-1]]
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if cells and cells[0] in ("train", "validation", "test"):
+            rows[cells[0]] = cells
+    return headings, rows
+
+
+def run_record(output: str) -> dict:
+    (line,) = [line for line in output.splitlines() if line.startswith("run record: ")]
+    return json.loads(Path(line.removeprefix("run record: ")).read_text())
+
+
+def test_the_label_column_counts_what_applies_0_for_an_empty_split_and_dash_where_nothing_does(tmp_path: Path) -> None:
+    """Issue 13: the positives column was blank for regression but 0 for an empty split, and without a
+    validation split no metric line was printed and nothing said why."""
+    args = ["-o", str(tmp_path / "out"), "-q", "--fractions", "0.8,0,0.2", "-H", "num_round=2"]
+    res = invoke("run", str(csv_file(tmp_path)), *args)
+    assert res.exit_code == 0, res.output
+    headings, rows = summary_table(res.output)
+    assert headings[2] == "positives"
+    assert rows["validation"][1:3] == ["0", "0"]
+    splits = run_record(res.output)["splits"]
+    assert [rows[s][2] for s in ("train", "test")] == [str(splits[s]["positives"]) for s in ("train", "test")]
+    assert "no validation split (fractions 0.8,0,0.2): no validation metric" in res.output
+
+    lines = ["x1,x2,kind"] + [f"{i % 7},{i % 3},{i % 3}" for i in range(60)]
+    classes = write_csv(tmp_path / "kinds.csv", "\n".join(lines) + "\n")
+    multi = ["-H", "objective=multi:softmax", "-H", "num_class=3", "-H", "eval_metric=merror"]
+    res = invoke("run", str(classes), *args, "--label", "kind", "--drop", "", *multi)
+    assert res.exit_code == 0, res.output
+    headings, rows = summary_table(res.output)
+    assert (headings[2], rows["train"][2], rows["validation"][2], rows["test"][2]) == ("classes", "3", "0", "3")
+
+    lines = ["x1,x2,target"] + [f"{i % 7},{i % 3},{i * 0.37:.2f}" for i in range(60)]
+    regression = write_csv(tmp_path / "prices.csv", "\n".join(lines) + "\n")
+    res = invoke(
+        "run",
+        str(regression),
+        *args,
+        "--label",
+        "target",
+        "--drop",
+        "",
+        "-H",
+        "objective=reg:squarederror",
+        "-H",
+        "eval_metric=rmse",
+    )
+    assert res.exit_code == 0, res.output
+    headings, rows = summary_table(res.output)
+    splits = run_record(res.output)["splits"]
+    if any(split.get("label_summary") for split in splits.values()):  # run.json summarises a quantity: min, max, mean
+        assert headings[2] == "label mean (min to max)" and rows["validation"][2] == "-"
+        summary = splits["train"]["label_summary"]
+        assert rows["train"][2] == f"{summary['mean']:.4g} ({summary['min']:g} to {summary['max']:g})"
+    else:  # it counts each value: no count applies
+        assert headings[2] == "positives" and [row[2] for row in rows.values()] == ["-", "-", "-"]
+
+
+def test_config_show_on_a_missing_source_is_an_error_naming_it(tmp_path: Path) -> None:
+    """Issue 13: it printed the configuration and exited 0."""
+    res = invoke("config", "show", str(tmp_path / "missing.csv"))
+    assert res.exit_code == 1, res.output
+    assert res.output == f"error: {tmp_path / 'missing.csv'}: no such file\nhint: check the path\n"
+
+
+def test_config_show_checks_the_configured_columns_against_the_header(tmp_path: Path) -> None:
+    """Issue 13: the columns were never checked; it exits 1 after the configuration, naming the column and
+    showing those that exist."""
+    src = csv_file(tmp_path)
+    ok = invoke("config", "show", str(src))
+    assert ok.exit_code == 0, ok.output
+    assert "columns (4): a, b, y_no, y_yes" in ok.output
+    assert json.loads(invoke("config", "show", str(src), "--json").stdout)["columns"] == ["a", "b", "y_no", "y_yes"]
+    for extra, message in (
+        (["--label", "target"], "the label column 'target' is not in the header"),
+        (["--drop", "zzz"], "the drop column 'zzz' is not in the header"),
+        (["--strategy", "group", "--key", "customer"], "'customer' is not in the header"),
+    ):
+        res = invoke("config", "show", str(src), *extra)
+        assert res.exit_code == 1, res.output
+        assert "columns (4): a, b, y_no, y_yes" in res.output  # the configuration was shown first
+        assert f"error: {src}: " in res.output and message in res.output
+        assert "the columns are: a, b, y_no, y_yes" in res.output
+
+
+def test_config_show_reads_only_the_header(tmp_path: Path) -> None:
+    """The rows are not read: a file whose rows a run would refuse (invalid UTF-8 past the first MiB), and a
+    gzip file cut short, both show their configuration."""
+    body = b"a,b,y_no,y_yes\n" + b"1,2,0,1\n" * 200_000 + b"\xff\xfe,1,0,1\n"
+    src = write_csv(tmp_path / "big.csv", body)
+    res = invoke("config", "show", str(src))
+    assert res.exit_code == 0, res.output
+    assert "columns (4): a, b, y_no, y_yes" in res.output
+    import gzip
+
+    cut = write_csv(tmp_path / "cut.csv.gz", gzip.compress(body)[:5000])
+    res = invoke("config", "show", str(cut))
+    assert res.exit_code == 0, res.output
+    assert "columns (4): a, b, y_no, y_yes" in res.output

@@ -2,7 +2,8 @@
 settings into the parts a run is made of: a source, a store, a training backend and a training target,
 put together as a :class:`~model_training.pipeline.RunContext`.
 
-Used by all three entry points: the command line (:func:`cli_context`, :func:`run_local`, :func:`jobs_backend`), the Lambda
+Used by all three entry points: the command line (:func:`cli_context`, :func:`run_local`, :func:`jobs_backend`,
+:func:`source_columns`), the Lambda
 handler (:func:`object_source`, :func:`lambda_context`) and the demo.
 """
 
@@ -24,7 +25,7 @@ from model_training.output.layout import DEFAULT_OUTPUT, OutputLayout
 from model_training.output.local_store import LocalStore
 from model_training.output.s3_store import S3Store
 from model_training.pipeline import RunContext, RunResult, run
-from model_training.ports import Source, Store, TrainingBackend
+from model_training.ports import Source, SourceInfo, Store, TrainingBackend
 from model_training.progress import NullReporter, Reporter
 from model_training.training.jobs import TrainingTarget
 from model_training.training.request import LOCAL_IMAGE
@@ -47,6 +48,36 @@ def open_source(uri: str, *, max_bytes: int | None = None) -> Source:
     return LocalSource(Path(uri))
 
 
+def source_columns(uri: str) -> list[str]:
+    """The column names of the source ``uri`` names (:func:`open_source`), from its header alone: its first bytes
+    (:func:`~model_training.data.header.read_header`), never its rows.
+
+    Raises:
+        DatasetError: the source does not exist or cannot be read (a ``HeadObject`` on S3), or its first bytes are
+            not a CSV header.
+    """
+    from model_training.data.header import read_header
+
+    source = open_source(uri)
+    source.size()  # a missing file or object says so here (a local file's sample would be empty)
+    return read_header(source, uri)
+
+
+def check_columns(uri: str, columns: list[str], config: RunConfig) -> None:
+    """Check that the columns ``config`` names (label, drop, features, split key, order_by) are among ``columns``,
+    the header of ``uri``, as a run checks them first (:func:`~model_training.validation.output_columns`).
+
+    Raises:
+        DatasetError: as :func:`~model_training.validation.output_columns` (the hint lists the columns that exist).
+    """
+    from model_training.data.dataset import Dataset
+    from model_training.data.names import dataset_name
+    from model_training.validation import output_columns
+
+    header = Dataset(source=SourceInfo(uri=uri, name=dataset_name(uri), size_bytes=0, sha256=""), columns=tuple(columns))
+    output_columns(header, config)
+
+
 def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
     """The source an event's object names: that object pinned to the event's version and ``eTag``, or, for a
     ``_SUCCESS`` marker, the folder of part files it completes.
@@ -55,7 +86,9 @@ def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
         DatasetError: the folder's parts hold more than ``max_bytes`` bytes (``MODEL_TRAINING_MAX_OBJECT_BYTES``).
     """
     if not is_dataset_marker(ref):
-        return S3Source(ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, max_bytes=max_bytes)
+        return S3Source(
+            ref.bucket, ref.key, version_id=ref.version_id, etag=ref.etag, size=ref.size, event=True, max_bytes=max_bytes
+        )
     source = PartsSource(bucket=ref.bucket, prefix=ref.key.rsplit("/", 1)[0])
     size = source.size()
     if size > max_bytes:
@@ -187,8 +220,7 @@ def cli_context(
     else:
         from model_training.training.local import LocalTrainingBackend
 
-        jobs = OutputLayout(Path(output)).jobs if not s3_output else DEFAULT_OUTPUT / "training-jobs"
-        trainer = LocalTrainingBackend(jobs, reporter=reporter)
+        trainer = LocalTrainingBackend(jobs_folder(output), reporter=reporter)
         image = LOCAL_IMAGE.format(version=config.training.algorithm_version)
     return RunContext(
         source=src,
@@ -234,18 +266,33 @@ def lambda_context(
     )
 
 
-def jobs_backend(output: Path, backend: str) -> LocalTrainingBackend | SageMakerBackend:
-    """The backend whose training jobs ``jobs list`` and ``jobs describe`` show: ``local``, the records under
-    ``{output}/training-jobs``; ``sagemaker``, SageMaker's (endpoint and region from boto3's configuration).
+def jobs_folder(output: str) -> Path:
+    """Where the local backend keeps the job records of runs whose output is ``output``: the folder's
+    ``training-jobs/``; for an ``s3://`` output, the default output folder's (a local job's record stays on the
+    machine that trained it)."""
+    return OutputLayout(DEFAULT_OUTPUT if output.startswith("s3://") else Path(output)).jobs
+
+
+def jobs_backend(output: str, backend: str) -> LocalTrainingBackend | SageMakerBackend:
+    """The backend whose training jobs ``jobs list`` and ``jobs describe`` show: ``local``, the records in
+    :func:`jobs_folder` of ``output``; ``sagemaker``, SageMaker's (endpoint and region from boto3's configuration;
+    ``output`` is not used).
 
     Raises:
-        ModelTrainingError: ``backend`` is neither.
+        ModelTrainingError: ``backend`` is neither; the local records' output folder does not exist.
     """
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 
     if backend == "local":
-        return LocalTrainingBackend(OutputLayout(output).jobs)
+        folder = jobs_folder(output)
+        if not folder.parent.is_dir():
+            kept = f" (where runs with the output {output} keep their local job records)" if output.startswith("s3://") else ""
+            raise ModelTrainingError(
+                f"the output folder {folder.parent}{kept} does not exist",
+                "give -o the folder a run wrote to (model-training run ... -o DIR), or --backend sagemaker for SageMaker's jobs",
+            )
+        return LocalTrainingBackend(folder)
     if backend == "sagemaker":
         return SageMakerBackend()
     raise ModelTrainingError(f"--backend {backend!r} is not a backend", "use --backend local or --backend sagemaker")

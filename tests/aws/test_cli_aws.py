@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
 from model_training import aws
 from model_training.cli import app
 from model_training.offline import Pipeline, s3_event, upload
-from tests.fixtures import EVENT_TIME, small_csv
+from tests.fixtures import EVENT_TIME, jobs, small_csv
 
 runner = CliRunner()
 
@@ -76,3 +79,113 @@ def test_invoke_reports_failures_with_exit_1(pipeline: Pipeline, tmp_path: Path)
     bad.write_text("{nope")
     res = runner.invoke(app, ["invoke", str(bad)])
     assert res.exit_code == 1 and "not JSON" in res.output
+
+
+def follow_up(output: str) -> list[str]:
+    """The arguments of the `jobs describe` command a run printed (after the program's name)."""
+    (line,) = [line for line in output.splitlines() if line.startswith("job record: ")]
+    program, *args = shlex.split(line.removeprefix("job record: "))
+    assert program == "model-training"
+    return args
+
+
+def test_the_follow_up_after_a_run_with_an_s3_output_works(pipeline: Pipeline, tmp_path: Path, monkeypatch: Any) -> None:
+    """Issue 13: it printed `-o s3:/bucket/...` (a slash lost), and `jobs list -o s3://...` looked in a local
+    folder named `s3:`."""
+    monkeypatch.chdir(tmp_path)  # the default output folder, where a local job's record stays
+    upload(pipeline.data_bucket, "automl/2026-03-04/cli.csv", small_csv())
+    output = f"s3://{pipeline.data_bucket}/manual"
+    res = runner.invoke(
+        app, ["run", f"s3://{pipeline.data_bucket}/automl/2026-03-04/cli.csv", "-o", output, "-q", "-H", "num_round=2"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "s3:/" + pipeline.data_bucket not in res.output
+    args = follow_up(res.output)
+    assert args[:2] == ["jobs", "describe"] and "-o" not in args
+    described = runner.invoke(app, args)
+    assert described.exit_code == 0, described.output
+    assert re.search(rf"^TrainingJobName +{args[2]}$", described.output, re.M)
+    for listing in (["jobs", "list", "-o", output], ["jobs", "list"]):
+        listed = runner.invoke(app, listing)
+        assert listed.exit_code == 0 and args[2] in listed.output, listed.output
+    sagemaker = runner.invoke(
+        app,
+        [
+            "run",
+            f"s3://{pipeline.data_bucket}/automl/2026-03-04/cli.csv",
+            "-o",
+            output,
+            "-b",
+            "sagemaker",
+            "-q",
+            "--date",
+            "2026-03-05",
+        ],
+    )
+    assert sagemaker.exit_code == 0, sagemaker.output
+    args = follow_up(sagemaker.output)
+    assert args[3:] == ["--backend", "sagemaker"]
+    assert runner.invoke(app, args).exit_code == 0
+
+
+EXAMPLE_EVENT = Path(__file__).resolve().parents[2] / "examples" / "s3-put-event.json"
+
+
+def example_event(**object_fields: Any) -> dict[str, Any]:
+    """The README's example event (examples/s3-put-event.json), with ``object_fields`` added to its object."""
+    event = json.loads(EXAMPLE_EVENT.read_text())
+    event["Records"][0]["s3"]["object"].update(object_fields)
+    return event
+
+
+def test_the_example_event_starts_a_run_once_its_object_is_uploaded(pipeline: Pipeline) -> None:
+    """The README's walkthrough: the buckets and SSM parameters of `provision` (eu-west-2, dev), the object
+    uploaded at the event's key, then `model-training invoke examples/s3-put-event.json`."""
+    record = example_event()["Records"][0]["s3"]
+    assert record["bucket"]["name"] == pipeline.data_bucket
+    upload(pipeline.data_bucket, record["object"]["key"], small_csv())
+    res = runner.invoke(app, ["invoke", str(EXAMPLE_EVENT)])
+    assert res.exit_code == 0, res.output
+    (result,) = json.loads(res.stdout)["results"]
+    assert result["status"] == "started", result
+
+
+def test_an_event_whose_etag_or_version_s3_does_not_have_names_the_mismatch_and_how_to_drop_it(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    """Issue 13: the AWS console's sample S3 Put event (a made-up eTag) failed with 'the object changed after
+    the event', without what S3 has or what to do."""
+    key = example_event()["Records"][0]["s3"]["object"]["key"]
+    meta = upload(pipeline.data_bucket, key, small_csv())
+    made_up = "0123456789abcdef0123456789abcdef"
+    unknown_version = "096fKKXTRTtl3on89fVO.nfljtsv6qko"
+    cases = [
+        ({"eTag": made_up, "size": 1024}, f"the event says eTag {made_up} (1024 bytes), S3 says eTag "),
+        ({"versionId": unknown_version}, f"the event's versionId {unknown_version} is not a version of this object"),
+        ({"versionId": meta["version_id"], "eTag": "0" * 32}, f"({meta['size']} bytes), but the event says " + "0" * 32),
+    ]
+    for fields, says in cases:
+        path = tmp_path / "event.json"
+        path.write_text(json.dumps(example_event(**fields)))
+        res = runner.invoke(app, ["invoke", str(path)])
+        assert res.exit_code == 1, res.output
+        (result,) = json.loads(res.stdout)["results"]
+        assert result["status"] == "failed" and says in result["reason"], result
+        assert meta["etag"] in result["reason"] and str(meta["size"]) in result["reason"]
+        assert "remove eTag and versionId from the event's object" in result["hint"]
+    assert jobs() == []
+
+
+def test_config_show_reads_an_s3_sources_header_and_names_a_missing_object(pipeline: Pipeline) -> None:
+    """Issue 13: config show never looked at the source; on S3 it reads the header with one ranged GetObject."""
+    key = "automl/2026-03-04/cfg.csv"
+    upload(pipeline.data_bucket, key, small_csv(rows=50_000))
+    res = runner.invoke(app, ["config", "show", f"s3://{pipeline.data_bucket}/{key}"])
+    assert res.exit_code == 0, res.output
+    assert "columns (4): f1, f2, y_no, y_yes" in res.output
+    res = runner.invoke(app, ["config", "show", f"s3://{pipeline.data_bucket}/{key}", "--label", "y"])
+    assert res.exit_code == 1 and "the label column 'y' is not in the header" in res.output
+    missing = f"s3://{pipeline.data_bucket}/automl/2026-03-04/nope.csv"
+    res = runner.invoke(app, ["config", "show", missing])
+    assert res.exit_code == 1
+    assert res.output.startswith(f"error: {missing}: no such object\nhint: check the bucket and the key")

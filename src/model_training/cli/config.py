@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import typer
-
 from model_training.cli.guard import guarded
+from model_training.cli.help import Command, new_app
 from model_training.cli.options import (
     ConfigFlags,
     DateOpt,
@@ -23,10 +22,10 @@ from model_training.cli.options import (
 from model_training.cli.render import print_config
 from model_training.cli.resolve import resolve_settings
 
-app = typer.Typer(help="The effective configuration of a run, and where each value comes from.", no_args_is_help=True)
+app = new_app("The effective configuration of a run, and where each value comes from.")
 
 
-@app.command("show")
+@app.command("show", cls=Command)
 def config_show(
     source: DescribedSourceArg,
     manifest: ManifestOpt = None,
@@ -41,8 +40,12 @@ def config_show(
     hyperparameter: HyperparameterOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Print the effective configuration a run of SOURCE would use, and where each value came from
-    (default, environment, ssm, manifest, command line)."""
+    """Print the configuration a run of SOURCE would use, and where each value came from.
+
+    Each setting's origin is one of default, environment, ssm, manifest, command line. Only SOURCE's header is
+    read: a missing SOURCE, or a label, drop, feature or key column that is not in its header, is an error
+    (exit 1), shown after the configuration with the columns that exist.
+    """
     flags = ConfigFlags(
         source=source,
         label=label,
@@ -56,5 +59,21 @@ def config_show(
         hyperparameters=hyperparameter,
         manifest=manifest,
     )
-    # SSM is read only for an S3 source
-    guarded(lambda: print_config(resolve_settings(flags, aws=flags.source.startswith("s3://")), as_json=as_json))
+    guarded(lambda: show_config(flags, as_json=as_json))
+
+
+def show_config(flags: ConfigFlags, *, as_json: bool) -> None:
+    """Resolve the settings (SSM only for an S3 source), read the source's header, print the configuration with the
+    columns, then check that the columns the configuration names are among them.
+
+    Raises:
+        DatasetError: the source does not exist or its first bytes are not a CSV header (nothing is printed); a
+            configured column is not in the header (after the configuration).
+        ModelTrainingError: as :func:`~model_training.cli.resolve.resolve_settings` raises it.
+    """
+    from model_training.wiring import check_columns, source_columns
+
+    resolution = resolve_settings(flags, aws=flags.source.startswith("s3://"))
+    columns = source_columns(flags.source)
+    print_config(resolution, columns=columns, as_json=as_json)
+    check_columns(flags.source, columns, resolution.config)

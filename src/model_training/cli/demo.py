@@ -6,14 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from model_training.cli.guard import guarded
-from model_training.cli.options import OutputOpt, QuietOpt
+from model_training.cli.options import DemoOutputOpt, QuietOpt
 from model_training.cli.render import RichReporter, out, print_demo, progress_bars
 from model_training.errors import ModelTrainingError
 from model_training.output.layout import DEFAULT_OUTPUT
 
 
-def demo(output: OutputOpt = DEFAULT_OUTPUT, quiet: QuietOpt = False) -> None:
-    """Run the whole job on scikit-learn's bundled breast-cancer data (no network, no AWS)."""
+def demo(output: DemoOutputOpt = DEFAULT_OUTPUT, quiet: QuietOpt = False) -> None:
+    """Run the whole stage on scikit-learn's breast-cancer data, offline.
+
+    An S3/SSM/SageMaker endpoint on this machine (moto's server) receives the data and the event, the Lambda
+    handler splits it and starts the training job, and the local XGBoost backend trains it: no network, no AWS.
+    """
     guarded(lambda: run_demo(output, quiet=quiet))
 
 

@@ -18,8 +18,13 @@ from model_training.errors import ModelTrainingError
 
 
 def invoke(event_file: EventFileArg) -> None:
-    """Run the Lambda handler on EVENT_FILE against whatever endpoint boto3 is configured for (AWS,
-    MinIO, moto: AWS_ENDPOINT_URL), and print its JSON response. Exit 1 if any object failed."""
+    """Run the Lambda handler on an event file and print its JSON response.
+
+    The handler runs against whatever endpoint boto3 is configured for (AWS, MinIO, moto: AWS_ENDPOINT_URL).
+    The event's bucket must be the data bucket the SSM parameters name, its key under automl/, and the object
+    must exist; an eTag or versionId in the event pins that version (examples/s3-put-event.json has neither).
+    Exit 1 if any record failed.
+    """
     guarded(lambda: invoke_file(event_file))
 
 

@@ -3,31 +3,31 @@ folder) or of SageMaker."""
 
 from __future__ import annotations
 
-import typer
-
 from model_training.cli.guard import guarded
+from model_training.cli.help import Command, new_app
 from model_training.cli.options import Backend, BackendOpt, JobNameArg, OutputOpt, RecordJsonOpt
 from model_training.cli.render import print_job, print_jobs
 from model_training.output.layout import DEFAULT_OUTPUT
 
-app = typer.Typer(help="Training jobs: the local backend's records, or SageMaker's (--backend sagemaker).", no_args_is_help=True)
+app = new_app("Training jobs: the local backend's records, or SageMaker's (--backend sagemaker).")
 
 
-@app.command("list")
-def jobs_list(output: OutputOpt = DEFAULT_OUTPUT, backend: BackendOpt = Backend.local) -> None:
-    """List training jobs, newest first (local records, or SageMaker's)."""
+@app.command("list", cls=Command)
+def jobs_list(output: OutputOpt = str(DEFAULT_OUTPUT), backend: BackendOpt = Backend.local) -> None:
+    """List the training jobs, newest first: the local records under -o, or SageMaker's."""
 
     def show() -> None:
-        from model_training.wiring import jobs_backend
+        from model_training.wiring import jobs_backend, jobs_folder
 
-        print_jobs(jobs_backend(output, backend.value).list_training_jobs(), backend.value)
+        where = str(jobs_folder(output)) if backend == Backend.local else "SageMaker"
+        print_jobs(jobs_backend(output, backend.value).list_training_jobs(), where)
 
     guarded(show)
 
 
-@app.command("describe")
+@app.command("describe", cls=Command)
 def jobs_describe(
-    name: JobNameArg, output: OutputOpt = DEFAULT_OUTPUT, backend: BackendOpt = Backend.local, as_json: RecordJsonOpt = False
+    name: JobNameArg, output: OutputOpt = str(DEFAULT_OUTPUT), backend: BackendOpt = Backend.local, as_json: RecordJsonOpt = False
 ) -> None:
     """Show one training job: status, failure reason, final metrics, model artifact, timings."""
 

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import typer
-
 from model_training.cli.guard import guarded
+from model_training.cli.help import Command, new_app
 from model_training.cli.options import ManifestFileArg
 from model_training.cli.render import out
 
-app = typer.Typer(help="The per-dataset manifest.json: its schema, and checking one.", no_args_is_help=True)
+app = new_app("The per-dataset manifest.json: its schema, and checking one.")
 
 
-@app.command("schema")
+@app.command("schema", cls=Command)
 def manifest_schema_command() -> None:
     """Print the manifest's JSON Schema."""
     from model_training.config.manifest import manifest_schema
@@ -22,10 +21,13 @@ def manifest_schema_command() -> None:
     out.print_json(json.dumps(manifest_schema()))
 
 
-@app.command("check")
+@app.command("check", cls=Command)
 def manifest_check(file: ManifestFileArg) -> None:
-    """Validate FILE (unknown keys are listed with the closest valid name; hyperparameters by the
-    container's rules). Exit 1 if it is invalid."""
+    """Validate a manifest.json, its values as well as its shape.
+
+    Unknown keys are listed with the closest valid name, hyperparameters are checked by the container's rules,
+    the training settings against their ceilings. Exit 1 if it is invalid.
+    """
     guarded(lambda: check_manifest(file))
 
 

@@ -7,7 +7,8 @@ and help text from them, the parameter's name is only the function's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from model_training.errors import ModelTrainingError
 from model_training.output.layout import DEFAULT_OUTPUT
 
 
@@ -29,48 +31,221 @@ class Backend(StrEnum):
 SourceArg = Annotated[
     str,
     typer.Argument(
-        help="The CSV to split: a file, s3://bucket/key, or a folder of part files (a directory, s3://bucket/prefix/).",
+        metavar="SOURCE",
+        help="The CSV to split: a file, s3://bucket/key, or a folder of part files (a directory, or s3://bucket/prefix/).",
         show_default=False,
     ),
 ]
-DescribedSourceArg = Annotated[str, typer.Argument(help="The CSV (a file or s3://bucket/key) whose run to describe.")]
+DescribedSourceArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="SOURCE",
+        help="The CSV whose run to describe: a file, s3://bucket/key, or a folder of part files. Only its header is read.",
+    ),
+]
 ManifestOpt = Annotated[
-    Path | None, typer.Option("--manifest", help="The dataset's manifest.json (default: found beside the data).")
+    Path | None,
+    typer.Option("--manifest", metavar="FILE", help="The dataset's manifest.json (default: the one found beside the data)."),
 ]
 
-# The run's configuration (run, config show)
-LabelOpt = Annotated[str | None, typer.Option("--label", help="Label column (default y_yes).")]
+
+def _fractions(value: str | None) -> str | None:
+    """``--fractions`` as given, once it parses as three numbers (:func:`~model_training.config.run.parse_fractions`).
+
+    Raises:
+        typer.BadParameter: it does not (a usage error, exit 2, naming the flag).
+    """
+    from model_training.config.run import parse_fractions
+
+    if value is not None:
+        try:
+            parse_fractions(value)
+        except ModelTrainingError as exc:
+            raise typer.BadParameter(f"{exc.message}: {exc.hint}") from None
+    return value
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """``--date`` (``YYYY-MM-DD``) as a date; ``None`` when not given.
+
+    Raises:
+        ModelTrainingError: not a date.
+    """
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ModelTrainingError(f"--date {text!r} is not a date", "use YYYY-MM-DD, e.g. 2026-01-31") from None
+
+
+def parse_hyperparameter_flags(items: Iterable[str]) -> dict[str, str]:
+    """``-H KEY=VALUE`` items as ``{key: value}`` (both stripped; a later key wins).
+
+    Raises:
+        ModelTrainingError: an item without ``=`` or with an empty key.
+    """
+    parsed = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ModelTrainingError(f"--hyperparameter {item!r} is not KEY=VALUE", "e.g. -H num_round=200 -H max_depth=6")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+def _date(value: str | None) -> str | None:
+    """``--date`` as given, once it parses (:func:`parse_date`).
+
+    Raises:
+        typer.BadParameter: it does not (a usage error, exit 2, naming the flag).
+    """
+    try:
+        parse_date(value)
+    except ModelTrainingError:
+        raise typer.BadParameter(f"{value!r} is not a date: use YYYY-MM-DD, e.g. 2026-01-31") from None
+    return value
+
+
+def _hyperparameters(value: list[str] | None) -> list[str] | None:
+    """The ``-H`` items as given, once each is ``KEY=VALUE`` (:func:`parse_hyperparameter_flags`).
+
+    Raises:
+        typer.BadParameter: one is not (the first such item).
+    """
+    for item in value or ():
+        try:
+            parse_hyperparameter_flags([item])
+        except ModelTrainingError:
+            raise typer.BadParameter(f"{item!r} is not KEY=VALUE: e.g. -H num_round=200 -H max_depth=6") from None
+    return value
+
+
+def _strategy(value: str | None) -> str | None:
+    """``--strategy`` as given, once it names a strategy (:data:`~model_training.config.run.STRATEGIES`).
+
+    Raises:
+        typer.BadParameter: it does not.
+    """
+    from model_training.config.run import STRATEGIES
+
+    if value is not None and value not in STRATEGIES:
+        raise typer.BadParameter(f"{value!r} is not a split strategy: use one of {', '.join(STRATEGIES)}")
+    return value
+
+
+# The run's configuration (run, config show). A value that does not parse (a seed that is not a number, fractions
+# that are not three numbers, a date that is not YYYY-MM-DD, a -H without '=', an unknown strategy) is a usage error
+# (exit 2, as click's own); one that parses but breaks a rule (a seed out of range, fractions that do not sum to 1, an
+# unknown hyperparameter, a column not in the file) is refused with the run's own message (exit 1).
+LabelOpt = Annotated[
+    str | None,
+    typer.Option("--label", metavar="NAME", help="The label column, written first in train/validation (default y_yes)."),
+]
 DropOpt = Annotated[
     list[str] | None,
-    typer.Option("--drop", help="Column to leave out of train/validation; repeat or comma-separate (default y_no)."),
+    typer.Option(
+        "--drop",
+        metavar="NAME",
+        help="A column to leave out of train/validation: repeat, or comma-separate; --drop '' drops none (default y_no).",
+    ),
 ]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="Shuffle seed (default 1729).")]
-FractionsOpt = Annotated[str | None, typer.Option("--fractions", help="train,validation,test fractions (default 0.7,0.2,0.1).")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", metavar="N", help="The shuffle seed, 0 to 2^32-1 (default 1729).")]
+FractionsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fractions",
+        metavar="T,V,X",
+        callback=_fractions,
+        help="The train, validation and test fractions: non-negative, summing to 1; validation or test may be 0 "
+        "(default 0.7,0.2,0.1).",
+    ),
+]
 StrategyOpt = Annotated[
-    str | None, typer.Option("--strategy", help="random | stratified | group | ordered | hash (default random).")
+    str | None,
+    typer.Option(
+        "--strategy",
+        metavar="NAME",
+        callback=_strategy,
+        help="How rows are split: random, stratified, group (--key), ordered (--order-by) or hash (default random).",
+    ),
 ]
-KeyOpt = Annotated[str | None, typer.Option("--key", help="group/hash: the key column.")]
-OrderByOpt = Annotated[str | None, typer.Option("--order-by", help="ordered: the time or number column.")]
+KeyOpt = Annotated[str | None, typer.Option("--key", metavar="COLUMN", help="The key column of the group and hash strategies.")]
+OrderByOpt = Annotated[
+    str | None,
+    typer.Option("--order-by", metavar="COLUMN", help="The time or number column of the ordered strategy."),
+]
 DateOpt = Annotated[
-    str | None, typer.Option("--date", help="Run date YYYY-MM-DD for the output prefix and model path (default today).")
+    str | None,
+    typer.Option(
+        "--date",
+        metavar="YYYY-MM-DD",
+        callback=_date,
+        help="The run date, in the output prefix and the model path (default today).",
+    ),
 ]
 HyperparameterOpt = Annotated[
-    list[str] | None, typer.Option("--hyperparameter", "-H", help="KEY=VALUE over the defaults; repeatable.")
+    list[str] | None,
+    typer.Option(
+        "--hyperparameter",
+        "-H",
+        metavar="KEY=VALUE",
+        callback=_hyperparameters,
+        help="A hyperparameter over the defaults; repeatable.",
+    ),
 ]
 
 # Where a run writes and trains
-RunOutputOpt = Annotated[str, typer.Option("--output", "-o", help="Output folder, or s3://bucket/prefix.")]
-OutputOpt = Annotated[Path, typer.Option("--output", "-o", help="Output folder.", show_default=True)]
+RunOutputOpt = Annotated[
+    str,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help=f"The output folder, or s3://bucket/prefix (default {DEFAULT_OUTPUT}).",
+        show_default=False,
+    ),
+]
+OutputOpt = Annotated[
+    str,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="DIR",
+        help=f"The output folder of the runs, whose training-jobs/ holds the local job records (default {DEFAULT_OUTPUT}); "
+        "s3://... looks in the default folder, where runs with an S3 output keep them.",
+        show_default=False,
+    ),
+]
+DemoOutputOpt = Annotated[
+    Path,
+    typer.Option(
+        "--output", "-o", metavar="DIR", help=f"The demo's output folder (default {DEFAULT_OUTPUT}).", show_default=False
+    ),
+]
 BackendOpt = Annotated[
     Backend,
-    typer.Option("--backend", "-b", help="Where training jobs run: local (XGBoost here) or sagemaker.", show_default=True),
+    typer.Option(
+        "--backend",
+        "-b",
+        metavar="[local|sagemaker]",
+        help="Where training jobs run: local (XGBoost on this machine) or sagemaker (default local).",
+        show_default=False,
+    ),
 ]
 ModelOutputOpt = Annotated[
     str | None,
-    typer.Option("--model-output", help="Model output root (s3://bucket); default: the SSM parameter, or the output folder."),
+    typer.Option(
+        "--model-output",
+        metavar="URI",
+        help="Where models go: s3://bucket (default: the SSM parameter's bucket, or the output folder's model-output/).",
+    ),
 ]
-RoleArnOpt = Annotated[str | None, typer.Option("--role-arn", help="SageMaker execution role (default: the SSM parameter).")]
-NoTrainOpt = Annotated[bool, typer.Option("--no-train", help="Split and write only; do not train.")]
+RoleArnOpt = Annotated[
+    str | None,
+    typer.Option("--role-arn", metavar="ARN", help="The SageMaker execution role (default: the SSM parameter's)."),
+]
+NoTrainOpt = Annotated[bool, typer.Option("--no-train", help="Split, write and record only; do not train.")]
 StreamOpt = Annotated[
     bool | None,
     typer.Option(
@@ -83,14 +258,19 @@ StreamOpt = Annotated[
 ]
 
 # How the result is shown
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-RecordJsonOpt = Annotated[bool, typer.Option("--json", help="Print the whole record as JSON.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars (shown only on a terminal anyway).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the configuration, its origins and the manifest as JSON.")]
+RecordJsonOpt = Annotated[bool, typer.Option("--json", help="Print the whole job record as JSON.")]
 
 # The event and the job to look at
-EventFileArg = Annotated[Path, typer.Argument(help="A Lambda event as JSON (S3, SQS, SNS or EventBridge).", readable=False)]
-ManifestFileArg = Annotated[Path, typer.Argument(help="A manifest.json to validate.", readable=False)]
-JobNameArg = Annotated[str, typer.Argument(help="TrainingJobName")]
+EventFileArg = Annotated[
+    Path,
+    typer.Argument(
+        metavar="EVENT_FILE", help="A Lambda event as JSON: S3, SQS, SNS or EventBridge (see examples/).", readable=False
+    ),
+]
+ManifestFileArg = Annotated[Path, typer.Argument(metavar="FILE", help="The manifest.json to validate.", readable=False)]
+JobNameArg = Annotated[str, typer.Argument(metavar="NAME", help="The TrainingJobName.")]
 
 
 @dataclass(frozen=True)

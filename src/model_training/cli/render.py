@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,6 @@ from model_training.output.layout import DEFAULT_OUTPUT
 
 if TYPE_CHECKING:
     from model_training.config.resolve import Resolution
-    from model_training.output.runrecord import RunRecord, SplitRecord
     from model_training.pipeline import RunResult
 
 # soft_wrap: long paths and messages stay on one line in logs and pipes (tables fold instead)
@@ -98,16 +97,24 @@ def program_name() -> str:
     return "model-training"
 
 
-def describe_command(job_name: str, output: Path, *, sagemaker: bool = False) -> str:
-    """The ``jobs describe`` command line that shows ``job_name`` (``-o`` only when ``output`` is not the default)."""
-    where = "" if output == DEFAULT_OUTPUT else f" -o {output}"
+def describe_command(job_name: str, output: str, *, sagemaker: bool = False) -> str:
+    """The ``jobs describe`` command line that shows ``job_name``, each word quoted for a POSIX shell
+    (``shlex.quote``: a URI stays as it is): ``--backend sagemaker`` for a SageMaker job; for a local job ``-o
+    output`` when the run's output is a folder other than the default (a run whose output is ``s3://...`` keeps its
+    local job records in the default folder: :func:`~model_training.wiring.jobs_folder`)."""
+    import shlex
+
+    words = [program_name(), "jobs", "describe", job_name]
     if sagemaker:
-        where += " --backend sagemaker"
-    return f"{program_name()} jobs describe {job_name}{where}"
+        words += ["--backend", "sagemaker"]
+    elif not output.startswith("s3://") and Path(output) != DEFAULT_OUTPUT:
+        words += ["-o", output]
+    return shlex.join(words)
 
 
-def print_summary(result: RunResult, output: Path) -> None:
-    """A run's summary: its splits (rows, positives, files), run folder and record, and the training job's outcome."""
+def print_summary(result: RunResult, output: str) -> None:
+    """A run's summary: its splits (rows, the label column of :func:`label_column`, files), run folder and record,
+    and the training job's outcome."""
     from model_training.uris import path_from_uri
 
     record = result.record
@@ -117,7 +124,8 @@ def print_summary(result: RunResult, output: Path) -> None:
     table = Table(title=f"run {record.run_id}")
     table.add_column("split")
     table.add_column("rows", justify="right")
-    heading, label_cell = _label_column(record)
+    objective = str(record.config.get("training", {}).get("hyperparameters", {}).get("objective", ""))
+    heading, labels = label_column(record.splits, objective)
     table.add_column(heading, justify="right")
     table.add_column("file (in the run folder)", overflow="fold")
     for split, info in record.splits.items():
@@ -129,7 +137,7 @@ def print_summary(result: RunResult, output: Path) -> None:
             where = f"{split}/ ({len(parts)} part files)"
         else:
             where = "(none: fraction 0)"
-        table.add_row(split, str(info.rows), label_cell(info), where)
+        table.add_row(split, str(info.rows), labels[split], where)
     out.print(table)
     strategy = record.config.get("split", {}).get("strategy", "random")
     if record.achieved_fractions and strategy != "random":
@@ -145,6 +153,10 @@ def print_summary(result: RunResult, output: Path) -> None:
     for name, value in sorted(training.final_metrics.items()):
         if name.startswith("validation:"):
             out.print(f"  {name} = {value:.4f}")
+    validation = record.splits.get("validation")
+    if validation is None or validation.rows == 0:
+        fractions = ",".join(str(f) for f in record.config.get("split", {}).get("fractions", ()))
+        out.print(f"  no validation split (fractions {fractions}): no validation metric")
     if training.model_artifact:
         out.print(f"model: {shown(training.model_artifact)}")
         if training.model_artifact.startswith("file://"):
@@ -157,26 +169,34 @@ def print_summary(result: RunResult, output: Path) -> None:
         out.print(styled(("failure: ", "red"), training.failure_reason))
 
 
-def _label_column(record: RunRecord) -> tuple[str, Callable[[SplitRecord], str]]:
-    """The summary's label column: the rows labelled 1 for 0/1 labels, the classes for other classes, the mean
-    and range for a quantity (``run.json``'s ``label_summary``)."""
-    splits = record.splits.values()
-    if any(s.label_summary is not None for s in splits):
-        return (
-            "label mean (min to max)",
-            lambda s: (
-                f"{s.label_summary.mean:.4g} ({s.label_summary.min:g} to {s.label_summary.max:g})" if s.label_summary else ""
-            ),
-        )
-    if any(s.label_counts and s.positives is None for s in splits):
-        return "classes", lambda s: str(len(s.label_counts)) if s.label_counts else ""
-    return "positives", lambda s: "" if s.positives is None else str(s.positives)
+def label_column(splits: Mapping[str, Any], objective: str) -> tuple[str, dict[str, str]]:
+    """The summary's label column: its heading and each split's cell, from ``run.json``'s ``splits`` (``rows``;
+    ``label_counts`` and, for 0/1 labels, ``positives``; or, in records that have it, ``label_summary``: a
+    quantity's ``min``, ``max`` and ``mean``) and the run's ``objective``.
+
+    ``classes`` under a ``multi:`` objective (how many label values a split holds); ``positives`` when every
+    split that has rows counts them (the rows labelled 1; ``0`` for an empty split); ``label mean (min to
+    max)`` when a split summarises its label as a quantity; else ``positives`` with ``-`` in every cell (not
+    applicable).  An empty split shows ``0`` where a count applies and ``-`` where a value would."""
+    filled = [info for info in splits.values() if getattr(info, "rows", 0)]
+    if objective.startswith("multi:"):
+        return "classes", {split: str(len(getattr(info, "label_counts", None) or {})) for split, info in splits.items()}
+    if filled and all(getattr(info, "positives", None) is not None for info in filled):
+        return "positives", {split: str(getattr(info, "positives", None) or 0) for split, info in splits.items()}
+    if any(getattr(info, "label_summary", None) is not None for info in filled):
+        cells = {}
+        for split, info in splits.items():
+            summary = getattr(info, "label_summary", None)
+            cells[split] = f"{summary.mean:.4g} ({summary.min:g} to {summary.max:g})" if summary is not None else "-"
+        return "label mean (min to max)", cells
+    return "positives", dict.fromkeys(splits, "-")
 
 
-def print_jobs(jobs: list[dict[str, Any]], backend: str) -> None:
-    """Training jobs (``ListTrainingJobs`` summaries) as a table: name, status, creation time, validation metrics."""
+def print_jobs(jobs: list[dict[str, Any]], where: str) -> None:
+    """Training jobs (``ListTrainingJobs`` summaries) as a table: name, status, creation time, validation metrics;
+    ``where`` they were looked for (a folder, or SageMaker) when there are none."""
     if not jobs:
-        out.print(f"no training jobs ({backend})")
+        out.print(f"no training jobs in {where}")
         return
     table = Table()
     table.add_column("TrainingJobName", no_wrap=True)
@@ -199,7 +219,7 @@ def print_job(job: dict[str, Any], *, as_json: bool) -> None:
         return
     rows: list[tuple[str, str]] = [
         ("TrainingJobName", job["TrainingJobName"]),
-        ("TrainingJobStatus", f"{job['TrainingJobStatus']} ({job.get('SecondaryStatus', '')})"),
+        ("TrainingJobStatus", job_status(job)),
     ]
     if job.get("FailureReason"):
         rows.append(("FailureReason", job["FailureReason"]))
@@ -224,9 +244,17 @@ def print_job(job: dict[str, Any], *, as_json: bool) -> None:
         out.print(f"{key:<{width}}  {value}")
 
 
-def print_config(resolution: Resolution, *, as_json: bool) -> None:
+def job_status(job: dict[str, Any]) -> str:
+    """A ``DescribeTrainingJob``'s status, with its ``SecondaryStatus`` in parentheses when it says more
+    (``InProgress (Training)``; ``Completed`` once, not ``Completed (Completed)``)."""
+    status, secondary = str(job["TrainingJobStatus"]), str(job.get("SecondaryStatus") or "")
+    return f"{status} ({secondary})" if secondary and secondary != status else status
+
+
+def print_config(resolution: Resolution, *, columns: list[str], as_json: bool) -> None:
     """The effective configuration and where each value came from: as JSON (``config``, ``origins``,
-    ``manifest``), or the manifest's location then one line per setting (name, value, origin)."""
+    ``manifest``, ``columns``), or the manifest's location, the source's columns (the first 100, then how many
+    more), then one line per setting (name, value, origin)."""
     from model_training.config.resolve import flatten
 
     flat = flatten(resolution.config.model_dump(mode="json"))
@@ -235,10 +263,13 @@ def print_config(resolution: Resolution, *, as_json: bool) -> None:
             "config": resolution.config.model_dump(mode="json"),
             "origins": resolution.origins,
             "manifest": resolution.manifest.record() if resolution.manifest else None,
+            "columns": columns,
         }
         out.print_json(json.dumps(document))
         return
     out.print(f"manifest: {shown(resolution.manifest.uri) if resolution.manifest else '(none found)'}")
+    more = f" and {len(columns) - 100} more" if len(columns) > 100 else ""
+    out.print(f"columns ({len(columns)}): {', '.join(columns[:100])}{more}")
     width = max(len(k) for k in flat)
     for name, value in flat.items():
         text = json.dumps(value) if not isinstance(value, str) else value
@@ -262,6 +293,6 @@ def print_demo(outcome: dict[str, Any], output: Path) -> None:
     if model:
         for path in sorted(p for p in model.parent.iterdir() if p.is_file() and p != model):
             out.print(f"    beside it: {path.name}")
-    out.print(f"job record: {describe_command(job['TrainingJobName'], output)}")
+    out.print(f"job record: {describe_command(job['TrainingJobName'], str(output))}")
     if "validation:auc" in metrics:
         out.print(styled((f"validation AUC {metrics['validation:auc']:.4f}", "bold green")))

@@ -3,14 +3,11 @@ the environment, SSM (against AWS) and the dataset's manifest (:func:`resolve_se
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from model_training.errors import ModelTrainingError
+from model_training.cli.options import ConfigFlags, parse_date, parse_hyperparameter_flags
 
 if TYPE_CHECKING:
-    from model_training.cli.options import ConfigFlags
     from model_training.config.resolve import Resolution
 
 
@@ -55,37 +52,8 @@ def flag_layer(flags: ConfigFlags) -> dict[str, Any]:
         "drop": tuple(c.strip() for item in drop for c in item.split(",") if c.strip()) if drop is not None else None,
         "seed": flags.seed,
         "fractions": parse_fractions(flags.fractions) if flags.fractions is not None else None,
-        "hyperparameters": parse_hyperparameters(flags.hyperparameters) if flags.hyperparameters else None,
+        "hyperparameters": parse_hyperparameter_flags(flags.hyperparameters) if flags.hyperparameters else None,
         "strategy": flags.strategy,
         "key": flags.key,
         "order_by": flags.order_by,
     }
-
-
-def parse_date(text: str | None) -> dt.date | None:
-    """``--date`` (``YYYY-MM-DD``) as a date; ``None`` when not given.
-
-    Raises:
-        ModelTrainingError: not a date.
-    """
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise ModelTrainingError(f"--date {text!r} is not a date", "use YYYY-MM-DD, e.g. 2026-01-31") from None
-
-
-def parse_hyperparameters(items: Iterable[str]) -> dict[str, str]:
-    """``-H KEY=VALUE`` items as ``{key: value}`` (both stripped; a later key wins).
-
-    Raises:
-        ModelTrainingError: an item without ``=`` or with an empty key.
-    """
-    parsed = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ModelTrainingError(f"--hyperparameter {item!r} is not KEY=VALUE", "e.g. -H num_round=200 -H max_depth=6")
-        parsed[key.strip()] = value.strip()
-    return parsed

@@ -64,10 +64,13 @@ def run(
 ) -> None:
     """Split SOURCE, write the channels and the test file, train, and print a summary.
 
-    Settings come from, lowest first: defaults, MODEL_TRAINING_* environment variables, SSM (against AWS),
-    the dataset's manifest.json, these flags. With a local SOURCE and output folder and the local backend,
-    everything happens on this machine. With s3:// URIs and --backend sagemaker it does from a laptop what the
-    Lambda function does (endpoints from boto3's configuration).
+    Settings come from, lowest first: defaults, MODEL_TRAINING_* environment variables, SSM (against AWS), the
+    dataset's manifest.json, these flags. With a local SOURCE and output folder and the local backend, everything
+    happens on this machine. With s3:// URIs and --backend sagemaker it does from a laptop what the Lambda
+    function does (endpoints from boto3's configuration).
+
+    Exit codes: 0 done (or already done), 1 bad input or configuration, 2 a usage error (a flag that does not
+    parse), 3 the training job failed, 75 a temporary failure (run again).
     """
     flags = ConfigFlags(
         source=source,
@@ -139,7 +142,7 @@ def run_split(options: RunOptions) -> None:
             result = run_pipeline(context)
     if resolution.manifest:
         out.print(f"manifest: {shown(resolution.manifest.uri)}")
-    print_summary(result, Path(options.output))
+    print_summary(result, options.output)
 
 
 def stream_options(stream: bool | None) -> StreamOptions:

@@ -1,5 +1,6 @@
 """The header row of a source CSV: the bytes that hold it (:func:`header_bytes`) and its column names
-(:func:`parse_header`), refused with the line and column at fault when they cannot be a dataset's header.
+(:func:`parse_header`), refused with the line and column at fault when they cannot be a dataset's header; and a
+source's header read from its first bytes alone (:func:`read_header`).
 """
 
 from __future__ import annotations
@@ -7,9 +8,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zlib
 
 from model_training.data.encoding import BOM, check_text
+from model_training.data.inflate import GZIP_MAGIC
 from model_training.errors import LINE, DatasetError
+from model_training.ports import Source
 
 #: The largest field Python's :mod:`csv` module is allowed to read (its default, 128 KiB, is too small for a
 #: quoted header or row of a wide file).
@@ -101,3 +105,32 @@ def parse_header(obj: str, data: bytes) -> tuple[list[str], int]:
 def _shown_name(name: str, limit: int = 40) -> str:
     """A column name for a message: quoted, control characters escaped, cut at ``limit`` characters."""
     return repr(name[:limit]) + (f" ({len(name)} characters)" if len(name) > limit else "")
+
+
+def read_header(source: Source, uri: str, *, first: int = 1 << 16, most: int = 64 << 20) -> list[str]:
+    """The column names of ``source``'s header, read from its first bytes only: ``first`` bytes (one ranged
+    ``GetObject`` on S3), eight times more while they hold no whole line, up to ``most``; gzip data is inflated
+    as far as those bytes go.  What a ``config show`` reads, never the rows.
+
+    Args:
+        uri: the source as messages name it.
+
+    Raises:
+        DatasetError: gzip data that does not inflate, or as :func:`parse_header` (not UTF-8 text, not a header).
+    """
+    size = first
+    while True:
+        head = source.sample(size)
+        whole = len(head) < size
+        text = head
+        if head[:2] == GZIP_MAGIC:
+            try:
+                text = zlib.decompressobj(wbits=47).decompress(head, most)
+            except zlib.error as exc:
+                raise DatasetError(f"gzip data that does not inflate ({exc})", "check the file", uri=uri) from None
+            whole = whole and len(text) < most
+        if not whole:
+            text = text[: text.rfind(b"\n") + 1]  # whole lines only: never a character cut in two
+        if whole or size >= most or text.lstrip(BOM + b" \t\r\n"):
+            return parse_header(uri, text or head)[0]
+        size *= 8

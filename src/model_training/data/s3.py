@@ -1,5 +1,6 @@
 """An S3 object as the source of a run (:class:`S3Source`), read with boto3, and what S3's refusals mean for
-the event that announced the object (:func:`_refusal`: a deleted version, a changed object, access denied).
+the event that announced the object (:func:`_refusal`: a deleted version, a changed object, access denied; and
+:meth:`S3Source._mismatch`: what the event says of the object against what S3 says).
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from model_training.data.names import dataset_name
 from model_training.errors import DatasetError
 from model_training.ports import SourceInfo
 
+#: How to split an object as it is now when an event pins another version of it.
+UNPIN = (
+    "to split the object as it is now, remove eTag and versionId from the event's object "
+    "(s3.object; detail.object in an EventBridge event)"
+)
+
 
 class S3Source:
     """An S3 object as the source of a run, read with boto3 (streamed; no s3fs).
@@ -24,14 +31,27 @@ class S3Source:
         etag: the ``eTag`` the event reported; when there is no version id, the read requires it
             (``IfMatch``), so the bytes split are the bytes the event announced; with a version id, that
             version's ``ETag`` must equal it (:meth:`identify` refuses the event otherwise).
+        size: the object's size in bytes as the event reported it, for messages only (not checked: the eTag or
+            the version pins the bytes).
+        event: ``version_id`` and ``etag`` come from an event (:func:`~model_training.wiring.object_source`), so a
+            mismatch says how to drop them from the event; else from a folder's listing.
         max_bytes: refuse objects larger than this before downloading them (``None``: no limit).
     """
 
     def __init__(
-        self, bucket: str, key: str, *, version_id: str | None = None, etag: str | None = None, max_bytes: int | None = None
+        self,
+        bucket: str,
+        key: str,
+        *,
+        version_id: str | None = None,
+        etag: str | None = None,
+        size: int | None = None,
+        event: bool = False,
+        max_bytes: int | None = None,
     ) -> None:
         self.bucket, self.key = bucket, key
         self.version_id, self.etag = version_id, etag
+        self.event_size, self.event = size, event
         self.max_bytes = max_bytes
         self._info: SourceInfo | None = None
 
@@ -47,7 +67,7 @@ class S3Source:
         """``method`` of the S3 client on this object (its version, or ``IfMatch`` its eTag).
 
         Raises:
-            DatasetError: S3 refused the call in a way :func:`_refusal` names.
+            DatasetError: S3 refused the call in a way :meth:`_mismatch` or :func:`_refusal` names.
         """
         args: dict[str, object] = {"Bucket": self.bucket, "Key": self.key, **kwargs}
         if self.version_id:
@@ -57,10 +77,48 @@ class S3Source:
         try:
             return getattr(aws.client("s3"), method)(**args)
         except Exception as exc:
-            refused = _refusal(self.uri, aws.error_code(exc), self.etag)
+            code = aws.error_code(exc)
+            refused = self._mismatch(code) or _refusal(self.uri, code, self.etag, event=self.event)
             if refused is None:
                 raise
             raise refused from None
+
+    def _mismatch(self, code: str) -> DatasetError | None:
+        """When S3 refused an event's read pinned to its ``eTag`` (``PreconditionFailed``) or to a ``versionId`` it
+        does not have (``NoSuchVersion``, 404, or a malformed id) and the object itself exists: the error that names
+        what the event says and what S3 says of the object now (a ``HeadObject`` without the pin), and how to
+        drop the pin.  ``None`` for any other refusal, for a folder's part, or when the object is gone too
+        (:func:`_refusal` says so)."""
+        etag_refused = code in ("PreconditionFailed", "412") and bool(self.etag) and not self.version_id
+        version_unknown = bool(self.version_id) and code in (
+            *("NoSuchVersion", "NoSuchKey", "404", "NotFound"),  # HEAD answers 404 without a code
+            *("InvalidArgument", "400", "BadRequest"),  # a malformed version id
+        )
+        if not self.event or not (etag_refused or version_unknown):
+            return None
+        try:
+            head = aws.client("s3").head_object(Bucket=self.bucket, Key=self.key)
+        except Exception:
+            return None
+        now = f"eTag {str(head.get('ETag', '')).strip(chr(34))}, {int(head['ContentLength'])} bytes"
+        if head.get("VersionId"):
+            now += f", version {head['VersionId']}"
+        if version_unknown:
+            return DatasetError(
+                f"the event's versionId {self.version_id} is not a version of this object (the object version no longer "
+                f"exists, or never did); S3's current object: {now}",
+                f"the event names a version this object does not have (a sample event?): {UNPIN}",
+                uri=self.uri,
+            )
+        return DatasetError(
+            f"the event says eTag {self.etag}{self._event_size()}, S3 says {now}",
+            "the object changed after the event (a newer upload has its own event), or the event was not written for "
+            f"this object (a sample event?): {UNPIN}",
+            uri=self.uri,
+        )
+
+    def _event_size(self) -> str:
+        return f" ({self.event_size} bytes)" if self.event_size is not None else ""
 
     def size(self) -> int:
         """Size in bytes (``HeadObject``)."""
@@ -108,8 +166,9 @@ class S3Source:
         found = str(head.get("ETag", "")).strip('"')
         if self.etag and found != self.etag.strip('"'):
             raise DatasetError(
-                f"version {self.version_id} has eTag {found}, but the event says {self.etag.strip(chr(34))}",
-                "the event does not describe this object version (a forged or corrupted event?): not processed",
+                f"version {self.version_id} has eTag {found} ({int(head['ContentLength'])} bytes), but the event says "
+                f"{self.etag.strip(chr(34))}{self._event_size()}",
+                f"the event does not describe this object version (a sample, forged or corrupted event?): not processed; {UNPIN}",
                 uri=self.uri,
             )
         try:
@@ -161,9 +220,12 @@ class S3Source:
         return info, data
 
 
-def _refusal(uri: str, code: str, etag: str | None) -> DatasetError | None:
+def _refusal(uri: str, code: str, etag: str | None, *, event: bool = True) -> DatasetError | None:
     """What an S3 error code on a read of the object at ``uri`` means for the run (``etag``: the eTag the read
-    required, for the message), or ``None`` for an error that is not the object's (raised as it is)."""
+    required, for the message; ``event``: an event announced the object, else a user named it), or ``None`` for an
+    error that is not the object's (raised as it is)."""
+    if not event and code in ("NoSuchKey", "404", "NotFound"):
+        return DatasetError("no such object", "check the bucket and the key (aws s3 ls s3://bucket/prefix/)", uri=uri)
     if code in ("NoSuchKey", "404", "NotFound", "NoSuchVersion", "405", "MethodNotAllowed"):
         return DatasetError(  # 405: the version is a delete marker
             "the object version no longer exists (deleted after the event?)",

@@ -9,6 +9,7 @@ its next state through moto's model of it (:func:`tests.fixtures.set_job_state`)
 from __future__ import annotations
 
 import json
+import re
 import threading
 from typing import Any
 
@@ -241,3 +242,22 @@ def test_a_throttled_describe_is_retried_by_lambda(run: dict[str, Any]) -> None:
         deliver(run["job_name"], "Completed")
     assert record_of(run).status == "started"
     assert deliver(run["job_name"], "Completed")["status"] == "recorded"  # Lambda's retry
+
+
+def test_jobs_describe_shows_the_recorded_outcome(run: dict[str, Any]) -> None:
+    from typer.testing import CliRunner
+
+    from model_training.cli import app
+
+    set_job_state(run["job_name"], "Completed", metrics={"validation:auc": 0.9375}, seconds=200)
+    assert deliver(run["job_name"], "Completed")["status"] == "recorded"
+    shown = CliRunner().invoke(app, ["jobs", "describe", run["job_name"], "--backend", "sagemaker"])
+    assert shown.exit_code == 0, shown.output
+    lines = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in shown.output.splitlines())
+    assert lines["BillableTimeInSeconds"] == "180"  # SageMaker's own, as before
+    assert lines["run record"] == f"{run['run_record']} (complete)"
+    assert lines["recorded status"] == "Completed (Completed)"
+    assert lines["recorded metrics"] == "validation:auc=0.937500"
+    assert lines["recorded billable s"] == "180"
+    training = record_of(run).training
+    assert training is not None and lines["recorded model"] == training.model_artifact

@@ -5,7 +5,9 @@ final status back and writes nothing when nothing changes."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -127,3 +129,31 @@ def test_record_job_outcome_writes_only_what_changes_and_never_goes_back(tmp_pat
 def test_a_final_status_completes_the_run(tmp_path: Path, status: str) -> None:
     updated = outcome_update(committed(tmp_path), sagemaker_job(status), "sagemaker")
     assert updated is not None and updated.status == "complete"
+
+
+def test_jobs_describe_shows_what_the_run_record_holds_of_a_local_job(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from model_training.cli import app
+
+    record = local_run(tmp_path)
+    assert record.training is not None
+    out = str(tmp_path / "out")
+    shown = CliRunner().invoke(app, ["jobs", "describe", record.training.job_name, "-o", out])
+    assert shown.exit_code == 0, shown.output
+    lines = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in shown.output.splitlines())  # name, then value
+    run_json = tmp_path / "out" / record.prefix / "run.json"
+    assert lines["run record"] == f"{run_json} (complete)"
+    assert lines["recorded status"] == "Completed (Completed)"
+    assert lines["recorded metrics"] == ", ".join(f"{k}={v:.6f}" for k, v in sorted(record.training.final_metrics.items()))
+    assert lines["recorded billable s"] == "(none: a local job is not billed)"
+    assert lines["recorded model"] == str(path_from_uri(record.training.model_artifact or ""))
+    as_json = json.loads(CliRunner().invoke(app, ["jobs", "describe", record.training.job_name, "-o", out, "--json"]).output)
+    assert as_json["RecordedOutcome"] == {
+        "run_record": run_json.as_uri(),
+        "status": "complete",
+        "training": record.training.model_dump(mode="json"),
+    }
+    run_json.unlink()  # a run record gone: the job is still described, and says so
+    gone = CliRunner().invoke(app, ["jobs", "describe", record.training.job_name, "-o", out])
+    assert gone.exit_code == 0 and f"{run_json} (cannot be read)" in gone.output

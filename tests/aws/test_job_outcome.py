@@ -184,7 +184,15 @@ def test_events_for_jobs_not_ours_are_skipped_with_the_reason(run: dict[str, Any
             "does not exist",
         ),
         "a-copy-of-our-tags": (ours, request["InputDataConfig"], "does not match training job a-copy-of-our-tags: its job name"),
+        "a-planted-run-record": (
+            {**ours, "RunId": "fedcba9876543210", "Testing": ours["Testing"].replace(run["run_id"], "fedcba9876543210")},
+            request["InputDataConfig"],
+            f"is the record of run '{run['run_id']}', not of training job a-planted-run-record's 'fedcba9876543210'",
+        ),
     }
+    bucket, _, key = run["run_record"][len("s3://") :].partition("/")
+    planted = key.replace(run["run_id"], "fedcba9876543210")
+    aws.client("s3").copy_object(Bucket=bucket, Key=planted, CopySource={"Bucket": bucket, "Key": key})
     for name, (tags, channels, _) in jobs.items():
         tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
         sagemaker.create_training_job(TrainingJobName=name, **{**request, "InputDataConfig": channels}, Tags=tag_list)

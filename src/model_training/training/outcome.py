@@ -194,9 +194,10 @@ def _check_record(record: RunRecord, job: dict[str, Any], tags: dict[str, str], 
     """
     name = job["TrainingJobName"]
     where = store.uri(f"{prefix}/{RUN_RECORD_NAME}")
+    if record.run_id != tags["RunId"]:  # first: the job name below is derived from the record's run id
+        raise _NotOurs(f"{where} is the record of run {record.run_id!r}, not of training job {name}'s {tags['RunId']!r}")
     test = record.files.get("test")
     expected = {
-        "run id": (record.run_id, tags["RunId"]),
         "job name": (make_job_name(str(record.source.get("name", "")), record.run_id), name),
         "Source tag": (tag_value(str(record.source.get("uri", ""))), tags["Source"]),
         "Testing tag": (test.uri if test else None, tags.get("Testing")),

@@ -6,6 +6,8 @@ and importing it from elsewhere runs its module-level set-up twice and ties two 
 - Local files: :func:`write_csv`, :func:`load_dataset`, :func:`zip_of`.
 - The Lambda world (the moto server of the ``pipeline`` fixture): :data:`EVENT_TIME`, :class:`Context`,
   :class:`Shrinking`, :func:`small_csv`, :func:`training_objects`, :func:`run_day`, :func:`jobs`.
+- SageMaker's side of a job: :func:`start_jobs_in_progress`, :func:`set_job_state` (through moto's model of the job,
+  in this process), :func:`training_job_event` (the EventBridge event SageMaker sends).
 - Faults: :func:`inject` (a failing AWS call: throttling, a 5xx, a connection reset) and :class:`Denied`
   (S3 refusing a call with 403 AccessDenied), both botocore ``before-send`` hooks.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -180,3 +183,97 @@ class Denied:
     def __call__(self, request: Any, **_: Any) -> AWSResponse:
         body = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
         return AWSResponse(request.url, 403, {}, RawBody(body))
+
+
+# ----- SageMaker's side of a training job ----------------------------------------------------------------------
+# moto's server runs in this process: its model of a training job is what DescribeTrainingJob answers from. moto
+# creates every job Completed at once; SageMaker creates it InProgress and says how it ended later.  The helpers
+# below drive a job's state through that model, as SageMaker would change it; the stage still reads it over HTTP.
+
+
+def sagemaker_job_model(name: str) -> Any:
+    """moto's model of training job ``name`` (in the region of ``AWS_REGION``)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sagemaker.models import sagemaker_backends
+
+    return sagemaker_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_REGION"]].training_jobs[name]
+
+
+def start_jobs_in_progress(monkeypatch: Any) -> None:
+    """From now on (for the test), moto creates training jobs as SageMaker does: ``InProgress``/``Starting``, with
+    no start or end time, metrics or model artifact yet."""
+    from moto.sagemaker.models import FakeTrainingJob
+
+    created = FakeTrainingJob.__init__
+
+    def starting(self: Any, *args: Any, **kwargs: Any) -> None:
+        created(self, *args, **kwargs)
+        self.training_job_status, self.secondary_status = "InProgress", "Starting"
+        self.training_start_time = self.training_end_time = self.model_artifacts = None
+        self.final_metric_data_list = []
+
+    monkeypatch.setattr(FakeTrainingJob, "__init__", starting)
+
+
+#: What each final state sets, as SageMaker's DescribeTrainingJob shows it.
+JOB_ENDINGS = {
+    "Completed": {"secondary_status": "Completed"},
+    "Failed": {"secondary_status": "Failed", "failure_reason": "AlgorithmError: the label column holds 2.0 (binary:logistic)"},
+    "Stopped": {"secondary_status": "MaxRuntimeExceeded"},
+}
+
+
+def set_job_state(name: str, status: str, *, metrics: dict[str, float] | None = None, seconds: int = 120) -> dict[str, Any]:
+    """Put training job ``name`` in ``status`` as SageMaker would: ``InProgress`` (``Training``), or a final status
+    with its secondary status, failure reason, times, training and billable seconds (``seconds``, billed 90%: spot),
+    final metrics and (``Completed`` only) the model artifact.  Returns the fields set, in the job's own names."""
+    job = sagemaker_job_model(name)
+    job.training_job_status = status
+    job.failure_reason = None
+    if status in ("InProgress", "Stopping"):
+        job.secondary_status = "Training" if status == "InProgress" else "Stopping"
+        job.training_start_time = dt.datetime(2026, 3, 4, 10, 15, tzinfo=dt.UTC)
+        job.training_end_time = job.training_time_in_seconds = job.billable_time_in_seconds = job.model_artifacts = None
+        job.final_metric_data_list = []
+        return {"TrainingJobStatus": status}
+    for field_name, value in JOB_ENDINGS[status].items():
+        setattr(job, field_name, value)
+    start = dt.datetime(2026, 3, 4, 10, 15, tzinfo=dt.UTC)
+    job.training_start_time, job.training_end_time = start, start + dt.timedelta(seconds=seconds)
+    job.training_time_in_seconds, job.billable_time_in_seconds = seconds, int(seconds * 0.9)
+    values = metrics if metrics is not None else {"validation:auc": 0.9375, "train:auc": 0.96875}
+    job.final_metric_data_list = [{"MetricName": k, "Value": v, "Timestamp": job.training_end_time} for k, v in values.items()]
+    output = job.output_data_config["S3OutputPath"]
+    job.model_artifacts = {"S3ModelArtifacts": f"{output}/{name}/output/model.tar.gz"} if status == "Completed" else None
+    return {"TrainingJobStatus": status, **{f: getattr(job, f) for f in ("secondary_status", "failure_reason")}}
+
+
+def training_job_event(
+    name: str, status: str, *, event_id: str = "844e2571-85d4-695f-b930-0153b71dcb42", **detail: Any
+) -> dict[str, Any]:
+    """A ``SageMaker Training Job State Change`` event as EventBridge delivers it: the detail is the job's
+    ``DescribeTrainingJob`` shape (times in epoch milliseconds) with its tags as a dict; ``detail`` adds or
+    replaces fields (an event that lies)."""
+    region = os.environ.get("AWS_REGION", "eu-west-2")
+    arn = f"arn:aws:sagemaker:{region}:123456789012:training-job/{name}"
+    body: dict[str, Any] = {
+        "TrainingJobName": name,
+        "TrainingJobArn": arn,
+        "TrainingJobStatus": status,
+        "SecondaryStatus": status,
+        "CreationTime": 1772619300000,
+        "LastModifiedTime": 1772619420000,
+        "Tags": {},
+        **detail,
+    }
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "SageMaker Training Job State Change",
+        "source": "aws.sagemaker",
+        "account": "123456789012",
+        "time": "2026-03-04T10:17:00Z",
+        "region": region,
+        "resources": [arn],
+        "detail": body,
+    }

@@ -259,3 +259,57 @@ def test_the_existing_bucket_mode_has_no_bucket_and_subscribes_through_eventbrid
     assert existing["Principal"] == {"Service": "events.amazonaws.com"} and existing["Action"] == "sqs:SendMessage"
     assert existing["Condition"] == {"ArnEquals": {"aws:SourceArn": {"GetAtt": "ObjectCreatedRule.Arn"}}}
     assert template["Outputs"]["DataBucket"]["Value"] == BUCKET_NAME
+
+
+# -- SageMaker's job state-change events -------------------------------------------------------------------------
+
+
+def _pattern_matches(pattern: object, event: object) -> bool:
+    """EventBridge's matching of an event pattern: every field the pattern names is in the event, with the same
+    nesting, and one of the pattern's values matches the event's (or one of them, for an array)."""
+    if isinstance(pattern, dict):
+        return isinstance(event, dict) and all(k in event and _pattern_matches(v, event[k]) for k, v in pattern.items())
+    assert isinstance(pattern, list), pattern
+    values = event if isinstance(event, list) else [event]
+    return any(isinstance(v, str) and _eventbridge_matches(m, v) for m in pattern for v in values)
+
+
+def test_the_training_job_state_rule_routes_every_ended_job_to_the_function(template: dict) -> None:
+    from model_training.events import decode_event
+    from model_training.offline import s3_event
+    from tests.fixtures import training_job_event
+
+    resources = template["Resources"]
+    rule = resources["TrainingJobStateRule"]
+    assert rule["Type"] == "AWS::Events::Rule" and "Condition" not in rule  # in every mode
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"GetAtt": "TrainingFunction.Arn"}
+    permission = resources["JobEventsInvokePermission"]
+    assert "Condition" not in permission
+    assert permission["Properties"]["Principal"] == "events.amazonaws.com"
+    assert permission["Properties"]["SourceArn"] == {"GetAtt": "TrainingJobStateRule.Arn"}
+    assert permission["Properties"]["FunctionName"] == {"GetAtt": "TrainingFunction.Arn"}
+
+    pattern = rule["Properties"]["EventPattern"]
+    name = "small-0123456789abcdef"
+    for status in ("Completed", "Failed", "Stopped"):
+        event = training_job_event(name, status)
+        assert _pattern_matches(pattern, event), status
+        (item,) = decode_event(event).items  # and the handler takes each for the job it names
+        assert [(j.kind, j.name) for j in item.jobs] == [("training", name)]
+    for status in ("InProgress", "Stopping"):
+        assert not _pattern_matches(pattern, training_job_event(name, status)), status
+    tuning = {**training_job_event(name, "Completed"), "detail-type": "SageMaker HyperParameter Tuning Job State Change"}
+    assert not _pattern_matches(pattern, tuning)
+    assert not _pattern_matches(pattern, s3_event("b", "automl/x.csv"))
+
+
+def test_the_function_may_describe_jobs_and_release_run_claims(template: dict) -> None:
+    st = statements(template)
+    outcomes = st["RecordJobOutcomes"]
+    assert set(_list(outcomes["Action"])) == {"sagemaker:DescribeTrainingJob", "sagemaker:ListTags"}
+    assert outcomes["Resource"]["Sub"].endswith(":training-job/*")
+    # a run's claim is a conditional write released by deleting it: only the stage's own outputs may be deleted
+    deleting = [s for s in st.values() if "s3:DeleteObject" in _list(s["Action"])]
+    assert deleting == [st["WriteOutputs"]]
+    assert bucket_arn(st["WriteOutputs"]["Resource"]).endswith("/automl/*/training/*")

@@ -1,4 +1,5 @@
-"""Event decoding without AWS: every shape, keys URL-decoded, tests and deletes skipped, junk reported."""
+"""Event decoding without AWS: every shape, keys URL-decoded, tests and deletes skipped, junk reported; SageMaker's job
+state-change events decoded into the job they name, and nothing more."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 
 from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
 from model_training.events import ObjectRef, decode_event, output_key_pattern, skip_reason
+from model_training.job_events import JobRef
 from model_training.offline import s3_event
+from tests.fixtures import training_job_event
 from tests.keys import KEYS, PROCESSED
 
 
@@ -174,3 +177,46 @@ def test_a_key_that_is_not_text_fails_its_record_with_the_reason(key: object) ->
         (item,) = decode_event(event).items
         assert item.error and "required" in item.error and "Error" not in item.error, item.error
         assert not item.objects
+
+
+# -- SageMaker's job state-change events ---------------------------------------------------------------------
+
+
+def test_a_training_job_state_change_names_the_job_and_nothing_else_is_taken() -> None:
+    event = training_job_event("small-0123456789abcdef", "Completed", FailureReason="x", Tags={"RunId": "y"})
+    decoded = decode_event(event)
+    assert decoded.kind == "sagemaker"
+    (item,) = decoded.items
+    assert item.item_id == item.correlation_id == event["id"]
+    assert item.objects == [] and item.skipped == [] and item.error is None
+    assert item.jobs == [JobRef("training", "small-0123456789abcdef", "Completed", "2026-03-04T10:17:00Z")]
+
+
+def test_a_job_event_inside_an_sqs_message_or_an_sns_envelope() -> None:
+    body = json.dumps(training_job_event("job-1", "Failed"))
+    (sqs,) = decode_event({"Records": [{"messageId": "m1", "body": body, "eventSource": "aws:sqs"}]}).items
+    assert sqs.item_id == "m1" and [j.name for j in sqs.jobs] == ["job-1"]
+    envelope = json.dumps({"Type": "Notification", "Message": body})
+    (wrapped,) = decode_event({"Records": [{"messageId": "m2", "body": envelope, "eventSource": "aws:sqs"}]}).items
+    assert [j.name for j in wrapped.jobs] == ["job-1"]
+
+
+@pytest.mark.parametrize(
+    "detail_type", ["SageMaker HyperParameter Tuning Job State Change", "SageMaker Endpoint State Change", None, 7]
+)
+def test_other_sagemaker_events_are_skipped_with_the_reason(detail_type: object) -> None:
+    (item,) = decode_event({**training_job_event("job-1", "Completed"), "detail-type": detail_type}).items
+    assert item.jobs == [] and item.error is None
+    assert len(item.skipped) == 1 and "not a job state change the stage records" in item.skipped[0]
+
+
+@pytest.mark.parametrize("name", [None, "", 12, ["job-1"], "-job", "job_1", "j" * 64, "job 1"])
+def test_a_job_event_without_a_job_name_fails_with_the_reason(name: object) -> None:
+    event = training_job_event("job-1", "Completed")
+    event["detail"]["TrainingJobName"] = name
+    if name is None:
+        del event["detail"]["TrainingJobName"]
+    (item,) = decode_event(event).items
+    assert item.jobs == [] and item.error and "detail.TrainingJobName" in item.error and "not a job name" in item.error
+    (not_a_detail,) = decode_event({**event, "detail": "text"}).items
+    assert not_a_detail.error and not not_a_detail.jobs

@@ -8,6 +8,8 @@ Lambda receives):
   each SQS message is one *item*, so a failure can be reported per message (``batchItemFailures``).
 * SNS events delivering S3 notifications directly.
 * EventBridge ``Object Created`` events from S3 (``source`` ``aws.s3``).
+* SageMaker's job state-change events (``source`` ``aws.sagemaker``), directly or as an SQS body: decoded by
+  :mod:`~model_training.job_events` into the job they name (:attr:`EventItem.jobs`).
 
 Object keys in S3 notifications are URL-encoded (``+`` is a space, ``%C3%A9`` is ``é``). Powertools'
 per-record ``S3Object.key`` returns the raw text (only ``S3Event.object_key``, for the first record,
@@ -29,6 +31,8 @@ from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import SNSEvent
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventBridgeNotificationEvent
+
+from model_training.job_events import JobRef, decode_job_event, is_job_event
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class EventItem:
     Attributes:
         item_id: the SQS ``messageId``, or ``record-{i}`` / the EventBridge event id.
         objects: the objects to process.
+        jobs: the SageMaker jobs whose outcome to record (a job state-change event's).
         skipped: why records of this item were skipped (one entry per skipped record).
         error: set when the item itself cannot be decoded (malformed body): it is reported failed.
         correlation_id: what ties the logs to the upload: the S3 request id (``x-amz-request-id``), else
@@ -75,6 +80,7 @@ class EventItem:
 
     item_id: str
     objects: list[ObjectRef] = field(default_factory=list)
+    jobs: list[JobRef] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     error: str | None = None
     correlation_id: str | None = None
@@ -82,7 +88,7 @@ class EventItem:
 
 @dataclass
 class DecodedEvent:
-    """An event decoded into items; ``kind`` is ``s3``, ``sqs``, ``sns``, ``eventbridge`` or ``unknown``."""
+    """An event decoded into items; ``kind`` is ``s3``, ``sqs``, ``sns``, ``eventbridge``, ``sagemaker`` or ``unknown``."""
 
     kind: str
     items: list[EventItem]
@@ -99,6 +105,8 @@ def decode_event(event: Any) -> DecodedEvent:
         return DecodedEvent("unknown", [EventItem("event", error="the event is not a JSON object")])
     if event.get("source") == "aws.s3" and "detail" in event:
         return DecodedEvent("eventbridge", [_guard("eventbridge", lambda: _eventbridge_item(event))])
+    if is_job_event(event):
+        return DecodedEvent("sagemaker", [_guard("sagemaker", lambda: _job_item(event))])
     records = event.get("Records")
     if isinstance(records, list) and records:
         first = records[0] if isinstance(records[0], dict) else {}
@@ -109,7 +117,7 @@ def decode_event(event: Any) -> DecodedEvent:
         return DecodedEvent("s3", [EventItem("test-event", skipped=["s3:TestEvent"])])
     if isinstance(records, list):
         return DecodedEvent("s3", [EventItem("event", skipped=["the event has no records"])])
-    return DecodedEvent("unknown", [EventItem("event", error="not an S3, SQS, SNS or EventBridge S3 event")])
+    return DecodedEvent("unknown", [EventItem("event", error="not an S3, SQS, SNS, EventBridge S3 or SageMaker job event")])
 
 
 def _record_item(index: int, record: Any) -> EventItem:
@@ -202,6 +210,9 @@ def _from_body(item_id: str, body: Any) -> EventItem:
     elif payload.get("source") == "aws.s3" and "detail" in payload:
         eb = _eventbridge_item(payload)
         item.objects, item.skipped, item.error = eb.objects, eb.skipped, eb.error
+    elif is_job_event(payload):
+        job = _job_item(payload)
+        item.jobs, item.skipped, item.error = job.jobs, job.skipped, job.error
     elif isinstance(payload.get("Records"), list):
         if not payload["Records"]:
             item.skipped.append("the notification has no records")
@@ -261,6 +272,13 @@ def _eventbridge_item(event: dict[str, Any]) -> EventItem:
         )
     )
     return item
+
+
+def _job_item(event: dict[str, Any]) -> EventItem:
+    """A SageMaker job state-change event as an item (:func:`~model_training.job_events.decode_job_event`)."""
+    event_id = str(event.get("id") or "sagemaker")
+    decoded = decode_job_event(event)
+    return EventItem(event_id, jobs=decoded.jobs, skipped=decoded.skipped, error=decoded.error, correlation_id=event_id)
 
 
 def parse_event_time(text: str) -> dt.datetime:

@@ -1,12 +1,15 @@
 """The Lambda handler: ``model_training.lambda_handler(event, context)``.
 
 For every object an event names (``events.decode_event``), it splits the object into the data bucket and
-starts a SageMaker training job, and returns a JSON summary per object with status ``started``,
-``skipped``, ``duplicate`` or ``failed``.  For SQS events it also returns ``batchItemFailures`` with the
-message ids that failed (Lambda's partial batch response), so one bad object never blocks or re-runs
-the others.  For S3 and EventBridge events, a failure that a retry can cure (throttling, a 5xx, a
-timeout) is raised after every record has been handled, so Lambda's asynchronous retry runs the event
-again; the records that succeeded then report ``duplicate``.  Bad input is reported, not retried.
+starts a SageMaker training job, and returns a JSON summary per object with status ``started``, ``skipped``,
+``duplicate`` or ``failed``. For SageMaker's ``SageMaker Training Job State Change`` events it records the
+job's state in its run's ``run.json`` (:mod:`~model_training.training.outcome`) and returns a summary per job
+with status ``recorded``, ``unchanged``, ``skipped`` (not one of this stage's jobs) or ``failed``. For SQS
+events it also returns ``batchItemFailures`` with the message ids that failed (Lambda's partial batch
+response), so one bad object never blocks or re-runs the others. For S3 and EventBridge events, a failure that
+a retry can cure (throttling, a 5xx, a timeout) is raised after every record has been handled, so Lambda's
+asynchronous retry runs the event again; the records that succeeded then report ``duplicate``. Bad input is
+reported, not retried.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
 from model_training.config.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
 from model_training.errors import ModelTrainingError, RetryableError
 from model_training.events import ObjectRef, decode_event, parse_event_time, skip_reason
+from model_training.job_events import JobRef
 
 logger = Logger(service="model-training")
 metrics = Metrics(namespace="ModelTraining", service="model-training")
@@ -66,7 +70,7 @@ class _NoContext:
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Handle an S3, SQS (S3 or SNS-wrapped S3 bodies), SNS or EventBridge event.
+    """Handle an S3, SQS (S3 or SNS-wrapped S3 bodies), SNS, EventBridge S3 or SageMaker job state-change event.
 
     ``context`` is the Lambda context, or ``None`` (then there is no time budget, and the logs carry
     empty function fields): Powertools' context injection alone would raise ``AttributeError`` on ``None``.
@@ -75,7 +79,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         ``{"results": [...]}`` (one entry per object or skipped record), plus ``batchItemFailures`` for SQS.
 
     Raises:
-        RetryableError: S3/SNS/EventBridge events only, when a record failed for a transient reason.
+        RetryableError: S3/SNS/EventBridge events only, when a record (or a job's outcome) failed for a transient reason.
     """
     return _instrumented(event, _NoContext() if context is None else context)
 
@@ -105,8 +109,9 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
         for reason in item.skipped:
             logger.info("skipped", extra={"reason": reason})
             results.append({"item": item.item_id, "status": "skipped", "reason": reason})
-        for ref in item.objects:
-            result = process_object(ref, settings, context)
+        outcomes = [process_object(ref, settings, context) for ref in item.objects]
+        outcomes += [process_job(job, settings, context) for job in item.jobs]
+        for result in outcomes:
             result["item"] = item.item_id
             results.append(result)
             if result["status"] == "failed":
@@ -118,7 +123,11 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
         response["batchItemFailures"] = [{"itemIdentifier": i} for i in failed_items]
     elif retryable:
         # names and counts only: a result's reason may quote a value from the data, which never reaches a log
-        transient = [{"object": r["object"], "version_id": r.get("version_id")} for r in results if r.get("retryable")]
+        transient = [
+            {"object": r["object"], "version_id": r.get("version_id")} if "object" in r else {"job": r.get("job")}
+            for r in results
+            if r.get("retryable")
+        ]
         logger.error(
             "retryable failure: raising so Lambda retries the event",
             extra={
@@ -204,6 +213,43 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         "job_name": record.training.job_name if record.training else None,
         "run_record": f"{result.run_uri}/run.json",
         "outputs": {split: f.uri for split, f in record.files.items()},
+    }
+
+
+def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
+    """Record the state of the job a SageMaker event names in its run (:func:`~model_training.wiring.record_job_event`);
+    never raises (the outcome is in the result: ``recorded``, ``unchanged``, ``skipped`` or ``failed``)."""
+    from model_training.wiring import record_job_event
+
+    base: dict[str, Any] = {"job": ref.name, "kind": ref.kind}
+    extra = {"job": ref.name, "claimed_status": ref.claimed_status}
+    time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+    try:
+        outcome = record_job_event(ref, settings, time_left=time_left)
+    except ModelTrainingError as exc:
+        logger.warning("failed", extra={**extra, "error": _short(exc.log_message), "hint": _short(exc.hint)})
+        metrics.add_metric(name="JobOutcomesFailed", unit=MetricUnit.Count, value=1)
+        return {**base, "status": "failed", "retryable": exc.retryable, "reason": _short(exc.message), "hint": _short(exc.hint)}
+    except Exception as exc:  # AWS faults after boto3's retries, the network, or a request AWS refused
+        transient = is_transient(exc)
+        logger.exception("failed", extra={**extra, "retryable": transient})
+        metrics.add_metric(name="JobOutcomesFailed", unit=MetricUnit.Count, value=1)
+        return {**base, "status": "failed", "retryable": transient, "reason": _short(f"{type(exc).__name__}: {exc}")}
+    if outcome.status == "skipped":
+        logger.info("skipped", extra={**extra, "reason": outcome.reason})
+        return {**base, "status": "skipped", "reason": _short(outcome.reason or "")}
+    training = outcome.record.training if outcome.record else None
+    status = training.status if training else None
+    metric = "JobOutcomesRecorded" if outcome.status == "recorded" else "JobOutcomesUnchanged"
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    logger.info(outcome.status, extra={**extra, "run_id": outcome.run_id, "training_status": status})
+    return {
+        **base,
+        "status": outcome.status,
+        "run_id": outcome.run_id,
+        "run_record": outcome.run_record,
+        "training_status": status,
+        "failure_reason": _short(training.failure_reason) if training and training.failure_reason else None,
     }
 
 

@@ -3,8 +3,8 @@ settings into the parts a run is made of: a source, a store, a training backend 
 put together as a :class:`~model_training.pipeline.RunContext`.
 
 Used by all three entry points: the command line (:func:`cli_context`, :func:`run_local`, :func:`jobs_backend`,
-:func:`source_columns`), the Lambda
-handler (:func:`object_source`, :func:`lambda_context`) and the demo.
+:func:`source_columns`, :func:`job_run_record`), the Lambda handler (:func:`object_source`, :func:`lambda_context`,
+:func:`record_job_event`) and the demo.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from model_training.data.parts import PartsSource, part_source
 from model_training.data.s3 import S3Source
 from model_training.errors import DatasetError, ModelTrainingError
 from model_training.events import ObjectRef, is_dataset_marker
+from model_training.job_events import JobRef
 from model_training.output.layout import DEFAULT_OUTPUT, OutputLayout
 from model_training.output.local_store import LocalStore
 from model_training.output.s3_store import S3Store
@@ -28,10 +29,12 @@ from model_training.pipeline import RunContext, RunResult, run
 from model_training.ports import Source, SourceInfo, Store, TrainingBackend
 from model_training.progress import NullReporter, Reporter
 from model_training.training.jobs import TrainingTarget
+from model_training.training.outcome import Outcome
 from model_training.training.request import LOCAL_IMAGE
 from model_training.uris import parse_s3_uri
 
 if TYPE_CHECKING:
+    from model_training.output.runrecord import RunRecord
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 
@@ -296,3 +299,50 @@ def jobs_backend(output: str, backend: str) -> LocalTrainingBackend | SageMakerB
     if backend == "sagemaker":
         return SageMakerBackend()
     raise ModelTrainingError(f"--backend {backend!r} is not a backend", "use --backend local or --backend sagemaker")
+
+
+def record_job_event(ref: JobRef, settings: StageSettings, *, time_left: Callable[[], float] | None) -> Outcome:
+    """Record the state of the job a SageMaker event names in its run's ``run.json``
+    (:func:`~model_training.training.outcome.record_training_outcome`): the job as SageMaker (boto3's endpoint)
+    describes it, the run in the data bucket the SSM parameter names, under the input prefix.
+
+    Raises:
+        ConfigurationError: an SSM parameter cannot be read.
+        ValueError: ``ref`` is of a job kind the stage does not record (the events module decodes none such).
+        RunBusyError, TransientError: see :func:`~model_training.training.outcome.record_training_outcome`.
+    """
+    from model_training.training.outcome import record_training_outcome
+    from model_training.training.sagemaker import SageMakerBackend
+
+    if ref.kind != "training":
+        raise ValueError(f"{ref.kind} jobs' outcomes are not recorded")
+    targets = resolve_targets(settings)
+    return record_training_outcome(
+        ref.name,
+        jobs=SageMakerBackend(),
+        store=S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id),
+        bucket=targets.data_bucket,
+        input_prefix=settings.prefix,
+        time_left=time_left,
+    )
+
+
+def job_run_record(job: dict[str, Any]) -> tuple[str, RunRecord | None] | None:
+    """The run record of a training job this stage started, for ``jobs describe``: its URI (``run.json`` beside the
+    job's ``train`` channel, in S3 or a local folder) and the record, ``None`` when it cannot be read (missing, not a
+    run record, or S3 refusing the read); ``None`` altogether for a job without a ``train`` channel."""
+    from model_training.output.commit import read_record
+    from model_training.training.outcome import run_record_uri
+    from model_training.uris import path_from_uri
+
+    uri = run_record_uri(job)
+    if uri is None:
+        return None
+    try:
+        if uri.startswith("s3://"):
+            bucket, key = parse_s3_uri(uri)
+            return uri, read_record(S3Store(bucket), key, NullReporter())
+        path = path_from_uri(uri)
+        return uri, read_record(LocalStore(path.parent), path.name, NullReporter())
+    except Exception:  # the record is extra information: its absence never fails the job's description
+        return uri, None

@@ -29,11 +29,13 @@ def jobs_list(output: OutputOpt = str(DEFAULT_OUTPUT), backend: BackendOpt = Bac
 def jobs_describe(
     name: JobNameArg, output: OutputOpt = str(DEFAULT_OUTPUT), backend: BackendOpt = Backend.local, as_json: RecordJsonOpt = False
 ) -> None:
-    """Show one training job: status, failure reason, final metrics, model artifact, timings."""
+    """Show one training job: status, failure reason, final metrics, model artifact, timings, and what its run's
+    run.json records of it."""
 
     def show() -> None:
-        from model_training.wiring import jobs_backend
+        from model_training.wiring import job_run_record, jobs_backend
 
-        print_job(jobs_backend(output, backend.value).describe_training_job(name), as_json=as_json)
+        job = jobs_backend(output, backend.value).describe_training_job(name)
+        print_job(job, as_json=as_json, recorded=job_run_record(job))
 
     guarded(show)

@@ -23,6 +23,7 @@ from model_training.output.layout import DEFAULT_OUTPUT
 
 if TYPE_CHECKING:
     from model_training.config.resolve import Resolution
+    from model_training.output.runrecord import RunRecord
     from model_training.pipeline import RunResult
 
 # soft_wrap: long paths and messages stay on one line in logs and pipes (tables fold instead)
@@ -211,11 +212,18 @@ def print_jobs(jobs: list[dict[str, Any]], where: str) -> None:
     out.print(table)
 
 
-def print_job(job: dict[str, Any], *, as_json: bool) -> None:
+def print_job(job: dict[str, Any], *, as_json: bool, recorded: tuple[str, RunRecord | None] | None = None) -> None:
     """One training job (a ``DescribeTrainingJob`` response): the whole record as JSON, or its status, failure
-    reason, timings, final metrics, model artifact, image and hyperparameters one per line."""
+    reason, timings, final metrics, model artifact, image and hyperparameters one per line; then what its run's
+    ``run.json`` records of it (``recorded``: the record's URI and the record, ``None`` if unreadable), as
+    ``RecordedOutcome`` in the JSON."""
     if as_json:
-        out.print_json(json.dumps(job, default=str))
+        document = dict(job)
+        if recorded is not None:
+            uri, record = recorded
+            training = record.training.model_dump(mode="json") if record and record.training else None
+            document["RecordedOutcome"] = {"run_record": uri, "status": record.status if record else None, "training": training}
+        out.print_json(json.dumps(document, default=str))
         return
     rows: list[tuple[str, str]] = [
         ("TrainingJobName", job["TrainingJobName"]),
@@ -223,7 +231,7 @@ def print_job(job: dict[str, Any], *, as_json: bool) -> None:
     ]
     if job.get("FailureReason"):
         rows.append(("FailureReason", job["FailureReason"]))
-    for key in ("CreationTime", "TrainingStartTime", "TrainingEndTime", "TrainingTimeInSeconds"):
+    for key in ("CreationTime", "TrainingStartTime", "TrainingEndTime", "TrainingTimeInSeconds", "BillableTimeInSeconds"):
         if key in job:
             rows.append((key, str(job[key])))
     for metric in job.get("FinalMetricDataList", []):
@@ -239,6 +247,8 @@ def print_job(job: dict[str, Any], *, as_json: bool) -> None:
     rows.append(("HyperParameters", json.dumps(job.get("HyperParameters", {}))))
     if job.get("LogFile"):
         rows.append(("log", job["LogFile"]))
+    if recorded is not None:
+        rows += _recorded_rows(*recorded)
     width = max(len(k) for k, _ in rows)
     for key, value in rows:  # one line each, never wrapped mid-path: made to be copied
         out.print(f"{key:<{width}}  {value}")
@@ -249,6 +259,27 @@ def job_status(job: dict[str, Any]) -> str:
     (``InProgress (Training)``; ``Completed`` once, not ``Completed (Completed)``)."""
     status, secondary = str(job["TrainingJobStatus"]), str(job.get("SecondaryStatus") or "")
     return f"{status} ({secondary})" if secondary and secondary != status else status
+
+
+def _recorded_rows(uri: str, record: RunRecord | None) -> list[tuple[str, str]]:
+    """What a run record holds of its training job's outcome: status, final metrics, billable seconds, model."""
+    if record is None:
+        return [("run record", f"{shown(uri)} (cannot be read)")]
+    rows = [("run record", f"{shown(uri)} ({record.status})")]
+    training = record.training
+    if training is None:
+        return [*rows, ("recorded", "no training job recorded yet")]
+    status = job_status({"TrainingJobStatus": training.status, "SecondaryStatus": training.secondary_status})
+    metrics = ", ".join(f"{k}={v:.6f}" for k, v in sorted(training.final_metrics.items()))
+    if training.billable_seconds is not None:
+        billable = f"{training.billable_seconds:g}"
+    else:
+        billable = "(none: a local job is not billed)" if training.backend == "local" else "(none)"
+    rows += [("recorded status", status), ("recorded metrics", metrics or "(none)"), ("recorded billable s", billable)]
+    rows.append(("recorded model", shown(training.model_artifact) if training.model_artifact else "(none)"))
+    if training.failure_reason:
+        rows.append(("recorded failure", training.failure_reason))
+    return rows
 
 
 def print_config(resolution: Resolution, *, columns: list[str], as_json: bool) -> None:

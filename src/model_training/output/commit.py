@@ -15,7 +15,7 @@ from typing import Any
 
 from model_training.algorithm.labels import label_text
 from model_training.config.run import SPLIT_NAMES, RunConfig
-from model_training.errors import ModelTrainingError
+from model_training.errors import ModelTrainingError, TransientError
 from model_training.output.runrecord import LabelSummary, RunRecord, SplitRecord, library_versions
 from model_training.ports import OutputFile, SourceInfo, SplitLabels, Store, StoredObject
 from model_training.progress import Reporter
@@ -111,6 +111,22 @@ def commit_record(
     )
     store.write_bytes(record_key, record.to_json())
     return record
+
+
+def write_record(store: Store, record_key: str, record: RunRecord) -> StoredObject:
+    """Rewrite ``run.json`` at ``record_key`` with ``record`` (the store writes atomically: one ``PutObject``, or a
+    rename) and verify it (:meth:`~model_training.ports.Store.verify`: size and SHA-256 on S3, the same file
+    locally).  Returns the object written.
+
+    Raises:
+        TransientError: it does not read back as written (another writer replaced it in between): retry.
+    """
+    obj = store.write_bytes(record_key, record.to_json())
+    if not store.verify(obj):
+        raise TransientError(
+            f"{obj.uri}: the run record does not read back as written", "another delivery wrote it at the same time: retry"
+        )
+    return obj
 
 
 def read_record(store: Store, record_key: str, rep: Reporter) -> RunRecord | None:

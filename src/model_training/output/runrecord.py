@@ -66,22 +66,40 @@ class SplitRecord(_Model):
 
 
 class TrainingRecord(_Model):
-    """The training job of a run: backend, ``TrainingJobName`` and, once known, its outcome.
+    """The training job of a run: backend, ``TrainingJobName`` and, once known, its outcome, each field as the
+    backend's ``DescribeTrainingJob`` says (SageMaker's, or the local backend's record of the same shape).
 
     ``serving_image`` is the algorithm image that must serve the model (the job's own
     ``AlgorithmSpecification.TrainingImage`` on SageMaker; ``sagemaker-xgboost:{version}`` for a local job,
     in any region's registry), and ``xgboost_version`` the XGBoost release that trained it, which is that
-    image's.  Another image, such as the legacy ``xgboost:latest`` (0.72), cannot load the model."""
+    image's.  Another image, such as the legacy ``xgboost:latest`` (0.72), cannot load the model.
+
+    Attributes:
+        status: ``TrainingJobStatus``: ``InProgress``, ``Stopping``, then one of ``Completed``, ``Failed``,
+            ``Stopped`` (final: a recorded final status is never replaced by an earlier one).
+        secondary_status: ``SecondaryStatus`` (``Starting``, ``Training``, ``Completed``, ``MaxRuntimeExceeded`` ...).
+        failure_reason: ``FailureReason`` of a failed job.
+        final_metrics: ``FinalMetricDataList`` as ``{name: value}`` (``validation:auc`` ...).
+        model_artifact: ``ModelArtifacts.S3ModelArtifacts``: the ``model.tar.gz`` URI (``s3://``; ``file://`` locally).
+        training_seconds: ``TrainingTimeInSeconds``.
+        billable_seconds: ``BillableTimeInSeconds`` (SageMaker's; less than the training time with managed spot);
+            ``None`` for a local job, which nothing bills.
+        start_time, end_time: ``TrainingStartTime`` and ``TrainingEndTime`` as ISO-8601 UTC times (seconds).
+    """
 
     backend: str
     job_name: str
     status: str
+    secondary_status: str | None = None
     serving_image: str | None = None
     xgboost_version: str | None = None
     failure_reason: str | None = None
     final_metrics: dict[str, float] = {}
     model_artifact: str | None = None
     training_seconds: float | None = None
+    billable_seconds: float | None = None
+    start_time: str | None = None
+    end_time: str | None = None
 
 
 class RunRecord(_Model):
@@ -90,8 +108,9 @@ class RunRecord(_Model):
 
     ``status`` is ``committed`` once the splits are complete and verified (a run split with
     ``--no-train`` stays there, and a later run with training trains it), ``complete`` once its training
-    job has ended (``Completed`` or ``Failed``); ``started`` while a SageMaker job runs (the stage does
-    not wait for it).
+    job has ended (``Completed``, ``Failed`` or ``Stopped``); ``started`` while a SageMaker job runs (the stage
+    does not wait for it: SageMaker's state-change event for the job brings its outcome,
+    :mod:`~model_training.training.outcome`).
     """
 
     schema_version: int = SCHEMA_VERSION

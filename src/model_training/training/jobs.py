@@ -7,12 +7,14 @@ delivery finds the job (``DescribeTrainingJob``) instead of starting another.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from model_training.algorithm.images import IMAGE_XGBOOST, image_version
 from model_training.config.run import TESTING_TAG_MARK, RunConfig
 from model_training.errors import ConfigurationError, RunFailedError, TrainingJobExistsError
+from model_training.output.commit import write_record
 from model_training.output.runrecord import RunRecord, TrainingRecord
 from model_training.ports import Store, TrainingBackend
 from model_training.progress import Reporter
@@ -22,6 +24,11 @@ from model_training.training.request import build_training_request
 
 #: SageMaker's limit on a job's tags.
 MAX_TAGS = 50
+#: The ``Project`` tag of every job the stage starts (the pipeline's project name).
+PROJECT = "MLOps"
+#: A training job's final statuses (``DescribeTrainingJob``): once one is recorded, no other status replaces it
+#: but another final one SageMaker gives.
+FINAL_STATUSES = ("Completed", "Failed", "Stopped")
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ def training_request(record: RunRecord, config: RunConfig, target: TrainingTarge
     channels: dict[str, str] = {
         split: store.uri(f"{record.prefix}/{split}") + "/" for split in ("train", "validation") if record.splits[split].rows
     }
-    tags = {"Project": "MLOps"}
+    tags = {"Project": PROJECT}
     if target.region:
         tags["Region"] = target.region
     if "test" in record.files:
@@ -134,30 +141,89 @@ def train(
 
 
 def record_job_outcome(record: RunRecord, job: dict[str, Any], backend: str, store: Store, record_key: str) -> RunRecord:
-    """Rewrite ``run.json`` with the training job's state (a ``DescribeTrainingJob``-shaped ``job``):
-    status ``started`` while it runs, ``complete`` once it has ended."""
+    """Rewrite ``run.json`` with the training job's state (a ``DescribeTrainingJob``-shaped ``job``): status
+    ``started`` while it runs, ``complete`` once it has ended (:func:`outcome_update`, applied to the record as
+    stored, else to ``record``).  Nothing is written when that changes nothing, or would replace a recorded final
+    status with an earlier one; the record as stored is returned then.
+
+    Raises:
+        TransientError: ``run.json`` does not read back as written (:func:`~model_training.output.commit.write_record`).
+    """
+    current = _stored(store, record_key) or record
+    updated = outcome_update(current, job, backend)
+    if updated is None:
+        return current
+    write_record(store, record_key, updated)
+    return updated
+
+
+def outcome_update(record: RunRecord, job: dict[str, Any], backend: str) -> RunRecord | None:
+    """``record`` with the outcome of ``job`` (a ``DescribeTrainingJob``-shaped dict) as its ``training``, or
+    ``None`` when there is nothing to write: the record holds that outcome already, or it holds a final status
+    (:data:`FINAL_STATUSES`) of that job and ``job`` is not final (a late or stale ``InProgress``: the
+    record never goes back).  A final status replaces another only as SageMaker says (it is ``job``'s)."""
     training = training_record(job, backend)
-    finished = training.status in ("Completed", "Failed", "Stopped")
-    done = record.model_copy(update={"status": "complete" if finished else "started", "training": training})
-    store.write_bytes(record_key, done.to_json())
-    return done
+    current = record.training
+    if (
+        current is not None
+        and current.job_name == training.job_name
+        and current.status in FINAL_STATUSES
+        and training.status not in FINAL_STATUSES
+    ):
+        return None
+    status = "complete" if training.status in FINAL_STATUSES else "started"
+    if current == training and record.status == status:
+        return None
+    return record.model_copy(update={"status": status, "training": training})
+
+
+def _stored(store: Store, record_key: str) -> RunRecord | None:
+    """The run record at ``record_key`` as stored, if it exists and reads as one."""
+    if not store.exists(record_key):
+        return None
+    try:
+        return RunRecord.model_validate_json(store.read_bytes(record_key))
+    except ValueError:
+        return None
 
 
 def training_record(job: dict[str, Any], backend: str) -> TrainingRecord:
-    """The run record's ``training`` of a ``DescribeTrainingJob``-shaped ``job``."""
+    """The run record's ``training`` of a ``DescribeTrainingJob``-shaped ``job`` (boto3's response, whose times
+    are ``datetime`` values, or the local backend's record, whose times are ISO-8601 text): the same fields in the
+    same shape for both (:class:`~model_training.output.runrecord.TrainingRecord`)."""
     metrics = {m["MetricName"]: float(m["Value"]) for m in job.get("FinalMetricDataList", [])}
     image = job.get("AlgorithmSpecification", {}).get("TrainingImage", "")
     return TrainingRecord(
         backend=backend,
         job_name=job["TrainingJobName"],
         status=job["TrainingJobStatus"],
+        secondary_status=job.get("SecondaryStatus"),
         serving_image=job.get("ServingImage", image) or None,
         xgboost_version=job.get("XGBoostVersion", IMAGE_XGBOOST.get(image_version(image))) if image else None,
         failure_reason=job.get("FailureReason"),
         final_metrics=metrics,
         model_artifact=job.get("ModelArtifacts", {}).get("S3ModelArtifacts"),
         training_seconds=job.get("TrainingTimeInSeconds"),
+        billable_seconds=job.get("BillableTimeInSeconds"),
+        start_time=_utc_text(job.get("TrainingStartTime")),
+        end_time=_utc_text(job.get("TrainingEndTime")),
     )
+
+
+def _utc_text(value: Any) -> str | None:
+    """A job's time (a ``datetime``, or ISO-8601 text) as ISO-8601 UTC to the second; text that is no time is
+    kept as it is (at most 64 characters)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        moment = value
+    else:
+        try:
+            moment = dt.datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            return str(value)[:64]
+    moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+    return moment.isoformat(timespec="seconds")
 
 
 def raise_if_failed(record: RunRecord, run_uri: str, *, earlier: bool) -> None:

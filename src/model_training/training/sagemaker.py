@@ -76,6 +76,11 @@ class SageMakerBackend(JobFinder):
         response.pop("ResponseMetadata", None)
         return response
 
+    def job_tags(self, arn: str) -> dict[str, str]:
+        """The tags of the job ``arn`` (``ListTags``, every page), as ``{key: value}``."""
+        pages = self.client.get_paginator("list_tags").paginate(ResourceArn=arn)
+        return {tag["Key"]: tag["Value"] for page in pages for tag in page.get("Tags", [])}
+
     def list_training_jobs(self, max_results: int = 50) -> list[dict[str, Any]]:
         """The newest jobs' summaries (``ListTrainingJobs``, by creation time, descending)."""
         response = self.client.list_training_jobs(SortBy="CreationTime", SortOrder="Descending", MaxResults=max_results)

@@ -1,0 +1,208 @@
+"""A SageMaker training job's outcome, recorded in its run's ``run.json`` when SageMaker says the job changed
+state (its EventBridge event, decoded by :mod:`~model_training.job_events`).
+
+Nothing the event says is trusted but the job's name.  The job is described (``DescribeTrainingJob``) and its tags
+listed (``ListTags``), and it is taken for one of this stage's only if all of these hold:
+
+1. its tags are the ones :func:`~model_training.training.jobs.training_request` sets: ``Project=MLOps``, a
+   ``RunId`` of 16 hex digits and a ``Source``;
+2. its run folder, the folder ``.../{RunId}`` of its ``Testing`` tag's test file (or, when the run has no single
+   test file and so no such tag, of the job's own ``train`` channel), is in the data bucket, under the input prefix;
+3. that folder's ``run.json`` exists and ties it to the job: the same run id, the job name derived from that run id
+   and dataset name (:func:`~model_training.training.naming.job_name`), the ``Source`` tag of its source's URI, the
+   ``Testing`` tag of its test file, and the ``train`` channel of its run folder.
+
+A job that fails one is skipped with the reason (another environment's or another team's job, a run deleted since):
+never an error, since no retry can change it.
+
+Recording follows :func:`~model_training.training.jobs.outcome_update`: a final status is never replaced by an
+earlier one, and a record that would not change is not rewritten.  The write happens under the run's claim
+(:mod:`~model_training.output.claims`, as the split and the job's creation do), after reading ``run.json`` and
+describing the job once more, so that of concurrent deliveries one writes and the others find the record settled;
+``run.json`` is then read back and verified (:func:`~model_training.output.commit.write_record`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from model_training.output import claims
+from model_training.output.commit import read_record, write_record
+from model_training.output.runrecord import RUN_RECORD_NAME, RunRecord
+from model_training.ports import Store
+from model_training.progress import NullReporter
+from model_training.tags import tag_value
+from model_training.training.jobs import PROJECT, outcome_update
+from model_training.training.naming import job_name as make_job_name
+
+#: A ``RunId`` tag: the run id, 16 lowercase hex digits (:data:`~model_training.output.runrecord.RUN_ID_LENGTH`).
+RUN_ID = re.compile(r"[0-9a-f]{16}")
+
+
+class JobReader(Protocol):
+    """What recording an outcome reads of a backend (:class:`~model_training.training.sagemaker.SageMakerBackend`)."""
+
+    backend_name: str
+
+    def find_training_job(self, name: str) -> dict[str, Any] | None: ...
+
+    def job_tags(self, arn: str) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What recording a job's outcome did.
+
+    Attributes:
+        status: ``recorded`` (``run.json`` rewritten), ``unchanged`` (it holds that outcome already, or a final
+            status the job's state would take back) or ``skipped`` (not one of this stage's jobs: ``reason``).
+        job_name: the job's name.
+        reason: why it was skipped.
+        run_id: the run the job belongs to.
+        run_record: the URI of that run's ``run.json``.
+        record: the run record as written, or as found.
+    """
+
+    status: Literal["recorded", "unchanged", "skipped"]
+    job_name: str
+    reason: str | None = None
+    run_id: str | None = None
+    run_record: str | None = None
+    record: RunRecord | None = None
+
+
+class _NotOurs(Exception):
+    """The job is not one of this stage's (the message says why)."""
+
+
+def record_training_outcome(
+    name: str,
+    *,
+    jobs: JobReader,
+    store: Store,
+    bucket: str,
+    input_prefix: str,
+    time_left: Callable[[], float] | None = None,
+) -> Outcome:
+    """Record the state of training job ``name`` in its run's ``run.json`` (see the module's documentation).
+
+    Args:
+        jobs: describes the job and lists its tags.
+        store: the data bucket (``bucket``), at its top: run folders are looked up by key.
+        input_prefix: the stage's input prefix (``automl/``); runs outside it are not this stage's.
+        time_left: seconds left in the Lambda invocation, for waiting on the run's claim (``None``: no budget).
+
+    Raises:
+        RunBusyError: another delivery holds the run's claim beyond the wait (retryable).
+        TransientError: ``run.json`` did not read back as written (retryable).
+        Exception: AWS faults after boto3's retries (the caller decides whether they are transient).
+    """
+    described = jobs.find_training_job(name)
+    if described is None:
+        return Outcome("skipped", name, reason=f"training job {name} does not exist in this account and region")
+    job: dict[str, Any] = described
+    tags = jobs.job_tags(str(job["TrainingJobArn"]))
+    try:
+        prefix = _run_prefix(job, tags, bucket=bucket, input_prefix=input_prefix)
+        record_key = f"{prefix}/{RUN_RECORD_NAME}"
+        record = read_record(store, record_key, NullReporter())
+        if record is None:
+            raise _NotOurs(f"{store.uri(record_key)} does not exist: training job {name}'s tags name no run of this stage")
+        _check_record(record, job, tags, store, prefix)
+    except _NotOurs as exc:
+        return Outcome("skipped", name, reason=str(exc))
+    uri = store.uri(record_key)
+    found = Outcome("unchanged", name, run_id=record.run_id, run_record=uri, record=record)
+    if outcome_update(record, job, jobs.backend_name) is None:
+        return found
+    store = store.with_tags({"RunId": record.run_id, "SourceObject": str(record.source["uri"])})  # as the run wrote it
+
+    def settled() -> bool:
+        now = read_record(store, record_key, NullReporter())
+        return now is not None and outcome_update(now, job, jobs.backend_name) is None
+
+    claim = claims.acquire(
+        store, prefix, time_left=time_left, done=settled, what=f"run {record.run_id} (recording training job {name})"
+    )
+    if claim is None:  # another delivery recorded it while this one waited
+        settled_record = read_record(store, record_key, NullReporter())
+        return Outcome("unchanged", name, run_id=record.run_id, run_record=uri, record=settled_record)
+    try:
+        record = read_record(store, record_key, NullReporter()) or record
+        job = jobs.find_training_job(name) or job  # SageMaker's latest word on the job
+        updated = outcome_update(record, job, jobs.backend_name)
+        if updated is None:
+            return Outcome("unchanged", name, run_id=record.run_id, run_record=uri, record=record)
+        write_record(store, record_key, updated)
+    finally:
+        claim.release()
+    return Outcome("recorded", name, run_id=updated.run_id, run_record=uri, record=updated)
+
+
+def _run_prefix(job: dict[str, Any], tags: dict[str, str], *, bucket: str, input_prefix: str) -> str:
+    """The key of the run folder that ``job``'s tags name (``{input prefix}.../{RunId}``), in ``bucket``.
+
+    Raises:
+        _NotOurs: the tags are not the stage's, or name a folder elsewhere (another bucket, outside the prefix).
+    """
+    name = job["TrainingJobName"]
+    run_id = tags.get("RunId", "")
+    if tags.get("Project") != PROJECT or not RUN_ID.fullmatch(run_id) or not tags.get("Source"):
+        raise _NotOurs(
+            f"training job {name} was not started by this stage: its tags lack Project={PROJECT}, a RunId of 16 hex "
+            "digits or a Source"
+        )
+    where = tags.get("Testing") or channel_uri(job, "train")
+    if not where or not where.startswith("s3://"):
+        raise _NotOurs(f"training job {name} names no run folder in S3 (neither a Testing tag nor a train channel)")
+    found, _, key = where[len("s3://") :].partition("/")
+    if found != bucket:
+        raise _NotOurs(f"training job {name}'s run is in bucket {found}, not in the data bucket {bucket}: another stage's")
+    head, marker, _ = ("/" + key).rpartition(f"/{run_id}/")
+    prefix = f"{head}/{run_id}".lstrip("/")
+    if not marker or not prefix.startswith(input_prefix):
+        raise _NotOurs(f"training job {name}'s run folder {where} is not a folder {input_prefix}.../{run_id}/ of this stage")
+    return prefix
+
+
+def channel_uri(job: dict[str, Any], channel: str) -> str | None:
+    """The ``S3Uri`` of ``job``'s input channel ``channel`` (``InputDataConfig``), if it has one."""
+    for item in job.get("InputDataConfig") or []:
+        if isinstance(item, dict) and item.get("ChannelName") == channel:
+            uri = item.get("DataSource", {}).get("S3DataSource", {}).get("S3Uri")
+            return str(uri) if uri else None
+    return None
+
+
+def run_record_uri(job: dict[str, Any]) -> str | None:
+    """Where the run record of a job this stage started is: ``run.json`` in the folder of its ``train`` channel
+    (``s3://...`` on SageMaker, ``file://...`` for a local job), or ``None`` for a job without one."""
+    train = channel_uri(job, "train")
+    if not train or "/" not in train.rstrip("/"):
+        return None
+    return f"{train.rstrip('/').rsplit('/', 1)[0]}/{RUN_RECORD_NAME}"
+
+
+def _check_record(record: RunRecord, job: dict[str, Any], tags: dict[str, str], store: Store, prefix: str) -> None:
+    """Refuse a run record that does not tie ``job`` to its run (see the module's documentation, step 3).
+
+    Raises:
+        _NotOurs: the first of the record's facts that disagrees with the job, named.
+    """
+    name = job["TrainingJobName"]
+    where = store.uri(f"{prefix}/{RUN_RECORD_NAME}")
+    if record.run_id != tags["RunId"]:  # first: the job name below is derived from the record's run id
+        raise _NotOurs(f"{where} is the record of run {record.run_id!r}, not of training job {name}'s {tags['RunId']!r}")
+    test = record.files.get("test")
+    expected = {
+        "job name": (make_job_name(str(record.source.get("name", "")), record.run_id), name),
+        "Source tag": (tag_value(str(record.source.get("uri", ""))), tags["Source"]),
+        "Testing tag": (test.uri if test else None, tags.get("Testing")),
+        "train channel": (store.uri(f"{prefix}/train") + "/" if record.splits["train"].rows else None, channel_uri(job, "train")),
+    }
+    for what, (recorded, said) in expected.items():
+        if recorded != said:
+            raise _NotOurs(f"{where} does not match training job {name}: its {what} is {recorded!r}, the job's {said!r}")

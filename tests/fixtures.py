@@ -8,8 +8,9 @@ and importing it from elsewhere runs its module-level set-up twice and ties two 
   :class:`Shrinking`, :func:`small_csv`, :func:`training_objects`, :func:`run_day`, :func:`jobs`.
 - SageMaker's side of a job: :func:`start_jobs_in_progress`, :func:`set_job_state` (through moto's model of the job,
   in this process), :func:`training_job_event` (the EventBridge event SageMaker sends).
-- Faults: :func:`inject` (a failing AWS call: throttling, a 5xx, a connection reset) and :class:`Denied`
+- Faults: :func:`inject` (a failing AWS call: throttling, a 5xx, a connection reset, a refusal) and :class:`Denied`
   (S3 refusing a call with 403 AccessDenied), both botocore ``before-send`` hooks.
+- Requests: :func:`service_problems` (a request against the service model's shapes, field by field).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +27,7 @@ from typing import Any
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError
+from botocore.model import Shape
 
 from model_training import aws
 from model_training.data.dataset import Dataset
@@ -129,10 +132,13 @@ S3_ERRORS = {
     "throttle": (503, b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"),
     "5xx": (500, b"<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>"),
 }
-#: What the JSON services (SSM, SageMaker) answer (status, body) for each kind of fault.
+#: What the JSON services (SSM, SageMaker) answer (status, body) for each kind of fault: throttling and a server
+#: fault (a retry may cure them), and two refusals SageMaker's creates answer (``invalid``, ``limit``).
 JSON_ERRORS = {
     "throttle": (400, b'{"__type": "ThrottlingException", "message": "Rate exceeded"}'),
     "5xx": (500, b'{"__type": "InternalFailure", "message": "internal"}'),
+    "invalid": (400, b'{"__type": "ValidationException", "message": "The role is not valid"}'),
+    "limit": (400, b'{"__type": "ResourceLimitExceeded", "message": "The account-level service limit was exceeded"}'),
 }
 
 
@@ -277,3 +283,50 @@ def training_job_event(
         "resources": [arn],
         "detail": body,
     }
+
+
+# ----- requests ------------------------------------------------------------------------------------------------
+
+
+def _python_pattern(pattern: str) -> str:
+    """A service model's (Java) pattern for Python's ``re``: ``\\p{L}``, ``\\p{Z}`` and ``\\p{N}`` (the tag
+    pattern's Unicode classes, which ``re`` lacks) become ``\\w``, ``\\s`` and ``\\d``, as in
+    ``model_training.tags``."""
+    return pattern.replace(r"\p{L}", r"\w").replace(r"\p{Z}", r"\s").replace(r"\p{N}", r"\d")
+
+
+def service_problems(value: Any, shape: Shape, path: str = "") -> list[str]:
+    """Every way ``value`` breaks ``shape``: botocore's own validation (types, required members, minimums) and,
+    field by field, what it leaves to the service (enums, maximums, patterns, a map's size and its keys' and
+    values' rules)."""
+    problems: list[str] = []
+    meta = shape.metadata
+    if shape.type_name == "structure":
+        problems += [f"{path}.{m}: required" for m in shape.required_members if m not in value]
+        for key, item in value.items():
+            problems += (
+                service_problems(item, shape.members[key], f"{path}.{key}")
+                if key in shape.members
+                else [f"{path}.{key}: unknown"]
+            )
+    elif shape.type_name == "list":
+        if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
+            problems.append(f"{path}: {len(value)} items")
+        for n, item in enumerate(value):
+            problems += service_problems(item, shape.member, f"{path}[{n}]")
+    elif shape.type_name == "map":
+        if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
+            problems.append(f"{path}: {len(value)} entries")
+        for key, item in value.items():
+            problems += service_problems(key, shape.key, f"{path}{{{key}}}")
+            problems += service_problems(item, shape.value, f"{path}[{key!r}]")
+    elif shape.type_name == "string":
+        if shape.enum and value not in shape.enum:
+            problems.append(f"{path}: {value!r} not in {shape.enum}")
+        if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
+            problems.append(f"{path}: {len(value)} characters")
+        if "pattern" in meta and not re.fullmatch(_python_pattern(meta["pattern"]), value):
+            problems.append(f"{path}: {value!r} does not match {meta['pattern']}")
+    elif shape.type_name == "integer" and not meta.get("min", value) <= value <= meta.get("max", value):
+        problems.append(f"{path}: {value} out of range")
+    return problems

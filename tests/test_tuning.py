@@ -4,9 +4,6 @@ the objective and ``eval_metric``, Hyperband's rounds), the helpers a search nee
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import pytest
 from botocore.model import Shape
 from botocore.session import get_session
@@ -32,6 +29,7 @@ from model_training.algorithm.tuning import (
 from model_training.algorithm.tuning_rules import TUNABLE
 from model_training.config.run import DEFAULT_HYPERPARAMETERS
 from model_training.errors import HyperparameterError
+from tests.fixtures import service_problems
 
 BINARY = {"num_round": "50", "objective": "binary:logistic", "eval_metric": "auc,logloss"}
 
@@ -201,36 +199,6 @@ def test_kinds_values_and_recommended_ranges_of_the_tunable_hyperparameters() ->
 def _shape(name: str) -> Shape:
     operation = get_session().get_service_model("sagemaker").operation_model("CreateHyperParameterTuningJob")
     return operation.input_shape.members[name]
-
-
-def service_problems(value: Any, shape: Shape, path: str = "") -> list[str]:
-    """Every way ``value`` breaks ``shape``: botocore's own validation (types, required members, minimums) and,
-    field by field, what it leaves to the service (enums, maximums, patterns)."""
-    problems: list[str] = []
-    meta = shape.metadata
-    if shape.type_name == "structure":
-        problems += [f"{path}.{m}: required" for m in shape.required_members if m not in value]
-        for key, item in value.items():
-            problems += (
-                service_problems(item, shape.members[key], f"{path}.{key}")
-                if key in shape.members
-                else [f"{path}.{key}: unknown"]
-            )
-    elif shape.type_name == "list":
-        if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
-            problems.append(f"{path}: {len(value)} items")
-        for n, item in enumerate(value):
-            problems += service_problems(item, shape.member, f"{path}[{n}]")
-    elif shape.type_name == "string":
-        if shape.enum and value not in shape.enum:
-            problems.append(f"{path}: {value!r} not in {shape.enum}")
-        if not meta.get("min", 0) <= len(value) <= meta.get("max", len(value)):
-            problems.append(f"{path}: {len(value)} characters")
-        if "pattern" in meta and not re.fullmatch(meta["pattern"], value):
-            problems.append(f"{path}: {value!r} does not match {meta['pattern']}")
-    elif shape.type_name == "integer" and not meta.get("min", value) <= value <= meta.get("max", value):
-        problems.append(f"{path}: {value} out of range")
-    return problems
 
 
 SEARCHES = {

@@ -1,6 +1,7 @@
 """The contracts between the orchestrator and the parts it drives: where the CSV comes from (:class:`Source`),
-where outputs go (:class:`Store`), what runs training jobs (:class:`TrainingBackend`), and the values they
-exchange (:class:`SourceInfo`, :class:`StoredObject`, :class:`SplitLabels`, :data:`Chunk`, :data:`OutputFile`).
+where outputs go (:class:`Store`), what runs training jobs (:class:`TrainingBackend`) and
+tuning jobs (:class:`TuningBackend`), and the values they exchange (:class:`SourceInfo`, :class:`StoredObject`,
+:class:`SplitLabels`, :data:`Chunk`, :data:`OutputFile`).
 
 The implementations live in the parts (:mod:`model_training.data` for sources, :mod:`model_training.output` for
 stores, :mod:`model_training.training` for backends) and are chosen by :mod:`model_training.wiring`; the
@@ -192,4 +193,36 @@ class TrainingBackend(Protocol):
 
     def run_training_job(self, name: str) -> dict[str, Any]:
         """Run the job where this backend runs jobs itself (local), then describe it; SageMaker: describe it."""
+        ...
+
+
+class TuningBackend(TrainingBackend, Protocol):
+    """A training backend that also runs hyperparameter tuning jobs, in SageMaker's shapes: the request is
+    ``CreateHyperParameterTuningJob``'s, the answers ``DescribeHyperParameterTuningJob``'s and
+    ``ListTrainingJobsForHyperParameterTuningJob``'s ``TrainingJobSummaries``."""
+
+    def create_hyper_parameter_tuning_job(self, request: dict[str, Any]) -> str:
+        """Create a tuning job from a ``CreateHyperParameterTuningJob`` request; returns its ARN.
+
+        Raises:
+            TrainingJobExistsError: a tuning job of that ``HyperParameterTuningJobName`` exists (and is the
+                request's run's, where the backend can tell).
+            TrainingJobError: the backend refused the request.
+        """
+        ...
+
+    def describe_hyper_parameter_tuning_job(self, name: str) -> dict[str, Any]:
+        """The tuning job ``name``, shaped like ``DescribeHyperParameterTuningJob``'s response.
+
+        Raises:
+            TrainingJobNotFoundError: no such tuning job.
+        """
+        ...
+
+    def list_training_jobs_for_hyper_parameter_tuning_job(self, name: str) -> list[dict[str, Any]]:
+        """Every training job the tuning job ``name`` started (``HyperParameterTrainingJobSummary`` each).
+
+        Raises:
+            TrainingJobNotFoundError: no such tuning job.
+        """
         ...

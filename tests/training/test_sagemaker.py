@@ -1,7 +1,12 @@
 """The SageMaker backend's error mapping. moto accepts a second job with the same name, so the
-ResourceInUse path (the guard against duplicate deliveries) is tested with botocore's Stubber."""
+ResourceInUse path (the guard against duplicate deliveries) is tested with botocore's Stubber; moto does not
+implement ListTrainingJobsForHyperParameterTuningJob, so listing a tuning job's training jobs is too (the
+Stubber checks our parameters and its answers against the service model).  Tuning jobs on moto:
+``tests/aws/test_tuning_jobs.py``."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import boto3
 import pytest
@@ -87,3 +92,40 @@ def test_a_race_between_two_deliveries_reports_the_loser_as_duplicate(tmp_path, 
     )
     assert result.duplicate
     assert result.record.status == "started" and result.record.training and result.record.training.status == "InProgress"
+
+
+TUNING_JOB = "bank-0123456789abcdef"
+
+
+def trial(n: int) -> dict:
+    """A ``HyperParameterTrainingJobSummary`` as SageMaker lists it: a trial named with the tuning job's name."""
+    name = f"{TUNING_JOB}-{n:03d}-1a2b3c4d"
+    return {
+        "TrainingJobName": name,
+        "TrainingJobArn": f"arn:aws:sagemaker:eu-west-2:123456789012:training-job/{name}",
+        "TuningJobName": TUNING_JOB,
+        "CreationTime": dt.datetime(2026, 3, 4, 10, n),
+        "TrainingJobStatus": "Completed",
+        "TunedHyperParameters": {"eta": f"0.{n}"},
+        "FinalHyperParameterTuningJobObjectiveMetric": {"Type": "Maximize", "MetricName": "validation:auc", "Value": 0.9},
+        "ObjectiveStatus": "Succeeded",
+    }
+
+
+def test_a_tuning_jobs_training_jobs_are_listed_oldest_first_over_every_page(stubbed) -> None:
+    backend, stub = stubbed
+    asked = {"HyperParameterTuningJobName": TUNING_JOB, "SortBy": "CreationTime", "SortOrder": "Ascending"}
+    operation = "list_training_jobs_for_hyper_parameter_tuning_job"
+    stub.add_response(operation, {"TrainingJobSummaries": [trial(1), trial(2)], "NextToken": "page-2"}, asked)
+    stub.add_response(operation, {"TrainingJobSummaries": [trial(3)]}, {**asked, "NextToken": "page-2"})
+    listed = backend.list_training_jobs_for_hyper_parameter_tuning_job(TUNING_JOB)
+    assert [t["TrainingJobName"] for t in listed] == [trial(n)["TrainingJobName"] for n in (1, 2, 3)]
+
+
+def test_the_training_jobs_of_an_unknown_tuning_job(stubbed) -> None:
+    backend, stub = stubbed
+    stub.add_client_error(
+        "list_training_jobs_for_hyper_parameter_tuning_job", "ResourceNotFound", "Amazon SageMaker can't find a tuning job", 400
+    )
+    with pytest.raises(TrainingJobNotFoundError, match=f"tuning job '{TUNING_JOB}' not found"):
+        backend.list_training_jobs_for_hyper_parameter_tuning_job(TUNING_JOB)

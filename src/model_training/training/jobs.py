@@ -20,7 +20,7 @@ from model_training.ports import Store, TrainingBackend
 from model_training.progress import Reporter
 from model_training.tags import tag_value
 from model_training.training.naming import job_name as make_job_name
-from model_training.training.request import build_training_request
+from model_training.training.request import build_job_definition, tag_list
 
 #: SageMaker's limit on a job's tags.
 MAX_TAGS = 50
@@ -54,60 +54,89 @@ class TrainingTarget:
 
 
 def training_request(record: RunRecord, config: RunConfig, target: TrainingTarget, store: Store) -> dict[str, Any]:
-    """The ``CreateTrainingJob`` request of a committed run, in the shape boto3's ``create_training_job`` takes.
-
-    Channels: ``train`` and ``validation`` (the folder of each split that has rows), ``text/csv``.
-    ``HyperParameters``: the configuration's, then those the run took from its data (``run.json``'s
-    ``inferred``: a ``multi:`` objective's ``num_class``), which the container requires.
-    Tags, in this order: ``Project=MLOps``, ``Region``, ``Testing`` (the test file's URI: the deployment
-    stage takes the first tag whose key contains ``Testing``), ``RunId``, ``Source``, ``ServingImage`` (the
-    job's own ``AlgorithmSpecification.TrainingImage``: the image that must serve the model), then the
-    run's extra tags.
+    """The ``CreateTrainingJob`` request of a committed run, in the shape boto3's ``create_training_job`` takes:
+    its name (:func:`~model_training.training.naming.job_name`), the run's job definition
+    (:func:`job_definition`) writing the model under ``{model_output_root}/{YYYY-MM-DD}/output``, the
+    hyperparameters (:func:`run_hyperparameters`) and the run's tags (:func:`run_tags`).
 
     Raises:
-        ConfigurationError: the request would carry a key containing ``Testing`` other than the stage's
-            own ``Testing`` tag, or more than SageMaker's 50 tags (the configuration's checks prevent both).
+        ConfigurationError: the tags break a rule of :func:`check_tags` (the configuration's checks prevent it).
     """
-    channels: dict[str, str] = {
-        split: store.uri(f"{record.prefix}/{split}") + "/" for split in ("train", "validation") if record.splits[split].rows
+    tags = run_tags(record, config, target)
+    output_path = f"{target.model_output_root.rstrip('/')}/{config.run_date.isoformat()}/output"
+    return {
+        "TrainingJobName": make_job_name(record.source["name"], record.run_id),
+        **job_definition(record, config, target, store, output_path),
+        "HyperParameters": run_hyperparameters(record, config),
+        "Tags": tag_list(tags),
     }
+
+
+def run_hyperparameters(record: RunRecord, config: RunConfig) -> dict[str, str]:
+    """The run's ``HyperParameters``: the configuration's, then those the run took from its data (``run.json``'s
+    ``inferred``: a ``multi:`` objective's ``num_class``, which the container requires)."""
+    return {**config.training.hyperparameters, **(record.inferred or {}).get("hyperparameters", {})}
+
+
+def run_tags(record: RunRecord, config: RunConfig, target: TrainingTarget) -> dict[str, str]:
+    """The tags of the run's jobs (its training job, or its tuning job and through it every training job the
+    tuning job starts), in this order: ``Project=MLOps``, ``Region``, ``Testing`` (the test file's URI: the
+    deployment stage takes the first tag whose key contains ``Testing``), ``RunId``, ``Source``,
+    ``ServingImage`` (the jobs' own ``AlgorithmSpecification.TrainingImage``: the image that must serve the
+    model), then the run's extra tags.
+
+    Raises:
+        ConfigurationError: a key containing ``Testing`` other than the stage's own ``Testing`` tag, or more
+            than SageMaker's 50 tags (:func:`check_tags`).
+    """
     tags = {"Project": PROJECT}
     if target.region:
         tags["Region"] = target.region
     if "test" in record.files:
         tags["Testing"] = record.files["test"].uri  # the deployment stage reads the test file's URI from this tag
-    training = config.training
     # the model must be served by the image that trained it (XGBoost 0.72 of xgboost:latest cannot load it)
     tags.update({"RunId": record.run_id, "Source": tag_value(record.source["uri"]), "ServingImage": target.image})
-    tags.update(training.tags)
+    tags.update(config.training.tags)
     check_tags(tags)
-    request = build_training_request(
-        job_name=make_job_name(record.source["name"], record.run_id),
+    return tags
+
+
+def job_definition(
+    record: RunRecord, config: RunConfig, target: TrainingTarget, store: Store, output_path: str
+) -> dict[str, Any]:
+    """What the run's training job and its tuning job's ``TrainingJobDefinition`` share
+    (:func:`~model_training.training.request.build_job_definition`): channels ``train`` and ``validation``
+    (the folder of each split that has rows, ``text/csv``), the image, the role, the resources and stopping
+    condition, and the run's KMS keys, managed spot, network isolation, inter-container traffic encryption and
+    VPC; the model goes under ``output_path`` (``S3OutputPath``)."""
+    channels: dict[str, str] = {
+        split: store.uri(f"{record.prefix}/{split}") + "/" for split in ("train", "validation") if record.splits[split].rows
+    }
+    training = config.training
+    definition = build_job_definition(
         image=target.image,
-        hyperparameters={**config.training.hyperparameters, **(record.inferred or {}).get("hyperparameters", {})},
         channels=channels,
-        output_path=f"{target.model_output_root.rstrip('/')}/{config.run_date.isoformat()}/output",
+        output_path=output_path,
         role_arn=target.role_arn,
         instance_type=training.instance_type,
         instance_count=training.instance_count,
         volume_size_gb=training.volume_size_gb,
         max_runtime_seconds=training.max_runtime_seconds,
-        tags=tags,
     )
     if training.output_kms_key_id:
-        request["OutputDataConfig"]["KmsKeyId"] = training.output_kms_key_id
+        definition["OutputDataConfig"]["KmsKeyId"] = training.output_kms_key_id
     if training.volume_kms_key_id:
-        request["ResourceConfig"]["VolumeKmsKeyId"] = training.volume_kms_key_id
+        definition["ResourceConfig"]["VolumeKmsKeyId"] = training.volume_kms_key_id
     if training.use_spot:
-        request["EnableManagedSpotTraining"] = True
-        request["StoppingCondition"]["MaxWaitTimeInSeconds"] = training.max_wait_seconds or training.max_runtime_seconds
+        definition["EnableManagedSpotTraining"] = True
+        definition["StoppingCondition"]["MaxWaitTimeInSeconds"] = training.max_wait_seconds or training.max_runtime_seconds
     if training.enable_network_isolation:
-        request["EnableNetworkIsolation"] = True
+        definition["EnableNetworkIsolation"] = True
     if training.enable_inter_container_traffic_encryption:
-        request["EnableInterContainerTrafficEncryption"] = True
+        definition["EnableInterContainerTrafficEncryption"] = True
     if training.vpc_subnets:
-        request["VpcConfig"] = {"Subnets": list(training.vpc_subnets), "SecurityGroupIds": list(training.vpc_security_groups)}
-    return request
+        definition["VpcConfig"] = {"Subnets": list(training.vpc_subnets), "SecurityGroupIds": list(training.vpc_security_groups)}
+    return definition
 
 
 def find_job(record: RunRecord, config: RunConfig, backend: TrainingBackend, target: TrainingTarget, store: Store) -> Any:

@@ -24,7 +24,7 @@ from model_training.output.local_store import LocalStore
 from model_training.progress import NullReporter, Reporter
 from model_training.training.backend import JobFinder
 from model_training.training.failures import ChannelDataError, first_line
-from model_training.training.local_training import TrainedModel, train_model
+from model_training.training.local_training import TrainedModel, Watch, train_model
 from model_training.training.naming import is_valid_job_name
 from model_training.training.xgboost_release import check_xgboost
 
@@ -110,9 +110,11 @@ class LocalTrainingBackend(JobFinder):
                 jobs.append(json.loads(path.read_text(encoding="utf-8")))
         return sorted(jobs, key=lambda j: (j.get("CreationTime", ""), j["TrainingJobName"]), reverse=True)
 
-    def run_training_job(self, name: str) -> dict[str, Any]:
-        """Run a created job to the end; returns its final record (``Completed`` or ``Failed`` with a
-        ``FailureReason``).  A job that is no longer ``InProgress`` is returned as it is.
+    def run_training_job(self, name: str, *, watch: Watch | None = None, nthread: int | None = None) -> dict[str, Any]:
+        """Run a created job to the end; returns its final record (``Completed``, ``Failed`` with a
+        ``FailureReason``, or ``Stopped`` when ``watch`` stopped it: a tuning job's early stopping, with the
+        model and metrics of the rounds trained).  A job that is no longer ``InProgress`` is returned as it is.
+        ``watch`` and ``nthread``: see :func:`~model_training.training.local_training.train_model`.
 
         Raises:
             EnvironmentFailure: the machine failed the job (disk full, out of memory): the job is not
@@ -127,7 +129,7 @@ class LocalTrainingBackend(JobFinder):
         log_path = self.jobs_dir / f"{name}.log"
         try:
             with log_path.open("w", encoding="utf-8") as log:
-                trained = train_model(record, lambda line: _log_line(log, line), self.reporter)
+                trained = train_model(record, lambda line: _log_line(log, line), self.reporter, watch=watch, nthread=nthread)
         except (ChannelDataError, HyperparameterError) as exc:
             kind = "ClientError" if isinstance(exc, HyperparameterError) else "ClientError: Data"
             record.update(TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"{kind}: {exc}")
@@ -140,7 +142,8 @@ class LocalTrainingBackend(JobFinder):
                 TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"AlgorithmError: {first_line(exc)}"
             )
         else:
-            record.update(TrainingJobStatus="Completed", SecondaryStatus="Completed", **_outcome(trained))
+            status = "Stopped" if trained.stopped else "Completed"
+            record.update(TrainingJobStatus=status, SecondaryStatus=status, **_outcome(trained))
         end = _now()
         record.update(
             TrainingEndTime=end,

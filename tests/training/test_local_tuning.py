@@ -344,6 +344,16 @@ def test_the_untuned_configuration_is_trial_000_and_the_best_is_never_worse(data
     assert described["BestTrainingJob"]["TrainingJobName"] == first["TrainingJobName"]
 
 
+def test_a_tie_goes_to_the_earlier_trial(data: Path, tmp_path: Path) -> None:
+    """The grid's eta 0.3 is the baseline's configuration: the same model, the same value; trial 000 is the best."""
+    static = {**STATIC, "eta": "0.3"}
+    section = {**LOGLOSS, "strategy": "Grid", "ranges": {"eta": [0.1, 0.3]}}
+    _, described, summaries = search(data, tmp_path, "tie", section, static)
+    assert [s["TunedHyperParameters"] for s in summaries] == [{"eta": "0.3"}, {"eta": "0.1"}, {"eta": "0.3"}]
+    assert value(summaries[0]) == value(summaries[2]) < value(summaries[1])
+    assert described["BestTrainingJob"]["TrainingJobName"] == summaries[0]["TrainingJobName"]
+
+
 def test_a_seed_gives_the_same_search_with_one_trial_at_a_time(data: Path, tmp_path: Path) -> None:
     ranges = {"eta": {"min": 0.05, "max": 0.5}, "max_depth": {"min": 1, "max": 6}, "subsample": [0.6, 0.8, 1]}
     section = {**LOGLOSS, "max_trials": 3, "ranges": ranges}

@@ -268,3 +268,37 @@ def test_the_demo_refuses_another_xgboost_before_writing(tmp_path: Path, monkeyp
     with pytest.raises(XGBoostVersionError):
         demo.run_offline_demo(tmp_path / "out", say=lambda line: None)
     assert not (tmp_path / "out").exists()
+
+
+def test_a_watch_stops_a_job_at_a_round_and_the_job_is_stopped_with_what_it_trained(data: Path) -> None:
+    """A tuning job's early stopping: the watch sees each round after it is logged; the job it stops is
+    ``Stopped``, with the model, log and metrics of the rounds trained."""
+    import xgboost
+
+    backend = LocalTrainingBackend(data / "jobs")
+    backend.create_training_job(request(data))
+    seen: list[tuple[int, int]] = []
+
+    def watch(epoch: int, history: Any) -> bool:
+        seen.append((epoch, len(history["validation"]["auc"])))
+        return epoch == 4
+
+    done = backend.run_training_job("job-1", watch=watch, nthread=1)
+    assert done["TrainingJobStatus"] == "Stopped" and done["SecondaryStatus"] == "Stopped"
+    assert seen == [(epoch, epoch + 1) for epoch in range(5)]
+    assert len([line for line in Path(done["LogFile"]).read_text().splitlines() if line.startswith("[")]) == 5
+    with tarfile.open(path_from_uri(done["ModelArtifacts"]["S3ModelArtifacts"])) as tar:
+        booster = xgboost.Booster()
+        booster.load_model(bytearray(tar.extractfile("xgboost-model").read()))
+    assert booster.num_boosted_rounds() == 5
+    metrics = json.loads(path_from_uri(done["OutputFiles"]["metrics"]).read_text())
+    final = {m["MetricName"]: m["Value"] for m in done["FinalMetricDataList"]}
+    assert final["validation:auc"] == metrics["history"]["validation"]["auc"][4]
+    assert "nthread" not in done["HyperParameters"]  # the thread count is the machine's, not the job's
+
+
+def test_a_watch_that_stops_at_the_last_round_stops_nothing(data: Path) -> None:
+    backend = LocalTrainingBackend(data / "jobs")
+    backend.create_training_job(request(data))
+    done = backend.run_training_job("job-1", watch=lambda epoch, history: epoch == 19)
+    assert done["TrainingJobStatus"] == "Completed"

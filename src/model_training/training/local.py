@@ -6,6 +6,11 @@ Job records live as JSON files in a jobs folder (``{name}.json``, with the job's
 ``{name}.log``); names are unique there as in an AWS account.  A record also holds ``XGBoostVersion`` (the
 release that trained the model), ``ServingImage`` (the image that must serve it) and ``OutputFiles`` (the
 metrics and learning curve written), which SageMaker's records do not have.
+
+Hyperparameter tuning jobs (``CreateHyperParameterTuningJob`` and its describe and list calls) live in the
+same folder as ``{name}.tuning.json`` (a training job's name has no ``.``), and their trials are training
+jobs like any other: :mod:`~model_training.training.local_tuning_records` (the records) and
+:mod:`~model_training.training.local_tuning` (the search, with Optuna).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import io
 import json
 import os
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +30,8 @@ from model_training.output.local_store import LocalStore
 from model_training.progress import NullReporter, Reporter
 from model_training.training.backend import JobFinder
 from model_training.training.failures import ChannelDataError, first_line
-from model_training.training.local_training import TrainedModel, train_model
+from model_training.training.local_training import TrainedModel, Watch, train_model
+from model_training.training.local_tuning_records import TuningRecords
 from model_training.training.naming import is_valid_job_name
 from model_training.training.xgboost_release import check_xgboost
 
@@ -106,13 +113,17 @@ class LocalTrainingBackend(JobFinder):
             return []
         jobs = []
         for path in self.jobs_dir.glob("*.json"):
+            if not is_valid_job_name(path.stem):
+                continue  # {name}.tuning.json: a tuning job's record
             with contextlib.suppress(json.JSONDecodeError, OSError):
                 jobs.append(json.loads(path.read_text(encoding="utf-8")))
         return sorted(jobs, key=lambda j: (j.get("CreationTime", ""), j["TrainingJobName"]), reverse=True)
 
-    def run_training_job(self, name: str) -> dict[str, Any]:
-        """Run a created job to the end; returns its final record (``Completed`` or ``Failed`` with a
-        ``FailureReason``).  A job that is no longer ``InProgress`` is returned as it is.
+    def run_training_job(self, name: str, *, watch: Watch | None = None, nthread: int | None = None) -> dict[str, Any]:
+        """Run a created job to the end; returns its final record (``Completed``, ``Failed`` with a
+        ``FailureReason``, or ``Stopped`` when ``watch`` stopped it: a tuning job's early stopping, with the
+        model and metrics of the rounds trained).  A job that is no longer ``InProgress`` is returned as it is.
+        ``watch`` and ``nthread``: see :func:`~model_training.training.local_training.train_model`.
 
         Raises:
             EnvironmentFailure: the machine failed the job (disk full, out of memory): the job is not
@@ -127,7 +138,7 @@ class LocalTrainingBackend(JobFinder):
         log_path = self.jobs_dir / f"{name}.log"
         try:
             with log_path.open("w", encoding="utf-8") as log:
-                trained = train_model(record, lambda line: _log_line(log, line), self.reporter)
+                trained = train_model(record, lambda line: _log_line(log, line), self.reporter, watch=watch, nthread=nthread)
         except (ChannelDataError, HyperparameterError) as exc:
             kind = "ClientError" if isinstance(exc, HyperparameterError) else "ClientError: Data"
             record.update(TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"{kind}: {exc}")
@@ -140,7 +151,8 @@ class LocalTrainingBackend(JobFinder):
                 TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"AlgorithmError: {first_line(exc)}"
             )
         else:
-            record.update(TrainingJobStatus="Completed", SecondaryStatus="Completed", **_outcome(trained))
+            status = "Stopped" if trained.stopped else "Completed"
+            record.update(TrainingJobStatus=status, SecondaryStatus=status, **_outcome(trained))
         end = _now()
         record.update(
             TrainingEndTime=end,
@@ -150,6 +162,55 @@ class LocalTrainingBackend(JobFinder):
         )
         self._save(record)
         return record
+
+    # -- hyperparameter tuning jobs (SageMaker's shapes) ------------------------------------------
+    def create_hyper_parameter_tuning_job(self, request: dict[str, Any]) -> str:
+        """Register a tuning job as ``InProgress`` from a ``CreateHyperParameterTuningJob`` request (the one the
+        SageMaker backend sends); returns its ARN.  :meth:`run_hyper_parameter_tuning_job` runs it.
+
+        Raises:
+            TrainingJobExistsError: a tuning job of this name exists (SageMaker's ``ResourceInUse``); nothing
+                is changed.
+            ValueError: the name breaks SageMaker's rule, or the request lacks what a local search needs.
+        """
+        return TuningRecords(self.jobs_dir).create(request)
+
+    def describe_hyper_parameter_tuning_job(self, name: str) -> dict[str, Any]:
+        """The tuning job, shaped like SageMaker's ``DescribeHyperParameterTuningJob`` response.
+
+        Raises:
+            TrainingJobNotFoundError: no such tuning job.
+        """
+        return TuningRecords(self.jobs_dir).describe(name)
+
+    def list_training_jobs_for_hyper_parameter_tuning_job(self, name: str) -> list[dict[str, Any]]:
+        """The tuning job's training jobs, each a ``HyperParameterTrainingJobSummary`` (the
+        ``TrainingJobSummaries`` of ``ListTrainingJobsForHyperParameterTuningJob``), in trial order.
+
+        Raises:
+            TrainingJobNotFoundError: no such tuning job.
+        """
+        return TuningRecords(self.jobs_dir).trial_summaries(name)
+
+    def run_hyper_parameter_tuning_job(self, name: str, baseline: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+        """Run a created tuning job's search to the end (:func:`~model_training.training.local_tuning.run_search`);
+        returns its description.  A tuning job that is no longer ``InProgress`` is described as it is.
+
+        Args:
+            name: the tuning job.
+            baseline: the untuned configuration's value of each tuned hyperparameter
+                (:func:`~model_training.algorithm.tuning.untuned_values`), trained as trial 000; ``None``: the
+                container's defaults for all of them.
+
+        Raises:
+            TrainingJobNotFoundError: no such tuning job.
+            RunBusyError: another live process on this machine is running the search.
+            EnvironmentFailure: the machine failed a trial: the tuning job stays ``InProgress``, and running
+                again resumes it.
+        """
+        from model_training.training.local_tuning import run_search
+
+        return run_search(self, name, baseline)
 
     def _record_path(self, name: str) -> Path:
         if not is_valid_job_name(name):

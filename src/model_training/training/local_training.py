@@ -28,10 +28,9 @@ channel the container reads them in directory order (row order differs; the rows
 from __future__ import annotations
 
 import json
-import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 from model_training.algorithm.hyperparameter_rules import MAXIMIZE_METRICS
 from model_training.algorithm.hyperparameters import parse_hyperparameters
@@ -41,6 +40,7 @@ from model_training.progress import Reporter
 from model_training.training.container_metrics import METRIC_ARGUMENT, evaluation_function, plan_metrics
 from model_training.training.failures import ChannelDataError, first_line
 from model_training.training.local_channels import load_channel
+from model_training.training.local_warnings import captured_warnings
 from model_training.training.model_artifacts import ARCHIVE_NAME, learning_curve_png, model_archive, write_uri
 from model_training.training.xgboost_release import check_xgboost
 
@@ -55,6 +55,8 @@ class TrainedModel:
         final_metrics: each ``{channel}:{metric}``'s value at the last round evaluated (``metrics.json``'s ``final``).
         model_artifact: the URI of ``model.tar.gz``.
         output_files: the URIs of ``metrics`` (``metrics.json``) and, with matplotlib, ``learning_curve`` (a PNG).
+        stopped: whether ``watch`` stopped the training before its last round (the model is the one trained
+            until then, as a job stopped by SageMaker saves it).
     """
 
     xgboost_version: str
@@ -62,12 +64,34 @@ class TrainedModel:
     final_metrics: dict[str, float]
     model_artifact: str
     output_files: dict[str, str]
+    stopped: bool = False
 
 
-def train_model(record: dict[str, Any], log: Callable[[str], None], reporter: Reporter) -> TrainedModel:
+#: The evaluation history after a round: channel (``train``, ``validation``) -> metric -> one value per round.
+History: TypeAlias = Mapping[str, Mapping[str, Sequence[float]]]
+#: Called after each boosting round (0-based) with the history so far; ``True`` stops the training there.
+Watch: TypeAlias = Callable[[int, History], bool]
+
+
+def train_model(
+    record: dict[str, Any],
+    log: Callable[[str], None],
+    reporter: Reporter,
+    *,
+    watch: Watch | None = None,
+    nthread: int | None = None,
+) -> TrainedModel:
     """Train the job of ``record`` (a ``DescribeTrainingJob``-shaped record of a created job) as the container
     would, logging each round to ``log`` and advancing a progress task of ``reporter`` per round; writes the
     model archive (last), ``metrics.json`` and the learning curve under ``{S3OutputPath}/{TrainingJobName}/output``.
+
+    ``watch`` sees each round after it is logged and may stop the training (a tuning job's early stopping);
+    ``nthread`` is XGBoost's thread count when the hyperparameters set none (trials of a tuning job share the
+    machine's cores).  Neither changes the job's record: the model is the same for any ``nthread`` up to
+    floating-point summation order.
+
+    Warnings are captured per thread (:func:`~model_training.training.local_warnings.captured_warnings`), so
+    that jobs may train in parallel threads.
 
     Raises:
         XGBoostVersionError: the installed XGBoost is not the image's (:func:`check_xgboost`).
@@ -96,6 +120,8 @@ def train_model(record: dict[str, Any], log: Callable[[str], None], reporter: Re
     tuning = hp.validated.get("_tuning_objective_metric")
     plan = plan_metrics(hp.eval_metrics or None, str(tuning) if tuning else None)
     params = {k: v for k, v in hp.params.items() if k != "eval_metric"}  # as the container passes them: no defaults of ours
+    if nthread is not None and "nthread" not in params:
+        params["nthread"] = nthread
     if plan.native:
         params["eval_metric"] = plan.native
     extra: dict[str, Any] = {}
@@ -120,12 +146,19 @@ def train_model(record: dict[str, Any], log: Callable[[str], None], reporter: Re
                 save_best=True,
             )
         )
+    stopped: list[int] = []
+
+    def watched(epoch: int, evals_log: History) -> bool:
+        if watch is not None and watch(epoch, evals_log):
+            stopped.append(epoch)
+            return True
+        return False
+
     with (
         reporter.task(f"training {name}", total=hp.num_round, unit="rounds") as advance,
-        warnings.catch_warnings(record=True) as caught,
+        captured_warnings() as caught,
     ):
-        warnings.simplefilter("always")
-        callbacks.insert(0, _RoundLogger(log, advance))
+        callbacks.insert(0, _RoundLogger(log, advance, watched))
         booster = xgb.train(
             params,
             dtrain,
@@ -156,13 +189,16 @@ def train_model(record: dict[str, Any], log: Callable[[str], None], reporter: Re
         final_metrics=final,
         model_artifact=archive,
         output_files=outputs,
+        stopped=bool(stopped) and stopped[-1] + 1 < hp.num_round,  # a stop after the last round stops nothing
     )
 
 
 class _RoundLogger:
-    """An xgboost callback that logs each round in the container's format and advances a progress bar."""
+    """An xgboost callback that logs each round in the container's format, advances a progress bar, then
+    asks ``watch`` whether to stop (one callback: xgboost runs its callbacks in no fixed order and stops at the
+    first that says stop, so a separate one could stop before the round is logged)."""
 
-    def __new__(cls, log: Callable[[str], None], advance: Callable[[float], None]) -> Any:
+    def __new__(cls, log: Callable[[str], None], advance: Callable[[float], None], watch: Watch) -> Any:
         import xgboost as xgb
 
         class RoundLogger(xgb.callback.TrainingCallback):
@@ -174,6 +210,6 @@ class _RoundLogger:
                 ]
                 log("\t".join([f"[{epoch}]", *parts]))
                 advance(1)
-                return False
+                return watch(epoch, evals_log)
 
         return RoundLogger()

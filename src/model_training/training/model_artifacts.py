@@ -7,12 +7,12 @@ import gzip
 import io
 import tarfile
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
 from model_training.output.local_store import LocalStore
 from model_training.output.s3_store import S3Store
+from model_training.training.local_warnings import captured_warnings
 from model_training.uris import parse_s3_uri, path_from_uri
 
 #: The model file inside the archive, as the container names it.
@@ -39,8 +39,7 @@ def model_archive(booster: Any) -> bytes:
     for a model."""
     with tempfile.TemporaryDirectory() as tmp:
         model_path = Path(tmp) / MODEL_FILE
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "Saving model in the UBJSON format as default": as the container does
+        with captured_warnings():  # "Saving model in the UBJSON format as default": as the container does
             booster.save_model(str(model_path))
         buf = io.BytesIO()
         # the gzip header holds a time too: 0, so one model gives one archive, byte for byte
@@ -55,18 +54,19 @@ def model_archive(booster: Any) -> bytes:
 
 
 def learning_curve_png(history: dict[str, dict[str, list[float]]], title: str) -> bytes | None:
-    """A PNG of every metric per round, train and validation side by side (``None`` without matplotlib)."""
-    try:
-        import matplotlib
+    """A PNG of every metric per round, train and validation side by side (``None`` without matplotlib).
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+    Drawn on a :class:`matplotlib.figure.Figure` of its own, not through ``pyplot``, whose global state (the
+    current figure, the backend) is not safe to share between jobs training in parallel threads."""
+    try:
+        from matplotlib.figure import Figure
     except ImportError:
         return None
     metrics = sorted({m for series in history.values() for m in series})
     if not metrics:
         return None
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
+    fig = Figure(figsize=(5 * len(metrics), 4))
+    axes = fig.subplots(1, len(metrics), squeeze=False)
     for ax, metric in zip(axes[0], metrics, strict=True):
         for data, series in history.items():
             if metric in series:
@@ -80,5 +80,4 @@ def learning_curve_png(history: dict[str, dict[str, list[float]]], title: str) -
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
     return buf.getvalue()

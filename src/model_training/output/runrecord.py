@@ -102,6 +102,74 @@ class TrainingRecord(_Model):
     end_time: str | None = None
 
 
+class TrialRecord(_Model):
+    """One training job of a run's hyperparameter search, as ``ListTrainingJobsForHyperParameterTuningJob``
+    summarises it.
+
+    Attributes:
+        job_name: its ``TrainingJobName`` (``{tuning job}-{NNN}-{8 hex}``; trial ``000`` of a local search is the
+            untuned configuration).
+        status: ``TrainingJobStatus`` (``Stopped`` for a trial the search stopped early).
+        objective: ``FinalHyperParameterTuningJobObjectiveMetric.Value`` (``None``: none reported).
+        hyperparameters: ``TunedHyperParameters`` (strings, as SageMaker sends them).
+        failure_reason: ``FailureReason`` of a failed trial.
+        seconds: the trial's training time (``TrainingEndTime - TrainingStartTime``), in seconds.
+    """
+
+    job_name: str
+    status: str
+    objective: float | None = None
+    hyperparameters: dict[str, str] = {}
+    failure_reason: str | None = None
+    seconds: float | None = None
+
+
+class TuningRecord(_Model):
+    """The hyperparameter tuning job of a run, as the backend's ``DescribeHyperParameterTuningJob`` and its
+    list of training jobs say (SageMaker's, or the local backend's in the same shapes).
+
+    Attributes:
+        backend: ``sagemaker`` or ``local``.
+        job_name: ``HyperParameterTuningJobName``.
+        status: ``HyperParameterTuningJobStatus``: ``InProgress``, ``Stopping``, then ``Completed``, ``Failed`` or
+            ``Stopped`` (final: never replaced by an earlier one).
+        strategy: ``Bayesian``, ``Random``, ``Hyperband`` or ``Grid``.
+        objective_metric: the ``validation:<metric>`` searched.
+        objective_type: ``Maximize`` or ``Minimize`` (the container's direction for that metric).
+        failure_reason: ``FailureReason`` of a failed search.
+        best_training_job: ``BestTrainingJob.TrainingJobName`` (``None`` until a trial completed).
+        best_objective: the best trial's objective value.
+        best_hyperparameters: the best trial's ``TunedHyperParameters``.
+        default_objective: the untuned configuration's objective value, where a trial trained it (local searches:
+            trial ``000``), to show what tuning gained.
+        trials: every training job of the search, in the order they were created.
+        model_artifact: the best trial's ``model.tar.gz`` (under the run folder: trials never write to the model
+            output location).
+        model_copied_to: where the best model was copied for the deployment stage
+            (``{model-output}/{YYYY-MM-DD}/output/{best TrainingJobName}/output/model.tar.gz``); ``None`` until
+            copied (once).
+        start_time, end_time: ``HyperParameterTuningJobCreationTime`` and ``HyperParameterTuningEndTime``, ISO-8601
+            UTC.
+    """
+
+    backend: str
+    job_name: str
+    status: str
+    strategy: str
+    objective_metric: str
+    objective_type: str
+    failure_reason: str | None = None
+    best_training_job: str | None = None
+    best_objective: float | None = None
+    best_hyperparameters: dict[str, str] = {}
+    default_objective: float | None = None
+    trials: list[TrialRecord] = []
+    model_artifact: str | None = None
+    model_copied_to: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+
+
 class RunRecord(_Model):
     """Everything about one run, written as ``{prefix}/{run_id}/run.json`` after every split file is
     written and verified, and rewritten (atomically) when the training job's outcome is known.
@@ -135,6 +203,9 @@ class RunRecord(_Model):
     has no ``y_no``).  ``config`` holds the settings as given: the run id is computed from them before the
     data is read, and what the data decides follows from the source's content, which the id holds."""
     training: TrainingRecord | None = None
+    tuning: TuningRecord | None = None
+    """The run's hyperparameter search, when its configuration has a ``tuning`` section (``training`` is then
+    ``None``: the search's best training job is in ``tuning.best_training_job``)."""
 
     def to_json(self) -> bytes:
         """The record as indented UTF-8 JSON with a final newline."""

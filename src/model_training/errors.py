@@ -11,14 +11,29 @@ rendered from them: a raise site gives the text around the location as a templat
 the markers :data:`LINE` and :data:`COLUMN`, and the error puts ``"{uri}: "`` in front of it.  So the same
 error can be rendered again with another location (:meth:`ModelTrainingError.relocated`: a folder of part
 files names the part and the part's line) without reading a message back.
+
+Hints name settings the same way: a hint is a template of strings and :class:`Setting` markers
+(``("choose the label column with ", Setting("label", "NAME"))``), and each entry point renders them in
+its own vocabulary (:meth:`ModelTrainingError.hint_in`): the command line names its flag (``--label NAME``,
+:func:`command_line`), the Lambda function the environment variable and the manifest key
+(``MODEL_TRAINING_LABEL=NAME or the manifest's label: "NAME"``, :func:`lambda_function`); ``hint`` and
+``str()`` (logs, tests, library callers) name all of them (:func:`every_name`).  The names come from one
+table, :data:`SETTINGS`; ``tests/test_hints.py`` checks it against the command line's options, the
+environment variables the configuration reads and the manifest's keys.
+
+Several problems of one input are reported at once as one error (:meth:`ModelTrainingError.of`): its
+message lists each problem's (:attr:`ModelTrainingError.errors`), its hint joins theirs.
 """
 
 from __future__ import annotations
 
 import enum
 import errno
-from collections.abc import Sequence
-from typing import Self, TypeAlias
+import json
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Self, TypeAlias, TypeVar
 
 #: At most this many problems are described in one error; the rest are counted ("and N more").
 MAX_PROBLEMS = 20
@@ -37,6 +52,8 @@ class Place(enum.Enum):
     LINE = "line"
     #: the column name, quoted as ``repr`` quotes it: ``'f2'``.
     COLUMN = "column"
+    #: the problems of an error that reports several (:attr:`ModelTrainingError.errors`), ``; ``-separated.
+    ERRORS = "errors"
 
 
 LINE = Place.LINE
@@ -47,6 +64,155 @@ COLUMN = Place.COLUMN
 Text: TypeAlias = str | Sequence[str | Place]
 
 
+# ------------------------------------------------------------------------------------------------ settings
+
+
+@dataclass(frozen=True)
+class SettingNames:
+    """How each entry point names one setting.
+
+    Attributes:
+        flag: the ``model-training`` option (``--label``), or ``None`` if the command line has none.
+        env: the environment variable (``MODEL_TRAINING_LABEL``), or ``None``.
+        key: the key path in the manifest (``split.seed``), or ``None``.
+        lambda_text: what the Lambda function's hints say where neither ``env`` nor ``key`` applies.
+        columns: the value is a list of column names: comma-separated after the flag and in the variable, a
+            JSON list in the manifest.
+    """
+
+    flag: str | None = None
+    env: str | None = None
+    key: str | None = None
+    lambda_text: str | None = None
+    columns: bool = False
+
+
+#: Every setting a hint can name, by its name in the run's configuration.
+SETTINGS: dict[str, SettingNames] = {
+    "label": SettingNames("--label", "MODEL_TRAINING_LABEL", "label"),
+    "drop": SettingNames("--drop", "MODEL_TRAINING_DROP", "drop", columns=True),
+    "features": SettingNames(None, "MODEL_TRAINING_FEATURES", "features", columns=True),
+    "index_column": SettingNames("--index-column", "MODEL_TRAINING_INDEX_COLUMN", "index_column"),
+    "seed": SettingNames("--seed", "MODEL_TRAINING_SEED", "split.seed"),
+    "fractions": SettingNames("--fractions", "MODEL_TRAINING_FRACTIONS", "split.fractions"),
+    "strategy": SettingNames("--strategy", "MODEL_TRAINING_SPLIT_STRATEGY", "split.strategy"),
+    "key": SettingNames("--key", "MODEL_TRAINING_SPLIT_KEY", "split.key"),
+    "order_by": SettingNames("--order-by", "MODEL_TRAINING_ORDER_BY", "split.order_by"),
+    "hyperparameters": SettingNames("-H", "MODEL_TRAINING_HYPERPARAMETERS", "training.hyperparameters"),
+    "tags": SettingNames(None, None, "training.tags"),
+    "run_date": SettingNames("--date", lambda_text="a new version of the object (its upload date is the run date)"),
+    "stream": SettingNames("--stream", lambda_text="MODEL_TRAINING_STREAM_ABOVE_MB below the object's size (0: always)"),
+    "in_memory": SettingNames("--in-memory", lambda_text="MODEL_TRAINING_STREAM_ABOVE_MB above the object's size"),
+    "backend": SettingNames("--backend"),
+    "output": SettingNames("--output"),
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A setting named in a hint, rendered in the vocabulary of the entry point that shows the hint.
+
+    Args:
+        name: a key of :data:`SETTINGS` (``label``, ``drop``, ``hyperparameters`` ...).
+        value: what to set it to, if the hint suggests a value: a text (``"NAME"``; for ``hyperparameters``
+            ``"eval_metric=logloss"``), or column names for a setting that takes several.
+
+    Raises:
+        ValueError: ``name`` is not in :data:`SETTINGS`.
+    """
+
+    name: str
+    value: str | tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.name not in SETTINGS:
+            raise ValueError(f"no setting is named {self.name!r}")
+
+
+#: How an entry point names a setting in its hints (:func:`command_line`, :func:`lambda_function`, :func:`every_name`).
+Vocabulary: TypeAlias = Callable[[Setting], str]
+#: A hint: a plain string, or a template of strings and :class:`Setting` markers.
+Hint: TypeAlias = str | Sequence[str | Setting]
+
+
+def _joined(value: str | tuple[str, ...]) -> str:
+    return value if isinstance(value, str) else ",".join(value)
+
+
+def _as_flag(setting: Setting, names: SettingNames) -> str:
+    assert names.flag is not None
+    if setting.value is None:
+        return names.flag
+    return f"{names.flag} {shlex.quote(_joined(setting.value))}"
+
+
+def _as_env(setting: Setting, names: SettingNames) -> str:
+    assert names.env is not None
+    if setting.value is None:
+        return names.env
+    if setting.name == "hyperparameters":
+        key, _, value = _joined(setting.value).partition("=")
+        return f"{names.env}={json.dumps({key: value})}"
+    return f"{names.env}={_joined(setting.value)}"
+
+
+def _as_key(setting: Setting, names: SettingNames) -> str:
+    assert names.key is not None
+    if setting.value is None:
+        return f"the manifest's {names.key}"
+    if setting.name == "hyperparameters":
+        name, _, text = _joined(setting.value).partition("=")
+        return f"the manifest's {names.key}.{name}: {json.dumps(text)}"
+    value: object = setting.value
+    if names.columns:
+        value = [v for v in setting.value.split(",") if v] if isinstance(setting.value, str) else list(setting.value)
+    return f"the manifest's {names.key}: {json.dumps(value)}"
+
+
+def command_line(setting: Setting) -> str:
+    """The command line's name of ``setting``: its flag (with the value: ``--drop y_no,job``), else the manifest key
+    (the command line reads the manifest too)."""
+    names = SETTINGS[setting.name]
+    if names.flag:
+        return _as_flag(setting, names)
+    return _as_key(setting, names) if names.key else _as_env(setting, names)
+
+
+def lambda_function(setting: Setting) -> str:
+    """The Lambda function's name of ``setting``: its environment variable and manifest key (``MODEL_TRAINING_DROP=a,b
+    or the manifest's drop: ["a", "b"]``), or what sets it there; never a flag (a setting only the command line has,
+    such as ``backend``, which no hint of the Lambda function names, is named as the configuration names it)."""
+    names = SETTINGS[setting.name]
+    empty = setting.value is not None and not setting.value  # an empty variable is an unset one: only the manifest empties
+    said = [
+        f(setting, names) for f, name in ((_as_env, names.env), (_as_key, names.key)) if name and not (empty and f is _as_env)
+    ]
+    return " or ".join(said) or names.lambda_text or setting.name
+
+
+def every_name(setting: Setting) -> str:
+    """Every name of ``setting``: the flag, then the Lambda function's names in parentheses (``--label NAME
+    (MODEL_TRAINING_LABEL=NAME or the manifest's label: "NAME")``); the default rendering of a hint."""
+    names = SETTINGS[setting.name]
+    if not names.flag:
+        return lambda_function(setting)
+    if names.env or names.key:
+        return f"{_as_flag(setting, names)} ({lambda_function(setting)})"
+    if names.lambda_text:
+        return f"{_as_flag(setting, names)} (in the Lambda function: {names.lambda_text})"
+    return _as_flag(setting, names)
+
+
+def render_hint(hint: Hint, vocabulary: Vocabulary = every_name) -> str:
+    """``hint`` as text, its settings named by ``vocabulary``."""
+    if isinstance(hint, str):
+        return hint
+    return "".join(piece if isinstance(piece, str) else vocabulary(piece) for piece in hint)
+
+
+_E = TypeVar("_E", bound="ModelTrainingError")
+
+
 class ModelTrainingError(Exception):
     """Base class of every error the stage reports to a user.
 
@@ -54,7 +220,8 @@ class ModelTrainingError(Exception):
         message: the text of the message without the object (the error puts ``"{uri}: "`` in front of it): a
             string, or a template with :data:`LINE` and :data:`COLUMN` where the error renders ``line`` and
             ``column`` (:data:`Text`).
-        hint: what to do about it (may be empty).
+        hint: what to do about it (may be empty): a string, or a template naming settings with
+            :class:`Setting` markers (:data:`Hint`).
         uri: the object the error is about, as the message names it (a URI, or a local path as given), or
             ``None``.
         line: the 1-based line in that object (counting the header and blank lines), or ``None``.
@@ -70,7 +237,12 @@ class ModelTrainingError(Exception):
             positions, sizes and counts only), rendered from :attr:`log_text`; ``message`` may quote the
             offending value for the caller.
         text, log_text: the templates ``message`` and ``log_message`` are rendered from (without the object).
-        hint, uri, line, column, dataset_line: as given.
+        hint: what to do, every setting named by all its names (:func:`every_name`); :meth:`hint_in` renders it
+            in one entry point's vocabulary.
+        hint_text: the template ``hint`` is rendered from.
+        errors: the problems this error reports together (:meth:`of`), each an error of its own; ``()`` for an
+            error about one problem.
+        uri, line, column, dataset_line: as given.
         exit_code: the command line's exit status for this error (1 unless a subclass says otherwise).
         retryable: whether running again may succeed (``False`` unless a subclass says otherwise: see
             :class:`TransientError`).
@@ -81,11 +253,12 @@ class ModelTrainingError(Exception):
 
     exit_code = 1
     retryable = False
+    errors: tuple[ModelTrainingError, ...] = ()
 
     def __init__(
         self,
         message: Text,
-        hint: str = "",
+        hint: Hint = "",
         *,
         uri: str | None = None,
         line: int | None = None,
@@ -95,30 +268,87 @@ class ModelTrainingError(Exception):
     ) -> None:
         self.text = _template(message)
         self.log_text = _template(log_message) if log_message else self.text
-        self.hint = hint
+        self.hint_text: tuple[str | Setting, ...] = (hint,) if isinstance(hint, str) else tuple(hint)
+        self.hint = self.hint_in(every_name)
         self._locate(uri, line, column, dataset_line)
+
+    @classmethod
+    def of(cls, errors: Sequence[_E], what: str, *, uri: str | None = None, hint: Hint | None = None) -> _E | Self:
+        """One error reporting every one of ``errors``: the error itself if there is one, else an error of this class
+        whose message is ``what``, the number of problems and each problem's message (the first
+        :data:`MAX_PROBLEMS`, then how many more), without the object when it is ``uri``: ``data.csv: 2 columns
+        cannot be read (2 problems): feature 'a' on line 2 ...; feature 'b' on line 5 ...``.
+
+        Args:
+            errors: at least one.
+            what: what is wrong, as a message starts (``invalid manifest``).
+            uri: the object they are about (default: the first error's, if every one has it).
+            hint: the hint (default: every problem's hint, each once, ``; ``-separated).
+        """
+        if len(errors) == 1 and hint is None:
+            return errors[0]
+        if uri is None and len({e.uri for e in errors}) == 1:
+            uri = errors[0].uri
+        if hint is None:
+            pieces: list[str | Setting] = []
+            for text in dict.fromkeys(e.hint_text for e in errors if e.hint_text not in ((), ("",))):
+                pieces += [*(("; ",) if pieces else ()), *text]
+            hint = pieces
+        group = cls.__new__(cls)  # a subclass may take other arguments: the base class's are given
+        ModelTrainingError.__init__(
+            group, f"{what} ({len(errors)} problems): " if len(errors) > 1 else f"{what}: ", hint, uri=uri
+        )
+        group.errors = tuple(errors)
+        group.text = group.log_text = (*group.text, Place.ERRORS)
+        group._locate(group.uri, None, None, None)
+        return group
+
+    def with_errors(self, errors: Sequence[ModelTrainingError]) -> Self:
+        """This error (as :meth:`of` made it) reporting ``errors`` instead, its message rendered again."""
+        other = type(self).__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.errors = tuple(errors)
+        other._locate(self.uri, self.line, self.column, self.dataset_line)
+        return other
+
+    def with_hint(self, hint: Hint) -> Self:
+        """This error with another hint."""
+        other = type(self).__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.hint_text = (hint,) if isinstance(hint, str) else tuple(hint)
+        other.hint = other.hint_in(every_name)
+        return other
+
+    def hint_in(self, vocabulary: Vocabulary) -> str:
+        """The hint with its settings named by ``vocabulary`` (:func:`command_line`, :func:`lambda_function`)."""
+        return render_hint(self.hint_text, vocabulary)
 
     def _locate(self, uri: str | None, line: int | None, column: str | None, dataset_line: int | None) -> None:
         """Set the location fields and render the message and the log message from them."""
         self.uri, self.line, self.column, self.dataset_line = uri or None, line, column, dataset_line
         self.message = self._render(self.text)
-        self.log_message = self._render(self.log_text)
+        self.log_message = self._render(self.log_text, log=True)
         self.args = (self.message,)
 
-    def _render(self, text: tuple[str | Place, ...]) -> str:
-        pieces = [f"{self.uri}: "] if self.uri else []
+    def _render(self, text: tuple[str | Place, ...], *, log: bool = False, within: str | None = None) -> str:
+        """``text`` with its places filled in, after ``"{uri}: "`` unless the object is ``within`` (the object of
+        the error that reports this one among others)."""
+        pieces = [f"{self.uri}: "] if self.uri and self.uri != within else []
         for piece in text:
             if isinstance(piece, str):
                 pieces.append(piece)
             elif piece is LINE:
                 if self.line is None:
                     raise ValueError("the error's text places a line, but it has none")
-                within = f" (line {self.dataset_line} of the dataset)" if self.dataset_line is not None else ""
-                pieces.append(f"line {self.line}{within}")
-            else:
+                within_ = f" (line {self.dataset_line} of the dataset)" if self.dataset_line is not None else ""
+                pieces.append(f"line {self.line}{within_}")
+            elif piece is COLUMN:
                 if self.column is None:
                     raise ValueError("the error's text places a column, but it has none")
                 pieces.append(repr(self.column))
+            else:
+                shown = [e._render(e.log_text if log else e.text, log=log, within=self.uri) for e in self.errors]
+                pieces.append("; ".join(listed(shown)))
         return "".join(pieces)
 
     def relocated(self, uri: str | None, line: int | None = None, *, dataset_line: int | None = None) -> Self:
@@ -163,7 +393,7 @@ class HyperparameterError(ModelTrainingError):
             most :data:`MAX_PROBLEMS`, then ``and N more``: :func:`listed`).
     """
 
-    def __init__(self, problems: list[str], hint: str = "") -> None:
+    def __init__(self, problems: list[str], hint: Hint = "") -> None:
         self.problems = list(problems)
         joined = "; ".join(self.problems)
         super().__init__(f"invalid hyperparameters: {joined}", hint)
@@ -213,7 +443,7 @@ class TimeBudgetError(TransientError):
     """Not enough of the Lambda invocation's time is left for the next step: the record fails cleanly
     before the step (and is retried) instead of being killed in the middle of an upload."""
 
-    def __init__(self, message: Text, hint: str = "", *, uri: str | None = None) -> None:
+    def __init__(self, message: Text, hint: Hint = "", *, uri: str | None = None) -> None:
         super().__init__(message, hint or "the record is retried; raise the function's timeout if this repeats", uri=uri)
 
 
@@ -236,7 +466,9 @@ def environment_failure(exc: BaseException, doing: str) -> BaseException:
     """``exc`` as an :class:`EnvironmentFailure` (retryable) if the machine caused it (out of memory, a full
     disk, an I/O error), else ``exc`` itself."""
     if isinstance(exc, MemoryError):
-        return EnvironmentFailure(f"{doing}: out of memory", "give the process more memory, or split by streaming (--stream)")
+        return EnvironmentFailure(
+            f"{doing}: out of memory", ("give the process more memory, or split by streaming (", Setting("stream"), ")")
+        )
     if isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS:
         where = f" ({exc.filename})" if exc.filename else ""
         return EnvironmentFailure(

@@ -25,7 +25,7 @@ from model_training.config.manifest_files import find_manifest
 from model_training.config.resolve import env_settings, resolve
 from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
 from model_training.config.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
-from model_training.errors import ModelTrainingError, RetryableError
+from model_training.errors import ModelTrainingError, RetryableError, lambda_function
 from model_training.events import ObjectRef, decode_event, parse_event_time, skip_reason
 
 logger = Logger(service="model-training")
@@ -179,10 +179,11 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         )
         result = run(ctx)
     except ModelTrainingError as exc:
-        logger.warning("failed", extra={"object": ref.uri, "error": _short(exc.log_message), "hint": _short(exc.hint)})
+        hint = _short(exc.hint_in(lambda_function))  # settings named by their environment variables and manifest keys
+        logger.warning("failed", extra={"object": ref.uri, "error": _short(exc.log_message), "hint": hint})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
         retry = bool(getattr(exc, "retryable", False))  # another delivery holds the run, or the machine failed it
-        return {**base, "status": "failed", "retryable": retry, "reason": _short(exc.message), "hint": _short(exc.hint)}
+        return {**base, "status": "failed", "retryable": retry, "reason": _short(exc.message), "hint": hint}
     except Exception as exc:  # AWS faults after boto3's retries, the network, or a request AWS refused
         transient = is_transient(exc)
         logger.exception("failed", extra={"object": ref.uri, "retryable": transient})

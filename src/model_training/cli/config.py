@@ -12,6 +12,7 @@ from model_training.cli.options import (
     DropOpt,
     FractionsOpt,
     HyperparameterOpt,
+    IndexColumnOpt,
     JsonOpt,
     KeyOpt,
     LabelOpt,
@@ -32,6 +33,7 @@ def config_show(
     manifest: ManifestOpt = None,
     label: LabelOpt = None,
     drop: DropOpt = None,
+    index_column: IndexColumnOpt = None,
     seed: SeedOpt = None,
     fractions: FractionsOpt = None,
     strategy: StrategyOpt = None,
@@ -55,6 +57,7 @@ def config_show(
         date=date,
         hyperparameters=hyperparameter,
         manifest=manifest,
+        index_column=index_column.value if index_column is not None else None,
     )
     # SSM is read only for an S3 source
     guarded(lambda: print_config(resolve_settings(flags, aws=flags.source.startswith("s3://")), as_json=as_json))

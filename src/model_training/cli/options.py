@@ -25,6 +25,14 @@ class Backend(StrEnum):
     sagemaker = "sagemaker"
 
 
+class IndexColumn(StrEnum):
+    """What a leading column named '' or 'Unnamed: 0' (a pandas index) is (the ``index_column`` setting)."""
+
+    AUTO = "auto"
+    INDEX = "index"  # not a member named index: that would hide str.index
+    ERROR = "error"
+
+
 # What to split or describe
 SourceArg = Annotated[
     str,
@@ -43,6 +51,15 @@ LabelOpt = Annotated[str | None, typer.Option("--label", help="Label column (def
 DropOpt = Annotated[
     list[str] | None,
     typer.Option("--drop", help="Column to leave out of train/validation; repeat or comma-separate (default y_no)."),
+]
+IndexColumnOpt = Annotated[
+    IndexColumn | None,
+    typer.Option(
+        "--index-column",
+        help="A leading column named '' or 'Unnamed: 0' (pandas' to_csv without index=False): auto (default) leaves it "
+        "out of train/validation as the test file's index and says so; index does the same silently; error refuses it.",
+        show_default=False,
+    ),
 ]
 SeedOpt = Annotated[int | None, typer.Option("--seed", help="Shuffle seed (default 1729).")]
 FractionsOpt = Annotated[str | None, typer.Option("--fractions", help="train,validation,test fractions (default 0.7,0.2,0.1).")]
@@ -104,6 +121,7 @@ class ConfigFlags:
         date: the run date as given (``YYYY-MM-DD``), parsed when the settings are resolved.
         hyperparameters: the ``-H`` values as given (``KEY=VALUE``).
         manifest: ``--manifest``, the manifest.json to use instead of the one found beside the data.
+        index_column: ``--index-column``, what a leading pandas index column is (``auto``, ``index``, ``error``).
     """
 
     source: str
@@ -117,6 +135,7 @@ class ConfigFlags:
     date: str | None = None
     hyperparameters: Sequence[str] | None = None
     manifest: Path | None = None
+    index_column: str | None = None
 
     def __post_init__(self) -> None:  # the lists typer gives are kept as tuples: the flags do not change
         for name in ("drop", "hyperparameters"):

@@ -21,7 +21,14 @@ from model_training.progress import Reporter
 from model_training.split.inputs import plan_strategy
 from model_training.split.method import PreparedSplit
 from model_training.split.plan import SplitPlan
-from model_training.validation import check_label_classes, label_counts, output_columns, validate_rows
+from model_training.validation import (
+    check_label_classes,
+    index_column,
+    index_note,
+    label_counts,
+    output_columns,
+    validate_rows,
+)
 
 #: What a row costs in memory in the in-memory split, beyond its bytes (offsets, positions, labels), in
 #: bytes of source it is worth: narrow rows make a small file large in memory.
@@ -86,10 +93,15 @@ class InMemorySplit:
         check_label_classes(dataset.source.uri, config, hp, np.array(list(label_counts(labels))), float(labels[0]))
         plan, achieved = plan_strategy(dataset, config, labels)
         counts = {split: label_counts(labels[plan.indices[split]]) for split in SPLIT_NAMES}
-        yield PreparedSplit(dataset.source, counts, achieved, lambda: _outputs(dataset, plan, columns, config, rep))
+        if note := index_note(dataset, config):
+            rep.info(note)
+        source_index = index_column(dataset, config) is not None
+        yield PreparedSplit(dataset.source, counts, achieved, lambda: _outputs(dataset, plan, columns, config, rep, source_index))
 
 
-def _outputs(dataset: Dataset, plan: SplitPlan, columns: list[str], config: RunConfig, rep: Reporter) -> Iterator[OutputFile]:
+def _outputs(
+    dataset: Dataset, plan: SplitPlan, columns: list[str], config: RunConfig, rep: Reporter, source_index: bool
+) -> Iterator[OutputFile]:
     for split in SPLIT_NAMES:
         rows = plan.indices[split]
         if rows.size == 0:  # only a split whose fraction is 0 can be empty (every strategy refuses the others)
@@ -97,7 +109,8 @@ def _outputs(dataset: Dataset, plan: SplitPlan, columns: list[str], config: RunC
         with rep.task(f"writing {split}", total=int(rows.size), unit="rows") as advance:
             if split == "test":
                 ((name, key),) = split_files(split)
-                yield name, key, _counting(render_test(dataset, rows), advance, int(rows.size), header=True)
+                test = render_test(dataset, rows, source_index=source_index)
+                yield name, key, _counting(test, advance, int(rows.size), header=True)
                 continue
             parts = part_count(int(rows.size), dataset.num_rows, dataset.source.size_bytes, config)
             for (name, key), part_rows in zip(split_files(split, parts), np.array_split(rows, parts), strict=True):

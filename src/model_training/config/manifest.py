@@ -114,8 +114,8 @@ def read_manifest(data: bytes | str, origin: str) -> tuple[Manifest, list[Config
 
     ``manifest`` holds the keys that are valid (an invalid key is left out, so that the values of the others can
     still be checked: every problem of a manifest is reported at once); ``problems`` has one error per invalid
-    key, naming its line and key path (unknown keys with the closest valid name); ``lines`` gives the line of each
-    key, by its path (``split.seed``).
+    key, naming its key path and, in a text of several lines, its line (unknown keys with the closest valid name,
+    or the valid names, listed once); ``lines`` gives the line of each key, by its path (``split.seed``).
 
     Raises:
         ConfigurationError: larger than :data:`MAX_MANIFEST_BYTES` (refused before parsing), not JSON, not an object.
@@ -131,8 +131,10 @@ def read_manifest(data: bytes | str, origin: str) -> tuple[Manifest, list[Config
         raise ConfigurationError(f"{origin}: the manifest is not JSON ({exc})", "fix the JSON syntax at that position") from None
     if not isinstance(document, dict):
         raise ConfigurationError(f"{origin}: the manifest must be a JSON object", "see: model-training manifest schema")
-    lines = key_lines(data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data)
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    lines = key_lines(text)
     problems: list[ConfigurationError] = []
+    listed_valid: set[str] = set()  # the valid names are listed once
     for _ in range(3):  # one pass finds every problem; the next validates what is left
         try:
             return Manifest.model_validate(document), sorted(problems, key=lambda p: p.line or 0), lines
@@ -140,10 +142,12 @@ def read_manifest(data: bytes | str, origin: str) -> tuple[Manifest, list[Config
             for err in exc.errors():
                 path = ".".join(str(p) for p in err["loc"])
                 if err["type"] == "extra_forbidden":  # the closest name is looked up for the problems shown only
-                    said = f"unknown key {path!r}{_closest(err['loc']) if len(problems) < MAX_PROBLEMS else ''}"
+                    closest = _closest(err["loc"]) if len(problems) < MAX_PROBLEMS else ""
+                    said = f"unknown key {path!r}{'' if closest in listed_valid else closest}"
+                    listed_valid |= {closest} if closest.startswith(" (valid: ") else set()
                 else:
                     said = f"{path}: {err['msg']}"
-                line = _line_of(lines, err["loc"])
+                line = _line_of(lines, err["loc"]) if "\n" in text.strip() else None  # lines of a one-line text say nothing
                 text: Text = (LINE, f": {said}") if line else said
                 problems.append(ConfigurationError(text, "see: model-training manifest schema", uri=origin, line=line))
                 _leave_out(document, err["loc"])

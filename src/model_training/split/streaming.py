@@ -158,12 +158,9 @@ class StreamingSplit:
 def _validate_and_count(
     source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any, chunk_bytes: int, rep: Reporter
 ) -> _Pass1:
-    """Pass 1: validate every chunk; count the rows; keep the strategy's per-row inputs.
-
-    Columns holding a value that is not a number are reported together, as the in-memory split reports them: once
-    a chunk has one, the chunks after it are read to the end for the columns not yet known to (their first such
-    value each), and the error names every one.
-    """
+    """Pass 1: validate every chunk; count the rows; keep the strategy's per-row inputs.  Columns holding a value
+    that is not a number are reported together, as in memory: after the first, the rest of the source is read for
+    the other columns' first such values."""
     digest = HashBehind()
     rows = 0
     header = b""

@@ -8,8 +8,10 @@ A leading column named ``""`` or ``Unnamed: 0`` is a pandas index (``DataFrame.t
 (:func:`index_column`): ``auto`` (the default) and ``index`` leave it out of ``train``/``validation`` as a
 drop column is left out, and make its values the test file's index instead of the row numbers
 (:func:`~model_training.channels.render_test`), ``auto`` with a note (:func:`index_note`); ``error`` refuses
-the file, as the stage did before the setting existed.  A column with an empty name anywhere else is
-refused whatever the setting (:func:`~model_training.data.header.parse_header`).
+the file (before the setting existed, a first column without a name was refused and one named ``Unnamed: 0``
+was a feature).  A column with an empty name anywhere else is refused whatever the setting
+(:func:`~model_training.data.header.parse_header`).  The configuration naming the column (as the label, a
+feature, the split key or the order column) makes it an ordinary column.
 """
 
 from __future__ import annotations

@@ -367,3 +367,13 @@ def test_run_reports_the_problems_of_the_environment_the_manifest_and_the_flags_
         assert problem in error, problem
     assert error.startswith("error: invalid configuration (6 problems): ")
     assert not (tmp_path / "out").exists()
+
+
+def test_the_schema_s_problems_name_their_lines_in_a_manifest_of_several_lines() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_manifest('{\n "lable": "y",\n "split": {"seeds": 1},\n "drop": "y_no"\n}', "m.json")
+    assert [e.line for e in info.value.errors] == [2, 3, 4]
+    assert info.value.message == (
+        "m.json: invalid manifest (3 problems): line 2: unknown key 'lable' (did you mean 'label'?); "
+        "line 3: unknown key 'split.seeds' (did you mean 'seed'?); line 4: drop: Input should be a valid list"
+    )

@@ -133,6 +133,7 @@ def read_manifest(data: bytes | str, origin: str) -> tuple[Manifest, list[Config
         raise ConfigurationError(f"{origin}: the manifest must be a JSON object", "see: model-training manifest schema")
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
     lines = key_lines(text)
+    several_lines = "\n" in text.strip()  # the lines of a one-line text say nothing
     problems: list[ConfigurationError] = []
     listed_valid: set[str] = set()  # the valid names are listed once
     for _ in range(3):  # one pass finds every problem; the next validates what is left
@@ -147,9 +148,9 @@ def read_manifest(data: bytes | str, origin: str) -> tuple[Manifest, list[Config
                     listed_valid |= {closest} if closest.startswith(" (valid: ") else set()
                 else:
                     said = f"{path}: {err['msg']}"
-                line = _line_of(lines, err["loc"]) if "\n" in text.strip() else None  # lines of a one-line text say nothing
-                text: Text = (LINE, f": {said}") if line else said
-                problems.append(ConfigurationError(text, "see: model-training manifest schema", uri=origin, line=line))
+                line = _line_of(lines, err["loc"]) if several_lines else None
+                message: Text = (LINE, f": {said}") if line else said
+                problems.append(ConfigurationError(message, "see: model-training manifest schema", uri=origin, line=line))
                 _leave_out(document, err["loc"])
     return Manifest(), sorted(problems, key=lambda p: p.line or 0), lines
 

@@ -4,13 +4,22 @@ its evaluation metric needs; and what the run takes from the data instead of a s
 objective's ``num_class``, the default drop columns the file has) and the labels' summary per split
 (:class:`LabelTally`).  The in-memory split calls them once on the whole file, the streaming split once per
 chunk (a chunk's line numbers are the file's); the messages are the same.
+
+A leading column named ``""`` or ``Unnamed: 0`` is a pandas index (``DataFrame.to_csv`` writes one unless
+``index=False``; our own test file starts with one too).  The ``index_column`` setting decides what it is
+(:func:`index_column`): ``auto`` (the default) and ``index`` leave it out of ``train``/``validation`` as a
+drop column is left out, and make its values the test file's index instead of the row numbers
+(:func:`~model_training.channels.render_test`), ``auto`` with a note (:func:`index_note`); ``error`` refuses
+the file (before the setting existed, a first column without a name was refused and one named ``Unnamed: 0``
+was a feature).  A column with an empty name anywhere else is refused whatever the setting
+(:func:`~model_training.data.header.parse_header`).  The configuration naming the column (as the label, a
+feature, the split key or the order column) makes it an ordinary column.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import shlex
+from collections.abc import Collection
 from fractions import Fraction
 
 import numpy as np
@@ -19,13 +28,52 @@ from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.algorithm.labels import UNIT_LABEL_OBJECTIVES, is_classification, label_problem, label_text
 from model_training.channels import channel_columns, channel_pieces, cut_fields
 from model_training.config.run import RunConfig
-from model_training.data.checks import check_numeric, columns_text, require_columns
+from model_training.data.checks import NonNumericError, columns_text, not_numeric, numeric_problems, require_columns
 from model_training.data.dataset import Dataset
-from model_training.errors import COLUMN, LINE, DatasetError
+from model_training.errors import COLUMN, LINE, DatasetError, Hint, Setting, every_name
 from model_training.ports import SplitLabels
 
 #: Column names that often hold the label, suggested when the default label is not in the file.
 LIKELY_LABELS = ("target", "label", "y", "class", "outcome", "labels", "targets")
+
+#: The names pandas writes for a DataFrame's unnamed index (``to_csv()``), and gives it when it reads one back
+#: without ``index_col`` (``read_csv``'s ``Unnamed: 0``).
+INDEX_NAMES = ("", "Unnamed: 0")
+
+
+def index_column(dataset: Dataset, config: RunConfig) -> str | None:
+    """The name of the source's index column (see the module's docstring), or ``None``: the first column when
+    its name is one of :data:`INDEX_NAMES` and the configuration does not name it as the label, a feature, the
+    split key or the order_by column.
+
+    Raises:
+        DatasetError: there is one and ``config.index_column`` is ``error``.
+    """
+    first = dataset.columns[0]
+    named = {config.label, *(config.features or ()), config.split.key, config.split.order_by}
+    if first not in INDEX_NAMES or first in named or len(dataset.columns) < 2:
+        return None
+    if config.index_column == "error":
+        what = "has no name" if not first else f"is named {first!r}"
+        raise DatasetError(
+            f"header column 1 {what}: an index column (pandas' to_csv writes one unless index=False)",
+            ("write the file with index=False, or leave the column out as the index with ", Setting("index_column", "auto")),
+            uri=dataset.source.uri,
+        )
+    return first
+
+
+def index_note(dataset: Dataset, config: RunConfig) -> str | None:
+    """What to tell the user about the source's index column under ``index_column: auto``, or ``None`` (there is
+    none, or ``index_column`` is ``index``: the user expects it)."""
+    name = index_column(dataset, config)
+    if name is None or config.index_column != "auto":
+        return None
+    return (
+        f"{dataset.source.uri}: the first column ({name!r}) is an index column (pandas' to_csv writes one unless "
+        "index=False): it is left out of train and validation, and its values are the test file's index. To say "
+        f"the file has one and silence this note, set {every_name(Setting('index_column', 'index'))}"
+    )
 
 
 def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
@@ -36,7 +84,8 @@ def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
     does not have is reported with every way to name the label.
 
     Raises:
-        DatasetError: a configured column is missing, or no feature is left.
+        DatasetError: a configured column is missing, no feature is left, or the source has an index column and
+            ``index_column`` is ``error`` (:func:`index_column`).
     """
     if "label" not in config.given and config.label not in dataset.index:
         raise _default_label_missing(dataset, config)
@@ -47,14 +96,15 @@ def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
     for role, name in (("split key", config.split.key), ("order_by", config.split.order_by)):
         if name:
             require_columns(dataset, [name], role)
-    columns = channel_columns(dataset.columns, config.label, config.drop)
+    index = index_column(dataset, config)
+    columns = channel_columns(dataset.columns, config.label, (*config.drop, *(() if index is None else (index,))))
     if config.features is not None:
         wanted = set(config.features)
         columns = [config.label, *(c for c in columns[1:] if c in wanted)]
     if len(columns) < 2:
         raise DatasetError(
             ("no feature columns are left besides the label ", COLUMN),
-            "the model needs at least one feature: drop fewer columns (--drop)",
+            ("the model needs at least one feature: drop fewer columns (", Setting("drop"), ")"),
             uri=dataset.source.uri,
             column=config.label,
         )
@@ -65,11 +115,13 @@ def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
     """The error of a default label column that is not in the file: the columns there are, and the three
     ways to name the label (the command line's flag, the environment variable, the manifest's key)."""
     likely = [c for c in dataset.columns if c.strip().lower() in LIKELY_LABELS]
-    flag, variable, key = (shlex.quote(likely[0]), shlex.quote(likely[0]), json.dumps(likely[0])) if likely else ("NAME",) * 3
     return DatasetError(
         ("no label column was named, and the default label column ", COLUMN, " is not in the header"),
-        f"name the label column: --label {flag} on the command line, MODEL_TRAINING_LABEL={variable} in the "
-        f'environment, or "label": {key} in the dataset\'s manifest.json; the columns are: {columns_text(dataset.columns)}',
+        (
+            "name the label column: ",
+            Setting("label", likely[0] if likely else "NAME", every=True),
+            f"; the columns are: {columns_text(dataset.columns)}",
+        ),
         uri=dataset.source.uri,
         column=config.label,
     )
@@ -90,11 +142,13 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
     classification objective, a class: an integer).  Returns the labels as float64, one a row.
 
     Raises:
-        DatasetError: naming the line and column of the first problem.
+        DatasetError: a malformed row (its line); every label or feature column holding a value that is not a
+            number, at once (:func:`numeric_error`); a label that does not fit the objective (its line and column).
     """
     index_rows(dataset, columns, config)
-    check_numeric(dataset, [config.label], allow_empty=False, role="label")
-    check_numeric(dataset, columns[1:], allow_empty=True, role="feature")
+    problems = column_problems(dataset, columns, config)
+    if problems:
+        raise numeric_error(problems, config, inferred_drop(dataset, config))
     labels = dataset.numbers(config.label)
     problem = label_problem(labels, hp.objective, hp.num_class)
     if problem:
@@ -122,15 +176,42 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
     return labels
 
 
-def _objective_hint(label: float, objective: str | None) -> str:
+def _objective_hint(label: float, objective: str | None) -> Hint:
     """What to do about a label that does not fit ``objective``: a whole number above 1 where labels are in
     [0, 1] looks like a class number."""
     if objective in UNIT_LABEL_OBJECTIVES and label > 1 and label.is_integer():
         return (
-            "for classes numbered from 0 choose -H objective=multi:softprob, for a quantity -H objective=reg:squarederror; "
-            "or fix the label upstream"
+            "for classes numbered from 0 choose ",
+            Setting("hyperparameters", "objective=multi:softprob"),
+            ", for a quantity ",
+            Setting("hyperparameters", "objective=reg:squarederror"),
+            "; or fix the label upstream",
         )
-    return "fix the label upstream, or choose an objective that fits it with -H objective=..."
+    return ("fix the label upstream, or choose an objective that fits it with ", Setting("hyperparameters", "objective=..."))
+
+
+def column_problems(
+    dataset: Dataset, columns: list[str], config: RunConfig, *, skip: Collection[str] = ()
+) -> list[NonNumericError]:
+    """The label and feature columns of ``columns`` (not in ``skip``) holding a value that is not a number (the
+    label: or is empty), one problem per column in the order of ``columns``."""
+    label = [] if config.label in skip else [config.label]
+    features = [c for c in columns[1:] if c not in skip]
+    return [
+        *numeric_problems(dataset, label, allow_empty=False, role="label"),
+        *numeric_problems(dataset, features, allow_empty=True, role="feature"),
+    ]
+
+
+def numeric_error(problems: list[NonNumericError], config: RunConfig, drop: tuple[str, ...] | None = None) -> DatasetError:
+    """One error for every column in ``problems``, its hint giving the run's ``drop`` list with those columns
+    added (or its ``features`` without them) ready to paste (:func:`~model_training.data.checks.not_numeric`).
+
+    Args:
+        drop: the drop columns the run leaves out when they are not the configured ones (:func:`inferred_drop`:
+            the default drop columns the file has), so that the list pasted names no column the file lacks.
+    """
+    return not_numeric(problems, drop=config.drop if drop is None else drop, features=config.features)
 
 
 def index_rows(dataset: Dataset, columns: list[str], config: RunConfig, *, check: bool = True) -> None:
@@ -240,7 +321,15 @@ def check_classes_for_auc(uri: str, labels: dict[str, SplitLabels], hp: ParsedHy
         if only is not None:
             raise DatasetError(
                 f"the {split} split has only one class (label {label_text(only)}, {stats.rows} rows): AUC is undefined",
-                "add rows of the other class, change --seed or --fractions, or use another eval_metric (-H eval_metric=logloss)",
+                (
+                    "add rows of the other class, change ",
+                    Setting("seed"),
+                    " or ",
+                    Setting("fractions"),
+                    ", or use another eval_metric (",
+                    Setting("hyperparameters", "eval_metric=logloss"),
+                    ")",
+                ),
                 uri=uri,
             )
 

@@ -19,6 +19,7 @@ from model_training.cli.options import (
     DropOpt,
     FractionsOpt,
     HyperparameterOpt,
+    IndexColumnOpt,
     KeyOpt,
     LabelOpt,
     ManifestOpt,
@@ -46,6 +47,7 @@ def run(
     source: SourceArg,
     label: LabelOpt = None,
     drop: DropOpt = None,
+    index_column: IndexColumnOpt = None,
     seed: SeedOpt = None,
     fractions: FractionsOpt = None,
     strategy: StrategyOpt = None,
@@ -84,6 +86,7 @@ def run(
         date=date,
         hyperparameters=hyperparameter,
         manifest=manifest,
+        index_column=index_column.value if index_column is not None else None,
     )
     options = RunOptions(
         flags=flags,

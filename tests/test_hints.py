@@ -53,7 +53,9 @@ def test_each_vocabulary_names_the_setting_its_way() -> None:
         'or the manifest\'s training.hyperparameters.eval_metric: "logloss"'
     )
     none = Setting("drop", ())
-    assert command_line(none) == "--drop ''" and lambda_function(none) == "the manifest's drop: []"  # an empty variable is unset
+    # an empty variable is an unset one, except MODEL_TRAINING_DROP=, which drops no column
+    assert command_line(none) == "--drop ''" and lambda_function(none) == "MODEL_TRAINING_DROP= or the manifest's drop: []"
+    assert lambda_function(Setting("features", ())) == "the manifest's features: []"
     assert command_line(Setting("tags")) == lambda_function(Setting("tags")) == "the manifest's training.tags"
     assert "--" not in lambda_function(Setting("stream")) and "--" not in lambda_function(Setting("run_date"))
 

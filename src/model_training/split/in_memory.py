@@ -20,6 +20,7 @@ from model_training.data.parsing import parse_csv
 from model_training.ports import Chunk, OutputFile, Source, SourceInfo
 from model_training.progress import Reporter
 from model_training.split.inputs import plan_strategy
+from model_training.split.labels import label_counts, split_summaries
 from model_training.split.method import PreparedSplit
 from model_training.split.plan import SplitPlan
 from model_training.validation import (
@@ -29,9 +30,7 @@ from model_training.validation import (
     inferred_drop,
     inferred_hyperparameters,
     inferred_settings,
-    label_counts,
     output_columns,
-    split_summaries,
     validate_rows,
 )
 

@@ -15,7 +15,7 @@ The source is never held whole.  Three passes:
    each chunk's rows are rendered by :func:`~model_training.channels.render_rows` (the in-memory renderer)
    and appended to temporary bucket files, each holding a contiguous range of one output file's rows
    (about :data:`BUCKET_BYTES`); each split's labels are summarised as they pass (per class, or the
-   minimum, maximum and exact sum: :class:`~model_training.validation.LabelTally`).
+   minimum, maximum and exact sum: :class:`~model_training.split.labels.LabelTally`).
 3. **Assemble.**  Each output file is written in order: bucket by bucket, its rows put in output order,
    streamed to the store (to S3 as a multipart upload).
 
@@ -53,9 +53,9 @@ from model_training.ports import OutputFile, SourceInfo, SplitLabels
 from model_training.processes import sweep_dead
 from model_training.progress import Reporter
 from model_training.split.inputs import merge_inputs, plan_from_input, strategy_input
+from model_training.split.labels import LabelTally
 from model_training.split.method import PreparedSplit
 from model_training.validation import (
-    LabelTally,
     check_label_classes,
     column_problems,
     index_column,

@@ -46,8 +46,9 @@ def through_the_lambda(p: Pipeline, data: bytes) -> dict[str, Any]:
     [
         (
             NO_LABEL,
-            "choose the label column with --label NAME",
-            'choose the label column with MODEL_TRAINING_LABEL=NAME or the manifest\'s label: "NAME"',
+            # no label was named: the command line names every way to name it (the user may know none), the likely column
+            'name the label column: --label y (MODEL_TRAINING_LABEL=y or the manifest\'s label: "y")',
+            'name the label column: MODEL_TRAINING_LABEL=y or the manifest\'s label: "y"',
         ),
         (
             TEXT,

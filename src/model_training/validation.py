@@ -165,7 +165,7 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
             raise DatasetError(
                 (f"label {labels[bad[0]]:g} (column ", COLUMN, ", ", LINE, ") is not a class: the stratified strategy "
                  f"keeps the proportions of {hp.objective}'s classes, and a fractional label would be a class of its own"),
-                "give whole-number class labels, or split another way (--strategy random)",
+                ("give whole-number class labels, or split another way (", Setting("strategy", "random"), ")"),
                 uri=dataset.source.uri,
                 line=dataset.line_of_row(int(bad[0])),
                 column=config.label,
@@ -255,7 +255,9 @@ def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparamet
 
     Raises:
         DatasetError: a class between 0 and the largest has no row (classes are numbered from 0 without gaps:
-            ``1, 2, 3`` is a labelling from 1, which would train an empty class 0); a given ``num_class`` allows it.
+            ``1, 2, 3`` is a labelling from 1, which would train an empty class 0); a given ``num_class`` allows it,
+            and the hint suggests one while the classes without rows are no more than those with rows (labels
+            further apart, ``0`` and ``1e9``, are codes or a quantity: XGBoost keeps a gradient per row and class).
     """
     objective = hp.objective or ""
     if not objective.startswith("multi:") or hp.num_class is not None or classes.size == 0:
@@ -264,16 +266,28 @@ def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparamet
     if classes.size < num_class:
         first_missing = next(i for i, c in enumerate(classes.tolist()) if c != i) if classes[0] == 0 else 0
         others = num_class - classes.size - 1
-        more = f" (and {others} more class{'es' if others > 1 else ''} without rows)" if others else ""
+        more = f" (and {_count(others)} more class{'es' if others > 1 else ''} without rows)" if others else ""
+        renumber = f"number the classes 0 to {classes.size - 1} upstream"
+        hint: Hint = (
+            (renumber, ", or give num_class (", Setting("hyperparameters", f"num_class={num_class}"), ") to train with "
+             "classes that have no rows")
+            if num_class - classes.size <= classes.size
+            else (renumber, " (labels this far apart look like codes, or a quantity: for a quantity choose ",
+                  Setting("hyperparameters", "objective=reg:squarederror"), ")")
+        )  # fmt: skip
         raise DatasetError(
             (f"{objective} numbers the classes from 0 and the label ", COLUMN, f" has {classes.size} classes from "
              f"{classes[0]:g} to {classes[-1]:g}: no row is of class {first_missing}{more}"),
-            f"number the classes 0 to {classes.size - 1} upstream, or give num_class (-H num_class={num_class}, or "
-            "num_class in the manifest's hyperparameters) to train with classes that have no rows",
+            hint,
             uri=uri,
             column=config.label,
         )  # fmt: skip
     return {"num_class": str(num_class)}
+
+
+def _count(n: int) -> str:
+    """A count as a message gives it: exact below a million, else to three digits (``1e+09``)."""
+    return str(n) if n < 1_000_000 else f"{float(n):.3g}"
 
 
 def inferred_settings(drop: tuple[str, ...] | None, hyperparameters: dict[str, str]) -> dict[str, object]:

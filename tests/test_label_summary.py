@@ -91,6 +91,20 @@ def test_streaming_records_the_same_summary_as_in_memory(tmp_path: Path) -> None
     assert texts[False] == texts[True]
 
 
+def test_a_negative_zero_label_is_recorded_alike_in_memory_and_streaming(tmp_path: Path) -> None:
+    # before: a split of -0 and 0 labels (what rounding writes: pandas' round(-0.2) is -0.0) recorded min and max
+    # -0.0 in memory and 0.0 streaming, whichever sign its pieces met first
+    lines = ["a,target"] + [f"{i},{('-0', '0', '-0.0', '0.0', '2')[i % 5] if i < 150 else '-0'}" for i in range(300)]
+    src = write_csv(tmp_path / "zeros.csv", "\n".join(lines) + "\n")
+    texts = {}
+    for stream in (False, True):
+        out = tmp_path / str(stream)
+        record = split(src, out, stream=stream)
+        texts[stream] = (out / record.prefix / "run.json").read_text().replace(str(out), "ROOT")
+    assert texts[False] == texts[True]
+    assert "-0.0" not in texts[False]  # zero is zero: its summary has no sign
+
+
 def test_classification_still_counts_each_class(tmp_path: Path) -> None:
     lines = ["a,target"] + [f"{i},{i % 3}" for i in range(90)]
     out = tmp_path / "out"

@@ -48,7 +48,7 @@ class LabelTally:
         self.total = Fraction(0)
 
     def add(self, labels: np.ndarray) -> None:
-        """Add ``labels`` (float64, finite)."""
+        """Add ``labels`` (float64, finite); a zero is recorded without its sign (``-0`` as ``0.0``)."""
         if labels.size == 0:
             return
         self.rows += int(labels.size)
@@ -56,8 +56,10 @@ class LabelTally:
             for value, c in label_counts(labels).items():
                 self.counts[value] = self.counts.get(value, 0) + c
             return
-        self.minimum = min(self.minimum, float(labels.min()))
-        self.maximum = max(self.maximum, float(labels.max()))
+        # + 0.0 makes -0.0 zero: of equal values min and max keep the one met first, so the sign would depend on
+        # the order the pieces came in (the in-memory and the streaming split add them in other pieces)
+        self.minimum = min(self.minimum, float(labels.min()) + 0.0)
+        self.maximum = max(self.maximum, float(labels.max()) + 0.0)
         self.total += exact_sum(labels)
 
     def result(self) -> SplitLabels:

@@ -208,3 +208,37 @@ def test_text_columns_are_refused_together_and_the_hint_s_command_goes_through(t
     res, written = run(tmp_path, content, "--no-train", "--drop", "y_no,city,plan name")
     assert res.exit_code == 0, res.output
     assert written == ["part-00000", "part-00000", "part-00000", "run.json"]
+
+
+# -- labels the objective's training would refuse -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("objective", "labels", "message"),
+    [
+        ("reg:gamma", ("2", "1", "0"), "label 0 is not above 0, which reg:gamma requires (column 'y', line 4)"),
+        ("reg:tweedie", ("2", "-0.5", "1"), "label -0.5 is not 0 or more, which reg:tweedie requires (column 'y', line 3)"),
+        ("count:poisson", ("3", "1", "-1"), "label -1 is not 0 or more, which count:poisson requires (column 'y', line 4)"),
+        ("reg:squaredlogerror", ("-1", "1", "2"), "label -1 is not above -1, which reg:squaredlogerror requires"),
+    ],
+)
+def test_labels_an_objective_refuses_are_refused_before_anything_is_written(
+    tmp_path: Path, objective: str, labels: tuple[str, ...], message: str
+) -> None:
+    # before: accepted, split and written; the training job then failed (exit 3) with XGBoost's "label must be
+    # positive for gamma regression", "TweedieRegression: label must be nonnegative" ...
+    content = "a,b,y\n" + "".join(f"{i},{i % 3},{labels[i % 3]}\n" for i in range(30))
+    res, written = run(tmp_path, content, "--label", "y", "-H", f"objective={objective}")
+    assert res.exit_code == 1, res.output
+    assert message in res.output and written == []
+    allowed = content.replace(",0\n", ",3\n").replace(",-0.5\n", ",0\n").replace(",-1\n", ",0\n")
+    res, written = run(tmp_path, allowed, "--label", "y", "-H", f"objective={objective}")
+    assert res.exit_code == 0, res.output  # the bound itself where the objective takes it: 0 for tweedie and poisson
+
+
+def test_survival_aft_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    # before: split and written; the training job then failed (exit 3; on SageMaker a job started to fail):
+    # "labels_lower_bound_.Size() == ndata", since a CSV channel has one label column and no bounds
+    res, written = run(tmp_path, rows(30), "--label", "y", "-H", "objective=survival:aft")
+    assert res.exit_code == 1, res.output
+    assert "survival:aft" in res.output and "-H objective=survival:cox" in res.output and written == []

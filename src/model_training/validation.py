@@ -23,7 +23,13 @@ from collections.abc import Collection
 import numpy as np
 
 from model_training.algorithm.hyperparameters import ParsedHyperparameters
-from model_training.algorithm.labels import UNIT_LABEL_OBJECTIVES, is_classification, label_problem, label_text
+from model_training.algorithm.labels import (
+    UNIT_LABEL_OBJECTIVES,
+    is_classification,
+    label_problem,
+    label_text,
+    objective_problem,
+)
 from model_training.channels import channel_columns, channel_pieces, cut_fields
 from model_training.config.run import RunConfig
 from model_training.data.checks import NonNumericError, columns_text, not_numeric, numeric_problems, require_columns
@@ -140,9 +146,17 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
     classification objective, a class: an integer).  Returns the labels as float64, one a row.
 
     Raises:
-        DatasetError: a malformed row (its line); every label or feature column holding a value that is not a
-            number, at once (:func:`numeric_error`); a label that does not fit the objective (its line and column).
+        DatasetError: an objective no CSV channel can train (``survival:aft``); a malformed row (its line); every
+            label or feature column holding a value that is not a number, at once (:func:`numeric_error`); a label
+            that does not fit the objective (its line and column).
     """
+    if (reason := objective_problem(hp.objective)) is not None:
+        raise DatasetError(
+            reason,
+            ("choose another objective, such as ", Setting("hyperparameters", "objective=survival:cox"),
+             " (a negative label is a right-censored time)"),
+            uri=dataset.source.uri,
+        )  # fmt: skip
     index_rows(dataset, columns, config)
     problems = column_problems(dataset, columns, config)
     if problems:

@@ -202,6 +202,23 @@ def test_the_printed_follow_up_command_is_shell_quoted_and_works(tmp_path: Path)
     assert re.search(r"^TrainingJobStatus +Completed$", described.output, re.M)
 
 
+def test_a_failed_job_s_hint_gives_the_describe_command_that_works(tmp_path: Path) -> None:
+    # before: "see: model-training jobs describe NAME" without the run's -o, so that pasted it looked in the default
+    # folder: "error: the output folder model-training-output does not exist"
+    out = tmp_path / "my runs"
+    gpu_only = "sampling_method=gradient_based"
+    res = invoke("run", str(csv_file(tmp_path)), "-o", str(out), "-q", "-H", gpu_only, "-H", "num_round=2")
+    assert res.exit_code == 3, res.output
+    (hint,) = [line for line in res.output.splitlines() if line.startswith("hint: ")]
+    command = re.search(r"see: (.*?)\. Job names", hint)
+    assert command, hint
+    program, *args = shlex.split(command.group(1))
+    assert program == "model-training" and args[-2:] == ["-o", str(out)]
+    described = invoke(*args)
+    assert described.exit_code == 0, described.output
+    assert re.search(r"^TrainingJobStatus +Failed$", described.output, re.M)
+
+
 def summary_table(output: str) -> tuple[list[str], dict[str, list[str]]]:
     """The run summary's table as printed: its headings, and its rows' cells by split."""
     headings, rows = [], {}

@@ -276,9 +276,32 @@ class TrainingJobExistsError(TrainingJobError):
 
 
 class RunFailedError(ModelTrainingError):
-    """The training job of a run ended ``Failed`` (the run record says why); the split is kept."""
+    """The training job of a run ended ``Failed`` (the run record says why); the split is kept.
+
+    Attributes:
+        job_name: the failed job's ``TrainingJobName`` (``""`` if not given).
+        run_uri: the run folder's URI (``""`` if not given).
+    """
 
     exit_code = 3
+    job_name = ""
+    run_uri = ""
+
+    def with_command(self, command: str) -> Self:
+        """This error, its hint naming ``command`` (the entry point's way to show the job: the command line's
+        ``jobs describe`` with the run's ``-o`` or ``--backend``) as the place to see the job."""
+        return self.with_hint(failed_run_hint(self.run_uri, command))
+
+
+def failed_run_hint(run_uri: str, command: str) -> Hint:
+    """The hint of a failed run: the split is kept under ``run_uri``, ``command`` shows the job, and how to train
+    again."""
+    return (
+        f"the split is kept under {run_uri}; see: {command}. Job names are unique, as on SageMaker: to train again, "
+        "change a setting (e.g. a hyperparameter, or ",
+        Setting("run_date"),
+        ")",
+    )
 
 
 class TrainingJobNotFoundError(TrainingJobError):

@@ -13,7 +13,7 @@ from typing import Any
 
 from model_training.algorithm.images import IMAGE_XGBOOST, image_version
 from model_training.config.run import TESTING_TAG_MARK, RunConfig
-from model_training.errors import ConfigurationError, RunFailedError, Setting, TrainingJobExistsError
+from model_training.errors import ConfigurationError, RunFailedError, TrainingJobExistsError, failed_run_hint
 from model_training.output.commit import write_record
 from model_training.output.runrecord import RunRecord, TrainingRecord
 from model_training.ports import Store, TrainingBackend
@@ -257,20 +257,19 @@ def _utc_text(value: Any) -> str | None:
 
 def raise_if_failed(record: RunRecord, run_uri: str, *, earlier: bool) -> None:
     """Raise :class:`~model_training.errors.RunFailedError` if the run's job ended ``Failed`` (``earlier``:
-    it failed in an earlier delivery)."""
+    it failed in an earlier delivery).  Its hint names where to see the job: ``model-training jobs describe NAME``
+    for a local job, SageMaker's ``DescribeTrainingJob`` for a SageMaker one (an entry point that knows the command
+    that shows it names that instead: :meth:`~model_training.errors.RunFailedError.with_command`)."""
     training = record.training
     if training is None or training.status != "Failed":
         return
     when = " earlier" if earlier else ""
-    raise RunFailedError(
-        f"training job {training.job_name} failed{when}: {training.failure_reason}",
-        (
-            f"the split is kept under {run_uri}; see: model-training jobs describe {training.job_name}. Job names are "
-            "unique, as on SageMaker: to train again, change a setting (e.g. a hyperparameter, or ",
-            Setting("run_date"),
-            ")",
-        ),
-    )
+    name = training.job_name
+    local = training.backend != "sagemaker"
+    where = f"model-training jobs describe {name}" if local else f"DescribeTrainingJob {name} in SageMaker"
+    error = RunFailedError(f"training job {name} failed{when}: {training.failure_reason}", failed_run_hint(run_uri, where))
+    error.job_name, error.run_uri = name, run_uri
+    raise error
 
 
 def check_tags(tags: dict[str, str]) -> None:

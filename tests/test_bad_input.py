@@ -242,3 +242,37 @@ def test_survival_aft_is_refused_before_anything_is_written(tmp_path: Path) -> N
     res, written = run(tmp_path, rows(30), "--label", "y", "-H", "objective=survival:aft")
     assert res.exit_code == 1, res.output
     assert "survival:aft" in res.output and "-H objective=survival:cox" in res.output and written == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a malformed row stops the checks: only the first is reported (data/table.py's _raise_ragged), without the "
+    "other malformed rows nor the text columns of the same file; the streaming split would have to go on past it too",
+)
+@pytest.mark.parametrize("stream", ["--in-memory", "--stream"])
+def test_malformed_rows_and_text_columns_are_reported_together(tmp_path: Path, stream: str) -> None:
+    lines = ["a,b,c,y"] + [f"{i},{'x' if i == 3 else i},{i % 3},{i % 2}" for i in range(40)]
+    lines[11], lines[21] = "1,2,3,4,5", "1,2"
+    res, written = run(tmp_path, "\n".join(lines) + "\n", "--label", "y", "--no-train", stream)
+    assert res.exit_code == 1 and written == []
+    error = res.output.splitlines()[0]
+    assert "line 12 has 5 fields" in error and "line 22 has 2 fields" in error
+    assert "feature 'b' on line 5 is not a number: 'x'" in error
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the ranking objectives' label rules (XGBoost 3.0.5, image 3.0-5: relevance degrees are integers 0 to 31 for "
+    "rank:ndcg and for the ndcg metric, the default of rank:pairwise; rank:map and the map metric take 0/1 only) are "
+    "not checked: the split is written and the job fails (exit 3); XGBoost 1.7.4 (image 1.7-1) has no such rules",
+)
+@pytest.mark.parametrize(
+    ("objective", "bad"), [("rank:ndcg", "0.5"), ("rank:pairwise", "40"), ("rank:map", "2")], ids=lambda v: str(v)
+)
+def test_labels_a_ranking_objective_refuses_are_refused_before_anything_is_written(
+    tmp_path: Path, objective: str, bad: str
+) -> None:
+    content = "a,b,y\n" + "".join(f"{i},{i % 3},{bad if i == 7 else i % 2}\n" for i in range(30))
+    res, written = run(tmp_path, content, "--label", "y", "-H", f"objective={objective}")
+    assert res.exit_code == 1, res.output
+    assert "line 9" in res.output and written == []

@@ -145,6 +145,22 @@ def test_a_missing_default_label_lists_the_columns_and_the_three_ways_to_name_it
     assert not written(tmp_path / "out")
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="the missing default label stops the checks: a file without y_yes and with text columns (Titanic's Name, "
+    "Sex, Embarked) takes three commands (the label's error, then the text columns', then the run), where issue 13 "
+    "asks for one or two; the text columns are found only once a label is named",
+)
+def test_a_missing_default_label_and_text_columns_are_reported_together(tmp_path: Path) -> None:
+    rows = [f"{i},{i % 2},Name {i},{('male', 'female')[i % 2]},{i}.5" for i in range(40)]
+    lines = ["PassengerId,Survived,Name,Sex,Fare", *rows]
+    src = write_csv(tmp_path / "titanic.csv", "\n".join(lines) + "\n")
+    with pytest.raises(DatasetError) as caught:
+        split(src, tmp_path / "out")
+    assert "'y_yes' is not in the header" in caught.value.message
+    assert "feature 'Name' on line 2" in caught.value.message and "feature 'Sex' on line 2" in caught.value.message
+
+
 def test_a_given_label_the_file_lacks_keeps_its_own_message(tmp_path: Path) -> None:
     with pytest.raises(DatasetError) as caught:
         split(no_y_no(tmp_path), tmp_path / "out", env=env_settings({"MODEL_TRAINING_LABEL": "y_yes_"}))

@@ -276,3 +276,19 @@ def test_labels_a_ranking_objective_refuses_are_refused_before_anything_is_writt
     res, written = run(tmp_path, content, "--label", "y", "-H", f"objective={objective}")
     assert res.exit_code == 1, res.output
     assert "line 9" in res.output and written == []
+
+
+@pytest.mark.parametrize(
+    ("objective", "rule"),
+    [
+        ("binary:logistic", "the label must be a number on every row (0 or 1 for binary:logistic)"),
+        ("multi:softprob", "the label must be a number on every row (a class number from 0 for multi:softprob)"),
+        ("reg:squarederror", "the label must be a number on every row; "),
+    ],
+)
+def test_a_label_that_is_not_a_number_is_told_what_the_objective_takes(tmp_path: Path, objective: str, rule: str) -> None:
+    # before: "(0 or 1 for binary:logistic)" whatever the objective (a regression's NaN label too)
+    content = "a,b,y\n" + "".join(f"{i},{'x' if i == 4 else i % 3},{'nan' if i == 2 else i % 2}\n" for i in range(30))
+    res, written = run(tmp_path, content, "--label", "y", "-H", f"objective={objective}", "--no-train")
+    assert res.exit_code == 1 and written == []
+    assert f"hint: {rule}" in res.output, res.output

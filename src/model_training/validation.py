@@ -27,6 +27,7 @@ from model_training.algorithm.labels import (
     UNIT_LABEL_OBJECTIVES,
     is_classification,
     label_problem,
+    label_rule,
     label_text,
     objective_problem,
 )
@@ -160,7 +161,7 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
     index_rows(dataset, columns, config)
     problems = column_problems(dataset, columns, config)
     if problems:
-        raise numeric_error(problems, config, inferred_drop(dataset, config))
+        raise numeric_error(problems, config, inferred_drop(dataset, config), hp.objective)
     labels = dataset.numbers(config.label)
     problem = label_problem(labels, hp.objective, hp.num_class)
     if problem:
@@ -215,15 +216,20 @@ def column_problems(
     ]
 
 
-def numeric_error(problems: list[NonNumericError], config: RunConfig, drop: tuple[str, ...] | None = None) -> DatasetError:
+def numeric_error(
+    problems: list[NonNumericError], config: RunConfig, drop: tuple[str, ...] | None = None, objective: str | None = None
+) -> DatasetError:
     """One error for every column in ``problems``, its hint giving the run's ``drop`` list with those columns
-    added (or its ``features`` without them) ready to paste (:func:`~model_training.data.checks.not_numeric`).
+    added (or its ``features`` without them) ready to paste (:func:`~model_training.data.checks.not_numeric`), and
+    what ``objective`` takes as a label (:func:`~model_training.algorithm.labels.label_rule`).
 
     Args:
         drop: the drop columns the run leaves out when they are not the configured ones (:func:`inferred_drop`:
             the default drop columns the file has), so that the list pasted names no column the file lacks.
     """
-    return not_numeric(problems, drop=config.drop if drop is None else drop, features=config.features)
+    return not_numeric(
+        problems, drop=config.drop if drop is None else drop, features=config.features, label_rule=label_rule(objective)
+    )
 
 
 def index_rows(dataset: Dataset, columns: list[str], config: RunConfig, *, check: bool = True) -> None:

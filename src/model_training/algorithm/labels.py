@@ -68,6 +68,22 @@ def label_problem(labels: np.ndarray, objective: str | None, num_class: int | No
     return None
 
 
+def label_rule(objective: str | None) -> str | None:
+    """What ``objective`` takes as a label, as a hint says it (``0 or 1 for binary:logistic``), or ``None`` where any
+    number will do (:func:`label_problem`'s rules)."""
+    objective = objective or ""
+    if objective.startswith("binary:"):
+        return f"0 or 1 for {objective}"
+    if objective in UNIT_LABEL_OBJECTIVES:
+        return f"from 0 to 1 for {objective}"
+    if objective.startswith("multi:"):
+        return f"a class number from 0 for {objective}"
+    if objective in LABEL_FLOORS:
+        floor, taken = LABEL_FLOORS[objective]
+        return f"{floor:g} or more for {objective}" if taken else f"above {floor:g} for {objective}"
+    return None
+
+
 def objective_problem(objective: str | None) -> str | None:
     """Why ``objective`` cannot train on any CSV channel, or ``None``: ``survival:aft`` trains on each row's lower
     and upper label bounds, which XGBoost takes besides the label (``label_lower_bound``, ``label_upper_bound``) and

@@ -215,7 +215,7 @@ def _validate_and_count(
             advance(len(chunk))
     if bad:
         position = {name: i for i, name in enumerate(columns)}
-        raise numeric_error(sorted(bad.values(), key=lambda p: position[str(p.column)]), config, drop)
+        raise numeric_error(sorted(bad.values(), key=lambda p: position[str(p.column)]), config, drop, hp.objective)
     sha = digest.hexdigest()
     if rows == 0:
         raise DatasetError("the file has a header but no data rows", "upload a CSV file with data rows", uri=info.uri)

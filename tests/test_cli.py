@@ -233,6 +233,20 @@ def test_a_failed_job_s_hint_gives_the_describe_command_that_works(tmp_path: Pat
     assert re.search(r"^TrainingJobStatus +Failed$", described.output, re.M)
 
 
+def test_a_job_not_found_is_told_the_list_command_of_the_same_folder(tmp_path: Path) -> None:
+    # before: "hint: list jobs with: model-training jobs list", without the -o it was given: pasted, it listed (or
+    # refused) the default folder instead
+    out = tmp_path / "my runs"
+    assert invoke("run", str(csv_file(tmp_path)), "-o", str(out), "-q", "-H", "num_round=2").exit_code == 0
+    res = invoke("jobs", "describe", "no-such-job", "-o", str(out))
+    assert res.exit_code == 1
+    (hint,) = [line for line in res.output.splitlines() if line.startswith("hint: ")]
+    program, *args = shlex.split(hint.split(": ", 2)[-1])
+    assert program == "model-training" and args == ["jobs", "list", "-o", str(out)]
+    listed = invoke(*args)
+    assert listed.exit_code == 0 and "data-" in listed.output
+
+
 def summary_table(output: str) -> tuple[list[str], dict[str, list[str]]]:
     """The run summary's table as printed: its headings, and its rows' cells by split."""
     headings, rows = [], {}

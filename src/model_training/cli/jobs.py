@@ -6,7 +6,7 @@ from __future__ import annotations
 from model_training.cli.guard import guarded
 from model_training.cli.help import Command, new_app
 from model_training.cli.options import Backend, BackendOpt, JobNameArg, OutputOpt, RecordJsonOpt
-from model_training.cli.render import print_job, print_jobs
+from model_training.cli.render import jobs_command, print_job, print_jobs
 from model_training.output.layout import DEFAULT_OUTPUT
 
 app = new_app("Training jobs: the local backend's records, or SageMaker's (--backend sagemaker).")
@@ -33,9 +33,14 @@ def jobs_describe(
     run.json records of it."""
 
     def show() -> None:
+        from model_training.errors import TrainingJobNotFoundError
         from model_training.wiring import job_run_record, jobs_backend
 
-        job = jobs_backend(output, backend.value).describe_training_job(name)
+        try:
+            job = jobs_backend(output, backend.value).describe_training_job(name)
+        except TrainingJobNotFoundError as exc:  # the jobs there are, listed from the same folder (or SageMaker)
+            listing = jobs_command(["list"], output, sagemaker=backend == Backend.sagemaker)
+            raise exc.with_hint(f"check the name; the jobs there are: {listing}") from None
         print_job(job, as_json=as_json, recorded=job_run_record(job))
 
     guarded(show)

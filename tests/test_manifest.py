@@ -394,7 +394,7 @@ def test_each_hyperparameter_problem_names_its_own_line_and_layer(tmp_path: Path
     data.write_text("a,y_yes\n" + "".join(f"{i},{i % 2}\n" for i in range(40)))
     res = CliRunner().invoke(app, ["run", str(data), "--manifest", str(path), "-o", str(tmp_path / "out"), "-H", "num_round=0"])
     assert res.exit_code == 1, res.output
-    error = res.output.splitlines()[0]
+    error = " ".join(res.output.split())  # the problems, on one line or one a line
     where = f"manifest {path.resolve().as_uri()}"
     for problem in [
         f"training.hyperparameters.eta ({where}, line 4): eta: 2 is not in [0, 1]",

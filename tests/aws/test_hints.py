@@ -67,40 +67,45 @@ def test_the_same_bad_input_is_told_in_each_entry_point_s_words(
     assert "--" not in result["hint"] and "-H " not in result["hint"]
 
 
-#: Classes 0, 1 and 3 (none of class 2) under multi:softprob, and a fractional label under the stratified strategy:
-#: two refusals of the data whose hints named the command line's flags (-H num_class=4, --strategy random) in the
-#: Lambda function's result too.
-GAP = b"a,b,target\n" + b"".join(f"{i},{i % 7},{(0, 1, 3)[i % 3]}\n".encode() for i in range(40))
-FRACTIONAL = b"a,b,y_yes\n" + b"".join(f"{i},{i % 7},{(0, 0.5, 1)[i % 3]}\n".encode() for i in range(40))
+#: Three classes numbered from 1 (no row of class 0) for a multi: objective without num_class.
+CLASSES_FROM_1 = b"age,y_no,y_yes\n" + b"".join(f"{i},0,{1 + i % 3}\n".encode() for i in range(60))
+#: A fractional 0/1 label (0.5 on one row): binary:logistic takes it, the stratified strategy does not.
+FRACTIONAL = b"age,y_no,y_yes\n" + b"".join(f"{i},0,{0.5 if i == 7 else i % 2}\n".encode() for i in range(60))
 
 
 @pytest.mark.parametrize(
-    ("data", "manifest", "cli", "lambda_"),
+    ("data", "manifest", "flags", "cli", "lambda_"),
     [
         (
-            GAP,
-            b'{"label": "target", "training": {"hyperparameters": {"objective": "multi:softprob"}}}',
-            "-H num_class=4",
-            'MODEL_TRAINING_HYPERPARAMETERS={"num_class": "4"} or the manifest\'s training.hyperparameters.num_class: "4"',
+            CLASSES_FROM_1,
+            b'{"training": {"hyperparameters": {"objective": "multi:softprob"}}}',
+            ["-H", "objective=multi:softprob"],
+            "give num_class (-H num_class=4) to train",
+            'give num_class (MODEL_TRAINING_HYPERPARAMETERS={"num_class": "4"} or the manifest\'s '
+            'training.hyperparameters.num_class: "4") to train',
         ),
         (
             FRACTIONAL,
             b'{"split": {"strategy": "stratified"}}',
-            "--strategy random",
-            'MODEL_TRAINING_SPLIT_STRATEGY=random or the manifest\'s split.strategy: "random"',
+            ["--strategy", "stratified"],
+            "split another way (--strategy random)",
+            'split another way (MODEL_TRAINING_SPLIT_STRATEGY=random or the manifest\'s split.strategy: "random")',
         ),
     ],
-    ids=["classes with a gap", "stratified fractional label"],
+    ids=["classes without rows", "a fractional label stratified"],
 )
-def test_refusals_of_the_data_name_no_flag_in_the_lambda_function(
-    pipeline: Pipeline, tmp_path: Path, data: bytes, manifest: bytes, cli: str, lambda_: str
+def test_hints_about_the_labels_name_settings_in_each_entry_point_s_words(
+    pipeline: Pipeline, tmp_path: Path, data: bytes, manifest: bytes, flags: list[str], cli: str, lambda_: str
 ) -> None:
-    # before: "give num_class (-H num_class=4, ...)" and "split another way (--strategy random)" in both entry points
-    (tmp_path / "manifest.json").write_bytes(manifest)
-    assert cli in through_the_cli(tmp_path, data)
+    """Both hints named their flags (``-H num_class=4``, ``--strategy random``) in the Lambda function too."""
+    source = tmp_path / "data.csv"
+    source.write_bytes(data)
+    res = CliRunner().invoke(app, ["run", str(source), "-o", str(tmp_path / "out"), "-q", "--no-train", *flags])
+    assert res.exit_code == 1, res.output
+    assert cli in res.output
     upload(pipeline.data_bucket, "automl/2026-03-04/manifest.json", manifest)
     result = through_the_lambda(pipeline, data)
-    assert lambda_ in result["hint"], result["hint"]
+    assert lambda_ in result["hint"]
     assert "--" not in result["hint"] and "-H " not in result["hint"]
 
 

@@ -268,6 +268,11 @@ def check_label_classes(uri: str, config: RunConfig, hp: ParsedHyperparameters, 
         )
 
 
+def _count(n: int) -> str:
+    """A count as a message gives it: exact below a million, else to three digits (``1e+09``)."""
+    return str(n) if n < 1_000_000 else f"{float(n):.3g}"
+
+
 def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparameters, classes: np.ndarray) -> dict[str, str]:
     """The hyperparameters the labels set: a ``multi:`` objective's ``num_class`` when no setting gives it,
     the largest label plus one (``classes``: the distinct labels, integers from 0 by :func:`validate_rows`);
@@ -303,11 +308,6 @@ def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparamet
             column=config.label,
         )  # fmt: skip
     return {"num_class": str(num_class)}
-
-
-def _count(n: int) -> str:
-    """A count as a message gives it: exact below a million, else to three digits (``1e+09``)."""
-    return str(n) if n < 1_000_000 else f"{float(n):.3g}"
 
 
 def inferred_settings(drop: tuple[str, ...] | None, hyperparameters: dict[str, str]) -> dict[str, object]:

@@ -165,7 +165,7 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
             raise DatasetError(
                 (f"label {labels[bad[0]]:g} (column ", COLUMN, ", ", LINE, ") is not a class: the stratified strategy "
                  f"keeps the proportions of {hp.objective}'s classes, and a fractional label would be a class of its own"),
-                "give whole-number class labels, or split another way (--strategy random)",
+                ("give whole-number class labels, or split another way (", Setting("strategy", "random"), ")"),
                 uri=dataset.source.uri,
                 line=dataset.line_of_row(int(bad[0])),
                 column=config.label,
@@ -268,8 +268,8 @@ def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparamet
         raise DatasetError(
             (f"{objective} numbers the classes from 0 and the label ", COLUMN, f" has {classes.size} classes from "
              f"{classes[0]:g} to {classes[-1]:g}: no row is of class {first_missing}{more}"),
-            f"number the classes 0 to {classes.size - 1} upstream, or give num_class (-H num_class={num_class}, or "
-            "num_class in the manifest's hyperparameters) to train with classes that have no rows",
+            (f"number the classes 0 to {classes.size - 1} upstream, or give num_class (",
+             Setting("hyperparameters", f"num_class={num_class}"), ") to train with classes that have no rows"),
             uri=uri,
             column=config.label,
         )  # fmt: skip

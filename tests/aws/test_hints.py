@@ -65,3 +65,45 @@ def test_the_same_bad_input_is_told_in_each_entry_point_s_words(
     result = through_the_lambda(pipeline, data)
     assert lambda_ in result["hint"]
     assert "--" not in result["hint"] and "-H " not in result["hint"]
+
+
+#: Three classes numbered from 1 (no row of class 0) for a multi: objective without num_class.
+CLASSES_FROM_1 = b"age,y_no,y_yes\n" + b"".join(f"{i},0,{1 + i % 3}\n".encode() for i in range(60))
+#: A fractional 0/1 label (0.5 on one row): binary:logistic takes it, the stratified strategy does not.
+FRACTIONAL = b"age,y_no,y_yes\n" + b"".join(f"{i},0,{0.5 if i == 7 else i % 2}\n".encode() for i in range(60))
+
+
+@pytest.mark.parametrize(
+    ("data", "manifest", "flags", "cli", "lambda_"),
+    [
+        (
+            CLASSES_FROM_1,
+            b'{"training": {"hyperparameters": {"objective": "multi:softprob"}}}',
+            ["-H", "objective=multi:softprob"],
+            "give num_class (-H num_class=4) to train",
+            'give num_class (MODEL_TRAINING_HYPERPARAMETERS={"num_class": "4"} or the manifest\'s '
+            'training.hyperparameters.num_class: "4") to train',
+        ),
+        (
+            FRACTIONAL,
+            b'{"split": {"strategy": "stratified"}}',
+            ["--strategy", "stratified"],
+            "split another way (--strategy random)",
+            'split another way (MODEL_TRAINING_SPLIT_STRATEGY=random or the manifest\'s split.strategy: "random")',
+        ),
+    ],
+    ids=["classes without rows", "a fractional label stratified"],
+)
+def test_hints_about_the_labels_name_settings_in_each_entry_point_s_words(
+    pipeline: Pipeline, tmp_path: Path, data: bytes, manifest: bytes, flags: list[str], cli: str, lambda_: str
+) -> None:
+    """Both hints named their flags (``-H num_class=4``, ``--strategy random``) in the Lambda function too."""
+    source = tmp_path / "data.csv"
+    source.write_bytes(data)
+    res = CliRunner().invoke(app, ["run", str(source), "-o", str(tmp_path / "out"), "-q", "--no-train", *flags])
+    assert res.exit_code == 1, res.output
+    assert cli in res.output
+    upload(pipeline.data_bucket, "automl/2026-03-04/manifest.json", manifest)
+    result = through_the_lambda(pipeline, data)
+    assert lambda_ in result["hint"]
+    assert "--" not in result["hint"] and "-H " not in result["hint"]

@@ -56,6 +56,7 @@ import contextlib
 import datetime as dt
 import os
 import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -340,9 +341,10 @@ def _copy_local(source: Path, destination: Path) -> bool:
             "the tuning job's best training job wrote no model there: describe it (model-training jobs describe)",
         )
     destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.parent / f".{destination.name}.{os.getpid()}.partial"
+    fd, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent)
+    partial = Path(name)
     try:
-        with source.open("rb") as src, partial.open("wb") as out:
+        with source.open("rb") as src, os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(src, out, 1024 * 1024)
             out.flush()
             os.fsync(out.fileno())

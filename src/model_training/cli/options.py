@@ -283,7 +283,7 @@ EventFileArg = Annotated[
     ),
 ]
 ManifestFileArg = Annotated[Path, typer.Argument(metavar="FILE", help="The manifest.json to validate.", readable=False)]
-JobNameArg = Annotated[str, typer.Argument(metavar="NAME", help="The TrainingJobName.")]
+JobNameArg = Annotated[str, typer.Argument(metavar="NAME", help="The TrainingJobName, or a HyperParameterTuningJobName.")]
 
 
 @dataclass(frozen=True)

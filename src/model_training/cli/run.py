@@ -149,6 +149,10 @@ def run_split(options: RunOptions) -> None:
     if resolution.manifest:
         out.print(f"manifest: {shown(resolution.manifest.uri)}")
     print_summary(result, options.output)
+    if result.record.tuning is not None:
+        from model_training.cli.render_tuning import print_search
+
+        print_search(result.record.tuning, options.output)
 
 
 def stream_options(stream: bool | None) -> StreamOptions:

@@ -119,7 +119,7 @@ def tuning_record(description: Mapping[str, Any], trials: Sequence[Mapping[str, 
         strategy=str(config.get("Strategy", "")),
         objective_metric=str(objective.get("MetricName", "")),
         objective_type=str(objective.get("Type", "")),
-        failure_reason=description.get("FailureReason"),
+        failure_reason=description.get("FailureReason") or None,  # moto (and SageMaker) may answer ""
         best_training_job=best_name,
         best_objective=_objective(best),
         best_hyperparameters={str(k): str(v) for k, v in (best.get("TunedHyperParameters") or {}).items()},
@@ -138,7 +138,7 @@ def _trial(summary: Mapping[str, Any]) -> TrialRecord:
         status=str(summary["TrainingJobStatus"]),
         objective=_objective(summary),
         hyperparameters={str(k): str(v) for k, v in (summary.get("TunedHyperParameters") or {}).items()},
-        failure_reason=summary.get("FailureReason"),
+        failure_reason=summary.get("FailureReason") or None,
         seconds=_seconds(summary.get("TrainingStartTime"), summary.get("TrainingEndTime")),
     )
 

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from model_training.errors import ConfigurationError, TrainingJobError, TransientError
+from model_training.errors import ConfigurationError, TrainingJobError, TransientError, environment_failure
 from model_training.uris import parse_s3_uri, path_from_uri
 
 #: The largest object one ``CopyObject`` copies (S3's limit: 5 GB).
@@ -134,7 +134,13 @@ def _denied(source: str, destination: str, code: str) -> ConfigurationError:
 
 def _copy_local(source: Path, destination: Path) -> bool:
     """Copy ``source`` to ``destination`` unless it exists: a temporary file beside it, then a hard link to the
-    destination name (which fails if the name exists), so the destination appears whole, once."""
+    destination name (which fails if the name exists), so the destination appears whole, once.
+
+    Raises:
+        TrainingJobError: ``source`` does not exist.
+        EnvironmentFailure: the disk is full (or failed): retryable.
+        ConfigurationError: the destination folder cannot be written (a file in the way, no permission).
+    """
     if destination.exists():
         return False
     if not source.is_file():
@@ -142,6 +148,19 @@ def _copy_local(source: Path, destination: Path) -> bool:
             f"{source}: the best training job's model does not exist",
             "the tuning job's best training job wrote no model there: describe it (model-training jobs describe)",
         )
+    try:
+        return _link_copy(source, destination)
+    except OSError as exc:
+        failure = environment_failure(exc, f"copying the best model to {destination}")
+        if failure is not exc:
+            raise failure from exc
+        raise ConfigurationError(
+            f"{destination}: cannot copy the best model there ({exc.strerror or exc})",
+            "make the model output folder writable (a file or a link in its way?) and run again: the search is kept",
+        ) from None
+
+
+def _link_copy(source: Path, destination: Path) -> bool:
     destination.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent)
     partial = Path(name)

@@ -41,8 +41,8 @@ def tune(
     rep: Reporter,
 ) -> tuple[RunRecord, bool]:
     """Start the run's tuning job unless it exists, run its search where the backend runs jobs (local), and record
-    it in ``run.json`` (see the module's documentation).  Returns the record and whether the tuning job existed
-    already.
+    it in ``run.json`` (see the module's documentation).  Returns the record and whether an earlier delivery did
+    it all: the tuning job existed, and this call ran no search.
 
     Raises:
         HyperparameterError: the search does not fit the run's hyperparameters with those inferred from the data.
@@ -58,6 +58,7 @@ def tune(
     name = request["HyperParameterTuningJobName"]
     description, duplicate = start_tuning_job(request, backend, rep)
     if backend.runs_jobs and description["HyperParameterTuningJobStatus"] not in FINAL_TUNING_STATUSES:
+        duplicate = False  # this delivery runs the search (a new one, or one an earlier delivery left)
         baseline = untuned_values(run_hyperparameters(record, config), config.tuning)
         rep.info(f"tuning job {name}: {config.tuning.max_trials} trials and the untuned configuration (trial 000)")
         description = backend.run_hyper_parameter_tuning_job(name, baseline)

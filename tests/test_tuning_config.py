@@ -144,3 +144,16 @@ def test_the_ssm_settings_parameter_gives_a_search(pipeline: Pipeline) -> None:
     layer, _ = ssm_layer(settings_from_env())
     config = resolve(run_date=DAY, ssm=layer).config
     assert config.tuning is not None and sorted(config.tuning.ranges) == ["eta", "max_depth"]
+
+
+def test_manifest_check_checks_the_search(tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps({"tuning": SEARCH}))
+    bad.write_text(json.dumps({"tuning": {**SEARCH, "objective_metric": "validation:mlogloss", "strategy": "Sideways"}}))
+    assert runner.invoke(app, ["manifest", "check", str(good)]).exit_code == 0
+    res = runner.invoke(app, ["manifest", "check", str(bad)])
+    assert res.exit_code == 1
+    text = " ".join(res.output.split())
+    assert "tuning.strategy" in text and "tuning.objective_metric" in text  # both at once
+    schema = json.loads(runner.invoke(app, ["manifest", "schema"]).stdout)
+    assert "tuning" in schema["properties"]

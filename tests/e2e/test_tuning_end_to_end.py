@@ -98,6 +98,9 @@ def test_a_local_search_through_the_command_line(tmp_path: Path) -> None:
     described = cli("jobs", "describe", tuning["job_name"], "-o", str(out))
     assert described.exit_code == 0, described.output
     assert "(best)" in described.output and f"model copied to                {model}" in described.output
+    as_json = json.loads(cli("jobs", "describe", tuning["job_name"], "-o", str(out), "--json").stdout)
+    assert [t["job_name"] for t in as_json["Trials"]] == [t["job_name"] for t in tuning["trials"]]
+    assert as_json["RecordedOutcome"]["tuning"]["model_copied_to"] == model.as_uri()
     listed = cli("jobs", "list", "-o", str(out))
     assert listed.exit_code == 0 and tuning["job_name"] in listed.output and "5/5" in listed.output
 

@@ -181,7 +181,9 @@ class RunRecord(_Model):
     ``--no-train`` stays there, and a later run with training trains it), ``complete`` once its training
     job has ended (``Completed``, ``Failed`` or ``Stopped``); ``started`` while a SageMaker job runs (the stage
     does not wait for it: SageMaker's state-change event for the job brings its outcome,
-    :mod:`~model_training.training.outcome`).
+    :mod:`~model_training.training.outcome`).  A run with a search is ``started`` while the search runs and
+    until a completed search's best model is copied, then ``complete``
+    (:mod:`~model_training.training.tuning_outcome`).
     """
 
     schema_version: int = SCHEMA_VERSION

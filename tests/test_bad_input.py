@@ -189,3 +189,22 @@ def test_hyperparameters_that_would_fail_the_job_are_refused_up_front(tmp_path: 
     assert res.exit_code == 1
     assert "max_bin" in res.output and "mlogloss" in res.output
     assert written == []
+
+
+def test_text_columns_are_refused_together_and_the_hint_s_command_goes_through(tmp_path: Path) -> None:
+    """Issue 13: one run names every text column, and its hint's --drop list is the one to paste."""
+    content = "city,age,plan name,y_no,y_yes\n" + "".join(
+        f"{'Leeds' if i % 5 == 0 else i},{i},{'gold tier' if i == 7 else i % 3},{1 - i % 2},{i % 2}\n" for i in range(40)
+    )
+    res, written = run(tmp_path, content, "--no-train")
+    assert res.exit_code == 1 and written == []
+    error, hint = res.output.strip().splitlines()
+    assert "feature 'city' on line 2 is not a number: 'Leeds'" in error
+    assert "feature 'plan name' on line 9 is not a number: 'gold tier'" in error
+    assert hint == (
+        "hint: every train/validation value must be numeric (empty means missing): leave them out with "
+        "--drop 'y_no,city,plan name', or encode them upstream"
+    )
+    res, written = run(tmp_path, content, "--no-train", "--drop", "y_no,city,plan name")
+    assert res.exit_code == 0, res.output
+    assert written == ["part-00000", "part-00000", "part-00000", "run.json"]

@@ -130,7 +130,7 @@ def test_a_missing_default_label_lists_the_columns_and_the_three_ways_to_name_it
     assert "the columns are: alcohol, ash, target" in error.hint
     assert "--label target" in error.hint  # the flag, with the likely column
     assert "MODEL_TRAINING_LABEL=target" in error.hint  # the environment variable
-    assert '"label": "target"' in error.hint  # the manifest's key, as JSON
+    assert 'the manifest\'s label: "target"' in error.hint  # the manifest's key, its value as JSON
     assert not written(tmp_path / "out")
 
 

@@ -192,6 +192,21 @@ def test_a_label_error_in_a_part_names_the_part_its_line_and_column(tmp_path: Pa
     assert err.value.message.endswith("(column 'y', line 3 (line 53 of the dataset))")
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["in-memory", "streaming"])
+def test_text_columns_in_several_parts_are_each_named_in_their_part(tmp_path: Path, stream: bool) -> None:
+    rows = "".join(f"{i},{i},{i % 2}\n" for i in range(50))
+    folder = _folder(tmp_path / "parts", "x,z,y\n" + rows, "x,z,y\n1,1,0\nabc,2,1\n", "x,z,y\n1,1,0\n2,2,1\n3,def,0\n")
+    with pytest.raises(DatasetError) as err:
+        _split(PartsSource(folder=folder), tmp_path / "out", stream=stream)
+    exc, (second, third) = err.value, [(folder / f"part-0000{i}.csv").resolve().as_uri() for i in (1, 2)]
+    assert exc.uri == PartsSource(folder=folder).uri
+    assert [(e.uri, e.line, e.dataset_line, e.column) for e in exc.errors] == [(second, 3, 53, "x"), (third, 4, 56, "z")]
+    assert exc.message.endswith(
+        f"(2 problems): {second}: feature 'x' on line 3 (line 53 of the dataset) is not a number: 'abc'; "
+        f"{third}: feature 'z' on line 4 (line 56 of the dataset) is not a number: 'def'"
+    )
+
+
 def test_located_leaves_an_error_about_a_part_or_without_a_line_alone(tmp_path: Path) -> None:
     folder = _folder(tmp_path / "parts", "x,y\n1,0\n", "x,y\n2,1\n")
     source = PartsSource(folder=folder)

@@ -24,8 +24,9 @@ from model_training.errors import DatasetError
 from model_training.output.layout import OutputLayout
 from model_training.pipeline import run
 from model_training.ports import SplitLabels
+from model_training.split.labels import LabelTally, exact_sum, tally
 from model_training.split.stratified import quantile_bins
-from model_training.validation import LabelTally, check_classes_for_auc, exact_sum, tally
+from model_training.validation import check_classes_for_auc
 from model_training.wiring import local_context
 from tests.fixtures import write_csv
 

@@ -310,3 +310,71 @@ def test_problems_are_listed_up_to_twenty_then_counted() -> None:
     with pytest.raises(HyperparameterError) as hp:
         resolve(run_date=DAY, cli={"hyperparameters": {f"nope_{i}": 1 for i in range(45)}})
     assert len(hp.value.problems) == 21 and hp.value.problems[-1] == "and 25 more"
+
+
+# -- every problem at once (issue 13) -------------------------------------------------------------
+
+EVERY_KIND = """{"lable": "y",
+ "split": {"seed": -1,
+           "strategy": "group"},
+ "training": {"hyperparameters": {"eta": 3},
+              "tags": {"Testing": "x", "ABTesting": "y"},
+              "instance_type": "ml.p5.48xlarge"}}
+"""
+
+
+def test_manifest_check_reports_every_problem_at_once_with_its_key_path_and_line(tmp_path: Path) -> None:
+    """It reported the schema's problems, then on the next run the hyperparameters', then the tags', then the seed."""
+    path = tmp_path / "m.json"
+    path.write_text(EVERY_KIND)
+    res = CliRunner().invoke(app, ["manifest", "check", str(path)])
+    assert res.exit_code == 1, res.output
+    error, hint = res.output.strip().splitlines()
+    where = f"manifest {path.resolve().as_uri()}"
+    for problem in [
+        f"{path}: line 1: unknown key 'lable' (did you mean 'label'?)",
+        f"training.hyperparameters ({where}, line 4): eta: 3 is not in [0, 1]",
+        f"split.seed ({where}, line 2): Input should be greater than or equal to 0",
+        f"split.strategy ({where}, line 3): the group strategy needs a key column (split.key)",
+        f"training.tags.Testing ({where}, line 5): tag 'Testing' is set by the stage",
+        f"training.tags.ABTesting ({where}, line 5): tag 'ABTesting' contains 'Testing'",
+        "training.instance_type 'ml.p5.48xlarge' is not an allowed instance type",
+    ]:
+        assert problem in error, problem
+    assert error.startswith("error: invalid configuration (7 problems): ")
+    assert "--seed" in hint and "--key" in hint and "manifest schema" in hint and "training.tags" in hint
+
+
+def test_run_reports_the_problems_of_the_environment_the_manifest_and_the_flags_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("a,y_no,y_yes\n" + "".join(f"{i},{i % 2},{1 - i % 2}\n" for i in range(60)))
+    (tmp_path / "manifest.json").write_text('{"split": {"seed": -1}, "training": {"tags": {"Testing": "x"}}}')
+    monkeypatch.setenv("MODEL_TRAINING_INSTANCE_COUNT", "two")
+    monkeypatch.setenv("MODEL_TRAINING_HYPERPARAMETERS", '{"max_depth": -1}')
+    # (a flag value that does not parse, such as --date 'May 6', is a usage error before anything is read: exit 2)
+    args = ["run", str(data), "-o", str(tmp_path / "out"), "-q", "--fractions", "0.5,0.6,0.1"]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 1, res.output
+    error = res.output.splitlines()[0]
+    for problem in [
+        "MODEL_TRAINING_INSTANCE_COUNT='two' cannot be read",
+        "MODEL_TRAINING_HYPERPARAMETERS (environment): max_depth: -1 is not in [0, +inf)",
+        "split.seed (manifest ",
+        "--fractions (command line): fractions must sum to 1, got 0.5,0.6,0.1 (sum 1.2)",
+        "training.tags.Testing (manifest ",
+    ]:
+        assert problem in error, problem
+    assert error.startswith("error: invalid configuration (5 problems): ")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_schema_s_problems_name_their_lines_in_a_manifest_of_several_lines() -> None:
+    with pytest.raises(ConfigurationError) as info:
+        parse_manifest('{\n "lable": "y",\n "split": {"seeds": 1},\n "drop": "y_no"\n}', "m.json")
+    assert [e.line for e in info.value.errors] == [2, 3, 4]
+    assert info.value.message == (
+        "m.json: invalid manifest (3 problems): line 2: unknown key 'lable' (did you mean 'label'?); "
+        "line 3: unknown key 'split.seeds' (did you mean 'seed'?); line 4: drop: Input should be a valid list"
+    )

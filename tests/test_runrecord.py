@@ -16,7 +16,14 @@ from typing import Any
 import pytest
 
 import model_training
-from model_training.config.run import DEFAULT_HYPERPARAMETERS, RunConfig, SplitConfig, TrainingConfig, build_config
+from model_training.config.run import (
+    DEFAULT_HYPERPARAMETERS,
+    NOT_IDENTITY,
+    RunConfig,
+    SplitConfig,
+    TrainingConfig,
+    build_config,
+)
 from model_training.output.runrecord import RUN_ID_LENGTH, compute_run_id
 from model_training.ports import SourceInfo
 
@@ -184,7 +191,7 @@ def differing_fields(a: RunConfig, b: RunConfig) -> set[str]:
 
 
 def test_every_configuration_field_has_a_case() -> None:
-    every = {name for name in RunConfig.model_fields if name not in ("split", "training")}
+    every = {name for name in RunConfig.model_fields if name not in ("split", "training", *NOT_IDENTITY)}
     every |= {f"split.{name}" for name in SplitConfig.model_fields} | {f"training.{name}" for name in TrainingConfig.model_fields}
     assert set(DIFFERENT) == every
 
@@ -200,6 +207,15 @@ def test_every_configuration_field_gives_its_own_run_id() -> None:
     ids = [run_id(**b) for _, b in DIFFERENT.values()]
     assert run_id() not in ids
     assert len(set(ids)) == len(ids)
+
+
+@pytest.mark.parametrize("value", ["index", "error"])
+def test_index_column_is_not_part_of_the_run_id(value: str) -> None:
+    # auto and index split a file alike and error only refuses one: no run that writes differs, so the id stays
+    # (and the default's ids, pinned above, are those of the releases before the setting existed)
+    assert {"index_column"} == NOT_IDENTITY
+    assert differing_fields(config(), config(index_column=value)) == {"index_column"}
+    assert run_id(index_column=value) == run_id()
 
 
 @pytest.mark.parametrize("case", SAME)

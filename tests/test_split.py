@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model_training.config.run import SplitConfig
-from model_training.errors import SplitError
+from model_training.errors import SplitError, command_line
 from model_training.split.plan import cut_points, minimum_rows, plan_split, require_rows
 from model_training.split.stratified import stratified_split
 
@@ -93,14 +93,15 @@ def test_too_few_rows_is_one_message_for_every_strategy() -> None:
         random_error.value.message
         == "s3://b/k.csv: 3 rows are too few for fractions 0.7,0.2,0.1: the validation split would be empty"
     )
-    assert random_error.value.hint == "4 rows or more always work for these fractions; add rows or change --fractions"
+    said = random_error.value.hint_in(command_line)  # the command line names the flag
+    assert said == "4 rows or more always work for these fractions; add rows or change --fractions"
     with pytest.raises(SplitError) as stratified_error:
         stratified_split(np.zeros(1), (D("0.7"), D("0.2"), D("0.1")), 1)
     assert (
         stratified_error.value.message
         == "1 row is too few for fractions 0.7,0.2,0.1: the validation and test split would be empty"
     )
-    assert stratified_error.value.hint == (
+    assert stratified_error.value.hint_in(command_line) == (
         "6 rows or more always work for a stratified split with these fractions; add rows or change --fractions"
     )
 

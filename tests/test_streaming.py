@@ -18,7 +18,7 @@ from model_training.config.run import StreamOptions, build_config
 from model_training.data.chunks import row_chunks
 from model_training.data.inflate import decompressed
 from model_training.data.local import LocalSource
-from model_training.errors import DatasetError
+from model_training.errors import DatasetError, command_line
 from model_training.output.local_store import LocalStore
 from model_training.pipeline import run_pipeline
 from model_training.training.jobs import TrainingTarget
@@ -246,3 +246,49 @@ def test_a_row_longer_than_the_streaming_limit_names_its_line(tmp_path: Path) ->
         split(src, tmp_path / "s", stream=True, label="y", drop=("note",), chunk=64 * 1024)
     assert "--in-memory" in err.value.hint
     assert split(src, tmp_path / "m", stream=False, label="y", drop=("note",))  # in memory it fits
+
+
+def _three_text_columns(path: Path) -> Path:
+    """A CSV whose columns job, marital and education each hold one text value, on lines 12, 1502 and 2902: in
+    different chunks of a streaming split of 16 KiB chunks (the file is about 65 KB)."""
+    lines = ["job,age,marital,education,y_no,y_yes"]
+    for i in range(3000):
+        job = "admin." if i == 10 else str(i % 7)
+        marital = "married" if i == 1500 else str(i % 3)
+        education = "tertiary" if i == 2900 else "" if i % 11 == 0 else str(i % 4)
+        lines.append(f"{job},{i},{marital},{education},{1 - i % 2},{i % 2}")
+    return write_csv(path, "\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["in-memory", "streaming"])
+def test_every_text_column_is_reported_at_once_with_the_drop_list_to_paste(tmp_path: Path, stream: bool) -> None:
+    """Issue 13: text columns were reported one per run (three runs for three columns)."""
+    src = _three_text_columns(tmp_path / "people.csv")
+    with pytest.raises(DatasetError) as err:
+        split(src, tmp_path / "refused", stream=stream, chunk=16 * 1024)
+    exc = err.value
+    assert [(e.column, e.line) for e in exc.errors] == [("job", 12), ("marital", 1502), ("education", 2902)]
+    assert exc.message == (
+        f"{src.resolve().as_uri()}: columns the training job cannot read as numbers (3 problems): "
+        "feature 'job' on line 12 is not a number: 'admin.'; feature 'marital' on line 1502 is not a number: 'married'; "
+        "feature 'education' on line 2902 is not a number: 'tertiary'"
+    )
+    assert "'admin.'" not in exc.log_message and "feature 'education' on line 2902 is not a number" in exc.log_message
+    hint = exc.hint_in(command_line)
+    assert "leave them out with --drop y_no,job,marital,education, or encode them upstream" in hint
+    assert not (tmp_path / "refused").exists() or not any((tmp_path / "refused").rglob("part-*"))
+    # the list is the run's drop list with the columns added: pasted as it is, the run goes through
+    files = split(src, tmp_path / "dropped", stream=stream, chunk=16 * 1024, drop=("y_no", "job", "marital", "education"))
+    train = next(v for k, v in files.items() if k.endswith("train/part-00000"))
+    assert train.count(b"\n") == 2100 and train.split(b"\n")[0].count(b",") == 1  # the label and age
+
+
+def test_a_later_chunk_s_malformed_row_is_reported_as_in_memory(tmp_path: Path) -> None:
+    # once a text column is found, the streaming split reads on for the other columns' problems; a malformed row
+    # after it is what the in-memory split reports (it parses the whole file first), so the streaming split too
+    rows = "".join(f"{'x' if i == 3 else i},{i % 2},{1 - i % 2}\n" for i in range(2000))
+    src = write_csv(tmp_path / "d.csv", "a,y_no,y_yes\n" + rows + "1,2\n")
+    with pytest.raises(DatasetError, match="line 2002 has 2 fields, the header has 3"):
+        split(src, tmp_path / "m", stream=False)
+    with pytest.raises(DatasetError, match="line 2002 has 2 fields, the header has 3"):
+        split(src, tmp_path / "s", stream=True, chunk=4 * 1024)

@@ -5,7 +5,10 @@
   feature columns in source order, no header, no index, ``\\n`` line endings.
 * ``test`` file: every source column (labels included), a header row, and the 0-based source row
   index as an unnamed first column, as pandas' ``DataFrame.to_csv`` writes it and as the evaluation
-  stage reads it back (``index_col=0``).
+  stage reads it back (``index_col=0``).  A source that has an index column of its own (a pandas
+  ``to_csv()`` without ``index=False``, or a test file fed back: see :mod:`model_training.validation`) keeps
+  it as the test file's index column instead of the row numbers: the file is what pandas writes for
+  ``read_csv(source, index_col=0).iloc[rows]``, one index column, never two.
 
 Values are written with the exact text they had in the source.  Fields that contain a comma, a double
 quote or a line break are quoted the way pandas' ``to_csv`` (``csv.QUOTE_MINIMAL``) quotes them.
@@ -108,24 +111,29 @@ def render_channel(dataset: Dataset, rows: np.ndarray, columns: Sequence[str]) -
     yield from _prefetched(lambda part: render_rows(dataset, part, columns)[0], rows)
 
 
-def render_test(dataset: Dataset, rows: np.ndarray, index_base: int = 0) -> Iterator[bytes | memoryview]:
+def render_test(
+    dataset: Dataset, rows: np.ndarray, index_base: int = 0, *, source_index: bool = False
+) -> Iterator[bytes | memoryview]:
     """Yield the bytes of the test file: :func:`test_header`, then the rows (see :func:`render_rows`)."""
-    yield test_header(dataset.columns)
-    yield from _prefetched(lambda part: render_rows(dataset, part, None, index_base)[0], rows)
+    yield test_header(dataset.columns, source_index=source_index)
+    yield from _prefetched(lambda part: render_rows(dataset, part, None, index_base, source_index=source_index)[0], rows)
 
 
-def test_header(columns: Sequence[str]) -> bytes:
-    """The test file's header row: an empty name for the index column, then the source's column names."""
-    return (",".join(["", *(_quote_text(c) for c in columns)]) + "\n").encode("utf-8")
+def test_header(columns: Sequence[str], *, source_index: bool = False) -> bytes:
+    """The test file's header row: an empty name for the index column, then the source's column names (but its
+    own index column's, with ``source_index``: that column is the index)."""
+    names = columns[1:] if source_index else columns
+    return (",".join(["", *(_quote_text(c) for c in names)]) + "\n").encode("utf-8")
 
 
 def render_rows(
-    dataset: Dataset, rows: np.ndarray, columns: Sequence[str] | None, index_base: int = 0
+    dataset: Dataset, rows: np.ndarray, columns: Sequence[str] | None, index_base: int = 0, *, source_index: bool = False
 ) -> tuple[memoryview, np.ndarray]:
     """Render ``rows`` (indices into ``dataset``, in output order) as channel lines of ``columns``, or, with
     ``columns=None``, as test-file lines (the row's source index ``index_base + row``, then every source
-    column).  The one renderer of both the in-memory and the streaming split: a line depends only on its
-    source row (and its index), which is what makes the two modes byte-identical.
+    column; with ``source_index``, the source's first column is its index: every source column as it is).
+    The one renderer of both the in-memory and the streaming split: a line depends only on its source row (and
+    its index), which is what makes the two modes byte-identical.
 
     Plain CSV: each line is cut out of the source bytes (label, comma, runs of kept fields, line break)
     by one pyarrow ``take``.  Otherwise every source row's line is rendered once from the parsed table
@@ -152,10 +160,15 @@ def render_rows(
     if idx is not None:
         arr, template, k = idx.elements([(0, 0), (last, 2)], [((0, 0), (last, 2))], cache=False)
         lines = take_elements(arr, rows, template, k)
+        if source_index:
+            return _with_row_offsets(lines, len(template))
         comma = _binary_scalar(b",")
         return _with_row_offsets(pc.binary_join_element_wise(numbers, lines, comma, memory_pool=memory_pool()), 1)
     part = _render_ready(dataset).take(int64_array(rows))
-    cols = [numbers.cast(pa.large_string()), *(c.combine_chunks().cast(pa.large_string()) for c in part.columns)]
+    cols = [
+        *(() if source_index else (numbers.cast(pa.large_string()),)),
+        *(c.combine_chunks().cast(pa.large_string()) for c in part.columns),
+    ]
     joined = pc.binary_join_element_wise(*cols, pa.scalar(",", pa.large_string()))
     return _with_row_offsets(
         pc.binary_join_element_wise(joined, pa.scalar("\n", pa.large_string()), pa.scalar("", pa.large_string())), 1

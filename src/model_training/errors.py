@@ -11,6 +11,16 @@ rendered from them: a raise site gives the text around the location as a templat
 the markers :data:`LINE` and :data:`COLUMN`, and the error puts ``"{uri}: "`` in front of it.  So the same
 error can be rendered again with another location (:meth:`ModelTrainingError.relocated`: a folder of part
 files names the part and the part's line) without reading a message back.
+
+Hints name settings the same way: a hint is a template of strings and :class:`Setting` markers
+(``("choose the label column with ", Setting("label", "NAME"))``), and each entry point renders them in
+its own vocabulary (:meth:`ModelTrainingError.hint_in`; the vocabularies are :mod:`model_training.vocabulary`'s,
+re-exported here): the command line names its flag (``--label NAME``, :func:`command_line`), the Lambda function
+the environment variable and the manifest key (:func:`lambda_function`); ``hint`` and ``str()`` (logs, tests,
+library callers) name all of them (:func:`every_name`).
+
+Several problems of one input are reported at once as one error (:meth:`ModelTrainingError.of`): its
+message lists each problem's (:attr:`ModelTrainingError.errors`), its hint joins theirs.
 """
 
 from __future__ import annotations
@@ -18,7 +28,17 @@ from __future__ import annotations
 import enum
 import errno
 from collections.abc import Sequence
-from typing import Self, TypeAlias
+from typing import Self, TypeAlias, TypeVar
+
+from model_training.vocabulary import SETTINGS as SETTINGS
+from model_training.vocabulary import Hint as Hint
+from model_training.vocabulary import Setting as Setting
+from model_training.vocabulary import SettingNames as SettingNames
+from model_training.vocabulary import Vocabulary as Vocabulary
+from model_training.vocabulary import command_line as command_line
+from model_training.vocabulary import every_name as every_name
+from model_training.vocabulary import lambda_function as lambda_function
+from model_training.vocabulary import render_hint as render_hint
 
 #: At most this many problems are described in one error; the rest are counted ("and N more").
 MAX_PROBLEMS = 20
@@ -37,6 +57,8 @@ class Place(enum.Enum):
     LINE = "line"
     #: the column name, quoted as ``repr`` quotes it: ``'f2'``.
     COLUMN = "column"
+    #: the problems of an error that reports several (:attr:`ModelTrainingError.errors`), ``; ``-separated.
+    ERRORS = "errors"
 
 
 LINE = Place.LINE
@@ -47,6 +69,9 @@ COLUMN = Place.COLUMN
 Text: TypeAlias = str | Sequence[str | Place]
 
 
+_E = TypeVar("_E", bound="ModelTrainingError")
+
+
 class ModelTrainingError(Exception):
     """Base class of every error the stage reports to a user.
 
@@ -54,7 +79,8 @@ class ModelTrainingError(Exception):
         message: the text of the message without the object (the error puts ``"{uri}: "`` in front of it): a
             string, or a template with :data:`LINE` and :data:`COLUMN` where the error renders ``line`` and
             ``column`` (:data:`Text`).
-        hint: what to do about it (may be empty).
+        hint: what to do about it (may be empty): a string, or a template naming settings with
+            :class:`Setting` markers (:data:`Hint`).
         uri: the object the error is about, as the message names it (a URI, or a local path as given), or
             ``None``.
         line: the 1-based line in that object (counting the header and blank lines), or ``None``.
@@ -70,7 +96,12 @@ class ModelTrainingError(Exception):
             positions, sizes and counts only), rendered from :attr:`log_text`; ``message`` may quote the
             offending value for the caller.
         text, log_text: the templates ``message`` and ``log_message`` are rendered from (without the object).
-        hint, uri, line, column, dataset_line: as given.
+        hint: what to do, every setting named by all its names (:func:`every_name`); :meth:`hint_in` renders it
+            in one entry point's vocabulary.
+        hint_text: the template ``hint`` is rendered from.
+        errors: the problems this error reports together (:meth:`of`), each an error of its own; ``()`` for an
+            error about one problem.
+        uri, line, column, dataset_line: as given.
         exit_code: the command line's exit status for this error (1 unless a subclass says otherwise).
         retryable: whether running again may succeed (``False`` unless a subclass says otherwise: see
             :class:`TransientError`).
@@ -81,11 +112,12 @@ class ModelTrainingError(Exception):
 
     exit_code = 1
     retryable = False
+    errors: tuple[ModelTrainingError, ...] = ()
 
     def __init__(
         self,
         message: Text,
-        hint: str = "",
+        hint: Hint = "",
         *,
         uri: str | None = None,
         line: int | None = None,
@@ -95,30 +127,87 @@ class ModelTrainingError(Exception):
     ) -> None:
         self.text = _template(message)
         self.log_text = _template(log_message) if log_message else self.text
-        self.hint = hint
+        self.hint_text: tuple[str | Setting, ...] = (hint,) if isinstance(hint, str) else tuple(hint)
+        self.hint = self.hint_in(every_name)
         self._locate(uri, line, column, dataset_line)
+
+    @classmethod
+    def of(cls, errors: Sequence[_E], what: str, *, uri: str | None = None, hint: Hint | None = None) -> _E | Self:
+        """One error reporting every one of ``errors``: the error itself if there is one, else an error of this class
+        whose message is ``what``, the number of problems and each problem's message (the first
+        :data:`MAX_PROBLEMS`, then how many more), without the object when it is ``uri``: ``data.csv: 2 columns
+        cannot be read (2 problems): feature 'a' on line 2 ...; feature 'b' on line 5 ...``.
+
+        Args:
+            errors: at least one.
+            what: what is wrong, as a message starts (``invalid manifest``).
+            uri: the object they are about (default: the first error's, if every one has it).
+            hint: the hint (default: every problem's hint, each once, ``; ``-separated).
+        """
+        if len(errors) == 1 and hint is None:
+            return errors[0]
+        if uri is None and len({e.uri for e in errors}) == 1:
+            uri = errors[0].uri
+        if hint is None:
+            pieces: list[str | Setting] = []
+            for text in dict.fromkeys(e.hint_text for e in errors if e.hint_text not in ((), ("",))):
+                pieces += [*(("; ",) if pieces else ()), *text]
+            hint = pieces
+        group = cls.__new__(cls)  # a subclass may take other arguments: the base class's are given
+        ModelTrainingError.__init__(
+            group, f"{what} ({len(errors)} problems): " if len(errors) > 1 else f"{what}: ", hint, uri=uri
+        )
+        group.errors = tuple(errors)
+        group.text = group.log_text = (*group.text, Place.ERRORS)
+        group._locate(group.uri, None, None, None)
+        return group
+
+    def with_errors(self, errors: Sequence[ModelTrainingError]) -> Self:
+        """This error (as :meth:`of` made it) reporting ``errors`` instead, its message rendered again."""
+        other = type(self).__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.errors = tuple(errors)
+        other._locate(self.uri, self.line, self.column, self.dataset_line)
+        return other
+
+    def with_hint(self, hint: Hint) -> Self:
+        """This error with another hint."""
+        other = type(self).__new__(type(self))
+        other.__dict__.update(self.__dict__)
+        other.hint_text = (hint,) if isinstance(hint, str) else tuple(hint)
+        other.hint = other.hint_in(every_name)
+        return other
+
+    def hint_in(self, vocabulary: Vocabulary) -> str:
+        """The hint with its settings named by ``vocabulary`` (:func:`command_line`, :func:`lambda_function`)."""
+        return render_hint(self.hint_text, vocabulary)
 
     def _locate(self, uri: str | None, line: int | None, column: str | None, dataset_line: int | None) -> None:
         """Set the location fields and render the message and the log message from them."""
         self.uri, self.line, self.column, self.dataset_line = uri or None, line, column, dataset_line
         self.message = self._render(self.text)
-        self.log_message = self._render(self.log_text)
+        self.log_message = self._render(self.log_text, log=True)
         self.args = (self.message,)
 
-    def _render(self, text: tuple[str | Place, ...]) -> str:
-        pieces = [f"{self.uri}: "] if self.uri else []
+    def _render(self, text: tuple[str | Place, ...], *, log: bool = False, within: str | None = None) -> str:
+        """``text`` with its places filled in, after ``"{uri}: "`` unless the object is ``within`` (the object of
+        the error that reports this one among others)."""
+        pieces = [f"{self.uri}: "] if self.uri and self.uri != within else []
         for piece in text:
             if isinstance(piece, str):
                 pieces.append(piece)
             elif piece is LINE:
                 if self.line is None:
                     raise ValueError("the error's text places a line, but it has none")
-                within = f" (line {self.dataset_line} of the dataset)" if self.dataset_line is not None else ""
-                pieces.append(f"line {self.line}{within}")
-            else:
+                within_ = f" (line {self.dataset_line} of the dataset)" if self.dataset_line is not None else ""
+                pieces.append(f"line {self.line}{within_}")
+            elif piece is COLUMN:
                 if self.column is None:
                     raise ValueError("the error's text places a column, but it has none")
                 pieces.append(repr(self.column))
+            else:
+                shown = [e._render(e.log_text if log else e.text, log=log, within=self.uri) for e in self.errors]
+                pieces.append("; ".join(listed(shown)))
         return "".join(pieces)
 
     def relocated(self, uri: str | None, line: int | None = None, *, dataset_line: int | None = None) -> Self:
@@ -163,7 +252,7 @@ class HyperparameterError(ModelTrainingError):
             most :data:`MAX_PROBLEMS`, then ``and N more``: :func:`listed`).
     """
 
-    def __init__(self, problems: list[str], hint: str = "") -> None:
+    def __init__(self, problems: list[str], hint: Hint = "") -> None:
         self.problems = list(problems)
         joined = "; ".join(self.problems)
         super().__init__(f"invalid hyperparameters: {joined}", hint)
@@ -213,7 +302,7 @@ class TimeBudgetError(TransientError):
     """Not enough of the Lambda invocation's time is left for the next step: the record fails cleanly
     before the step (and is retried) instead of being killed in the middle of an upload."""
 
-    def __init__(self, message: Text, hint: str = "", *, uri: str | None = None) -> None:
+    def __init__(self, message: Text, hint: Hint = "", *, uri: str | None = None) -> None:
         super().__init__(message, hint or "the record is retried; raise the function's timeout if this repeats", uri=uri)
 
 
@@ -236,7 +325,9 @@ def environment_failure(exc: BaseException, doing: str) -> BaseException:
     """``exc`` as an :class:`EnvironmentFailure` (retryable) if the machine caused it (out of memory, a full
     disk, an I/O error), else ``exc`` itself."""
     if isinstance(exc, MemoryError):
-        return EnvironmentFailure(f"{doing}: out of memory", "give the process more memory, or split by streaming (--stream)")
+        return EnvironmentFailure(
+            f"{doing}: out of memory", ("give the process more memory, or split by streaming (", Setting("stream"), ")")
+        )
     if isinstance(exc, OSError) and exc.errno in ENVIRONMENT_ERRNOS:
         where = f" ({exc.filename})" if exc.filename else ""
         return EnvironmentFailure(

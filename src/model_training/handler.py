@@ -24,11 +24,12 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from model_training.aws import is_transient
-from model_training.config.manifest_files import find_manifest
+from model_training.config.manifest_files import ManifestSource, find_manifest
+from model_training.config.problems import Gathering
 from model_training.config.resolve import env_settings, resolve
-from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
+from model_training.config.run import DEFAULT_PREFIX_TEMPLATE, RunConfig
 from model_training.config.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
-from model_training.errors import ModelTrainingError, RetryableError
+from model_training.errors import ModelTrainingError, RetryableError, lambda_function
 from model_training.events import ObjectRef, decode_event, parse_event_time, skip_reason
 from model_training.job_events import JobRef
 
@@ -170,12 +171,8 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
             logger.warning("skipped", extra={"object": ref.uri, "reason": reason})
             metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
             return {**base, "status": "skipped", "reason": reason}
-        ssm, ssm_default = ssm_layer(settings)
         source = object_source(ref, settings.max_object_bytes)
-        manifest = find_manifest(source.uri, ssm_default=ssm_default)
-        config = resolve(
-            run_date=_run_date(ref), env=env_settings(), ssm=ssm, manifest=manifest, limits=training_limits(settings)
-        ).config
+        config, manifest = _configuration(source.uri, _run_date(ref), settings)
         time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
         ctx = lambda_context(
             source,
@@ -188,10 +185,11 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         )
         result = run(ctx)
     except ModelTrainingError as exc:
-        logger.warning("failed", extra={"object": ref.uri, "error": _short(exc.log_message), "hint": _short(exc.hint)})
+        hint = _short(exc.hint_in(lambda_function))  # settings named by their environment variables and manifest keys
+        logger.warning("failed", extra={"object": ref.uri, "error": _short(exc.log_message), "hint": hint})
         metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
         retry = bool(getattr(exc, "retryable", False))  # another delivery holds the run, or the machine failed it
-        return {**base, "status": "failed", "retryable": retry, "reason": _short(exc.message), "hint": _short(exc.hint)}
+        return {**base, "status": "failed", "retryable": retry, "reason": _short(exc.message), "hint": hint}
     except Exception as exc:  # AWS faults after boto3's retries, the network, or a request AWS refused
         transient = is_transient(exc)
         logger.exception("failed", extra={"object": ref.uri, "retryable": transient})
@@ -228,9 +226,10 @@ def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> di
     try:
         outcome = record_job_event(ref, settings, time_left=time_left)
     except ModelTrainingError as exc:
-        logger.warning("failed", extra={**extra, "error": _short(exc.log_message), "hint": _short(exc.hint)})
+        hint = _short(exc.hint_in(lambda_function))
+        logger.warning("failed", extra={**extra, "error": _short(exc.log_message), "hint": hint})
         metrics.add_metric(name="JobOutcomesFailed", unit=MetricUnit.Count, value=1)
-        return {**base, "status": "failed", "retryable": exc.retryable, "reason": _short(exc.message), "hint": _short(exc.hint)}
+        return {**base, "status": "failed", "retryable": exc.retryable, "reason": _short(exc.message), "hint": hint}
     except Exception as exc:  # AWS faults after boto3's retries, the network, or a request AWS refused
         transient = is_transient(exc)
         logger.exception("failed", extra={**extra, "retryable": transient})
@@ -252,6 +251,24 @@ def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> di
         "training_status": status,
         "failure_reason": _short(training.failure_reason) if training and training.failure_reason else None,
     }
+
+
+def _configuration(uri: str, run_date: dt.date, settings: StageSettings) -> tuple[RunConfig, ManifestSource | None]:
+    """The run's configuration (environment < SSM < the manifest found for ``uri``) and that manifest.
+
+    Raises:
+        ModelTrainingError: every problem of every layer at once (:class:`~model_training.config.problems.Gathering`).
+    """
+    gathering = Gathering()
+    nothing: tuple[dict[str, Any], str | None] = ({}, None)
+    ssm, ssm_default = gathering.attempt(lambda: ssm_layer(settings), nothing)
+    manifest = gathering.attempt(lambda: find_manifest(uri, ssm_default=ssm_default), None)
+    env = env_settings(gathering=gathering)
+    limits = gathering.attempt(lambda: training_limits(settings), None)
+    resolution = gathering.attempt(lambda: resolve(run_date=run_date, env=env, ssm=ssm, manifest=manifest, limits=limits), None)
+    gathering.check()
+    assert resolution is not None
+    return resolution.config, manifest
 
 
 def _short(text: str, limit: int = 2000) -> str:

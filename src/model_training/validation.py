@@ -2,16 +2,23 @@
 is CSV with a number in each label and feature value, the labels fit the objective, and each split has what
 its evaluation metric needs; and what the run takes from the data instead of a setting (a ``multi:``
 objective's ``num_class``, the default drop columns the file has) and the labels' summary per split
-(:class:`LabelTally`).  The in-memory split calls them once on the whole file, the streaming split once per
+(:mod:`~model_training.split.labels`).  The in-memory split calls them once on the whole file, the streaming split once per
 chunk (a chunk's line numbers are the file's); the messages are the same.
+
+A leading column named ``""`` or ``Unnamed: 0`` is a pandas index (``DataFrame.to_csv`` writes one unless
+``index=False``; our own test file starts with one too).  The ``index_column`` setting decides what it is
+(:func:`index_column`): ``auto`` (the default) and ``index`` leave it out of ``train``/``validation`` as a
+drop column is left out, and make its values the test file's index instead of the row numbers
+(:func:`~model_training.channels.render_test`), ``auto`` with a note (:func:`index_note`); ``error`` refuses
+the file (before the setting existed, a first column without a name was refused and one named ``Unnamed: 0``
+was a feature).  A column with an empty name anywhere else is refused whatever the setting
+(:func:`~model_training.data.header.parse_header`).  The configuration naming the column (as the label, a
+feature, the split key or the order column) makes it an ordinary column.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import shlex
-from fractions import Fraction
+from collections.abc import Collection
 
 import numpy as np
 
@@ -19,13 +26,52 @@ from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.algorithm.labels import UNIT_LABEL_OBJECTIVES, is_classification, label_problem, label_text
 from model_training.channels import channel_columns, channel_pieces, cut_fields
 from model_training.config.run import RunConfig
-from model_training.data.checks import check_numeric, columns_text, require_columns
+from model_training.data.checks import NonNumericError, columns_text, not_numeric, numeric_problems, require_columns
 from model_training.data.dataset import Dataset
-from model_training.errors import COLUMN, LINE, DatasetError
+from model_training.errors import COLUMN, LINE, DatasetError, Hint, Setting, every_name
 from model_training.ports import SplitLabels
 
 #: Column names that often hold the label, suggested when the default label is not in the file.
 LIKELY_LABELS = ("target", "label", "y", "class", "outcome", "labels", "targets")
+
+#: The names pandas writes for a DataFrame's unnamed index (``to_csv()``), and gives it when it reads one back
+#: without ``index_col`` (``read_csv``'s ``Unnamed: 0``).
+INDEX_NAMES = ("", "Unnamed: 0")
+
+
+def index_column(dataset: Dataset, config: RunConfig) -> str | None:
+    """The name of the source's index column (see the module's docstring), or ``None``: the first column when
+    its name is one of :data:`INDEX_NAMES` and the configuration does not name it as the label, a feature, the
+    split key or the order_by column.
+
+    Raises:
+        DatasetError: there is one and ``config.index_column`` is ``error``.
+    """
+    first = dataset.columns[0]
+    named = {config.label, *(config.features or ()), config.split.key, config.split.order_by}
+    if first not in INDEX_NAMES or first in named or len(dataset.columns) < 2:
+        return None
+    if config.index_column == "error":
+        what = "has no name" if not first else f"is named {first!r}"
+        raise DatasetError(
+            f"header column 1 {what}: an index column (pandas' to_csv writes one unless index=False)",
+            ("write the file with index=False, or leave the column out as the index with ", Setting("index_column", "auto")),
+            uri=dataset.source.uri,
+        )
+    return first
+
+
+def index_note(dataset: Dataset, config: RunConfig) -> str | None:
+    """What to tell the user about the source's index column under ``index_column: auto``, or ``None`` (there is
+    none, or ``index_column`` is ``index``: the user expects it)."""
+    name = index_column(dataset, config)
+    if name is None or config.index_column != "auto":
+        return None
+    return (
+        f"{dataset.source.uri}: the first column ({name!r}) is an index column (pandas' to_csv writes one unless "
+        "index=False): it is left out of train and validation, and its values are the test file's index. To say "
+        f"the file has one and silence this note, set {every_name(Setting('index_column', 'index'))}"
+    )
 
 
 def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
@@ -36,7 +82,8 @@ def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
     does not have is reported with every way to name the label.
 
     Raises:
-        DatasetError: a configured column is missing, or no feature is left.
+        DatasetError: a configured column is missing, no feature is left, or the source has an index column and
+            ``index_column`` is ``error`` (:func:`index_column`).
     """
     if "label" not in config.given and config.label not in dataset.index:
         raise _default_label_missing(dataset, config)
@@ -47,14 +94,15 @@ def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
     for role, name in (("split key", config.split.key), ("order_by", config.split.order_by)):
         if name:
             require_columns(dataset, [name], role)
-    columns = channel_columns(dataset.columns, config.label, config.drop)
+    index = index_column(dataset, config)
+    columns = channel_columns(dataset.columns, config.label, (*config.drop, *(() if index is None else (index,))))
     if config.features is not None:
         wanted = set(config.features)
         columns = [config.label, *(c for c in columns[1:] if c in wanted)]
     if len(columns) < 2:
         raise DatasetError(
             ("no feature columns are left besides the label ", COLUMN),
-            "the model needs at least one feature: drop fewer columns (--drop)",
+            ("the model needs at least one feature: drop fewer columns (", Setting("drop"), ")"),
             uri=dataset.source.uri,
             column=config.label,
         )
@@ -65,11 +113,13 @@ def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
     """The error of a default label column that is not in the file: the columns there are, and the three
     ways to name the label (the command line's flag, the environment variable, the manifest's key)."""
     likely = [c for c in dataset.columns if c.strip().lower() in LIKELY_LABELS]
-    flag, variable, key = (shlex.quote(likely[0]), shlex.quote(likely[0]), json.dumps(likely[0])) if likely else ("NAME",) * 3
     return DatasetError(
         ("no label column was named, and the default label column ", COLUMN, " is not in the header"),
-        f"name the label column: --label {flag} on the command line, MODEL_TRAINING_LABEL={variable} in the "
-        f'environment, or "label": {key} in the dataset\'s manifest.json; the columns are: {columns_text(dataset.columns)}',
+        (
+            "name the label column: ",
+            Setting("label", likely[0] if likely else "NAME", every=True),
+            f"; the columns are: {columns_text(dataset.columns)}",
+        ),
         uri=dataset.source.uri,
         column=config.label,
     )
@@ -90,11 +140,13 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
     classification objective, a class: an integer).  Returns the labels as float64, one a row.
 
     Raises:
-        DatasetError: naming the line and column of the first problem.
+        DatasetError: a malformed row (its line); every label or feature column holding a value that is not a
+            number, at once (:func:`numeric_error`); a label that does not fit the objective (its line and column).
     """
     index_rows(dataset, columns, config)
-    check_numeric(dataset, [config.label], allow_empty=False, role="label")
-    check_numeric(dataset, columns[1:], allow_empty=True, role="feature")
+    problems = column_problems(dataset, columns, config)
+    if problems:
+        raise numeric_error(problems, config, inferred_drop(dataset, config))
     labels = dataset.numbers(config.label)
     problem = label_problem(labels, hp.objective, hp.num_class)
     if problem:
@@ -113,7 +165,7 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
             raise DatasetError(
                 (f"label {labels[bad[0]]:g} (column ", COLUMN, ", ", LINE, ") is not a class: the stratified strategy "
                  f"keeps the proportions of {hp.objective}'s classes, and a fractional label would be a class of its own"),
-                "give whole-number class labels, or split another way (--strategy random)",
+                ("give whole-number class labels, or split another way (", Setting("strategy", "random"), ")"),
                 uri=dataset.source.uri,
                 line=dataset.line_of_row(int(bad[0])),
                 column=config.label,
@@ -122,15 +174,42 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
     return labels
 
 
-def _objective_hint(label: float, objective: str | None) -> str:
+def _objective_hint(label: float, objective: str | None) -> Hint:
     """What to do about a label that does not fit ``objective``: a whole number above 1 where labels are in
     [0, 1] looks like a class number."""
     if objective in UNIT_LABEL_OBJECTIVES and label > 1 and label.is_integer():
         return (
-            "for classes numbered from 0 choose -H objective=multi:softprob, for a quantity -H objective=reg:squarederror; "
-            "or fix the label upstream"
+            "for classes numbered from 0 choose ",
+            Setting("hyperparameters", "objective=multi:softprob"),
+            ", for a quantity ",
+            Setting("hyperparameters", "objective=reg:squarederror"),
+            "; or fix the label upstream",
         )
-    return "fix the label upstream, or choose an objective that fits it with -H objective=..."
+    return ("fix the label upstream, or choose an objective that fits it with ", Setting("hyperparameters", "objective=..."))
+
+
+def column_problems(
+    dataset: Dataset, columns: list[str], config: RunConfig, *, skip: Collection[str] = ()
+) -> list[NonNumericError]:
+    """The label and feature columns of ``columns`` (not in ``skip``) holding a value that is not a number (the
+    label: or is empty), one problem per column in the order of ``columns``."""
+    label = [] if config.label in skip else [config.label]
+    features = [c for c in columns[1:] if c not in skip]
+    return [
+        *numeric_problems(dataset, label, allow_empty=False, role="label"),
+        *numeric_problems(dataset, features, allow_empty=True, role="feature"),
+    ]
+
+
+def numeric_error(problems: list[NonNumericError], config: RunConfig, drop: tuple[str, ...] | None = None) -> DatasetError:
+    """One error for every column in ``problems``, its hint giving the run's ``drop`` list with those columns
+    added (or its ``features`` without them) ready to paste (:func:`~model_training.data.checks.not_numeric`).
+
+    Args:
+        drop: the drop columns the run leaves out when they are not the configured ones (:func:`inferred_drop`:
+            the default drop columns the file has), so that the list pasted names no column the file lacks.
+    """
+    return not_numeric(problems, drop=config.drop if drop is None else drop, features=config.features)
 
 
 def index_rows(dataset: Dataset, columns: list[str], config: RunConfig, *, check: bool = True) -> None:
@@ -189,8 +268,8 @@ def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparamet
         raise DatasetError(
             (f"{objective} numbers the classes from 0 and the label ", COLUMN, f" has {classes.size} classes from "
              f"{classes[0]:g} to {classes[-1]:g}: no row is of class {first_missing}{more}"),
-            f"number the classes 0 to {classes.size - 1} upstream, or give num_class (-H num_class={num_class}, or "
-            "num_class in the manifest's hyperparameters) to train with classes that have no rows",
+            (f"number the classes 0 to {classes.size - 1} upstream, or give num_class (",
+             Setting("hyperparameters", f"num_class={num_class}"), ") to train with classes that have no rows"),
             uri=uri,
             column=config.label,
         )  # fmt: skip
@@ -208,26 +287,11 @@ def inferred_settings(drop: tuple[str, ...] | None, hyperparameters: dict[str, s
     return inferred
 
 
-def label_counts(labels: np.ndarray) -> dict[float, int]:
-    """Rows per label value, in ascending order (counted by numeric value: "1" and "1.0" are the same class).
-
-    Labels that are all tenths between 0 and 409.5 (0/1, class numbers, 0.5 ...) are counted with
-    ``bincount`` in linear time; others are sorted (``numpy.unique``).
-    """
-    if labels.size > 4096:
-        tenths = np.rint(labels * 10)
-        if tenths.min() >= 0 and tenths.max() < 4096 and (tenths / 10 == labels).all():
-            counts = np.bincount(tenths.astype(np.int64))
-            return {float(v / 10): int(counts[v]) for v in np.flatnonzero(counts)}
-    values, counts = np.unique(labels, return_counts=True)
-    return {float(v): int(c) for v, c in zip(values, counts, strict=True)}
-
-
 def check_classes_for_auc(uri: str, labels: dict[str, SplitLabels], hp: ParsedHyperparameters) -> None:
     """``auc`` needs both classes in every split it is computed on (the container fails the job otherwise).
 
     Args:
-        labels: each split's labels (:class:`LabelTally`).
+        labels: each split's labels (:mod:`~model_training.split.labels`).
 
     Raises:
         DatasetError: ``auc`` is an ``eval_metric`` and ``train`` or ``validation`` holds rows of one class only.
@@ -240,84 +304,14 @@ def check_classes_for_auc(uri: str, labels: dict[str, SplitLabels], hp: ParsedHy
         if only is not None:
             raise DatasetError(
                 f"the {split} split has only one class (label {label_text(only)}, {stats.rows} rows): AUC is undefined",
-                "add rows of the other class, change --seed or --fractions, or use another eval_metric (-H eval_metric=logloss)",
+                (
+                    "add rows of the other class, change ",
+                    Setting("seed"),
+                    " or ",
+                    Setting("fractions"),
+                    ", or use another eval_metric (",
+                    Setting("hyperparameters", "eval_metric=logloss"),
+                    ")",
+                ),
                 uri=uri,
             )
-
-
-class LabelTally:
-    """One split's labels, added chunk by chunk (:meth:`add`) in bounded memory, summarised as ``run.json``
-    records them (:meth:`result`, a :class:`~model_training.ports.SplitLabels`): the rows per class under a
-    classification objective (``classes``), else the rows, the smallest, largest and mean label.
-
-    The mean is that of the exact sum (:func:`exact_sum`), rounded once: the in-memory and the streaming split,
-    which add the rows in other pieces, record the same value.
-    """
-
-    def __init__(self, *, classes: bool) -> None:
-        self.counts: dict[float, int] | None = {} if classes else None
-        self.rows = 0
-        self.minimum = math.inf
-        self.maximum = -math.inf
-        self.total = Fraction(0)
-
-    def add(self, labels: np.ndarray) -> None:
-        """Add ``labels`` (float64, finite)."""
-        if labels.size == 0:
-            return
-        self.rows += int(labels.size)
-        if self.counts is not None:
-            for value, c in label_counts(labels).items():
-                self.counts[value] = self.counts.get(value, 0) + c
-            return
-        self.minimum = min(self.minimum, float(labels.min()))
-        self.maximum = max(self.maximum, float(labels.max()))
-        self.total += exact_sum(labels)
-
-    def result(self) -> SplitLabels:
-        if self.counts is not None:
-            return SplitLabels(rows=self.rows, counts=dict(sorted(self.counts.items())))
-        if not self.rows:
-            return SplitLabels(rows=0)
-        # float() of a Fraction divides its integers, which Python rounds correctly
-        return SplitLabels(rows=self.rows, minimum=self.minimum, maximum=self.maximum, mean=float(self.total / self.rows))
-
-
-def tally(labels: np.ndarray, *, classes: bool) -> SplitLabels:
-    """:class:`LabelTally`'s summary of ``labels`` at once."""
-    counter = LabelTally(classes=classes)
-    counter.add(labels)
-    return counter.result()
-
-
-#: Values :func:`exact_sum` takes at a time: its temporaries stay small (some 50 MB), and its float64 sums of
-#: that many integers below 2**27 stay below 2**53, so they are exact.
-_EXACT_SLICE = 1 << 20
-#: Every finite float64 is ``m * 2**(e - 53)`` with ``numpy.frexp``'s ``e >= -1073`` and an integer ``|m| < 2**53``.
-_LOWEST_EXPONENT = -1073 - 53
-
-
-def exact_sum(values: np.ndarray) -> Fraction:
-    """The exact sum of finite float64 ``values``.
-
-    Each value is ``m * 2**(e - 53)`` with an integer ``|m| < 2**53`` (:func:`numpy.frexp`); the integers are cut
-    in a high and a low part of 27 and 26 bits and summed per exponent by ``bincount`` (float64 sums that stay
-    exact, see :data:`_EXACT_SLICE`), then put together as one Python integer over ``2**1126``.
-    """
-    total = 0
-    for start in range(0, values.size, _EXACT_SLICE):
-        mantissa, exponent = np.frexp(values[start : start + _EXACT_SLICE])
-        ints = np.ldexp(mantissa, 53).astype(np.int64)  # exact: |ints| < 2**53
-        bins = exponent.astype(np.int64) - 53 - _LOWEST_EXPONENT
-        high, low = ints >> 26, ints & ((1 << 26) - 1)  # ints == high * 2**26 + low
-        highs, lows = np.bincount(bins, weights=high), np.bincount(bins, weights=low)
-        for k in np.flatnonzero((highs != 0) | (lows != 0)).tolist():
-            total += ((int(highs[k]) << 26) + int(lows[k])) << k
-    return Fraction(total, 1 << -_LOWEST_EXPONENT)
-
-
-def split_summaries(labels: np.ndarray, plan_rows: dict[str, np.ndarray], objective: str | None) -> dict[str, SplitLabels]:
-    """Each split's :class:`~model_training.ports.SplitLabels` from all the rows' ``labels`` and each split's
-    row indices (``plan_rows``); classes are counted under a classification objective only."""
-    classes = is_classification(objective)
-    return {split: tally(labels[rows], classes=classes) for split, rows in plan_rows.items()}

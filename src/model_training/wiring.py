@@ -19,7 +19,7 @@ from model_training.config.settings import AwsTargets, StageSettings, resolve_ta
 from model_training.data.local import LocalSource
 from model_training.data.parts import PartsSource, part_source
 from model_training.data.s3 import S3Source
-from model_training.errors import DatasetError, ModelTrainingError
+from model_training.errors import DatasetError, ModelTrainingError, Setting
 from model_training.events import ObjectRef, is_dataset_marker
 from model_training.job_events import JobRef
 from model_training.output.layout import DEFAULT_OUTPUT, OutputLayout
@@ -175,7 +175,8 @@ def check_backend_output(backend: str, output: str) -> None:
     """
     if backend == "sagemaker" and not output.startswith("s3://"):
         raise ModelTrainingError(
-            "SageMaker reads its channels from S3", "give --output s3://bucket/prefix with --backend sagemaker"
+            "SageMaker reads its channels from S3",
+            ("give ", Setting("output", "s3://bucket/prefix"), " with ", Setting("backend", "sagemaker")),
         )
 
 
@@ -298,7 +299,9 @@ def jobs_backend(output: str, backend: str) -> LocalTrainingBackend | SageMakerB
         return LocalTrainingBackend(folder)
     if backend == "sagemaker":
         return SageMakerBackend()
-    raise ModelTrainingError(f"--backend {backend!r} is not a backend", "use --backend local or --backend sagemaker")
+    raise ModelTrainingError(
+        f"--backend {backend!r} is not a backend", ("use ", Setting("backend", "local"), " or ", Setting("backend", "sagemaker"))
+    )
 
 
 def record_job_event(ref: JobRef, settings: StageSettings, *, time_left: Callable[[], float] | None) -> Outcome:

@@ -69,7 +69,7 @@ def test_iris_without_a_label_says_how_to_name_it(tmp_path: Path) -> None:
     assert res.exit_code == 1, res.output
     text = " ".join(res.output.split())
     assert "the default label column 'y_yes' is not in the header" in text
-    assert "--label target" in text and "MODEL_TRAINING_LABEL=target" in text and '"label": "target"' in text
+    assert "--label target" in text and "MODEL_TRAINING_LABEL=target" in text and 'the manifest\'s label: "target"' in text
     assert "sepal length (cm), sepal width (cm), petal length (cm), petal width (cm), target" in text
     assert not (tmp_path / "out").exists()
 

@@ -52,3 +52,20 @@ def default_eval_metric(objective: str | None) -> str | None:
     if not objective:
         return None
     return DEFAULT_EVAL_METRICS.get(objective, BINARY_METRICS)
+
+
+def metric_for_objective(hyperparameters: dict[str, object]) -> dict[str, object]:
+    """``hyperparameters`` with the ``eval_metric`` of their objective
+    (:func:`~model_training.algorithm.default_metrics.default_eval_metric`: ``auc,logloss`` for ``binary:``,
+    ``rmse`` for ``reg:squarederror``, ``merror,mlogloss`` for ``multi:`` ...) in place of the default's, or
+    without one where the objective has none (``reg:tweedie``).  For the callers to use only when no setting
+    named ``eval_metric``: a given one is never replaced.  The key keeps its place, so under the default
+    objective the hyperparameters (and the run id) are the defaults'."""
+    objective = hyperparameters.get("objective")
+    metric = default_eval_metric(None if objective is None else str(objective))
+    out = dict(hyperparameters)
+    if metric is None:
+        out.pop("eval_metric", None)
+    else:
+        out["eval_metric"] = metric
+    return out

@@ -11,6 +11,7 @@ from model_training.cli.options import (
     DropOpt,
     FractionsOpt,
     HyperparameterOpt,
+    IndexColumnOpt,
     JsonOpt,
     KeyOpt,
     LabelOpt,
@@ -33,6 +34,7 @@ def config_show(
     manifest: ManifestOpt = None,
     label: LabelOpt = None,
     drop: DropOpt = None,
+    index_column: IndexColumnOpt = None,
     seed: SeedOpt = None,
     fractions: FractionsOpt = None,
     strategy: StrategyOpt = None,
@@ -64,6 +66,7 @@ def config_show(
         manifest=manifest,
         tuning=tuning,
         max_trials=max_trials,
+        index_column=index_column.value if index_column is not None else None,
     )
     guarded(lambda: show_config(flags, as_json=as_json))
 

@@ -12,11 +12,13 @@ from typing import Any, NoReturn, TextIO
 import typer
 
 from model_training.cli.render import err, print_error
-from model_training.errors import ModelTrainingError
+from model_training.errors import ModelTrainingError, command_line
 
 
 def guarded(action: Callable[[], None]) -> None:
     """Run ``action``, turning what it raises into the error lines and an exit code.
+
+    A :class:`ModelTrainingError`'s hint names settings by their flags (:func:`~model_training.errors.command_line`).
 
     Raises:
         typer.Exit: ``exc.exit_code`` for a :class:`ModelTrainingError` (its class says which); 1 for an ``OSError`` (the
@@ -29,7 +31,7 @@ def guarded(action: Callable[[], None]) -> None:
     except typer.Exit:
         raise
     except ModelTrainingError as exc:
-        print_error(exc.message, exc.hint)
+        print_error(exc.message, exc.hint_in(command_line))  # settings named by their flags
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
         print_error(

@@ -27,6 +27,14 @@ class Backend(StrEnum):
     sagemaker = "sagemaker"
 
 
+class IndexColumn(StrEnum):
+    """What a leading column named '' or 'Unnamed: 0' (a pandas index) is (the ``index_column`` setting)."""
+
+    AUTO = "auto"
+    INDEX = "index"  # not a member named index: that would hide str.index
+    ERROR = "error"
+
+
 # What to split or describe
 SourceArg = Annotated[
     str,
@@ -147,7 +155,8 @@ DropOpt = Annotated[
     typer.Option(
         "--drop",
         metavar="NAME",
-        help="A column to leave out of train/validation: repeat, or comma-separate; --drop '' drops none (default y_no).",
+        help="A column to leave out of train/validation: repeat, or comma-separate; --drop '' drops none "
+        "(default y_no, where the file has it).",
     ),
 ]
 SeedOpt = Annotated[int | None, typer.Option("--seed", metavar="N", help="The shuffle seed, 0 to 2^32-1 (default 1729).")]
@@ -159,6 +168,16 @@ FractionsOpt = Annotated[
         callback=_fractions,
         help="The train, validation and test fractions: non-negative, summing to 1; validation or test may be 0 "
         "(default 0.7,0.2,0.1).",
+    ),
+]
+IndexColumnOpt = Annotated[
+    IndexColumn | None,
+    typer.Option(
+        "--index-column",
+        metavar="[auto|index|error]",
+        help="A leading column named '' or 'Unnamed: 0' (pandas' to_csv without index=False): auto (default) leaves it "
+        "out of train/validation as the test file's index and says so; index does the same silently; error refuses it.",
+        show_default=False,
     ),
 ]
 StrategyOpt = Annotated[
@@ -299,6 +318,7 @@ class ConfigFlags:
         manifest: ``--manifest``, the manifest.json to use instead of the one found beside the data.
         tuning: ``--tuning`` as given (JSON text or a file), read when the settings are resolved.
         max_trials: ``--max-trials``, the tuning section's ``max_trials``.
+        index_column: ``--index-column``, what a leading pandas index column is (``auto``, ``index``, ``error``).
     """
 
     source: str
@@ -314,6 +334,7 @@ class ConfigFlags:
     manifest: Path | None = None
     tuning: str | None = None
     max_trials: int | None = None
+    index_column: str | None = None
 
     def __post_init__(self) -> None:  # the lists typer gives are kept as tuples: the flags do not change
         for name in ("drop", "hyperparameters"):

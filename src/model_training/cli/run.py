@@ -19,6 +19,7 @@ from model_training.cli.options import (
     DropOpt,
     FractionsOpt,
     HyperparameterOpt,
+    IndexColumnOpt,
     KeyOpt,
     LabelOpt,
     ManifestOpt,
@@ -48,6 +49,7 @@ def run(
     source: SourceArg,
     label: LabelOpt = None,
     drop: DropOpt = None,
+    index_column: IndexColumnOpt = None,
     seed: SeedOpt = None,
     fractions: FractionsOpt = None,
     strategy: StrategyOpt = None,
@@ -90,6 +92,7 @@ def run(
         manifest=manifest,
         tuning=tuning,
         max_trials=max_trials,
+        index_column=index_column.value if index_column is not None else None,
     )
     options = RunOptions(
         flags=flags,

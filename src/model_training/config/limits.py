@@ -83,6 +83,8 @@ class LimitError(ConfigurationError):
 
     Attributes:
         problems: ``(setting, value, ceiling, how to raise it)`` for every ceiling exceeded.
+        errors: one error per ceiling exceeded, for reporting them among other problems
+            (:func:`~model_training.config.problems.config_error`).
     """
 
     def __init__(self, problems: list[tuple[str, Any, Any, str]], origins: Mapping[str, str] | None = None) -> None:
@@ -95,10 +97,14 @@ class LimitError(ConfigurationError):
                 said.append(f"{setting} = {value} is above the ceiling of {ceiling} ({raise_it})")
         named = dict.fromkeys((origins or {}).get(p[0], "default") for p in problems)
         where = f" (settings from: {', '.join(named)})" if set(named) != {"default"} else ""
-        super().__init__(
-            "the run asks for more than the configured ceilings allow: " + "; ".join(said) + where,
+        hint = (
             "lower the setting (in the manifest or the layer named), or raise the ceiling: the environment variable "
-            "named, or the key in the SSM parameter mlops-{region}-{env}-training-limits",
+            "named, or the key in the SSM parameter mlops-{region}-{env}-training-limits"
+        )
+        super().__init__("the run asks for more than the configured ceilings allow: " + "; ".join(said) + where, hint)
+        self.errors = tuple(
+            ConfigurationError(f"{text} (from {(origins or {}).get(p[0], 'default')})", hint)
+            for text, p in zip(said, problems, strict=True)
         )
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import difflib
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, field_validator
 
-from model_training.errors import MAX_PROBLEMS, ConfigurationError
+from model_training.errors import LINE, MAX_PROBLEMS, ConfigurationError, Text
 
 
 class _Strict(BaseModel):
@@ -59,6 +59,9 @@ class Manifest(_Strict):
     label: str | None = Field(default=None, description="the label column")
     drop: list[str] | None = Field(default=None, description="columns left out of train/validation")
     features: list[str] | None = Field(default=None, description="keep only these feature columns")
+    index_column: Literal["auto", "index", "error"] | None = Field(
+        default=None, description="a leading column named '' or 'Unnamed: 0' (a pandas index): auto | index | error"
+    )
     split: ManifestSplit | None = None
     training: ManifestTraining | None = None
     tuning: dict[str, Any] | None = Field(
@@ -102,8 +105,25 @@ def parse_manifest(data: bytes | str, origin: str) -> Manifest:
 
     Raises:
         ConfigurationError: larger than :data:`MAX_MANIFEST_BYTES` (refused before parsing), not JSON, or
-            invalid; the first :data:`MAX_PROBLEMS` problems are listed (unknown keys with the closest valid
-            name), then how many more there are.
+            invalid: every problem, each with its line and key path (:func:`read_manifest`; the first
+            :data:`MAX_PROBLEMS` described, then how many more there are).
+    """
+    manifest, problems, _ = read_manifest(data, origin)
+    if problems:
+        raise ConfigurationError.of(problems, "invalid manifest", uri=origin, hint="see: model-training manifest schema")
+    return manifest
+
+
+def read_manifest(data: bytes | str, origin: str) -> tuple[Manifest, list[ConfigurationError], dict[str, int]]:
+    """A manifest document as far as it is valid: ``(manifest, problems, lines)``.
+
+    ``manifest`` holds the keys that are valid (an invalid key is left out, so that the values of the others can
+    still be checked: every problem of a manifest is reported at once); ``problems`` has one error per invalid
+    key, naming its key path and, in a text of several lines, its line (unknown keys with the closest valid name,
+    or the valid names, listed once); ``lines`` gives the line of each key, by its path (``split.seed``).
+
+    Raises:
+        ConfigurationError: larger than :data:`MAX_MANIFEST_BYTES` (refused before parsing), not JSON, not an object.
     """
     size = len(data.encode() if isinstance(data, str) else data)
     if size > MAX_MANIFEST_BYTES:
@@ -116,22 +136,82 @@ def parse_manifest(data: bytes | str, origin: str) -> Manifest:
         raise ConfigurationError(f"{origin}: the manifest is not JSON ({exc})", "fix the JSON syntax at that position") from None
     if not isinstance(document, dict):
         raise ConfigurationError(f"{origin}: the manifest must be a JSON object", "see: model-training manifest schema")
-    try:
-        return Manifest.model_validate(document)
-    except ValidationError as exc:
-        errors = exc.errors()
-        problems = []
-        for err in errors[:MAX_PROBLEMS]:  # the closest name is looked up for the problems shown only
-            path = ".".join(str(p) for p in err["loc"])
-            if err["type"] == "extra_forbidden":
-                problems.append(f"unknown key {path!r}{_closest(err['loc'])}")
-            else:
-                problems.append(f"{path}: {err['msg']}")
-        if len(errors) > MAX_PROBLEMS:
-            problems.append(f"and {len(errors) - MAX_PROBLEMS} more")
-        raise ConfigurationError(
-            f"{origin}: invalid manifest: " + "; ".join(problems), "see: model-training manifest schema"
-        ) from None
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    lines = key_lines(text)
+    several_lines = "\n" in text.strip()  # the lines of a one-line text say nothing
+    problems: list[ConfigurationError] = []
+    listed_valid: set[str] = set()  # the valid names are listed once
+    for _ in range(3):  # one pass finds every problem; the next validates what is left
+        try:
+            return Manifest.model_validate(document), sorted(problems, key=lambda p: p.line or 0), lines
+        except ValidationError as exc:
+            for err in exc.errors():
+                path = ".".join(str(p) for p in err["loc"])
+                if err["type"] == "extra_forbidden":  # the closest name is looked up for the problems shown only
+                    closest = _closest(err["loc"]) if len(problems) < MAX_PROBLEMS else ""
+                    said = f"unknown key {path!r}{'' if closest in listed_valid else closest}"
+                    listed_valid |= {closest} if closest.startswith(" (valid: ") else set()
+                else:
+                    said = f"{path}: {err['msg']}"
+                line = _line_of(lines, err["loc"]) if several_lines else None
+                message: Text = (LINE, f": {said}") if line else said
+                problems.append(ConfigurationError(message, "see: model-training manifest schema", uri=origin, line=line))
+                _leave_out(document, err["loc"])
+    return Manifest(), sorted(problems, key=lambda p: p.line or 0), lines
+
+
+def key_lines(text: str) -> dict[str, int]:
+    """The line (1-based) of every object key of the JSON ``text`` (which must be valid JSON), by its dotted path
+    (``split.seed``; the keys of objects inside lists are named as if the list were not there)."""
+    lines: dict[str, int] = {}
+    frames: list[list[str | None]] = []  # per open object or list: its kind and its current key
+    expect_key = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            value, end = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+            if expect_key:
+                frames[-1][1] = value
+                path = ".".join(str(f[1]) for f in frames if f[0] == "{")
+                lines.setdefault(path, text.count("\n", 0, i) + 1)
+                expect_key = False
+            i = end
+            continue
+        if char in "{[":
+            frames.append([char, None])
+            expect_key = char == "{"
+        elif char in "}]":
+            frames.pop()
+        elif char == ",":
+            expect_key = bool(frames) and frames[-1][0] == "{"
+        i += 1
+    return lines
+
+
+def _line_of(lines: dict[str, int], loc: tuple[Any, ...]) -> int | None:
+    """The line of the key at ``loc`` (pydantic's), or of the nearest key above it that has one."""
+    parts = [str(p) for p in loc]
+    while parts:
+        if (line := lines.get(".".join(parts))) is not None:
+            return line
+        parts.pop()
+    return None
+
+
+def _leave_out(document: dict[str, Any], loc: tuple[Any, ...]) -> None:
+    """Remove the setting at ``loc`` (pydantic's) from ``document``: a top-level key, a key of ``split`` or
+    ``training``, or one entry of ``training.hyperparameters`` or ``training.tags``."""
+    depth = 1
+    if len(loc) >= 2 and loc[0] in ("split", "training"):
+        depth = 3 if len(loc) >= 3 and loc[0] == "training" and loc[1] in ("hyperparameters", "tags") else 2
+    parent: Any = document
+    for part in loc[: depth - 1]:
+        if not isinstance(parent, dict) or not isinstance(parent.get(part), dict):
+            document.pop(loc[0], None)  # an object holds something other than an object: leave it all out
+            return
+        parent = parent[part]
+    parent.pop(loc[depth - 1], None)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -175,7 +255,7 @@ def _closest(loc: tuple[Any, ...]) -> str:
 def manifest_settings(manifest: Manifest) -> dict[str, Any]:
     """The manifest as flat settings for :func:`~model_training.config.run.build_config`."""
     flat: dict[str, Any] = {}
-    for name in ("label", "drop", "features"):
+    for name in ("label", "drop", "features", "index_column"):
         value = getattr(manifest, name)
         if value is not None:
             flat[name] = tuple(value) if isinstance(value, list) else value

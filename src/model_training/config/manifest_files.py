@@ -13,23 +13,32 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model_training.config.manifest import MAX_MANIFEST_BYTES, Manifest, manifest_too_large, parse_manifest
+from model_training.config.manifest import MAX_MANIFEST_BYTES, Manifest, manifest_too_large, read_manifest
 from model_training.errors import ConfigurationError
 from model_training.uris import parse_s3_uri
 
 
 @dataclass(frozen=True)
 class ManifestSource:
-    """The manifest that applied: where it was found, its SHA-256 (and eTag on S3), and its content."""
+    """The manifest that applied: where it was found, its SHA-256 (and eTag on S3), and its content.
+
+    Attributes:
+        manifest: its valid keys (an invalid one is left out: see ``problems``).
+        problems: one error per invalid key, with its line (reported with the configuration's other problems by
+            :func:`~model_training.config.resolve.resolve`, so that a run or ``manifest check`` names them all at once).
+        lines: the line of each key, by its path (``split.seed``), for messages.
+    """
 
     uri: str
     sha256: str
     manifest: Manifest
     etag: str | None = None
+    problems: tuple[ConfigurationError, ...] = ()
+    lines: Mapping[str, int] = field(default_factory=dict)
 
     def record(self) -> dict[str, Any]:
         """What ``run.json`` says about it."""
@@ -37,10 +46,10 @@ class ManifestSource:
 
 
 def load_manifest_file(path: Path) -> ManifestSource:
-    """Read and validate a local manifest file.
+    """Read and validate a local manifest file (its invalid keys are its ``problems``, not raised).
 
     Raises:
-        ConfigurationError: missing, unreadable, or invalid.
+        ConfigurationError: missing, unreadable, larger than 64 KiB, not a JSON object.
     """
     try:
         with path.open("rb") as fh:
@@ -49,7 +58,12 @@ def load_manifest_file(path: Path) -> ManifestSource:
                 raise manifest_too_large(str(path), path.stat().st_size if path.is_file() else f"more than {MAX_MANIFEST_BYTES}")
     except OSError as exc:
         raise ConfigurationError(f"{path}: cannot read the manifest ({exc.strerror})", "check the path") from None
-    return ManifestSource(path.resolve().as_uri(), hashlib.sha256(data).hexdigest(), parse_manifest(data, str(path)))
+    return _source(path.resolve().as_uri(), data, str(path))
+
+
+def _source(uri: str, data: bytes, origin: str, etag: str | None = None) -> ManifestSource:
+    manifest, problems, lines = read_manifest(data, origin)
+    return ManifestSource(uri, hashlib.sha256(data).hexdigest(), manifest, etag, tuple(problems), lines)
 
 
 def _load_s3_manifest(bucket: str, key: str) -> ManifestSource | None:
@@ -71,9 +85,7 @@ def _load_s3_manifest(bucket: str, key: str) -> ManifestSource | None:
     data = response["Body"].read(MAX_MANIFEST_BYTES + 1)
     if len(data) > MAX_MANIFEST_BYTES:
         raise manifest_too_large(uri, f"more than {MAX_MANIFEST_BYTES}")
-    return ManifestSource(
-        uri, hashlib.sha256(data).hexdigest(), parse_manifest(data, uri), str(response.get("ETag", "")).strip('"')
-    )
+    return _source(uri, data, uri, str(response.get("ETag", "")).strip('"'))
 
 
 def _load_uri(uri: str) -> ManifestSource:
@@ -104,8 +116,8 @@ def find_manifest(
         ssm_default: the value of the SSM parameter naming the default manifest, if read.
 
     Raises:
-        ConfigurationError: the manifest found is unreadable, larger than 64 KiB or invalid; the explicit or
-            default manifest does not exist.
+        ConfigurationError: the manifest found is unreadable, larger than 64 KiB or not a JSON object; the
+            explicit or default manifest does not exist.  (Its invalid keys are its ``problems``, not raised.)
     """
     env = os.environ if env is None else env
     if explicit is not None:

@@ -16,18 +16,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from model_training.config.limits import Limits, check_limits, limits_from
+from model_training.config.limits import LimitError, Limits, check_limits, limits_from
 from model_training.config.manifest import hyperparameter_text, manifest_settings
 from model_training.config.manifest_files import ManifestSource
-from model_training.config.run import RunConfig, build_config
+from model_training.config.problems import Gathering, Where, config_error, setting_name
+from model_training.config.run import RunConfig, assemble_config
 from model_training.config.tuning import with_max_trials
-from model_training.errors import ConfigurationError
+from model_training.errors import SETTINGS, ConfigurationError, ModelTrainingError
 
 #: Environment variables of the environment layer, by setting.
 ENV_SETTINGS = {
     "label": "MODEL_TRAINING_LABEL",
     "drop": "MODEL_TRAINING_DROP",
     "features": "MODEL_TRAINING_FEATURES",
+    "index_column": "MODEL_TRAINING_INDEX_COLUMN",
     "strategy": "MODEL_TRAINING_SPLIT_STRATEGY",
     "fractions": "MODEL_TRAINING_FRACTIONS",
     "seed": "MODEL_TRAINING_SEED",
@@ -45,16 +47,20 @@ ENV_SETTINGS = {
 }
 
 
-def env_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def env_settings(env: Mapping[str, str] | None = None, gathering: Gathering | None = None) -> dict[str, Any]:
     """The environment layer: ``MODEL_TRAINING_*`` variables (lists comma-separated, hyperparameters and the tuning
     section as JSON objects).
     An empty variable is not set, except ``MODEL_TRAINING_DROP=``, which drops no column.
 
+    Args:
+        gathering: where a variable that cannot be read goes (it is then left out); default: raised.
+
     Raises:
-        ConfigurationError: a value cannot be read, naming the variable.
+        ConfigurationError: values cannot be read (without ``gathering``): every variable at fault at once, each named.
     """
     env = os.environ if env is None else env
     flat: dict[str, Any] = {}
+    problems: list[ModelTrainingError] = []
     for name, var in ENV_SETTINGS.items():
         text = env.get(var)
         if text is None or (not text and name != "drop"):
@@ -79,7 +85,11 @@ def env_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             else:
                 flat[name] = text
         except (ValueError, ConfigurationError) as exc:
-            raise ConfigurationError(f"{var}={text[:80]!r} cannot be read ({exc})", "fix the environment variable") from None
+            problems.append(ConfigurationError(f"{var}={text[:80]!r} cannot be read ({exc})", "fix the environment variable"))
+    if problems and gathering is not None:
+        gathering.errors += problems
+    elif problems:
+        raise ConfigurationError.of(problems, "invalid environment")
     return flat
 
 
@@ -104,17 +114,22 @@ def resolve(
     """Merge the layers (defaults < environment < SSM < manifest < command line) into a
     :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole (the tuning
     section too; the command line's ``max_trials``, ``--max-trials``, then sets the effective section's).  Where no
-    layer names ``eval_metric`` it follows the objective (:func:`~model_training.config.run.metric_for_objective`).
+    layer names ``eval_metric`` it follows the objective (:func:`~model_training.algorithm.default_metrics.metric_for_objective`).
     The training job's costly settings are then checked against ``limits`` (default: the environment's,
     :func:`~model_training.config.limits.limits_from`).
 
     Raises:
-        ConfigurationError, HyperparameterError: the merged configuration is invalid.
-        LimitError: a setting is above its ceiling (instance type, count, volume, runtime, spot wait).
+        ConfigurationError: the merged configuration is invalid, or the manifest has invalid keys (its
+            ``problems``): every problem at once, each naming its setting as the layer that set it names it
+            (:func:`~model_training.config.problems.config_error`).
+        HyperparameterError: the hyperparameters break the container's rules, and nothing else is wrong.
+        LimitError: a setting is above its ceiling (instance type, count, volume, runtime, spot wait), and nothing
+            else is wrong.
     """
+    from model_training.algorithm.default_metrics import metric_for_objective
     from model_training.algorithm.hyperparameter_rules import ALIASES
     from model_training.algorithm.hyperparameters import merge_hyperparameters
-    from model_training.config.run import DEFAULT_HYPERPARAMETERS, metric_for_objective
+    from model_training.config.run import DEFAULT_HYPERPARAMETERS
 
     layers = [
         ("environment", env or {}),
@@ -142,19 +157,31 @@ def resolve(
             if setting in merged and merged["strategy"] not in applies and rank[origins[setting]] < rank[origins["strategy"]]:
                 del merged[setting]
                 del origins[setting]
+    tuning_errors: list[ModelTrainingError] = []
     if "max_trials" in merged:  # --max-trials: the effective tuning section's
-        merged["tuning"] = with_max_trials(merged.get("tuning"), merged.pop("max_trials"))
+        try:
+            merged["tuning"] = with_max_trials(merged.get("tuning"), merged["max_trials"])
+        except ConfigurationError as exc:
+            tuning_errors.append(exc)
+        del merged["max_trials"]
         origins["tuning.max_trials"] = origins.pop("max_trials")
     if "tuning" in merged:  # checked against the hyperparameters some layer set (the defaults give way to a range)
         merged["_given_hyperparameters"] = {k: o for k, o in hp_origins.items() if o != "default"}
         merged["_tuning_origin"] = origins.get("tuning", "command line")
-    try:
-        config = build_config(run_date=run_date, hyperparameters=hyperparameters, _replace_hyperparameters=True, **merged)
-    except ConfigurationError as exc:
-        sources = sorted({origins[k] for k in merged} | {o for o in hp_origins.values() if o != "default"})
-        if sources:
-            exc.message += f" (settings from: {', '.join(sources)})"
-        raise
+    where = _where(origins, hp_origins, manifest)
+    settings = {"run_date": run_date, "hyperparameters": hyperparameters, "_replace_hyperparameters": True, **merged}
+    config, training, errors = assemble_config(settings, where)
+    errors[:0] = manifest.problems if manifest else ()
+    errors += tuning_errors
+    if training is not None:  # the ceilings of a valid training part, even when another part is not valid
+        try:
+            check_limits(
+                training, limits if limits is not None else limits_from(), {f"training.{k}": o for k, o in origins.items()}
+            )
+        except LimitError as exc:
+            errors.append(exc)
+    if errors or config is None:
+        raise config_error(errors, where)
     flat = flatten(config.model_dump(mode="json"))
     result = {
         k: origins.get(k.split(".")[1] if k.startswith("training.tags.") else k.rsplit(".", 1)[-1], "default") for k in flat
@@ -169,8 +196,29 @@ def resolve(
             result[k] = origins.get(k) or origins["tuning"]  # the section's layer; tuning.max_trials: --max-trials
     if run_date is not None and "run_date" in result:
         result["run_date"] = "command line" if cli and cli.get("run_date") else "event / today"
-    check_limits(config.training, limits if limits is not None else limits_from(), result)
     return Resolution(config=config, origins=result, manifest=manifest)
+
+
+def _where(origins: Mapping[str, str], hp_origins: Mapping[str, str], manifest: ManifestSource | None) -> Where:
+    """How a problem names a setting: by the name the layer that set it uses (``MODEL_TRAINING_SEED (environment)``,
+    ``--seed (command line)``, ``split.seed (manifest file:///m.json, line 3)``), or by its path if it is a default."""
+
+    def where(path: str) -> str:
+        name = setting_name(path)
+        origin = origins.get(name)
+        if name == "hyperparameters":
+            layers = sorted({o for o in hp_origins.values() if o != "default"})
+            origin = ", ".join(layers) or None
+        if origin is None or origin == "default":
+            return path
+        if origin == "environment" and name in ENV_SETTINGS:
+            return f"{ENV_SETTINGS[name]} (environment)"
+        if origin == "command line" and name in SETTINGS and SETTINGS[name].flag:
+            return f"{SETTINGS[name].flag} (command line)"
+        line = manifest.lines.get(path) if manifest is not None and origin.startswith("manifest") else None
+        return f"{path} ({origin}, line {line})" if line else f"{path} ({origin})"
+
+    return where
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:

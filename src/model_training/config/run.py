@@ -2,9 +2,9 @@
 
 Precedence of every setting, lowest first: the built-in defaults here < environment < SSM < the dataset's
 ``manifest.json`` < command-line flags (:func:`model_training.config.manifest.resolve` merges the layers and
-calls :func:`build_config`).  Everything in :class:`RunConfig` is part of the run's identity: change any field
-and the run id changes (see :func:`model_training.output.runrecord.compute_run_id`).  Where the outputs are
-written (a local folder or an S3 bucket) is *not* part of it.
+calls :func:`build_config`).  Everything in :class:`RunConfig` but :data:`NOT_IDENTITY` is part of the run's
+identity: change any other field and the run id changes (see :func:`model_training.output.runrecord.compute_run_id`).
+Where the outputs are written (a local folder or an S3 bucket) is *not* part of it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -21,17 +21,17 @@ from pydantic import (
     Field,
     PrivateAttr,
     SerializerFunctionWrapHandler,
-    ValidationError,
     field_validator,
     model_serializer,
     model_validator,
 )
 
-from model_training.algorithm.default_metrics import default_eval_metric
+from model_training.algorithm.default_metrics import metric_for_objective
 from model_training.algorithm.hyperparameters import canonical_hyperparameters
 from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
 from model_training.algorithm.tuning import TuningSpec
-from model_training.errors import ConfigurationError
+from model_training.config.problems import Where, config_error, plain, raise_problems, validated
+from model_training.errors import ConfigurationError, Hint, HyperparameterError, ModelTrainingError, Setting
 from model_training.tags import MAX_TAG_VALUE_CHARS, is_tag_text
 
 #: The original stage's settings: seed 1729, fractions 0.7/0.2/0.1 (cuts at int(0.7 n) and int(0.9 n)), label
@@ -81,6 +81,12 @@ TRAINING_SETTINGS = (
     "enable_inter_container_traffic_encryption", "vpc_subnets", "vpc_security_groups", "tags", "part_size_mb",
 )  # fmt: skip
 FRACTION_TOLERANCE = Decimal("1e-9")
+#: What a leading column named ``""`` or ``Unnamed: 0`` (a pandas index) is: an index column, with a note
+#: (``auto``) or without (``index``), or an error (see :mod:`model_training.validation`).
+INDEX_COLUMN_CHOICES = ("auto", "index", "error")
+#: Fields of :class:`RunConfig` that are not part of the run id: ``index_column`` changes no byte of any run
+#: that writes (``auto`` and ``index`` split alike, ``error`` only refuses), so a run is the same run under any.
+NOT_IDENTITY = frozenset({"index_column"})
 
 
 class _Model(BaseModel):
@@ -110,16 +116,18 @@ class SplitConfig(_Model):
 
     @model_validator(mode="after")
     def _strategy_settings(self) -> SplitConfig:
+        problems = []  # every one, each with its setting's path (SettingProblems)
         if self.strategy == "group" and not self.key:
-            raise ValueError("the group strategy needs a key column (split.key)")
+            problems.append(("split.strategy", "the group strategy needs a key column (split.key)"))
         if self.strategy == "ordered" and not self.order_by:
-            raise ValueError("the ordered strategy needs an order_by column (split.order_by)")
+            problems.append(("split.strategy", "the ordered strategy needs an order_by column (split.order_by)"))
         if self.order_by and self.strategy != "ordered":
-            raise ValueError(f"order_by is a setting of the ordered strategy, not of {self.strategy}")
+            problems.append(("split.order_by", f"order_by is a setting of the ordered strategy, not of {self.strategy}"))
         if self.key and self.strategy not in ("group", "hash"):
-            raise ValueError(f"key is a setting of the group and hash strategies, not of {self.strategy}")
+            problems.append(("split.key", f"key is a setting of the group and hash strategies, not of {self.strategy}"))
         if self.shuffle_train and self.strategy != "ordered":
-            raise ValueError("shuffle_train is a setting of the ordered strategy")
+            problems.append(("split.shuffle_train", "shuffle_train is a setting of the ordered strategy"))
+        raise_problems(problems)
         return self
 
     @field_validator("fractions")
@@ -162,37 +170,51 @@ class TrainingConfig(_Model):
 
     @model_validator(mode="after")
     def _spot(self) -> TrainingConfig:
+        problems = []  # every one, each with its setting's path (SettingProblems)
         # CreateTrainingJob: MaxWaitTimeInSeconds only with managed spot, and never below MaxRuntimeInSeconds
         if self.max_wait_seconds is not None and not self.use_spot:
-            raise ValueError("max_wait_seconds is only for managed spot training (use_spot: true)")
+            problems.append(("training.max_wait_seconds", "max_wait_seconds is only for managed spot training (use_spot: true)"))
         if self.use_spot and (self.max_wait_seconds or self.max_runtime_seconds) < self.max_runtime_seconds:
-            raise ValueError(f"max_wait_seconds must be at least max_runtime_seconds ({self.max_runtime_seconds})")
-        if bool(self.vpc_subnets) != bool(self.vpc_security_groups):
-            raise ValueError("a VPC needs both vpc_subnets and vpc_security_groups (CreateTrainingJob VpcConfig)")
-        if len(self.vpc_subnets) > 16 or len(self.vpc_security_groups) > 5:
-            raise ValueError("VpcConfig takes at most 16 subnets and 5 security groups")
-        if len(self.tags) > 40:
-            raise ValueError("at most 40 extra tags (SageMaker allows 50, the stage sets up to 10)")
-        for k, v in self.tags.items():
-            if (reserved := reserved_tag(k)) is not None:
-                also = "" if k == reserved else f" (as {reserved!r}, ignoring case and spaces)"
-                why = " (the deployment stage reads Testing)" if reserved == TESTING_TAG_MARK else ""
-                raise ValueError(f"tag {k!r} is set by the stage{also}{why}: choose another name")
-            if TESTING_TAG_MARK in k:
-                raise ValueError(
-                    f"tag {k!r} contains {TESTING_TAG_MARK!r}: the deployment stage takes the first tag whose key contains "
-                    f"{TESTING_TAG_MARK!r} as the test file's URI, and could read this one instead of the stage's own"
+            problems.append(
+                (
+                    "training.max_wait_seconds",
+                    f"max_wait_seconds must be at least max_runtime_seconds ({self.max_runtime_seconds})",
                 )
-            if not 1 <= len(k) <= 128 or len(v) > MAX_TAG_VALUE_CHARS or k.lower().startswith("aws:"):
-                raise ValueError(f"tag {k!r}: keys are 1-128 characters not starting with aws:, values at most 256")
-            if not is_tag_text(k) or not is_tag_text(v):
-                raise ValueError(f"tag {k!r}: SageMaker allows letters, digits, spaces and _ . : / = + - @ only")
+            )
+        if bool(self.vpc_subnets) != bool(self.vpc_security_groups):
+            problems.append(
+                ("training.vpc_subnets", "a VPC needs both vpc_subnets and vpc_security_groups (CreateTrainingJob VpcConfig)")
+            )
+        if len(self.vpc_subnets) > 16 or len(self.vpc_security_groups) > 5:
+            problems.append(("training.vpc_subnets", "VpcConfig takes at most 16 subnets and 5 security groups"))
+        if len(self.tags) > 40:
+            problems.append(("training.tags", "at most 40 extra tags (SageMaker allows 50, the stage sets up to 10)"))
+        problems += [(f"training.tags.{k}", problem) for k, v in self.tags.items() if (problem := _tag_problem(k, v))]
+        raise_problems(problems)
         return self
 
 
+def _tag_problem(k: str, v: str) -> str | None:
+    """What is wrong with the extra tag ``k: v``, or ``None``."""
+    if (reserved := reserved_tag(k)) is not None:
+        also = "" if k == reserved else f" (as {reserved!r}, ignoring case and spaces)"
+        why = " (the deployment stage reads Testing)" if reserved == TESTING_TAG_MARK else ""
+        return f"tag {k!r} is set by the stage{also}{why}: choose another name"
+    if TESTING_TAG_MARK in k:
+        return (
+            f"tag {k!r} contains {TESTING_TAG_MARK!r}: the deployment stage takes the first tag whose key contains "
+            f"{TESTING_TAG_MARK!r} as the test file's URI, and could read this one instead of the stage's own"
+        )
+    if not 1 <= len(k) <= 128 or len(v) > MAX_TAG_VALUE_CHARS or k.lower().startswith("aws:"):
+        return f"tag {k!r}: keys are 1-128 characters not starting with aws:, values at most 256"
+    if not is_tag_text(k) or not is_tag_text(v):
+        return f"tag {k!r}: SageMaker allows letters, digits, spaces and _ . : / = + - @ only"
+    return None
+
+
 class RunConfig(_Model):
-    """The effective configuration of one run; every field is part of the run id.  Which settings a layer gave
-    (:attr:`given`) is not a field, and not part of it.
+    """The effective configuration of one run; every field but :data:`NOT_IDENTITY` is part of the run id.  Which
+    settings a layer gave (:attr:`given`) is not a field, and not part of it.
 
     Attributes:
         label: the label column (written first in train/validation, as the container requires).
@@ -202,6 +224,8 @@ class RunConfig(_Model):
         training: algorithm version and hyperparameters.
         run_date: the date in the output prefix and the model output path (the only clock in any name).
         prefix_template: the output prefix, with ``{date}`` (YYYY-MM-DD) and ``{dataset}`` placeholders.
+        index_column: what a leading pandas index column is (:data:`INDEX_COLUMN_CHOICES`); not part of the run id
+            (:data:`NOT_IDENTITY`).
         tuning: the hyperparameter search (:mod:`~model_training.config.tuning`), or ``None``: one training job.
             Left out of the dump when ``None``, so that a run without a search keeps the id it had before
             searches existed.
@@ -214,7 +238,9 @@ class RunConfig(_Model):
     training: TrainingConfig = TrainingConfig()
     run_date: dt.date
     prefix_template: str = DEFAULT_PREFIX_TEMPLATE
+    index_column: Literal["auto", "index", "error"] = "auto"
     tuning: TuningSpec | None = None
+
     _given: frozenset[str] = PrivateAttr(default_factory=frozenset)
 
     @model_serializer(mode="wrap")
@@ -247,19 +273,24 @@ class RunConfig(_Model):
 
     @model_validator(mode="after")
     def _label_not_dropped(self) -> RunConfig:
+        problems = []  # every one, each with its setting's path (SettingProblems)
         if self.label in self.drop:
-            raise ValueError(f"the label column {self.label!r} is also a drop column (drop: {', '.join(self.drop)})")
+            problems.append(("drop", f"the label column {self.label!r} is also a drop column (drop: {', '.join(self.drop)})"))
         if self.features is not None and (self.label in self.features or not self.features):
-            raise ValueError("features must be a non-empty list of columns that does not include the label")
+            problems.append(("features", "features must be a non-empty list of columns that does not include the label"))
         both = sorted(set(self.features or ()) & set(self.drop))
         if both:
-            raise ValueError(f"columns in both features and drop: {', '.join(both)}")
+            problems.append(("features", f"columns in both features and drop: {', '.join(both)}"))
         unknown = set(re.findall(r"{([^}]*)}", self.prefix_template)) - {"date", "dataset"}
         if unknown:
-            raise ValueError(
-                f"prefix_template {self.prefix_template!r} has unknown placeholders {sorted(unknown)}; "
-                "use {date} and {dataset}"
+            problems.append(
+                (
+                    "prefix_template",
+                    f"prefix_template {self.prefix_template!r} has unknown placeholders {sorted(unknown)}; "
+                    "use {date} and {dataset}",
+                )
             )
+        raise_problems(problems)
         return self
 
     def prefix(self, dataset: str) -> str:
@@ -291,20 +322,36 @@ def parse_fractions(text: str) -> tuple[Decimal, Decimal, Decimal]:
 def build_config(**settings: Any) -> RunConfig:
     """Build a :class:`RunConfig` from defaults overridden by ``settings`` (``None`` values are ignored).
 
-    Accepted keys: ``label``, ``drop``, ``features``, ``run_date``, ``prefix_template``, the split settings
-    (:data:`SPLIT_SETTINGS`), ``hyperparameters`` (merged over the defaults; without ``eval_metric`` among them,
-    the metric follows the objective: :func:`metric_for_objective`), the training settings
+    Accepted keys: ``label``, ``drop``, ``features``, ``index_column``, ``run_date``, ``prefix_template``, the split
+    settings (:data:`SPLIT_SETTINGS`), ``hyperparameters`` (merged over the defaults; without ``eval_metric`` among
+    them, the metric follows the objective: :func:`metric_for_objective`), the training settings
     (:data:`TRAINING_SETTINGS`) and ``tuning`` (the search's section as JSON gives it, checked by
-    :func:`~model_training.config.tuning.tuning_spec`: the given hyperparameters are those of
-    ``hyperparameters``, or ``_given_hyperparameters`` (name -> layer) when the caller knows the layers).  The
-    keys given are the config's :attr:`~RunConfig.given`; a given ``label`` that the default ``drop`` holds is
-    not dropped (``--label y_no`` keeps ``y_no``).
+    :func:`~model_training.config.tuning.tuning_spec`: the given hyperparameters are those of ``hyperparameters``,
+    or ``_given_hyperparameters`` (name -> layer) when the caller knows the layers).  The keys given are the
+    config's :attr:`~RunConfig.given`; a given ``label`` that the default ``drop`` holds is not dropped
+    (``--label y_no`` keeps ``y_no``).
 
     Raises:
-        ConfigurationError: a setting is invalid; the message names the setting and the problem.
+        ConfigurationError: settings are invalid; every problem at once, each naming its setting's path
+            (:func:`~model_training.config.problems.config_error`).
         HyperparameterError: the hyperparameters break the container's rules (every problem listed), or the tuning
-            section does (every problem of the section and of the section with the hyperparameters at once).
+            section does (every problem of the section and of the section with the hyperparameters), and nothing
+            else is wrong.
     """
+    config, _, errors = assemble_config(settings)
+    if errors:
+        raise config_error(errors) from None
+    assert config is not None
+    return config
+
+
+def assemble_config(
+    settings: dict[str, Any], where: Where = plain
+) -> tuple[RunConfig | None, TrainingConfig | None, list[ModelTrainingError]]:
+    """The configuration ``settings`` make (as :func:`build_config` takes them), checked model by model so that
+    every problem is found: ``(config, training, errors)``, ``config`` ``None`` if there is any error, ``training``
+    the :class:`TrainingConfig` if that part is valid (its ceilings can be checked).  ``where(path)`` names a
+    setting in a problem (``split.seed`` as the layer that set it says it)."""
     s = {k: v for k, v in settings.items() if v is not None}
     replace = s.pop("_replace_hyperparameters", False)
     tuning = s.pop("tuning", None), s.pop("_given_hyperparameters", None), s.pop("_tuning_origin", "tuning")
@@ -321,69 +368,62 @@ def build_config(**settings: Any) -> RunConfig:
             merged = {**DEFAULT_HYPERPARAMETERS, **given}
             training["hyperparameters"] = merged if "eval_metric" in given else metric_for_objective(merged)
     s.setdefault("run_date", dt.date.today())
+    errors: list[ModelTrainingError] = []
     version = training.get("algorithm_version", DEFAULT_IMAGE_VERSION)
     # Canonical strings (what SageMaker receives) are part of the run id: "0.20" and "0.2" are one setting.  A
     # multi: objective's num_class may be left to the labels (the split infers it, the request carries it).
-    training["hyperparameters"] = canonical_hyperparameters(
-        training.get("hyperparameters", DEFAULT_HYPERPARAMETERS), version, infer_num_class=True
-    )
-    if tuning[0] is not None:  # the defaults of tuned names give way; a given value is both static and tuned
-        from model_training.config.tuning import tuning_spec
-
-        given_hp = tuning[1] if tuning[1] is not None else dict.fromkeys(settings.get("hyperparameters") or {}, "given")
-        s["tuning"] = tuning_spec(tuning[0], training["hyperparameters"], given_hp, version, origin=tuning[2])
     try:
-        config = RunConfig(split=SplitConfig(**split), training=TrainingConfig(**training), **s)
-    except ValidationError as exc:
-        problems, hints = [], []
-        for err in exc.errors():
-            field = str(err["loc"][-1]) if err["loc"] else ""
-            if field.isdigit() and len(err["loc"]) > 1:  # an item of fractions
-                field = str(err["loc"][-2])
-            msg = str(err["msg"]).removeprefix("Value error, ")
-            problems.append(msg if not field or msg.startswith(field) else f"{field}: {msg}")
-            if not field and "drop" in msg:
-                field = "drop"
-            if (
-                not field and msg.startswith("tag ") and ("deployment stage" in msg or "set by the stage" in msg)
-            ):  # a reserved or Testing-like key
-                field = "tags"
-            if field in _HINTS and _HINTS[field] not in hints:
-                hints.append(_HINTS[field])
-        hint = "; ".join(hints) or "see: model-training config show SOURCE, and model-training manifest schema"
-        raise ConfigurationError("invalid configuration: " + "; ".join(problems), hint) from None
-    config._given = given_settings
-    return config
+        training["hyperparameters"] = canonical_hyperparameters(
+            training.get("hyperparameters", DEFAULT_HYPERPARAMETERS), version, infer_num_class=True
+        )
+    except HyperparameterError as exc:
+        errors.append(exc)
+        del training["hyperparameters"]  # the others are checked with the defaults'
+    except ConfigurationError as exc:  # the algorithm version: no rules to judge the hyperparameters by
+        errors.append(ConfigurationError(f"{where('training.algorithm_version')}: {exc.message}", exc.hint_text))
+        training.pop("hyperparameters", None)
+        del training["algorithm_version"]
+    if tuning[0] is not None:  # the defaults of tuned names give way; a given value is both static and tuned
+        from model_training.config.tuning import tuning_setting
+
+        s["tuning"] = tuning_setting(tuning, training, settings.get("hyperparameters"), errors)
+    split_config = validated(SplitConfig, split, "split.", errors, where=where, hints=_HINTS)
+    training_config = validated(TrainingConfig, training, "training.", errors, where=where, hints=_HINTS)
+    parts = {"split": split_config or SplitConfig(), "training": training_config or TrainingConfig()}
+    config = validated(RunConfig, {**s, **parts}, "", errors, where=where, hints=_HINTS)
+    if config is not None:
+        config._given = given_settings
+    return (None if errors else config), training_config, errors
 
 
-def metric_for_objective(hyperparameters: dict[str, object]) -> dict[str, object]:
-    """``hyperparameters`` with the ``eval_metric`` of their objective
-    (:func:`~model_training.algorithm.default_metrics.default_eval_metric`: ``auc,logloss`` for ``binary:``,
-    ``rmse`` for ``reg:squarederror``, ``merror,mlogloss`` for ``multi:`` ...) in place of the default's, or
-    without one where the objective has none (``reg:tweedie``).  For the callers to use only when no setting
-    named ``eval_metric``: a given one is never replaced.  The key keeps its place, so under the default
-    objective the hyperparameters (and the run id) are the defaults'."""
-    objective = hyperparameters.get("objective")
-    metric = default_eval_metric(None if objective is None else str(objective))
-    out = dict(hyperparameters)
-    if metric is None:
-        out.pop("eval_metric", None)
-    else:
-        out["eval_metric"] = metric
-    return out
-
-
-_HINTS = {
-    "seed": "the seed is a whole number from 0 to 4294967295 (--seed)",
-    "fractions": "give three non-negative numbers for train,validation,test that sum to 1, e.g. 0.7,0.2,0.1 "
-    "(--fractions, or split.fractions in the manifest)",
-    "label": "name the label column with --label",
-    "drop": "name the columns to leave out with --drop, or --drop '' for none",
-    "strategy": "group and hash take a key column, ordered an order_by column (--key, --order-by, or the manifest's split)",
+_HINTS: dict[str, Hint] = {
+    "seed": ("the seed is a whole number from 0 to 4294967295 (", Setting("seed"), ")"),
+    "fractions": (
+        "give three non-negative numbers for train,validation,test that sum to 1, e.g. 0.7,0.2,0.1 (",
+        Setting("fractions"),
+        ")",
+    ),
+    "label": ("name the label column with ", Setting("label", "NAME")),
+    "drop": ("name the columns to leave out with ", Setting("drop", "NAME"), ", or ", Setting("drop", ()), " for none"),
+    "features": ("name the columns to keep with ", Setting("features")),
+    "strategy": (
+        "group and hash take a key column, ordered an order_by column (",
+        Setting("key"),
+        ", ",
+        Setting("order_by"),
+        ")",
+    ),
+    "key": ("group and hash take a key column (", Setting("key"), "); leave it out for the other strategies"),
+    "order_by": ("the ordered strategy takes an order_by column (", Setting("order_by"), "); leave it out for the others"),
     "prefix_template": "use {date} and {dataset} in the prefix template",
-    "run_date": "use YYYY-MM-DD (--date)",
-    "tags": f"rename the extra tag (training.tags): its key must not contain {TESTING_TAG_MARK!r} nor be one of the "
-    f"stage's own ({', '.join(RESERVED_TAGS)}) in any case or spacing",
+    "run_date": ("use YYYY-MM-DD (", Setting("run_date"), ")"),
+    "index_column": ("choose auto, index or error (", Setting("index_column"), ")"),
+    "tags": (
+        "rename the extra tag (",
+        Setting("tags"),
+        f"): its key must not contain {TESTING_TAG_MARK!r} nor be one of the stage's own ({', '.join(RESERVED_TAGS)}) "
+        "in any case or spacing",
+    ),
 }
 
 

@@ -21,9 +21,10 @@ from typing import Any
 
 from model_training.algorithm.hyperparameter_rules import ALIASES
 from model_training.algorithm.hyperparameter_values import shown
-from model_training.algorithm.tuning import TuningSpec, validate_tuning
+from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
+from model_training.algorithm.tuning import TuningSpec, parse_tuning, validate_tuning
 from model_training.algorithm.tuning_read import tuning_error
-from model_training.errors import ConfigurationError, HyperparameterError
+from model_training.errors import ConfigurationError, HyperparameterError, ModelTrainingError
 
 #: The largest tuning section read from a file or a variable (64 KiB, as a manifest).
 MAX_TUNING_BYTES = 64 * 1024
@@ -136,3 +137,27 @@ _SHAPE = (
     'give the search as a JSON object, e.g. {"objective_metric": "validation:auc", "max_trials": 20, '
     '"ranges": {"eta": {"min": 0.05, "max": 0.5}}} (see the README\'s tuning settings)'
 )
+
+
+def tuning_setting(
+    tuning: tuple[Any, Mapping[str, str] | None, str],
+    training: Mapping[str, Any],
+    hyperparameters: Mapping[str, Any] | None,
+    errors: list[ModelTrainingError],
+) -> TuningSpec | None:
+    """The search a configuration is assembled with (:func:`~model_training.config.run.assemble_config`): ``tuning``
+    is the section, the hyperparameters some layer set with their layers (``None``: those of ``hyperparameters``,
+    as given to :func:`~model_training.config.run.build_config`) and the section's layer; ``training`` the training
+    settings, whose ``hyperparameters`` (canonical) are absent when they are not valid: the section is then checked
+    on its own.  Its problems are appended to ``errors``; ``None`` when there are any."""
+    raw, given, origin = tuning
+    version = training.get("algorithm_version", DEFAULT_IMAGE_VERSION)
+    try:
+        if "hyperparameters" not in training:  # their problems are reported already
+            parse_tuning(raw, version)
+            return None
+        given = given if given is not None else dict.fromkeys(hyperparameters or {}, "given")
+        return tuning_spec(raw, training["hyperparameters"], given, version, origin=origin)
+    except (HyperparameterError, ConfigurationError) as exc:
+        errors.append(exc)
+        return None

@@ -14,7 +14,7 @@ from model_training.data.dataset import Dataset
 from model_training.data.header import header_bytes, parse_header
 from model_training.data.inflate import GZIP_MAGIC, decompressed
 from model_training.data.parsing import parse_csv
-from model_training.errors import LINE, DatasetError
+from model_training.errors import LINE, DatasetError, Setting
 from model_training.hashing import HashBehind
 from model_training.ports import SourceInfo
 
@@ -118,7 +118,7 @@ def row_chunks(pieces: Iterable[bytes], chunk_bytes: int, uri: str) -> Iterator[
     except RowTooLongError as exc:
         raise DatasetError(
             f"no line break outside quotes in {exc.size} bytes: the streaming split cannot cut it into rows",
-            "check for an unclosed quote, or split it in memory (--in-memory)",
+            ("check for an unclosed quote, or split it in memory (", Setting("in_memory"), ")"),
             uri=uri,
         ) from None
 
@@ -183,7 +183,7 @@ def chunk_datasets(
                 f" is longer than {exc.size // 2**20} MiB without a line break outside quotes: "
                 "the streaming split holds a row at a time",
             ),
-            "check for an unclosed quote; a row this long can be split in memory (--in-memory)",
+            ("check for an unclosed quote; a row this long can be split in memory (", Setting("in_memory"), ")"),
             uri=info.uri,
             line=header_lines + lines_before + 1,
         ) from None

@@ -48,7 +48,9 @@ def parse_header(obj: str, data: bytes) -> tuple[list[str], int]:
         DatasetError: not UTF-8 text (:func:`~model_training.data.encoding.check_text`), a first line that
             cannot be read as CSV, no column names, a name that is not valid UTF-8, a single column holding
             semicolons, tabs or pipes (another separator), a name holding a NUL byte, another control
-            character or a second byte-order mark (with its column), an empty name, duplicate names.
+            character or a second byte-order mark (with its column), an empty name other than the first (an empty
+            first name is a pandas index column: whether to accept one is the run's ``index_column`` setting,
+            judged with the configuration in :func:`model_training.validation.index_column`), duplicate names.
     """
     csv.field_size_limit(CSV_FIELD_LIMIT)
     check_text(obj, data)
@@ -90,11 +92,9 @@ def parse_header(obj: str, data: bytes) -> tuple[list[str], int]:
                 uri=obj,
                 column=name,
             )
-    empty = [i + 1 for i, n in enumerate(names) if not n]
+    empty = [i + 1 for i, n in enumerate(names) if not n and i > 0]
     if empty:
-        raise DatasetError(
-            f"header column {empty[0]} has no name", "every column needs a name (an index column? remove it upstream)", uri=obj
-        )
+        raise DatasetError(f"header column {empty[0]} has no name", "every column needs a name", uri=obj)
     seen: set[str] = set()
     dups = sorted({n for n in names if n in seen or seen.add(n)})  # type: ignore[func-returns-value]
     if dups:

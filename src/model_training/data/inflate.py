@@ -17,7 +17,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, cast
 
-from model_training.errors import ConfigurationError, DatasetError, TimeBudgetError
+from model_training.errors import ConfigurationError, DatasetError, Setting, TimeBudgetError
 
 #: The first two bytes of gzip data (RFC 1952): a source that starts with them is inflated, whatever its name.
 GZIP_MAGIC = b"\x1f\x8b"
@@ -63,7 +63,7 @@ class DecompressedTooLargeError(DatasetError):
         if in_memory:
             super().__init__(
                 f"the gzip data inflates to more than {limit} bytes, the in-memory split's limit",
-                "split it by streaming (--stream), or raise MODEL_TRAINING_STREAM_ABOVE_MB",
+                ("split it by streaming (", Setting("stream"), "), or raise MODEL_TRAINING_STREAM_ABOVE_MB"),
                 uri=uri,
             )
         else:

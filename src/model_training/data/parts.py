@@ -323,7 +323,10 @@ def part_source(source: str) -> Any | None:
 def located(exc: DatasetError, source: PartsSource) -> DatasetError:
     """``exc`` about the part file and the part's line that its line of the dataset is in
     (:meth:`PartsSource.locate`; the message keeps the dataset's line: ``line 4 (line 54 of the dataset)``), or
-    ``exc`` itself if it is not about a line of ``source`` (another object, or no line)."""
+    ``exc`` itself if it is not about a line of ``source`` (another object, or no line).  An error that reports
+    several problems (:attr:`~model_training.errors.ModelTrainingError.errors`) reports each about its part."""
+    if exc.errors:
+        return exc.with_errors([located(e, source) if isinstance(e, DatasetError) else e for e in exc.errors])
     if exc.uri != source.uri or exc.line is None:
         return exc
     where = source.locate(exc.line)

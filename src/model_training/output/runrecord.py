@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from model_training.config.run import RunConfig
+from model_training.config.run import NOT_IDENTITY, RunConfig
 from model_training.ports import SourceInfo, StoredObject
 
 RUN_RECORD_NAME = "run.json"
@@ -30,10 +30,10 @@ SCHEMA_VERSION = 2
 def compute_run_id(source: SourceInfo, config: RunConfig) -> str:
     """The run id: the first 16 hex digits (64 bits) of the SHA-256 of a canonical JSON document holding
     the source's identity (URI and SHA-256 for a local file; URI, ``eTag`` and ``versionId`` for an S3
-    object) and the effective configuration."""
+    object) and the effective configuration (but the fields that change no output, :data:`NOT_IDENTITY`)."""
     payload = {
         "source": source.identity(),
-        "config": config.model_dump(mode="json"),
+        "config": config.model_dump(mode="json", exclude=set(NOT_IDENTITY)),
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:RUN_ID_LENGTH]

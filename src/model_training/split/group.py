@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from model_training.config.run import SPLIT_NAMES, format_fractions
-from model_training.errors import SplitError
+from model_training.errors import Setting, SplitError
 from model_training.split.plan import SplitPlan
 from model_training.split.shared import Fractions, encode, exact_fractions, one_dimensional, plan_of
 
@@ -59,8 +59,11 @@ def group_split(keys: np.ndarray, fractions: Fractions, seed: int) -> tuple[Spli
         raise SplitError(
             f"{n} rows with {have} are too few for fractions {format_fractions(fractions)}: every key value stays in one"
             f" split, so the {' and '.join(names)} split would be empty",
-            f"a split by key with these fractions needs at least {len(active)} distinct key values"
-            " (one per split with a non-zero fraction); add rows with other keys or change --fractions",
+            (
+                f"a split by key with these fractions needs at least {len(active)} distinct key values"
+                " (one per split with a non-zero fraction); add rows with other keys or change ",
+                Setting("fractions"),
+            ),
         )
     rng = np.random.RandomState(seed)
     order = rng.permutation(groups)

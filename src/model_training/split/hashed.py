@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from model_training.config.run import SPLIT_NAMES, format_fractions
-from model_training.errors import SplitError
+from model_training.errors import Setting, SplitError
 from model_training.split.plan import SplitPlan
 from model_training.split.shared import Fractions, exact_fractions, plan_of
 
@@ -76,9 +76,13 @@ def hash_split_fingerprints(u: np.ndarray, fractions: Fractions) -> tuple[SplitP
         rows = "1 row" if n == 1 else f"{n} rows"
         raise SplitError(
             f"the hash split of {rows} with fractions {format_fractions(fractions)} left the {names} split empty ({expected})",
-            "hash splits meet the fractions only in expectation: a split with fraction f is empty with probability"
-            f" (1 - f)^n; {math.ceil(1 / smallest)} rows are needed to expect one row and {math.ceil(5 / smallest)}"
-            " to make an empty split unlikely (below 1%); add rows, change --fractions or use another strategy",
+            (
+                "hash splits meet the fractions only in expectation: a split with fraction f is empty with probability"
+                f" (1 - f)^n; {math.ceil(1 / smallest)} rows are needed to expect one row and {math.ceil(5 / smallest)}"
+                " to make an empty split unlikely (below 1%); add rows, change ",
+                Setting("fractions"),
+                " or use another strategy",
+            ),
         )
     return plan_of(parts), counts
 

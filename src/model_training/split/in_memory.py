@@ -20,16 +20,17 @@ from model_training.data.parsing import parse_csv
 from model_training.ports import Chunk, OutputFile, Source, SourceInfo
 from model_training.progress import Reporter
 from model_training.split.inputs import plan_strategy
+from model_training.split.labels import label_counts, split_summaries
 from model_training.split.method import PreparedSplit
 from model_training.split.plan import SplitPlan
 from model_training.validation import (
     check_label_classes,
+    index_column,
+    index_note,
     inferred_drop,
     inferred_hyperparameters,
     inferred_settings,
-    label_counts,
     output_columns,
-    split_summaries,
     validate_rows,
 )
 
@@ -103,10 +104,17 @@ class InMemorySplit:
         inferred = inferred_settings(inferred_drop(dataset, config), hyperparameters)
         plan, achieved = plan_strategy(dataset, config, labels)
         summaries = split_summaries(labels, {split: plan.indices[split] for split in SPLIT_NAMES}, hp.objective)
-        yield PreparedSplit(dataset.source, summaries, inferred, achieved, lambda: _outputs(dataset, plan, columns, config, rep))
+        if note := index_note(dataset, config):
+            rep.info(note)
+        source_index = index_column(dataset, config) is not None
+        yield PreparedSplit(
+            dataset.source, summaries, inferred, achieved, lambda: _outputs(dataset, plan, columns, config, rep, source_index)
+        )
 
 
-def _outputs(dataset: Dataset, plan: SplitPlan, columns: list[str], config: RunConfig, rep: Reporter) -> Iterator[OutputFile]:
+def _outputs(
+    dataset: Dataset, plan: SplitPlan, columns: list[str], config: RunConfig, rep: Reporter, source_index: bool
+) -> Iterator[OutputFile]:
     for split in SPLIT_NAMES:
         rows = plan.indices[split]
         if rows.size == 0:  # only a split whose fraction is 0 can be empty (every strategy refuses the others)
@@ -114,7 +122,8 @@ def _outputs(dataset: Dataset, plan: SplitPlan, columns: list[str], config: RunC
         with rep.task(f"writing {split}", total=int(rows.size), unit="rows") as advance:
             if split == "test":
                 ((name, key),) = split_files(split)
-                yield name, key, _counting(render_test(dataset, rows), advance, int(rows.size), header=True)
+                test = render_test(dataset, rows, source_index=source_index)
+                yield name, key, _counting(test, advance, int(rows.size), header=True)
                 continue
             parts = part_count(int(rows.size), dataset.num_rows, dataset.source.size_bytes, config)
             for (name, key), part_rows in zip(split_files(split, parts), np.array_split(rows, parts), strict=True):

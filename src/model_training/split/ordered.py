@@ -13,7 +13,7 @@ from typing import NoReturn
 import numpy as np
 
 from model_training.config.run import format_fractions
-from model_training.errors import SplitError
+from model_training.errors import Setting, SplitError
 from model_training.split.plan import SplitPlan, cut_points
 from model_training.split.shared import Fractions, exact_fractions, one_dimensional, plan_of
 from model_training.split.times import UnreadableTime, parse_timestamps
@@ -66,8 +66,11 @@ def ordered_split(order_values: np.ndarray, fractions: Fractions, seed: int, shu
         raise SplitError(
             f"{rows} with {have} are too few for fractions {format_fractions(fractions)}: equal order values stay in one split,"
             f" so {need - distinct} of the splits with a non-zero fraction would be empty",
-            f"an ordered split with these fractions needs at least {need} distinct order values; add rows with"
-            " other values, order by a finer column, or change --fractions",
+            (
+                f"an ordered split with these fractions needs at least {need} distinct order values; add rows with"
+                " other values, order by a finer column, or change ",
+                Setting("fractions"),
+            ),
         )
     first_cut, second_cut = cut_points(n, fractions)
     c1 = float(exact[0]) * n

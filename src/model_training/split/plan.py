@@ -15,7 +15,7 @@ from decimal import Decimal
 import numpy as np
 
 from model_training.config.run import SPLIT_NAMES, SplitConfig, format_fractions
-from model_training.errors import SplitError
+from model_training.errors import Setting, SplitError
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def require_rows(
     which = f"a {strategy} split with these fractions" if strategy else "these fractions"
     raise SplitError(
         f"{rows} too few for fractions {format_fractions(fractions)}: the {' and '.join(empty)} split would be empty",
-        f"{minimum()} rows or more always work for {which}; add rows or change --fractions",
+        (f"{minimum()} rows or more always work for {which}; add rows or change ", Setting("fractions")),
         uri=source,
     )
 

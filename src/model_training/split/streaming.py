@@ -15,7 +15,7 @@ The source is never held whole.  Three passes:
    each chunk's rows are rendered by :func:`~model_training.channels.render_rows` (the in-memory renderer)
    and appended to temporary bucket files, each holding a contiguous range of one output file's rows
    (about :data:`BUCKET_BYTES`); each split's labels are summarised as they pass (per class, or the
-   minimum, maximum and exact sum: :class:`~model_training.validation.LabelTally`).
+   minimum, maximum and exact sum: :class:`~model_training.split.labels.LabelTally`).
 3. **Assemble.**  Each output file is written in order: bucket by bucket, its rows put in output order,
    streamed to the store (to S3 as a multipart upload).
 
@@ -43,6 +43,7 @@ from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.algorithm.labels import is_classification
 from model_training.channels import part_count, render_rows, split_files, test_header
 from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
+from model_training.data.checks import NonNumericError
 from model_training.data.chunks import MAX_CHUNK_ROWS, ChunkSource, chunk_datasets
 from model_training.data.gather import int64_array, memory_pool
 from model_training.data.header import parse_header
@@ -52,14 +53,18 @@ from model_training.ports import OutputFile, SourceInfo, SplitLabels
 from model_training.processes import sweep_dead
 from model_training.progress import Reporter
 from model_training.split.inputs import merge_inputs, plan_from_input, strategy_input
+from model_training.split.labels import LabelTally
 from model_training.split.method import PreparedSplit
 from model_training.validation import (
-    LabelTally,
     check_label_classes,
+    column_problems,
+    index_column,
+    index_note,
     index_rows,
     inferred_drop,
     inferred_hyperparameters,
     inferred_settings,
+    numeric_error,
     output_columns,
     validate_rows,
 )
@@ -84,6 +89,7 @@ class _Pass1:
     drop: tuple[str, ...] | None  # inferred_drop
     inputs: Any
     sha256: str
+    source_index: bool  # the source's first column is its index (the test file's index column)
 
 
 class StreamingSplit:
@@ -154,7 +160,9 @@ class StreamingSplit:
             finally:
                 buckets.close()
             del rank
-            yield PreparedSplit(info, labels, inferred, achieved, lambda: _assembled(layout, buckets, first.header))
+            yield PreparedSplit(
+                info, labels, inferred, achieved, lambda: _assembled(layout, buckets, first.header, first.source_index)
+            )
 
 
 # ------------------------------------------------------------------------------------------------ pass 1
@@ -163,7 +171,9 @@ class StreamingSplit:
 def _validate_and_count(
     source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any, chunk_bytes: int, rep: Reporter
 ) -> _Pass1:
-    """Pass 1: validate every chunk; count the rows; keep the strategy's per-row inputs."""
+    """Pass 1: validate every chunk; count the rows; keep the strategy's per-row inputs.  Columns holding a value
+    that is not a number are reported together, as in memory: after the first, the rest of the source is read for
+    the other columns' first such values."""
     digest = HashBehind()
     rows = 0
     header = b""
@@ -173,24 +183,43 @@ def _validate_and_count(
     drop: tuple[str, ...] | None = None
     first_label = 0.0
     inputs: list[Any] = []
+    source_index = False
+    bad: dict[str, NonNumericError] = {}  # column -> its first value that is not a number
     with rep.task("validating (pass 1 of 3)", total=info.size_bytes, unit="bytes") as advance:
         for dataset, chunk, head in chunk_datasets(source, info, chunk_bytes, digest):
             header = head
             if not columns:
                 columns = output_columns(dataset, config)
                 drop = inferred_drop(dataset, config)
-            labels = validate_rows(dataset, columns, config, hp)
-            if rows == 0:
-                first_label = float(labels[0])
-            if classify:  # the classes only: a continuous label's distinct values are as many as its rows
-                classes = np.union1d(classes, np.unique(labels))
-            inputs.append(strategy_input(dataset, config, labels))
+                source_index = index_column(dataset, config) is not None
+                if note := index_note(dataset, config):
+                    rep.info(note)
+            if bad:  # the split is refused: only the columns' problems are looked for
+                index_rows(dataset, columns, config, check=False)  # a malformed row is reported as in memory
+                bad.update((str(p.column), p) for p in column_problems(dataset, columns, config, skip=bad.keys()))
+            else:
+                try:
+                    labels = validate_rows(dataset, columns, config, hp)
+                except DatasetError as exc:
+                    found = exc.errors or (exc,)
+                    if not all(isinstance(p, NonNumericError) for p in found):
+                        raise
+                    bad = {str(p.column): p for p in found if isinstance(p, NonNumericError)}
+                else:
+                    if rows == 0:
+                        first_label = float(labels[0])
+                    if classify:  # the classes only: a continuous label's distinct values are as many as its rows
+                        classes = np.union1d(classes, np.unique(labels))
+                    inputs.append(strategy_input(dataset, config, labels))
             rows += dataset.num_rows
             advance(len(chunk))
+    if bad:
+        position = {name: i for i, name in enumerate(columns)}
+        raise numeric_error(sorted(bad.values(), key=lambda p: position[str(p.column)]), config, drop)
     sha = digest.hexdigest()
     if rows == 0:
         raise DatasetError("the file has a header but no data rows", "upload a CSV file with data rows", uri=info.uri)
-    return _Pass1(rows, header, columns, first_label, classes, drop, merge_inputs(inputs), sha)
+    return _Pass1(rows, header, columns, first_label, classes, drop, merge_inputs(inputs), sha, source_index)
 
 
 # ------------------------------------------------------------------------------------------------ pass 2
@@ -323,7 +352,9 @@ def _scatter(
                 tallies[split].add(labels[mine])
                 local = np.flatnonzero(mine)
                 order = local[np.argsort(bucket[local], kind="stable")]
-                data, offsets = render_rows(dataset, order, None if split == "test" else first.columns, index_base=row0)
+                data, offsets = render_rows(
+                    dataset, order, None if split == "test" else first.columns, index_base=row0, source_index=first.source_index
+                )
                 b_sorted = bucket[order]
                 edges = np.flatnonzero(np.diff(b_sorted)) + 1
                 bounds = np.concatenate([[0], edges, [order.size]])
@@ -348,15 +379,15 @@ def _changed(uri: str) -> DatasetError:
 # ------------------------------------------------------------------------------------------------ pass 3
 
 
-def _assembled(layout: _Layout, buckets: _Buckets, header: bytes) -> Iterator[OutputFile]:
+def _assembled(layout: _Layout, buckets: _Buckets, header: bytes, source_index: bool) -> Iterator[OutputFile]:
     """Pass 3: each output file's ``(name, key, chunks)``, its buckets' rows in output order."""
     for file in layout.files:
-        yield file.name, file.key, _file_chunks(file, buckets, header)
+        yield file.name, file.key, _file_chunks(file, buckets, header, source_index)
 
 
-def _file_chunks(file: _File, buckets: _Buckets, header: bytes) -> Iterator[bytes | memoryview]:
+def _file_chunks(file: _File, buckets: _Buckets, header: bytes, source_index: bool) -> Iterator[bytes | memoryview]:
     if file.split == "test":
-        yield _test_header_from(header)
+        yield _test_header_from(header, source_index)
     expected = 0
     for b in range(file.first_bucket, file.first_bucket + file.buckets):
         data, positions, lengths = buckets.read(b)
@@ -378,7 +409,7 @@ def _file_chunks(file: _File, buckets: _Buckets, header: bytes) -> Iterator[byte
         raise RuntimeError(f"{file.key}: {expected} rows assembled, {file.rows} planned")  # a bug, not bad input
 
 
-def _test_header_from(header: bytes) -> bytes:
+def _test_header_from(header: bytes, source_index: bool) -> bytes:
     """The test file's header row, from the source's header bytes."""
     names, _ = parse_header("", header)
-    return test_header(names)
+    return test_header(names, source_index=source_index)

@@ -13,7 +13,7 @@ from typing import Any
 
 from model_training.algorithm.images import IMAGE_XGBOOST, image_version
 from model_training.config.run import TESTING_TAG_MARK, RunConfig
-from model_training.errors import ConfigurationError, RunFailedError, TrainingJobExistsError
+from model_training.errors import ConfigurationError, RunFailedError, Setting, TrainingJobExistsError
 from model_training.output.commit import write_record
 from model_training.output.runrecord import RunRecord, TrainingRecord
 from model_training.ports import Store, TrainingBackend
@@ -271,8 +271,12 @@ def raise_if_failed(record: RunRecord, run_uri: str, *, earlier: bool) -> None:
         return
     raise RunFailedError(
         f"training job {training.job_name} failed{when}: {training.failure_reason}",
-        f"the split is kept under {run_uri}; see: model-training jobs describe {training.job_name}. Job names are "
-        "unique, as on SageMaker: to train again, change a setting (e.g. a hyperparameter or --date)",
+        (
+            f"the split is kept under {run_uri}; see: model-training jobs describe {training.job_name}. Job names are "
+            "unique, as on SageMaker: to train again, change a setting (e.g. a hyperparameter, or ",
+            Setting("run_date"),
+            ")",
+        ),
     )
 
 

@@ -35,7 +35,7 @@ from typing import Any, TypeAlias
 from model_training.algorithm.hyperparameter_rules import MAXIMIZE_METRICS
 from model_training.algorithm.hyperparameters import parse_hyperparameters
 from model_training.algorithm.images import image_version, serving_image_name
-from model_training.errors import HyperparameterError
+from model_training.errors import HyperparameterError, Setting
 from model_training.progress import Reporter
 from model_training.training.container_metrics import METRIC_ARGUMENT, evaluation_function, plan_metrics
 from model_training.training.failures import ChannelDataError, first_line
@@ -113,7 +113,7 @@ def train_model(
     if "_kfold" in hp.validated:
         raise HyperparameterError(
             ["_kfold (the container's cross-validation mode: one model per fold, no xgboost-model) is not emulated locally"],
-            "leave _kfold out, or train on SageMaker (--backend sagemaker)",
+            ("leave _kfold out, or train on SageMaker (", Setting("backend", "sagemaker"), ")"),
         )
     # the container's evaluation: its own metrics through one function, the rest as eval_metric, early
     # stopping on the tuning metric's or eval_metric's last name (container_metrics)

@@ -6,7 +6,7 @@ trained here is one the image's own serving code loads with the same parameters 
 from __future__ import annotations
 
 from model_training.algorithm.images import DEFAULT_IMAGE_VERSION, IMAGE_XGBOOST
-from model_training.errors import XGBoostVersionError
+from model_training.errors import Setting, XGBoostVersionError
 
 
 def installed_xgboost() -> str | None:
@@ -64,7 +64,6 @@ def check_xgboost(version: str) -> str:
     matching = [v for v, x in IMAGE_XGBOOST.items() if x == found]
     if matching:
         hint += f"; or choose image {matching[0]} (MODEL_TRAINING_ALGORITHM_VERSION), which XGBoost {found} serves"
-    hint += "; or train on SageMaker (--backend sagemaker)"
     if found is None and len(installed) > 1:  # two distributions of one module overwrite each other's files
         hint = f"keep one of them: pip uninstall -y {' '.join(d.split()[0] for d in installed)}, then " + hint
     if found:
@@ -76,5 +75,5 @@ def check_xgboost(version: str) -> str:
     raise XGBoostVersionError(
         f"image sagemaker-xgboost:{version} trains and serves with XGBoost {wanted}, but {what}: a model trained "
         "locally must be trained by the release that will serve it",
-        hint,
+        (hint, "; or train on SageMaker (", Setting("backend", "sagemaker"), ")"),
     )

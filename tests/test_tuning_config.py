@@ -157,3 +157,16 @@ def test_manifest_check_checks_the_search(tmp_path: Path) -> None:
     assert "tuning.strategy" in text and "tuning.objective_metric" in text  # both at once
     schema = json.loads(runner.invoke(app, ["manifest", "schema"]).stdout)
     assert "tuning" in schema["properties"]
+
+
+def test_a_searchs_problems_come_with_the_other_settings_problems(tmp_path: Path) -> None:
+    source(tmp_path, {"tuning": {**SEARCH, "ranges": {"eta": {"min": 0.5, "max": 2}}}, "split": {"seed": -1}})
+    res = runner.invoke(app, ["config", "show", str(tmp_path / "data.csv"), "--label", "y", "--fractions", "0.5,0.2,0.2"])
+    assert res.exit_code == 1
+    text = " ".join(res.output.split())
+    assert "tuning.ranges.eta.max: 2 is not in" in text and "seed" in text and "sum to 1" in text, text
+    source(tmp_path)
+    (tmp_path / "manifest.json").unlink()
+    res = runner.invoke(app, ["config", "show", str(tmp_path / "data.csv"), "--label", "y", "--max-trials", "3", "--seed", "-2"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 1 and "--max-trials sets the tuning section's max_trials" in text and "seed" in text, text

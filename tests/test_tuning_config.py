@@ -165,6 +165,7 @@ def test_a_searchs_problems_come_with_the_other_settings_problems(tmp_path: Path
     assert res.exit_code == 1
     text = " ".join(res.output.split())
     assert "tuning.ranges.eta.max: 2 is not in" in text and "seed" in text and "sum to 1" in text, text
+    assert "training.hyperparameters: tuning" not in text  # a search's problem is named by its own path
     source(tmp_path)
     (tmp_path / "manifest.json").unlink()
     res = runner.invoke(app, ["config", "show", str(tmp_path / "data.csv"), "--label", "y", "--max-trials", "3", "--seed", "-2"])

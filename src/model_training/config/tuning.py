@@ -158,6 +158,12 @@ def tuning_setting(
             return None
         given = given if given is not None else dict.fromkeys(hyperparameters or {}, "given")
         return tuning_spec(raw, training["hyperparameters"], given, version, origin=origin)
-    except (HyperparameterError, ConfigurationError) as exc:
+    except HyperparameterError as exc:
+        # each problem names its own path (tuning.ranges.eta.max, hyperparameters.eta): reported among the other
+        # settings' problems as they are, not under training.hyperparameters (config.problems.problems_of)
+        exc.errors = tuple(ConfigurationError(problem, exc.hint_text) for problem in exc.problems)
+        errors.append(exc)
+        return None
+    except ConfigurationError as exc:
         errors.append(exc)
         return None

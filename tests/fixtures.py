@@ -221,6 +221,24 @@ def start_jobs_in_progress(monkeypatch: Any) -> None:
     monkeypatch.setattr(FakeTrainingJob, "__init__", starting)
 
 
+def start_tuning_jobs_in_progress(monkeypatch: Any) -> None:
+    """From now on (for the test), moto creates hyperparameter tuning jobs as SageMaker does: ``InProgress``, with no
+    end time, no trials counted and no best training job yet (moto's own are ``Completed`` at once, with a
+    placeholder ``FakeTrainingJobName`` as their best)."""
+    from moto.sagemaker.models import HyperParameterTuningJob
+
+    created = HyperParameterTuningJob.__init__
+
+    def starting(self: Any, *args: Any, **kwargs: Any) -> None:
+        created(self, *args, **kwargs)
+        self.hyper_parameter_tuning_job_status = "InProgress"
+        self.hyper_parameter_tuning_end_time = self.best_training_job = self.OverallBestTrainingJob = None
+        self.training_job_status_counters = dict.fromkeys(self.training_job_status_counters, 0)
+        self.objective_status_counters = dict.fromkeys(self.objective_status_counters, 0)
+
+    monkeypatch.setattr(HyperParameterTuningJob, "__init__", starting)
+
+
 #: What each final state sets, as SageMaker's DescribeTrainingJob shows it.
 JOB_ENDINGS = {
     "Completed": {"secondary_status": "Completed"},

@@ -209,6 +209,7 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         "status": status,
         "run_id": record.run_id,
         "job_name": record.training.job_name if record.training else None,
+        **({"tuning_job_name": record.tuning.job_name} if record.tuning else {}),  # a search instead of one job
         "run_record": f"{result.run_uri}/run.json",
         "outputs": {split: f.uri for split, f in record.files.items()},
     }

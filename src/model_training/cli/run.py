@@ -23,6 +23,7 @@ from model_training.cli.options import (
     KeyOpt,
     LabelOpt,
     ManifestOpt,
+    MaxTrialsOpt,
     ModelOutputOpt,
     NoTrainOpt,
     OrderByOpt,
@@ -34,6 +35,7 @@ from model_training.cli.options import (
     SourceArg,
     StrategyOpt,
     StreamOpt,
+    TuningOpt,
 )
 from model_training.cli.render import RichReporter, out, print_summary, progress_bars, shown
 from model_training.cli.resolve import resolve_settings
@@ -61,6 +63,8 @@ def run(
     no_train: NoTrainOpt = False,
     date: DateOpt = None,
     hyperparameter: HyperparameterOpt = None,
+    tuning: TuningOpt = None,
+    max_trials: MaxTrialsOpt = None,
     quiet: QuietOpt = False,
     stream: StreamOpt = None,
 ) -> None:
@@ -86,6 +90,8 @@ def run(
         date=date,
         hyperparameters=hyperparameter,
         manifest=manifest,
+        tuning=tuning,
+        max_trials=max_trials,
         index_column=index_column.value if index_column is not None else None,
     )
     options = RunOptions(
@@ -146,6 +152,10 @@ def run_split(options: RunOptions) -> None:
     if resolution.manifest:
         out.print(f"manifest: {shown(resolution.manifest.uri)}")
     print_summary(result, options.output)
+    if result.record.tuning is not None:
+        from model_training.cli.render_tuning import print_search
+
+        print_search(result.record.tuning, options.output)
 
 
 def stream_options(stream: bool | None) -> StreamOptions:

@@ -15,11 +15,21 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from model_training.algorithm.default_metrics import metric_for_objective
 from model_training.algorithm.hyperparameters import canonical_hyperparameters
 from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
+from model_training.algorithm.tuning import TuningSpec
 from model_training.config.problems import Where, config_error, plain, raise_problems, validated
 from model_training.errors import ConfigurationError, Hint, HyperparameterError, ModelTrainingError, Setting
 from model_training.tags import MAX_TAG_VALUE_CHARS, is_tag_text
@@ -216,6 +226,9 @@ class RunConfig(_Model):
         prefix_template: the output prefix, with ``{date}`` (YYYY-MM-DD) and ``{dataset}`` placeholders.
         index_column: what a leading pandas index column is (:data:`INDEX_COLUMN_CHOICES`); not part of the run id
             (:data:`NOT_IDENTITY`).
+        tuning: the hyperparameter search (:mod:`~model_training.config.tuning`), or ``None``: one training job.
+            Left out of the dump when ``None``, so that a run without a search keeps the id it had before
+            searches existed.
     """
 
     label: str = DEFAULT_LABEL
@@ -226,8 +239,16 @@ class RunConfig(_Model):
     run_date: dt.date
     prefix_template: str = DEFAULT_PREFIX_TEMPLATE
     index_column: Literal["auto", "index", "error"] = "auto"
+    tuning: TuningSpec | None = None
 
     _given: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @model_serializer(mode="wrap")
+    def _no_tuning_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("tuning", 0) is None:
+            del dumped["tuning"]
+        return dumped
 
     @property
     def given(self) -> frozenset[str]:
@@ -303,14 +324,18 @@ def build_config(**settings: Any) -> RunConfig:
 
     Accepted keys: ``label``, ``drop``, ``features``, ``index_column``, ``run_date``, ``prefix_template``, the split
     settings (:data:`SPLIT_SETTINGS`), ``hyperparameters`` (merged over the defaults; without ``eval_metric`` among
-    them, the metric follows the objective: :func:`metric_for_objective`) and the training settings
-    (:data:`TRAINING_SETTINGS`).  The keys given are the config's :attr:`~RunConfig.given`; a given ``label``
-    that the default ``drop`` holds is not dropped (``--label y_no`` keeps ``y_no``).
+    them, the metric follows the objective: :func:`metric_for_objective`), the training settings
+    (:data:`TRAINING_SETTINGS`) and ``tuning`` (the search's section as JSON gives it, checked by
+    :func:`~model_training.config.tuning.tuning_spec`: the given hyperparameters are those of ``hyperparameters``,
+    or ``_given_hyperparameters`` (name -> layer) when the caller knows the layers).  The keys given are the
+    config's :attr:`~RunConfig.given`; a given ``label`` that the default ``drop`` holds is not dropped
+    (``--label y_no`` keeps ``y_no``).
 
     Raises:
         ConfigurationError: settings are invalid; every problem at once, each naming its setting's path
             (:func:`~model_training.config.problems.config_error`).
-        HyperparameterError: the hyperparameters break the container's rules (every problem listed), and nothing
+        HyperparameterError: the hyperparameters break the container's rules (every problem listed), or the tuning
+            section does (every problem of the section and of the section with the hyperparameters), and nothing
             else is wrong.
     """
     config, _, errors = assemble_config(settings)
@@ -329,6 +354,7 @@ def assemble_config(
     setting in a problem (``split.seed`` as the layer that set it says it)."""
     s = {k: v for k, v in settings.items() if v is not None}
     replace = s.pop("_replace_hyperparameters", False)
+    tuning = s.pop("tuning", None), s.pop("_given_hyperparameters", None), s.pop("_tuning_origin", "tuning")
     given_settings = frozenset(s) - {"hyperparameters", "run_date"}
     if "label" in s and "drop" not in s and s["label"] in DEFAULT_DROP:  # a given label is not dropped by default
         s["drop"] = tuple(c for c in DEFAULT_DROP if c != s["label"])
@@ -357,6 +383,10 @@ def assemble_config(
         errors.append(ConfigurationError(f"{where('training.algorithm_version')}: {exc.message}", exc.hint_text))
         training.pop("hyperparameters", None)
         del training["algorithm_version"]
+    if tuning[0] is not None:  # the defaults of tuned names give way; a given value is both static and tuned
+        from model_training.config.tuning import tuning_setting
+
+        s["tuning"] = tuning_setting(tuning, training, settings.get("hyperparameters"), errors)
     split_config = validated(SplitConfig, split, "split.", errors, where=where, hints=_HINTS)
     training_config = validated(TrainingConfig, training, "training.", errors, where=where, hints=_HINTS)
     parts = {"split": split_config or SplitConfig(), "training": training_config or TrainingConfig()}

@@ -148,6 +148,8 @@ class TuningRecord(_Model):
         model_copied_to: where the best model was copied for the deployment stage
             (``{model-output}/{YYYY-MM-DD}/output/{best TrainingJobName}/output/model.tar.gz``); ``None`` until
             copied (once).
+        objective_plot: a PNG of the objective against the trial, the best marked (``{trials folder}/
+            {tuning job}-objective.png`` under the run folder), once drawn; ``None`` without one.
         start_time, end_time: ``HyperParameterTuningJobCreationTime`` and ``HyperParameterTuningEndTime``, ISO-8601
             UTC.
     """
@@ -166,6 +168,7 @@ class TuningRecord(_Model):
     trials: list[TrialRecord] = []
     model_artifact: str | None = None
     model_copied_to: str | None = None
+    objective_plot: str | None = None
     start_time: str | None = None
     end_time: str | None = None
 

@@ -234,12 +234,12 @@ def training_record(job: dict[str, Any], backend: str) -> TrainingRecord:
         model_artifact=job.get("ModelArtifacts", {}).get("S3ModelArtifacts"),
         training_seconds=job.get("TrainingTimeInSeconds"),
         billable_seconds=job.get("BillableTimeInSeconds"),
-        start_time=_utc_text(job.get("TrainingStartTime")),
-        end_time=_utc_text(job.get("TrainingEndTime")),
+        start_time=utc_text(job.get("TrainingStartTime")),
+        end_time=utc_text(job.get("TrainingEndTime")),
     )
 
 
-def _utc_text(value: Any) -> str | None:
+def utc_text(value: Any) -> str | None:
     """A job's time (a ``datetime``, or ISO-8601 text) as ISO-8601 UTC to the second; text that is no time is
     kept as it is (at most 64 characters)."""
     if value is None:

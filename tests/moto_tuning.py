@@ -28,6 +28,7 @@ would need a ``DescribeTrainingJob`` per trial for what the summary gives.
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import io
 import os
@@ -81,12 +82,12 @@ def trial_name(tuning: str, number: int) -> str:
 def model_archive(trial: str) -> bytes:
     """A ``model.tar.gz`` as the container writes it (one member, ``xgboost-model``), its bytes the trial's own."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
         data = f"booster of {trial}\n".encode()
         member = tarfile.TarInfo("xgboost-model")
         member.size, member.mtime = len(data), 0
         archive.addfile(member, io.BytesIO(data))
-    return buffer.getvalue()
+    return gzip.compress(buffer.getvalue(), mtime=0)  # the same bytes for the same trial, whenever made
 
 
 def add_trial(

@@ -52,14 +52,14 @@ SEARCH = {
 }
 
 
-@pytest.fixture
-def search(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    """A run split into the data bucket and its tuning job started on SageMaker (InProgress, no trial yet), recorded in
-    its ``run.json`` as started, as the stage starts one: ``name`` (the tuning job), ``record_key``, ``run_id``."""
+def start_search(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> dict[str, Any]:
+    """A run split into the data bucket (its configuration ``settings``) and its tuning job started on SageMaker
+    (InProgress, no trial yet), recorded in its ``run.json`` as started, as the stage starts one: ``name`` (the tuning
+    job), ``record_key``, ``run_id``, ``bucket``."""
     start_tuning_jobs_in_progress(monkeypatch)
     serve_trials(monkeypatch)
     upload(pipeline.data_bucket, KEY, small_csv(120))
-    config = build_config(run_date=DAY)
+    config = build_config(run_date=DAY, **settings)
     store = S3Store(pipeline.data_bucket)
     target = TrainingTarget(
         image=IMAGE, model_output_root=f"s3://{pipeline.model_output_bucket}", role_arn=pipeline.role_arn, region="eu-west-2"
@@ -72,6 +72,12 @@ def search(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any
     record_tuning_outcome(record, tuning_record(described, [], "sagemaker"), store, record_key)
     name = described["HyperParameterTuningJobName"]
     return {"name": name, "record_key": record_key, "run_id": record.run_id, "bucket": pipeline.data_bucket}
+
+
+@pytest.fixture
+def search(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A run and its tuning job, started (:func:`start_search`) with the default settings."""
+    return start_search(pipeline, monkeypatch)
 
 
 def record_of(search: dict[str, Any]) -> RunRecord:
@@ -316,3 +322,32 @@ def test_the_trial_listing_answers_in_the_services_shapes_over_every_page(search
     assert tuning_job_model(search["name"]).best_training_job["TrainingJobName"] == names[-1]
     with pytest.raises(TrainingJobNotFoundError, match="tuning job 'no-such-search' not found"):
         SageMakerBackend().list_training_jobs_for_hyper_parameter_tuning_job("no-such-search")
+
+
+def test_a_copy_that_fails_transiently_leaves_the_run_started_and_the_retry_copies(
+    search: dict[str, Any], pipeline: Pipeline
+) -> None:
+    trials = four_trials(search["name"])
+    set_tuning_state(search["name"], "Completed")
+    with inject("s3", "CopyObject", "5xx", times=None), pytest.raises(RetryableError):
+        deliver(search["name"], "Completed")
+    record = record_of(search)  # the search's outcome is recorded; the run is not complete until its model is delivered
+    assert record.status == "started" and record.tuning is not None and record.tuning.status == "Completed"
+    assert record.tuning.model_copied_to is None and model_output(pipeline) == []
+    retried = deliver(search["name"], "Completed")  # Lambda's retry
+    assert retried["status"] == "recorded" and retried["copied"] is True
+    assert record_of(search).status == "complete" and [k for k, _ in model_output(pipeline)] == [
+        f"2026-03-04/output/{trials[2]}/output/model.tar.gz"
+    ]
+
+
+def test_the_copy_is_encrypted_with_the_key_the_trials_models_are(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    key = aws.client("kms").create_key(Description="the jobs' output key")["KeyMetadata"]["Arn"]
+    search = start_search(pipeline, monkeypatch, output_kms_key_id=key)
+    trials = four_trials(search["name"])
+    set_tuning_state(search["name"], "Completed")
+    assert deliver(search["name"], "Completed")["copied"] is True
+    head = aws.client("s3").head_object(
+        Bucket=pipeline.model_output_bucket, Key=f"2026-03-04/output/{trials[2]}/output/model.tar.gz"
+    )
+    assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key)

@@ -66,8 +66,8 @@ class Outcome:
         run_id: the run the job belongs to.
         run_record: the URI of that run's ``run.json``.
         record: the run record as written, or as found.
-        copied_to: a tuning job's best model's destination, when this delivery copied it there
-            (:mod:`~model_training.training.tuning_events`).
+        copied_to: a tuning job's best model's destination, when this delivery recorded the copy there (made by it,
+            or found made by a delivery that stopped before recording it: :mod:`~model_training.training.tuning_events`).
     """
 
     status: Literal["recorded", "unchanged", "skipped"]

@@ -35,7 +35,14 @@ from model_training.progress import NullReporter
 from model_training.training.jobs import TrainingTarget
 from model_training.training.naming import tuning_job_name
 from model_training.training.outcome import JobFacts, NotOurs, Outcome, channel_uri, run_of, run_store
-from model_training.training.tuning_outcome import ModelCopier, is_final, is_settled, settle_tuning, tuning_record
+from model_training.training.tuning_outcome import (
+    ModelCopier,
+    is_final,
+    is_settled,
+    needs_copy,
+    settle_tuning,
+    tuning_record,
+)
 
 
 class TuningReader(Protocol):
@@ -145,9 +152,10 @@ def _describe(jobs: TuningReader, name: str) -> dict[str, Any] | None:
 
 
 def _unchanged(record: RunRecord, described: Mapping[str, Any], trials: Sequence[Mapping[str, Any]], backend: str) -> bool:
-    """Whether ``record`` holds the search as described already (nothing to record or copy), or a final status of it
-    that ``described`` would take back (a late or stale ``InProgress``): the fast path, taken before and under the
-    claim; :func:`~model_training.training.tuning_outcome.record_tuning_outcome` decides the same on writing."""
+    """Whether ``record`` holds the search as described already with nothing left to copy (a completed search whose
+    copy failed is not: the next delivery copies it), or a final status of it that ``described`` would take back (a
+    late or stale ``InProgress``): the fast path, taken before and under the claim;
+    :func:`~model_training.training.tuning_outcome.settle_tuning` decides the same on writing."""
     held = record.tuning
     if held is None or held.job_name != described.get("HyperParameterTuningJobName"):
         return False
@@ -156,7 +164,7 @@ def _unchanged(record: RunRecord, described: Mapping[str, Any], trials: Sequence
     now: TuningRecord = tuning_record(described, trials, backend)
     kept = {key: getattr(held, key) for key in ("model_copied_to", "objective_plot") if getattr(now, key) is None}
     now = now.model_copy(update=kept)
-    return now == held and is_settled(held) == (record.status == "complete")
+    return now == held and not needs_copy(held) and is_settled(held) == (record.status == "complete")
 
 
 def _image(definition: Mapping[str, Any]) -> str:

@@ -144,7 +144,7 @@ def test_jobs_describe_shows_what_the_run_record_holds_of_a_local_job(tmp_path: 
     lines = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in shown.output.splitlines())  # name, then value
     run_json = tmp_path / "out" / record.prefix / "run.json"
     assert lines["run record"] == f"{run_json} (complete)"
-    assert lines["recorded status"] == "Completed (Completed)"
+    assert lines["recorded status"] == "Completed"
     assert lines["recorded metrics"] == ", ".join(f"{k}={v:.6f}" for k, v in sorted(record.training.final_metrics.items()))
     assert lines["recorded billable s"] == "(none: a local job is not billed)"
     assert lines["recorded model"] == str(path_from_uri(record.training.model_artifact or ""))

@@ -15,9 +15,11 @@ from model_training.cli.options import (
     KeyOpt,
     LabelOpt,
     ManifestOpt,
+    MaxTrialsOpt,
     OrderByOpt,
     SeedOpt,
     StrategyOpt,
+    TuningOpt,
 )
 from model_training.cli.render import print_config
 from model_training.cli.resolve import resolve_settings
@@ -38,6 +40,8 @@ def config_show(
     order_by: OrderByOpt = None,
     date: DateOpt = None,
     hyperparameter: HyperparameterOpt = None,
+    tuning: TuningOpt = None,
+    max_trials: MaxTrialsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print the configuration a run of SOURCE would use, and where each value came from.
@@ -58,6 +62,8 @@ def config_show(
         date=date,
         hyperparameters=hyperparameter,
         manifest=manifest,
+        tuning=tuning,
+        max_trials=max_trials,
     )
     guarded(lambda: show_config(flags, as_json=as_json))
 

@@ -148,7 +148,8 @@ def print_summary(result: RunResult, output: str) -> None:
     out.print(f"run record: {shown(result.run_uri + '/run.json')}")
     training = record.training
     if training is None:
-        out.print("training: not requested (--no-train)")
+        if record.tuning is None:  # a search is shown by render_tuning.print_search
+            out.print("training: not requested (--no-train)")
         return
     out.print(f"training job: {training.job_name} ({training.status}, {training.backend})")
     for name, value in sorted(training.final_metrics.items()):

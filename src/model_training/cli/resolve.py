@@ -41,10 +41,12 @@ def flag_layer(flags: ConfigFlags) -> dict[str, Any]:
     """The command line's layer of settings: each flag parsed (``None``: not given, the layers below decide).
 
     Raises:
-        ConfigurationError: ``--fractions`` that are not three numbers.
+        ConfigurationError: ``--fractions`` that are not three numbers; ``--tuning`` that is not a JSON object or a
+            file holding one.
         ModelTrainingError: a ``-H`` that is not ``KEY=VALUE``.
     """
     from model_training.config.run import parse_fractions
+    from model_training.config.tuning import read_tuning_option
 
     drop = flags.drop
     return {
@@ -56,4 +58,6 @@ def flag_layer(flags: ConfigFlags) -> dict[str, Any]:
         "strategy": flags.strategy,
         "key": flags.key,
         "order_by": flags.order_by,
+        "tuning": read_tuning_option(flags.tuning) if flags.tuning is not None else None,
+        "max_trials": flags.max_trials,
     }

@@ -22,6 +22,7 @@ from model_training.cli.options import (
     KeyOpt,
     LabelOpt,
     ManifestOpt,
+    MaxTrialsOpt,
     ModelOutputOpt,
     NoTrainOpt,
     OrderByOpt,
@@ -33,6 +34,7 @@ from model_training.cli.options import (
     SourceArg,
     StrategyOpt,
     StreamOpt,
+    TuningOpt,
 )
 from model_training.cli.render import RichReporter, out, print_summary, progress_bars, shown
 from model_training.cli.resolve import resolve_settings
@@ -59,6 +61,8 @@ def run(
     no_train: NoTrainOpt = False,
     date: DateOpt = None,
     hyperparameter: HyperparameterOpt = None,
+    tuning: TuningOpt = None,
+    max_trials: MaxTrialsOpt = None,
     quiet: QuietOpt = False,
     stream: StreamOpt = None,
 ) -> None:
@@ -84,6 +88,8 @@ def run(
         date=date,
         hyperparameters=hyperparameter,
         manifest=manifest,
+        tuning=tuning,
+        max_trials=max_trials,
     )
     options = RunOptions(
         flags=flags,
@@ -143,6 +149,10 @@ def run_split(options: RunOptions) -> None:
     if resolution.manifest:
         out.print(f"manifest: {shown(resolution.manifest.uri)}")
     print_summary(result, options.output)
+    if result.record.tuning is not None:
+        from model_training.cli.render_tuning import print_search
+
+        print_search(result.record.tuning, options.output)
 
 
 def stream_options(stream: bool | None) -> StreamOptions:

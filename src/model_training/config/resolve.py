@@ -20,6 +20,7 @@ from model_training.config.limits import Limits, check_limits, limits_from
 from model_training.config.manifest import hyperparameter_text, manifest_settings
 from model_training.config.manifest_files import ManifestSource
 from model_training.config.run import RunConfig, build_config
+from model_training.config.tuning import with_max_trials
 from model_training.errors import ConfigurationError
 
 #: Environment variables of the environment layer, by setting.
@@ -40,11 +41,13 @@ ENV_SETTINGS = {
     "max_runtime_seconds": "MODEL_TRAINING_MAX_RUNTIME_SECONDS",
     "output_kms_key_id": "MODEL_TRAINING_OUTPUT_KMS_KEY_ID",
     "volume_kms_key_id": "MODEL_TRAINING_VOLUME_KMS_KEY_ID",
+    "tuning": "MODEL_TRAINING_TUNING",
 }
 
 
 def env_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The environment layer: ``MODEL_TRAINING_*`` variables (lists comma-separated, hyperparameters as JSON).
+    """The environment layer: ``MODEL_TRAINING_*`` variables (lists comma-separated, hyperparameters and the tuning
+    section as JSON objects).
     An empty variable is not set, except ``MODEL_TRAINING_DROP=``, which drops no column.
 
     Raises:
@@ -65,14 +68,14 @@ def env_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
                 flat[name] = parse_fractions(text)
             elif name in ("seed", "instance_count", "volume_size_gb", "max_runtime_seconds"):
                 flat[name] = int(text)
-            elif name == "hyperparameters":
+            elif name in ("hyperparameters", "tuning"):
                 try:
                     values = json.loads(text)
                 except RecursionError:
                     raise ValueError("nested too deeply") from None
                 if not isinstance(values, dict):
                     raise ValueError("a JSON object is needed")
-                flat[name] = {k: hyperparameter_text(v) for k, v in values.items()}
+                flat[name] = {k: hyperparameter_text(v) for k, v in values.items()} if name == "hyperparameters" else values
             else:
                 flat[name] = text
         except (ValueError, ConfigurationError) as exc:
@@ -99,7 +102,8 @@ def resolve(
     limits: Limits | None = None,
 ) -> Resolution:
     """Merge the layers (defaults < environment < SSM < manifest < command line) into a
-    :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole.  Where no
+    :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole (the tuning
+    section too; the command line's ``max_trials``, ``--max-trials``, then sets the effective section's).  Where no
     layer names ``eval_metric`` it follows the objective (:func:`~model_training.config.run.metric_for_objective`).
     The training job's costly settings are then checked against ``limits`` (default: the environment's,
     :func:`~model_training.config.limits.limits_from`).
@@ -108,6 +112,7 @@ def resolve(
         ConfigurationError, HyperparameterError: the merged configuration is invalid.
         LimitError: a setting is above its ceiling (instance type, count, volume, runtime, spot wait).
     """
+    from model_training.algorithm.hyperparameter_rules import ALIASES
     from model_training.algorithm.hyperparameters import merge_hyperparameters
     from model_training.config.run import DEFAULT_HYPERPARAMETERS, metric_for_objective
 
@@ -137,6 +142,12 @@ def resolve(
             if setting in merged and merged["strategy"] not in applies and rank[origins[setting]] < rank[origins["strategy"]]:
                 del merged[setting]
                 del origins[setting]
+    if "max_trials" in merged:  # --max-trials: the effective tuning section's
+        merged["tuning"] = with_max_trials(merged.get("tuning"), merged.pop("max_trials"))
+        origins["tuning.max_trials"] = origins.pop("max_trials")
+    if "tuning" in merged:  # checked against the hyperparameters some layer set (the defaults give way to a range)
+        merged["_given_hyperparameters"] = {k: o for k, o in hp_origins.items() if o != "default"}
+        merged["_tuning_origin"] = origins.get("tuning", "command line")
     try:
         config = build_config(run_date=run_date, hyperparameters=hyperparameters, _replace_hyperparameters=True, **merged)
     except ConfigurationError as exc:
@@ -148,9 +159,14 @@ def resolve(
     result = {
         k: origins.get(k.split(".")[1] if k.startswith("training.tags.") else k.rsplit(".", 1)[-1], "default") for k in flat
     }
+    tuned = {ALIASES.get(name, name) for name in config.tuning.ranges} if config.tuning else set()
     for k in flat:
         if k.startswith("training.hyperparameters."):
             result[k] = hp_origins.get(k.rsplit(".", 1)[-1], "default")
+            if ALIASES.get(k.rsplit(".", 1)[-1], k.rsplit(".", 1)[-1]) in tuned:
+                result[k] += ", tuned: the untuned trial's value"
+        elif k.startswith("tuning."):
+            result[k] = origins.get(k) or origins["tuning"]  # the section's layer; tuning.max_trials: --max-trials
     if run_date is not None and "run_date" in result:
         result["run_date"] = "command line" if cli and cli.get("run_date") else "event / today"
     check_limits(config.training, limits if limits is not None else limits_from(), result)

@@ -15,11 +15,22 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from model_training.algorithm.default_metrics import default_eval_metric
 from model_training.algorithm.hyperparameters import canonical_hyperparameters
 from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
+from model_training.algorithm.tuning import TuningSpec
 from model_training.errors import ConfigurationError
 from model_training.tags import MAX_TAG_VALUE_CHARS, is_tag_text
 
@@ -191,6 +202,9 @@ class RunConfig(_Model):
         training: algorithm version and hyperparameters.
         run_date: the date in the output prefix and the model output path (the only clock in any name).
         prefix_template: the output prefix, with ``{date}`` (YYYY-MM-DD) and ``{dataset}`` placeholders.
+        tuning: the hyperparameter search (:mod:`~model_training.config.tuning`), or ``None``: one training job.
+            Left out of the dump when ``None``, so that a run without a search keeps the id it had before
+            searches existed.
     """
 
     label: str = DEFAULT_LABEL
@@ -200,7 +214,15 @@ class RunConfig(_Model):
     training: TrainingConfig = TrainingConfig()
     run_date: dt.date
     prefix_template: str = DEFAULT_PREFIX_TEMPLATE
+    tuning: TuningSpec | None = None
     _given: frozenset[str] = PrivateAttr(default_factory=frozenset)
+
+    @model_serializer(mode="wrap")
+    def _no_tuning_left_out(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        dumped: dict[str, Any] = handler(self)
+        if dumped.get("tuning", 0) is None:
+            del dumped["tuning"]
+        return dumped
 
     @property
     def given(self) -> frozenset[str]:
@@ -271,16 +293,21 @@ def build_config(**settings: Any) -> RunConfig:
 
     Accepted keys: ``label``, ``drop``, ``features``, ``run_date``, ``prefix_template``, the split settings
     (:data:`SPLIT_SETTINGS`), ``hyperparameters`` (merged over the defaults; without ``eval_metric`` among them,
-    the metric follows the objective: :func:`metric_for_objective`) and the training settings
-    (:data:`TRAINING_SETTINGS`).  The keys given are the config's :attr:`~RunConfig.given`; a given ``label``
-    that the default ``drop`` holds is not dropped (``--label y_no`` keeps ``y_no``).
+    the metric follows the objective: :func:`metric_for_objective`), the training settings
+    (:data:`TRAINING_SETTINGS`) and ``tuning`` (the search's section as JSON gives it, checked by
+    :func:`~model_training.config.tuning.tuning_spec`: the given hyperparameters are those of
+    ``hyperparameters``, or ``_given_hyperparameters`` (name -> layer) when the caller knows the layers).  The
+    keys given are the config's :attr:`~RunConfig.given`; a given ``label`` that the default ``drop`` holds is
+    not dropped (``--label y_no`` keeps ``y_no``).
 
     Raises:
         ConfigurationError: a setting is invalid; the message names the setting and the problem.
-        HyperparameterError: the hyperparameters break the container's rules (every problem listed).
+        HyperparameterError: the hyperparameters break the container's rules (every problem listed), or the tuning
+            section does (every problem of the section and of the section with the hyperparameters at once).
     """
     s = {k: v for k, v in settings.items() if v is not None}
     replace = s.pop("_replace_hyperparameters", False)
+    tuning = s.pop("tuning", None), s.pop("_given_hyperparameters", None), s.pop("_tuning_origin", "tuning")
     given_settings = frozenset(s) - {"hyperparameters", "run_date"}
     if "label" in s and "drop" not in s and s["label"] in DEFAULT_DROP:  # a given label is not dropped by default
         s["drop"] = tuple(c for c in DEFAULT_DROP if c != s["label"])
@@ -300,6 +327,11 @@ def build_config(**settings: Any) -> RunConfig:
     training["hyperparameters"] = canonical_hyperparameters(
         training.get("hyperparameters", DEFAULT_HYPERPARAMETERS), version, infer_num_class=True
     )
+    if tuning[0] is not None:  # the defaults of tuned names give way; a given value is both static and tuned
+        from model_training.config.tuning import tuning_spec
+
+        given_hp = tuning[1] if tuning[1] is not None else dict.fromkeys(settings.get("hyperparameters") or {}, "given")
+        s["tuning"] = tuning_spec(tuning[0], training["hyperparameters"], given_hp, version, origin=tuning[2])
     try:
         config = RunConfig(split=SplitConfig(**split), training=TrainingConfig(**training), **s)
     except ValidationError as exc:

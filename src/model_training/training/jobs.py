@@ -256,12 +256,19 @@ def utc_text(value: Any) -> str | None:
 
 
 def raise_if_failed(record: RunRecord, run_uri: str, *, earlier: bool) -> None:
-    """Raise :class:`~model_training.errors.RunFailedError` if the run's job ended ``Failed`` (``earlier``:
-    it failed in an earlier delivery)."""
+    """Raise :class:`~model_training.errors.RunFailedError` if the run's job (or its search: its tuning job) ended
+    ``Failed`` (``earlier``: it failed in an earlier delivery)."""
+    when = " earlier" if earlier else ""
+    tuning = record.tuning
+    if tuning is not None and tuning.status == "Failed":
+        raise RunFailedError(
+            f"tuning job {tuning.job_name} failed{when}: {tuning.failure_reason}",
+            f"the split is kept under {run_uri}; see: model-training jobs describe {tuning.job_name}. Tuning job names "
+            "are unique, as on SageMaker: to search again, change a setting (e.g. a range, or --date)",
+        )
     training = record.training
     if training is None or training.status != "Failed":
         return
-    when = " earlier" if earlier else ""
     raise RunFailedError(
         f"training job {training.job_name} failed{when}: {training.failure_reason}",
         f"the split is kept under {run_uri}; see: model-training jobs describe {training.job_name}. Job names are "

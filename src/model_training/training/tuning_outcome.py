@@ -17,8 +17,8 @@ a caller uses them:
   ``{target.model_output_root}/{YYYY-MM-DD}/output/{best TrainingJobName}/output/model.tar.gz``
   (:func:`~model_training.training.tuning_jobs.model_destination`; ``run_date`` is the run's ``config.run_date``,
   a :class:`datetime.date`) and returns that URI.  Once: a destination that exists is kept as it is.
-  ``copier`` is a :class:`ModelCopier` (``None``: ``ModelCopier()``, boto3's ``s3`` client and the destination
-  bucket's default encryption).
+  ``copier`` is a :class:`~model_training.training.model_copy.ModelCopier`, also importable from here
+  (``None``: ``ModelCopier()``, boto3's ``s3`` client and the destination bucket's default encryption).
 * ``record_tuning_outcome(record, tuning, store, record_key) -> RunRecord``: ``run.json`` rewritten with
   ``tuning`` (atomically, then read back and verified:
   :func:`~model_training.output.commit.write_record`); never going back from a final status, and not rewritten
@@ -52,30 +52,35 @@ is the copy.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from model_training.errors import ConfigurationError, TrainingJobError, TransientError
+from model_training.errors import TrainingJobError
 from model_training.output.commit import write_record
 from model_training.output.runrecord import RunRecord, TrialRecord, TuningRecord
 from model_training.ports import Store
 from model_training.training.jobs import TrainingTarget, utc_text
 from model_training.training.local_tuning_records import BASELINE_TRIAL, trial_number
 from model_training.training.model_artifacts import ARCHIVE_NAME
+from model_training.training.model_copy import ModelCopier
 from model_training.training.tuning_jobs import best_training_job_name, model_destination
-from model_training.uris import parse_s3_uri, path_from_uri
+
+__all__ = [
+    "FINAL_TUNING_STATUSES",
+    "ModelCopier",
+    "copy_best_model",
+    "is_final",
+    "is_settled",
+    "needs_copy",
+    "record_tuning_outcome",
+    "settle_tuning",
+    "tuning_record",
+]
 
 #: A tuning job's final statuses (``HyperParameterTuningJobStatus``): once one is recorded, the record never
 #: goes back to ``InProgress`` or ``Stopping``.
 FINAL_TUNING_STATUSES = ("Completed", "Failed", "Stopped")
-#: The largest object one ``CopyObject`` copies (S3's limit: 5 GB).
-MAX_COPY_BYTES = 5 * 1024**3
 
 
 def tuning_record(description: Mapping[str, Any], trials: Sequence[Mapping[str, Any]], backend: str) -> TuningRecord:
@@ -217,147 +222,6 @@ def _stored(store: Store, record_key: str) -> RunRecord | None:
         return None
 
 
-class ModelCopier:
-    """Copies a model archive once: ``s3://`` to ``s3://`` server-side, ``file://`` to ``file://`` locally.
-
-    Args:
-        client: a boto3 ``s3`` client (default: the process-wide cached one, made on the first S3 copy).
-        kms_key_id: a KMS key the S3 copy is encrypted with (``aws:kms``: the run's ``output_kms_key_id``, as
-            SageMaker encrypts a single job's model); ``None``: the destination bucket's default encryption.
-    """
-
-    def __init__(self, client: Any = None, kms_key_id: str | None = None) -> None:
-        self._client = client
-        self.kms_key_id = kms_key_id
-
-    def __call__(self, source: str, destination: str) -> bool:
-        """Copy ``source`` to ``destination`` unless it exists; returns whether this call copied it.
-
-        Raises:
-            TrainingJobError: the source does not exist, changed while being copied, or is larger than 5 GB.
-            ConfigurationError: the two URIs are not of one kind (both ``s3://`` or both local), or S3 refused
-                access (the permissions named).
-            TransientError: S3 answered ``409 ConditionalRequestConflict`` (a concurrent write): retry.
-        """
-        if source.startswith("s3://") and destination.startswith("s3://"):
-            return self._copy_s3(source, destination)
-        if source.startswith("s3://") or destination.startswith("s3://"):
-            raise ConfigurationError(
-                f"cannot copy the best model {source} to {destination}",
-                "the run folder and the model output must both be in S3, or both local folders",
-            )
-        return _copy_local(path_from_uri(source), path_from_uri(destination))
-
-    @property
-    def client(self) -> Any:
-        if self._client is None:
-            from model_training import aws
-
-            self._client = aws.client("s3")
-        return self._client
-
-    def _copy_s3(self, source: str, destination: str) -> bool:
-        from model_training.aws import error_code
-
-        bucket, key = parse_s3_uri(destination)
-        if self._head(bucket, key, destination, source) is not None:
-            return False
-        src_bucket, src_key = parse_s3_uri(source)
-        head = self._head(src_bucket, src_key, source, source)
-        if head is None:
-            raise TrainingJobError(
-                f"{source}: the best training job's model does not exist",
-                "the tuning job's best training job wrote no model there: describe it (model-training jobs describe)",
-            )
-        if int(head.get("ContentLength", 0)) > MAX_COPY_BYTES:
-            raise TrainingJobError(
-                f"{source}: the best model is {head['ContentLength']} bytes, more than one CopyObject copies (5 GB)",
-                f"copy it to {destination} by hand (aws s3 cp), once",
-            )
-        copy_source = {"Bucket": src_bucket, "Key": src_key}
-        if head.get("VersionId") and head["VersionId"] != "null":
-            copy_source["VersionId"] = head["VersionId"]
-        args: dict[str, Any] = {
-            "Bucket": bucket,
-            "Key": key,
-            "CopySource": copy_source,
-            "CopySourceIfMatch": head["ETag"],
-            "IfNoneMatch": "*",
-            "MetadataDirective": "COPY",
-        }
-        if self.kms_key_id:
-            args.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=self.kms_key_id)
-        try:
-            self.client.copy_object(**args)
-        except Exception as exc:
-            code = error_code(exc)
-            if code in ("PreconditionFailed", "412"):
-                if self._head(bucket, key, destination, source) is not None:
-                    return False  # a concurrent copy made it first
-                raise TrainingJobError(
-                    f"{source}: the best model changed while it was being copied (its eTag is no longer {head['ETag']})",
-                    "something other than SageMaker rewrote the trial's model: run the stage again to copy it as it is now",
-                ) from None
-            if code in ("ConditionalRequestConflict", "409"):
-                raise TransientError(
-                    f"{destination}: another copy of the best model was being written at the same time", "retry"
-                ) from None
-            if code in ("AccessDenied", "403", "KMS.AccessDeniedException", "AccessDeniedException"):
-                raise _denied(source, destination, code) from None
-            raise
-        return True
-
-    def _head(self, bucket: str, key: str, uri: str, source: str) -> dict[str, Any] | None:
-        """``HeadObject`` of ``bucket/key``, ``None`` when it does not exist."""
-        from model_training.aws import error_code
-
-        try:
-            return dict(self.client.head_object(Bucket=bucket, Key=key))
-        except Exception as exc:
-            code = error_code(exc)
-            if code in ("404", "NoSuchKey", "NotFound"):
-                return None
-            if code in ("AccessDenied", "403"):
-                raise _denied(source, uri if uri != source else "", code) from None
-            raise
-
-
-def _denied(source: str, destination: str, code: str) -> ConfigurationError:
-    target = f" and s3:PutObject on {destination}" if destination else ""
-    return ConfigurationError(
-        f"{source}: access denied copying the best model ({code})",
-        f"the function's role (or your credentials) needs s3:GetObject on {source}{target} (and the KMS key's use)",
-    )
-
-
-def _copy_local(source: Path, destination: Path) -> bool:
-    """Copy ``source`` to ``destination`` unless it exists: a temporary file beside it, then a hard link to the
-    destination name (which fails if the name exists), so the destination appears whole, once."""
-    if destination.exists():
-        return False
-    if not source.is_file():
-        raise TrainingJobError(
-            f"{source}: the best training job's model does not exist",
-            "the tuning job's best training job wrote no model there: describe it (model-training jobs describe)",
-        )
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent)
-    partial = Path(name)
-    try:
-        with source.open("rb") as src, os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(src, out, 1024 * 1024)
-            out.flush()
-            os.fsync(out.fileno())
-        try:
-            os.link(partial, destination)
-        except FileExistsError:
-            return False
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            partial.unlink()
-    return True
-
-
 def copy_best_model(tuning: TuningRecord, target: TrainingTarget, run_date: dt.date, copier: ModelCopier | None = None) -> str:
     """Copy the best training job's model to the model output location, once; returns the destination
     (``{model_output_root}/{YYYY-MM-DD}/output/{best TrainingJobName}/output/model.tar.gz``).  A search whose
@@ -393,6 +257,10 @@ def settle_tuning(
     once it has completed, copy its best model (:func:`copy_best_model`) and record where; returns the record
     as written (or as stored, when nothing changed).  Call it under the run's claim.
 
+    A search that has ended is drawn (:func:`~model_training.training.tuning_plot.objective_plot_png`: the
+    objective against the trial) to ``{run folder}/tuning/{tuning job}-objective.png`` in ``store``, recorded as
+    ``objective_plot`` (none without matplotlib).
+
     The copy comes before the record that names it: a crash in between leaves the copy, which the next call
     finds (not copied again) and records.
 
@@ -402,8 +270,13 @@ def settle_tuning(
     """
     tuning = tuning_record(description, trials, backend)
     stored = _stored(store, record_key) or record
-    if stored.tuning is not None and stored.tuning.job_name == tuning.job_name and stored.tuning.model_copied_to:
-        tuning = tuning.model_copy(update={"model_copied_to": stored.tuning.model_copied_to})
+    old = stored.tuning if stored.tuning is not None and stored.tuning.job_name == tuning.job_name else None
+    if old is not None and is_final(old) and not is_final(tuning):
+        return stored  # a late or stale state: nothing to draw or copy
+    if old is not None:  # what an earlier delivery did: the copy, the drawing of the final search
+        tuning = tuning.model_copy(update={"model_copied_to": old.model_copied_to, "objective_plot": old.objective_plot})
+    if is_final(tuning) and tuning.objective_plot is None:
+        tuning = tuning.model_copy(update={"objective_plot": _plot(tuning, store, stored.prefix)})
     if not needs_copy(tuning):
         return record_tuning_outcome(stored, tuning, store, record_key)
     run_date = dt.date.fromisoformat(str(stored.config["run_date"]))
@@ -413,3 +286,13 @@ def settle_tuning(
         record_tuning_outcome(stored, tuning, store, record_key)  # the search's outcome, the run left started
         raise
     return record_tuning_outcome(stored, tuning.model_copy(update={"model_copied_to": copied}), store, record_key)
+
+
+def _plot(tuning: TuningRecord, store: Store, run_prefix: str) -> str | None:
+    """Draw the search and write it under the run folder; its URI, or ``None`` without a drawing."""
+    from model_training.training.tuning_plot import objective_plot_key, objective_plot_png
+
+    png = objective_plot_png(tuning)
+    if png is None:
+        return None
+    return store.write_bytes(objective_plot_key(run_prefix, tuning.job_name), png).uri

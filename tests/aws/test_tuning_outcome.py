@@ -10,28 +10,19 @@ trials and ends the search through moto's model (:mod:`tests.moto_tuning`), whos
 
 from __future__ import annotations
 
-import datetime as dt
+import json
 import threading
 from typing import Any
 
 import pytest
 
 from model_training import aws, lambda_handler
-from model_training.algorithm.tuning import parse_tuning, validate_tuning, without_tuned
-from model_training.config.run import build_config
-from model_training.data.s3 import S3Source
 from model_training.errors import RetryableError, TrainingJobNotFoundError
-from model_training.offline import Pipeline, upload
+from model_training.offline import Pipeline, s3_event, upload
 from model_training.output.runrecord import RunRecord
-from model_training.output.s3_store import S3Store
-from model_training.pipeline import run_pipeline
-from model_training.progress import NullReporter
-from model_training.training.jobs import TrainingTarget
+from model_training.training.naming import tuning_job_name
 from model_training.training.sagemaker import SageMakerBackend
-from model_training.training.tuning_jobs import start_tuning_job
-from model_training.training.tuning_outcome import record_tuning_outcome, tuning_record
-from model_training.training.tuning_request import tuning_request
-from tests.fixtures import Context, inject, service_problems, small_csv, training_job_event, tuning_job_event
+from tests.fixtures import EVENT_TIME, Context, inject, service_problems, small_csv, training_job_event, tuning_job_event
 from tests.moto_tuning import (
     add_trial,
     model_archive,
@@ -42,8 +33,7 @@ from tests.moto_tuning import (
 )
 
 KEY = "automl/2026-03-04/small.csv"
-DAY = dt.date(2026, 3, 4)
-IMAGE = "764974769150.dkr.ecr.eu-west-2.amazonaws.com/sagemaker-xgboost:3.0-5"
+MANIFEST = "automl/2026-03-04/manifest.json"
 SEARCH = {
     "objective_metric": "validation:auc",
     "max_trials": 6,
@@ -52,26 +42,28 @@ SEARCH = {
 }
 
 
-def start_search(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> dict[str, Any]:
-    """A run split into the data bucket (its configuration ``settings``) and its tuning job started on SageMaker
-    (InProgress, no trial yet), recorded in its ``run.json`` as started, as the stage starts one: ``name`` (the tuning
-    job), ``record_key``, ``run_id``, ``bucket``."""
+def start_search(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, **training: Any) -> dict[str, Any]:
+    """A dataset uploaded with a manifest whose ``tuning`` section is :data:`SEARCH` (and ``training`` settings
+    ``training``), and the handler's delivery of its S3 event: the run split and its tuning job started on SageMaker
+    (InProgress, no trial yet), ``run.json`` saying so.  Returns ``name`` (the tuning job), ``record_key``,
+    ``run_id``, ``bucket`` and ``day`` (the run date)."""
     start_tuning_jobs_in_progress(monkeypatch)
     serve_trials(monkeypatch)
-    upload(pipeline.data_bucket, KEY, small_csv(120))
-    config = build_config(run_date=DAY, **settings)
-    store = S3Store(pipeline.data_bucket)
-    target = TrainingTarget(
-        image=IMAGE, model_output_root=f"s3://{pipeline.model_output_bucket}", role_arn=pipeline.role_arn, region="eu-west-2"
-    )
-    record = run_pipeline(S3Source(pipeline.data_bucket, KEY), config, store=store, backend=None, target=target).record
-    spec = validate_tuning(SEARCH, without_tuned(config.training.hyperparameters, parse_tuning(SEARCH)))
-    backend = SageMakerBackend()
-    described, _ = start_tuning_job(tuning_request(record, config, spec, target, store), backend, NullReporter())
-    record_key = f"{record.prefix}/run.json"
-    record_tuning_outcome(record, tuning_record(described, [], "sagemaker"), store, record_key)
-    name = described["HyperParameterTuningJobName"]
-    return {"name": name, "record_key": record_key, "run_id": record.run_id, "bucket": pipeline.data_bucket}
+    manifest = {"tuning": SEARCH, **({"training": training} if training else {})}
+    aws.client("s3").put_object(Bucket=pipeline.data_bucket, Key=MANIFEST, Body=json.dumps(manifest).encode())
+    meta = upload(pipeline.data_bucket, KEY, small_csv(120))
+    event = s3_event(pipeline.data_bucket, KEY, version_id=meta["version_id"], etag=meta["etag"], event_time=EVENT_TIME)
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "started", result
+    record_key = result["run_record"].removeprefix(f"s3://{pipeline.data_bucket}/")
+    body = aws.client("s3").get_object(Bucket=pipeline.data_bucket, Key=record_key)["Body"].read()
+    record = RunRecord.model_validate_json(body)
+    assert record.status == "started" and record.tuning is not None and record.tuning.status == "InProgress"
+    assert record.training is None
+    name = record.tuning.job_name
+    assert name == tuning_job_name("small", record.run_id)
+    day = str(record.config["run_date"])
+    return {"name": name, "record_key": record_key, "run_id": record.run_id, "bucket": pipeline.data_bucket, "day": day}
 
 
 @pytest.fixture
@@ -122,7 +114,7 @@ def test_a_completed_search_is_recorded_and_its_best_model_copied_once(search: d
     set_tuning_state(search["name"], "Completed")
     result = deliver(search["name"], "Completed")
     best = trials[2]
-    destination = f"s3://{pipeline.model_output_bucket}/2026-03-04/output/{best}/output/model.tar.gz"
+    destination = f"s3://{pipeline.model_output_bucket}/{search['day']}/output/{best}/output/model.tar.gz"
     assert result["status"] == "recorded" and result["kind"] == "tuning", result
     assert (result["tuning_status"], result["best_training_job"], result["best_objective"]) == ("Completed", best, 0.93)
     assert result["copied"] is True and result["model_copied_to"] == destination
@@ -147,7 +139,7 @@ def test_a_completed_search_is_recorded_and_its_best_model_copied_once(search: d
     assert tuning.model_copied_to == destination and tuning.failure_reason is None
     assert tuning.end_time == "2026-03-04T10:24:00+00:00"  # the last trial's end
     # one model reaches the model output bucket: the best trial's, at the key the deployment stage parses
-    assert model_output(pipeline) == [(f"2026-03-04/output/{best}/output/model.tar.gz", model_archive(best))]
+    assert model_output(pipeline) == [(f"{search['day']}/output/{best}/output/model.tar.gz", model_archive(best))]
     assert versions_of(search) == 3
 
     again = deliver(search["name"], "Completed", event_id="another-delivery")
@@ -337,7 +329,7 @@ def test_a_copy_that_fails_transiently_leaves_the_run_started_and_the_retry_copi
     retried = deliver(search["name"], "Completed")  # Lambda's retry
     assert retried["status"] == "recorded" and retried["copied"] is True
     assert record_of(search).status == "complete" and [k for k, _ in model_output(pipeline)] == [
-        f"2026-03-04/output/{trials[2]}/output/model.tar.gz"
+        f"{search['day']}/output/{trials[2]}/output/model.tar.gz"
     ]
 
 
@@ -348,6 +340,6 @@ def test_the_copy_is_encrypted_with_the_key_the_trials_models_are(pipeline: Pipe
     set_tuning_state(search["name"], "Completed")
     assert deliver(search["name"], "Completed")["copied"] is True
     head = aws.client("s3").head_object(
-        Bucket=pipeline.model_output_bucket, Key=f"2026-03-04/output/{trials[2]}/output/model.tar.gz"
+        Bucket=pipeline.model_output_bucket, Key=f"{search['day']}/output/{trials[2]}/output/model.tar.gz"
     )
     assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key)

@@ -370,6 +370,27 @@ def test_run_reports_the_problems_of_the_environment_the_manifest_and_the_flags_
     assert not (tmp_path / "out").exists()
 
 
+def test_each_hyperparameter_problem_is_put_down_to_the_layer_that_set_its_hyperparameter(tmp_path: Path) -> None:
+    """Every hyperparameter problem was attributed to every layer that set any hyperparameter: the manifest's
+    'etaa' read "training.hyperparameters (command line, manifest ...)" beside -H max_depth=-3."""
+    path = tmp_path / "m.json"
+    path.write_text('{"training": {\n  "hyperparameters": {"etaa": 0.1, "objective": "multi:softprob"}}}')
+    cli = {"seed": -1, "hyperparameters": {"max_depth": "-3", "eval_metric": "auc"}}
+    with pytest.raises(ConfigurationError) as info:
+        resolve(run_date=DAY, manifest=load_manifest_file(path), cli=cli)
+    where = f"manifest {path.resolve().as_uri()}"
+    messages = [e.message for e in info.value.errors]
+    assert messages[:3] == [
+        f"training.hyperparameters ({where}, line 2): unknown hyperparameter 'etaa' (the container refuses names it "
+        "does not know), did you mean 'eta'?",
+        "-H (command line): max_depth: -3 is not in [0, +inf)",
+        # about two hyperparameters, each set by a layer of its own
+        f"training.hyperparameters (command line, {where}): eval_metric: 'auc' needs a binary: or rank: objective "
+        "(got objective multi:softprob), the container only applies it to classification and ranking",
+    ]
+    assert len(messages) == 4 and messages[3].startswith("--seed (command line): ")
+
+
 def test_the_schema_s_problems_name_their_lines_in_a_manifest_of_several_lines() -> None:
     with pytest.raises(ConfigurationError) as info:
         parse_manifest('{\n "lable": "y",\n "split": {"seeds": 1},\n "drop": "y_no"\n}', "m.json")

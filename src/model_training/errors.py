@@ -250,10 +250,14 @@ class HyperparameterError(ModelTrainingError):
     Attributes:
         problems: the problems found, one sentence each, reported together rather than one per attempt (at
             most :data:`MAX_PROBLEMS`, then ``and N more``: :func:`listed`).
+        about: for each problem, the hyperparameters it is about, by the names given (``("etaa",)``,
+            ``("objective", "num_class")``; ``()`` for none, or when the raise site does not say), so that a
+            problem can be put down to the settings layer that gave those names.
     """
 
-    def __init__(self, problems: list[str], hint: Hint = "") -> None:
+    def __init__(self, problems: list[str], hint: Hint = "", *, about: Sequence[tuple[str, ...]] = ()) -> None:
         self.problems = list(problems)
+        self.about = [*about[: len(self.problems)], *[()] * (len(self.problems) - len(about))]
         joined = "; ".join(self.problems)
         super().__init__(f"invalid hyperparameters: {joined}", hint)
 

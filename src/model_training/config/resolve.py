@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,21 +179,25 @@ def resolve(
 
 def _where(origins: Mapping[str, str], hp_origins: Mapping[str, str], manifest: ManifestSource | None) -> Where:
     """How a problem names a setting: by the name the layer that set it uses (``MODEL_TRAINING_SEED (environment)``,
-    ``--seed (command line)``, ``split.seed (manifest file:///m.json, line 3)``), or by its path if it is a default."""
+    ``--seed (command line)``, ``split.seed (manifest file:///m.json, line 3)``), or by its path if it is a default.
+    A hyperparameter problem is put down to the layers that set the hyperparameters it is about (``about``; when it
+    names none, every layer that set any): ``-H (command line)`` for ``-H max_depth=-3``, while the manifest's
+    ``etaa`` is ``training.hyperparameters (manifest file:///m.json, line 1)``."""
 
-    def where(path: str) -> str:
+    def where(path: str, about: Sequence[str] = ()) -> str:
         name = setting_name(path)
         origin = origins.get(name)
         if name == "hyperparameters":
-            layers = sorted({o for o in hp_origins.values() if o != "default"})
-            origin = ", ".join(layers) or None
+            set_by = [hp_origins.get(key, "default") for key in about] if about else hp_origins.values()
+            origin = ", ".join(sorted({o for o in set_by if o != "default"})) or None
         if origin is None or origin == "default":
             return path
         if origin == "environment" and name in ENV_SETTINGS:
             return f"{ENV_SETTINGS[name]} (environment)"
         if origin == "command line" and name in SETTINGS and SETTINGS[name].flag:
             return f"{SETTINGS[name].flag} (command line)"
-        line = manifest.lines.get(path) if manifest is not None and origin.startswith("manifest") else None
+        keyed = f"{path}.{about[0]}" if len(about) == 1 else path  # a hyperparameter's own line
+        line = manifest.lines.get(keyed, manifest.lines.get(path)) if manifest and origin.startswith("manifest") else None
         return f"{path} ({origin}, line {line})" if line else f"{path} ({origin})"
 
     return where

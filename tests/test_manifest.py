@@ -334,7 +334,7 @@ def test_manifest_check_reports_every_problem_at_once_with_its_key_path_and_line
     for problem in [
         f"{path}: line 1: unknown key 'lable' (did you mean 'label'?)",
         f"training.hyperparameters ({where}, line 4): eta: 3 is not in [0, 1]",
-        f"split.seed ({where}, line 2): Input should be greater than or equal to 0",
+        f"split.seed ({where}, line 2): the seed is a whole number from 0 to 4294967295, not -1",  # not pydantic's words
         f"split.strategy ({where}, line 3): the group strategy needs a key column (split.key)",
         f"training.tags.Testing ({where}, line 5): tag 'Testing' is set by the stage",
         f"training.tags.ABTesting ({where}, line 5): tag 'ABTesting' contains 'Testing'",
@@ -342,7 +342,9 @@ def test_manifest_check_reports_every_problem_at_once_with_its_key_path_and_line
     ]:
         assert problem in error, problem
     assert error.startswith("error: invalid configuration (7 problems): ")
-    assert "--seed" in hint and "--key" in hint and "manifest schema" in hint and "training.tags" in hint
+    # manifest check reads a manifest alone: its hints name the manifest's keys, not the command line's flags
+    assert "the manifest's split.seed" in hint and "the manifest's split.key" in hint and "--" not in hint
+    assert "manifest schema" in hint and "training.tags" in hint
 
 
 def test_run_reports_the_problems_of_the_environment_the_manifest_and_the_flags_at_once(

@@ -38,6 +38,7 @@ from model_training.vocabulary import Vocabulary as Vocabulary
 from model_training.vocabulary import command_line as command_line
 from model_training.vocabulary import every_name as every_name
 from model_training.vocabulary import lambda_function as lambda_function
+from model_training.vocabulary import manifest_file as manifest_file
 from model_training.vocabulary import render_hint as render_hint
 
 #: At most this many problems are described in one error; the rest are counted ("and N more").

@@ -284,9 +284,11 @@ def _recorded_rows(uri: str, record: RunRecord | None) -> list[tuple[str, str]]:
 
 def print_config(resolution: Resolution, *, columns: list[str], as_json: bool) -> None:
     """The effective configuration and where each value came from: as JSON (``config``, ``origins``,
-    ``manifest``, ``columns``), or the manifest's location, the source's columns (the first 100, then how many
-    more), then one line per setting (name, value, origin)."""
+    ``manifest``, ``columns``), or the manifest's location, the source's columns as a hint lists them (the first
+    100, then how many more: :func:`~model_training.data.checks.columns_text`), then one line per setting (name,
+    value, origin)."""
     from model_training.config.resolve import flatten
+    from model_training.data.checks import columns_text
 
     flat = flatten(resolution.config.model_dump(mode="json"))
     if as_json:
@@ -299,8 +301,7 @@ def print_config(resolution: Resolution, *, columns: list[str], as_json: bool) -
         out.print_json(json.dumps(document))
         return
     out.print(f"manifest: {shown(resolution.manifest.uri) if resolution.manifest else '(none found)'}")
-    more = f" and {len(columns) - 100} more" if len(columns) > 100 else ""
-    out.print(f"columns ({len(columns)}): {', '.join(columns[:100])}{more}")
+    out.print(f"columns ({len(columns)}): {columns_text(columns)}")
     width = max(len(k) for k in flat)
     for name, value in flat.items():
         text = json.dumps(value) if not isinstance(value, str) else value

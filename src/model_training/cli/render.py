@@ -282,14 +282,22 @@ def _recorded_rows(uri: str, record: RunRecord | None) -> list[tuple[str, str]]:
     return rows
 
 
-def print_config(resolution: Resolution, *, columns: list[str], as_json: bool) -> None:
+def print_config(resolution: Resolution, *, columns: list[str], as_json: bool, inferred: Mapping[str, Any] | None = None) -> None:
     """The effective configuration and where each value came from: as JSON (``config``, ``origins``,
-    ``manifest``, ``columns``), or the manifest's location, the source's columns as a hint lists them (the first
-    100, then how many more: :func:`~model_training.data.checks.columns_text`), then one line per setting (name,
-    value, origin)."""
+    ``manifest``, ``columns``, ``inferred``), or the manifest's location, the source's columns as a hint lists them
+    (the first 100, then how many more: :func:`~model_training.data.checks.columns_text`), then one line per setting
+    (name, value, origin).
+
+    Args:
+        inferred: what the run will take from the data instead of a setting, shaped as ``run.json``'s ``inferred``
+            (:func:`~model_training.wiring.inferred_from_header`): ``drop`` is shown in place of the configured one,
+            its origin naming the default columns the file does not have; ``hyperparameters.num_class`` (``None``:
+            not known before the labels are read) after the configured hyperparameters.
+    """
     from model_training.config.resolve import flatten
     from model_training.data.checks import columns_text
 
+    inferred = inferred or {}
     flat = flatten(resolution.config.model_dump(mode="json"))
     if as_json:
         document = {
@@ -297,15 +305,24 @@ def print_config(resolution: Resolution, *, columns: list[str], as_json: bool) -
             "origins": resolution.origins,
             "manifest": resolution.manifest.record() if resolution.manifest else None,
             "columns": columns,
+            "inferred": dict(inferred),
         }
         out.print_json(json.dumps(document))
         return
     out.print(f"manifest: {shown(resolution.manifest.uri) if resolution.manifest else '(none found)'}")
     out.print(f"columns ({len(columns)}): {columns_text(columns)}")
-    width = max(len(k) for k in flat)
-    for name, value in flat.items():
+    rows = [(name, value, resolution.origins.get(name, "default")) for name, value in flat.items()]
+    if "drop" in inferred:  # the default drop columns the file does not have are not dropped
+        missing = ", ".join(c for c in resolution.config.drop if c not in inferred["drop"])
+        rows[list(flat).index("drop")] = ("drop", inferred["drop"], f"default {missing}, not in the file")
+    for name, value in inferred.get("hyperparameters", {}).items():  # after the configured hyperparameters
+        last = max(i for i, (n, _, _) in enumerate(rows) if n.startswith("training.hyperparameters."))
+        shown_value = "largest label + 1" if name == "num_class" and value is None else value
+        rows.insert(last + 1, (f"training.hyperparameters.{name}", shown_value, "inferred from the labels"))
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, origin in rows:
         text = json.dumps(value) if not isinstance(value, str) else value
-        out.print(f"{name:<{width}}  {text:<24}  ({resolution.origins.get(name, 'default')})")
+        out.print(f"{name:<{width}}  {text:<24}  ({origin})")
 
 
 def print_demo(outcome: dict[str, Any], output: Path) -> None:

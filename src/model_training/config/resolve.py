@@ -110,7 +110,8 @@ def resolve(
 ) -> Resolution:
     """Merge the layers (defaults < environment < SSM < manifest < command line) into a
     :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole.  Where no
-    layer names ``eval_metric`` it follows the objective (:func:`~model_training.algorithm.default_metrics.metric_for_objective`).
+    layer names ``eval_metric`` it follows the objective (:func:`~model_training.algorithm.default_metrics.metric_for_objective`),
+    its origin ``default for {objective}`` when a layer set the objective.
     The training job's costly settings are then checked against ``limits`` (default: the environment's,
     :func:`~model_training.config.limits.limits_from`).
 
@@ -172,6 +173,9 @@ def resolve(
     for k in flat:
         if k.startswith("training.hyperparameters."):
             result[k] = hp_origins.get(k.rsplit(".", 1)[-1], "default")
+    metric = "training.hyperparameters.eval_metric"
+    if result.get(metric) == "default" and hp_origins.get("objective", "default") != "default":  # it follows the objective
+        result[metric] = f"default for {hyperparameters.get('objective')}"
     if run_date is not None and "run_date" in result:
         result["run_date"] = "command line" if cli and cli.get("run_date") else "event / today"
     return Resolution(config=config, origins=result, manifest=manifest)

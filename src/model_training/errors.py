@@ -179,6 +179,16 @@ class ModelTrainingError(Exception):
         other.hint = other.hint_in(every_name)
         return other
 
+    def message_lines(self) -> list[str]:
+        """The message as lines, for a reader (the command line): an error that reports several problems (:meth:`of`)
+        as its message up to the problems (``data.csv: invalid configuration (3 problems):``), then one line per
+        problem (the first :data:`MAX_PROBLEMS`, then how many more), each without the object when it is this
+        error's; any other error as its message, one line."""
+        if len(self.errors) < 2 or Place.ERRORS not in self.text:
+            return [self.message]
+        head = self._render(tuple(piece for piece in self.text if piece is not Place.ERRORS)).rstrip()
+        return [head, *listed([e._render(e.text, within=self.uri) for e in self.errors])]
+
     def hint_in(self, vocabulary: Vocabulary) -> str:
         """The hint with its settings named by ``vocabulary`` (:func:`command_line`, :func:`lambda_function`)."""
         return render_hint(self.hint_text, vocabulary)

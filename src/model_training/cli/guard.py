@@ -1,6 +1,6 @@
-"""How a command's failure ends the process: one ``error:`` line and a ``hint:`` line on stderr (no traceback), and
-the exit code the command line documents (:mod:`model_training.cli`); and how it ends when the reader of its
-output goes away (:func:`quiet_on_closed_pipes`)."""
+"""How a command's failure ends the process: an ``error:`` line (then one indented line per problem, when it reports
+several) and a ``hint:`` line on stderr (no traceback), and the exit code the command line documents
+(:mod:`model_training.cli`); and how it ends when the reader of its output goes away (:func:`quiet_on_closed_pipes`)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ def guarded(action: Callable[[], None], vocabulary: Vocabulary = command_line) -
     except typer.Exit:
         raise
     except ModelTrainingError as exc:
-        print_error(exc.message, exc.hint_in(vocabulary))
+        message, *problems = exc.message_lines()  # several problems: a header, then one line each
+        print_error(message, exc.hint_in(vocabulary), problems=problems)
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
         print_error(

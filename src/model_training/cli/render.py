@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,9 +72,12 @@ def progress_bars(quiet: bool) -> Progress:
     )
 
 
-def print_error(message: str, hint: str | None, *, label: str = "error:") -> None:
-    """The ``error:`` line (or ``label``) and, when there is one, the ``hint:`` line, on stderr."""
+def print_error(message: str, hint: str | None, *, label: str = "error:", problems: Sequence[str] = ()) -> None:
+    """The ``error:`` line (or ``label``), one indented line per problem of an error that reports several, and,
+    when there is one, the ``hint:`` line, on stderr."""
     err.print(styled((label, "bold red"), " ", message))
+    for problem in problems:
+        err.print(f"  {problem}")
     if hint:
         err.print(styled(("hint:", "bold"), " ", hint))
 

@@ -198,20 +198,30 @@ def label_column(splits: Mapping[str, Any], objective: str) -> tuple[str, dict[s
 
 def print_jobs(jobs: list[dict[str, Any]], where: str) -> None:
     """Training jobs (``ListTrainingJobs`` summaries) as a table: name, status, creation time, validation metrics;
-    ``where`` they were looked for (a folder, or SageMaker) when there are none."""
+    ``where`` they were looked for (a folder, or SageMaker) when there are none.  A creation time is never broken
+    over two lines: where the table does not fit the width (80 columns in a pipe), the metrics wrap at spaces, and
+    the names fold if that is not enough."""
     if not jobs:
         out.print(f"no training jobs in {where}")
         return
-    table = Table()
-    table.add_column("TrainingJobName", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("created", overflow="fold")
-    table.add_column("validation metrics", overflow="fold")
+    heads = ("TrainingJobName", "status", "created", "validation metrics")
+    rows = []
     for job in jobs:
         metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
         values = " ".join(f"{k.removeprefix('validation:')}={v:.4f}" for k, v in metrics.items() if k.startswith("validation:"))
         created = str(job.get("CreationTime", ""))[:19].replace("T", " ")
-        table.add_row(job["TrainingJobName"], job["TrainingJobStatus"], created, values)
+        rows.append((job["TrainingJobName"], job["TrainingJobStatus"], created, values))
+    # the narrowest table with whole names: whole statuses and times, the metrics one word a line; 13 for the
+    # cells' padding (1 each side) and the 5 borders
+    narrowest = sum(max(len(row[i]) for row in (heads, *rows)) for i in range(3)) + 13
+    narrowest += max(len(word) for text in (heads[3], *(row[3] for row in rows)) for word in text.split())
+    table = Table()
+    table.add_column(heads[0], no_wrap=narrowest <= out.width, overflow="fold")
+    table.add_column(heads[1], no_wrap=True)
+    table.add_column(heads[2], no_wrap=True)
+    table.add_column(heads[3], overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
 
 

@@ -58,7 +58,9 @@ SETTINGS: dict[str, SettingNames] = {
     "stream": SettingNames("--stream", lambda_text="MODEL_TRAINING_STREAM_ABOVE_MB below the object's size (0: always)"),
     "in_memory": SettingNames("--in-memory", lambda_text="MODEL_TRAINING_STREAM_ABOVE_MB above the object's size"),
     "backend": SettingNames("--backend"),
-    "output": SettingNames("--output"),
+    "output": SettingNames(
+        "--output", lambda_text="the data bucket, named by the SSM parameter mlops-{region}-{env}-automl-data"
+    ),
 }
 
 

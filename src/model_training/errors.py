@@ -38,6 +38,7 @@ from model_training.vocabulary import Vocabulary as Vocabulary
 from model_training.vocabulary import command_line as command_line
 from model_training.vocabulary import every_name as every_name
 from model_training.vocabulary import lambda_function as lambda_function
+from model_training.vocabulary import manifest_file as manifest_file
 from model_training.vocabulary import render_hint as render_hint
 
 #: At most this many problems are described in one error; the rest are counted ("and N more").
@@ -178,6 +179,16 @@ class ModelTrainingError(Exception):
         other.hint = other.hint_in(every_name)
         return other
 
+    def message_lines(self) -> list[str]:
+        """The message as lines, for a reader (the command line): an error that reports several problems (:meth:`of`)
+        as its message up to the problems (``data.csv: invalid configuration (3 problems):``), then one line per
+        problem (the first :data:`MAX_PROBLEMS`, then how many more), each without the object when it is this
+        error's; any other error as its message, one line."""
+        if len(self.errors) < 2 or Place.ERRORS not in self.text:
+            return [self.message]
+        head = self._render(tuple(piece for piece in self.text if piece is not Place.ERRORS)).rstrip()
+        return [head, *listed([e._render(e.text, within=self.uri) for e in self.errors])]
+
     def hint_in(self, vocabulary: Vocabulary) -> str:
         """The hint with its settings named by ``vocabulary`` (:func:`command_line`, :func:`lambda_function`)."""
         return render_hint(self.hint_text, vocabulary)
@@ -250,10 +261,14 @@ class HyperparameterError(ModelTrainingError):
     Attributes:
         problems: the problems found, one sentence each, reported together rather than one per attempt (at
             most :data:`MAX_PROBLEMS`, then ``and N more``: :func:`listed`).
+        about: for each problem, the hyperparameters it is about, by the names given (``("etaa",)``,
+            ``("objective", "num_class")``; ``()`` for none, or when the raise site does not say), so that a
+            problem can be put down to the settings layer that gave those names.
     """
 
-    def __init__(self, problems: list[str], hint: Hint = "") -> None:
+    def __init__(self, problems: list[str], hint: Hint = "", *, about: Sequence[tuple[str, ...]] = ()) -> None:
         self.problems = list(problems)
+        self.about = [*about[: len(self.problems)], *[()] * (len(self.problems) - len(about))]
         joined = "; ".join(self.problems)
         super().__init__(f"invalid hyperparameters: {joined}", hint)
 

@@ -81,6 +81,21 @@ def check_columns(uri: str, columns: list[str], config: RunConfig) -> None:
     output_columns(header, config)
 
 
+def inferred_from_header(uri: str, columns: list[str], config: RunConfig) -> dict[str, object]:
+    """What a run of ``uri`` under ``config`` will take from the data instead of a setting, as far as the header
+    ``columns`` tells: ``run.json``'s ``inferred`` without the values the rows give
+    (:func:`~model_training.validation.inferred_from_header`: ``{"drop": [], "hyperparameters": {"num_class": None}}``)."""
+    from model_training import validation
+    from model_training.algorithm.hyperparameters import parse_hyperparameters
+    from model_training.data.dataset import Dataset
+    from model_training.data.names import dataset_name
+
+    header = Dataset(source=SourceInfo(uri=uri, name=dataset_name(uri), size_bytes=0, sha256=""), columns=tuple(columns))
+    training = config.training
+    hp = parse_hyperparameters(training.hyperparameters, training.algorithm_version, infer_num_class=True)
+    return validation.inferred_from_header(header, config, hp)
+
+
 def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
     """The source an event's object names: that object pinned to the event's version and ``eTag``, or, for a
     ``_SUCCESS`` marker, the folder of part files it completes.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -114,7 +114,8 @@ def resolve(
     """Merge the layers (defaults < environment < SSM < manifest < command line) into a
     :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole (the tuning
     section too; the command line's ``max_trials``, ``--max-trials``, then sets the effective section's).  Where no
-    layer names ``eval_metric`` it follows the objective (:func:`~model_training.algorithm.default_metrics.metric_for_objective`).
+    layer names ``eval_metric`` it follows the objective (:func:`~model_training.algorithm.default_metrics.metric_for_objective`),
+    its origin ``default for {objective}`` when a layer set the objective.
     The training job's costly settings are then checked against ``limits`` (default: the environment's,
     :func:`~model_training.config.limits.limits_from`).
 
@@ -194,6 +195,9 @@ def resolve(
                 result[k] += ", tuned: the untuned trial's value"
         elif k.startswith("tuning."):
             result[k] = origins.get(k) or origins["tuning"]  # the section's layer; tuning.max_trials: --max-trials
+    metric = "training.hyperparameters.eval_metric"
+    if result.get(metric) == "default" and hp_origins.get("objective", "default") != "default":  # it follows the objective
+        result[metric] = f"default for {hyperparameters.get('objective')}"
     if run_date is not None and "run_date" in result:
         result["run_date"] = "command line" if cli and cli.get("run_date") else "event / today"
     return Resolution(config=config, origins=result, manifest=manifest)
@@ -201,21 +205,25 @@ def resolve(
 
 def _where(origins: Mapping[str, str], hp_origins: Mapping[str, str], manifest: ManifestSource | None) -> Where:
     """How a problem names a setting: by the name the layer that set it uses (``MODEL_TRAINING_SEED (environment)``,
-    ``--seed (command line)``, ``split.seed (manifest file:///m.json, line 3)``), or by its path if it is a default."""
+    ``--seed (command line)``, ``split.seed (manifest file:///m.json, line 3)``), or by its path if it is a default.
+    A hyperparameter problem is put down to the layers that set the hyperparameters it is about (``about``; when it
+    names none, every layer that set any): ``-H (command line)`` for ``-H max_depth=-3``, while the manifest's
+    ``etaa`` is ``training.hyperparameters (manifest file:///m.json, line 1)``."""
 
-    def where(path: str) -> str:
+    def where(path: str, about: Sequence[str] = ()) -> str:
         name = setting_name(path)
         origin = origins.get(name)
         if name == "hyperparameters":
-            layers = sorted({o for o in hp_origins.values() if o != "default"})
-            origin = ", ".join(layers) or None
+            set_by = [hp_origins.get(key, "default") for key in about] if about else hp_origins.values()
+            origin = ", ".join(sorted({o for o in set_by if o != "default"})) or None
         if origin is None or origin == "default":
             return path
         if origin == "environment" and name in ENV_SETTINGS:
             return f"{ENV_SETTINGS[name]} (environment)"
         if origin == "command line" and name in SETTINGS and SETTINGS[name].flag:
             return f"{SETTINGS[name].flag} (command line)"
-        line = manifest.lines.get(path) if manifest is not None and origin.startswith("manifest") else None
+        keyed = f"{path}.{about[0]}" if len(about) == 1 else path  # a hyperparameter's own line
+        line = manifest.lines.get(keyed, manifest.lines.get(path)) if manifest and origin.startswith("manifest") else None
         return f"{path} ({origin}, line {line})" if line else f"{path} ({origin})"
 
     return where

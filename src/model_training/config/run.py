@@ -37,6 +37,8 @@ from model_training.tags import MAX_TAG_VALUE_CHARS, is_tag_text
 #: The original stage's settings: seed 1729, fractions 0.7/0.2/0.1 (cuts at int(0.7 n) and int(0.9 n)), label
 #: ``y_yes``, ``y_no`` left out.  The label and drop defaults give way to the data (:attr:`RunConfig.given`).
 DEFAULT_SEED = 1729
+#: The largest seed: numpy's ``RandomState`` takes seeds from 0 to 2**32 - 1.
+SEED_MAX = 2**32 - 1
 DEFAULT_FRACTIONS = (Decimal("0.7"), Decimal("0.2"), Decimal("0.1"))
 DEFAULT_LABEL = "y_yes"
 DEFAULT_DROP = ("y_no",)
@@ -101,11 +103,18 @@ class SplitConfig(_Model):
     """
 
     strategy: str = "random"
-    seed: int = Field(default=DEFAULT_SEED, ge=0, le=2**32 - 1)
+    seed: int = DEFAULT_SEED  # 0 to SEED_MAX (_valid_seed)
     fractions: tuple[Decimal, Decimal, Decimal] = DEFAULT_FRACTIONS
     key: str | None = None
     order_by: str | None = None
     shuffle_train: bool = False
+
+    @field_validator("seed")
+    @classmethod
+    def _valid_seed(cls, value: int) -> int:
+        if not 0 <= value <= SEED_MAX:  # in the project's words, not pydantic's "Input should be greater than ..."
+            raise ValueError(f"the seed is a whole number from 0 to {SEED_MAX}, not {value}")
+        return value
 
     @field_validator("strategy")
     @classmethod
@@ -397,7 +406,7 @@ def assemble_config(
 
 
 _HINTS: dict[str, Hint] = {
-    "seed": ("the seed is a whole number from 0 to 4294967295 (", Setting("seed"), ")"),
+    "seed": ("set ", Setting("seed"), f" to a whole number from 0 to {SEED_MAX}"),
     "fractions": (
         "give three non-negative numbers for train,validation,test that sum to 1, e.g. 0.7,0.2,0.1 (",
         Setting("fractions"),

@@ -7,7 +7,7 @@ and importing it from elsewhere runs its module-level set-up twice and ties two 
 - The Lambda world (the moto server of the ``pipeline`` fixture): :data:`EVENT_TIME`, :class:`Context`,
   :class:`Shrinking`, :func:`small_csv`, :func:`training_objects`, :func:`run_day`, :func:`jobs`.
 - SageMaker's side of a job: :func:`start_jobs_in_progress`, :func:`set_job_state` (through moto's model of the job,
-  in this process), :func:`training_job_event` (the EventBridge event SageMaker sends).
+  in this process), :func:`training_job_event` and :func:`tuning_job_event` (the EventBridge events SageMaker sends).
 - Faults: :func:`inject` (a failing AWS call: throttling, a 5xx, a connection reset, a refusal) and :class:`Denied`
   (S3 refusing a call with 403 AccessDenied), both botocore ``before-send`` hooks.
 - Requests: :func:`service_problems` (a request against the service model's shapes, field by field).
@@ -221,6 +221,24 @@ def start_jobs_in_progress(monkeypatch: Any) -> None:
     monkeypatch.setattr(FakeTrainingJob, "__init__", starting)
 
 
+def start_tuning_jobs_in_progress(monkeypatch: Any) -> None:
+    """From now on (for the test), moto creates hyperparameter tuning jobs as SageMaker does: ``InProgress``, with no
+    end time, no trials counted and no best training job yet (moto's own are ``Completed`` at once, with a
+    placeholder ``FakeTrainingJobName`` as their best)."""
+    from moto.sagemaker.models import HyperParameterTuningJob
+
+    created = HyperParameterTuningJob.__init__
+
+    def starting(self: Any, *args: Any, **kwargs: Any) -> None:
+        created(self, *args, **kwargs)
+        self.hyper_parameter_tuning_job_status = "InProgress"
+        self.hyper_parameter_tuning_end_time = self.best_training_job = self.OverallBestTrainingJob = None
+        self.training_job_status_counters = dict.fromkeys(self.training_job_status_counters, 0)
+        self.objective_status_counters = dict.fromkeys(self.objective_status_counters, 0)
+
+    monkeypatch.setattr(HyperParameterTuningJob, "__init__", starting)
+
+
 #: What each final state sets, as SageMaker's DescribeTrainingJob shows it.
 JOB_ENDINGS = {
     "Completed": {"secondary_status": "Completed"},
@@ -279,6 +297,38 @@ def training_job_event(
         "source": "aws.sagemaker",
         "account": "123456789012",
         "time": "2026-03-04T10:17:00Z",
+        "region": region,
+        "resources": [arn],
+        "detail": body,
+    }
+
+
+def tuning_job_event(
+    name: str, status: str, *, event_id: str = "5b0e8c43-8a10-4c1f-b1d2-7e4f6a9c0d21", **detail: Any
+) -> dict[str, Any]:
+    """A ``SageMaker HyperParameter Tuning Job State Change`` event as EventBridge delivers it: the detail is the
+    tuning job's ``DescribeHyperParameterTuningJob`` shape (times in epoch milliseconds) with its tags as a dict;
+    ``detail`` adds or replaces fields (an event that lies)."""
+    region = os.environ.get("AWS_REGION", "eu-west-2")
+    arn = f"arn:aws:sagemaker:{region}:123456789012:hyper-parameter-tuning-job/{name}"
+    body: dict[str, Any] = {
+        "HyperParameterTuningJobName": name,
+        "HyperParameterTuningJobArn": arn,
+        "HyperParameterTuningJobStatus": status,
+        "CreationTime": 1772619300000,
+        "LastModifiedTime": 1772620200000,
+        "TrainingJobStatusCounters": {"Completed": 0, "InProgress": 0, "RetryableError": 0, "NonRetryableError": 0, "Stopped": 0},
+        "ObjectiveStatusCounters": {"Succeeded": 0, "Pending": 0, "Failed": 0},
+        "Tags": {},
+        **detail,
+    }
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "SageMaker HyperParameter Tuning Job State Change",
+        "source": "aws.sagemaker",
+        "account": "123456789012",
+        "time": "2026-03-04T10:30:00Z",
         "region": region,
         "resources": [arn],
         "detail": body,

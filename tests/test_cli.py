@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import model_training
 from model_training.cli import app
 from tests.fixtures import write_csv
 
@@ -121,6 +122,22 @@ def test_jobs_list_and_describe(tmp_path: Path) -> None:
     assert as_json["TrainingJobStatus"] == "Completed"
     missing = invoke("jobs", "describe", "no-such-job", "-o", str(out))
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_jobs_list_in_a_pipe_keeps_each_creation_time_on_one_line(tmp_path: Path) -> None:
+    """At 80 columns (a pipe) the created column split its time over two lines ('2026-12-02' / '16:08:21') to
+    leave a long job name whole; the name folds instead."""
+    out = tmp_path / "out"
+    src = csv_file(tmp_path).rename(tmp_path / "customer-churn-scores-2026.csv")
+    assert invoke("run", str(src), "-o", str(out), "-q", "-H", "num_round=2").exit_code == 0
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path(model_training.__file__).parents[1]), env.get("PYTHONPATH")) if p)
+    cmd = [sys.executable, "-m", "model_training.cli", "jobs", "list", "-o", str(out)]
+    listing = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout  # a pipe: 80 columns
+    assert max(len(line) for line in listing.splitlines()) == 80
+    assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", listing)) == 1, listing
+    name = next(p.stem for p in (out / "training-jobs").glob("*.json"))
+    assert "".join(line.split("│")[1].strip() for line in listing.splitlines() if line.startswith("│")) == name  # folded
 
 
 def test_console_script_runs_as_a_separate_process(tmp_path: Path) -> None:
@@ -241,7 +258,9 @@ def test_a_job_not_found_is_told_the_list_command_of_the_same_folder(tmp_path: P
     res = invoke("jobs", "describe", "no-such-job", "-o", str(out))
     assert res.exit_code == 1
     (hint,) = [line for line in res.output.splitlines() if line.startswith("hint: ")]
-    program, *args = shlex.split(hint.split(": ", 2)[-1])
+    listing = re.search(r"the jobs there are: (.*?)(;|$)", hint)
+    assert listing, hint
+    program, *args = shlex.split(listing.group(1))
     assert program == "model-training" and args == ["jobs", "list", "-o", str(out)]
     listed = invoke(*args)
     assert listed.exit_code == 0 and "data-" in listed.output

@@ -106,6 +106,14 @@ def test_help_reflows_each_paragraph(helps: dict[tuple[str, ...], str]) -> None:
             assert len(line) + 1 + len(word) > 78, (command, line, following)
 
 
+def test_help_breaks_lines_at_spaces_never_inside_a_word_at_its_hyphen(helps: dict[tuple[str, ...], str]) -> None:
+    """invoke -h wrapped its example's path at a hyphen: 'examples/s3-put-' then 'event.json'."""
+    for command, text in helps.items():
+        for line in text.splitlines():
+            assert not re.search(r"\w-$", line.rstrip()), (command, line)
+    assert "examples/s3-put-event.json" in helps[("invoke",)]
+
+
 def test_usage_lines_name_the_arguments_by_their_metavars(helps: dict[tuple[str, ...], str]) -> None:
     usage = {command: text.splitlines()[0] for command, text in helps.items()}
     assert usage[("run",)] == "Usage: model-training run [OPTIONS] SOURCE"

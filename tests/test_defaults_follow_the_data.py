@@ -191,11 +191,42 @@ def test_the_default_binary_run_keeps_its_hyperparameters_and_run_id() -> None:
     assert compute_run_id(source, given) == "6800148febececa1"
 
 
-def test_the_objectives_metric_is_shown_as_a_default(tmp_path: Path) -> None:
+def test_the_objectives_metric_is_shown_as_the_objective_s_default(tmp_path: Path) -> None:
+    """Its origin was "default", as if it were the default objective's auc,logloss."""
     resolution = resolve(run_date=DAY, manifest=manifest({"training": {"hyperparameters": {"objective": "reg:gamma"}}}))
     assert resolution.config.training.hyperparameters["eval_metric"] == "gamma-nloglik"
-    assert resolution.origins["training.hyperparameters.eval_metric"] == "default"
+    assert resolution.origins["training.hyperparameters.eval_metric"] == "default for reg:gamma"
     assert resolution.origins["training.hyperparameters.objective"].startswith("manifest")
+    assert resolve(run_date=DAY).origins["training.hyperparameters.eval_metric"] == "default"  # the default objective's
+
+
+def shown_settings(output: str) -> dict[str, str]:
+    """config show's setting lines (after the manifest and columns lines): name -> value and origin, spaces squeezed."""
+    return {line.split()[0]: " ".join(line.split()[1:]) for line in output.splitlines()[2:]}
+
+
+def test_config_show_shows_what_the_data_will_decide(tmp_path: Path) -> None:
+    """config show printed drop ["y_no"] (default) for a file without y_no, where nothing is dropped, and said nothing
+    of a multi: objective's num_class, which the labels give."""
+    from typer.testing import CliRunner
+
+    from model_training.cli import app
+
+    src = write_csv(tmp_path / "data.csv", "a,b,target\n1,2,0\n")
+    res = CliRunner().invoke(app, ["config", "show", str(src), "--label", "target", "-H", "objective=multi:softprob"])
+    assert res.exit_code == 0, res.output
+    lines = shown_settings(res.stdout)
+    assert lines["drop"] == "[] (default y_no, not in the file)"
+    assert lines["training.hyperparameters.eval_metric"] == "merror,mlogloss (default for multi:softprob)"
+    assert lines["training.hyperparameters.num_class"] == "largest label + 1 (inferred from the labels)"
+    shown = json.loads(CliRunner().invoke(app, ["config", "show", str(src), "--label", "target", "--json"]).stdout)
+    assert shown["config"]["drop"] == ["y_no"] and shown["inferred"] == {"drop": []}  # as run.json records them
+    # given settings are shown as given
+    given = ["--label", "target", "--drop", "b", "-H", "objective=multi:softprob", "-H", "num_class=3"]
+    res = CliRunner().invoke(app, ["config", "show", str(src), *given])
+    lines = shown_settings(res.stdout)
+    assert lines["drop"] == '["b"] (command line)'
+    assert lines["training.hyperparameters.num_class"] == "3 (command line)"
 
 
 # ----- 7. an explicit setting is never overridden -------------------------------------------------------------

@@ -313,3 +313,68 @@ def test_the_function_may_describe_jobs_and_release_run_claims(template: dict) -
     deleting = [s for s in st.values() if "s3:DeleteObject" in _list(s["Action"])]
     assert deleting == [st["WriteOutputs"]]
     assert bucket_arn(st["WriteOutputs"]["Resource"]).endswith("/automl/*/training/*")
+
+
+def test_the_tuning_job_state_rule_routes_every_ended_search_to_the_function(template: dict) -> None:
+    from model_training.events import decode_event
+    from tests.fixtures import training_job_event, tuning_job_event
+
+    resources = template["Resources"]
+    rule = resources["TuningJobStateRule"]
+    assert rule["Type"] == "AWS::Events::Rule" and "Condition" not in rule  # in every mode
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"GetAtt": "TrainingFunction.Arn"}
+    permission = resources["TuningJobEventsInvokePermission"]
+    assert "Condition" not in permission
+    assert permission["Properties"]["Principal"] == "events.amazonaws.com"
+    assert permission["Properties"]["SourceArn"] == {"GetAtt": "TuningJobStateRule.Arn"}
+    assert permission["Properties"]["FunctionName"] == {"GetAtt": "TrainingFunction.Arn"}
+
+    pattern = rule["Properties"]["EventPattern"]
+    training_pattern = resources["TrainingJobStateRule"]["Properties"]["EventPattern"]
+    name = "small-0123456789abcdef"
+    for status in ("Completed", "Failed", "Stopped"):
+        event = tuning_job_event(name, status)
+        assert _pattern_matches(pattern, event), status
+        assert not _pattern_matches(training_pattern, event), status  # one rule, one delivery
+        (item,) = decode_event(event).items  # and the handler takes each for the tuning job it names
+        assert [(j.kind, j.name, j.claimed_status) for j in item.jobs] == [("tuning", name, status)]
+    for status in ("InProgress", "Stopping"):
+        assert not _pattern_matches(pattern, tuning_job_event(name, status)), status
+    # a trial's own event is a training job's: the training rule's, never this one's
+    assert not _pattern_matches(pattern, training_job_event(f"{name}-001-1a2b3c4d", "Completed"))
+
+
+def test_the_function_may_start_and_record_tuning_jobs_and_deliver_the_best_model(template: dict) -> None:
+    st = statements(template)
+    tuning_jobs = ":hyper-parameter-tuning-job/*"
+    assert set(_list(st["StartTuningJobs"]["Action"])) == {
+        "sagemaker:CreateHyperParameterTuningJob",
+        "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:AddTags",
+        "sagemaker:ListTags",
+    }
+    assert st["StartTuningJobs"]["Resource"]["Sub"].endswith(tuning_jobs)
+    assert set(_list(st["RecordTuningJobOutcomes"]["Action"])) == {
+        "sagemaker:DescribeHyperParameterTuningJob",
+        "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+        "sagemaker:ListTags",
+    }
+    assert st["RecordTuningJobOutcomes"]["Resource"]["Sub"].endswith(tuning_jobs)
+    # a trial's event: DescribeTrainingJob on the trial, as for any training job
+    assert "sagemaker:DescribeTrainingJob" in _list(st["RecordJobOutcomes"]["Action"])
+    # the trials' models under the run folders' tuning folder, read (with their tags, which CopyObject copies)
+    assert bucket_arn(st["ReadTrialModels"]["Resource"]).endswith("/automl/*/training/*/tuning/*")
+    assert set(_list(st["ReadTrialModels"]["Action"])) == {"s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging"}
+    # the copy: only model archives at the key the deployment stage parses, never deleted or overwritten by a policy
+    deliver = st["DeliverBestModel"]
+    assert deliver["Resource"] == {"Sub": "arn:${AWS::Partition}:s3:::${ModelOutputBucketName}/*/output/*/output/model.tar.gz"}
+    assert set(_list(deliver["Action"])) == {"s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"}
+    assert st["ListModelOutput"]["Resource"] == {"Sub": "arn:${AWS::Partition}:s3:::${ModelOutputBucketName}"}
+    assert _list(st["ListModelOutput"]["Action"]) == ["s3:ListBucket"]
+    writes_model_output = [
+        sid for sid, s in st.items() if "ModelOutputBucketName" in str(s["Resource"]) and "s3:PutObject" in _list(s["Action"])
+    ]
+    assert writes_model_output == ["DeliverBestModel"]
+    assert st["BucketKey"]["Resource"] == {"Ref": "BucketKmsKeyArn"}  # both buckets' key (SSE-KMS)
+    assert set(_list(st["BucketKey"]["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey"}

@@ -79,6 +79,32 @@ def test_a_uri_alone_is_the_message_s_prefix() -> None:
     assert DatasetError("the gzip data is corrupt", uri="").message == "the gzip data is corrupt"  # no object: no prefix
 
 
+def test_an_error_of_several_problems_reads_as_a_header_and_a_line_each() -> None:
+    """The command line printed it as one line of 600 characters; ``message`` and ``str()`` (logs, the Lambda
+    function's report) stay one line."""
+    problems = [
+        DatasetError(
+            ("feature ", COLUMN, " on ", LINE, " is not a number: 'setosa'"), "drop it", uri="f.csv", line=2, column="s"
+        ),
+        DatasetError(("feature ", COLUMN, " on ", LINE, " is not a number: 'S000'"), "drop it", uri="f.csv", line=2, column="i"),
+    ]
+    exc = DatasetError.of(problems, "columns the training job cannot read as numbers")
+    assert exc.message_lines() == [
+        "f.csv: columns the training job cannot read as numbers (2 problems):",
+        "feature 's' on line 2 is not a number: 'setosa'",
+        "feature 'i' on line 2 is not a number: 'S000'",
+    ]
+    assert exc.message == (
+        "f.csv: columns the training job cannot read as numbers (2 problems): feature 's' on line 2 is not a number: "
+        "'setosa'; feature 'i' on line 2 is not a number: 'S000'"
+    )
+    assert str(exc) == f"{exc.message} (drop it)"
+    assert problems[0].message_lines() == [problems[0].message]  # one problem: its message
+    many = ConfigurationError.of([ConfigurationError(f"problem {i}") for i in range(25)], "invalid configuration")
+    assert many.message_lines()[0] == "invalid configuration (25 problems):"
+    assert many.message_lines()[1:] == [*(f"problem {i}" for i in range(20)), "and 5 more"]
+
+
 def test_a_template_needs_the_fields_it_places() -> None:
     with pytest.raises(ValueError, match="line"):
         DatasetError((LINE, " has 3 fields"), uri="a.csv")

@@ -11,7 +11,7 @@ from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
 from model_training.events import ObjectRef, decode_event, output_key_pattern, skip_reason
 from model_training.job_events import JobRef
 from model_training.offline import s3_event
-from tests.fixtures import training_job_event
+from tests.fixtures import training_job_event, tuning_job_event
 from tests.keys import KEYS, PROCESSED
 
 
@@ -201,17 +201,36 @@ def test_a_job_event_inside_an_sqs_message_or_an_sns_envelope() -> None:
     assert [j.name for j in wrapped.jobs] == ["job-1"]
 
 
-@pytest.mark.parametrize(
-    "detail_type", ["SageMaker HyperParameter Tuning Job State Change", "SageMaker Endpoint State Change", None, 7]
-)
+def test_a_tuning_job_state_change_names_the_tuning_job_and_nothing_else_is_taken() -> None:
+    event = tuning_job_event("small-0123456789abcdef", "Completed", FailureReason="x", BestTrainingJob={"TrainingJobName": "y"})
+    decoded = decode_event(event)
+    assert decoded.kind == "sagemaker"
+    (item,) = decoded.items
+    assert item.objects == [] and item.skipped == [] and item.error is None
+    assert item.jobs == [JobRef("tuning", "small-0123456789abcdef", "Completed", "2026-03-04T10:30:00Z")]
+
+
+@pytest.mark.parametrize("name", [None, "", "-search", "search_1", "s" * 33, "small-0123456789abcdef-001-1a2b3c4d"])
+def test_a_tuning_job_event_without_a_tuning_job_name_fails_with_the_reason(name: object) -> None:
+    """A tuning job's name has at most 32 characters: a trial's name (a training job's, 63) is no tuning job's."""
+    event = tuning_job_event("search-1", "Completed")
+    event["detail"]["HyperParameterTuningJobName"] = name
+    if name is None:
+        del event["detail"]["HyperParameterTuningJobName"]
+    (item,) = decode_event(event).items
+    assert item.jobs == [] and item.error and "detail.HyperParameterTuningJobName" in item.error
+
+
+@pytest.mark.parametrize("detail_type", ["SageMaker Endpoint State Change", "SageMaker Transform Job State Change", None, 7])
 def test_other_sagemaker_events_are_skipped_with_the_reason(detail_type: object) -> None:
     (item,) = decode_event({**training_job_event("job-1", "Completed"), "detail-type": detail_type}).items
     assert item.jobs == [] and item.error is None
     assert len(item.skipped) == 1 and "not a job state change the stage records" in item.skipped[0]
 
 
-@pytest.mark.parametrize("name", [None, "", 12, ["job-1"], "-job", "job_1", "j" * 64, "job 1"])
+@pytest.mark.parametrize("name", [None, "", 12, ["job-1"], "-job", "job_1", "j" * 64, "job 1", "j-" * 32 + "j"])
 def test_a_job_event_without_a_job_name_fails_with_the_reason(name: object) -> None:
+    """``"j-" * 32 + "j"``: 33 letters, within the pattern's count, but 65 characters, beyond SageMaker's 63."""
     event = training_job_event("job-1", "Completed")
     event["detail"]["TrainingJobName"] = name
     if name is None:

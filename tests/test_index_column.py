@@ -131,3 +131,12 @@ def test_the_setting_comes_from_every_layer(tmp_path: Path, monkeypatch: pytest.
     assert shown["config"]["index_column"] == "auto" and shown["origins"]["index_column"] == "command line"
     res = CliRunner().invoke(app, ["run", str(data), "--index-column", "sometimes", "-q"])
     assert res.exit_code == 2 and "sometimes" in res.output
+
+
+def test_the_column_without_a_name_is_listed_as_the_index(tmp_path: Path) -> None:
+    """Column lists began with a bare comma (``columns (5): , age, …``; ``the columns are: , age, …``)."""
+    data = write_csv(tmp_path / "frame.csv", frame_csv())
+    res = CliRunner().invoke(app, ["config", "show", str(data), "--label", "target"])
+    assert res.exit_code == 1, res.output
+    assert "columns (5): '' (index), age, balance, y_no, y_yes\n" in res.stdout
+    assert "the columns are: '' (index), age, balance, y_no, y_yes" in res.stderr

@@ -329,20 +329,22 @@ def test_manifest_check_reports_every_problem_at_once_with_its_key_path_and_line
     path.write_text(EVERY_KIND)
     res = CliRunner().invoke(app, ["manifest", "check", str(path)])
     assert res.exit_code == 1, res.output
-    error, hint = res.output.strip().splitlines()
+    error, *problems, hint = res.output.strip().splitlines()  # a header, then one line per problem
     where = f"manifest {path.resolve().as_uri()}"
     for problem in [
         f"{path}: line 1: unknown key 'lable' (did you mean 'label'?)",
         f"training.hyperparameters ({where}, line 4): eta: 3 is not in [0, 1]",
-        f"split.seed ({where}, line 2): Input should be greater than or equal to 0",
+        f"split.seed ({where}, line 2): the seed is a whole number from 0 to 4294967295, not -1",  # not pydantic's words
         f"split.strategy ({where}, line 3): the group strategy needs a key column (split.key)",
         f"training.tags.Testing ({where}, line 5): tag 'Testing' is set by the stage",
         f"training.tags.ABTesting ({where}, line 5): tag 'ABTesting' contains 'Testing'",
         "training.instance_type 'ml.p5.48xlarge' is not an allowed instance type",
     ]:
-        assert problem in error, problem
-    assert error.startswith("error: invalid configuration (7 problems): ")
-    assert "--seed" in hint and "--key" in hint and "manifest schema" in hint and "training.tags" in hint
+        assert any(p.startswith(f"  {problem}") for p in problems), problem
+    assert error == "error: invalid configuration (7 problems):" and len(problems) == 7
+    # manifest check reads a manifest alone: its hints name the manifest's keys, not the command line's flags
+    assert "the manifest's split.seed" in hint and "the manifest's split.key" in hint and "--" not in hint
+    assert "manifest schema" in hint and "training.tags" in hint
 
 
 def test_run_reports_the_problems_of_the_environment_the_manifest_and_the_flags_at_once(
@@ -357,7 +359,7 @@ def test_run_reports_the_problems_of_the_environment_the_manifest_and_the_flags_
     args = ["run", str(data), "-o", str(tmp_path / "out"), "-q", "--fractions", "0.5,0.6,0.1"]
     res = CliRunner().invoke(app, args)
     assert res.exit_code == 1, res.output
-    error = res.output.splitlines()[0]
+    error, *problems = res.output.splitlines()[:6]
     for problem in [
         "MODEL_TRAINING_INSTANCE_COUNT='two' cannot be read",
         "MODEL_TRAINING_HYPERPARAMETERS (environment): max_depth: -1 is not in [0, +inf)",
@@ -365,9 +367,30 @@ def test_run_reports_the_problems_of_the_environment_the_manifest_and_the_flags_
         "--fractions (command line): fractions must sum to 1, got 0.5,0.6,0.1 (sum 1.2)",
         "training.tags.Testing (manifest ",
     ]:
-        assert problem in error, problem
-    assert error.startswith("error: invalid configuration (5 problems): ")
+        assert any(p.startswith(f"  {problem}") for p in problems), problem
+    assert error == "error: invalid configuration (5 problems):"
     assert not (tmp_path / "out").exists()
+
+
+def test_each_hyperparameter_problem_is_put_down_to_the_layer_that_set_its_hyperparameter(tmp_path: Path) -> None:
+    """Every hyperparameter problem was attributed to every layer that set any hyperparameter: the manifest's
+    'etaa' read "training.hyperparameters (command line, manifest ...)" beside -H max_depth=-3."""
+    path = tmp_path / "m.json"
+    path.write_text('{"training": {\n  "hyperparameters": {"etaa": 0.1, "objective": "multi:softprob"}}}')
+    cli = {"seed": -1, "hyperparameters": {"max_depth": "-3", "eval_metric": "auc"}}
+    with pytest.raises(ConfigurationError) as info:
+        resolve(run_date=DAY, manifest=load_manifest_file(path), cli=cli)
+    where = f"manifest {path.resolve().as_uri()}"
+    messages = [e.message for e in info.value.errors]
+    assert messages[:3] == [
+        f"training.hyperparameters ({where}, line 2): unknown hyperparameter 'etaa' (the container refuses names it "
+        "does not know), did you mean 'eta'?",
+        "-H (command line): max_depth: -3 is not in [0, +inf)",
+        # about two hyperparameters, each set by a layer of its own
+        f"training.hyperparameters (command line, {where}): eval_metric: 'auc' needs a binary: or rank: objective "
+        "(got objective multi:softprob), the container only applies it to classification and ranking",
+    ]
+    assert len(messages) == 4 and messages[3].startswith("--seed (command line): ")
 
 
 def test_the_schema_s_problems_name_their_lines_in_a_manifest_of_several_lines() -> None:
@@ -382,11 +405,11 @@ def test_the_schema_s_problems_name_their_lines_in_a_manifest_of_several_lines()
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the hyperparameters' problems are sentences of one HyperparameterError: alone they name no layer nor "
-    "line ('invalid hyperparameters: ...'); among other problems each is located at the hyperparameters object's line "
-    "and named by every layer that set any hyperparameter, not by its own key's line and layer, as the other settings are",
+    reason="hyperparameter problems alone are one HyperparameterError, 'invalid hyperparameters: ...', that names no "
+    "layer and no line: the layer and the manifest's line of each are given only when another setting has a problem "
+    "too (then 'training.hyperparameters (manifest ..., line 4): eta: ...')",
 )
-def test_each_hyperparameter_problem_names_its_own_line_and_layer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hyperparameter_problems_alone_name_their_layers_and_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "m.json"
     path.write_text('{\n  "training": {\n    "hyperparameters": {\n      "eta": 2,\n      "max_dept": 3\n    }\n  }\n}\n')
     monkeypatch.setenv("MODEL_TRAINING_HYPERPARAMETERS", '{"gamma": -1}')
@@ -397,8 +420,8 @@ def test_each_hyperparameter_problem_names_its_own_line_and_layer(tmp_path: Path
     error = " ".join(res.output.split())  # the problems, on one line or one a line
     where = f"manifest {path.resolve().as_uri()}"
     for problem in [
-        f"training.hyperparameters.eta ({where}, line 4): eta: 2 is not in [0, 1]",
-        f"training.hyperparameters.max_dept ({where}, line 5): unknown hyperparameter 'max_dept'",
+        f"training.hyperparameters ({where}, line 4): eta: 2 is not in [0, 1]",
+        f"training.hyperparameters ({where}, line 5): unknown hyperparameter 'max_dept'",
         "MODEL_TRAINING_HYPERPARAMETERS (environment): gamma: -1 is not in [0, +inf)",
         "-H (command line): num_round: 0 is not in [1, +inf)",
     ]:

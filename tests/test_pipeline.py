@@ -62,6 +62,18 @@ def test_layout_and_run_record(tmp_path: Path) -> None:
     assert len(first) == 3 and first[0] in ("0", "1")
 
 
+def test_a_local_run_leaves_no_temporary_folder(tmp_path: Path) -> None:
+    # the deployment stage watches the model's folder: nothing but the model and its files may be there, and no
+    # empty _tmp/ folder beside the run's outputs, the job records or the model
+    out = tmp_path / "out"
+    result = run_local(small_csv(tmp_path), config(), OutputLayout(out))
+    assert result.record.training is not None and result.record.training.status == "Completed"
+    assert [p.relative_to(out).as_posix() for p in out.rglob("_tmp")] == []
+    model_folder = out / "model-output/2026-01-15/output" / result.record.training.job_name / "output"
+    assert all(p.is_file() for p in model_folder.iterdir())
+    assert "model.tar.gz" in {p.name for p in model_folder.iterdir()}
+
+
 def test_second_run_is_a_duplicate_and_writes_nothing(tmp_path: Path) -> None:
     src = small_csv(tmp_path)
     out = tmp_path / "out"

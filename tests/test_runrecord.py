@@ -145,6 +145,10 @@ DIFFERENT: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
         {"vpc_subnets": ("subnet-1",), "vpc_security_groups": ("sg-2",)},
     ),
     "training.tags": ({}, {"tags": {"Team": "ml"}}),
+    "tuning": (
+        {},
+        {"tuning": {"objective_metric": "validation:auc", "max_trials": 4, "ranges": {"eta": {"min": 0.1, "max": 0.5}}}},
+    ),
 }
 
 #: Settings that are one setting written two ways (or not written): the same configuration, the same run id.
@@ -159,6 +163,18 @@ SAME: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     ),
     "tags in another order": ({"tags": {"Team": "ml", "Cost": "1"}}, {"tags": {"Cost": "1", "Team": "ml"}}),
     "a drop column given twice": ({"drop": ("y_no", "f2")}, {"drop": ("y_no", "f2", "y_no")}),
+    "a tuning section in another form": (
+        {"tuning": {"objective_metric": "validation:auc", "max_trials": 4, "ranges": {"eta": [0.1, 0.3], "gamma": [1, 2]}}},
+        {
+            "tuning": {
+                "strategy": "bayesian",
+                "ranges": {"gamma": [2.0, 1], "eta": {"values": ["0.30", 0.1]}},
+                "max_trials": 4,
+                "objective_metric": "validation:auc",
+                "seed": None,
+            }
+        },
+    ),
 }
 
 
@@ -167,9 +183,9 @@ def differing_fields(a: RunConfig, b: RunConfig) -> set[str]:
     dump_a, dump_b = a.model_dump(mode="json"), b.model_dump(mode="json")
     fields = set()
     for name in RunConfig.model_fields:
-        if isinstance(dump_a[name], dict) and name in ("split", "training"):
+        if name in ("split", "training"):
             fields |= {f"{name}.{sub}" for sub in dump_a[name] if dump_a[name][sub] != dump_b[name][sub]}
-        elif dump_a[name] != dump_b[name]:
+        elif dump_a.get(name) != dump_b.get(name):  # tuning: left out of the dump when there is none
             fields.add(name)
     return fields
 

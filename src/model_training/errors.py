@@ -38,6 +38,7 @@ from model_training.vocabulary import Vocabulary as Vocabulary
 from model_training.vocabulary import command_line as command_line
 from model_training.vocabulary import every_name as every_name
 from model_training.vocabulary import lambda_function as lambda_function
+from model_training.vocabulary import manifest_file as manifest_file
 from model_training.vocabulary import render_hint as render_hint
 
 #: At most this many problems are described in one error; the rest are counted ("and N more").
@@ -178,6 +179,16 @@ class ModelTrainingError(Exception):
         other.hint = other.hint_in(every_name)
         return other
 
+    def message_lines(self) -> list[str]:
+        """The message as lines, for a reader (the command line): an error that reports several problems (:meth:`of`)
+        as its message up to the problems (``data.csv: invalid configuration (3 problems):``), then one line per
+        problem (the first :data:`MAX_PROBLEMS`, then how many more), each without the object when it is this
+        error's; any other error as its message, one line."""
+        if len(self.errors) < 2 or Place.ERRORS not in self.text:
+            return [self.message]
+        head = self._render(tuple(piece for piece in self.text if piece is not Place.ERRORS)).rstrip()
+        return [head, *listed([e._render(e.text, within=self.uri) for e in self.errors])]
+
     def hint_in(self, vocabulary: Vocabulary) -> str:
         """The hint with its settings named by ``vocabulary`` (:func:`command_line`, :func:`lambda_function`)."""
         return render_hint(self.hint_text, vocabulary)
@@ -250,10 +261,14 @@ class HyperparameterError(ModelTrainingError):
     Attributes:
         problems: the problems found, one sentence each, reported together rather than one per attempt (at
             most :data:`MAX_PROBLEMS`, then ``and N more``: :func:`listed`).
+        about: for each problem, the hyperparameters it is about, by the names given (``("etaa",)``,
+            ``("objective", "num_class")``; ``()`` for none, or when the raise site does not say), so that a
+            problem can be put down to the settings layer that gave those names.
     """
 
-    def __init__(self, problems: list[str], hint: Hint = "") -> None:
+    def __init__(self, problems: list[str], hint: Hint = "", *, about: Sequence[tuple[str, ...]] = ()) -> None:
         self.problems = list(problems)
+        self.about = [*about[: len(self.problems)], *[()] * (len(self.problems) - len(about))]
         joined = "; ".join(self.problems)
         super().__init__(f"invalid hyperparameters: {joined}", hint)
 
@@ -279,23 +294,33 @@ class RunFailedError(ModelTrainingError):
     """The training job of a run ended ``Failed`` (the run record says why); the split is kept.
 
     Attributes:
-        job_name: the failed job's ``TrainingJobName`` (``""`` if not given).
+        job_name: the failed job's name (``TrainingJobName``, or the search's ``HyperParameterTuningJobName``; ``""`` if
+            not given).
         run_uri: the run folder's URI (``""`` if not given).
+        search: the failed job is the run's hyperparameter search (its tuning job).
     """
 
     exit_code = 3
     job_name = ""
     run_uri = ""
+    search = False
 
     def with_command(self, command: str) -> Self:
         """This error, its hint naming ``command`` (the entry point's way to show the job: the command line's
         ``jobs describe`` with the run's ``-o`` or ``--backend``) as the place to see the job."""
-        return self.with_hint(failed_run_hint(self.run_uri, command))
+        return self.with_hint(failed_run_hint(self.run_uri, command, search=self.search))
 
 
-def failed_run_hint(run_uri: str, command: str) -> Hint:
-    """The hint of a failed run: the split is kept under ``run_uri``, ``command`` shows the job, and how to train
-    again."""
+def failed_run_hint(run_uri: str, command: str, *, search: bool = False) -> Hint:
+    """The hint of a failed run: the split is kept under ``run_uri``, ``command`` shows the job (the tuning job when
+    ``search``), and how to train (or search) again."""
+    if search:
+        return (
+            f"the split is kept under {run_uri}; see: {command}. Tuning job names are unique, as on SageMaker: to search "
+            "again, change a setting (e.g. a range, or ",
+            Setting("run_date"),
+            ")",
+        )
     return (
         f"the split is kept under {run_uri}; see: {command}. Job names are unique, as on SageMaker: to train again, "
         "change a setting (e.g. a hyperparameter, or ",

@@ -2,9 +2,11 @@
 
 For every object an event names (``events.decode_event``), it splits the object into the data bucket and
 starts a SageMaker training job, and returns a JSON summary per object with status ``started``, ``skipped``,
-``duplicate`` or ``failed``. For SageMaker's ``SageMaker Training Job State Change`` events it records the
-job's state in its run's ``run.json`` (:mod:`~model_training.training.outcome`) and returns a summary per job
-with status ``recorded``, ``unchanged``, ``skipped`` (not one of this stage's jobs) or ``failed``. For SQS
+``duplicate`` or ``failed``. For SageMaker's ``SageMaker Training Job State Change`` and ``SageMaker
+HyperParameter Tuning Job State Change`` events it records the job's state in its run's ``run.json``
+(:mod:`~model_training.training.outcome`, :mod:`~model_training.training.tuning_events`: a completed search's
+best model is copied once to the model output bucket) and returns a summary per job with status ``recorded``,
+``unchanged``, ``skipped`` (not one of this stage's jobs, or a tuning job's trial) or ``failed``. For SQS
 events it also returns ``batchItemFailures`` with the message ids that failed (Lambda's partial batch
 response), so one bad object never blocks or re-runs the others. For S3 and EventBridge events, a failure that
 a retry can cure (throttling, a 5xx, a timeout) is raised after every record has been handled, so Lambda's
@@ -18,7 +20,7 @@ import contextlib
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -32,6 +34,9 @@ from model_training.config.settings import StageSettings, resolve_targets, setti
 from model_training.errors import ModelTrainingError, RetryableError, lambda_function
 from model_training.events import ObjectRef, decode_event, parse_event_time, skip_reason
 from model_training.job_events import JobRef
+
+if TYPE_CHECKING:
+    from model_training.training.outcome import Outcome
 
 logger = Logger(service="model-training")
 metrics = Metrics(namespace="ModelTraining", service="model-training")
@@ -209,6 +214,7 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         "status": status,
         "run_id": record.run_id,
         "job_name": record.training.job_name if record.training else None,
+        **({"tuning_job_name": record.tuning.job_name} if record.tuning else {}),  # a search instead of one job
         "run_record": f"{result.run_uri}/run.json",
         "outputs": {split: f.uri for split, f in record.files.items()},
     }
@@ -237,6 +243,8 @@ def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> di
     if outcome.status == "skipped":
         logger.info("skipped", extra={**extra, "reason": outcome.reason})
         return {**base, "status": "skipped", "reason": _short(outcome.reason or "")}
+    if ref.kind == "tuning":
+        return _tuning_result(base, extra, outcome)
     training = outcome.record.training if outcome.record else None
     status = training.status if training else None
     metric = "JobOutcomesRecorded" if outcome.status == "recorded" else "JobOutcomesUnchanged"
@@ -249,6 +257,33 @@ def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> di
         "run_record": outcome.run_record,
         "training_status": status,
         "failure_reason": _short(training.failure_reason) if training and training.failure_reason else None,
+    }
+
+
+def _tuning_result(base: dict[str, Any], extra: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+    """A tuning job's recorded outcome as the handler's result: the search's status, best training job and objective,
+    and where its best model was copied (``copied``: by this delivery)."""
+    tuning = outcome.record.tuning if outcome.record else None
+    status = tuning.status if tuning else None
+    metric = "JobOutcomesRecorded" if outcome.status == "recorded" else "JobOutcomesUnchanged"
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    if outcome.copied_to:
+        metrics.add_metric(name="BestModelsCopied", unit=MetricUnit.Count, value=1)
+    logger.info(
+        outcome.status,
+        extra={**extra, "run_id": outcome.run_id, "tuning_status": status, "copied_to": outcome.copied_to},
+    )
+    return {
+        **base,
+        "status": outcome.status,
+        "run_id": outcome.run_id,
+        "run_record": outcome.run_record,
+        "tuning_status": status,
+        "best_training_job": tuning.best_training_job if tuning else None,
+        "best_objective": tuning.best_objective if tuning else None,
+        "model_copied_to": tuning.model_copied_to if tuning else None,
+        "copied": outcome.copied_to is not None,
+        "failure_reason": _short(tuning.failure_reason) if tuning and tuning.failure_reason else None,
     }
 
 

@@ -1,17 +1,18 @@
 """Decode SageMaker's job state-change events (EventBridge, ``source`` ``aws.sagemaker``) into job references.
 
-SageMaker sends a ``SageMaker Training Job State Change`` event whenever a training job's status changes; its
-``detail`` is the ``DescribeTrainingJob`` response with the job's ``Tags`` as a dict (AWS documentation: "Events
-that Amazon SageMaker AI sends to Amazon EventBridge").  SageMaker may send several events for one change, and
-EventBridge delivers at least once, in no guaranteed order.
+SageMaker sends a ``SageMaker Training Job State Change`` event whenever a training job's status changes, and a
+``SageMaker HyperParameter Tuning Job State Change`` event whenever a hyperparameter tuning job's does; the
+``detail`` of each is the job's ``DescribeTrainingJob`` or ``DescribeHyperParameterTuningJob`` response with its
+``Tags`` as a dict (AWS documentation: "Events that Amazon SageMaker AI sends to Amazon EventBridge").  SageMaker
+may send several events for one change, and EventBridge delivers at least once, in no guaranteed order.
 
 Only the job's kind and name are taken from an event: the handler describes the job itself and records what
 SageMaker says (:mod:`~model_training.training.outcome`), so an event that lies about the status, the metrics or
 the tags changes nothing.  The status the event claims is kept for the logs only.
 
-Job kinds are keyed by ``detail-type`` (:data:`JOB_EVENTS`): a tuning job's ``SageMaker HyperParameter Tuning Job
-State Change`` (its name in ``detail.HyperParameterTuningJobName``) is one more entry there and one more kind for
-the handler to dispatch; until then it is skipped with the reason.
+Job kinds are keyed by ``detail-type`` (:data:`JOB_EVENTS`): ``training`` (the name in ``detail.TrainingJobName``)
+and ``tuning`` (the name in ``detail.HyperParameterTuningJobName``); other SageMaker events are skipped with the
+reason.
 
 Ground floor: imports nothing from the package.
 """
@@ -24,11 +25,24 @@ from typing import Any
 
 #: The event ``source`` of SageMaker's own events.
 SAGEMAKER_SOURCE = "aws.sagemaker"
-#: The ``detail-type`` of the job events the stage records: the job kind and the detail field naming the job.
-JOB_EVENTS = {"SageMaker Training Job State Change": ("training", "TrainingJobName")}
+#: The ``detail-type`` of the job events the stage records: the job kind, the detail field naming the job and the
+#: one giving its status.
+JOB_EVENTS = {
+    "SageMaker Training Job State Change": ("training", "TrainingJobName", "TrainingJobStatus"),
+    "SageMaker HyperParameter Tuning Job State Change": (
+        "tuning",
+        "HyperParameterTuningJobName",
+        "HyperParameterTuningJobStatus",
+    ),
+}
 #: SageMaker's rule for a training job's name (CreateTrainingJob API reference), also applied to the
 #: name an event gives: 1-63 letters, digits and single or repeated hyphens, starting and ending with a letter or digit.
 JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+#: The same rule for a tuning job's name (CreateHyperParameterTuningJob API reference).
+TUNING_JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}")
+#: The naming rule of each job kind: the pattern and the name's length limit (the pattern alone counts letters and
+#: digits, not hyphens; the service's ``Length Constraints`` count every character: 63, and 32 for a tuning job).
+NAME_RULES = {"training": (JOB_NAME, 63), "tuning": (TUNING_JOB_NAME, 32)}
 
 
 @dataclass(frozen=True)
@@ -36,9 +50,11 @@ class JobRef:
     """A job an event names.
 
     Attributes:
-        kind: ``training`` (the keys of :data:`JOB_EVENTS`' values).
-        name: the job's name (``TrainingJobName``), checked against SageMaker's naming rule.
-        claimed_status: the status the event claims (``TrainingJobStatus``): logged, never recorded.
+        kind: ``training`` or ``tuning`` (the first of each of :data:`JOB_EVENTS`' values).
+        name: the job's name (``TrainingJobName``, ``HyperParameterTuningJobName``), checked against SageMaker's
+            naming rule for its kind (:data:`NAME_RULES`).
+        claimed_status: the status the event claims (``TrainingJobStatus``, ``HyperParameterTuningJobStatus``):
+            logged, never recorded.
         event_time: the event's ``time`` (ISO-8601), as given.
     """
 
@@ -71,14 +87,15 @@ def decode_job_event(event: dict[str, Any]) -> JobEvent:
     known = JOB_EVENTS.get(detail_type) if isinstance(detail_type, str) else None
     if known is None:
         return JobEvent(skipped=[f"SageMaker event {str(detail_type)[:100]!r} is not a job state change the stage records"])
-    kind, name_field = known
+    kind, name_field, status_field = known
     detail = event.get("detail")
     name = detail.get(name_field) if isinstance(detail, dict) else None
-    if not isinstance(name, str) or not JOB_NAME.fullmatch(name):
+    pattern, longest = NAME_RULES[kind]
+    if not isinstance(name, str) or len(name) > longest or not pattern.fullmatch(name):
         shown = repr(name)[:80] if name is not None else "missing"
         return JobEvent(error=f"malformed SageMaker event: detail.{name_field} is {shown}, not a job name")
     assert isinstance(detail, dict)
-    status = detail.get("TrainingJobStatus")
+    status = detail.get(status_field)
     time = event.get("time")
     return JobEvent(
         jobs=[

@@ -10,7 +10,9 @@ Order of effects (what a crash at any point leaves behind):
 3. ``run.json`` is written with status ``committed`` only after every split file is verified: a run
    without it is incomplete, whatever files exist.
 4. The training job is created only after that, with a name derived from the run id, so a second
-   attempt finds the job instead of starting another; ``run.json`` is rewritten with the outcome.
+   attempt finds the job instead of starting another; ``run.json`` is rewritten with the outcome.  With a
+   ``tuning`` section, the run's tuning job takes the training job's place (:mod:`~model_training.training.tuning_run`:
+   created once by its name, its search run locally, its best model copied once to the model output).
 
 Of concurrent deliveries of one run, the one holding the run's claim (:mod:`~model_training.output.claims`)
 writes and trains; the others find its result or fail retryably.
@@ -43,6 +45,7 @@ from model_training.split.method import SplitMethod
 from model_training.split.streaming import StreamingSplit
 from model_training.tags import MAX_TAG_VALUE_CHARS
 from model_training.training.jobs import TrainingTarget, find_job, raise_if_failed, record_job_outcome, train, training_record
+from model_training.training.tuning_run import tune
 from model_training.validation import check_classes_for_auc, output_columns, validate_rows
 
 
@@ -144,7 +147,7 @@ def run(ctx: RunContext) -> RunResult:
 
 def _run(ctx: RunContext) -> RunResult:
     if ctx.backend is not None:
-        ctx.backend.preflight(ctx.config.training.algorithm_version)
+        ctx.backend.preflight(ctx.config.training.algorithm_version, tuning=ctx.config.tuning is not None)
     size = ctx.source.size()
     expanded = in_memory_size(ctx.source, size)  # a gzip source's estimated inflated size: what the time estimates use
     streaming = ctx.stream.above_bytes is not None and expanded > ctx.stream.above_bytes
@@ -179,8 +182,12 @@ def _run(ctx: RunContext) -> RunResult:
         record = existing or _split_and_commit(ctx, place, early, streaming, expanded)
         if ctx.backend is None:
             return RunResult(record=record, duplicate=False, run_uri=place.uri)
-        check_time_budget(ctx.time_left, "starting the training job", 0)
-        record, duplicate = train(record, ctx.config, ctx.backend, ctx.target, place.store, place.record_key, ctx.reporter)
+        if ctx.config.tuning is not None:  # a search instead of one training job
+            check_time_budget(ctx.time_left, "starting the tuning job", 0)
+            record, duplicate = tune(record, ctx.config, ctx.backend, ctx.target, place.store, place.record_key, ctx.reporter)
+        else:
+            check_time_budget(ctx.time_left, "starting the training job", 0)
+            record, duplicate = train(record, ctx.config, ctx.backend, ctx.target, place.store, place.record_key, ctx.reporter)
     finally:
         claim.release()
     raise_if_failed(record, place.uri, earlier=duplicate)
@@ -234,8 +241,8 @@ def _done_before(ctx: RunContext, place: _Place) -> RunResult | None:
         assert existing is not None
         raise_if_failed(existing, place.uri, earlier=True)
         return RunResult(record=existing, duplicate=True, run_uri=place.uri)
-    if existing is None or ctx.backend is None:
-        return None
+    if existing is None or ctx.backend is None or ctx.config.tuning is not None:
+        return None  # a search not recorded yet is found (or resumed) under the claim
     # committed, but the job not recorded: a delivery that died after creating the job, or one creating it now
     job = find_job(existing, ctx.config, ctx.backend, ctx.target, place.store)
     if job is None or (job["TrainingJobStatus"] == "InProgress" and ctx.backend.runs_jobs):
@@ -252,8 +259,13 @@ def _done_before(ctx: RunContext, place: _Place) -> RunResult | None:
 
 
 def _finished(record: RunRecord | None, backend: TrainingBackend | None) -> bool:
-    """Whether ``record`` leaves nothing to do: its job is recorded, or it is committed and nothing trains."""
-    return record is not None and (record.status != "committed" or backend is None)
+    """Whether ``record`` leaves nothing to do: its job is recorded, or it is committed and nothing trains.  A
+    local search recorded ``started`` (its best model not copied: the copy failed) is not: this delivery copies it."""
+    if record is None:
+        return False
+    if record.status == "started" and record.tuning is not None and backend is not None and backend.runs_jobs:
+        return False
+    return record.status != "committed" or backend is None
 
 
 def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, streaming: bool, size: int) -> RunRecord:

@@ -1,7 +1,6 @@
 """The contracts between the orchestrator and the parts it drives: where the CSV comes from (:class:`Source`),
-where outputs go (:class:`Store`), what runs training jobs (:class:`TrainingBackend`) and
-tuning jobs (:class:`TuningBackend`), and the values they exchange (:class:`SourceInfo`, :class:`StoredObject`,
-:class:`SplitLabels`, :data:`Chunk`, :data:`OutputFile`).
+where outputs go (:class:`Store`), what runs training and tuning jobs (:class:`TrainingBackend`), and the values
+they exchange (:class:`SourceInfo`, :class:`StoredObject`, :class:`SplitLabels`, :data:`Chunk`, :data:`OutputFile`).
 
 The implementations live in the parts (:mod:`model_training.data` for sources, :mod:`model_training.output` for
 stores, :mod:`model_training.training` for backends) and are chosen by :mod:`model_training.wiring`; the
@@ -10,7 +9,7 @@ pipeline and the parts below it see only these protocols.  This module imports n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 
@@ -168,15 +167,20 @@ class Store(Protocol):
 
 
 class TrainingBackend(Protocol):
-    """Runs training jobs: XGBoost on this machine, or SageMaker."""
+    """Runs training jobs and hyperparameter tuning jobs: XGBoost on this machine, or SageMaker.
+
+    Tuning jobs are in SageMaker's shapes: the request is ``CreateHyperParameterTuningJob``'s, the answers
+    ``DescribeHyperParameterTuningJob``'s and ``ListTrainingJobsForHyperParameterTuningJob``'s
+    ``TrainingJobSummaries``."""
 
     backend_name: str
     #: Jobs run in this process (local): an ``InProgress`` job is run by the delivery holding the run claim.
     runs_jobs: bool
 
-    def preflight(self, algorithm_version: str) -> None:
+    def preflight(self, algorithm_version: str, *, tuning: bool = False) -> None:
         """Raise a :class:`~model_training.errors.ModelTrainingError` if this backend cannot train a job for
-        ``algorithm_version`` as the image would; called before anything of a run is written."""
+        ``algorithm_version`` as the image would (with ``tuning``: or cannot run a hyperparameter search);
+        called before anything of a run is written."""
         ...
 
     def create_training_job(self, request: dict[str, Any]) -> str:
@@ -194,12 +198,6 @@ class TrainingBackend(Protocol):
     def run_training_job(self, name: str) -> dict[str, Any]:
         """Run the job where this backend runs jobs itself (local), then describe it; SageMaker: describe it."""
         ...
-
-
-class TuningBackend(TrainingBackend, Protocol):
-    """A training backend that also runs hyperparameter tuning jobs, in SageMaker's shapes: the request is
-    ``CreateHyperParameterTuningJob``'s, the answers ``DescribeHyperParameterTuningJob``'s and
-    ``ListTrainingJobsForHyperParameterTuningJob``'s ``TrainingJobSummaries``."""
 
     def create_hyper_parameter_tuning_job(self, request: dict[str, Any]) -> str:
         """Create a tuning job from a ``CreateHyperParameterTuningJob`` request; returns its ARN.
@@ -226,3 +224,13 @@ class TuningBackend(TrainingBackend, Protocol):
             TrainingJobNotFoundError: no such tuning job.
         """
         ...
+
+    def run_hyper_parameter_tuning_job(self, name: str, baseline: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+        """Run the tuning job's search to its end where this backend runs jobs itself (local; ``baseline``: the
+        untuned configuration's value of each tuned hyperparameter, trained first), then describe it; SageMaker:
+        describe it."""
+        ...
+
+
+#: A backend that runs hyperparameter tuning jobs: every :class:`TrainingBackend` does.
+TuningBackend = TrainingBackend

@@ -285,7 +285,7 @@ def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparamet
             further apart, ``0`` and ``1e9``, are codes or a quantity: XGBoost keeps a gradient per row and class).
     """
     objective = hp.objective or ""
-    if not objective.startswith("multi:") or hp.num_class is not None or classes.size == 0:
+    if not num_class_from_labels(hp) or classes.size == 0:
         return {}
     num_class = int(classes.max()) + 1
     if classes.size < num_class:
@@ -308,6 +308,21 @@ def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparamet
             column=config.label,
         )  # fmt: skip
     return {"num_class": str(num_class)}
+
+
+def num_class_from_labels(hp: ParsedHyperparameters) -> bool:
+    """Whether the labels give ``num_class`` (:func:`inferred_hyperparameters`): a ``multi:`` objective without one."""
+    return (hp.objective or "").startswith("multi:") and hp.num_class is None
+
+
+def inferred_from_header(dataset: Dataset, config: RunConfig, hp: ParsedHyperparameters) -> dict[str, object]:
+    """What a run will take from the data instead of a setting, as far as the header tells
+    (``model-training config show``), shaped as ``run.json``'s ``inferred`` (:func:`inferred_settings`): ``drop``
+    when the default drop columns the header has differ from the configured ones (:func:`inferred_drop`),
+    ``hyperparameters`` ``{"num_class": None}`` when the labels will give it (:func:`num_class_from_labels`)."""
+    inferred: dict[str, object] = {"hyperparameters": {"num_class": None}} if num_class_from_labels(hp) else {}
+    drop = inferred_drop(dataset, config)
+    return inferred if drop is None else {**inferred, "drop": list(drop)}
 
 
 def inferred_settings(drop: tuple[str, ...] | None, hyperparameters: dict[str, str]) -> dict[str, object]:

@@ -4,9 +4,10 @@ A hint (:data:`Hint`) is a plain string, or a template of strings and :class:`Se
 (``("choose the label column with ", Setting("label", "NAME"))``), and each entry point renders the markers in
 its own vocabulary (:data:`Vocabulary`): the command line names its flag (``--label NAME``, :func:`command_line`),
 the Lambda function, which has no flags, the environment variable and the manifest key (``MODEL_TRAINING_LABEL=NAME
-or the manifest's label: "NAME"``, :func:`lambda_function`); the default rendering names all of them
-(:func:`every_name`).  The names come from one table, :data:`SETTINGS`; ``tests/test_hints.py`` checks it against
-the command line's options, the environment variables the configuration reads and the manifest's keys.
+or the manifest's label: "NAME"``, :func:`lambda_function`), ``manifest check`` the manifest key
+(:func:`manifest_file`); the default rendering names all of them (:func:`every_name`).  The names come from one
+table, :data:`SETTINGS`; ``tests/test_hints.py`` checks it against the command line's options, the environment
+variables the configuration reads and the manifest's keys.
 
 It sits below :mod:`model_training.errors` (which renders hints with it) and imports nothing of the package.
 """
@@ -57,7 +58,9 @@ SETTINGS: dict[str, SettingNames] = {
     "stream": SettingNames("--stream", lambda_text="MODEL_TRAINING_STREAM_ABOVE_MB below the object's size (0: always)"),
     "in_memory": SettingNames("--in-memory", lambda_text="MODEL_TRAINING_STREAM_ABOVE_MB above the object's size"),
     "backend": SettingNames("--backend"),
-    "output": SettingNames("--output"),
+    "output": SettingNames(
+        "--output", lambda_text="the data bucket, named by the SSM parameter mlops-{region}-{env}-automl-data"
+    ),
 }
 
 
@@ -148,6 +151,14 @@ def lambda_function(setting: Setting) -> str:
         f(setting, names) for f, name in ((_as_env, names.env), (_as_key, names.key)) if name and not (empty and f is _as_env)
     ]
     return " or ".join(said) or names.lambda_text or setting.name
+
+
+def manifest_file(setting: Setting) -> str:
+    """The manifest's name of ``setting`` (``the manifest's split.seed``): the vocabulary of ``model-training manifest
+    check``, which reads a manifest file and nothing else; a setting the manifest has no key for is named every way
+    (:func:`every_name`)."""
+    names = SETTINGS[setting.name]
+    return _as_key(setting, names) if names.key else every_name(setting)
 
 
 def every_name(setting: Setting) -> str:

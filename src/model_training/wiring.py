@@ -81,6 +81,21 @@ def check_columns(uri: str, columns: list[str], config: RunConfig) -> None:
     output_columns(header, config)
 
 
+def inferred_from_header(uri: str, columns: list[str], config: RunConfig) -> dict[str, object]:
+    """What a run of ``uri`` under ``config`` will take from the data instead of a setting, as far as the header
+    ``columns`` tells: ``run.json``'s ``inferred`` without the values the rows give
+    (:func:`~model_training.validation.inferred_from_header`: ``{"drop": [], "hyperparameters": {"num_class": None}}``)."""
+    from model_training import validation
+    from model_training.algorithm.hyperparameters import parse_hyperparameters
+    from model_training.data.dataset import Dataset
+    from model_training.data.names import dataset_name
+
+    header = Dataset(source=SourceInfo(uri=uri, name=dataset_name(uri), size_bytes=0, sha256=""), columns=tuple(columns))
+    training = config.training
+    hp = parse_hyperparameters(training.hyperparameters, training.algorithm_version, infer_num_class=True)
+    return validation.inferred_from_header(header, config, hp)
+
+
 def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
     """The source an event's object names: that object pinned to the event's version and ``eTag``, or, for a
     ``_SUCCESS`` marker, the folder of part files it completes.
@@ -305,29 +320,36 @@ def jobs_backend(output: str, backend: str) -> LocalTrainingBackend | SageMakerB
 
 
 def record_job_event(ref: JobRef, settings: StageSettings, *, time_left: Callable[[], float] | None) -> Outcome:
-    """Record the state of the job a SageMaker event names in its run's ``run.json``
-    (:func:`~model_training.training.outcome.record_training_outcome`): the job as SageMaker (boto3's endpoint)
+    """Record the state of the job a SageMaker event names in its run's ``run.json``: a training job's
+    (:func:`~model_training.training.outcome.record_training_outcome`), or a tuning job's, whose best model a
+    completed search copies to the model output bucket the SSM parameter names
+    (:func:`~model_training.training.tuning_events.record_tuning_event`).  The job as SageMaker (boto3's endpoint)
     describes it, the run in the data bucket the SSM parameter names, under the input prefix.
 
     Raises:
-        ConfigurationError: an SSM parameter cannot be read.
+        ConfigurationError: an SSM parameter cannot be read; S3 refused the best model's copy.
         ValueError: ``ref`` is of a job kind the stage does not record (the events module decodes none such).
-        RunBusyError, TransientError: see :func:`~model_training.training.outcome.record_training_outcome`.
+        RunBusyError, TransientError, TrainingJobError: see the two functions.
     """
     from model_training.training.outcome import record_training_outcome
     from model_training.training.sagemaker import SageMakerBackend
+    from model_training.training.tuning_events import record_tuning_event
 
-    if ref.kind != "training":
+    if ref.kind not in ("training", "tuning"):
         raise ValueError(f"{ref.kind} jobs' outcomes are not recorded")
     targets = resolve_targets(settings)
-    return record_training_outcome(
-        ref.name,
-        jobs=SageMakerBackend(),
-        store=S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id),
-        bucket=targets.data_bucket,
-        input_prefix=settings.prefix,
-        time_left=time_left,
-    )
+    store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
+    common: dict[str, Any] = {
+        "store": store,
+        "bucket": targets.data_bucket,
+        "input_prefix": settings.prefix,
+        "time_left": time_left,
+    }
+    if ref.kind == "tuning":
+        return record_tuning_event(
+            ref.name, jobs=SageMakerBackend(), model_output_root=f"s3://{targets.model_output_bucket}", **common
+        )
+    return record_training_outcome(ref.name, jobs=SageMakerBackend(), **common)
 
 
 def job_run_record(job: dict[str, Any]) -> tuple[str, RunRecord | None] | None:

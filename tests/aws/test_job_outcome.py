@@ -207,9 +207,12 @@ def test_events_for_jobs_not_ours_are_skipped_with_the_reason(run: dict[str, Any
 
 
 def test_other_sagemaker_events_and_malformed_ones(pipeline: Pipeline) -> None:
-    tuning = {**training_job_event("x", "Completed"), "detail-type": "SageMaker HyperParameter Tuning Job State Change"}
-    (skipped,) = lambda_handler(tuning, None)["results"]
+    endpoint = {**training_job_event("x", "Completed"), "detail-type": "SageMaker Endpoint State Change"}
+    (skipped,) = lambda_handler(endpoint, None)["results"]
     assert skipped["status"] == "skipped" and "not a job state change the stage records" in skipped["reason"]
+    tuning = {**training_job_event("x", "Completed"), "detail-type": "SageMaker HyperParameter Tuning Job State Change"}
+    (bad_tuning,) = lambda_handler(tuning, None)["results"]  # a training job's detail: no tuning job's name
+    assert bad_tuning["status"] == "failed" and "detail.HyperParameterTuningJobName is missing" in bad_tuning["reason"]
     (bad,) = lambda_handler(training_job_event("not a job name!", "Completed"), None)["results"]
     assert bad["status"] == "failed" and "not a job name" in bad["reason"]
 

@@ -100,9 +100,9 @@ def main() -> None:
 
     train = local_backend.train_model
 
-    def train_then(record: Any, log: Any, reporter: Any) -> Any:
+    def train_then(record: Any, log: Any, reporter: Any, **options: Any) -> Any:
         at("mid-training")
-        return train(record, log, reporter)
+        return train(record, log, reporter, **options)
 
     local_backend.train_model = train_then
 

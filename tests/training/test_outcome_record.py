@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from model_training.config.run import build_config
-from model_training.errors import RunFailedError
+from model_training.errors import RunFailedError, command_line, lambda_function
 from model_training.output.layout import OutputLayout
 from model_training.output.local_store import LocalStore
-from model_training.output.runrecord import RunRecord
-from model_training.training.jobs import outcome_update, record_job_outcome, training_record
+from model_training.output.runrecord import RunRecord, TuningRecord
+from model_training.training.jobs import outcome_update, raise_if_failed, record_job_outcome, training_record
 from model_training.uris import path_from_uri
 from model_training.wiring import run_local
 from tests.fixtures import write_csv
@@ -148,7 +148,7 @@ def test_jobs_describe_shows_what_the_run_record_holds_of_a_local_job(tmp_path: 
     lines = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in shown.output.splitlines())  # name, then value
     run_json = tmp_path / "out" / record.prefix / "run.json"
     assert lines["run record"] == f"{run_json} (complete)"
-    assert lines["recorded status"] == "Completed"  # once, as jobs describe prints a status (issue 13)
+    assert lines["recorded status"] == "Completed"
     assert lines["recorded metrics"] == ", ".join(f"{k}={v:.6f}" for k, v in sorted(record.training.final_metrics.items()))
     assert lines["recorded billable s"] == "(none: a local job is not billed)"
     assert lines["recorded model"] == str(path_from_uri(record.training.model_artifact or ""))
@@ -161,3 +161,25 @@ def test_jobs_describe_shows_what_the_run_record_holds_of_a_local_job(tmp_path: 
     run_json.unlink()  # a run record gone: the job is still described, and says so
     gone = CliRunner().invoke(app, ["jobs", "describe", record.training.job_name, "-o", out])
     assert gone.exit_code == 0 and f"{run_json} (cannot be read)" in gone.output
+
+
+@pytest.mark.parametrize("search", [False, True], ids=["training job", "tuning job"])
+def test_a_failed_sagemaker_job_s_hint_names_no_flag_in_the_lambda_function(tmp_path: Path, search: bool) -> None:
+    # before: the hint said "see: model-training jobs describe NAME" (the local records, not SageMaker's job), and a
+    # failed search's said "... or --date)" in the Lambda function's words too
+    record = local_run(tmp_path)
+    assert record.training is not None
+    failed = {"status": "Failed", "failure_reason": "AlgorithmError: x", "backend": "sagemaker"}
+    if search:
+        tuning = TuningRecord(
+            job_name="data-tune", strategy="Bayesian", objective_metric="validation:auc", objective_type="Maximize", **failed
+        )
+        record = record.model_copy(update={"tuning": tuning})
+    else:
+        record = record.model_copy(update={"training": record.training.model_copy(update=failed)})
+    with pytest.raises(RunFailedError) as caught:
+        raise_if_failed(record, "s3://bucket/run", earlier=True)
+    hint = caught.value.hint_in(lambda_function)
+    api = "DescribeHyperParameterTuningJob data-tune" if search else f"DescribeTrainingJob {record.training.job_name}"
+    assert f"see: {api} in SageMaker" in hint and "--" not in hint, hint
+    assert "--date" in caught.value.hint_in(command_line)

@@ -19,7 +19,7 @@ from model_training.algorithm.hyperparameter_rules import ALIASES
 from model_training.algorithm.tuning import TuningSpec, parse_tuning, validate_tuning, without_tuned
 from model_training.config.run import RunConfig, build_config
 from model_training.data.s3 import S3Source
-from model_training.errors import ConfigurationError, HyperparameterError
+from model_training.errors import ConfigurationError, HyperparameterError, command_line, lambda_function
 from model_training.offline import Pipeline, upload
 from model_training.output.layout import OutputLayout
 from model_training.output.local_store import LocalStore
@@ -224,8 +224,11 @@ def test_the_trials_write_their_models_under_the_run_folder_not_the_model_output
 )
 def test_where_trials_may_write(output: str, model_output: str, inside: bool) -> None:
     if inside:
-        with pytest.raises(ConfigurationError):
+        with pytest.raises(ConfigurationError) as caught:
             check_trials_output(output, model_output)
+        # the hint names the setting in each entry point's words: it wrote the flag "(--output)" for the Lambda too
+        assert "(--output)" in caught.value.hint_in(command_line)
+        assert "--output" not in caught.value.hint_in(lambda_function) and "automl-data" in caught.value.hint_in(lambda_function)
     else:
         check_trials_output(output, model_output)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from typing import TypeAlias, cast
 
 from model_training.algorithm.hyperparameter_rules import (
     ALIASES,
@@ -52,6 +52,9 @@ __all__ = [
     "merge_hyperparameters",
     "parse_hyperparameters",
 ]
+
+#: Problems found, each with the names (as given) of the hyperparameters it is about (``HyperparameterError.about``).
+_Problems: TypeAlias = list[tuple[tuple[str, ...], str]]
 
 
 @dataclass(frozen=True)
@@ -233,20 +236,21 @@ def _validate(raw: Mapping[str, object], version: str, *, strings_only: bool, in
             [f"hyperparameters must be a mapping of name to value, got {type(raw).__name__}"],
             "give the hyperparameters as a mapping such as {'num_round': '100'}",
         )
-    problems: list[str] = []
+    problems: _Problems = []
     if len(raw) > MAX_ENTRIES:
-        problems.append(f"{len(raw)} hyperparameters given, but CreateTrainingJob accepts at most {MAX_ENTRIES}")
+        problems.append(((), f"{len(raw)} hyperparameters given, but CreateTrainingJob accepts at most {MAX_ENTRIES}"))
 
     # The container replaces each alias by its name first; of two names of one hyperparameter the later wins.
     given: dict[str, tuple[str, object]] = {}  # canonical -> (name as given, value)
     for name, value in raw.items():
         if not isinstance(name, str):
-            problems.append(f"hyperparameter name {name!r} is not a string")
+            problems.append(((), f"hyperparameter name {name!r} is not a string"))
         elif name in REMOVED:
-            problems.append(REMOVED[name])
+            problems.append(((name,), REMOVED[name]))
         elif ALIASES.get(name, name) not in table:
             # the closest valid name (difflib, slow) only for the names an error can show
-            problems.append(_unknown_name(name, table) if len(problems) < MAX_PROBLEMS else f"unknown hyperparameter {name!r}")
+            unknown = _unknown_name(name, table) if len(problems) < MAX_PROBLEMS else f"unknown hyperparameter {name!r}"
+            problems.append(((name,), unknown))
         else:
             given[ALIASES.get(name, name)] = (name, value)
 
@@ -272,17 +276,18 @@ def _validate(raw: Mapping[str, object], version: str, *, strings_only: bool, in
                 else:
                     entries.append(_Entry(name, canonical, typed, text))
         if problem:
-            problems.append(f"{label}: {problem}")
+            problems.append(((name,), f"{label}: {problem}"))
             failed.add(canonical)
 
     if "num_round" not in given:
-        problems.append("num_round is required: the number of boosting rounds, an integer >= 1")
+        problems.append(((), "num_round is required: the number of boosting rounds, an integer >= 1"))
     problems.extend(_dependency_problems({e.canonical: e for e in entries}, failed, infer_num_class=infer_num_class))
     if problems:
         raise HyperparameterError(
-            listed(problems),
+            listed([text for _, text in problems]),
             f"fix every hyperparameter listed: the rules are those of the SageMaker XGBoost {version} container "
             "(its hyperparameter_validation.py)",
+            about=[names for names, _ in problems],
         )
     return _Checked(entries)
 
@@ -297,12 +302,16 @@ def _unknown_name(given: str, table: Mapping[str, Spec]) -> str:
 # ----- dependencies -------------------------------------------------------------------------------------------
 
 
-def _dependency_problems(entries: Mapping[str, _Entry], failed: set[str], *, infer_num_class: bool = False) -> list[str]:
+def _dependency_problems(entries: Mapping[str, _Entry], failed: set[str], *, infer_num_class: bool = False) -> _Problems:
     """The container's dependency validators (objective_validator, eval_metric_dep_validator,
     monotone_constraints_validator, interaction_constraints_validator, updater_validator), over the values
     that parsed, plus the stricter checks where XGBoost would fail (``infer_num_class``: a ``multi:``
     objective's ``num_class`` comes from the labels later)."""
-    problems: list[str] = []
+    problems: _Problems = []
+
+    def add(about: str, text: str) -> None:  # about: canonical names, space-separated
+        problems.append((tuple(entries[name].given for name in about.split() if name in entries), text))
+
     objective_entry = entries.get("objective")
     objective = cast("str", objective_entry.value) if objective_entry else None
     objective_failed = "objective" in failed  # an invalid objective: do not pile dependent problems on it
@@ -310,14 +319,15 @@ def _dependency_problems(entries: Mapping[str, _Entry], failed: set[str], *, inf
     if not objective_failed and objective:
         num_class_missing = "num_class" not in entries and "num_class" not in failed
         if objective in MULTI_CLASS_OBJECTIVES and num_class_missing and not infer_num_class:
-            problems.append(f"objective {objective} requires num_class (the number of classes, an integer >= 2)")
+            add("objective", f"objective {objective} requires num_class (the number of classes, an integer >= 2)")
         # Stricter: the container lets num_class through with any objective; XGBoost then makes num_class outputs
         # per row and a single-output objective fails on the labels ("Invalid shape of labels").  Without an
         # objective, XGBoost trains num_class outputs and does not fail: the container's verdict stands.
         if "num_class" in entries and objective not in MULTI_CLASS_OBJECTIVES:
-            problems.append(
+            add(
+                "num_class objective",
                 f"num_class is only used by objective multi:softmax or multi:softprob (got objective {objective}): "
-                "XGBoost would fail on the labels; leave num_class out"
+                "XGBoost would fail on the labels; leave num_class out",
             )
 
     metrics_entry = entries.get("eval_metric")
@@ -326,29 +336,35 @@ def _dependency_problems(entries: Mapping[str, _Entry], failed: set[str], *, inf
         label = metrics_entry.given
         if objective is None:
             # eval_metric_dep_validator reads the objective unconditionally: without one the job fails.
-            problems.append(
+            add(
+                "eval_metric",
                 f"{label} needs an objective: the container fails without one (give objective, e.g. "
-                "reg:squarederror, XGBoost's default)"
+                "reg:squarederror, XGBoost's default)",
             )
         else:
             if "auc" in metrics and not objective.startswith(("binary:", "rank:")):
-                problems.append(
+                add(
+                    "eval_metric objective",
                     f"{label}: 'auc' needs a binary: or rank: objective (got objective {objective}), "
-                    "the container only applies it to classification and ranking"
+                    "the container only applies it to classification and ranking",
                 )
             if "aft-nloglik" in metrics and objective != "survival:aft":
-                problems.append(f"{label}: 'aft-nloglik' needs objective survival:aft (got objective {objective})")
+                add("eval_metric objective", f"{label}: 'aft-nloglik' needs objective survival:aft (got objective {objective})")
             # Stricter: XGBoost fails at the first round ("label must be in [0, num_class)").
             multi_only = [m for m in MULTI_CLASS_METRICS if m in metrics]
             if multi_only and objective not in MULTI_CLASS_OBJECTIVES:
-                problems.append(f"{label}: {', '.join(multi_only)} needs a multi: objective (got objective {objective})")
+                add(
+                    "eval_metric objective",
+                    f"{label}: {', '.join(multi_only)} needs a multi: objective (got objective {objective})",
+                )
 
     # Stricter: XGBoost's own check, which the container reports as a user error (BASE_SCORE_RANGE_ERROR).
     base_score = entries.get("base_score")
     if base_score and objective in LOGISTIC_OBJECTIVES and not 0 < cast("float", base_score.value) < 1:
-        problems.append(
+        add(
+            "base_score objective",
             f"base_score {base_score.text} must be in (0, 1) for objective {objective} "
-            "(XGBoost: 'base_score must be in (0,1) for logistic loss')"
+            "(XGBoost: 'base_score must be in (0,1) for logistic loss')",
         )
 
     tree_method_entry = entries.get("tree_method")
@@ -356,9 +372,12 @@ def _dependency_problems(entries: Mapping[str, _Entry], failed: set[str], *, inf
     if "tree_method" not in failed:
         shown = f"tree_method {tree_method}" if tree_method else "no tree_method"
         if "monotone_constraints" in entries and tree_method not in ("exact", "hist"):
-            problems.append(f"monotone_constraints needs tree_method exact or hist (got {shown})")
+            add("monotone_constraints tree_method", f"monotone_constraints needs tree_method exact or hist (got {shown})")
         if "interaction_constraints" in entries and tree_method not in ("exact", "hist", "approx"):
-            problems.append(f"interaction_constraints needs tree_method exact, hist or approx (got {shown})")
+            add(
+                "interaction_constraints tree_method",
+                f"interaction_constraints needs tree_method exact, hist or approx (got {shown})",
+            )
 
     updater_entry = entries.get("updater")
     if updater_entry and not ({"booster", "process_type"} & failed):
@@ -368,7 +387,7 @@ def _dependency_problems(entries: Mapping[str, _Entry], failed: set[str], *, inf
             entries["process_type"].value if "process_type" in entries else None,
         )
         if problem:
-            problems.append(f"updater: {problem}")
+            add("updater booster process_type", f"updater: {problem}")
     return problems
 
 

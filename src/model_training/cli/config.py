@@ -16,9 +16,11 @@ from model_training.cli.options import (
     KeyOpt,
     LabelOpt,
     ManifestOpt,
+    MaxTrialsOpt,
     OrderByOpt,
     SeedOpt,
     StrategyOpt,
+    TuningOpt,
 )
 from model_training.cli.render import print_config
 from model_training.cli.resolve import resolve_settings
@@ -40,6 +42,8 @@ def config_show(
     order_by: OrderByOpt = None,
     date: DateOpt = None,
     hyperparameter: HyperparameterOpt = None,
+    tuning: TuningOpt = None,
+    max_trials: MaxTrialsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print the configuration a run of SOURCE would use, and where each value came from.
@@ -60,6 +64,8 @@ def config_show(
         date=date,
         hyperparameters=hyperparameter,
         manifest=manifest,
+        tuning=tuning,
+        max_trials=max_trials,
         index_column=index_column.value if index_column is not None else None,
     )
     guarded(lambda: show_config(flags, as_json=as_json))
@@ -67,16 +73,19 @@ def config_show(
 
 def show_config(flags: ConfigFlags, *, as_json: bool) -> None:
     """Resolve the settings (SSM only for an S3 source), read the source's header, print the configuration with the
-    columns, then check that the columns the configuration names are among them.
+    columns and what the run will take from the data instead (a default drop column the file does not have is not
+    dropped; a ``multi:`` objective without ``num_class`` takes it from the labels), then check that the columns the
+    configuration names are among them.
 
     Raises:
         DatasetError: the source does not exist or its first bytes are not a CSV header (nothing is printed); a
             configured column is not in the header (after the configuration).
         ModelTrainingError: as :func:`~model_training.cli.resolve.resolve_settings` raises it.
     """
-    from model_training.wiring import check_columns, source_columns
+    from model_training.wiring import check_columns, inferred_from_header, source_columns
 
     resolution = resolve_settings(flags, aws=flags.source.startswith("s3://"))
     columns = source_columns(flags.source)
-    print_config(resolution, columns=columns, as_json=as_json)
+    inferred = inferred_from_header(flags.source, columns, resolution.config)
+    print_config(resolution, columns=columns, as_json=as_json, inferred=inferred)
     check_columns(flags.source, columns, resolution.config)

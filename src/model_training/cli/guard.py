@@ -1,6 +1,6 @@
-"""How a command's failure ends the process: one ``error:`` line and a ``hint:`` line on stderr (no traceback), and
-the exit code the command line documents (:mod:`model_training.cli`); and how it ends when the reader of its
-output goes away (:func:`quiet_on_closed_pipes`)."""
+"""How a command's failure ends the process: an ``error:`` line (then one indented line per problem, when it reports
+several) and a ``hint:`` line on stderr (no traceback), and the exit code the command line documents
+(:mod:`model_training.cli`); and how it ends when the reader of its output goes away (:func:`quiet_on_closed_pipes`)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,15 @@ from typing import Any, NoReturn, TextIO
 import typer
 
 from model_training.cli.render import err, print_error
-from model_training.errors import ModelTrainingError, command_line
+from model_training.errors import ModelTrainingError, Vocabulary, command_line
 
 
-def guarded(action: Callable[[], None]) -> None:
+def guarded(action: Callable[[], None], vocabulary: Vocabulary = command_line) -> None:
     """Run ``action``, turning what it raises into the error lines and an exit code.
 
-    A :class:`ModelTrainingError`'s hint names settings by their flags (:func:`~model_training.errors.command_line`).
+    A :class:`ModelTrainingError`'s hint names settings in ``vocabulary``: by their flags
+    (:func:`~model_training.errors.command_line`), or, for a command that reads a manifest file alone, by its keys
+    (:func:`~model_training.errors.manifest_file`).
 
     Raises:
         typer.Exit: ``exc.exit_code`` for a :class:`ModelTrainingError` (its class says which); 1 for an ``OSError`` (the
@@ -31,7 +33,8 @@ def guarded(action: Callable[[], None]) -> None:
     except typer.Exit:
         raise
     except ModelTrainingError as exc:
-        print_error(exc.message, exc.hint_in(command_line))  # settings named by their flags
+        message, *problems = exc.message_lines()  # several problems: a header, then one line each
+        print_error(message, exc.hint_in(vocabulary), problems=problems)
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
         print_error(

@@ -6,7 +6,8 @@ The help is click's plain formatter, not typer's rich panels: those showed flags
 an environment variable's name), on a terminal of 80 columns as in a pipe.  Here a paragraph is reflowed, an
 argument is named by its metavar (``SOURCE``; ``[NAME]`` when optional), an option by its flags and metavar
 (``--label NAME``; a flag alone), and each command of a group by the first paragraph of its help, wrapped, not
-cut.  Every command and group is made with :class:`Command` or :class:`Group` (:func:`new_app`).
+cut.  Lines break at spaces only, never at a word's hyphens (:class:`HelpFormatter`).  Every command and group is
+made with :class:`Command` or :class:`Group` (:func:`new_app`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,39 @@ from typer.core import TyperCommand, TyperGroup
 
 #: ``-h`` besides ``--help``; a context's settings are inherited by its subcommands.
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"]}
+
+#: Stands in for a hyphen while the help is wrapped (a private-use character, never in the help's text).
+_HYPHEN = "\ue000"
+_ClickFormatter: Any = typer.Context.formatter_class
+
+
+def _unbroken(text: str) -> str:
+    return text.replace("-", _HYPHEN)
+
+
+class HelpFormatter(_ClickFormatter):
+    """click's help formatter, its lines broken at spaces only, as textwrap's ``break_on_hyphens=False`` breaks
+    them: click's wrapper breaks a word after a hyphen (``examples/s3-put-`` then ``event.json``) and takes no
+    setting to stop it, so the hyphens of what it wraps are stood in for (:data:`_HYPHEN`, one character as
+    wide) and written back as hyphens."""
+
+    def write(self, string: str) -> None:
+        super().write(string.replace(_HYPHEN, "-"))
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(_unbroken(prog), _unbroken(args), prefix)
+
+    def write_text(self, text: str) -> None:
+        super().write_text(_unbroken(text))
+
+    def write_dl(self, rows: Any, col_max: int = 30, col_spacing: int = 2) -> None:
+        super().write_dl([(term, _unbroken(text)) for term, text in rows], col_max, col_spacing)
+
+
+class HelpContext(typer.Context):
+    """A context whose help is written by :class:`HelpFormatter`."""
+
+    formatter_class = HelpFormatter
 
 
 def summary(command: Any) -> str:
@@ -34,6 +68,8 @@ def _usage_name(param: Any) -> str:
 
 class Command(TyperCommand):
     """A command whose usage line and help name its arguments by their metavars, without a type."""
+
+    context_class = HelpContext
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
@@ -60,6 +96,8 @@ class Command(TyperCommand):
 
 class Group(TyperGroup):
     """A group whose help lists its options, then each command with the first paragraph of its help (wrapped)."""
+
+    context_class = HelpContext
 
     def format_options(self, ctx: Any, formatter: Any) -> None:
         options = [record for p in self.get_params(ctx) if p.param_type_name == "option" and (record := p.get_help_record(ctx))]

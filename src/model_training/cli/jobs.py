@@ -1,7 +1,9 @@
-"""``model-training jobs list|describe``: the training jobs of the local backend (its records under the output
-folder) or of SageMaker."""
+"""``model-training jobs list|describe``: the training jobs and hyperparameter tuning jobs of the local backend (its
+records under the output folder) or of SageMaker."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from model_training.cli.guard import guarded
 from model_training.cli.help import Command, new_app
@@ -9,18 +11,28 @@ from model_training.cli.options import Backend, BackendOpt, JobNameArg, OutputOp
 from model_training.cli.render import jobs_command, print_job, print_jobs
 from model_training.output.layout import DEFAULT_OUTPUT
 
-app = new_app("Training jobs: the local backend's records, or SageMaker's (--backend sagemaker).")
+if TYPE_CHECKING:
+    from model_training.training.local import LocalTrainingBackend
+    from model_training.training.sagemaker import SageMakerBackend
+
+app = new_app("Training and tuning jobs: the local backend's records, or SageMaker's (--backend sagemaker).")
 
 
 @app.command("list", cls=Command)
 def jobs_list(output: OutputOpt = str(DEFAULT_OUTPUT), backend: BackendOpt = Backend.local) -> None:
-    """List the training jobs, newest first: the local records under -o, or SageMaker's."""
+    """List the training jobs, newest first, then the hyperparameter tuning jobs: the local records under -o, or
+    SageMaker's."""
 
     def show() -> None:
+        from model_training.cli.render_tuning import print_tuning_jobs
         from model_training.wiring import jobs_backend, jobs_folder
 
         where = str(jobs_folder(output)) if backend == Backend.local else "SageMaker"
-        print_jobs(jobs_backend(output, backend.value).list_training_jobs(), where)
+        found = jobs_backend(output, backend.value)
+        print_jobs(found.list_training_jobs(), where)
+        tuning_jobs = found.list_hyper_parameter_tuning_jobs()
+        if tuning_jobs:
+            print_tuning_jobs(tuning_jobs)
 
     guarded(show)
 
@@ -30,17 +42,48 @@ def jobs_describe(
     name: JobNameArg, output: OutputOpt = str(DEFAULT_OUTPUT), backend: BackendOpt = Backend.local, as_json: RecordJsonOpt = False
 ) -> None:
     """Show one training job: status, failure reason, final metrics, model artifact, timings, and what its run's
-    run.json records of it."""
+    run.json records of it. For a hyperparameter tuning job: its trials as a table (trial, status, objective, tuned
+    values, seconds; the best and the untuned trial marked), the best hyperparameters, and what its run's run.json
+    records (the model copied for deployment, the plot of the objective against the trial)."""
 
     def show() -> None:
         from model_training.errors import TrainingJobNotFoundError
         from model_training.wiring import job_run_record, jobs_backend
 
+        found = jobs_backend(output, backend.value)
         try:
-            job = jobs_backend(output, backend.value).describe_training_job(name)
-        except TrainingJobNotFoundError as exc:  # the jobs there are, listed from the same folder (or SageMaker)
-            listing = jobs_command(["list"], output, sagemaker=backend == Backend.sagemaker)
-            raise exc.with_hint(f"check the name; the jobs there are: {listing}") from None
+            job = found.describe_training_job(name)
+        except TrainingJobNotFoundError as not_a_job:
+            try:
+                description = found.describe_hyper_parameter_tuning_job(name)
+            except TrainingJobNotFoundError:
+                # the jobs there are, listed from the same folder (or SageMaker): the command that lists them
+                listing = jobs_command(["list"], output, sagemaker=backend == Backend.sagemaker)
+                raise TrainingJobNotFoundError(
+                    f"{not_a_job.message}, nor a hyperparameter tuning job of that name",
+                    f"check the name; the jobs there are: {listing}; a run's tuning job is named in its summary and "
+                    "run.json (tuning.job_name)",
+                ) from None
+            show_tuning_job(found, description, as_json=as_json)
+            return
         print_job(job, as_json=as_json, recorded=job_run_record(job))
 
     guarded(show)
+
+
+def show_tuning_job(found: LocalTrainingBackend | SageMakerBackend, description: dict[str, Any], *, as_json: bool) -> None:
+    """Print a tuning job (:func:`~model_training.cli.render_tuning.print_tuning_job`) with its trials and what its
+    run's ``run.json`` records (found beside the channels of its ``TrainingJobDefinition``).
+
+    Raises:
+        TrainingJobError: the description names a best training job that is not one of its own.
+    """
+    from model_training.cli.render_tuning import print_tuning_job
+    from model_training.training.tuning_outcome import tuning_record
+    from model_training.wiring import job_run_record
+
+    name = str(description["HyperParameterTuningJobName"])
+    trials = found.list_training_jobs_for_hyper_parameter_tuning_job(name)
+    tuning = tuning_record(description, trials, found.backend_name)
+    recorded = job_run_record(dict(description.get("TrainingJobDefinition") or {}))
+    print_tuning_job(tuning, description, as_json=as_json, recorded=recorded)

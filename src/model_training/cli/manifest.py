@@ -9,6 +9,7 @@ from model_training.cli.guard import guarded
 from model_training.cli.help import Command, new_app
 from model_training.cli.options import ManifestFileArg
 from model_training.cli.render import out
+from model_training.errors import manifest_file
 
 app = new_app("The per-dataset manifest.json: its schema, and checking one.")
 
@@ -28,7 +29,7 @@ def manifest_check(file: ManifestFileArg) -> None:
     Unknown keys are listed with the closest valid name, hyperparameters are checked by the container's rules,
     the training settings against their ceilings. Exit 1 if it is invalid.
     """
-    guarded(lambda: check_manifest(file))
+    guarded(lambda: check_manifest(file), manifest_file)  # hints name the manifest's keys, not flags
 
 
 def check_manifest(file: Path) -> None:

@@ -213,6 +213,19 @@ HyperparameterOpt = Annotated[
         help="A hyperparameter over the defaults; repeatable.",
     ),
 ]
+TuningOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tuning",
+        metavar="FILE|JSON",
+        help="Search hyperparameters instead of training one configuration: the tuning section as JSON text, or a "
+        "JSON file holding it (or a manifest with one); replaces the manifest's.",
+    ),
+]
+MaxTrialsOpt = Annotated[
+    int | None,
+    typer.Option("--max-trials", metavar="N", min=1, help="The search's training jobs in all (its max_trials)."),
+]
 
 # Where a run writes and trains
 RunOutputOpt = Annotated[
@@ -289,7 +302,7 @@ EventFileArg = Annotated[
     ),
 ]
 ManifestFileArg = Annotated[Path, typer.Argument(metavar="FILE", help="The manifest.json to validate.", readable=False)]
-JobNameArg = Annotated[str, typer.Argument(metavar="NAME", help="The TrainingJobName.")]
+JobNameArg = Annotated[str, typer.Argument(metavar="NAME", help="The TrainingJobName, or a HyperParameterTuningJobName.")]
 
 
 @dataclass(frozen=True)
@@ -303,6 +316,8 @@ class ConfigFlags:
         date: the run date as given (``YYYY-MM-DD``), parsed when the settings are resolved.
         hyperparameters: the ``-H`` values as given (``KEY=VALUE``).
         manifest: ``--manifest``, the manifest.json to use instead of the one found beside the data.
+        tuning: ``--tuning`` as given (JSON text or a file), read when the settings are resolved.
+        max_trials: ``--max-trials``, the tuning section's ``max_trials``.
         index_column: ``--index-column``, what a leading pandas index column is (``auto``, ``index``, ``error``).
     """
 
@@ -317,6 +332,8 @@ class ConfigFlags:
     date: str | None = None
     hyperparameters: Sequence[str] | None = None
     manifest: Path | None = None
+    tuning: str | None = None
+    max_trials: int | None = None
     index_column: str | None = None
 
     def __post_init__(self) -> None:  # the lists typer gives are kept as tuples: the flags do not change

@@ -10,7 +10,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,9 +72,12 @@ def progress_bars(quiet: bool) -> Progress:
     )
 
 
-def print_error(message: str, hint: str | None, *, label: str = "error:") -> None:
-    """The ``error:`` line (or ``label``) and, when there is one, the ``hint:`` line, on stderr."""
+def print_error(message: str, hint: str | None, *, label: str = "error:", problems: Sequence[str] = ()) -> None:
+    """The ``error:`` line (or ``label``), one indented line per problem of an error that reports several, and,
+    when there is one, the ``hint:`` line, on stderr."""
     err.print(styled((label, "bold red"), " ", message))
+    for problem in problems:
+        err.print(f"  {problem}")
     if hint:
         err.print(styled(("hint:", "bold"), " ", hint))
 
@@ -154,7 +157,8 @@ def print_summary(result: RunResult, output: str) -> None:
     out.print(f"run record: {shown(result.run_uri + '/run.json')}")
     training = record.training
     if training is None:
-        out.print("training: not requested (--no-train)")
+        if record.tuning is None:  # a search is shown by render_tuning.print_search
+            out.print("training: not requested (--no-train)")
         return
     out.print(f"training job: {training.job_name} ({training.status}, {training.backend})")
     for name, value in sorted(training.final_metrics.items()):
@@ -201,20 +205,30 @@ def label_column(splits: Mapping[str, Any], objective: str) -> tuple[str, dict[s
 
 def print_jobs(jobs: list[dict[str, Any]], where: str) -> None:
     """Training jobs (``ListTrainingJobs`` summaries) as a table: name, status, creation time, validation metrics;
-    ``where`` they were looked for (a folder, or SageMaker) when there are none."""
+    ``where`` they were looked for (a folder, or SageMaker) when there are none.  A creation time is never broken
+    over two lines: where the table does not fit the width (80 columns in a pipe), the metrics wrap at spaces, and
+    the names fold if that is not enough."""
     if not jobs:
         out.print(f"no training jobs in {where}")
         return
-    table = Table()
-    table.add_column("TrainingJobName", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("created", overflow="fold")
-    table.add_column("validation metrics", overflow="fold")
+    heads = ("TrainingJobName", "status", "created", "validation metrics")
+    rows = []
     for job in jobs:
         metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
         values = " ".join(f"{k.removeprefix('validation:')}={v:.4f}" for k, v in metrics.items() if k.startswith("validation:"))
         created = str(job.get("CreationTime", ""))[:19].replace("T", " ")
-        table.add_row(job["TrainingJobName"], job["TrainingJobStatus"], created, values)
+        rows.append((job["TrainingJobName"], job["TrainingJobStatus"], created, values))
+    # the narrowest table with whole names: whole statuses and times, the metrics one word a line; 13 for the
+    # cells' padding (1 each side) and the 5 borders
+    narrowest = sum(max(len(row[i]) for row in (heads, *rows)) for i in range(3)) + 13
+    narrowest += max(len(word) for text in (heads[3], *(row[3] for row in rows)) for word in text.split())
+    table = Table()
+    table.add_column(heads[0], no_wrap=narrowest <= out.width, overflow="fold")
+    table.add_column(heads[1], no_wrap=True)
+    table.add_column(heads[2], no_wrap=True)
+    table.add_column(heads[3], overflow="fold")
+    for row in rows:
+        table.add_row(*row)
     out.print(table)
 
 
@@ -288,12 +302,22 @@ def _recorded_rows(uri: str, record: RunRecord | None) -> list[tuple[str, str]]:
     return rows
 
 
-def print_config(resolution: Resolution, *, columns: list[str], as_json: bool) -> None:
+def print_config(resolution: Resolution, *, columns: list[str], as_json: bool, inferred: Mapping[str, Any] | None = None) -> None:
     """The effective configuration and where each value came from: as JSON (``config``, ``origins``,
-    ``manifest``, ``columns``), or the manifest's location, the source's columns (the first 100, then how many
-    more), then one line per setting (name, value, origin)."""
-    from model_training.config.resolve import flatten
+    ``manifest``, ``columns``, ``inferred``), or the manifest's location, the source's columns as a hint lists them
+    (the first 100, then how many more: :func:`~model_training.data.checks.columns_text`), then one line per setting
+    (name, value, origin).
 
+    Args:
+        inferred: what the run will take from the data instead of a setting, shaped as ``run.json``'s ``inferred``
+            (:func:`~model_training.wiring.inferred_from_header`): ``drop`` is shown in place of the configured one,
+            its origin naming the default columns the file does not have; ``hyperparameters.num_class`` (``None``:
+            not known before the labels are read) after the configured hyperparameters.
+    """
+    from model_training.config.resolve import flatten
+    from model_training.data.checks import columns_text
+
+    inferred = inferred or {}
     flat = flatten(resolution.config.model_dump(mode="json"))
     if as_json:
         document = {
@@ -301,16 +325,24 @@ def print_config(resolution: Resolution, *, columns: list[str], as_json: bool) -
             "origins": resolution.origins,
             "manifest": resolution.manifest.record() if resolution.manifest else None,
             "columns": columns,
+            "inferred": dict(inferred),
         }
         out.print_json(json.dumps(document))
         return
     out.print(f"manifest: {shown(resolution.manifest.uri) if resolution.manifest else '(none found)'}")
-    more = f" and {len(columns) - 100} more" if len(columns) > 100 else ""
-    out.print(f"columns ({len(columns)}): {', '.join(columns[:100])}{more}")
-    width = max(len(k) for k in flat)
-    for name, value in flat.items():
+    out.print(f"columns ({len(columns)}): {columns_text(columns)}")
+    rows = [(name, value, resolution.origins.get(name, "default")) for name, value in flat.items()]
+    if "drop" in inferred:  # the default drop columns the file does not have are not dropped
+        missing = ", ".join(c for c in resolution.config.drop if c not in inferred["drop"])
+        rows[list(flat).index("drop")] = ("drop", inferred["drop"], f"default {missing}, not in the file")
+    for name, value in inferred.get("hyperparameters", {}).items():  # after the configured hyperparameters
+        last = max(i for i, (n, _, _) in enumerate(rows) if n.startswith("training.hyperparameters."))
+        shown_value = "largest label + 1" if name == "num_class" and value is None else value
+        rows.insert(last + 1, (f"training.hyperparameters.{name}", shown_value, "inferred from the labels"))
+    width = max(len(name) for name, _, _ in rows)
+    for name, value, origin in rows:
         text = json.dumps(value) if not isinstance(value, str) else value
-        out.print(f"{name:<{width}}  {text:<24}  ({resolution.origins.get(name, 'default')})")
+        out.print(f"{name:<{width}}  {text:<24}  ({origin})")
 
 
 def print_demo(outcome: dict[str, Any], output: Path) -> None:

@@ -58,14 +58,16 @@ def flag_layer(flags: ConfigFlags, gathering: Gathering | None = None) -> dict[s
         gathering: where a flag that does not parse goes (it is then left out); default: raised.
 
     Raises:
-        ConfigurationError: ``--fractions`` that are not three numbers (without ``gathering``).
+        ConfigurationError: ``--fractions`` that are not three numbers; ``--tuning`` that is not a JSON object or a
+            file holding one (without ``gathering``).
         ModelTrainingError: a ``-H`` that is not ``KEY=VALUE`` (without ``gathering``).
     """
     from model_training.config.problems import Gathering
     from model_training.config.run import parse_fractions
+    from model_training.config.tuning import read_tuning_option
 
     steps = gathering or Gathering()
-    drop, fractions, hyperparameters = flags.drop, flags.fractions, flags.hyperparameters
+    drop, fractions, hyperparameters, tuning = flags.drop, flags.fractions, flags.hyperparameters, flags.tuning
     layer = {
         "label": flags.label,
         "drop": tuple(c.strip() for item in drop for c in item.split(",") if c.strip()) if drop is not None else None,
@@ -76,6 +78,8 @@ def flag_layer(flags: ConfigFlags, gathering: Gathering | None = None) -> dict[s
         "key": flags.key,
         "order_by": flags.order_by,
         "index_column": flags.index_column,
+        "tuning": steps.attempt(lambda: read_tuning_option(tuning), None) if tuning is not None else None,
+        "max_trials": flags.max_trials,
     }
     if gathering is None:
         steps.check()

@@ -23,6 +23,7 @@ from model_training.cli.options import (
     KeyOpt,
     LabelOpt,
     ManifestOpt,
+    MaxTrialsOpt,
     ModelOutputOpt,
     NoTrainOpt,
     OrderByOpt,
@@ -34,6 +35,7 @@ from model_training.cli.options import (
     SourceArg,
     StrategyOpt,
     StreamOpt,
+    TuningOpt,
 )
 from model_training.cli.render import RichReporter, describe_command, out, print_summary, progress_bars, shown
 from model_training.cli.resolve import resolve_settings
@@ -64,6 +66,8 @@ def run(
     no_train: NoTrainOpt = False,
     date: DateOpt = None,
     hyperparameter: HyperparameterOpt = None,
+    tuning: TuningOpt = None,
+    max_trials: MaxTrialsOpt = None,
     quiet: QuietOpt = False,
     stream: StreamOpt = None,
 ) -> None:
@@ -89,6 +93,8 @@ def run(
         date=date,
         hyperparameters=hyperparameter,
         manifest=manifest,
+        tuning=tuning,
+        max_trials=max_trials,
         index_column=index_column.value if index_column is not None else None,
     )
     options = RunOptions(
@@ -126,6 +132,10 @@ def run_split(options: RunOptions) -> None:
     if resolution.manifest:
         out.print(f"manifest: {shown(resolution.manifest.uri)}")
     print_summary(result, options.output)
+    if result.record.tuning is not None:
+        from model_training.cli.render_tuning import print_search
+
+        print_search(result.record.tuning, options.output)
 
 
 def _run(options: RunOptions, resolution: Resolution, manifest: dict[str, Any] | None, stream: StreamOptions) -> RunResult:

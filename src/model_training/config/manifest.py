@@ -64,6 +64,11 @@ class Manifest(_Strict):
     )
     split: ManifestSplit | None = None
     training: ManifestTraining | None = None
+    tuning: dict[str, Any] | None = Field(
+        default=None,
+        description="the hyperparameter search: objective_metric, ranges, strategy, max_trials, max_parallel_trials, "
+        "early_stopping, hyperband, warm_start, seed (see the README)",
+    )
 
     @field_validator("drop", "features")
     @classmethod
@@ -257,6 +262,8 @@ def manifest_settings(manifest: Manifest) -> dict[str, Any]:
     for part in (manifest.split, manifest.training):
         if part is not None:
             flat.update({k: tuple(v) if isinstance(v, list) else v for k, v in part.model_dump(exclude_none=True).items()})
+    if manifest.tuning is not None:  # the section as given: checked with the run's hyperparameters (config.tuning)
+        flat["tuning"] = manifest.tuning
     if "hyperparameters" in flat:
         flat["hyperparameters"] = {k: hyperparameter_text(v) for k, v in flat["hyperparameters"].items()}
     return flat

@@ -12,7 +12,7 @@ so that none stops the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -20,13 +20,21 @@ from model_training.errors import ConfigurationError, Hint, HyperparameterError,
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
-#: How a problem names the setting at fault: its path, decorated with where the value came from.
-Where = Callable[[str], str]
+
+
+class Where(Protocol):
+    """How a problem names the setting at fault: its path, decorated with where the value came from; for
+    ``training.hyperparameters``, ``about`` names the hyperparameters the problem is about (as given), so that it is
+    put down to the layers that set those (``()``: every layer that set any)."""
+
+    def __call__(self, path: str, about: Sequence[str] = ()) -> str: ...
+
+
 #: The hint of an error that names no setting with a hint of its own.
 DEFAULT_HINT = "see: model-training config show SOURCE, and model-training manifest schema"
 
 
-def plain(path: str) -> str:
+def plain(path: str, about: Sequence[str] = ()) -> str:
     """The setting's path as it is (no layer to name)."""
     return path
 
@@ -99,11 +107,15 @@ def validated(
 
 def problems_of(exc: ModelTrainingError, where: Where = plain) -> list[ModelTrainingError]:
     """``exc`` as the problems it reports: those it groups (:attr:`~model_training.errors.ModelTrainingError.errors`),
-    a :class:`~model_training.errors.HyperparameterError`'s one by one (``training.hyperparameters: ...``), or itself."""
+    a :class:`~model_training.errors.HyperparameterError`'s one by one (``training.hyperparameters: ...``, each named
+    as the layers that set the hyperparameters it is about name them), or itself."""
     if exc.errors:
         return list(exc.errors)
     if isinstance(exc, HyperparameterError):
-        return [ConfigurationError(f"{where('training.hyperparameters')}: {p}", exc.hint_text) for p in exc.problems]
+        return [
+            ConfigurationError(f"{where('training.hyperparameters', about)}: {p}", exc.hint_text)
+            for p, about in zip(exc.problems, exc.about, strict=True)
+        ]
     return [exc]
 
 

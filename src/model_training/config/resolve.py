@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from model_training.config.manifest import hyperparameter_text, manifest_setting
 from model_training.config.manifest_files import ManifestSource
 from model_training.config.problems import Gathering, Where, config_error, setting_name
 from model_training.config.run import RunConfig, assemble_config
+from model_training.config.tuning import with_max_trials
 from model_training.errors import SETTINGS, ConfigurationError, ModelTrainingError
 
 #: Environment variables of the environment layer, by setting.
@@ -42,11 +43,13 @@ ENV_SETTINGS = {
     "max_runtime_seconds": "MODEL_TRAINING_MAX_RUNTIME_SECONDS",
     "output_kms_key_id": "MODEL_TRAINING_OUTPUT_KMS_KEY_ID",
     "volume_kms_key_id": "MODEL_TRAINING_VOLUME_KMS_KEY_ID",
+    "tuning": "MODEL_TRAINING_TUNING",
 }
 
 
 def env_settings(env: Mapping[str, str] | None = None, gathering: Gathering | None = None) -> dict[str, Any]:
-    """The environment layer: ``MODEL_TRAINING_*`` variables (lists comma-separated, hyperparameters as JSON).
+    """The environment layer: ``MODEL_TRAINING_*`` variables (lists comma-separated, hyperparameters and the tuning
+    section as JSON objects).
     An empty variable is not set, except ``MODEL_TRAINING_DROP=``, which drops no column.
 
     Args:
@@ -71,14 +74,14 @@ def env_settings(env: Mapping[str, str] | None = None, gathering: Gathering | No
                 flat[name] = parse_fractions(text)
             elif name in ("seed", "instance_count", "volume_size_gb", "max_runtime_seconds"):
                 flat[name] = int(text)
-            elif name == "hyperparameters":
+            elif name in ("hyperparameters", "tuning"):
                 try:
                     values = json.loads(text)
                 except RecursionError:
                     raise ValueError("nested too deeply") from None
                 if not isinstance(values, dict):
                     raise ValueError("a JSON object is needed")
-                flat[name] = {k: hyperparameter_text(v) for k, v in values.items()}
+                flat[name] = {k: hyperparameter_text(v) for k, v in values.items()} if name == "hyperparameters" else values
             else:
                 flat[name] = text
         except (ValueError, ConfigurationError) as exc:
@@ -109,8 +112,10 @@ def resolve(
     limits: Limits | None = None,
 ) -> Resolution:
     """Merge the layers (defaults < environment < SSM < manifest < command line) into a
-    :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole.  Where no
-    layer names ``eval_metric`` it follows the objective (:func:`~model_training.algorithm.default_metrics.metric_for_objective`).
+    :class:`RunConfig`; hyperparameters merge name by name, every other setting is replaced whole (the tuning
+    section too; the command line's ``max_trials``, ``--max-trials``, then sets the effective section's).  Where no
+    layer names ``eval_metric`` it follows the objective (:func:`~model_training.algorithm.default_metrics.metric_for_objective`),
+    its origin ``default for {objective}`` when a layer set the objective.
     The training job's costly settings are then checked against ``limits`` (default: the environment's,
     :func:`~model_training.config.limits.limits_from`).
 
@@ -123,6 +128,7 @@ def resolve(
             else is wrong.
     """
     from model_training.algorithm.default_metrics import metric_for_objective
+    from model_training.algorithm.hyperparameter_rules import ALIASES
     from model_training.algorithm.hyperparameters import merge_hyperparameters
     from model_training.config.run import DEFAULT_HYPERPARAMETERS
 
@@ -152,10 +158,22 @@ def resolve(
             if setting in merged and merged["strategy"] not in applies and rank[origins[setting]] < rank[origins["strategy"]]:
                 del merged[setting]
                 del origins[setting]
+    tuning_errors: list[ModelTrainingError] = []
+    if "max_trials" in merged:  # --max-trials: the effective tuning section's
+        try:
+            merged["tuning"] = with_max_trials(merged.get("tuning"), merged["max_trials"])
+        except ConfigurationError as exc:
+            tuning_errors.append(exc)
+        del merged["max_trials"]
+        origins["tuning.max_trials"] = origins.pop("max_trials")
+    if "tuning" in merged:  # checked against the hyperparameters some layer set (the defaults give way to a range)
+        merged["_given_hyperparameters"] = {k: o for k, o in hp_origins.items() if o != "default"}
+        merged["_tuning_origin"] = origins.get("tuning", "command line")
     where = _where(origins, hp_origins, manifest)
     settings = {"run_date": run_date, "hyperparameters": hyperparameters, "_replace_hyperparameters": True, **merged}
     config, training, errors = assemble_config(settings, where)
     errors[:0] = manifest.problems if manifest else ()
+    errors += tuning_errors
     if training is not None:  # the ceilings of a valid training part, even when another part is not valid
         try:
             check_limits(
@@ -169,9 +187,17 @@ def resolve(
     result = {
         k: origins.get(k.split(".")[1] if k.startswith("training.tags.") else k.rsplit(".", 1)[-1], "default") for k in flat
     }
+    tuned = {ALIASES.get(name, name) for name in config.tuning.ranges} if config.tuning else set()
     for k in flat:
         if k.startswith("training.hyperparameters."):
             result[k] = hp_origins.get(k.rsplit(".", 1)[-1], "default")
+            if ALIASES.get(k.rsplit(".", 1)[-1], k.rsplit(".", 1)[-1]) in tuned:
+                result[k] += ", tuned: the untuned trial's value"
+        elif k.startswith("tuning."):
+            result[k] = origins.get(k) or origins["tuning"]  # the section's layer; tuning.max_trials: --max-trials
+    metric = "training.hyperparameters.eval_metric"
+    if result.get(metric) == "default" and hp_origins.get("objective", "default") != "default":  # it follows the objective
+        result[metric] = f"default for {hyperparameters.get('objective')}"
     if run_date is not None and "run_date" in result:
         result["run_date"] = "command line" if cli and cli.get("run_date") else "event / today"
     return Resolution(config=config, origins=result, manifest=manifest)
@@ -179,21 +205,25 @@ def resolve(
 
 def _where(origins: Mapping[str, str], hp_origins: Mapping[str, str], manifest: ManifestSource | None) -> Where:
     """How a problem names a setting: by the name the layer that set it uses (``MODEL_TRAINING_SEED (environment)``,
-    ``--seed (command line)``, ``split.seed (manifest file:///m.json, line 3)``), or by its path if it is a default."""
+    ``--seed (command line)``, ``split.seed (manifest file:///m.json, line 3)``), or by its path if it is a default.
+    A hyperparameter problem is put down to the layers that set the hyperparameters it is about (``about``; when it
+    names none, every layer that set any): ``-H (command line)`` for ``-H max_depth=-3``, while the manifest's
+    ``etaa`` is ``training.hyperparameters (manifest file:///m.json, line 1)``."""
 
-    def where(path: str) -> str:
+    def where(path: str, about: Sequence[str] = ()) -> str:
         name = setting_name(path)
         origin = origins.get(name)
         if name == "hyperparameters":
-            layers = sorted({o for o in hp_origins.values() if o != "default"})
-            origin = ", ".join(layers) or None
+            set_by = [hp_origins.get(key, "default") for key in about] if about else hp_origins.values()
+            origin = ", ".join(sorted({o for o in set_by if o != "default"})) or None
         if origin is None or origin == "default":
             return path
         if origin == "environment" and name in ENV_SETTINGS:
             return f"{ENV_SETTINGS[name]} (environment)"
         if origin == "command line" and name in SETTINGS and SETTINGS[name].flag:
             return f"{SETTINGS[name].flag} (command line)"
-        line = manifest.lines.get(path) if manifest is not None and origin.startswith("manifest") else None
+        keyed = f"{path}.{about[0]}" if len(about) == 1 else path  # a hyperparameter's own line
+        line = manifest.lines.get(keyed, manifest.lines.get(path)) if manifest and origin.startswith("manifest") else None
         return f"{path} ({origin}, line {line})" if line else f"{path} ({origin})"
 
     return where

@@ -67,12 +67,16 @@ def require_columns(dataset: Dataset, names: Sequence[str], role: str) -> None:
 
 
 def columns_text(columns: Sequence[str]) -> str:
-    """The header's columns as a hint lists them: comma-separated, the first 100 (long names shortened)."""
+    """The header's columns as a hint lists them: comma-separated, the first 100 (long names shortened, a name with
+    a comma quoted, the column without a name, which only the first can be, shown as ``'' (index)``: pandas' index,
+    that ``to_csv`` writes unless ``index=False``)."""
     more = f" and {len(columns) - 100} more" if len(columns) > 100 else ""
     return ", ".join(_short_name(c) for c in columns[:100]) + more
 
 
 def _short_name(name: str) -> str:
+    if not name:
+        return "'' (index)"
     text = repr(name) if "," in name else name
     return text if len(text) <= 60 else text[:50] + f"... ({len(name)} chars)"
 

@@ -3,7 +3,9 @@
 Keys are ``/``-separated, like S3 keys.  Every write is atomic: the bytes go to a temporary file in the
 store's ``_tmp/`` folder (never into a channel folder, whose every file the training container reads),
 are flushed to disk, and are renamed into place, so a reader (or a crash) never sees a
-half-written object; a rewrite of the same key with the same bytes is a no-op in effect.
+half-written object; a rewrite of the same key with the same bytes is a no-op in effect.  The ``_tmp/``
+folder is removed again when a write leaves it empty, so a finished run leaves only its objects (the
+deployment stage watches the folder a model is written to).
 """
 
 from __future__ import annotations
@@ -104,6 +106,8 @@ class LocalStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        finally:
+            self._tidy()
         stamp = (st.st_dev, st.st_ino, st.st_mtime_ns)
         return StoredObject(key=key, uri=path.as_uri(), size_bytes=size, sha256=digest.hexdigest(), stamp=stamp)
 
@@ -119,21 +123,29 @@ class LocalStore:
 
         folder = self.root / TMP_FOLDER
         if not self._swept:
-            folder.mkdir(parents=True, exist_ok=True)
             sweep_dead(folder, "")
             self._swept = True
-        try:
-            return tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=folder)
-        except FileNotFoundError:  # removed meanwhile
+        for _ in range(9):
             folder.mkdir(parents=True, exist_ok=True)
-            return tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=folder)
+            try:
+                return tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=folder)
+            except FileNotFoundError:  # another write emptied and removed it meanwhile (:meth:`_tidy`)
+                continue
+        return tempfile.mkstemp(prefix=f"{os.getpid()}-", suffix=".tmp", dir=folder)
+
+    def _tidy(self) -> None:
+        """Remove ``{root}/_tmp/`` if it is empty (another write's temporary file keeps it)."""
+        with contextlib.suppress(OSError):
+            (self.root / TMP_FOLDER).rmdir()
 
     def sweep(self, prefix: str) -> None:
-        """Remove what a killed run left: dead processes' files in ``{root}/_tmp/``, and temporary files of
-        older versions of this store (``.{name}.*.tmp``) under the folder ``prefix``."""
+        """Remove what a killed run left: dead processes' files in ``{root}/_tmp/`` (and the folder, if that
+        empties it), and temporary files of older versions of this store (``.{name}.*.tmp``) under the folder
+        ``prefix``."""
         from model_training.processes import sweep_dead
 
         sweep_dead(self.root / TMP_FOLDER, "")
+        self._tidy()
         self._swept = True
         base = self.path(prefix.rstrip("/"))
         if base.is_dir():
@@ -165,6 +177,7 @@ class LocalStore:
             return True
         finally:
             Path(tmp).unlink(missing_ok=True)
+            self._tidy()
 
     def age_seconds(self, key: str) -> float | None:
         """Seconds since ``key`` was written, or ``None`` if it does not exist."""

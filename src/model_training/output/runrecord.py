@@ -148,6 +148,8 @@ class TuningRecord(_Model):
         model_copied_to: where the best model was copied for the deployment stage
             (``{model-output}/{YYYY-MM-DD}/output/{best TrainingJobName}/output/model.tar.gz``); ``None`` until
             copied (once).
+        objective_plot: a PNG of the objective against the trial, the best marked (``{trials folder}/
+            {tuning job}-objective.png`` under the run folder), once drawn; ``None`` without one.
         start_time, end_time: ``HyperParameterTuningJobCreationTime`` and ``HyperParameterTuningEndTime``, ISO-8601
             UTC.
     """
@@ -166,6 +168,7 @@ class TuningRecord(_Model):
     trials: list[TrialRecord] = []
     model_artifact: str | None = None
     model_copied_to: str | None = None
+    objective_plot: str | None = None
     start_time: str | None = None
     end_time: str | None = None
 
@@ -178,7 +181,9 @@ class RunRecord(_Model):
     ``--no-train`` stays there, and a later run with training trains it), ``complete`` once its training
     job has ended (``Completed``, ``Failed`` or ``Stopped``); ``started`` while a SageMaker job runs (the stage
     does not wait for it: SageMaker's state-change event for the job brings its outcome,
-    :mod:`~model_training.training.outcome`).
+    :mod:`~model_training.training.outcome`).  A run with a search is ``started`` while the search runs and
+    until a completed search's best model is copied, then ``complete``
+    (:mod:`~model_training.training.tuning_outcome`).
     """
 
     schema_version: int = SCHEMA_VERSION

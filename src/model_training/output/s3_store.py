@@ -16,6 +16,9 @@ from model_training.hashing import HashBehind
 from model_training.ports import Chunk, StoredObject
 from model_training.tags import tag_value
 
+#: The ``ContentType`` of an object by its key's extension (split files and anything else: ``text/csv``).
+_CONTENT_TYPES = {"json": "application/json", "png": "image/png"}
+
 
 class S3Store:
     """A bucket, through boto3.
@@ -118,7 +121,7 @@ class S3Store:
             extra = {
                 **self._object_args(),
                 "Metadata": {"sha256": digest.hexdigest()},
-                "ContentType": "application/json" if key.endswith(".json") else "text/csv",
+                "ContentType": _CONTENT_TYPES.get(key.rpartition(".")[2], "text/csv"),
             }
             # parts of at most 16 MiB, 4 at a time: the upload holds at most 64 MiB whatever the file's size
             part = max(5 * 1024 * 1024, min(self.multipart_threshold, 16 * 1024 * 1024))

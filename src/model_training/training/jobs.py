@@ -234,12 +234,12 @@ def training_record(job: dict[str, Any], backend: str) -> TrainingRecord:
         model_artifact=job.get("ModelArtifacts", {}).get("S3ModelArtifacts"),
         training_seconds=job.get("TrainingTimeInSeconds"),
         billable_seconds=job.get("BillableTimeInSeconds"),
-        start_time=_utc_text(job.get("TrainingStartTime")),
-        end_time=_utc_text(job.get("TrainingEndTime")),
+        start_time=utc_text(job.get("TrainingStartTime")),
+        end_time=utc_text(job.get("TrainingEndTime")),
     )
 
 
-def _utc_text(value: Any) -> str | None:
+def utc_text(value: Any) -> str | None:
     """A job's time (a ``datetime``, or ISO-8601 text) as ISO-8601 UTC to the second; text that is no time is
     kept as it is (at most 64 characters)."""
     if value is None:
@@ -256,19 +256,24 @@ def _utc_text(value: Any) -> str | None:
 
 
 def raise_if_failed(record: RunRecord, run_uri: str, *, earlier: bool) -> None:
-    """Raise :class:`~model_training.errors.RunFailedError` if the run's job ended ``Failed`` (``earlier``:
-    it failed in an earlier delivery).  Its hint names where to see the job: ``model-training jobs describe NAME``
-    for a local job, SageMaker's ``DescribeTrainingJob`` for a SageMaker one (an entry point that knows the command
-    that shows it names that instead: :meth:`~model_training.errors.RunFailedError.with_command`)."""
-    training = record.training
-    if training is None or training.status != "Failed":
-        return
+    """Raise :class:`~model_training.errors.RunFailedError` if the run's job (or its search: its tuning job) ended
+    ``Failed`` (``earlier``: it failed in an earlier delivery).  Its hint names where to see the job: ``model-training
+    jobs describe NAME`` for a local job, SageMaker's ``DescribeTrainingJob`` (``DescribeHyperParameterTuningJob``)
+    for a SageMaker one (an entry point that knows the command that shows it names that instead:
+    :meth:`~model_training.errors.RunFailedError.with_command`)."""
     when = " earlier" if earlier else ""
-    name = training.job_name
-    local = training.backend != "sagemaker"
-    where = f"model-training jobs describe {name}" if local else f"DescribeTrainingJob {name} in SageMaker"
-    error = RunFailedError(f"training job {name} failed{when}: {training.failure_reason}", failed_run_hint(run_uri, where))
-    error.job_name, error.run_uri = name, run_uri
+    tuning = record.tuning
+    training = record.training
+    if tuning is not None and tuning.status == "Failed":
+        name, kind, reason, backend, search = tuning.job_name, "tuning job", tuning.failure_reason, tuning.backend, True
+    elif training is not None and training.status == "Failed":
+        name, kind, reason, backend, search = training.job_name, "training job", training.failure_reason, training.backend, False
+    else:
+        return
+    api = "DescribeHyperParameterTuningJob" if search else "DescribeTrainingJob"
+    where = f"{api} {name} in SageMaker" if backend == "sagemaker" else f"model-training jobs describe {name}"
+    error = RunFailedError(f"{kind} {name} failed{when}: {reason}", failed_run_hint(run_uri, where, search=search))
+    error.job_name, error.run_uri, error.search = name, run_uri, search
     raise error
 
 

@@ -25,7 +25,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from model_training.errors import HyperparameterError, TrainingJobExistsError, TrainingJobNotFoundError, environment_failure
+from model_training.errors import (
+    ConfigurationError,
+    HyperparameterError,
+    TrainingJobExistsError,
+    TrainingJobNotFoundError,
+    environment_failure,
+)
 from model_training.output.local_store import LocalStore
 from model_training.progress import NullReporter, Reporter
 from model_training.training.backend import JobFinder
@@ -52,13 +58,23 @@ class LocalTrainingBackend(JobFinder):
         self.reporter: Reporter = reporter or NullReporter()
 
     # -- the API -------------------------------------------------------------------------------
-    def preflight(self, algorithm_version: str) -> None:
-        """Refuse, before a run writes anything, an installed XGBoost that is not the image's.
+    def preflight(self, algorithm_version: str, *, tuning: bool = False) -> None:
+        """Refuse, before a run writes anything, an installed XGBoost that is not the image's, and a search
+        without Optuna.
 
         Raises:
             XGBoostVersionError: see :func:`~model_training.training.xgboost_release.check_xgboost`.
+            ConfigurationError: ``tuning`` and Optuna is not installed.
         """
         check_xgboost(algorithm_version)
+        if tuning:
+            try:
+                import optuna  # noqa: F401
+            except ImportError:
+                raise ConfigurationError(
+                    "a local hyperparameter search runs with Optuna, which is not installed",
+                    "install the local extra (pip install -e '.[local]'), or pip install optuna",
+                ) from None
 
     def create_training_job(self, request: dict[str, Any]) -> str:
         """Register a job as ``InProgress`` (``SecondaryStatus`` ``Starting``); returns its ARN.
@@ -191,6 +207,10 @@ class LocalTrainingBackend(JobFinder):
             TrainingJobNotFoundError: no such tuning job.
         """
         return TuningRecords(self.jobs_dir).trial_summaries(name)
+
+    def list_hyper_parameter_tuning_jobs(self) -> list[dict[str, Any]]:
+        """Every tuning job's ``HyperParameterTuningJobSummary`` (``ListHyperParameterTuningJobs``), newest first."""
+        return TuningRecords(self.jobs_dir).summaries()
 
     def run_hyper_parameter_tuning_job(self, name: str, baseline: Mapping[str, str | None] | None = None) -> dict[str, Any]:
         """Run a created tuning job's search to the end (:func:`~model_training.training.local_tuning.run_search`);

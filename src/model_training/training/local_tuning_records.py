@@ -59,6 +59,19 @@ DESCRIBE_KEYS = (
     "ConsumedResources",
 )
 
+#: The keys of ``HyperParameterTuningJobSummary`` taken from a describe as they are (``Strategy`` and
+#: ``ResourceLimits`` are the config's).
+SUMMARY_KEYS = (
+    "HyperParameterTuningJobName",
+    "HyperParameterTuningJobArn",
+    "HyperParameterTuningJobStatus",
+    "CreationTime",
+    "HyperParameterTuningEndTime",
+    "LastModifiedTime",
+    "TrainingJobStatusCounters",
+    "ObjectiveStatusCounters",
+)
+
 
 def now() -> str:
     """The time, as the local backend's records write it (ISO 8601, UTC, whole seconds)."""
@@ -198,6 +211,19 @@ class TuningRecords:
         record = self.load(name)
         objective = record["HyperParameterTuningJobConfig"]["HyperParameterTuningJobObjective"]
         return [summary(job, name, objective) for job in self.trials(name).values()]
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every tuning job of the folder as a ``HyperParameterTuningJobSummary`` (the
+        ``HyperParameterTuningJobSummaries`` of ``ListHyperParameterTuningJobs``), newest first."""
+        found = []
+        for path in self.jobs_dir.glob(f"*{TUNING_SUFFIX}") if self.jobs_dir.is_dir() else ():
+            name = path.name[: -len(TUNING_SUFFIX)]
+            with contextlib.suppress(TrainingJobNotFoundError, json.JSONDecodeError, OSError, KeyError):
+                described = self.describe(name)
+                config = described["HyperParameterTuningJobConfig"]
+                item = {key: described[key] for key in SUMMARY_KEYS if key in described}
+                found.append({**item, "Strategy": config["Strategy"], "ResourceLimits": config["ResourceLimits"]})
+        return sorted(found, key=lambda j: (j["CreationTime"], j["HyperParameterTuningJobName"]), reverse=True)
 
     def describe(self, name: str) -> dict[str, Any]:
         """The ``DescribeHyperParameterTuningJob`` response of tuning job ``name``: the stored record's API

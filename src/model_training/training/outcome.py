@@ -13,7 +13,9 @@ listed (``ListTags``), and it is taken for one of this stage's only if all of th
    ``Testing`` tag of its test file, and the ``train`` channel of its run folder.
 
 A job that fails one is skipped with the reason (another environment's or another team's job, a run deleted since):
-never an error, since no retry can change it.
+never an error, since no retry can change it.  The same checks tie a hyperparameter tuning job to its run
+(:func:`run_of` with the tuning job's name and ``TrainingJobDefinition``, from
+:mod:`~model_training.training.tuning_events`); a training job that a tuning job started is skipped before them.
 
 Recording follows :func:`~model_training.training.jobs.outcome_update`: a final status is never replaced by an
 earlier one, and a record that would not change is not rewritten.  The write happens under the run's claim
@@ -54,7 +56,7 @@ class JobReader(Protocol):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What recording a job's outcome did.
+    """What recording a job's outcome (a training job's, or a tuning job's) did.
 
     Attributes:
         status: ``recorded`` (``run.json`` rewritten), ``unchanged`` (it holds that outcome already, or a final
@@ -64,6 +66,8 @@ class Outcome:
         run_id: the run the job belongs to.
         run_record: the URI of that run's ``run.json``.
         record: the run record as written, or as found.
+        copied_to: a tuning job's best model's destination, when this delivery recorded the copy there (made by it,
+            or found made by a delivery that stopped before recording it: :mod:`~model_training.training.tuning_events`).
     """
 
     status: Literal["recorded", "unchanged", "skipped"]
@@ -72,9 +76,10 @@ class Outcome:
     run_id: str | None = None
     run_record: str | None = None
     record: RunRecord | None = None
+    copied_to: str | None = None
 
 
-class _NotOurs(Exception):
+class NotOurs(Exception):
     """The job is not one of this stage's (the message says why)."""
 
 
@@ -88,6 +93,10 @@ def record_training_outcome(
     time_left: Callable[[], float] | None = None,
 ) -> Outcome:
     """Record the state of training job ``name`` in its run's ``run.json`` (see the module's documentation).
+
+    A training job of a hyperparameter tuning job (its ``DescribeTrainingJob`` has a ``TuningJobArn``: SageMaker
+    copies the tuning job's tags, the run's, to it) is skipped with the reason: the search's outcome is recorded
+    when the tuning job's own state-change event comes (:mod:`~model_training.training.tuning_events`).
 
     Args:
         jobs: describes the job and lists its tags.
@@ -104,21 +113,21 @@ def record_training_outcome(
     if described is None:
         return Outcome("skipped", name, reason=f"training job {name} does not exist in this account and region")
     job: dict[str, Any] = described
+    if job.get("TuningJobArn"):
+        tuning = str(job["TuningJobArn"]).rsplit("/", 1)[-1]
+        return Outcome("skipped", name, reason=f"a trial of tuning job {tuning}; the search's outcome is recorded when it ends")
     tags = jobs.job_tags(str(job["TrainingJobArn"]))
+    facts = JobFacts("training job", name, make_job_name, channel_uri(job, "train"))
     try:
-        prefix = _run_prefix(job, tags, bucket=bucket, input_prefix=input_prefix)
-        record_key = f"{prefix}/{RUN_RECORD_NAME}"
-        record = read_record(store, record_key, NullReporter())
-        if record is None:
-            raise _NotOurs(f"{store.uri(record_key)} does not exist: training job {name}'s tags name no run of this stage")
-        _check_record(record, job, tags, store, prefix)
-    except _NotOurs as exc:
+        prefix, record = run_of(facts, tags, store, bucket=bucket, input_prefix=input_prefix)
+    except NotOurs as exc:
         return Outcome("skipped", name, reason=str(exc))
+    record_key = f"{prefix}/{RUN_RECORD_NAME}"
     uri = store.uri(record_key)
     found = Outcome("unchanged", name, run_id=record.run_id, run_record=uri, record=record)
     if outcome_update(record, job, jobs.backend_name) is None:
         return found
-    store = store.with_tags({"RunId": record.run_id, "SourceObject": str(record.source["uri"])})  # as the run wrote it
+    store = run_store(store, record)
 
     def settled() -> bool:
         now = read_record(store, record_key, NullReporter())
@@ -142,29 +151,70 @@ def record_training_outcome(
     return Outcome("recorded", name, run_id=updated.run_id, run_record=uri, record=updated)
 
 
-def _run_prefix(job: dict[str, Any], tags: dict[str, str], *, bucket: str, input_prefix: str) -> str:
+@dataclass(frozen=True)
+class JobFacts:
+    """What the ownership checks read of a job SageMaker describes (never of its event).
+
+    Attributes:
+        kind: ``training job`` or ``tuning job``, for the reasons given.
+        name: its ``TrainingJobName`` or ``HyperParameterTuningJobName``.
+        derive_name: the name this stage gives the job of a run, from the dataset's name and the run id
+            (:func:`~model_training.training.naming.job_name`, :func:`~model_training.training.naming.tuning_job_name`).
+        train_channel: the ``S3Uri`` of its ``train`` channel (a tuning job's: its ``TrainingJobDefinition``'s).
+    """
+
+    kind: str
+    name: str
+    derive_name: Callable[[str, str], str]
+    train_channel: str | None
+
+
+def run_of(job: JobFacts, tags: dict[str, str], store: Store, *, bucket: str, input_prefix: str) -> tuple[str, RunRecord]:
+    """The run folder ``job``'s tags name and its ``run.json``, once both tie the job to a run of this stage (the
+    module's documentation, steps 1 to 3).
+
+    Returns:
+        The run folder's key in ``store`` and its run record, as read.
+
+    Raises:
+        NotOurs: a check fails (the message names which, and the job).
+    """
+    prefix = _run_prefix(job, tags, bucket=bucket, input_prefix=input_prefix)
+    record_key = f"{prefix}/{RUN_RECORD_NAME}"
+    record = read_record(store, record_key, NullReporter())
+    if record is None:
+        raise NotOurs(f"{store.uri(record_key)} does not exist: {job.kind} {job.name}'s tags name no run of this stage")
+    _check_record(record, job, tags, store, prefix)
+    return prefix, record
+
+
+def run_store(store: Store, record: RunRecord) -> Store:
+    """``store`` tagging what it writes with the run's lineage, as the run wrote its ``run.json``."""
+    return store.with_tags({"RunId": record.run_id, "SourceObject": str(record.source["uri"])})
+
+
+def _run_prefix(job: JobFacts, tags: dict[str, str], *, bucket: str, input_prefix: str) -> str:
     """The key of the run folder that ``job``'s tags name (``{input prefix}.../{RunId}``), in ``bucket``.
 
     Raises:
-        _NotOurs: the tags are not the stage's, or name a folder elsewhere (another bucket, outside the prefix).
+        NotOurs: the tags are not the stage's, or name a folder elsewhere (another bucket, outside the prefix).
     """
-    name = job["TrainingJobName"]
+    what = f"{job.kind} {job.name}"
     run_id = tags.get("RunId", "")
     if tags.get("Project") != PROJECT or not RUN_ID.fullmatch(run_id) or not tags.get("Source"):
-        raise _NotOurs(
-            f"training job {name} was not started by this stage: its tags lack Project={PROJECT}, a RunId of 16 hex "
-            "digits or a Source"
+        raise NotOurs(
+            f"{what} was not started by this stage: its tags lack Project={PROJECT}, a RunId of 16 hex digits or a Source"
         )
-    where = tags.get("Testing") or channel_uri(job, "train")
+    where = tags.get("Testing") or job.train_channel
     if not where or not where.startswith("s3://"):
-        raise _NotOurs(f"training job {name} names no run folder in S3 (neither a Testing tag nor a train channel)")
+        raise NotOurs(f"{what} names no run folder in S3 (neither a Testing tag nor a train channel)")
     found, _, key = where[len("s3://") :].partition("/")
     if found != bucket:
-        raise _NotOurs(f"training job {name}'s run is in bucket {found}, not in the data bucket {bucket}: another stage's")
+        raise NotOurs(f"{what}'s run is in bucket {found}, not in the data bucket {bucket}: another stage's")
     head, marker, _ = ("/" + key).rpartition(f"/{run_id}/")
     prefix = f"{head}/{run_id}".lstrip("/")
     if not marker or not prefix.startswith(input_prefix):
-        raise _NotOurs(f"training job {name}'s run folder {where} is not a folder {input_prefix}.../{run_id}/ of this stage")
+        raise NotOurs(f"{what}'s run folder {where} is not a folder {input_prefix}.../{run_id}/ of this stage")
     return prefix
 
 
@@ -186,23 +236,23 @@ def run_record_uri(job: dict[str, Any]) -> str | None:
     return f"{train.rstrip('/').rsplit('/', 1)[0]}/{RUN_RECORD_NAME}"
 
 
-def _check_record(record: RunRecord, job: dict[str, Any], tags: dict[str, str], store: Store, prefix: str) -> None:
+def _check_record(record: RunRecord, job: JobFacts, tags: dict[str, str], store: Store, prefix: str) -> None:
     """Refuse a run record that does not tie ``job`` to its run (see the module's documentation, step 3).
 
     Raises:
-        _NotOurs: the first of the record's facts that disagrees with the job, named.
+        NotOurs: the first of the record's facts that disagrees with the job, named.
     """
-    name = job["TrainingJobName"]
+    what = f"{job.kind} {job.name}"
     where = store.uri(f"{prefix}/{RUN_RECORD_NAME}")
     if record.run_id != tags["RunId"]:  # first: the job name below is derived from the record's run id
-        raise _NotOurs(f"{where} is the record of run {record.run_id!r}, not of training job {name}'s {tags['RunId']!r}")
+        raise NotOurs(f"{where} is the record of run {record.run_id!r}, not of {what}'s {tags['RunId']!r}")
     test = record.files.get("test")
     expected = {
-        "job name": (make_job_name(str(record.source.get("name", "")), record.run_id), name),
+        "job name": (job.derive_name(str(record.source.get("name", "")), record.run_id), job.name),
         "Source tag": (tag_value(str(record.source.get("uri", ""))), tags["Source"]),
         "Testing tag": (test.uri if test else None, tags.get("Testing")),
-        "train channel": (store.uri(f"{prefix}/train") + "/" if record.splits["train"].rows else None, channel_uri(job, "train")),
+        "train channel": (store.uri(f"{prefix}/train") + "/" if record.splits["train"].rows else None, job.train_channel),
     }
-    for what, (recorded, said) in expected.items():
+    for fact, (recorded, said) in expected.items():
         if recorded != said:
-            raise _NotOurs(f"{where} does not match training job {name}: its {what} is {recorded!r}, the job's {said!r}")
+            raise NotOurs(f"{where} does not match {what}: its {fact} is {recorded!r}, the job's {said!r}")

@@ -13,6 +13,7 @@ create fails with a :class:`TrainingJobError` saying so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from model_training.errors import TrainingJobError, TrainingJobExistsError, TrainingJobNotFoundError
@@ -37,8 +38,8 @@ class SageMakerBackend(JobFinder):
 
         self.client = client or aws.client("sagemaker")
 
-    def preflight(self, algorithm_version: str) -> None:
-        """Nothing to check here: SageMaker trains with the image's own XGBoost."""
+    def preflight(self, algorithm_version: str, *, tuning: bool = False) -> None:
+        """Nothing to check here: SageMaker trains and searches with the image's own XGBoost."""
 
     def create_training_job(self, request: dict[str, Any]) -> str:
         """Send ``CreateTrainingJob``; returns the job ARN.
@@ -164,6 +165,15 @@ class SageMakerBackend(JobFinder):
         except Exception as exc:
             _raise_not_found(exc, "tuning job", name)
             raise
+
+    def run_hyper_parameter_tuning_job(self, name: str, baseline: Mapping[str, str | None] | None = None) -> dict[str, Any]:
+        """SageMaker runs the search by itself: this only describes it (``baseline`` is the local backend's: SageMaker
+        trains no untuned trial).
+
+        Raises:
+            TrainingJobNotFoundError: no such tuning job.
+        """
+        return self.describe_hyper_parameter_tuning_job(name)
 
     def list_hyper_parameter_tuning_jobs(self, max_results: int = 50) -> list[dict[str, Any]]:
         """The newest tuning jobs' summaries (``ListHyperParameterTuningJobs``, by creation time, descending)."""

@@ -13,6 +13,7 @@ model output root, the same key a single training job's model has (:func:`best_m
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from model_training.config.run import RunConfig
@@ -86,7 +87,18 @@ def best_model_key(config: RunConfig, training_job_name: str) -> str:
     """``{YYYY-MM-DD}/output/{TrainingJobName}/output/model.tar.gz``: the key under the model output root
     where the deployment stage expects a model, and reads the name of the job that trained it from (the
     run's date, as a single training job's ``S3OutputPath`` has it)."""
-    return f"{config.run_date.isoformat()}/output/{training_job_name}/output/model.tar.gz"
+    return model_key(config.run_date, training_job_name)
+
+
+def model_key(run_date: dt.date, training_job_name: str) -> str:
+    """:func:`best_model_key` from the run's date itself (``run.json``'s ``config.run_date``)."""
+    return f"{run_date.isoformat()}/output/{training_job_name}/output/model.tar.gz"
+
+
+def model_destination(model_output_root: str, run_date: dt.date, training_job_name: str) -> str:
+    """``{model_output_root}/{YYYY-MM-DD}/output/{TrainingJobName}/output/model.tar.gz`` (:func:`model_key`
+    under the root, ``s3://...`` or ``file://...``)."""
+    return f"{model_output_root.rstrip('/')}/{model_key(run_date, training_job_name)}"
 
 
 def best_model_destination(config: RunConfig, target: TrainingTarget, tuning_job: dict[str, Any]) -> str:
@@ -96,4 +108,4 @@ def best_model_destination(config: RunConfig, target: TrainingTarget, tuning_job
     Raises:
         TrainingJobError: as :func:`best_training_job_name` raises it.
     """
-    return f"{target.model_output_root.rstrip('/')}/{best_model_key(config, best_training_job_name(tuning_job))}"
+    return model_destination(target.model_output_root, config.run_date, best_training_job_name(tuning_job))

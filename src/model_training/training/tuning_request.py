@@ -26,7 +26,7 @@ from typing import Any
 
 from model_training.algorithm.tuning import TuningSpec, check_tuning, tuning_job_config, warm_start_config, without_tuned
 from model_training.config.run import RunConfig
-from model_training.errors import ConfigurationError
+from model_training.errors import ConfigurationError, Setting
 from model_training.output.runrecord import RUN_ID_LENGTH, RunRecord
 from model_training.ports import Store
 from model_training.training.jobs import TrainingTarget, job_definition, run_hyperparameters, run_tags
@@ -104,7 +104,7 @@ def check_trials_output(output_path: str, model_output_root: str) -> None:
         raise ConfigurationError(
             f"the tuning job's training jobs would write their models to {output_path}, in the model output "
             f"location {model_output_root}: the deployment stage would deploy every one of them",
-            "write the run's outputs (--output) to a bucket or folder other than the model output's",
+            ("write the run's outputs (", Setting("output"), ") to a bucket or folder other than the model output's"),
         )
 
 

@@ -1,0 +1,94 @@
+"""A run's search through the pipeline on this machine, where it goes wrong: a search whose every trial fails fails
+the run (exit 3, the reason in run.json, nothing in the model output); a best model that cannot be copied leaves the
+run ``started`` with the search recorded, and the next run copies it (nothing searched again)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from model_training.cli import app
+from model_training.config.run import RunConfig
+from model_training.output.local_store import LocalStore
+from model_training.output.runrecord import RunRecord
+from model_training.training.jobs import TrainingTarget
+from model_training.training.local import LocalTrainingBackend
+from model_training.training.request import LOCAL_IMAGE
+from model_training.training.tuning_request import tuning_request
+from tests.fixtures import write_csv
+
+SEARCH: dict[str, Any] = {"objective_metric": "validation:logloss", "strategy": "Grid", "ranges": {"max_depth": [2, 3]}}
+
+
+def source(tmp_path: Path) -> Path:
+    """200 rows labelled 0 and 1 from two features, and a manifest beside them: 4 rounds, a Grid of two trials."""
+    lines = ["f1,f2,label"] + [f"{i % 7}.5,{(i * 37) % 11},{int((i % 7) + (i * 37) % 11 > 8)}" for i in range(200)]
+    manifest = {"label": "label", "training": {"hyperparameters": {"num_round": 4}}, "tuning": SEARCH}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    return write_csv(tmp_path / "data.csv", "\n".join(lines) + "\n")
+
+
+def run(tmp_path: Path, *extra: str) -> Any:
+    return CliRunner().invoke(
+        app, ["run", str(tmp_path / "data.csv"), "-o", str(tmp_path / "out"), "--date", "2026-03-04", "-q", *extra]
+    )
+
+
+def the_record(tmp_path: Path) -> tuple[Path, RunRecord]:
+    (path,) = (tmp_path / "out").glob("automl/2026-03-04/training/data/*/run.json")
+    return path, RunRecord.model_validate_json(path.read_bytes())
+
+
+def test_a_search_whose_every_trial_fails_fails_the_run(tmp_path: Path) -> None:
+    """The run's tuning job, created by an earlier delivery that died, with static hyperparameters the container
+    refuses in every trial (``multi:softmax`` without ``num_class``): this run finds it, runs its search and fails."""
+    source(tmp_path)
+    assert run(tmp_path, "--no-train").exit_code == 0
+    _, record = the_record(tmp_path)
+    config = RunConfig.model_validate(record.config)
+    assert config.tuning is not None
+    out = tmp_path / "out"
+    target = TrainingTarget(image=LOCAL_IMAGE.format(version="3.0-5"), model_output_root=(out / "model-output").as_uri())
+    request = tuning_request(record, config, config.tuning, target, LocalStore(out))
+    request["TrainingJobDefinition"]["StaticHyperParameters"]["objective"] = "multi:softmax"
+    LocalTrainingBackend(out / "training-jobs").create_hyper_parameter_tuning_job(request)
+
+    res = run(tmp_path)
+    assert res.exit_code == 3, res.output
+    name = request["HyperParameterTuningJobName"]
+    assert f"error: tuning job {name} failed: no training job completed (3 failed or stopped)" in res.output
+    assert f"jobs describe {name}" in " ".join(res.output.split())
+    _, failed = the_record(tmp_path)
+    assert failed.status == "complete" and failed.tuning is not None and failed.tuning.status == "Failed"
+    assert failed.tuning.failure_reason and "num_class" in failed.tuning.failure_reason
+    assert failed.tuning.best_training_job is None and not (out / "model-output").exists()
+    again = run(tmp_path)
+    assert again.exit_code == 3 and f"tuning job {name} failed earlier" in again.output
+
+
+def test_a_best_model_that_could_not_be_copied_is_copied_by_the_next_run(tmp_path: Path) -> None:
+    source(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "model-output").write_text("a file where the model output folder goes")
+    res = run(tmp_path)
+    assert res.exit_code == 1, res.output
+    assert "cannot copy the best model there" in res.output and "Traceback" not in res.output
+    path, record = the_record(tmp_path)
+    assert record.status == "started" and record.tuning is not None and record.tuning.status == "Completed"
+    assert record.tuning.model_copied_to is None and record.tuning.best_training_job is not None
+    trials = sorted((out / "training-jobs").glob("*.json"))
+
+    (out / "model-output").unlink()
+    res = run(tmp_path)
+    assert res.exit_code == 0, res.output
+    _, done = the_record(tmp_path)
+    assert done.status == "complete" and done.tuning is not None
+    assert done.tuning.trials == record.tuning.trials  # the search was not run again
+    assert sorted((out / "training-jobs").glob("*.json")) == trials
+    (model,) = (p for p in (out / "model-output").rglob("*") if p.is_file())
+    assert done.tuning.model_copied_to == model.as_uri() and record.tuning.best_training_job in model.as_posix()
+    assert json.loads(path.read_text())["status"] == "complete"

@@ -18,6 +18,7 @@ feature, the split key or the order column) makes it an ordinary column.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 
 import numpy as np
@@ -30,6 +31,7 @@ from model_training.algorithm.labels import (
     label_rule,
     label_text,
     objective_problem,
+    suggested_objective,
 )
 from model_training.channels import channel_columns, channel_pieces, cut_fields
 from model_training.config.run import RunConfig
@@ -44,6 +46,9 @@ LIKELY_LABELS = ("target", "label", "y", "class", "outcome", "labels", "targets"
 #: The names pandas writes for a DataFrame's unnamed index (``to_csv()``), and gives it when it reads one back
 #: without ``index_col`` (``read_csv``'s ``Unnamed: 0``).
 INDEX_NAMES = ("", "Unnamed: 0")
+#: An earlier index, read back by pandas without ``index_col`` and written again with a new one
+#: (``read_csv(f).to_csv(g)``: the header starts ``,Unnamed: 0,...``).
+STALE_INDEX = re.compile(r"Unnamed: \d+")
 
 
 def index_column(dataset: Dataset, config: RunConfig) -> str | None:
@@ -68,15 +73,38 @@ def index_column(dataset: Dataset, config: RunConfig) -> str | None:
     return first
 
 
+def stale_index_columns(dataset: Dataset, config: RunConfig) -> tuple[str, ...]:
+    """Earlier index columns right after the source's index column (:func:`index_column`): the columns named
+    ``Unnamed: N`` (:data:`STALE_INDEX`) that follow it, up to the first other name, unless the configuration
+    names them.  Row numbers of an earlier file, never features: left out of ``train``/``validation`` like drop
+    columns (they stay in the test file)."""
+    if index_column(dataset, config) is None:
+        return ()
+    named = {config.label, *(config.features or ()), config.split.key, config.split.order_by}
+    stale: list[str] = []
+    for name in dataset.columns[1:-1]:
+        if not STALE_INDEX.fullmatch(name) or name in named:
+            break
+        stale.append(name)
+    return tuple(stale)
+
+
 def index_note(dataset: Dataset, config: RunConfig) -> str | None:
     """What to tell the user about the source's index column under ``index_column: auto``, or ``None`` (there is
     none, or ``index_column`` is ``index``: the user expects it)."""
     name = index_column(dataset, config)
     if name is None or config.index_column != "auto":
         return None
+    stale = stale_index_columns(dataset, config)
+    also = (
+        f" After it, {', '.join(repr(c) for c in stale)} {'is an earlier index' if len(stale) == 1 else 'are earlier indexes'} "
+        "(pandas' read_csv then to_csv without index=False), left out of train and validation too."
+        if stale
+        else ""
+    )
     return (
         f"{dataset.source.uri}: the first column ({name!r}) is an index column (pandas' to_csv writes one unless "
-        "index=False): it is left out of train and validation, and its values are the test file's index. To say "
+        f"index=False): it is left out of train and validation, and its values are the test file's index.{also} To say "
         f"the file has one and silence this note, set {every_name(Setting('index_column', 'index'))}"
     )
 
@@ -102,7 +130,8 @@ def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
         if name:
             require_columns(dataset, [name], role)
     index = index_column(dataset, config)
-    columns = channel_columns(dataset.columns, config.label, (*config.drop, *(() if index is None else (index,))))
+    left_out = () if index is None else (index, *stale_index_columns(dataset, config))
+    columns = channel_columns(dataset.columns, config.label, (*config.drop, *left_out))
     if config.features is not None:
         wanted = set(config.features)
         columns = [config.label, *(c for c in columns[1:] if c in wanted)]
@@ -118,13 +147,26 @@ def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
 
 def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
     """The error of a default label column that is not in the file: the columns there are, and the three
-    ways to name the label (the command line's flag, the environment variable, the manifest's key)."""
+    ways to name the label (the command line's flag, the environment variable, the manifest's key), with a likely
+    label (a column named like one, :data:`LIKELY_LABELS`, else the last column) and, when that column's values
+    do not fit the objective, the objective they look like (:func:`~model_training.algorithm.labels.suggested_objective`),
+    so that the hint's settings are the next command's."""
     likely = [c for c in dataset.columns if c.strip().lower() in LIKELY_LABELS]
+    candidate = likely[0] if likely else dataset.columns[-1]
+    objective: Hint = ()
+    if len(dataset.columns) > 1 and not numeric_problems(dataset, [candidate], allow_empty=False, role="label"):
+        labels = dataset.numbers(candidate)
+        suggestion = suggested_objective(labels)
+        hyperparameters = config.training.hyperparameters
+        num_class = int(hyperparameters["num_class"]) if "num_class" in hyperparameters else None
+        if suggestion and label_problem(labels, hyperparameters.get("objective"), num_class):
+            objective = (" with the objective its values fit, ", Setting("hyperparameters", f"objective={suggestion}"))
     return DatasetError(
         ("no label column was named, and the default label column ", COLUMN, " is not in the header"),
         (
-            "name the label column: ",
-            Setting("label", likely[0] if likely else "NAME", every=True),
+            f"name the label column{' (the last column?)' if not likely else ''}: ",
+            Setting("label", candidate, every=True),
+            *objective,
             f"; the columns are: {columns_text(dataset.columns)}",
         ),
         uri=dataset.source.uri,
@@ -168,7 +210,7 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
         row, reason = problem
         raise DatasetError(
             (f"{reason} (column ", COLUMN, ", ", LINE, ")"),
-            _objective_hint(float(labels[row]), hp.objective),
+            _objective_hint(labels, float(labels[row]), hp.objective),
             uri=dataset.source.uri,
             line=dataset.line_of_row(row),
             column=config.label,
@@ -189,9 +231,15 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
     return labels
 
 
-def _objective_hint(label: float, objective: str | None) -> Hint:
-    """What to do about a label that does not fit ``objective``: a whole number above 1 where labels are in
-    [0, 1] looks like a class number."""
+def _objective_hint(labels: np.ndarray, label: float, objective: str | None) -> Hint:
+    """What to do about ``label``, one of ``labels``, that does not fit ``objective``: the objective the labels look
+    like (:func:`~model_training.algorithm.labels.suggested_objective`: a quantity, or class numbers)."""
+    if suggested_objective(labels) == "reg:squarederror":
+        return (
+            "the labels look like a quantity: choose ",
+            Setting("hyperparameters", "objective=reg:squarederror"),
+            " (or another reg: objective); or fix the label upstream",
+        )
     if objective in UNIT_LABEL_OBJECTIVES and label > 1 and label.is_integer():
         return (
             "for classes numbered from 0 choose ",

@@ -100,3 +100,20 @@ def objective_problem(objective: str | None) -> str | None:
 def label_text(value: float) -> str:
     """A label value as the run record writes it: ``1`` for 1.0, ``0.5`` for 0.5 (``repr`` otherwise)."""
     return str(int(value)) if value.is_integer() else repr(value)
+
+
+#: Whole-number labels up to this many classes (0 to 99) with no class missing look like class numbers.
+MAX_SUGGESTED_CLASSES = 100
+
+
+def suggested_objective(labels: np.ndarray) -> str | None:
+    """The objective a column of labels looks like it needs, for hints only (a setting never follows it):
+    ``None`` for 0/1 labels (the default ``binary:logistic`` fits), ``multi:softprob`` for whole numbers from 0
+    with every class up to the largest present (at most :data:`MAX_SUGGESTED_CLASSES`), else
+    ``reg:squarederror`` (a quantity).  ``labels``: float label values, one per row (at least one)."""
+    if labels.size == 0 or bool(((labels == 0) | (labels == 1)).all()):
+        return None
+    whole = bool((labels == np.floor(labels)).all()) and labels.min() >= 0
+    if whole and labels.max() < MAX_SUGGESTED_CLASSES and np.unique(labels).size == int(labels.max()) + 1:
+        return "multi:softprob"
+    return "reg:squarederror"

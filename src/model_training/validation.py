@@ -148,13 +148,15 @@ def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
 def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
     """The error of a default label column that is not in the file: the columns there are, and the three
     ways to name the label (the command line's flag, the environment variable, the manifest's key), with a likely
-    label (a column named like one, :data:`LIKELY_LABELS`, else the last column) and, when that column's values
-    do not fit the objective, the objective they look like (:func:`~model_training.algorithm.labels.suggested_objective`),
-    so that the hint's settings are the next command's."""
+    label (a column named like one, :data:`LIKELY_LABELS`, else the last column of numbers: a label is one, and
+    pasting a column of text fails on it) and, when that column's values do not fit the objective, the objective
+    they look like (:func:`~model_training.algorithm.labels.suggested_objective`), so that the hint's settings are
+    the next command's."""
     likely = [c for c in dataset.columns if c.strip().lower() in LIKELY_LABELS]
-    candidate = likely[0] if likely else dataset.columns[-1]
+    numbers = (c for c in reversed(dataset.columns) if not numeric_problems(dataset, [c], allow_empty=False, role="label"))
+    candidate = likely[0] if likely else next(numbers, None) if len(dataset.columns) > 1 else None
     objective: Hint = ()
-    if len(dataset.columns) > 1 and not numeric_problems(dataset, [candidate], allow_empty=False, role="label"):
+    if candidate is not None and not numeric_problems(dataset, [candidate], allow_empty=False, role="label"):
         labels = dataset.numbers(candidate)
         suggestion = suggested_objective(labels)
         hyperparameters = config.training.hyperparameters
@@ -164,8 +166,8 @@ def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
     return DatasetError(
         ("no label column was named, and the default label column ", COLUMN, " is not in the header"),
         (
-            f"name the label column{' (the last column?)' if not likely else ''}: ",
-            Setting("label", candidate, every=True),
+            f"name the label column{' (the last column of numbers?)' if not likely and candidate else ''}: ",
+            Setting("label", candidate or "NAME", every=True),
             *objective,
             f"; the columns are: {columns_text(dataset.columns)}",
         ),

@@ -95,9 +95,10 @@ def test_usage_error_exits_2(tmp_path: Path) -> None:
 
 
 def test_failed_training_exits_3(tmp_path: Path) -> None:
+    # gradient-based sampling trains on a GPU only: the job fails on a CPU
     res = invoke(
         "run", str(csv_file(tmp_path)), "-o", str(tmp_path / "out"), "-q",
-        "-H", "objective=reg:gamma", "-H", "eval_metric=rmse", "-H", "num_round=2",
+        "-H", "sampling_method=gradient_based", "-H", "num_round=2",
     )  # fmt: skip
     assert res.exit_code == 3, res.output
     assert "error: training job data-" in res.output
@@ -148,6 +149,19 @@ def test_console_script_runs_as_a_separate_process(tmp_path: Path) -> None:
     assert "Traceback" not in res.stderr
     res = subprocess.run([*cmd, "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "demo" in res.stdout
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="click's help formatter wraps at max(min(columns, 80) - 2, 50): on a terminal of 40 columns the help's "
+    "lines are up to 50 wide (the terminal wraps them again, mid-word), where the help says it is wrapped to the "
+    "terminal (cli/help.py)",
+)
+def test_help_is_wrapped_to_a_narrow_terminal() -> None:
+    env = {**{k: v for k, v in os.environ.items() if k != "LINES"}, "COLUMNS": "40"}
+    res = subprocess.run([sys.executable, "-m", "model_training.cli", "run", "-h"], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    assert max(len(line) for line in res.stdout.splitlines()) <= 40
 
 
 @pytest.mark.parametrize("folder", ["model-output", "training-jobs"])
@@ -217,6 +231,39 @@ def test_the_printed_follow_up_command_is_shell_quoted_and_works(tmp_path: Path)
     described = invoke(*args)
     assert described.exit_code == 0, described.output
     assert re.search(r"^TrainingJobStatus +Completed$", described.output, re.M)
+
+
+def test_a_failed_job_s_hint_gives_the_describe_command_that_works(tmp_path: Path) -> None:
+    # before: "see: model-training jobs describe NAME" without the run's -o, so that pasted it looked in the default
+    # folder: "error: the output folder model-training-output does not exist"
+    out = tmp_path / "my runs"
+    gpu_only = "sampling_method=gradient_based"
+    res = invoke("run", str(csv_file(tmp_path)), "-o", str(out), "-q", "-H", gpu_only, "-H", "num_round=2")
+    assert res.exit_code == 3, res.output
+    (hint,) = [line for line in res.output.splitlines() if line.startswith("hint: ")]
+    command = re.search(r"see: (.*?)\. Job names", hint)
+    assert command, hint
+    program, *args = shlex.split(command.group(1))
+    assert program == "model-training" and args[-2:] == ["-o", str(out)]
+    described = invoke(*args)
+    assert described.exit_code == 0, described.output
+    assert re.search(r"^TrainingJobStatus +Failed$", described.output, re.M)
+
+
+def test_a_job_not_found_is_told_the_list_command_of_the_same_folder(tmp_path: Path) -> None:
+    # before: "hint: list jobs with: model-training jobs list", without the -o it was given: pasted, it listed (or
+    # refused) the default folder instead
+    out = tmp_path / "my runs"
+    assert invoke("run", str(csv_file(tmp_path)), "-o", str(out), "-q", "-H", "num_round=2").exit_code == 0
+    res = invoke("jobs", "describe", "no-such-job", "-o", str(out))
+    assert res.exit_code == 1
+    (hint,) = [line for line in res.output.splitlines() if line.startswith("hint: ")]
+    listing = re.search(r"the jobs there are: (.*?)(;|$)", hint)
+    assert listing, hint
+    program, *args = shlex.split(listing.group(1))
+    assert program == "model-training" and args == ["jobs", "list", "-o", str(out)]
+    listed = invoke(*args)
+    assert listed.exit_code == 0 and "data-" in listed.output
 
 
 def summary_table(output: str) -> tuple[list[str], dict[str, list[str]]]:

@@ -118,6 +118,17 @@ def test_a_given_label_that_is_the_default_drop_column_is_kept() -> None:
         build_config(run_date=DAY, label="y_no", drop=("y_no",))
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="decision for the lead: y_no is dropped by default because it is y_yes's complement (the bank data's "
+    "get_dummies pair); with y_no as the label the default drop is empty, so y_yes, the label's complement, becomes "
+    "a feature and the model learns y_no = 1 - y_yes (validation AUC 1.0) without a word",
+)
+def test_the_label_y_no_does_not_train_on_its_complement_y_yes(tmp_path: Path) -> None:
+    result = split(with_y_no(tmp_path), tmp_path / "out", cli={"label": "y_no"})
+    assert train_columns(tmp_path / "out", result.record) == 3  # y_no, a, b
+
+
 # ----- 2. --label defaults to y_yes: a file without it names its columns and every way to set the label -------
 
 
@@ -132,6 +143,22 @@ def test_a_missing_default_label_lists_the_columns_and_the_three_ways_to_name_it
     assert "MODEL_TRAINING_LABEL=target" in error.hint  # the environment variable
     assert 'the manifest\'s label: "target"' in error.hint  # the manifest's key, its value as JSON
     assert not written(tmp_path / "out")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the missing default label stops the checks: a file without y_yes and with text columns (Titanic's Name, "
+    "Sex, Embarked) takes three commands (the label's error, then the text columns', then the run), where issue 13 "
+    "asks for one or two; the text columns are found only once a label is named",
+)
+def test_a_missing_default_label_and_text_columns_are_reported_together(tmp_path: Path) -> None:
+    rows = [f"{i},{i % 2},Name {i},{('male', 'female')[i % 2]},{i}.5" for i in range(40)]
+    lines = ["PassengerId,Survived,Name,Sex,Fare", *rows]
+    src = write_csv(tmp_path / "titanic.csv", "\n".join(lines) + "\n")
+    with pytest.raises(DatasetError) as caught:
+        split(src, tmp_path / "out")
+    assert "'y_yes' is not in the header" in caught.value.message
+    assert "feature 'Name' on line 2" in caught.value.message and "feature 'Sex' on line 2" in caught.value.message
 
 
 def test_a_given_label_the_file_lacks_keeps_its_own_message(tmp_path: Path) -> None:

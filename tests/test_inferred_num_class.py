@@ -97,7 +97,11 @@ def test_a_label_that_is_not_a_class_number_names_its_line_and_column(tmp_path: 
 @pytest.mark.parametrize("stream", [False, True], ids=["in-memory", "streaming"])
 @pytest.mark.parametrize(
     ("values", "missing"),
-    [((1, 2, 3), "no row is of class 0"), ((0, 1, 3), "no row is of class 2"), ((0, 5), "no row is of class 1 (and 3 more")],
+    [
+        ((1, 2, 3), "no row is of class 0"),
+        ((0, 1, 3), "no row is of class 2"),
+        ((0, 1, 2, 5), "no row is of class 3 (and 1 more"),
+    ],
 )
 def test_classes_with_a_gap_are_refused_before_anything_is_written(
     tmp_path: Path, stream: bool, values: tuple[int, ...], missing: str
@@ -107,6 +111,23 @@ def test_classes_with_a_gap_are_refused_before_anything_is_written(
         split(classes_csv(tmp_path, labels), tmp_path / "out", stream=stream)
     assert missing in caught.value.message and "numbers the classes from 0" in caught.value.message
     assert f"-H num_class={max(values) + 1}" in caught.value.hint
+    assert not written(tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("values", "missing"),
+    [((0, 5), "no row is of class 1 (and 3 more classes"), ((0, 1e9), "no row is of class 1 (and 1e+09 more classes"),
+     ((0, 1, 1e308), "no row is of class 2 (and 1e+308 more classes")],
+)  # fmt: skip
+def test_labels_far_apart_are_not_told_to_train_as_many_classes(tmp_path: Path, values: tuple[float, ...], missing: str) -> None:
+    # before: "give num_class (-H num_class=1000000001 ...)" (XGBoost holds a gradient per row and class: 1e9 classes
+    # of 90 rows are some 700 GB), and for 1e308 a num_class and a count of 309 digits
+    rows = "".join(f"{i % 4},{i % 7},{values[i % len(values)]:.0f}\n" for i in range(90))
+    with pytest.raises(DatasetError) as caught:
+        split(write_csv(tmp_path / "codes.csv", "a,b,target\n" + rows), tmp_path / "out")
+    assert missing in caught.value.message and len(caught.value.message) < 400, caught.value.message
+    assert "num_class" not in caught.value.hint and "number the classes 0 to" in caught.value.hint
+    assert "objective=reg:squarederror" in caught.value.hint  # a quantity, or codes to number upstream
     assert not written(tmp_path / "out")
 
 

@@ -401,3 +401,28 @@ def test_the_schema_s_problems_name_their_lines_in_a_manifest_of_several_lines()
         "m.json: invalid manifest (3 problems): line 2: unknown key 'lable' (did you mean 'label'?); "
         "line 3: unknown key 'split.seeds' (did you mean 'seed'?); line 4: drop: Input should be a valid list"
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="hyperparameter problems alone are one HyperparameterError, 'invalid hyperparameters: ...', that names no "
+    "layer and no line: the layer and the manifest's line of each are given only when another setting has a problem "
+    "too (then 'training.hyperparameters (manifest ..., line 4): eta: ...')",
+)
+def test_hyperparameter_problems_alone_name_their_layers_and_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "m.json"
+    path.write_text('{\n  "training": {\n    "hyperparameters": {\n      "eta": 2,\n      "max_dept": 3\n    }\n  }\n}\n')
+    monkeypatch.setenv("MODEL_TRAINING_HYPERPARAMETERS", '{"gamma": -1}')
+    data = tmp_path / "d.csv"
+    data.write_text("a,y_yes\n" + "".join(f"{i},{i % 2}\n" for i in range(40)))
+    res = CliRunner().invoke(app, ["run", str(data), "--manifest", str(path), "-o", str(tmp_path / "out"), "-H", "num_round=0"])
+    assert res.exit_code == 1, res.output
+    error = " ".join(res.output.split())  # the problems, on one line or one a line
+    where = f"manifest {path.resolve().as_uri()}"
+    for problem in [
+        f"training.hyperparameters ({where}, line 4): eta: 2 is not in [0, 1]",
+        f"training.hyperparameters ({where}, line 5): unknown hyperparameter 'max_dept'",
+        "MODEL_TRAINING_HYPERPARAMETERS (environment): gamma: -1 is not in [0, +inf)",
+        "-H (command line): num_round: 0 is not in [1, +inf)",
+    ]:
+        assert problem in error, problem

@@ -157,10 +157,10 @@ def test_labels_outside_the_objectives_range_are_refused_before_anything(tmp_pat
 
 
 def test_failed_training_keeps_the_split_and_says_so(tmp_path: Path) -> None:
-    # reg:gamma needs positive labels: XGBoost itself fails the job (the container would too)
+    # gradient-based sampling trains on a GPU only: XGBoost itself fails the job on a CPU (the container would too)
     lines = ["f1,label"] + [f"{i},{i % 2}" for i in range(50)]
     src = write_csv(tmp_path / "labels.csv", "\n".join(lines) + "\n")
-    hp = {"num_round": "3", "objective": "reg:gamma", "eval_metric": "rmse"}
+    hp = {"num_round": "3", "sampling_method": "gradient_based"}
     cfg = build_config(label="label", drop=(), run_date=DAY, hyperparameters=hp)
     with pytest.raises(RunFailedError) as info:
         run_local(src, cfg, OutputLayout(tmp_path / "out"))
@@ -202,7 +202,7 @@ def test_a_crash_while_writing_leaves_no_run_record_and_the_retry_completes_it(t
 def test_rerunning_a_failed_run_still_fails(tmp_path: Path) -> None:
     lines = ["f1,label"] + [f"{i},{i % 2}" for i in range(50)]
     src = write_csv(tmp_path / "labels.csv", "\n".join(lines) + "\n")
-    hp = {"num_round": "3", "objective": "reg:gamma", "eval_metric": "rmse"}
+    hp = {"num_round": "3", "sampling_method": "gradient_based"}  # fails on a CPU
     cfg = build_config(label="label", drop=(), run_date=DAY, hyperparameters=hp)
     with pytest.raises(RunFailedError):
         run_local(src, cfg, OutputLayout(tmp_path / "out"))

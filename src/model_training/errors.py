@@ -291,9 +291,42 @@ class TrainingJobExistsError(TrainingJobError):
 
 
 class RunFailedError(ModelTrainingError):
-    """The training job of a run ended ``Failed`` (the run record says why); the split is kept."""
+    """The training job of a run ended ``Failed`` (the run record says why); the split is kept.
+
+    Attributes:
+        job_name: the failed job's name (``TrainingJobName``, or the search's ``HyperParameterTuningJobName``; ``""`` if
+            not given).
+        run_uri: the run folder's URI (``""`` if not given).
+        search: the failed job is the run's hyperparameter search (its tuning job).
+    """
 
     exit_code = 3
+    job_name = ""
+    run_uri = ""
+    search = False
+
+    def with_command(self, command: str) -> Self:
+        """This error, its hint naming ``command`` (the entry point's way to show the job: the command line's
+        ``jobs describe`` with the run's ``-o`` or ``--backend``) as the place to see the job."""
+        return self.with_hint(failed_run_hint(self.run_uri, command, search=self.search))
+
+
+def failed_run_hint(run_uri: str, command: str, *, search: bool = False) -> Hint:
+    """The hint of a failed run: the split is kept under ``run_uri``, ``command`` shows the job (the tuning job when
+    ``search``), and how to train (or search) again."""
+    if search:
+        return (
+            f"the split is kept under {run_uri}; see: {command}. Tuning job names are unique, as on SageMaker: to search "
+            "again, change a setting (e.g. a range, or ",
+            Setting("run_date"),
+            ")",
+        )
+    return (
+        f"the split is kept under {run_uri}; see: {command}. Job names are unique, as on SageMaker: to train again, "
+        "change a setting (e.g. a hyperparameter, or ",
+        Setting("run_date"),
+        ")",
+    )
 
 
 class TrainingJobNotFoundError(TrainingJobError):

@@ -295,7 +295,7 @@ def _configuration(uri: str, run_date: dt.date, settings: StageSettings) -> tupl
     """
     gathering = Gathering()
     nothing: tuple[dict[str, Any], str | None] = ({}, None)
-    ssm, ssm_default = gathering.attempt(lambda: ssm_layer(settings), nothing)
+    ssm, ssm_default = gathering.attempt(lambda: ssm_layer(settings, gathering), nothing)
     manifest = gathering.attempt(lambda: find_manifest(uri, ssm_default=ssm_default), None)
     env = env_settings(gathering=gathering)
     limits = gathering.attempt(lambda: training_limits(settings), None)

@@ -28,7 +28,9 @@ from model_training.algorithm.labels import (
     UNIT_LABEL_OBJECTIVES,
     is_classification,
     label_problem,
+    label_rule,
     label_text,
+    objective_problem,
     suggested_objective,
 )
 from model_training.channels import channel_columns, channel_pieces, cut_fields
@@ -146,13 +148,15 @@ def output_columns(dataset: Dataset, config: RunConfig) -> list[str]:
 def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
     """The error of a default label column that is not in the file: the columns there are, and the three
     ways to name the label (the command line's flag, the environment variable, the manifest's key), with a likely
-    label (a column named like one, :data:`LIKELY_LABELS`, else the last column) and, when that column's values
-    do not fit the objective, the objective they look like (:func:`~model_training.algorithm.labels.suggested_objective`),
-    so that the hint's settings are the next command's."""
+    label (a column named like one, :data:`LIKELY_LABELS`, else the last column of numbers: a label is one, and
+    pasting a column of text fails on it) and, when that column's values do not fit the objective, the objective
+    they look like (:func:`~model_training.algorithm.labels.suggested_objective`), so that the hint's settings are
+    the next command's."""
     likely = [c for c in dataset.columns if c.strip().lower() in LIKELY_LABELS]
-    candidate = likely[0] if likely else dataset.columns[-1]
+    numbers = (c for c in reversed(dataset.columns) if not numeric_problems(dataset, [c], allow_empty=False, role="label"))
+    candidate = likely[0] if likely else next(numbers, None) if len(dataset.columns) > 1 else None
     objective: Hint = ()
-    if len(dataset.columns) > 1 and not numeric_problems(dataset, [candidate], allow_empty=False, role="label"):
+    if candidate is not None and not numeric_problems(dataset, [candidate], allow_empty=False, role="label"):
         labels = dataset.numbers(candidate)
         suggestion = suggested_objective(labels)
         hyperparameters = config.training.hyperparameters
@@ -162,8 +166,8 @@ def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
     return DatasetError(
         ("no label column was named, and the default label column ", COLUMN, " is not in the header"),
         (
-            f"name the label column{' (the last column?)' if not likely else ''}: ",
-            Setting("label", candidate, every=True),
+            f"name the label column{' (the last column of numbers?)' if not likely and candidate else ''}: ",
+            Setting("label", candidate or "NAME", every=True),
             *objective,
             f"; the columns are: {columns_text(dataset.columns)}",
         ),
@@ -187,13 +191,21 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
     classification objective, a class: an integer).  Returns the labels as float64, one a row.
 
     Raises:
-        DatasetError: a malformed row (its line); every label or feature column holding a value that is not a
-            number, at once (:func:`numeric_error`); a label that does not fit the objective (its line and column).
+        DatasetError: an objective no CSV channel can train (``survival:aft``); a malformed row (its line); every
+            label or feature column holding a value that is not a number, at once (:func:`numeric_error`); a label
+            that does not fit the objective (its line and column).
     """
+    if (reason := objective_problem(hp.objective)) is not None:
+        raise DatasetError(
+            reason,
+            ("choose another objective, such as ", Setting("hyperparameters", "objective=survival:cox"),
+             " (a negative label is a right-censored time)"),
+            uri=dataset.source.uri,
+        )  # fmt: skip
     index_rows(dataset, columns, config)
     problems = column_problems(dataset, columns, config)
     if problems:
-        raise numeric_error(problems, config, inferred_drop(dataset, config))
+        raise numeric_error(problems, config, inferred_drop(dataset, config), hp.objective)
     labels = dataset.numbers(config.label)
     problem = label_problem(labels, hp.objective, hp.num_class)
     if problem:
@@ -254,15 +266,20 @@ def column_problems(
     ]
 
 
-def numeric_error(problems: list[NonNumericError], config: RunConfig, drop: tuple[str, ...] | None = None) -> DatasetError:
+def numeric_error(
+    problems: list[NonNumericError], config: RunConfig, drop: tuple[str, ...] | None = None, objective: str | None = None
+) -> DatasetError:
     """One error for every column in ``problems``, its hint giving the run's ``drop`` list with those columns
-    added (or its ``features`` without them) ready to paste (:func:`~model_training.data.checks.not_numeric`).
+    added (or its ``features`` without them) ready to paste (:func:`~model_training.data.checks.not_numeric`), and
+    what ``objective`` takes as a label (:func:`~model_training.algorithm.labels.label_rule`).
 
     Args:
         drop: the drop columns the run leaves out when they are not the configured ones (:func:`inferred_drop`:
             the default drop columns the file has), so that the list pasted names no column the file lacks.
     """
-    return not_numeric(problems, drop=config.drop if drop is None else drop, features=config.features)
+    return not_numeric(
+        problems, drop=config.drop if drop is None else drop, features=config.features, label_rule=label_rule(objective)
+    )
 
 
 def index_rows(dataset: Dataset, columns: list[str], config: RunConfig, *, check: bool = True) -> None:
@@ -301,6 +318,11 @@ def check_label_classes(uri: str, config: RunConfig, hp: ParsedHyperparameters, 
         )
 
 
+def _count(n: int) -> str:
+    """A count as a message gives it: exact below a million, else to three digits (``1e+09``)."""
+    return str(n) if n < 1_000_000 else f"{float(n):.3g}"
+
+
 def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparameters, classes: np.ndarray) -> dict[str, str]:
     """The hyperparameters the labels set: a ``multi:`` objective's ``num_class`` when no setting gives it,
     the largest label plus one (``classes``: the distinct labels, integers from 0 by :func:`validate_rows`);
@@ -308,7 +330,9 @@ def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparamet
 
     Raises:
         DatasetError: a class between 0 and the largest has no row (classes are numbered from 0 without gaps:
-            ``1, 2, 3`` is a labelling from 1, which would train an empty class 0); a given ``num_class`` allows it.
+            ``1, 2, 3`` is a labelling from 1, which would train an empty class 0); a given ``num_class`` allows it,
+            and the hint suggests one while the classes without rows are no more than those with rows (labels
+            further apart, ``0`` and ``1e9``, are codes or a quantity: XGBoost keeps a gradient per row and class).
     """
     objective = hp.objective or ""
     if not num_class_from_labels(hp) or classes.size == 0:
@@ -317,12 +341,19 @@ def inferred_hyperparameters(uri: str, config: RunConfig, hp: ParsedHyperparamet
     if classes.size < num_class:
         first_missing = next(i for i, c in enumerate(classes.tolist()) if c != i) if classes[0] == 0 else 0
         others = num_class - classes.size - 1
-        more = f" (and {others} more class{'es' if others > 1 else ''} without rows)" if others else ""
+        more = f" (and {_count(others)} more class{'es' if others > 1 else ''} without rows)" if others else ""
+        renumber = f"number the classes 0 to {classes.size - 1} upstream"
+        hint: Hint = (
+            (renumber, ", or give num_class (", Setting("hyperparameters", f"num_class={num_class}"), ") to train with "
+             "classes that have no rows")
+            if num_class - classes.size <= classes.size
+            else (renumber, " (labels this far apart look like codes, or a quantity: for a quantity choose ",
+                  Setting("hyperparameters", "objective=reg:squarederror"), ")")
+        )  # fmt: skip
         raise DatasetError(
             (f"{objective} numbers the classes from 0 and the label ", COLUMN, f" has {classes.size} classes from "
              f"{classes[0]:g} to {classes[-1]:g}: no row is of class {first_missing}{more}"),
-            (f"number the classes 0 to {classes.size - 1} upstream, or give num_class (",
-             Setting("hyperparameters", f"num_class={num_class}"), ") to train with classes that have no rows"),
+            hint,
             uri=uri,
             column=config.label,
         )  # fmt: skip

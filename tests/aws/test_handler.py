@@ -424,6 +424,23 @@ def test_an_invalid_manifest_fails_the_object_before_anything_is_written(pipelin
     assert training_objects(pipeline.data_bucket) == []
 
 
+def test_the_ssm_settings_problems_are_reported_with_the_other_layers_at_once(pipeline: Pipeline) -> None:
+    # before: an unknown key in the SSM parameter dropped the whole layer, so its other settings were never checked:
+    # its fractions that do not sum to 1 came to light only after 'labl' was fixed (a second round trip)
+    aws.client("ssm").put_parameter(
+        Name="mlops-eu-west-2-dev-training-settings",
+        Value=json.dumps({"labl": "y", "split": {"fractions": [0.5, 0.5, 0.5]}}),
+        Type="String",
+    )
+    aws.client("s3").put_object(Bucket=pipeline.data_bucket, Key="automl/2026-03-04/manifest.json", Body=b'{"drop": "x"}')
+    (result,) = deliver(pipeline, "automl/2026-03-04/s.csv", small_csv())["results"]
+    assert result["status"] == "failed" and result["retryable"] is False
+    assert "unknown key 'labl' (did you mean 'label'?)" in result["reason"]
+    assert "fractions must sum to 1, got 0.5,0.5,0.5" in result["reason"]
+    assert "drop: Input should be a valid list" in result["reason"]
+    assert training_objects(pipeline.data_bucket) == []
+
+
 def test_distributed_training_gets_a_sharded_train_channel_with_a_part_per_instance(pipeline: Pipeline) -> None:
     aws.client("s3").put_object(
         Bucket=pipeline.data_bucket, Key="automl/2026-03-04/manifest.json", Body=json.dumps({"training": {"instance_count": 2}})

@@ -85,3 +85,18 @@ def test_an_earlier_index_after_the_index_is_not_a_feature(tmp_path: Path, strea
     assert test[0] == ",Unnamed: 0,a,y"  # the test file keeps the source's columns, its index first
     record = json.loads((run / "run.json").read_text())
     assert record["splits"]["train"]["rows"] == 42
+
+
+def test_the_guessed_label_is_never_a_column_of_text(tmp_path: Path) -> None:
+    # before: the last column was guessed whatever it held: Titanic's order (..., Fare, Embarked) gave
+    # "--label Embarked", whose pasting failed on "label 'Embarked' on line 2 is not a number: 'C'"
+    rows = [f"{spend},{i % 2},{'SCQ'[i % 3]}" for i, spend in enumerate(RNG.uniform(0, 100, 200).round(2))]
+    src, out = write(tmp_path / "churn.csv", "spend,churned,port", rows), tmp_path / "out"
+    first = cli("run", str(src), "-o", str(out), "-q", "-H", "num_round=5")
+    assert first.exit_code == 1 and "no label column was named" in first.output, first.output
+    assert hint_flags(first.output) == ["--label", "churned"]  # the last column of numbers
+    second = cli("run", str(src), "-o", str(out), "-q", "-H", "num_round=5", "--label", "churned")
+    assert "label 'churned'" not in second.output and "--drop port" in second.output  # the text column is next
+    texts = write(tmp_path / "texts.csv", "name,city", [f"n{i},c{i}" for i in range(20)])
+    res = cli("run", str(texts), "-o", str(out), "-q")
+    assert "--label NAME" in res.output  # no column of numbers to guess

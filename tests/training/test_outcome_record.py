@@ -14,23 +14,27 @@ from typing import Any
 import pytest
 
 from model_training.config.run import build_config
-from model_training.errors import RunFailedError
+from model_training.errors import RunFailedError, command_line, lambda_function
 from model_training.output.layout import OutputLayout
 from model_training.output.local_store import LocalStore
-from model_training.output.runrecord import RunRecord
-from model_training.training.jobs import outcome_update, record_job_outcome, training_record
+from model_training.output.runrecord import RunRecord, TuningRecord
+from model_training.training.jobs import outcome_update, raise_if_failed, record_job_outcome, training_record
 from model_training.uris import path_from_uri
 from model_training.wiring import run_local
 from tests.fixtures import write_csv
 
 DAY = dt.date(2026, 1, 15)
+#: A sampling method the container accepts that XGBoost trains with on a GPU only: on a CPU (the local backend, and
+#: the CPU instance types) the training job fails ("Only uniform sampling is supported").
+GPU_ONLY = "gradient_based"
 
 
-def local_run(tmp_path: Path, objective: str = "binary:logistic") -> RunRecord:
-    """A local run of 120 rows labelled 0 and 1, trained 3 rounds; its record as written."""
+def local_run(tmp_path: Path, **hyperparameters: str) -> RunRecord:
+    """A local run of 120 rows labelled 0 and 1, trained 3 rounds (``binary:logistic``, ``auc``, and
+    ``hyperparameters``); its record as written."""
     lines = ["f1,f2,label"] + [f"{i % 7}.5,{(i * 37) % 11},{i % 2}" for i in range(120)]
     src = write_csv(tmp_path / "data.csv", "\n".join(lines) + "\n")
-    hp = {"num_round": "3", "objective": objective, "eval_metric": "auc" if objective == "binary:logistic" else "rmse"}
+    hp = {"num_round": "3", "objective": "binary:logistic", "eval_metric": "auc", **hyperparameters}
     config = build_config(label="label", drop=(), run_date=DAY, hyperparameters=hp)
     try:
         return run_local(src, config, OutputLayout(tmp_path / "out")).record
@@ -60,7 +64,7 @@ def test_a_local_job_records_its_outcome_in_the_shape_of_a_sagemaker_one(tmp_pat
 
 
 def test_a_failed_local_job_records_why_and_when(tmp_path: Path) -> None:
-    record = local_run(tmp_path, objective="reg:gamma")  # labels 0: XGBoost fails reg:gamma (labels > 0)
+    record = local_run(tmp_path, sampling_method=GPU_ONLY)
     training = record.training
     assert record.status == "complete" and training is not None
     assert (training.status, training.secondary_status) == ("Failed", "Failed")
@@ -157,3 +161,25 @@ def test_jobs_describe_shows_what_the_run_record_holds_of_a_local_job(tmp_path: 
     run_json.unlink()  # a run record gone: the job is still described, and says so
     gone = CliRunner().invoke(app, ["jobs", "describe", record.training.job_name, "-o", out])
     assert gone.exit_code == 0 and f"{run_json} (cannot be read)" in gone.output
+
+
+@pytest.mark.parametrize("search", [False, True], ids=["training job", "tuning job"])
+def test_a_failed_sagemaker_job_s_hint_names_no_flag_in_the_lambda_function(tmp_path: Path, search: bool) -> None:
+    # before: the hint said "see: model-training jobs describe NAME" (the local records, not SageMaker's job), and a
+    # failed search's said "... or --date)" in the Lambda function's words too
+    record = local_run(tmp_path)
+    assert record.training is not None
+    failed = {"status": "Failed", "failure_reason": "AlgorithmError: x", "backend": "sagemaker"}
+    if search:
+        tuning = TuningRecord(
+            job_name="data-tune", strategy="Bayesian", objective_metric="validation:auc", objective_type="Maximize", **failed
+        )
+        record = record.model_copy(update={"tuning": tuning})
+    else:
+        record = record.model_copy(update={"training": record.training.model_copy(update=failed)})
+    with pytest.raises(RunFailedError) as caught:
+        raise_if_failed(record, "s3://bucket/run", earlier=True)
+    hint = caught.value.hint_in(lambda_function)
+    api = "DescribeHyperParameterTuningJob data-tune" if search else f"DescribeTrainingJob {record.training.job_name}"
+    assert f"see: {api} in SageMaker" in hint and "--" not in hint, hint
+    assert "--date" in caught.value.hint_in(command_line)

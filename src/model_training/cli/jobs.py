@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from model_training.cli.guard import guarded
 from model_training.cli.help import Command, new_app
 from model_training.cli.options import Backend, BackendOpt, JobNameArg, OutputOpt, RecordJsonOpt
-from model_training.cli.render import print_job, print_jobs
+from model_training.cli.render import jobs_command, print_job, print_jobs
 from model_training.output.layout import DEFAULT_OUTPUT
 
 if TYPE_CHECKING:
@@ -57,9 +57,12 @@ def jobs_describe(
             try:
                 description = found.describe_hyper_parameter_tuning_job(name)
             except TrainingJobNotFoundError:
+                # the jobs there are, listed from the same folder (or SageMaker): the command that lists them
+                listing = jobs_command(["list"], output, sagemaker=backend == Backend.sagemaker)
                 raise TrainingJobNotFoundError(
                     f"{not_a_job.message}, nor a hyperparameter tuning job of that name",
-                    f"{not_a_job.hint}; a run's tuning job is named in its summary and run.json (tuning.job_name)",
+                    f"check the name; the jobs there are: {listing}; a run's tuning job is named in its summary and "
+                    "run.json (tuning.job_name)",
                 ) from None
             show_tuning_job(found, description, as_json=as_json)
             return

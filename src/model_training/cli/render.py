@@ -106,9 +106,15 @@ def describe_command(job_name: str, output: str, *, sagemaker: bool = False) -> 
     (``shlex.quote``: a URI stays as it is): ``--backend sagemaker`` for a SageMaker job; for a local job ``-o
     output`` when the run's output is a folder other than the default (a run whose output is ``s3://...`` keeps its
     local job records in the default folder: :func:`~model_training.wiring.jobs_folder`)."""
+    return jobs_command(["describe", job_name], output, sagemaker=sagemaker)
+
+
+def jobs_command(words: list[str], output: str, *, sagemaker: bool = False) -> str:
+    """A ``jobs`` command line (``words`` after ``jobs``: ``["list"]``, ``["describe", NAME]``) that reads the jobs
+    of ``output`` (or SageMaker's), quoted as :func:`describe_command` quotes it."""
     import shlex
 
-    words = [program_name(), "jobs", "describe", job_name]
+    words = [program_name(), "jobs", *words]
     if sagemaker:
         words += ["--backend", "sagemaker"]
     elif not output.startswith("s3://") and Path(output) != DEFAULT_OUTPUT:

@@ -37,7 +37,7 @@ def resolve_settings(flags: ConfigFlags, *, aws: bool) -> Resolution:
     stage = gathering.attempt(settings_from_env, None) if aws else None
     if stage is not None:
         nothing: tuple[dict[str, Any], str | None] = ({}, None)
-        ssm, ssm_default = gathering.attempt(lambda: ssm_layer(stage), nothing)
+        ssm, ssm_default = gathering.attempt(lambda: ssm_layer(stage, gathering), nothing)
         limits = gathering.attempt(lambda: training_limits(stage), None)
     cli = flag_layer(flags, gathering)
     manifest = gathering.attempt(lambda: find_manifest(flags.source, explicit=flags.manifest, ssm_default=ssm_default), None)

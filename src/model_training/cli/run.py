@@ -8,7 +8,7 @@ summary.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from model_training.cli.guard import guarded
 from model_training.cli.options import (
@@ -37,12 +37,15 @@ from model_training.cli.options import (
     StreamOpt,
     TuningOpt,
 )
-from model_training.cli.render import RichReporter, out, print_summary, progress_bars, shown
+from model_training.cli.render import RichReporter, describe_command, out, print_summary, progress_bars, shown
 from model_training.cli.resolve import resolve_settings
+from model_training.errors import RunFailedError
 from model_training.output.layout import DEFAULT_OUTPUT
 
 if TYPE_CHECKING:
+    from model_training.config.resolve import Resolution
     from model_training.config.run import StreamOptions
+    from model_training.pipeline import RunResult
 
 
 def run(
@@ -115,14 +118,32 @@ def run_split(options: RunOptions) -> None:
         ModelTrainingError: ``--backend sagemaker`` with a local output folder (before any setting is read), or as
             the settings (:func:`~model_training.cli.resolve.resolve_settings`) and the run raise it.
     """
-    from model_training.output.layout import OutputLayout
-    from model_training.pipeline import run as run_pipeline
-    from model_training.wiring import check_backend_output, cli_context, run_local
+    from model_training.wiring import check_backend_output
 
     stream = stream_options(options.stream)
     check_backend_output(options.backend, options.output)  # before any setting is read
     resolution = resolve_settings(options.flags, aws=not options.local)
     manifest = resolution.manifest.record() if resolution.manifest else None
+    try:
+        result = _run(options, resolution, manifest, stream)
+    except RunFailedError as exc:  # its hint's command shows the job: with this run's -o, or --backend sagemaker
+        command = describe_command(exc.job_name, options.output, sagemaker=options.backend == "sagemaker")
+        raise exc.with_command(command) from None
+    if resolution.manifest:
+        out.print(f"manifest: {shown(resolution.manifest.uri)}")
+    print_summary(result, options.output)
+    if result.record.tuning is not None:
+        from model_training.cli.render_tuning import print_search
+
+        print_search(result.record.tuning, options.output)
+
+
+def _run(options: RunOptions, resolution: Resolution, manifest: dict[str, Any] | None, stream: StreamOptions) -> RunResult:
+    """The run itself, as :func:`run_split` describes it."""
+    from model_training.output.layout import OutputLayout
+    from model_training.pipeline import run as run_pipeline
+    from model_training.wiring import cli_context, run_local
+
     with progress_bars(options.quiet) as progress:
         reporter = RichReporter(progress)
         if options.local:
@@ -149,13 +170,7 @@ def run_split(options: RunOptions) -> None:
                 stream=stream,
             )
             result = run_pipeline(context)
-    if resolution.manifest:
-        out.print(f"manifest: {shown(resolution.manifest.uri)}")
-    print_summary(result, options.output)
-    if result.record.tuning is not None:
-        from model_training.cli.render_tuning import print_search
-
-        print_search(result.record.tuning, options.output)
+    return result
 
 
 def stream_options(stream: bool | None) -> StreamOptions:

@@ -42,12 +42,15 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from model_training.aws import DEFAULT_REGION
 from model_training.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from model_training.config.problems import Gathering
 
 
 class StageSettings(BaseModel):
@@ -245,18 +248,33 @@ def optional_parameter(settings: StageSettings, name: str) -> str | None:
         raise _explain(name, exc) from None
 
 
-def ssm_layer(settings: StageSettings) -> tuple[dict[str, Any], str | None]:
+def ssm_layer(settings: StageSettings, gathering: Gathering | None = None) -> tuple[dict[str, Any], str | None]:
     """The SSM layer of the configuration (the manifest-shaped JSON in ``mlops-{region}-{env}-training-settings``)
     and the default manifest's URI (``mlops-{region}-{env}-default-manifest``); each may be absent.
 
+    Args:
+        gathering: where the document's invalid keys go (:class:`~model_training.config.problems.Gathering`): the
+            layer is then its valid keys, whose values the configuration checks with the other layers' (every
+            problem at once); default: raised.
+
     Raises:
-        ConfigurationError: the settings parameter is not a valid manifest document.
+        ConfigurationError: the settings parameter is not a valid manifest document (with ``gathering``: not JSON,
+            not an object, too large).
     """
-    from model_training.config.manifest import manifest_settings, parse_manifest
+    from model_training.config.manifest import manifest_settings, read_manifest
 
     name = settings.parameter_name("training-settings")
     text = optional_parameter(settings, name)
-    layer = manifest_settings(parse_manifest(text, f"SSM parameter {name}")) if text else {}
+    layer: dict[str, Any] = {}
+    if text:
+        origin = f"SSM parameter {name}"
+        manifest, problems, _ = read_manifest(text, origin)
+        if problems:
+            error = ConfigurationError.of(problems, "invalid manifest", uri=origin, hint="see: model-training manifest schema")
+            if gathering is None:
+                raise error
+            gathering.errors.append(error)
+        layer = manifest_settings(manifest)
     return layer, optional_parameter(settings, settings.parameter_name("default-manifest"))
 
 

@@ -148,12 +148,17 @@ def numeric_problems(dataset: Dataset, names: Sequence[str], *, allow_empty: boo
 
 
 def not_numeric(
-    problems: Sequence[NonNumericError], *, drop: Sequence[str] = (), features: Sequence[str] | None = None
+    problems: Sequence[NonNumericError],
+    *,
+    drop: Sequence[str] = (),
+    features: Sequence[str] | None = None,
+    label_rule: str | None = None,
 ) -> DatasetError:
     """The error reporting ``problems`` (one per column, as :func:`numeric_problems` finds them) at once: the
     problem itself if there is one, else one error listing each column with its line and value.
 
-    The hint says what to do about each kind: the label must be a number on every row; feature columns are
+    The hint says what to do about each kind: the label must be a number on every row (``label_rule``: what the
+    objective takes, ``0 or 1 for binary:logistic``, if it says more); feature columns are
     left out of the channels with a ready-to-paste list (the run's ``drop`` columns and these, or its
     ``features`` without these when it keeps only some), or encoded upstream; ``True``/``False`` values are
     written as 1/0 upstream.
@@ -162,7 +167,7 @@ def not_numeric(
     columns = [str(p.column) for p in problems if p not in labels]
     hint: list[str | Setting] = []
     if labels:
-        hint.append("the label must be a number on every row (0 or 1 for binary:logistic)")
+        hint.append("the label must be a number on every row" + (f" ({label_rule})" if label_rule else ""))
     if columns:
         if features is not None:
             keep = Setting("features", tuple(f for f in features if f not in columns))

@@ -20,7 +20,7 @@ from model_training.data.parsing import parse_csv
 from model_training.ports import Chunk, OutputFile, Source, SourceInfo
 from model_training.progress import Reporter
 from model_training.split.inputs import plan_strategy
-from model_training.split.labels import label_counts, split_summaries
+from model_training.split.labels import counts_classes, label_counts, split_summaries
 from model_training.split.method import PreparedSplit
 from model_training.split.plan import SplitPlan
 from model_training.validation import (
@@ -97,13 +97,15 @@ class InMemorySplit:
         columns = output_columns(dataset, config)
         labels = validate_rows(dataset, columns, config, hp)
         hyperparameters: dict[str, str] = {}
+        counted = False
         if is_classification(hp.objective):
             classes = np.array(list(label_counts(labels)))
             check_label_classes(uri, config, hp, classes, float(labels[0]))
             hyperparameters = inferred_hyperparameters(uri, config, hp, classes)
+            counted = counts_classes(hp.objective, classes)
         inferred = inferred_settings(inferred_drop(dataset, config), hyperparameters)
         plan, achieved = plan_strategy(dataset, config, labels)
-        summaries = split_summaries(labels, {split: plan.indices[split] for split in SPLIT_NAMES}, hp.objective)
+        summaries = split_summaries(labels, {split: plan.indices[split] for split in SPLIT_NAMES}, counted)
         if note := index_note(dataset, config):
             rep.info(note)
         source_index = index_column(dataset, config) is not None

@@ -1,8 +1,9 @@
 """Each split's labels as ``run.json`` records them (:class:`~model_training.ports.SplitLabels`): the rows per
-class under a classification objective (``binary:``, ``multi:``), else the rows, the smallest, largest and mean
-label (a regression label has as many values as rows: counting them would write megabytes).  The in-memory split
-summarises each split at once (:func:`split_summaries`); the streaming split adds chunk by chunk in bounded memory
-(:class:`LabelTally`); both record the same values.
+class under a classification objective (``multi:``; ``binary:`` when every label is 0 or 1: :func:`counts_classes`),
+else the rows, the smallest, largest and mean label (a regression label, or a ``binary:`` one that is a probability,
+has as many values as rows: counting them would write megabytes).  The in-memory split summarises each split at
+once (:func:`split_summaries`); the streaming split adds chunk by chunk in bounded memory (:class:`LabelTally`);
+both record the same values.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class LabelTally:
         self.total = Fraction(0)
 
     def add(self, labels: np.ndarray) -> None:
-        """Add ``labels`` (float64, finite)."""
+        """Add ``labels`` (float64, finite); a zero is recorded without its sign (``-0`` as ``0.0``)."""
         if labels.size == 0:
             return
         self.rows += int(labels.size)
@@ -56,8 +57,10 @@ class LabelTally:
             for value, c in label_counts(labels).items():
                 self.counts[value] = self.counts.get(value, 0) + c
             return
-        self.minimum = min(self.minimum, float(labels.min()))
-        self.maximum = max(self.maximum, float(labels.max()))
+        # + 0.0 makes -0.0 zero: of equal values min and max keep the one met first, so the sign would depend on
+        # the order the pieces came in (the in-memory and the streaming split add them in other pieces)
+        self.minimum = min(self.minimum, float(labels.min()) + 0.0)
+        self.maximum = max(self.maximum, float(labels.max()) + 0.0)
         self.total += exact_sum(labels)
 
     def result(self) -> SplitLabels:
@@ -102,8 +105,16 @@ def exact_sum(values: np.ndarray) -> Fraction:
     return Fraction(total, 1 << -_LOWEST_EXPONENT)
 
 
-def split_summaries(labels: np.ndarray, plan_rows: dict[str, np.ndarray], objective: str | None) -> dict[str, SplitLabels]:
+def counts_classes(objective: str | None, classes: np.ndarray) -> bool:
+    """Whether ``run.json`` counts the rows of each label value: under a classification objective whose labels are
+    classes (``classes``: the distinct labels of the whole file; ``binary:`` takes any label in [0, 1], a
+    probability, and counts them only when every one is 0 or 1)."""
+    if not is_classification(objective):
+        return False
+    return not (objective or "").startswith("binary:") or bool(np.isin(classes, (0.0, 1.0)).all())
+
+
+def split_summaries(labels: np.ndarray, plan_rows: dict[str, np.ndarray], classes: bool) -> dict[str, SplitLabels]:
     """Each split's :class:`~model_training.ports.SplitLabels` from all the rows' ``labels`` and each split's
-    row indices (``plan_rows``); classes are counted under a classification objective only."""
-    classes = is_classification(objective)
+    row indices (``plan_rows``); classes are counted where ``classes`` (:func:`counts_classes`)."""
     return {split: tally(labels[rows], classes=classes) for split, rows in plan_rows.items()}

@@ -53,7 +53,7 @@ from model_training.ports import OutputFile, SourceInfo, SplitLabels
 from model_training.processes import sweep_dead
 from model_training.progress import Reporter
 from model_training.split.inputs import merge_inputs, plan_from_input, strategy_input
-from model_training.split.labels import LabelTally
+from model_training.split.labels import LabelTally, counts_classes
 from model_training.split.method import PreparedSplit
 from model_training.validation import (
     check_label_classes,
@@ -85,7 +85,7 @@ class _Pass1:
     header: bytes
     columns: list[str]
     labels_first: float
-    classes: np.ndarray  # the distinct labels under a classification objective, else empty
+    classes: np.ndarray  # the distinct labels under a classification objective (binary: the smallest three), else empty
     drop: tuple[str, ...] | None  # inferred_drop
     inputs: Any
     sha256: str
@@ -180,6 +180,7 @@ def _validate_and_count(
     columns: list[str] = []
     classes = np.zeros(0)
     classify = is_classification(hp.objective)
+    binary = (hp.objective or "").startswith("binary:")
     drop: tuple[str, ...] | None = None
     first_label = 0.0
     inputs: list[Any] = []
@@ -210,12 +211,14 @@ def _validate_and_count(
                         first_label = float(labels[0])
                     if classify:  # the classes only: a continuous label's distinct values are as many as its rows
                         classes = np.union1d(classes, np.unique(labels))
+                        if binary and classes.size > 3:  # enough to tell 0/1 classes from probabilities (counts_classes)
+                            classes = classes[:3]
                     inputs.append(strategy_input(dataset, config, labels))
             rows += dataset.num_rows
             advance(len(chunk))
     if bad:
         position = {name: i for i, name in enumerate(columns)}
-        raise numeric_error(sorted(bad.values(), key=lambda p: position[str(p.column)]), config, drop)
+        raise numeric_error(sorted(bad.values(), key=lambda p: position[str(p.column)]), config, drop, hp.objective)
     sha = digest.hexdigest()
     if rows == 0:
         raise DatasetError("the file has a header but no data rows", "upload a CSV file with data rows", uri=info.uri)
@@ -329,7 +332,7 @@ def _scatter(
 ) -> dict[str, SplitLabels]:
     """Pass 2: render every row into its bucket; returns each split's labels, summarised."""
     digest = HashBehind()
-    tallies = {split: LabelTally(classes=is_classification(hp.objective)) for split in SPLIT_NAMES}
+    tallies = {split: LabelTally(classes=counts_classes(hp.objective, first.classes)) for split in SPLIT_NAMES}
     split_of_file = np.array([SPLIT_NAMES.index(f.split) for f in layout.files])
     row0 = 0
     with rep.task("splitting (pass 2 of 3)", total=info.size_bytes, unit="bytes") as advance:

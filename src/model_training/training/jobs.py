@@ -13,7 +13,7 @@ from typing import Any
 
 from model_training.algorithm.images import IMAGE_XGBOOST, image_version
 from model_training.config.run import TESTING_TAG_MARK, RunConfig
-from model_training.errors import ConfigurationError, RunFailedError, Setting, TrainingJobExistsError
+from model_training.errors import ConfigurationError, RunFailedError, TrainingJobExistsError, failed_run_hint
 from model_training.output.commit import write_record
 from model_training.output.runrecord import RunRecord, TrainingRecord
 from model_training.ports import Store, TrainingBackend
@@ -257,27 +257,24 @@ def utc_text(value: Any) -> str | None:
 
 def raise_if_failed(record: RunRecord, run_uri: str, *, earlier: bool) -> None:
     """Raise :class:`~model_training.errors.RunFailedError` if the run's job (or its search: its tuning job) ended
-    ``Failed`` (``earlier``: it failed in an earlier delivery)."""
+    ``Failed`` (``earlier``: it failed in an earlier delivery).  Its hint names where to see the job: ``model-training
+    jobs describe NAME`` for a local job, SageMaker's ``DescribeTrainingJob`` (``DescribeHyperParameterTuningJob``)
+    for a SageMaker one (an entry point that knows the command that shows it names that instead:
+    :meth:`~model_training.errors.RunFailedError.with_command`)."""
     when = " earlier" if earlier else ""
     tuning = record.tuning
-    if tuning is not None and tuning.status == "Failed":
-        raise RunFailedError(
-            f"tuning job {tuning.job_name} failed{when}: {tuning.failure_reason}",
-            f"the split is kept under {run_uri}; see: model-training jobs describe {tuning.job_name}. Tuning job names "
-            "are unique, as on SageMaker: to search again, change a setting (e.g. a range, or --date)",
-        )
     training = record.training
-    if training is None or training.status != "Failed":
+    if tuning is not None and tuning.status == "Failed":
+        name, kind, reason, backend, search = tuning.job_name, "tuning job", tuning.failure_reason, tuning.backend, True
+    elif training is not None and training.status == "Failed":
+        name, kind, reason, backend, search = training.job_name, "training job", training.failure_reason, training.backend, False
+    else:
         return
-    raise RunFailedError(
-        f"training job {training.job_name} failed{when}: {training.failure_reason}",
-        (
-            f"the split is kept under {run_uri}; see: model-training jobs describe {training.job_name}. Job names are "
-            "unique, as on SageMaker: to train again, change a setting (e.g. a hyperparameter, or ",
-            Setting("run_date"),
-            ")",
-        ),
-    )
+    api = "DescribeHyperParameterTuningJob" if search else "DescribeTrainingJob"
+    where = f"{api} {name} in SageMaker" if backend == "sagemaker" else f"model-training jobs describe {name}"
+    error = RunFailedError(f"{kind} {name} failed{when}: {reason}", failed_run_hint(run_uri, where, search=search))
+    error.job_name, error.run_uri, error.search = name, run_uri, search
+    raise error
 
 
 def check_tags(tags: dict[str, str]) -> None:

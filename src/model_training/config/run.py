@@ -365,8 +365,11 @@ def assemble_config(
     replace = s.pop("_replace_hyperparameters", False)
     tuning = s.pop("tuning", None), s.pop("_given_hyperparameters", None), s.pop("_tuning_origin", "tuning")
     given_settings = frozenset(s) - {"hyperparameters", "run_date"}
-    if "label" in s and "drop" not in s and s["label"] in DEFAULT_DROP:  # a given label is not dropped by default
-        s["drop"] = tuple(c for c in DEFAULT_DROP if c != s["label"])
+    if "label" in s and "drop" not in s and s["label"] in DEFAULT_DROP:
+        # y_yes and y_no are one another's complement (the bank data's get_dummies pair): y_no as the label leaves
+        # out y_yes by default, as y_yes as the label leaves out y_no; otherwise the model learns 1 - its feature
+        pair = (DEFAULT_LABEL, *DEFAULT_DROP)
+        s["drop"] = tuple(c for c in pair if c != s["label"])
     split: dict[str, Any] = {key: s.pop(key) for key in SPLIT_SETTINGS if key in s}
     training: dict[str, Any] = {key: s.pop(key) for key in TRAINING_SETTINGS if key in s}
     if "hyperparameters" in s:

@@ -163,7 +163,7 @@ def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
         num_class = int(hyperparameters["num_class"]) if "num_class" in hyperparameters else None
         if suggestion and label_problem(labels, hyperparameters.get("objective"), num_class):
             objective = (" with the objective its values fit, ", Setting("hyperparameters", f"objective={suggestion}"))
-    return DatasetError(
+    missing = DatasetError(
         ("no label column was named, and the default label column ", COLUMN, " is not in the header"),
         (
             f"name the label column{' (the last column of numbers?)' if not likely and candidate else ''}: ",
@@ -174,6 +174,18 @@ def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
         uri=dataset.source.uri,
         column=config.label,
     )
+    if candidate is None:
+        return missing
+    # the columns of text the likely label's run would refuse, told now: the next command is the last
+    drop = inferred_drop(dataset, config)
+    drop = config.drop if drop is None else drop
+    index = index_column(dataset, config)
+    left_out = {candidate, *drop, *(() if index is None else (index, *stale_index_columns(dataset, config)))}
+    features = [c for c in dataset.columns if c not in left_out and (config.features is None or c in config.features)]
+    text = numeric_problems(dataset, features, allow_empty=True, role="feature")
+    if not text:
+        return missing
+    return DatasetError.of([missing, not_numeric(text, drop=drop, features=config.features)], "the file cannot be split as it is")
 
 
 def inferred_drop(dataset: Dataset, config: RunConfig) -> tuple[str, ...] | None:

@@ -499,6 +499,23 @@ def test_a_search_killed_mid_trial_is_not_completed_and_a_rerun_finishes_it(data
     assert "Owner" not in json.loads((tmp_path / "jobs" / "killed.tuning.json").read_text())
 
 
+@pytest.mark.parametrize("strategy", ["Random", "Bayesian"])
+def test_a_resumed_search_does_not_draw_its_first_trials_values_again(data: Path, tmp_path: Path, strategy: str) -> None:
+    """Killed in trial 002 and resumed, the search drew trial 003 from a sampler seeded as the first run's was: its
+    first draw, trial 001's values again (Random, and Bayesian's random startup trials), a trial of the budget spent
+    on a configuration already trained."""
+    backend = LocalTrainingBackend(tmp_path / "jobs")
+    ranges = {"eta": {"min": 0.05, "max": 0.5}, "max_depth": {"min": 1, "max": 6}}
+    section = {**LOGLOSS, "strategy": strategy, "max_trials": 6, "ranges": ranges}
+    backend.create_hyper_parameter_tuning_job(tuning_request(data, tmp_path, "resumed", section))
+    killed = _child(tmp_path / "jobs", "resumed", "-002-")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert backend.run_hyper_parameter_tuning_job("resumed")["HyperParameterTuningJobStatus"] == "Completed"
+    searched = [s["TunedHyperParameters"] for s in backend.list_training_jobs_for_hyper_parameter_tuning_job("resumed")[1:]]
+    assert len(searched) == 6
+    assert len({tuple(sorted(values.items())) for values in searched}) == 6, searched
+
+
 def test_a_search_owned_by_a_live_process_is_not_run_twice(data: Path, tmp_path: Path) -> None:
     backend = LocalTrainingBackend(tmp_path / "jobs")
     backend.create_hyper_parameter_tuning_job(

@@ -71,6 +71,19 @@ def test_a_static_value_and_a_range_of_one_hyperparameter_conflict() -> None:
     check_tuning(spec, BINARY)
 
 
+def test_the_tuning_objective_metric_is_the_searchs_to_set() -> None:
+    """A static _tuning_objective_metric went into the tuning job's StaticHyperParameters: the local search overrode
+    it with the objective metric, while SageMaker's training jobs would get both (the container evaluating and
+    stopping early on the static one); it is the search's, as a tuned hyperparameter is."""
+    static = {**BINARY, "_tuning_objective_metric": "validation:logloss"}
+    assert problems_of(section(), static) == [
+        "hyperparameters._tuning_objective_metric = 'validation:logloss': the tuning job sets it in every training job "
+        "to its objective metric (validation:auc): leave it out"
+    ]
+    with pytest.raises(HyperparameterError, match="_tuning_objective_metric"):
+        check_tuning(parse_tuning(section()), static)
+
+
 def test_a_tuned_num_round_completes_the_static_hyperparameters() -> None:
     static = {"objective": "binary:logistic"}
     assert validate_tuning(section(ranges={"num_round": {"min": 10, "max": 200}}), static)

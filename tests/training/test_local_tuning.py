@@ -547,7 +547,7 @@ def test_a_warm_start_learns_from_its_parents_trials(data: Path, tmp_path: Path)
     # the same search without the parents draws other values: the parents' trials are in the study
     _, _, cold = search(data, tmp_path / "cold", "child", {**section, "warm_start": None})
     assert [s["TunedHyperParameters"] for s in cold[1:]] != [s["TunedHyperParameters"] for s in summaries[1:]]
-    with pytest.raises(TrainingJobNotFoundError, match="'orphan'"):
+    with pytest.raises(TrainingJobNotFoundError, match="the warm start's parent, hyperparameter tuning job 'orphan'"):
         request = tuning_request(data, tmp_path, "lost", {**section, "warm_start": {"parents": ["orphan"]}})
         backend.create_hyper_parameter_tuning_job(request)
     assert math.isfinite(value(parent["BestTrainingJob"]))

@@ -143,7 +143,14 @@ class TuningRecords:
                 "TrainingJobDefinition (TrainingJobDefinitions and Autotune are SageMaker's only)"
             )
         for parent in (request.get("WarmStartConfig") or {}).get("ParentHyperParameterTuningJobs", []):
-            self.load(parent["HyperParameterTuningJobName"])  # SageMaker refuses a missing parent at creation
+            parent_name = parent["HyperParameterTuningJobName"]
+            if not self.path(parent_name).is_file():  # SageMaker refuses a missing parent at creation
+                raise TrainingJobNotFoundError(
+                    f"the warm start's parent, hyperparameter tuning job {parent_name!r}, is not in {self.jobs_dir}",
+                    "a parent of the tuning section's warm_start is an earlier search in the same jobs folder, by its "
+                    "tuning job's name or its run's id (for a run of the same dataset): run that search first, or "
+                    "leave warm_start out",
+                )
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         created = now()
         arn = f"arn:aws:sagemaker:local:000000000000:hyper-parameter-tuning-job/{name}"

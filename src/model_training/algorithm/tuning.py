@@ -15,6 +15,9 @@ with the run's objective: :func:`validate_tuning` runs that union through
 ``binary:`` or ``rank:`` objective, ``validation:mlogloss`` a ``multi:`` one ...).  Without an objective, the
 container trains with XGBoost's, ``reg:squarederror``.
 
+A ``multi:`` objective without ``num_class`` is checked as a run checks it: the run infers ``num_class`` from the
+labels and gives it to every training job of the search (a static hyperparameter of the request).
+
 The container's dependency rules (objective_validator, eval_metric_dep_validator, updater_validator and the
 constraints' validators) involve no tunable hyperparameter, so a range whose bounds are valid values gives
 valid values all through, in every combination; the oracle test checks that the container declares no
@@ -163,7 +166,7 @@ def _problems(
     trial = {**static, **{name: _first(found or recommended_range(name)) for name, found in ranges.items()}}
     canonical: dict[str, str] | None
     try:
-        canonical = canonical_hyperparameters(trial, version)
+        canonical = canonical_hyperparameters(trial, version, infer_num_class=True)
     except HyperparameterError as bad:
         problems += [f"hyperparameters: {problem}" for problem in bad.problems]
         canonical = None
@@ -199,7 +202,7 @@ def _metric_problems(
         check["objective"] = XGBOOST_DEFAULT_OBJECTIVE
         default = f", with XGBoost's default objective {XGBOOST_DEFAULT_OBJECTIVE} (none is set)"
     try:
-        canonical_hyperparameters(check, version)
+        canonical_hyperparameters(check, version, infer_num_class=True)
     except HyperparameterError as bad:
         how = f"adds {metric} to eval_metric {eval_metric}" if eval_metric else f"evaluates {metric} as eval_metric"
         return [f"{path}: the container {how} ({check['eval_metric']}){default}: {problem}" for problem in bad.problems]

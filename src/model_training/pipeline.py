@@ -301,7 +301,8 @@ def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, s
     try:
         method = _method(ctx, place.info, dataset, streaming, size)
         with method.prepare(config, hp, ctx.reporter) as prepared:
-            check_classes_for_auc(prepared.source.uri, prepared.labels, hp)
+            searched = config.tuning.objective_metric if config.tuning is not None else None
+            check_classes_for_auc(prepared.source.uri, prepared.labels, hp, searched)
             files = write_verified(place.store, place.prefix, prepared.outputs())
     except DatasetError as exc:
         if isinstance(ctx.source, PartsSource):

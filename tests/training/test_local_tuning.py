@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -399,6 +400,24 @@ def test_a_search_whose_every_trial_fails_fails(data: Path, tmp_path: Path) -> N
     assert described["FailureReason"].startswith("no training job completed (3 failed or stopped); nothing-000-")
     assert "num_class" in described["FailureReason"]
     assert "BestTrainingJob" not in described
+
+
+def test_a_search_whose_trials_have_no_value_of_the_objective_fails(data: Path, tmp_path: Path) -> None:
+    """validation:auc on a validation channel of one class: every trial completed with an AUC of nan, and the search
+    ended Completed with no best training job (nothing to deploy, the run complete, exit 0).  It fails, saying why."""
+    channels = tmp_path / "channels"
+    for split in ("train", "validation"):
+        (channels / split).mkdir(parents=True)
+    shutil.copy(data / "train" / "part-00000", channels / "train" / "part-00000")
+    rows = (data / "validation" / "part-00000").read_text().splitlines(keepends=True)
+    (channels / "validation" / "part-00000").write_text("".join(row for row in rows if row.startswith("0,")))
+    section = {"objective_metric": "validation:auc", "seed": 7, "strategy": "Grid", "ranges": {"eta": [0.1, 0.3]}}
+    _, described, summaries = search(channels, tmp_path, "nan", section, {**STATIC, "eval_metric": "logloss"})
+    assert [(s["TrainingJobStatus"], s["ObjectiveStatus"]) for s in summaries] == [("Completed", "Failed")] * 3
+    assert described["HyperParameterTuningJobStatus"] == "Failed" and "BestTrainingJob" not in described
+    assert described["FailureReason"].startswith(
+        "no training job completed with a value of validation:auc (3 completed without one, e.g. nan"
+    )
 
 
 def test_a_tuning_job_name_is_used_once(data: Path, tmp_path: Path) -> None:

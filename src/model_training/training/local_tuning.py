@@ -42,7 +42,7 @@ with finished trials, may then differ.  A resumed search draws with :func:`sampl
 
 A failed trial (bad data or hyperparameters for one configuration) is recorded ``Failed`` with its reason,
 and the search goes on; the tuning job ends ``Completed`` if at least one trial (trial 000 included)
-completed, else ``Failed``.
+completed with a value of the objective metric (it has a best training job), else ``Failed``.
 
 Crash safety: the tuning job's record says ``InProgress`` until the search has ended, and names its owner
 (host, process id and start time) while it runs.  Creating it again fails (``TrainingJobExistsError``, as
@@ -76,9 +76,10 @@ from model_training.training.local_training import History, Watch
 from model_training.training.local_tuning_records import (
     BASELINE_TRIAL,
     TuningRecords,
+    best_trial,
+    failure_reason,
     now,
     objective_value,
-    status_counters,
     summary,
     trial_name,
 )
@@ -165,14 +166,16 @@ def run_search(backend: TrialBackend, name: str, baseline: Mapping[str, str | No
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     started = time.monotonic()
     _Search(backend, records, record).run()
-    counters = status_counters(records.trial_summaries(name))["TrainingJobStatusCounters"]
     record = records.load(name)
+    objective = record["HyperParameterTuningJobConfig"]["HyperParameterTuningJobObjective"]
+    summaries = records.trial_summaries(name)
+    best = best_trial(summaries, objective["Type"])
     ended = now()
-    record.update(HyperParameterTuningJobStatus="Completed" if counters["Completed"] else "Failed")
+    record.update(HyperParameterTuningJobStatus="Completed" if best is not None else "Failed")
     record.update(HyperParameterTuningEndTime=ended, LastModifiedTime=ended)
     record["ConsumedResources"] = {"RuntimeInSeconds": max(1, round(time.monotonic() - started))}
-    if not counters["Completed"]:
-        record["FailureReason"] = _failure_reason(records, name)
+    if best is None:
+        record["FailureReason"] = failure_reason(summaries, objective["MetricName"])
     record.pop("Owner", None)
     records.save(record)
     return records.describe(name)
@@ -199,13 +202,6 @@ def _container_names(baseline: Mapping[str, str | None], record: Mapping[str, An
     if unknown:
         raise ValueError(f"baseline values of hyperparameters that are not tuned: {', '.join(unknown)}")
     return named
-
-
-def _failure_reason(records: TuningRecords, name: str) -> str:
-    failed = [s for s in records.trial_summaries(name) if s["TrainingJobStatus"] != "Completed"]
-    first = next((s for s in failed if "FailureReason" in s), None)
-    why = f"; {first['TrainingJobName']}: {first['FailureReason']}" if first else ""
-    return f"no training job completed ({len(failed)} failed or stopped){why}"[:1024]
 
 
 class _Search:

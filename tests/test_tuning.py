@@ -71,6 +71,19 @@ def test_a_static_value_and_a_range_of_one_hyperparameter_conflict() -> None:
     check_tuning(spec, BINARY)
 
 
+def test_the_tuning_objective_metric_is_the_searchs_to_set() -> None:
+    """A static _tuning_objective_metric went into the tuning job's StaticHyperParameters: the local search overrode
+    it with the objective metric, while SageMaker's training jobs would get both (the container evaluating and
+    stopping early on the static one); it is the search's, as a tuned hyperparameter is."""
+    static = {**BINARY, "_tuning_objective_metric": "validation:logloss"}
+    assert problems_of(section(), static) == [
+        "hyperparameters._tuning_objective_metric = 'validation:logloss': the tuning job sets it in every training job "
+        "to its objective metric (validation:auc): leave it out"
+    ]
+    with pytest.raises(HyperparameterError, match="_tuning_objective_metric"):
+        check_tuning(parse_tuning(section()), static)
+
+
 def test_a_tuned_num_round_completes_the_static_hyperparameters() -> None:
     static = {"objective": "binary:logistic"}
     assert validate_tuning(section(ranges={"num_round": {"min": 10, "max": 200}}), static)
@@ -87,9 +100,23 @@ def test_an_invalid_range_is_reported_once() -> None:
 
 
 def test_the_static_hyperparameters_are_checked_with_the_ranges() -> None:
-    problems = problems_of(section(objective_metric="validation:mlogloss"), {"num_round": "5", "objective": "multi:softmax"})
+    static = {"num_round": "5", "objective": "multi:softmax", "num_class": "1"}
+    problems = problems_of(section(objective_metric="validation:mlogloss"), static)
     # the static problem is reported once, as the static hyperparameters' (not again as the metric's)
-    assert problems == ["hyperparameters: objective multi:softmax requires num_class (the number of classes, an integer >= 2)"]
+    assert problems == ["hyperparameters: num_class: 1 is not in [2, +inf) (classes)"]
+
+
+def test_a_multi_class_search_leaves_num_class_to_the_labels_as_a_run_does() -> None:
+    """A multi: objective without num_class: a run infers num_class from the labels, and the search's check refused
+    it ("objective multi:softprob requires num_class") before anything ran."""
+    static = {"num_round": "5", "objective": "multi:softprob"}
+    spec = validate_tuning(section(objective_metric="validation:mlogloss"), static)
+    check_tuning(spec, {**static, "num_class": "3"})  # the request's, with the inferred num_class
+    assert problems_of(section(objective_metric="validation:auc"), static) == [
+        "tuning.objective_metric: the container evaluates validation:auc as eval_metric (auc): eval_metric: 'auc' needs a "
+        "binary: or rank: objective (got objective multi:softprob), the container only applies it to classification and "
+        "ranking"
+    ]
 
 
 def test_untuned_values_are_the_baseline_of_the_search() -> None:

@@ -62,6 +62,21 @@ def test_the_manifests_search_is_the_runs_in_canonical_form(tmp_path: Path) -> N
     assert document["origins"]["training.hyperparameters.gamma"] == "default"
 
 
+def test_what_a_search_leaves_out_is_shown_as_the_default(tmp_path: Path) -> None:
+    """``config show`` named the section's layer for every tuning value, the defaults it fills in too: a manifest
+    without max_parallel_trials, early_stopping, a range's scaling or a seed was shown as having set them."""
+    source(tmp_path, {"tuning": SEARCH})
+    origins = shown(tmp_path)["origins"]
+    manifest = f"manifest {(tmp_path / 'manifest.json').resolve().as_uri()}"
+    for given in ("objective_metric", "max_trials", "ranges.eta.scaling", "ranges.max_depth.values"):
+        assert origins[f"tuning.{given}"] == manifest, given
+    for left_out in ("strategy", "max_parallel_trials", "early_stopping", "warm_start", "seed"):
+        assert origins[f"tuning.{left_out}"] == "default", left_out
+    grid = {"objective_metric": "validation:auc", "strategy": "Grid", "ranges": {"max_depth": {"values": [2, 3]}}}
+    origins = shown(tmp_path, "--tuning", json.dumps(grid))["origins"]
+    assert (origins["tuning.max_trials"], origins["tuning.ranges.max_depth.values"]) == ("default", "command line")
+
+
 def test_the_command_line_replaces_the_manifests_search_and_sets_max_trials(tmp_path: Path) -> None:
     source(tmp_path, {"tuning": SEARCH})
     search = {"objective_metric": "validation:logloss", "strategy": "Random", "max_trials": 8, "ranges": {"subsample": [0.5, 1]}}

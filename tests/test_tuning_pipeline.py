@@ -92,3 +92,39 @@ def test_a_best_model_that_could_not_be_copied_is_copied_by_the_next_run(tmp_pat
     (model,) = (p for p in (out / "model-output").rglob("*") if p.is_file())
     assert done.tuning.model_copied_to == model.as_uri() and record.tuning.best_training_job in model.as_posix()
     assert json.loads(path.read_text())["status"] == "complete"
+
+
+def test_a_multi_class_search_takes_num_class_from_the_labels(tmp_path: Path) -> None:
+    """A multi: objective without num_class, which a run infers from the labels: the search was refused before anything
+    ran ("objective multi:softprob requires num_class"); it runs, every trial with the inferred num_class."""
+    lines = ["f1,f2,label"] + [f"{i % 7}.5,{(i * 37) % 11},{((i % 7) + (i * 37) % 11) % 3}" for i in range(210)]
+    search = {"objective_metric": "validation:mlogloss", "strategy": "Grid", "ranges": {"max_depth": [2, 3]}}
+    hyperparameters = {"num_round": 4, "objective": "multi:softprob"}
+    (tmp_path / "manifest.json").write_text(json.dumps({"label": "label", "training": {"hyperparameters": hyperparameters}}))
+    write_csv(tmp_path / "data.csv", "\n".join(lines) + "\n")
+    res = run(tmp_path, "--tuning", json.dumps(search))
+    assert res.exit_code == 0, res.output
+    _, record = the_record(tmp_path)
+    assert record.status == "complete" and record.tuning is not None and record.tuning.status == "Completed"
+    assert [t.status for t in record.tuning.trials] == ["Completed"] * 3
+    assert record.inferred["hyperparameters"] == {"num_class": "3"}
+    (search_record,) = (tmp_path / "out" / "training-jobs").glob("*.tuning.json")
+    static = json.loads(search_record.read_text())["TrainingJobDefinition"]["StaticHyperParameters"]
+    assert (static["objective"], static["num_class"]) == ("multi:softprob", "3")
+
+
+def test_a_search_for_auc_needs_both_classes_in_the_validation_split(tmp_path: Path) -> None:
+    """The run refuses a split of one class when auc is an eval_metric; a search for validation:auc (which the container
+    adds to every trial's eval_metric) did not check: every trial's AUC was nan, and the search ended Completed with no
+    best and nothing deployed, exit 0.  It is refused as the run's own eval_metric is, before anything is written."""
+    lines = ["f1,f2,label"] + [f"{i % 7},{(i * 13) % 5},{int(i in (3, 17))}" for i in range(60)]
+    write_csv(tmp_path / "data.csv", "\n".join(lines) + "\n")
+    (tmp_path / "manifest.json").write_text(json.dumps({"label": "label"}))
+    search = {"objective_metric": "validation:auc", "strategy": "Grid", "ranges": {"max_depth": [2, 3]}}
+    hp = ("-H", "num_round=3", "-H", "objective=binary:logistic", "-H", "eval_metric=logloss")
+    res = run(tmp_path, "--seed", "1", *hp, "--tuning", json.dumps(search))
+    assert res.exit_code == 1, res.output
+    said = " ".join(res.output.split())
+    assert "the validation split has only one class (label 0, 12 rows): AUC is undefined" in said
+    assert "or search another objective_metric" in said
+    assert not list((tmp_path / "out").rglob("*.json")) and not (tmp_path / "out" / "training-jobs").exists()

@@ -45,6 +45,8 @@ from model_training.split.method import SplitMethod
 from model_training.split.streaming import StreamingSplit
 from model_training.tags import MAX_TAG_VALUE_CHARS
 from model_training.training.jobs import TrainingTarget, find_job, raise_if_failed, record_job_outcome, train, training_record
+from model_training.training.tuning_jobs import find_tuning_job
+from model_training.training.tuning_outcome import FINAL_TUNING_STATUSES, is_final
 from model_training.training.tuning_run import tune
 from model_training.validation import check_classes_for_auc, output_columns, validate_rows
 
@@ -174,7 +176,7 @@ def _run(ctx: RunContext) -> RunResult:
         return RunResult(record=finished, duplicate=True, run_uri=place.uri)
     try:
         existing = read_record(place.store, place.record_key, ctx.reporter)  # again, under the claim
-        if _finished(existing, ctx.backend):
+        if _finished(existing, ctx.backend) and not _search_ended(existing, ctx.backend):
             assert existing is not None
             raise_if_failed(existing, place.uri, earlier=True)
             return RunResult(record=existing, duplicate=True, run_uri=place.uri)
@@ -237,7 +239,7 @@ def _place(ctx: RunContext, info: SourceInfo) -> _Place:
 def _done_before(ctx: RunContext, place: _Place) -> RunResult | None:
     """The result of an earlier delivery of this run that left nothing to do, found without the claim."""
     existing = read_record(place.store, place.record_key, ctx.reporter)
-    if _finished(existing, ctx.backend):
+    if _finished(existing, ctx.backend) and not _search_ended(existing, ctx.backend):
         assert existing is not None
         raise_if_failed(existing, place.uri, earlier=True)
         return RunResult(record=existing, duplicate=True, run_uri=place.uri)
@@ -268,6 +270,19 @@ def _finished(record: RunRecord | None, backend: TrainingBackend | None) -> bool
     return record.status != "committed" or backend is None
 
 
+def _search_ended(record: RunRecord | None, backend: TrainingBackend | None) -> bool:
+    """Whether ``record`` is a run recorded ``started`` with a search that SageMaker runs (a backend that runs no
+    search itself) and that has ended since, or whose best model is still to be copied: the tuning job's
+    state-change event has not recorded it (a run outside the Lambda function's folders, which the event skips, or an
+    event not delivered yet), so this delivery (the command line run again) records it and copies the best model."""
+    if record is None or record.status != "started" or record.tuning is None or backend is None or backend.runs_jobs:
+        return False
+    if is_final(record.tuning):
+        return True  # ended, its best model not copied yet
+    found = find_tuning_job(backend, record.tuning.job_name)
+    return found is not None and found["HyperParameterTuningJobStatus"] in FINAL_TUNING_STATUSES
+
+
 def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, streaming: bool, size: int) -> RunRecord:
     """Split the source, write and verify its files, and commit ``run.json`` (under the run's claim).
 
@@ -286,7 +301,8 @@ def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, s
     try:
         method = _method(ctx, place.info, dataset, streaming, size)
         with method.prepare(config, hp, ctx.reporter) as prepared:
-            check_classes_for_auc(prepared.source.uri, prepared.labels, hp)
+            searched = config.tuning.objective_metric if config.tuning is not None else None
+            check_classes_for_auc(prepared.source.uri, prepared.labels, hp, searched)
             files = write_verified(place.store, place.prefix, prepared.outputs())
     except DatasetError as exc:
         if isinstance(ctx.source, PartsSource):

@@ -398,31 +398,35 @@ def inferred_settings(drop: tuple[str, ...] | None, hyperparameters: dict[str, s
     return inferred
 
 
-def check_classes_for_auc(uri: str, labels: dict[str, SplitLabels], hp: ParsedHyperparameters) -> None:
-    """``auc`` needs both classes in every split it is computed on (the container fails the job otherwise).
+def check_classes_for_auc(
+    uri: str, labels: dict[str, SplitLabels], hp: ParsedHyperparameters, objective_metric: str | None = None
+) -> None:
+    """``auc`` needs both classes in every split it is computed on (the container fails the job otherwise; XGBoost
+    gives ``nan`` for a split of one class, so a search on it has no objective value in any trial).
 
     Args:
         labels: each split's labels (:mod:`~model_training.split.labels`).
+        objective_metric: a search's objective metric (``validation:auc``), which the container adds to every
+            trial's ``eval_metric``; ``None`` without a search.
 
     Raises:
-        DatasetError: ``auc`` is an ``eval_metric`` and ``train`` or ``validation`` holds rows of one class only.
+        DatasetError: ``auc`` is an ``eval_metric`` or the search's objective metric, and ``train`` or
+            ``validation`` holds rows of one class only.
     """
-    if "auc" not in hp.eval_metrics:
+    searched = objective_metric is not None and objective_metric.partition(":")[2] == "auc"
+    if "auc" not in hp.eval_metrics and not searched:
         return
     for split in ("train", "validation"):
         stats = labels.get(split, SplitLabels(rows=0))
         only = stats.single_value()
         if only is not None:
+            other: Hint = (
+                ("or search another objective_metric (the tuning section's, e.g. validation:logloss)",)
+                if searched
+                else ("or use another eval_metric (", Setting("hyperparameters", "eval_metric=logloss"), ")")
+            )
             raise DatasetError(
                 f"the {split} split has only one class (label {label_text(only)}, {stats.rows} rows): AUC is undefined",
-                (
-                    "add rows of the other class, change ",
-                    Setting("seed"),
-                    " or ",
-                    Setting("fractions"),
-                    ", or use another eval_metric (",
-                    Setting("hyperparameters", "eval_metric=logloss"),
-                    ")",
-                ),
+                ("add rows of the other class, change ", Setting("seed"), " or ", Setting("fractions"), ", ", *other),
                 uri=uri,
             )

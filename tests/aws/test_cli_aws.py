@@ -189,3 +189,47 @@ def test_config_show_reads_an_s3_sources_header_and_names_a_missing_object(pipel
     res = runner.invoke(app, ["config", "show", missing])
     assert res.exit_code == 1
     assert res.output.startswith(f"error: {missing}: no such object\nhint: check the bucket and the key")
+
+
+def test_a_sagemaker_search_started_from_the_command_line_is_finished_by_running_it_again(
+    pipeline: Pipeline, monkeypatch: Any
+) -> None:
+    """A search run on SageMaker from the command line, its folders outside the Lambda function's (``-o``) and its
+    model output its own (``--model-output``): the tuning job's state-change event is not the function's to record
+    (skipped), and running the command again once the search has ended answered "already done" with the search
+    ``InProgress`` for good, its best model never delivered.  Run again, it records the search and copies the best
+    model to its model output, once."""
+    from model_training import lambda_handler
+    from tests.fixtures import Context, tuning_job_event
+    from tests.moto_tuning import add_trial, model_archive, serve_trials, set_tuning_state, start_tuning_jobs_in_progress
+
+    start_tuning_jobs_in_progress(monkeypatch)
+    serve_trials(monkeypatch)
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="team-models", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    s3.put_bucket_versioning(Bucket="team-models", VersioningConfiguration={"Status": "Enabled"})
+    upload(pipeline.data_bucket, "automl/2026-03-04/cli.csv", small_csv())
+    search = {"objective_metric": "validation:auc", "max_trials": 2, "ranges": {"max_depth": [3, 5]}}
+    args = ["run", f"s3://{pipeline.data_bucket}/automl/2026-03-04/cli.csv", "--output", f"s3://{pipeline.data_bucket}/manual",
+            "--backend", "sagemaker", "--date", "2026-03-04", "-q", "--tuning", json.dumps(search),
+            "--model-output", "s3://team-models"]  # fmt: skip
+    started = runner.invoke(app, args)
+    assert started.exit_code == 0 and "(InProgress, sagemaker" in started.output, started.output
+    (summary,) = aws.client("sagemaker").list_hyper_parameter_tuning_jobs()["HyperParameterTuningJobSummaries"]
+    name = summary["HyperParameterTuningJobName"]
+    add_trial(name, 0, {"max_depth": "3"}, objective=0.8)
+    best = add_trial(name, 1, {"max_depth": "5"}, objective=0.9)
+    set_tuning_state(name, "Completed")
+    (event,) = lambda_handler(tuning_job_event(name, "Completed"), Context())["results"]
+    assert event["status"] == "skipped", event
+
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    assert "(Completed, sagemaker" in done.output and "001 (best)" in done.output
+    key = f"2026-03-04/output/{best}/output/model.tar.gz"
+    assert [v["Key"] for v in s3.list_object_versions(Bucket="team-models").get("Versions", [])] == [key]
+    assert s3.get_object(Bucket="team-models", Key=key)["Body"].read() == model_archive(best)
+    assert s3.list_objects_v2(Bucket=pipeline.model_output_bucket).get("KeyCount", 0) == 0
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0 and "already done" in again.output, again.output
+    assert len(s3.list_object_versions(Bucket="team-models").get("Versions", [])) == 1

@@ -296,20 +296,30 @@ def test_a_throttled_trial_listing_is_retried_by_lambda(search: dict[str, Any], 
 
 def test_the_trial_listing_answers_in_the_services_shapes_over_every_page(search: dict[str, Any]) -> None:
     """moto's route (:func:`tests.moto_tuning.serve_trials`) is held to SageMaker's own shapes: every summary checked
-    field by field against ``HyperParameterTrainingJobSummary``, paged (10 a page) and sorted as asked."""
+    field by field against ``HyperParameterTrainingJobSummary``, paged and sorted as asked.  The stage asks for pages
+    of 100, the most the service gives: at its default of 10 a search of 10,000 trials (Random's limit) took 1,000
+    requests per listing, and every state-change event lists the trials twice."""
     names = [
-        add_trial(search["name"], n, {"eta": f"0.{n + 1:02d}", "max_depth": "5"}, objective=0.5 + n / 100) for n in range(12)
+        add_trial(search["name"], n, {"eta": f"0.{n + 1:03d}", "max_depth": "5"}, objective=0.5 + n / 1000) for n in range(105)
     ]
     set_tuning_state(search["name"], "Completed")
-    listed = SageMakerBackend().list_training_jobs_for_hyper_parameter_tuning_job(search["name"])
+    requests: list[dict[str, Any]] = []
+    client = aws.client("sagemaker")
+    hook = "provide-client-params.sagemaker.ListTrainingJobsForHyperParameterTuningJob"
+    client.meta.events.register(hook, lambda params, **_: requests.append(dict(params)))
+    try:
+        listed = SageMakerBackend().list_training_jobs_for_hyper_parameter_tuning_job(search["name"])
+    finally:
+        client.meta.events.unregister(hook)
     assert [t["TrainingJobName"] for t in listed] == names  # oldest first, over two pages
+    assert [r.get("MaxResults") for r in requests] == [100, 100]
     shape = aws.client("sagemaker").meta.service_model.shape_for("HyperParameterTrainingJobSummary")
     for summary in listed:
         assert service_problems(summary, shape) == [], summary
     assert listed[3]["FinalHyperParameterTuningJobObjectiveMetric"] == {
         "Type": "Maximize",
         "MetricName": "validation:auc",
-        "Value": 0.53,
+        "Value": 0.503,
     }
     assert tuning_job_model(search["name"]).best_training_job["TrainingJobName"] == names[-1]
     with pytest.raises(TrainingJobNotFoundError, match="tuning job 'no-such-search' not found"):

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -401,6 +402,24 @@ def test_a_search_whose_every_trial_fails_fails(data: Path, tmp_path: Path) -> N
     assert "BestTrainingJob" not in described
 
 
+def test_a_search_whose_trials_have_no_value_of_the_objective_fails(data: Path, tmp_path: Path) -> None:
+    """validation:auc on a validation channel of one class: every trial completed with an AUC of nan, and the search
+    ended Completed with no best training job (nothing to deploy, the run complete, exit 0).  It fails, saying why."""
+    channels = tmp_path / "channels"
+    for split in ("train", "validation"):
+        (channels / split).mkdir(parents=True)
+    shutil.copy(data / "train" / "part-00000", channels / "train" / "part-00000")
+    rows = (data / "validation" / "part-00000").read_text().splitlines(keepends=True)
+    (channels / "validation" / "part-00000").write_text("".join(row for row in rows if row.startswith("0,")))
+    section = {"objective_metric": "validation:auc", "seed": 7, "strategy": "Grid", "ranges": {"eta": [0.1, 0.3]}}
+    _, described, summaries = search(channels, tmp_path, "nan", section, {**STATIC, "eval_metric": "logloss"})
+    assert [(s["TrainingJobStatus"], s["ObjectiveStatus"]) for s in summaries] == [("Completed", "Failed")] * 3
+    assert described["HyperParameterTuningJobStatus"] == "Failed" and "BestTrainingJob" not in described
+    assert described["FailureReason"].startswith(
+        "no training job completed with a value of validation:auc (3 completed without one, e.g. nan"
+    )
+
+
 def test_a_tuning_job_name_is_used_once(data: Path, tmp_path: Path) -> None:
     backend = LocalTrainingBackend(tmp_path / "jobs")
     request = tuning_request(data, tmp_path, "once", {**LOGLOSS, "max_trials": 1, "ranges": {"eta": [0.1, 0.3]}})
@@ -499,6 +518,23 @@ def test_a_search_killed_mid_trial_is_not_completed_and_a_rerun_finishes_it(data
     assert "Owner" not in json.loads((tmp_path / "jobs" / "killed.tuning.json").read_text())
 
 
+@pytest.mark.parametrize("strategy", ["Random", "Bayesian"])
+def test_a_resumed_search_does_not_draw_its_first_trials_values_again(data: Path, tmp_path: Path, strategy: str) -> None:
+    """Killed in trial 002 and resumed, the search drew trial 003 from a sampler seeded as the first run's was: its
+    first draw, trial 001's values again (Random, and Bayesian's random startup trials), a trial of the budget spent
+    on a configuration already trained."""
+    backend = LocalTrainingBackend(tmp_path / "jobs")
+    ranges = {"eta": {"min": 0.05, "max": 0.5}, "max_depth": {"min": 1, "max": 6}}
+    section = {**LOGLOSS, "strategy": strategy, "max_trials": 6, "ranges": ranges}
+    backend.create_hyper_parameter_tuning_job(tuning_request(data, tmp_path, "resumed", section))
+    killed = _child(tmp_path / "jobs", "resumed", "-002-")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert backend.run_hyper_parameter_tuning_job("resumed")["HyperParameterTuningJobStatus"] == "Completed"
+    searched = [s["TunedHyperParameters"] for s in backend.list_training_jobs_for_hyper_parameter_tuning_job("resumed")[1:]]
+    assert len(searched) == 6
+    assert len({tuple(sorted(values.items())) for values in searched}) == 6, searched
+
+
 def test_a_search_owned_by_a_live_process_is_not_run_twice(data: Path, tmp_path: Path) -> None:
     backend = LocalTrainingBackend(tmp_path / "jobs")
     backend.create_hyper_parameter_tuning_job(
@@ -530,7 +566,7 @@ def test_a_warm_start_learns_from_its_parents_trials(data: Path, tmp_path: Path)
     # the same search without the parents draws other values: the parents' trials are in the study
     _, _, cold = search(data, tmp_path / "cold", "child", {**section, "warm_start": None})
     assert [s["TunedHyperParameters"] for s in cold[1:]] != [s["TunedHyperParameters"] for s in summaries[1:]]
-    with pytest.raises(TrainingJobNotFoundError, match="'orphan'"):
+    with pytest.raises(TrainingJobNotFoundError, match="the warm start's parent, hyperparameter tuning job 'orphan'"):
         request = tuning_request(data, tmp_path, "lost", {**section, "warm_start": {"parents": ["orphan"]}})
         backend.create_hyper_parameter_tuning_job(request)
     assert math.isfinite(value(parent["BestTrainingJob"]))

@@ -114,7 +114,7 @@ def trial(n: int) -> dict:
 
 def test_a_tuning_jobs_training_jobs_are_listed_oldest_first_over_every_page(stubbed) -> None:
     backend, stub = stubbed
-    asked = {"HyperParameterTuningJobName": TUNING_JOB, "SortBy": "CreationTime", "SortOrder": "Ascending"}
+    asked = {"HyperParameterTuningJobName": TUNING_JOB, "SortBy": "CreationTime", "SortOrder": "Ascending", "MaxResults": 100}
     operation = "list_training_jobs_for_hyper_parameter_tuning_job"
     stub.add_response(operation, {"TrainingJobSummaries": [trial(1), trial(2)], "NextToken": "page-2"}, asked)
     stub.add_response(operation, {"TrainingJobSummaries": [trial(3)]}, {**asked, "NextToken": "page-2"})

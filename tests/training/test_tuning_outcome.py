@@ -5,6 +5,10 @@ best model is copied); and the copy itself, once, in S3 (moto's server over HTTP
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -12,6 +16,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 
+import model_training
 from model_training import aws
 from model_training.config.run import build_config
 from model_training.errors import TrainingJobError
@@ -237,6 +242,50 @@ def test_concurrent_local_copies_make_one_file(tmp_path: Path) -> None:
         thread.join()
     assert sorted(results, key=str) == [False] * 7 + [True]
     assert sorted(p.name for p in (tmp_path / "out/model-output").rglob("*") if p.is_file()) == ["model.tar.gz"]
+
+
+#: Where this process imported model_training from: a child imports the same code.
+PACKAGE_ROOT = Path(model_training.__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def killed_copy(source: str, destination: str, when: str) -> subprocess.CompletedProcess[str]:
+    """Copy ``source`` to ``destination`` in a process that kills itself (SIGKILL) ``before`` or ``after`` the hard
+    link that makes the destination: its temporary copy, written and flushed, is left where it was written."""
+    script = f"""
+import os, signal
+from model_training.training import model_copy
+
+link = os.link
+
+def killing(src, dst, *args, **kwargs):
+    if "{when}" == "after":
+        link(src, dst, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+model_copy.os.link = killing
+model_copy.ModelCopier()({source!r}, {destination!r})
+"""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PACKAGE_ROOT), str(ROOT)])}
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_a_copy_killed_midway_leaves_only_the_model_once_the_stage_runs_again(tmp_path: Path, when: str) -> None:
+    """A process killed mid-copy left its temporary copy (``.model.tar.gz.*.partial``, a whole model) in the model
+    output folder, and the next copy (which made the model, or found it made) left it there for good: the folder the
+    deployment stage watches must hold the model alone."""
+    description = local_search(tmp_path)[3]
+    tuning = tuning_record(description, summaries(), "local")
+    source, destination = str(tuning.model_artifact), tmp_path / "out/model-output/2026-03-04/output/best/output/model.tar.gz"
+    killed = killed_copy(source, str(destination), when)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    left = [p.name for p in destination.parent.iterdir()]
+    assert any(name.endswith(".partial") for name in left) and destination.exists() == (when == "after")
+
+    assert ModelCopier()(source, destination.as_uri()) is (when == "before")  # the stage run again
+    assert [p.name for p in (tmp_path / "out/model-output").rglob("*") if p.is_file()] == ["model.tar.gz"]
+    assert destination.read_bytes() == f"{NAME}-002-1a2b3c4d".encode()
 
 
 def test_a_missing_best_model_is_an_error_and_leaves_the_run_started(tmp_path: Path) -> None:

@@ -15,6 +15,9 @@ with the run's objective: :func:`validate_tuning` runs that union through
 ``binary:`` or ``rank:`` objective, ``validation:mlogloss`` a ``multi:`` one ...).  Without an objective, the
 container trains with XGBoost's, ``reg:squarederror``.
 
+A ``multi:`` objective without ``num_class`` is checked as a run checks it: the run infers ``num_class`` from the
+labels and gives it to every training job of the search (a static hyperparameter of the request).
+
 The container's dependency rules (objective_validator, eval_metric_dep_validator, updater_validator and the
 constraints' validators) involve no tunable hyperparameter, so a range whose bounds are valid values gives
 valid values all through, in every combination; the oracle test checks that the container declares no
@@ -35,6 +38,7 @@ from model_training.algorithm.tuning_read import parse_tuning, read_draft, tunin
 from model_training.algorithm.tuning_rules import (
     MAX_HYPERBAND_RESOURCE,
     TUNABLE,
+    TUNING_OBJECTIVE_HYPERPARAMETER,
     XGBOOST_DEFAULT_OBJECTIVE,
     Scaling,
     objective_direction,
@@ -116,8 +120,9 @@ def check_tuning(
 ) -> None:
     """Check a specification with the static hyperparameters beside it.
 
-    Rules: a hyperparameter is static or tuned, not both; the static hyperparameters with each tuned one at a
-    value of its range are valid (the container's rules); the objective metric is one the container can
+    Rules: a hyperparameter is static or tuned, not both; ``_tuning_objective_metric`` is the search's to set
+    (:data:`~.tuning_rules.TUNING_OBJECTIVE_HYPERPARAMETER`), never static; the static hyperparameters with each
+    tuned one at a value of its range are valid (the container's rules); the objective metric is one the container can
     evaluate with the run's objective and ``eval_metric`` (see the module docstring); Hyperband's resource is
     the static ``num_round`` (at most 20,000, ``HyperbandStrategyConfig``, and at least ``min_resource``).
     SageMaker's limit of 100 hyperparameters in all, static and tuned, counting the ``_tuning_objective_metric``
@@ -149,13 +154,19 @@ def _problems(
             f"{path}.ranges.{tuned_name}: {given} is also a static hyperparameter (hyperparameters.{given} = "
             f"{shown(hyperparameters[given])}): a hyperparameter is either static or tuned, remove one"
         )
-    static = _without(hyperparameters, tuned)
+    if TUNING_OBJECTIVE_HYPERPARAMETER in hyperparameters:
+        problems.append(
+            f"hyperparameters.{TUNING_OBJECTIVE_HYPERPARAMETER} = {shown(hyperparameters[TUNING_OBJECTIVE_HYPERPARAMETER])}: "
+            f"the tuning job sets it in every training job to its objective metric{f' ({metric})' if metric else ''}: "
+            "leave it out"
+        )
+    static = {k: v for k, v in _without(hyperparameters, tuned).items() if k != TUNING_OBJECTIVE_HYPERPARAMETER}
     # a training job of the search: the static values and each tuned one at a value of its range (of the
     # container's recommended range where the range itself is invalid, so that its problems are not repeated)
     trial = {**static, **{name: _first(found or recommended_range(name)) for name, found in ranges.items()}}
     canonical: dict[str, str] | None
     try:
-        canonical = canonical_hyperparameters(trial, version)
+        canonical = canonical_hyperparameters(trial, version, infer_num_class=True)
     except HyperparameterError as bad:
         problems += [f"hyperparameters: {problem}" for problem in bad.problems]
         canonical = None
@@ -191,7 +202,7 @@ def _metric_problems(
         check["objective"] = XGBOOST_DEFAULT_OBJECTIVE
         default = f", with XGBoost's default objective {XGBOOST_DEFAULT_OBJECTIVE} (none is set)"
     try:
-        canonical_hyperparameters(check, version)
+        canonical_hyperparameters(check, version, infer_num_class=True)
     except HyperparameterError as bad:
         how = f"adds {metric} to eval_metric {eval_metric}" if eval_metric else f"evaluates {metric} as eval_metric"
         return [f"{path}: the container {how} ({check['eval_metric']}){default}: {problem}" for problem in bad.problems]

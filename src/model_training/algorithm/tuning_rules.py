@@ -76,6 +76,11 @@ OBJECTIVE_METRICS: dict[str, Direction] = {
     **{f"validation:{metric}": "Minimize" for metric in MINIMIZE_METRICS},
 }
 
+#: The hyperparameter through which a tuning job gives each of its training jobs the objective metric (the
+#: container's algorithm_mode/train.py pops it, adds its metric to ``eval_metric`` and stops early on it): the
+#: search's to set, never a static hyperparameter of it.
+TUNING_OBJECTIVE_HYPERPARAMETER = "_tuning_objective_metric"
+
 #: XGBoost's objective when none is given (XGBoost's learning task parameters); the container then trains
 #: with it, and evaluates the tuning metric on it.
 XGBOOST_DEFAULT_OBJECTIVE = "reg:squarederror"

@@ -194,7 +194,7 @@ def resolve(
             if ALIASES.get(k.rsplit(".", 1)[-1], k.rsplit(".", 1)[-1]) in tuned:
                 result[k] += ", tuned: the untuned trial's value"
         elif k.startswith("tuning."):
-            result[k] = origins.get(k) or origins["tuning"]  # the section's layer; tuning.max_trials: --max-trials
+            result[k] = _tuning_origin(k, merged.get("tuning"), origins)
     metric = "training.hyperparameters.eval_metric"
     if result.get(metric) == "default" and hp_origins.get("objective", "default") != "default":  # it follows the objective
         result[metric] = f"default for {hyperparameters.get('objective')}"
@@ -227,6 +227,22 @@ def _where(origins: Mapping[str, str], hp_origins: Mapping[str, str], manifest: 
         return f"{path} ({origin}, line {line})" if line else f"{path} ({origin})"
 
     return where
+
+
+def _tuning_origin(key: str, section: Any, origins: Mapping[str, str]) -> str:
+    """The layer of tuning setting ``key`` (``tuning.ranges.eta.scaling``): ``--max-trials``'s for ``max_trials`` when
+    it is given, the section's layer for a value the section gives, and ``default`` for one it leaves out (its
+    ``max_parallel_trials`` of 1, a range's ``Auto`` scaling, a Grid's ``max_trials``: its combinations)."""
+    if key in origins:
+        return origins[key]
+    node = section
+    for part in key.split(".")[1:]:
+        if isinstance(node, list) and part == "values":  # a categorical range given as the list of its values
+            return origins["tuning"]
+        if not isinstance(node, Mapping) or node.get(part) is None:
+            return "default"
+        node = node[part]
+    return origins["tuning"]
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:

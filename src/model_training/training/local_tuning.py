@@ -38,11 +38,11 @@ the same hyperparameters, names the trials alike and trains the same models on t
 sums may differ in the last digits with another thread count).  With several at once, the values depend on
 the order in which trials start and finish (Random draws in the order trials start, TPE learns from those
 finished), except for Grid: the same combinations under the same names; only early stopping, which compares
-with finished trials, may then differ.
+with finished trials, may then differ.  A resumed search draws with :func:`sampler_seed`'s seed.
 
 A failed trial (bad data or hyperparameters for one configuration) is recorded ``Failed`` with its reason,
 and the search goes on; the tuning job ends ``Completed`` if at least one trial (trial 000 included)
-completed, else ``Failed``.
+completed with a value of the objective metric (it has a best training job), else ``Failed``.
 
 Crash safety: the tuning job's record says ``InProgress`` until the search has ended, and names its owner
 (host, process id and start time) while it runs.  Creating it again fails (``TrainingJobExistsError``, as
@@ -59,6 +59,7 @@ of memory: ``EnvironmentFailure``) ends the run the same way, the tuning job lef
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
 import threading
@@ -75,9 +76,10 @@ from model_training.training.local_training import History, Watch
 from model_training.training.local_tuning_records import (
     BASELINE_TRIAL,
     TuningRecords,
+    best_trial,
+    failure_reason,
     now,
     objective_value,
-    status_counters,
     summary,
     trial_name,
 )
@@ -126,6 +128,15 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+def sampler_seed(seed: int, next_trial: int) -> int:
+    """The sampler's seed for a run of the search whose first new trial is ``next_trial``: ``seed`` for a fresh search,
+    else the first 32 bits of the SHA-256 of ``{seed}/{next_trial}``: a resumed sampler seeded with ``seed`` would
+    draw the first trials' values again (Random, and TPE's random startup trials)."""
+    if next_trial <= 1:
+        return seed
+    return int.from_bytes(hashlib.sha256(f"{seed}/{next_trial}".encode()).digest()[:4], "big")
+
+
 def run_search(backend: TrialBackend, name: str, baseline: Mapping[str, str | None] | None) -> dict[str, Any]:
     """Run tuning job ``name``'s search to its end (see the module docstring); returns its description.
 
@@ -155,14 +166,16 @@ def run_search(backend: TrialBackend, name: str, baseline: Mapping[str, str | No
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     started = time.monotonic()
     _Search(backend, records, record).run()
-    counters = status_counters(records.trial_summaries(name))["TrainingJobStatusCounters"]
     record = records.load(name)
+    objective = record["HyperParameterTuningJobConfig"]["HyperParameterTuningJobObjective"]
+    summaries = records.trial_summaries(name)
+    best = best_trial(summaries, objective["Type"])
     ended = now()
-    record.update(HyperParameterTuningJobStatus="Completed" if counters["Completed"] else "Failed")
+    record.update(HyperParameterTuningJobStatus="Completed" if best is not None else "Failed")
     record.update(HyperParameterTuningEndTime=ended, LastModifiedTime=ended)
     record["ConsumedResources"] = {"RuntimeInSeconds": max(1, round(time.monotonic() - started))}
-    if not counters["Completed"]:
-        record["FailureReason"] = _failure_reason(records, name)
+    if best is None:
+        record["FailureReason"] = failure_reason(summaries, objective["MetricName"])
     record.pop("Owner", None)
     records.save(record)
     return records.describe(name)
@@ -189,13 +202,6 @@ def _container_names(baseline: Mapping[str, str | None], record: Mapping[str, An
     if unknown:
         raise ValueError(f"baseline values of hyperparameters that are not tuned: {', '.join(unknown)}")
     return named
-
-
-def _failure_reason(records: TuningRecords, name: str) -> str:
-    failed = [s for s in records.trial_summaries(name) if s["TrainingJobStatus"] != "Completed"]
-    first = next((s for s in failed if "FailureReason" in s), None)
-    why = f"; {first['TrainingJobName']}: {first['FailureReason']}" if first else ""
-    return f"no training job completed ({len(failed)} failed or stopped){why}"[:1024]
 
 
 class _Search:
@@ -231,18 +237,18 @@ class _Search:
             values = self.record.get("BaselineHyperParameters", {})
             given = {k: v for k, v in values.items() if v is not None}
             trials[BASELINE_TRIAL] = self._train(BASELINE_TRIAL, given, curve, nthread=cores())  # alone: every core
+        searched = [number for number in trials if number != BASELINE_TRIAL]
+        remaining, next_trial = self.max_trials - len(searched), max(searched, default=0) + 1
         study = optuna.create_study(
             study_name=self.name,
             direction="maximize" if self.objective["Type"] == "Maximize" else "minimize",
-            sampler=self._sampler(),
+            sampler=self._sampler(next_trial),
             pruner=self._pruner(),
         )
         for number, job in trials.items():
             self._add(study, job, curve if number == BASELINE_TRIAL else {})
         self._warm_start(study)
-        searched = [number for number in trials if number != BASELINE_TRIAL]
-        remaining = self.max_trials - len(searched)
-        first_number, next_trial = len(study.trials), max(searched, default=0) + 1  # before the queue's trials
+        first_number = len(study.trials)  # before the queue's trials
         if self.config["Strategy"] == "Grid":
             done = [trials[number].get("TunedHyperParameters", {}) for number in searched]
             queue = [combination for combination in self._grid() if combination not in done]
@@ -266,16 +272,17 @@ class _Search:
         timeout = self.config["ResourceLimits"].get("MaxRuntimeInSeconds")
         study.optimize(objective, n_trials=remaining, n_jobs=self.workers, catch=(_TrialFailed,), timeout=timeout)
 
-    def _sampler(self) -> Any:
+    def _sampler(self, next_trial: int) -> Any:
+        """The strategy's sampler, seeded with :func:`sampler_seed` for the first trial this run numbers."""
         import optuna
 
-        strategy = self.config["Strategy"]
+        strategy, seed = self.config["Strategy"], sampler_seed(self.seed, next_trial)
         if strategy == "Random":
-            return optuna.samplers.RandomSampler(seed=self.seed)
+            return optuna.samplers.RandomSampler(seed=seed)
         if strategy == "Grid":
             space = {d.name: list(d.values) for d in self.dims}
-            return optuna.samplers.GridSampler(space, seed=self.seed)
-        return optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=max(1, min(10, self.max_trials // 2)))
+            return optuna.samplers.GridSampler(space, seed=seed)
+        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=max(1, min(10, self.max_trials // 2)))
 
     def _pruner(self) -> Any:
         import optuna

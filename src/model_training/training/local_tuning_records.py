@@ -143,7 +143,14 @@ class TuningRecords:
                 "TrainingJobDefinition (TrainingJobDefinitions and Autotune are SageMaker's only)"
             )
         for parent in (request.get("WarmStartConfig") or {}).get("ParentHyperParameterTuningJobs", []):
-            self.load(parent["HyperParameterTuningJobName"])  # SageMaker refuses a missing parent at creation
+            parent_name = parent["HyperParameterTuningJobName"]
+            if not self.path(parent_name).is_file():  # SageMaker refuses a missing parent at creation
+                raise TrainingJobNotFoundError(
+                    f"the warm start's parent, hyperparameter tuning job {parent_name!r}, is not in {self.jobs_dir}",
+                    "a parent of the tuning section's warm_start is an earlier search in the same jobs folder, by its "
+                    "tuning job's name or its run's id (for a run of the same dataset): run that search first, or "
+                    "leave warm_start out",
+                )
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         created = now()
         arn = f"arn:aws:sagemaker:local:000000000000:hyper-parameter-tuning-job/{name}"
@@ -303,3 +310,19 @@ def best_trial(summaries: list[dict[str, Any]], direction: str) -> dict[str, Any
         if s["TrainingJobStatus"] == "Completed" and s["ObjectiveStatus"] == "Succeeded"
     ]
     return min(candidates, key=lambda c: (c[0], c[1]))[2] if candidates else None
+
+
+def failure_reason(summaries: list[dict[str, Any]], metric: str) -> str:
+    """Why a search has no best training job (its ``FailureReason``, at most 1,024 characters): how many trials
+    failed or were stopped, how many completed without a value of ``metric`` (``nan``: a metric undefined on the
+    validation channel), and the first failed trial's reason."""
+    failed = [s for s in summaries if s["TrainingJobStatus"] != "Completed"]
+    first = next((s for s in failed if "FailureReason" in s), None)
+    why = f"; {first['TrainingJobName']}: {first['FailureReason']}" if first else ""
+    if len(failed) == len(summaries):
+        return f"no training job completed ({len(failed)} failed or stopped){why}"[:1024]
+    completed = len(summaries) - len(failed)
+    return (
+        f"no training job completed with a value of {metric} ({completed} completed without one, e.g. nan: is the "
+        f"metric defined on the validation channel?; {len(failed)} failed or stopped){why}"
+    )[:1024]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from model_training.errors import ConfigurationError, TrainingJobError, TransientError, environment_failure
+from model_training.processes import sweep_dead
 from model_training.uris import parse_s3_uri, path_from_uri
 
 #: The largest object one ``CopyObject`` copies (S3's limit: 5 GB).
@@ -136,11 +137,17 @@ def _copy_local(source: Path, destination: Path) -> bool:
     """Copy ``source`` to ``destination`` unless it exists: a temporary file beside it, then a hard link to the
     destination name (which fails if the name exists), so the destination appears whole, once.
 
+    The temporary file is named by the process writing it (``.model.tar.gz.{pid}-....partial``); a copy killed
+    before it removed its temporary file (SIGKILL mid-copy) leaves it in the model output folder, and every later
+    copy to that destination first removes those of processes that are gone (:func:`~model_training.processes.sweep_dead`),
+    whether it copies or finds the destination made, so that the model is all the folder keeps.
+
     Raises:
         TrainingJobError: ``source`` does not exist.
         EnvironmentFailure: the disk is full (or failed): retryable.
         ConfigurationError: the destination folder cannot be written (a file in the way, no permission).
     """
+    sweep_dead(destination.parent, _partial_prefix(destination))  # a killed copy's temporary file
     if destination.exists():
         return False
     if not source.is_file():
@@ -162,7 +169,8 @@ def _copy_local(source: Path, destination: Path) -> bool:
 
 def _link_copy(source: Path, destination: Path) -> bool:
     destination.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".partial", dir=destination.parent)
+    prefix = f"{_partial_prefix(destination)}{os.getpid()}-"
+    fd, name = tempfile.mkstemp(prefix=prefix, suffix=".partial", dir=destination.parent)
     partial = Path(name)
     try:
         with source.open("rb") as src, os.fdopen(fd, "wb") as out:
@@ -177,3 +185,8 @@ def _link_copy(source: Path, destination: Path) -> bool:
         with contextlib.suppress(FileNotFoundError):
             partial.unlink()
     return True
+
+
+def _partial_prefix(destination: Path) -> str:
+    """How the temporary files of copies to ``destination`` begin (the writer's process id follows)."""
+    return f".{destination.name}."

@@ -22,6 +22,10 @@ from model_training.training.backend import JobFinder
 if TYPE_CHECKING:
     from model_training.ports import TuningBackend
 
+#: Trials per page of ``ListTrainingJobsForHyperParameterTuningJob``: the service model's largest ``MaxResults``
+#: (its default is 10, and a Random search may have 10,000 trials).
+TRIALS_PAGE_SIZE = 100
+
 
 class SageMakerBackend(JobFinder):
     """Start and describe training jobs on SageMaker (or whatever endpoint boto3 is configured for).
@@ -153,13 +157,19 @@ class SageMakerBackend(JobFinder):
 
     def list_training_jobs_for_hyper_parameter_tuning_job(self, name: str) -> list[dict[str, Any]]:
         """Every training job the tuning job ``name`` started, oldest first
-        (``ListTrainingJobsForHyperParameterTuningJob``, every page; its ``TrainingJobSummaries``).
+        (``ListTrainingJobsForHyperParameterTuningJob``, every page, each of :data:`TRIALS_PAGE_SIZE`; its
+        ``TrainingJobSummaries``).
 
         Raises:
             TrainingJobNotFoundError: no such tuning job.
         """
         paginator = self.client.get_paginator("list_training_jobs_for_hyper_parameter_tuning_job")
-        pages = paginator.paginate(HyperParameterTuningJobName=name, SortBy="CreationTime", SortOrder="Ascending")
+        pages = paginator.paginate(
+            HyperParameterTuningJobName=name,
+            SortBy="CreationTime",
+            SortOrder="Ascending",
+            PaginationConfig={"PageSize": TRIALS_PAGE_SIZE},
+        )
         try:
             return [summary for page in pages for summary in page.get("TrainingJobSummaries", [])]
         except Exception as exc:

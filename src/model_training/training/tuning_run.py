@@ -12,7 +12,8 @@
 3. Its state is recorded in ``run.json`` (:func:`~model_training.training.tuning_outcome.settle_tuning`): a
    search that has ended is drawn, and a completed one's best model copied once to the model output
    location; the run is then ``complete``.  On SageMaker the search runs on: the run is ``started`` with the
-   search ``InProgress``, and SageMaker's ``HyperParameter Tuning Job State Change`` event finishes it.
+   search ``InProgress``, and SageMaker's ``HyperParameter Tuning Job State Change`` event finishes it, or a later
+   delivery that finds the search ended (the pipeline's ``_search_ended``: the command line run again).
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def tuning_spec(
     ]
     static = {name: value for name, value in hyperparameters.items() if ALIASES.get(name, name) not in tuned}
     try:
-        spec = validate_tuning(raw, static, version)
+        spec = validate_tuning(raw, static, version, infer_num_class=True)  # a multi: objective's num_class: the labels
     except HyperparameterError as exc:
         raise tuning_error(problems + exc.problems, version) from None
     if problems:

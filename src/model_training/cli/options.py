@@ -53,7 +53,19 @@ DescribedSourceArg = Annotated[
 ]
 ManifestOpt = Annotated[
     Path | None,
-    typer.Option("--manifest", metavar="FILE", help="The dataset's manifest.json (default: the one found beside the data)."),
+    typer.Option(
+        "--manifest",
+        metavar="FILE",
+        help="The dataset's manifest.json (default: manifest.json or SOURCE-NAME.manifest.json beside the data, else "
+        "MODEL_TRAINING_DEFAULT_MANIFEST's).",
+    ),
+]
+NoManifestOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-manifest",
+        help="Apply no manifest: neither one beside the data nor the default one (the other layers still apply).",
+    ),
 ]
 
 
@@ -316,6 +328,7 @@ class ConfigFlags:
         date: the run date as given (``YYYY-MM-DD``), parsed when the settings are resolved.
         hyperparameters: the ``-H`` values as given (``KEY=VALUE``).
         manifest: ``--manifest``, the manifest.json to use instead of the one found beside the data.
+        no_manifest: ``--no-manifest``: no manifest applies, neither one found nor the default one.
         tuning: ``--tuning`` as given (JSON text or a file), read when the settings are resolved.
         max_trials: ``--max-trials``, the tuning section's ``max_trials``.
         index_column: ``--index-column``, what a leading pandas index column is (``auto``, ``index``, ``error``).
@@ -332,6 +345,7 @@ class ConfigFlags:
     date: str | None = None
     hyperparameters: Sequence[str] | None = None
     manifest: Path | None = None
+    no_manifest: bool = False
     tuning: str | None = None
     max_trials: int | None = None
     index_column: str | None = None

@@ -296,7 +296,14 @@ def _recorded_rows(uri: str, record: RunRecord | None) -> list[tuple[str, str]]:
     return rows
 
 
-def print_config(resolution: Resolution, *, columns: list[str], as_json: bool, inferred: Mapping[str, Any] | None = None) -> None:
+def print_config(
+    resolution: Resolution,
+    *,
+    columns: list[str],
+    as_json: bool,
+    inferred: Mapping[str, Any] | None = None,
+    no_manifest: bool = False,
+) -> None:
     """The effective configuration and where each value came from: as JSON (``config``, ``origins``,
     ``manifest``, ``columns``, ``inferred``), or the manifest's location, the source's columns as a hint lists them
     (the first 100, then how many more: :func:`~model_training.data.checks.columns_text`), then one line per setting
@@ -307,6 +314,7 @@ def print_config(resolution: Resolution, *, columns: list[str], as_json: bool, i
             (:func:`~model_training.wiring.inferred_from_header`): ``drop`` is shown in place of the configured one,
             its origin naming the default columns the file does not have; ``hyperparameters.num_class`` (``None``:
             not known before the labels are read) after the configured hyperparameters.
+        no_manifest: ``--no-manifest`` was given (the manifest line says so, not ``(none found)``).
     """
     from model_training.config.resolve import flatten
     from model_training.data.checks import columns_text
@@ -323,7 +331,8 @@ def print_config(resolution: Resolution, *, columns: list[str], as_json: bool, i
         }
         out.print_json(json.dumps(document))
         return
-    out.print(f"manifest: {shown(resolution.manifest.uri) if resolution.manifest else '(none found)'}")
+    none = "(none: --no-manifest)" if no_manifest else "(none found)"
+    out.print(f"manifest: {shown(resolution.manifest.uri) if resolution.manifest else none}")
     out.print(f"columns ({len(columns)}): {columns_text(columns)}")
     rows = [(name, value, resolution.origins.get(name, "default")) for name, value in flat.items()]
     if "drop" in inferred:  # the default drop columns the file does not have are not dropped

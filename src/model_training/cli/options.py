@@ -305,6 +305,10 @@ StreamOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars (shown only on a terminal anyway).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the configuration, its origins and the manifest as JSON.")]
 RecordJsonOpt = Annotated[bool, typer.Option("--json", help="Print the whole job record as JSON.")]
+TrialsOpt = Annotated[
+    bool,
+    typer.Option("--trials", help="List each tuning job's training jobs (its trials) under it; by default they are counted."),
+]
 
 # The event and the job to look at
 EventFileArg = Annotated[

@@ -49,6 +49,20 @@ def problems_of(raw: object, hyperparameters: dict[str, str]) -> list[str]:
 # ----- static or tuned ----------------------------------------------------------------------------------------
 
 
+def test_a_multi_class_objective_without_num_class_waits_for_the_labels_until_the_request() -> None:
+    """A configuration's check lets a ``multi:`` objective come without ``num_class`` (the run takes it from the
+    labels, as for a run without a search); the request's check, which gets the inferred value, still needs one."""
+    multi = {"num_round": "5", "objective": "multi:softprob", "eval_metric": "merror,mlogloss"}
+    raw = section(objective_metric="validation:mlogloss")
+    spec = validate_tuning(raw, multi, infer_num_class=True)
+    check_tuning(spec, {**multi, "num_class": "3"})
+    with pytest.raises(HyperparameterError) as caught:
+        check_tuning(spec, multi)
+    assert caught.value.problems == [
+        "hyperparameters: objective multi:softprob requires num_class (the number of classes, an integer >= 2)"
+    ]
+
+
 def test_the_stages_defaults_give_way_to_the_ranges() -> None:
     spec = parse_tuning(section(ranges={"eta": [0.1, 0.3], "max_depth": {"min": 2, "max": 9}}))
     static = without_tuned(DEFAULT_HYPERPARAMETERS, spec)

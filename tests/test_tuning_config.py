@@ -109,7 +109,7 @@ def test_a_hyperparameter_both_set_and_tuned_names_both_layers_with_every_other_
         "hyperparameter is either static or tuned, remove one" in text
     )
     assert f"hyperparameters.gamma = '3' ({manifest}) is also tuned by tuning.ranges.gamma ({manifest})" in text
-    assert "tuning.ranges.subsample.max: 2 is not in" in text  # at the same time
+    assert f"tuning.ranges.subsample.max ({manifest}, line 1): 2 is not in" in text  # at the same time
     assert "Traceback" not in res.output
 
 
@@ -179,10 +179,53 @@ def test_a_searchs_problems_come_with_the_other_settings_problems(tmp_path: Path
     res = runner.invoke(app, ["config", "show", str(tmp_path / "data.csv"), "--label", "y", "--fractions", "0.5,0.2,0.2"])
     assert res.exit_code == 1
     text = " ".join(res.output.split())
-    assert "tuning.ranges.eta.max: 2 is not in" in text and "seed" in text and "sum to 1" in text, text
+    assert "tuning.ranges.eta.max (manifest file:" in text and "2 is not in" in text, text
+    assert "seed" in text and "sum to 1" in text, text
     assert "training.hyperparameters: tuning" not in text  # a search's problem is named by its own path
     source(tmp_path)
     (tmp_path / "manifest.json").unlink()
     res = runner.invoke(app, ["config", "show", str(tmp_path / "data.csv"), "--label", "y", "--max-trials", "3", "--seed", "-2"])
     text = " ".join(res.output.split())
     assert res.exit_code == 1 and "--max-trials sets the tuning section's max_trials" in text and "seed" in text, text
+
+
+def test_a_searchs_problem_names_the_layer_of_the_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A manifest.json beside the data applies to every CSV in that folder: its search's problem with another dataset
+    (an objective metric for 0/1 labels under multi:softprob) names the manifest and the key's line, and
+    --no-manifest leaves it out; a section from --tuning, --max-trials or the environment is named so too."""
+    source(tmp_path)
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"tuning": SEARCH}, indent=2))  # objective_metric on line 3
+    other = ["config", "show", str(tmp_path / "data.csv"), "--label", "y", "-H", "objective=multi:softprob"]
+    res = runner.invoke(app, other)
+    assert res.exit_code == 1
+    assert f"error: invalid tuning section: tuning.objective_metric (manifest {manifest.as_uri()}, line 3): " in res.output
+    res = runner.invoke(app, [*other, "--no-manifest"])
+    assert res.exit_code == 0 and "manifest: (none: --no-manifest)" in res.output, res.output
+    res = runner.invoke(app, [*other, "--no-manifest", "--manifest", str(manifest)])
+    assert res.exit_code == 1 and "--no-manifest contradict each other" in res.output
+
+    res = runner.invoke(app, [*other, "--no-manifest", "--tuning", json.dumps(SEARCH), "--max-trials", "800"])
+    assert res.exit_code == 1
+    lines = res.output.splitlines()
+    assert lines[0] == "error: invalid tuning section (2 problems):", res.output  # one line per problem
+    assert lines[1].startswith("  tuning.max_trials (--max-trials, command line): 800 is not in")
+    assert lines[2].startswith("  tuning.objective_metric (--tuning, command line): the container adds validation:auc")
+    monkeypatch.setenv("MODEL_TRAINING_TUNING", json.dumps(SEARCH))
+    res = runner.invoke(app, [*other, "--no-manifest"])
+    assert res.exit_code == 1 and "tuning.objective_metric (MODEL_TRAINING_TUNING, environment): " in res.output
+
+
+def test_a_run_with_no_manifest_records_none(tmp_path: Path) -> None:
+    source(tmp_path, {"split": {"seed": 5}})
+    out = tmp_path / "out"
+    args = ["run", str(tmp_path / "data.csv"), "--label", "y", "--no-train", "-o", str(out)]
+    res = runner.invoke(app, [*args, "--no-manifest"])
+    assert res.exit_code == 0 and "manifest:" not in res.output, res.output
+    (path,) = out.glob("automl/*/training/data/*/run.json")
+    record = json.loads(path.read_text())
+    assert record["manifest"] is None and record["config"]["split"]["seed"] == 1729
+    res = runner.invoke(app, args)  # the manifest beside the data applies: another run
+    assert res.exit_code == 0 and "manifest: " in res.output, res.output
+    found = [json.loads(p.read_text()) for p in out.glob("automl/*/training/data/*/run.json") if p != path]
+    assert [r["config"]["split"]["seed"] for r in found] == [5] and found[0]["manifest"]["uri"].endswith("/manifest.json")

@@ -128,3 +128,50 @@ def test_a_search_for_auc_needs_both_classes_in_the_validation_split(tmp_path: P
     assert "the validation split has only one class (label 0, 12 rows): AUC is undefined" in said
     assert "or search another objective_metric" in said
     assert not list((tmp_path / "out").rglob("*.json")) and not (tmp_path / "out" / "training-jobs").exists()
+
+
+def wine(tmp_path: Path) -> Path:
+    """scikit-learn's wine data (178 rows, 13 features, classes 0, 1 and 2 in ``target``) as a CSV."""
+    from sklearn.datasets import load_wine
+
+    data = load_wine()
+    header = ",".join([*(name.replace("/", "_") for name in data.feature_names), "target"])
+    labelled = zip(data.data, data.target, strict=True)
+    rows = [",".join([*(repr(float(v)) for v in row), str(int(label))]) for row, label in labelled]
+    return write_csv(tmp_path / "wine.csv", "\n".join([header, *rows]) + "\n")
+
+
+def test_a_multi_class_search_without_num_class_takes_it_from_the_labels(tmp_path: Path) -> None:
+    """A ``multi:softprob`` search with no ``num_class`` anywhere: the run takes it from the labels, as a run without
+    a search does, and every trial (the untuned trial 000 too) trains with it; ``manifest check``, ``config show``
+    and ``--tuning`` accept the section (each refused it: 'objective multi:softprob requires num_class')."""
+    data = wine(tmp_path)
+    search = {"objective_metric": "validation:mlogloss", "strategy": "Random", "max_trials": 2, "seed": 3}
+    search["ranges"] = {"eta": {"min": 0.1, "max": 0.5}}
+    settings = {"label": "target", "training": {"hyperparameters": {"objective": "multi:softprob", "num_round": 3}}}
+    manifest = tmp_path / "wine.manifest.json"
+    manifest.write_text(json.dumps({**settings, "tuning": search}))
+    checked = CliRunner().invoke(app, ["manifest", "check", str(manifest)])
+    assert checked.exit_code == 0, checked.output
+    shown = CliRunner().invoke(app, ["config", "show", str(data)])
+    assert shown.exit_code == 0 and "inferred from the labels" in shown.output, shown.output
+    (tmp_path / "settings.json").write_text(json.dumps(settings))  # the search from --tuning instead
+    flagged = ["config", "show", str(data), "--manifest", str(tmp_path / "settings.json"), "--tuning", json.dumps(search)]
+    flagged_res = CliRunner().invoke(app, flagged)
+    assert flagged_res.exit_code == 0 and "inferred from the labels" in flagged_res.output, flagged_res.output
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["run", str(data), "-o", str(out), "--date", "2026-03-04", "-q"])
+    assert res.exit_code == 0, res.output
+    (path,) = out.glob("automl/2026-03-04/training/wine/*/run.json")
+    record = RunRecord.model_validate_json(path.read_bytes())
+    assert record.inferred == {"hyperparameters": {"num_class": "3"}, "drop": []}
+    assert "num_class" not in record.config["training"]["hyperparameters"]
+    assert record.tuning is not None and record.tuning.status == "Completed"
+    assert [t.status for t in record.tuning.trials] == ["Completed"] * 3  # the untuned trial 000 and two searched
+    (tuning_job,) = (out / "training-jobs").glob("*.tuning.json")
+    static = json.loads(tuning_job.read_text())["TrainingJobDefinition"]["StaticHyperParameters"]
+    assert static["num_class"] == "3" and static["objective"] == "multi:softprob"
+    for trial in record.tuning.trials:
+        job = json.loads((out / "training-jobs" / f"{trial.job_name}.json").read_text())
+        assert job["HyperParameters"]["num_class"] == "3", trial.job_name

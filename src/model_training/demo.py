@@ -77,6 +77,7 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
     from model_training.config.settings import StageSettings
     from model_training.handler import handle
     from model_training.offline import local_aws, provision, s3_event, upload
+    from model_training.output.layout import OutputLayout
     from model_training.output.runrecord import RunRecord
     from model_training.output.s3_store import S3Store
     from model_training.training.jobs import record_job_outcome
@@ -128,7 +129,7 @@ def run_offline_demo(output: Path, say: Callable[[str], None], reporter: Reporte
         record_job_outcome(RunRecord.model_validate_json(store.read_bytes(record_key)), job, "local", store, record_key)
         artifact = job.get("ModelArtifacts", {}).get("S3ModelArtifacts", "")
         say(f"5. trained {job['TrainingJobName']} locally: {job['TrainingJobStatus']}; model at {artifact or '(none)'}")
-        mirror = output / "s3"
+        mirror = OutputLayout(output).s3_copies  # where jobs describe finds the run record once the endpoint stops
         for bucket in (pipeline.data_bucket, pipeline.model_output_bucket):
             _mirror_bucket(bucket, mirror / bucket)
         say(f"6. copied both buckets to {mirror.absolute()}")

@@ -34,7 +34,7 @@ from model_training.training.request import LOCAL_IMAGE
 from model_training.uris import parse_s3_uri
 
 if TYPE_CHECKING:
-    from model_training.output.runrecord import RunRecord
+    from model_training.training.job_record import RecordedRun
     from model_training.training.local import LocalTrainingBackend
     from model_training.training.sagemaker import SageMakerBackend
 
@@ -352,22 +352,13 @@ def record_job_event(ref: JobRef, settings: StageSettings, *, time_left: Callabl
     return record_training_outcome(ref.name, jobs=SageMakerBackend(), **common)
 
 
-def job_run_record(job: dict[str, Any]) -> tuple[str, RunRecord | None] | None:
-    """The run record of a training job this stage started, for ``jobs describe``: its URI (``run.json`` beside the
-    job's ``train`` channel, in S3 or a local folder) and the record, ``None`` when it cannot be read (missing, not a
-    run record, or S3 refusing the read); ``None`` altogether for a job without a ``train`` channel."""
-    from model_training.output.commit import read_record
-    from model_training.training.outcome import run_record_uri
-    from model_training.uris import path_from_uri
+def job_run_record(job: dict[str, Any], output: str = str(DEFAULT_OUTPUT)) -> RecordedRun | None:
+    """The run record of a training job this stage started, for ``jobs describe``
+    (:func:`~model_training.training.job_record.read_job_run_record`): ``run.json`` beside the job's ``train`` channel,
+    in S3 or a local folder, with the reason when it cannot be read; an ``s3://`` record that cannot be read is read
+    from the output folder's copy of its bucket (``{output}/s3/{bucket}/{key}``, the demo's), if it is there.
+    ``None`` for a job without a ``train`` channel."""
+    from model_training.training.job_record import read_job_run_record
 
-    uri = run_record_uri(job)
-    if uri is None:
-        return None
-    try:
-        if uri.startswith("s3://"):
-            bucket, key = parse_s3_uri(uri)
-            return uri, read_record(S3Store(bucket), key, NullReporter())
-        path = path_from_uri(uri)
-        return uri, read_record(LocalStore(path.parent), path.name, NullReporter())
-    except Exception:  # the record is extra information: its absence never fails the job's description
-        return uri, None
+    copies = None if output.startswith("s3://") else OutputLayout(Path(output)).s3_copies
+    return read_job_run_record(job, copies)

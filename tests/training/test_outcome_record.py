@@ -160,7 +160,7 @@ def test_jobs_describe_shows_what_the_run_record_holds_of_a_local_job(tmp_path: 
     }
     run_json.unlink()  # a run record gone: the job is still described, and says so
     gone = CliRunner().invoke(app, ["jobs", "describe", record.training.job_name, "-o", out])
-    assert gone.exit_code == 0 and f"{run_json} (cannot be read)" in gone.output
+    assert gone.exit_code == 0 and f"{run_json} (cannot be read: it does not exist: the run was deleted, or moved)" in gone.output
 
 
 @pytest.mark.parametrize("search", [False, True], ids=["training job", "tuning job"])

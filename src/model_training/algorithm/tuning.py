@@ -82,7 +82,12 @@ V = TypeVar("V")
 
 
 def validate_tuning(
-    raw: object, hyperparameters: Mapping[str, object], version: str = DEFAULT_IMAGE_VERSION, *, path: str = "tuning"
+    raw: object,
+    hyperparameters: Mapping[str, object],
+    version: str = DEFAULT_IMAGE_VERSION,
+    *,
+    path: str = "tuning",
+    infer_num_class: bool = False,
 ) -> TuningSpec:
     """Read a tuning section and check it, alone and with the static hyperparameters beside it; every problem
     of both at once.
@@ -94,6 +99,9 @@ def validate_tuning(
             :func:`~model_training.algorithm.hyperparameters.canonical_hyperparameters` takes them.
         version: the container version (image tag) whose rules apply.
         path: where the section is, for the messages.
+        infer_num_class: a ``multi:`` objective may come without ``num_class``, which the run takes from the
+            labels (a configuration's check, as :func:`~model_training.config.run.build_config` checks the
+            hyperparameters: :func:`~model_training.algorithm.hyperparameters.canonical_hyperparameters`).
 
     Returns:
         The specification in canonical form.
@@ -108,7 +116,7 @@ def validate_tuning(
     ranges = {**dict.fromkeys(draft.tunable), **draft.ranges}  # None: a range of a tunable name that is invalid
     problems = [
         *draft.problems,
-        *_problems(draft.objective_metric, ranges, draft.strategy, hyperband, hyperparameters, version, path),
+        *_problems(draft.objective_metric, ranges, draft.strategy, hyperband, hyperparameters, version, path, infer_num_class),
     ]
     if problems:
         raise tuning_error(problems, version)
@@ -116,7 +124,12 @@ def validate_tuning(
 
 
 def check_tuning(
-    spec: TuningSpec, hyperparameters: Mapping[str, object], version: str = DEFAULT_IMAGE_VERSION, *, path: str = "tuning"
+    spec: TuningSpec,
+    hyperparameters: Mapping[str, object],
+    version: str = DEFAULT_IMAGE_VERSION,
+    *,
+    path: str = "tuning",
+    infer_num_class: bool = False,
 ) -> None:
     """Check a specification with the static hyperparameters beside it.
 
@@ -127,13 +140,17 @@ def check_tuning(
     the static ``num_round`` (at most 20,000, ``HyperbandStrategyConfig``, and at least ``min_resource``).
     SageMaker's limit of 100 hyperparameters in all, static and tuned, counting the ``_tuning_objective_metric``
     it adds ("Define Hyperparameter Ranges"), cannot be reached: the container knows fewer names.
+    ``infer_num_class`` as in :func:`validate_tuning`; without it (a request's check: the request carries the
+    ``num_class`` the run inferred) a ``multi:`` objective needs ``num_class``.
 
     Raises:
         ConfigurationError: ``version`` is not supported.
         HyperparameterError: every problem found.
     """
     hyperband = spec.hyperband.min_resource if spec.hyperband else None
-    problems = _problems(spec.objective_metric, spec.ranges, spec.strategy, hyperband, hyperparameters, version, path)
+    problems = _problems(
+        spec.objective_metric, spec.ranges, spec.strategy, hyperband, hyperparameters, version, path, infer_num_class
+    )
     if problems:
         raise tuning_error(problems, version)
 
@@ -146,6 +163,7 @@ def _problems(
     hyperparameters: Mapping[str, object],
     version: str,
     path: str,
+    infer_num_class: bool,
 ) -> list[str]:
     problems: list[str] = []
     tuned = {ALIASES.get(name, name): name for name in ranges}
@@ -166,12 +184,12 @@ def _problems(
     trial = {**static, **{name: _first(found or recommended_range(name)) for name, found in ranges.items()}}
     canonical: dict[str, str] | None
     try:
-        canonical = canonical_hyperparameters(trial, version, infer_num_class=True)
+        canonical = canonical_hyperparameters(trial, version, infer_num_class=infer_num_class)
     except HyperparameterError as bad:
         problems += [f"hyperparameters: {problem}" for problem in bad.problems]
         canonical = None
     if canonical is not None and metric is not None:
-        problems += _metric_problems(metric, trial, canonical, version, f"{path}.objective_metric")
+        problems += _metric_problems(metric, trial, canonical, version, f"{path}.objective_metric", infer_num_class)
     if strategy == "Hyperband":
         if "num_round" in tuned:
             problems.append(
@@ -191,7 +209,7 @@ def _problems(
 
 
 def _metric_problems(
-    metric: str, trial: Mapping[str, object], canonical: Mapping[str, str], version: str, path: str
+    metric: str, trial: Mapping[str, object], canonical: Mapping[str, str], version: str, path: str, infer_num_class: bool
 ) -> list[str]:
     """The container's union of the tuning metric and ``eval_metric``, judged by its ``eval_metric`` rules."""
     eval_metric = canonical.get("eval_metric")
@@ -202,7 +220,7 @@ def _metric_problems(
         check["objective"] = XGBOOST_DEFAULT_OBJECTIVE
         default = f", with XGBoost's default objective {XGBOOST_DEFAULT_OBJECTIVE} (none is set)"
     try:
-        canonical_hyperparameters(check, version, infer_num_class=True)
+        canonical_hyperparameters(check, version, infer_num_class=infer_num_class)
     except HyperparameterError as bad:
         how = f"adds {metric} to eval_metric {eval_metric}" if eval_metric else f"evaluates {metric} as eval_metric"
         return [f"{path}: the container {how} ({check['eval_metric']}){default}: {problem}" for problem in bad.problems]

@@ -17,6 +17,7 @@ from model_training.cli.options import (
     LabelOpt,
     ManifestOpt,
     MaxTrialsOpt,
+    NoManifestOpt,
     OrderByOpt,
     SeedOpt,
     StrategyOpt,
@@ -32,6 +33,7 @@ app = new_app("The effective configuration of a run, and where each value comes 
 def config_show(
     source: DescribedSourceArg,
     manifest: ManifestOpt = None,
+    no_manifest: NoManifestOpt = False,
     label: LabelOpt = None,
     drop: DropOpt = None,
     index_column: IndexColumnOpt = None,
@@ -64,6 +66,7 @@ def config_show(
         date=date,
         hyperparameters=hyperparameter,
         manifest=manifest,
+        no_manifest=no_manifest,
         tuning=tuning,
         max_trials=max_trials,
         index_column=index_column.value if index_column is not None else None,
@@ -87,5 +90,5 @@ def show_config(flags: ConfigFlags, *, as_json: bool) -> None:
     resolution = resolve_settings(flags, aws=flags.source.startswith("s3://"))
     columns = source_columns(flags.source)
     inferred = inferred_from_header(flags.source, columns, resolution.config)
-    print_config(resolution, columns=columns, as_json=as_json, inferred=inferred)
+    print_config(resolution, columns=columns, as_json=as_json, inferred=inferred, no_manifest=flags.no_manifest)
     check_columns(flags.source, columns, resolution.config)

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from model_training.cli.guard import guarded
 from model_training.cli.help import Command, new_app
-from model_training.cli.options import Backend, BackendOpt, JobNameArg, OutputOpt, RecordJsonOpt
-from model_training.cli.render import jobs_command, print_job, print_jobs
+from model_training.cli.options import Backend, BackendOpt, JobNameArg, OutputOpt, RecordJsonOpt, TrialsOpt
+from model_training.cli.render import jobs_command
+from model_training.cli.render_jobs import print_job, print_job_listing
 from model_training.output.layout import DEFAULT_OUTPUT
 
 if TYPE_CHECKING:
@@ -19,20 +20,16 @@ app = new_app("Training and tuning jobs: the local backend's records, or SageMak
 
 
 @app.command("list", cls=Command)
-def jobs_list(output: OutputOpt = str(DEFAULT_OUTPUT), backend: BackendOpt = Backend.local) -> None:
+def jobs_list(output: OutputOpt = str(DEFAULT_OUTPUT), backend: BackendOpt = Backend.local, trials: TrialsOpt = False) -> None:
     """List the training jobs, newest first, then the hyperparameter tuning jobs: the local records under -o, or
-    SageMaker's."""
+    SageMaker's. A search's training jobs (its trials) are listed under their tuning job with --trials."""
 
     def show() -> None:
-        from model_training.cli.render_tuning import print_tuning_jobs
         from model_training.wiring import jobs_backend, jobs_folder
 
         where = str(jobs_folder(output)) if backend == Backend.local else "SageMaker"
         found = jobs_backend(output, backend.value)
-        print_jobs(found.list_training_jobs(), where)
-        tuning_jobs = found.list_hyper_parameter_tuning_jobs()
-        if tuning_jobs:
-            print_tuning_jobs(tuning_jobs)
+        print_job_listing(found.list_training_jobs(), found.list_hyper_parameter_tuning_jobs(), where, trials=trials)
 
     guarded(show)
 
@@ -64,16 +61,19 @@ def jobs_describe(
                     f"check the name; the jobs there are: {listing}; a run's tuning job is named in its summary and "
                     "run.json (tuning.job_name)",
                 ) from None
-            show_tuning_job(found, description, as_json=as_json)
+            show_tuning_job(found, description, as_json=as_json, output=output)
             return
-        print_job(job, as_json=as_json, recorded=job_run_record(job))
+        print_job(job, as_json=as_json, recorded=job_run_record(job, output), output=output)
 
     guarded(show)
 
 
-def show_tuning_job(found: LocalTrainingBackend | SageMakerBackend, description: dict[str, Any], *, as_json: bool) -> None:
+def show_tuning_job(
+    found: LocalTrainingBackend | SageMakerBackend, description: dict[str, Any], *, as_json: bool, output: str
+) -> None:
     """Print a tuning job (:func:`~model_training.cli.render_tuning.print_tuning_job`) with its trials and what its
-    run's ``run.json`` records (found beside the channels of its ``TrainingJobDefinition``).
+    run's ``run.json`` records (found beside the channels of its ``TrainingJobDefinition``, or in ``output``'s copy of
+    its bucket).
 
     Raises:
         TrainingJobError: the description names a best training job that is not one of its own.
@@ -85,5 +85,5 @@ def show_tuning_job(found: LocalTrainingBackend | SageMakerBackend, description:
     name = str(description["HyperParameterTuningJobName"])
     trials = found.list_training_jobs_for_hyper_parameter_tuning_job(name)
     tuning = tuning_record(description, trials, found.backend_name)
-    recorded = job_run_record(dict(description.get("TrainingJobDefinition") or {}))
+    recorded = job_run_record(dict(description.get("TrainingJobDefinition") or {}), output)
     print_tuning_job(tuning, description, as_json=as_json, recorded=recorded)

@@ -53,7 +53,19 @@ DescribedSourceArg = Annotated[
 ]
 ManifestOpt = Annotated[
     Path | None,
-    typer.Option("--manifest", metavar="FILE", help="The dataset's manifest.json (default: the one found beside the data)."),
+    typer.Option(
+        "--manifest",
+        metavar="FILE",
+        help="The dataset's manifest.json (default: manifest.json or SOURCE-NAME.manifest.json beside the data, else "
+        "MODEL_TRAINING_DEFAULT_MANIFEST's).",
+    ),
+]
+NoManifestOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-manifest",
+        help="Apply no manifest: neither one beside the data nor the default one (the other layers still apply).",
+    ),
 ]
 
 
@@ -293,6 +305,10 @@ StreamOpt = Annotated[
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars (shown only on a terminal anyway).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the configuration, its origins and the manifest as JSON.")]
 RecordJsonOpt = Annotated[bool, typer.Option("--json", help="Print the whole job record as JSON.")]
+TrialsOpt = Annotated[
+    bool,
+    typer.Option("--trials", help="List each tuning job's training jobs (its trials) under it; by default they are counted."),
+]
 
 # The event and the job to look at
 EventFileArg = Annotated[
@@ -316,6 +332,7 @@ class ConfigFlags:
         date: the run date as given (``YYYY-MM-DD``), parsed when the settings are resolved.
         hyperparameters: the ``-H`` values as given (``KEY=VALUE``).
         manifest: ``--manifest``, the manifest.json to use instead of the one found beside the data.
+        no_manifest: ``--no-manifest``: no manifest applies, neither one found nor the default one.
         tuning: ``--tuning`` as given (JSON text or a file), read when the settings are resolved.
         max_trials: ``--max-trials``, the tuning section's ``max_trials``.
         index_column: ``--index-column``, what a leading pandas index column is (``auto``, ``index``, ``error``).
@@ -332,6 +349,7 @@ class ConfigFlags:
     date: str | None = None
     hyperparameters: Sequence[str] | None = None
     manifest: Path | None = None
+    no_manifest: bool = False
     tuning: str | None = None
     max_trials: int | None = None
     index_column: str | None = None

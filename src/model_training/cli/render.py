@@ -1,5 +1,6 @@
-"""What the command line prints (rich): the consoles, progress bars, the run summary, job tables and
-records, the effective configuration, the demo's outcome and the ``error:``/``hint:`` lines.
+"""What the command line prints (rich): the consoles, progress bars, the run summary, the effective
+configuration, the demo's outcome and the ``error:``/``hint:`` lines (jobs: :mod:`~model_training.cli.render_jobs`;
+searches: :mod:`~model_training.cli.render_tuning`).
 
 Nothing here decides anything: each function is handed what a command got from below and shows it.
 """
@@ -23,7 +24,6 @@ from model_training.output.layout import DEFAULT_OUTPUT
 
 if TYPE_CHECKING:
     from model_training.config.resolve import Resolution
-    from model_training.output.runrecord import RunRecord
     from model_training.pipeline import RunResult
 
 # soft_wrap: long paths and messages stay on one line in logs and pipes (tables fold instead)
@@ -203,106 +203,14 @@ def label_column(splits: Mapping[str, Any], objective: str) -> tuple[str, dict[s
     return "positives", dict.fromkeys(splits, "-")
 
 
-def print_jobs(jobs: list[dict[str, Any]], where: str) -> None:
-    """Training jobs (``ListTrainingJobs`` summaries) as a table: name, status, creation time, validation metrics;
-    ``where`` they were looked for (a folder, or SageMaker) when there are none.  A creation time is never broken
-    over two lines: where the table does not fit the width (80 columns in a pipe), the metrics wrap at spaces, and
-    the names fold if that is not enough."""
-    if not jobs:
-        out.print(f"no training jobs in {where}")
-        return
-    heads = ("TrainingJobName", "status", "created", "validation metrics")
-    rows = []
-    for job in jobs:
-        metrics = {m["MetricName"]: m["Value"] for m in job.get("FinalMetricDataList", [])}
-        values = " ".join(f"{k.removeprefix('validation:')}={v:.4f}" for k, v in metrics.items() if k.startswith("validation:"))
-        created = str(job.get("CreationTime", ""))[:19].replace("T", " ")
-        rows.append((job["TrainingJobName"], job["TrainingJobStatus"], created, values))
-    # the narrowest table with whole names: whole statuses and times, the metrics one word a line; 13 for the
-    # cells' padding (1 each side) and the 5 borders
-    narrowest = sum(max(len(row[i]) for row in (heads, *rows)) for i in range(3)) + 13
-    narrowest += max(len(word) for text in (heads[3], *(row[3] for row in rows)) for word in text.split())
-    table = Table()
-    table.add_column(heads[0], no_wrap=narrowest <= out.width, overflow="fold")
-    table.add_column(heads[1], no_wrap=True)
-    table.add_column(heads[2], no_wrap=True)
-    table.add_column(heads[3], overflow="fold")
-    for row in rows:
-        table.add_row(*row)
-    out.print(table)
-
-
-def print_job(job: dict[str, Any], *, as_json: bool, recorded: tuple[str, RunRecord | None] | None = None) -> None:
-    """One training job (a ``DescribeTrainingJob`` response): the whole record as JSON, or its status, failure
-    reason, timings, final metrics, model artifact, image and hyperparameters one per line; then what its run's
-    ``run.json`` records of it (``recorded``: the record's URI and the record, ``None`` if unreadable), as
-    ``RecordedOutcome`` in the JSON."""
-    if as_json:
-        document = dict(job)
-        if recorded is not None:
-            uri, record = recorded
-            training = record.training.model_dump(mode="json") if record and record.training else None
-            document["RecordedOutcome"] = {"run_record": uri, "status": record.status if record else None, "training": training}
-        out.print_json(json.dumps(document, default=str))
-        return
-    rows: list[tuple[str, str]] = [
-        ("TrainingJobName", job["TrainingJobName"]),
-        ("TrainingJobStatus", job_status(job)),
-    ]
-    if job.get("FailureReason"):
-        rows.append(("FailureReason", job["FailureReason"]))
-    for key in ("CreationTime", "TrainingStartTime", "TrainingEndTime", "TrainingTimeInSeconds", "BillableTimeInSeconds"):
-        if key in job:
-            rows.append((key, str(job[key])))
-    for metric in job.get("FinalMetricDataList", []):
-        rows.append((metric["MetricName"], f"{float(metric['Value']):.6f}"))
-    if "ModelArtifacts" in job:
-        rows.append(("S3ModelArtifacts", job["ModelArtifacts"]["S3ModelArtifacts"]))
-    image = job.get("AlgorithmSpecification", {}).get("TrainingImage")
-    if image:
-        rows.append(("TrainingImage", image))
-    for key in ("XGBoostVersion", "ServingImage"):  # the local backend's: which release trained, which image serves
-        if job.get(key):
-            rows.append((key, str(job[key])))
-    rows.append(("HyperParameters", json.dumps(job.get("HyperParameters", {}))))
-    if job.get("LogFile"):
-        rows.append(("log", job["LogFile"]))
-    if recorded is not None:
-        rows += _recorded_rows(*recorded)
-    width = max(len(k) for k, _ in rows)
-    for key, value in rows:  # one line each, never wrapped mid-path: made to be copied
-        out.print(f"{key:<{width}}  {value}")
-
-
-def job_status(job: dict[str, Any]) -> str:
-    """A ``DescribeTrainingJob``'s status, with its ``SecondaryStatus`` in parentheses when it says more
-    (``InProgress (Training)``; ``Completed`` once, not ``Completed (Completed)``)."""
-    status, secondary = str(job["TrainingJobStatus"]), str(job.get("SecondaryStatus") or "")
-    return f"{status} ({secondary})" if secondary and secondary != status else status
-
-
-def _recorded_rows(uri: str, record: RunRecord | None) -> list[tuple[str, str]]:
-    """What a run record holds of its training job's outcome: status, final metrics, billable seconds, model."""
-    if record is None:
-        return [("run record", f"{shown(uri)} (cannot be read)")]
-    rows = [("run record", f"{shown(uri)} ({record.status})")]
-    training = record.training
-    if training is None:
-        return [*rows, ("recorded", "no training job recorded yet")]
-    status = job_status({"TrainingJobStatus": training.status, "SecondaryStatus": training.secondary_status})
-    metrics = ", ".join(f"{k}={v:.6f}" for k, v in sorted(training.final_metrics.items()))
-    if training.billable_seconds is not None:
-        billable = f"{training.billable_seconds:g}"
-    else:
-        billable = "(none: a local job is not billed)" if training.backend == "local" else "(none)"
-    rows += [("recorded status", status), ("recorded metrics", metrics or "(none)"), ("recorded billable s", billable)]
-    rows.append(("recorded model", shown(training.model_artifact) if training.model_artifact else "(none)"))
-    if training.failure_reason:
-        rows.append(("recorded failure", training.failure_reason))
-    return rows
-
-
-def print_config(resolution: Resolution, *, columns: list[str], as_json: bool, inferred: Mapping[str, Any] | None = None) -> None:
+def print_config(
+    resolution: Resolution,
+    *,
+    columns: list[str],
+    as_json: bool,
+    inferred: Mapping[str, Any] | None = None,
+    no_manifest: bool = False,
+) -> None:
     """The effective configuration and where each value came from: as JSON (``config``, ``origins``,
     ``manifest``, ``columns``, ``inferred``), or the manifest's location, the source's columns as a hint lists them
     (the first 100, then how many more: :func:`~model_training.data.checks.columns_text`), then one line per setting
@@ -313,6 +221,7 @@ def print_config(resolution: Resolution, *, columns: list[str], as_json: bool, i
             (:func:`~model_training.wiring.inferred_from_header`): ``drop`` is shown in place of the configured one,
             its origin naming the default columns the file does not have; ``hyperparameters.num_class`` (``None``:
             not known before the labels are read) after the configured hyperparameters.
+        no_manifest: ``--no-manifest`` was given (the manifest line says so, not ``(none found)``).
     """
     from model_training.config.resolve import flatten
     from model_training.data.checks import columns_text
@@ -329,7 +238,8 @@ def print_config(resolution: Resolution, *, columns: list[str], as_json: bool, i
         }
         out.print_json(json.dumps(document))
         return
-    out.print(f"manifest: {shown(resolution.manifest.uri) if resolution.manifest else '(none found)'}")
+    none = "(none: --no-manifest)" if no_manifest else "(none found)"
+    out.print(f"manifest: {shown(resolution.manifest.uri) if resolution.manifest else none}")
     out.print(f"columns ({len(columns)}): {columns_text(columns)}")
     rows = [(name, value, resolution.origins.get(name, "default")) for name, value in flat.items()]
     if "drop" in inferred:  # the default drop columns the file does not have are not dropped

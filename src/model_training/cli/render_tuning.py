@@ -1,5 +1,5 @@
-"""What the command line prints of hyperparameter searches: a run's search after ``run``, a tuning job for
-``jobs describe`` and the tuning jobs for ``jobs list``.
+"""What the command line prints of hyperparameter searches: a run's search after ``run`` and a tuning job for
+``jobs describe`` (the tuning jobs for ``jobs list``: :mod:`~model_training.cli.render_jobs`).
 
 A search is shown from the run record's ``tuning`` section (:class:`~model_training.output.runrecord.TuningRecord`):
 one row per trial (its number, status, objective, tuned values and seconds; the best and the untuned trial
@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 
 from model_training.cli.render import describe_command, out, shown, styled
+from model_training.cli.render_jobs import record_rows, recorded_outcome
 
 if TYPE_CHECKING:
-    from model_training.output.runrecord import RunRecord, TuningRecord
+    from model_training.output.runrecord import TuningRecord
+    from model_training.training.job_record import RecordedRun
 
 
 def trial_label(tuning_job: str, trial_job: str, position: int) -> str:
@@ -69,13 +71,22 @@ def trials_table(tuning: TuningRecord) -> Table:
     return table
 
 
+def trials_text(tuning: TuningRecord) -> str:
+    """The search's training jobs counted as ``jobs list`` counts them (completed / all, a local search's untuned trial
+    000 included), and what they are: ``13 training jobs, 13 completed: the untuned trial 000 and 12 searched``."""
+    labels = [trial_label(tuning.job_name, t.job_name, i) for i, t in enumerate(tuning.trials, start=1)]
+    untuned = tuning.backend == "local" and "000" in labels
+    completed = sum(trial.status == "Completed" for trial in tuning.trials)
+    searched = len(labels) - untuned
+    what = f"the untuned trial 000 and {searched} searched" if untuned else f"{searched} searched"
+    return f"{len(labels)} training jobs, {completed} completed: {what}"
+
+
 def print_search(tuning: TuningRecord, output: str) -> None:
     """A search as ``run`` shows it: the trials' table, the best against the untuned, the best hyperparameters, the
     model copied for deployment, the plot and the ``jobs describe`` command."""
     out.print(trials_table(tuning))
-    labels = [trial_label(tuning.job_name, t.job_name, i) for i, t in enumerate(tuning.trials, start=1)]
-    searched = len(labels) - (1 if tuning.backend == "local" and "000" in labels else 0)
-    out.print(f"tuning job: {tuning.job_name} ({tuning.status}, {tuning.backend}; {tuning.strategy}, {searched} trials searched)")
+    out.print(f"tuning job: {tuning.job_name} ({tuning.status}, {tuning.backend}; {tuning.strategy}, {trials_text(tuning)})")
     if tuning.failure_reason:
         out.print(styled(("failure: ", "red"), tuning.failure_reason))
     if tuning.best_training_job is not None and tuning.best_objective is not None:
@@ -96,23 +107,21 @@ def print_search(tuning: TuningRecord, output: str) -> None:
     out.print(f"job record: {describe_command(tuning.job_name, output, sagemaker=tuning.backend == 'sagemaker')}")
 
 
-def print_tuning_job(
-    tuning: TuningRecord, description: dict[str, Any], *, as_json: bool, recorded: tuple[str, RunRecord | None] | None
-) -> None:
+def print_tuning_job(tuning: TuningRecord, description: dict[str, Any], *, as_json: bool, recorded: RecordedRun | None) -> None:
     """A tuning job for ``jobs describe``: the whole description (with its trials as ``TrainingJobSummaries`` and,
     when its run record is found, ``RecordedOutcome``) as JSON, or the search (:func:`print_search`'s table and
     lines) and what the run record holds of it."""
     if as_json:
         document = {**description, "Trials": [t.model_dump(mode="json") for t in tuning.trials]}
         if recorded is not None:
-            uri, record = recorded
+            record = recorded.record
             found = record.tuning.model_dump(mode="json") if record and record.tuning else None
-            document["RecordedOutcome"] = {"run_record": uri, "status": record.status if record else None, "tuning": found}
+            document["RecordedOutcome"] = recorded_outcome(recorded, "tuning", found)
         out.print_json(json.dumps(document, default=str))
         return
     shown_tuning = tuning
-    if recorded is not None and recorded[1] is not None and recorded[1].tuning is not None:
-        kept = recorded[1].tuning  # what the run did with it: the copy, the plot
+    if recorded is not None and recorded.record is not None and recorded.record.tuning is not None:
+        kept = recorded.record.tuning  # what the run did with it: the copy, the plot
         shown_tuning = tuning.model_copy(update={"model_copied_to": kept.model_copied_to, "objective_plot": kept.objective_plot})
     out.print(trials_table(shown_tuning))
     rows = [("HyperParameterTuningJobName", tuning.job_name), ("HyperParameterTuningJobStatus", tuning.status)]
@@ -128,8 +137,8 @@ def print_tuning_job(
     if tuning.model_artifact:
         rows.append(("best model", shown(tuning.model_artifact)))
     if recorded is not None:
-        uri, record = recorded
-        rows.append(("run record", f"{shown(uri)} ({record.status})" if record else f"{shown(uri)} (cannot be read)"))
+        rows += record_rows(recorded)
+        record = recorded.record
         if record is not None and record.tuning is not None:
             rows.append(("recorded status", record.tuning.status))
             copied = record.tuning.model_copied_to
@@ -139,25 +148,3 @@ def print_tuning_job(
     width = max(len(k) for k, _ in rows)
     for key, value in rows:
         out.print(f"{key:<{width}}  {value}")
-
-
-def print_tuning_jobs(jobs: list[dict[str, Any]]) -> None:
-    """``HyperParameterTuningJobSummary`` rows (name, status, strategy, created, trials completed / in all)."""
-    table = Table(title="tuning jobs")
-    table.add_column("HyperParameterTuningJobName", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("strategy", no_wrap=True)
-    table.add_column("created", overflow="fold")
-    table.add_column("trials", justify="right")
-    for job in jobs:
-        counters = job.get("TrainingJobStatusCounters") or {}
-        total = sum(int(v) for v in counters.values())
-        created = str(job.get("CreationTime", ""))[:19].replace("T", " ")
-        table.add_row(
-            job["HyperParameterTuningJobName"],
-            job["HyperParameterTuningJobStatus"],
-            str(job.get("Strategy", "")),
-            created,
-            f"{counters.get('Completed', 0)}/{total}",
-        )
-    out.print(table)

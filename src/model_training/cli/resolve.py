@@ -15,20 +15,22 @@ if TYPE_CHECKING:
 def resolve_settings(flags: ConfigFlags, *, aws: bool) -> Resolution:
     """Every setting, by precedence: defaults < environment < SSM (when ``aws``) < manifest < these flags.
 
-    The manifest is ``flags.manifest``, else the one found beside the data, else SSM's default manifest.  Every
-    problem of every layer is reported at once: a layer that cannot be read is left out while the others are
-    checked (:class:`~model_training.config.problems.Gathering`).
+    The manifest is ``flags.manifest``, else the one found beside the data, else SSM's default manifest; none with
+    ``flags.no_manifest``.  Every problem of every layer is reported at once: a layer that cannot be read is left
+    out while the others are checked (:class:`~model_training.config.problems.Gathering`).
 
     Raises:
         ModelTrainingError: ``--date`` or a ``-H`` that does not parse (and nothing else is wrong).
-        ConfigurationError: ``--fractions`` that does not parse, a manifest that cannot be read or is invalid, an
-            SSM parameter that cannot be read, environment variables that cannot be read; with HyperparameterError
-            and LimitError, as :func:`~model_training.config.resolve.resolve` raises them; several of these as one.
+        ConfigurationError: ``--fractions`` that does not parse, ``--manifest`` with ``--no-manifest``, a manifest that
+            cannot be read or is invalid, an SSM parameter that cannot be read, environment variables that cannot be
+            read; with HyperparameterError and LimitError, as :func:`~model_training.config.resolve.resolve` raises
+            them; several of these as one.
     """
     from model_training.config.manifest_files import find_manifest
     from model_training.config.problems import Gathering
     from model_training.config.resolve import env_settings, resolve
     from model_training.config.settings import settings_from_env, ssm_layer, training_limits
+    from model_training.errors import ConfigurationError
 
     gathering = Gathering()
     ssm: dict[str, Any] = {}
@@ -40,7 +42,13 @@ def resolve_settings(flags: ConfigFlags, *, aws: bool) -> Resolution:
         ssm, ssm_default = gathering.attempt(lambda: ssm_layer(stage, gathering), nothing)
         limits = gathering.attempt(lambda: training_limits(stage), None)
     cli = flag_layer(flags, gathering)
-    manifest = gathering.attempt(lambda: find_manifest(flags.source, explicit=flags.manifest, ssm_default=ssm_default), None)
+    manifest = None
+    if flags.no_manifest and flags.manifest is not None:
+        gathering.errors.append(
+            ConfigurationError(f"--manifest {flags.manifest} and --no-manifest contradict each other", "give one of them")
+        )
+    elif not flags.no_manifest:
+        manifest = gathering.attempt(lambda: find_manifest(flags.source, explicit=flags.manifest, ssm_default=ssm_default), None)
     env = env_settings(gathering=gathering)
     run_date = gathering.attempt(lambda: parse_date(flags.date), None)
     resolution = gathering.attempt(

@@ -208,16 +208,21 @@ def _where(origins: Mapping[str, str], hp_origins: Mapping[str, str], manifest: 
     ``--seed (command line)``, ``split.seed (manifest file:///m.json, line 3)``), or by its path if it is a default.
     A hyperparameter problem is put down to the layers that set the hyperparameters it is about (``about``; when it
     names none, every layer that set any): ``-H (command line)`` for ``-H max_depth=-3``, while the manifest's
-    ``etaa`` is ``training.hyperparameters (manifest file:///m.json, line 1)``."""
+    ``etaa`` is ``training.hyperparameters (manifest file:///m.json, line 1)``.  A key of the tuning section keeps
+    its path and names the section's layer: ``tuning.objective_metric (manifest file:///m.json, line 4)``,
+    ``tuning.ranges.eta.max (--tuning, command line)``, ``tuning.max_trials (--max-trials, command line)``."""
 
     def where(path: str, about: Sequence[str] = ()) -> str:
         name = setting_name(path)
-        origin = origins.get(name)
+        origin = origins.get(path) or origins.get(name)  # tuning.max_trials: --max-trials's layer, not the section's
         if name == "hyperparameters":
             set_by = [hp_origins.get(key, "default") for key in about] if about else hp_origins.values()
             origin = ", ".join(sorted({o for o in set_by if o != "default"})) or None
         if origin is None or origin == "default":
             return path
+        if name == "tuning" and origin in ("environment", "command line"):  # a key of the section, and its layer
+            layer = ENV_SETTINGS[name] if origin == "environment" else "--max-trials" if path in origins else "--tuning"
+            return f"{path} ({layer}, {origin})"
         if origin == "environment" and name in ENV_SETTINGS:
             return f"{ENV_SETTINGS[name]} (environment)"
         if origin == "command line" and name in SETTINGS and SETTINGS[name].flag:

@@ -398,7 +398,7 @@ def assemble_config(
     if tuning[0] is not None:  # the defaults of tuned names give way; a given value is both static and tuned
         from model_training.config.tuning import tuning_setting
 
-        s["tuning"] = tuning_setting(tuning, training, settings.get("hyperparameters"), errors)
+        s["tuning"] = tuning_setting(tuning, training, settings.get("hyperparameters"), errors, where)
     split_config = validated(SplitConfig, split, "split.", errors, where=where, hints=_HINTS)
     training_config = validated(TrainingConfig, training, "training.", errors, where=where, hints=_HINTS)
     parts = {"split": split_config or SplitConfig(), "training": training_config or TrainingConfig()}

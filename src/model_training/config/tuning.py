@@ -24,6 +24,7 @@ from model_training.algorithm.hyperparameter_values import shown
 from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
 from model_training.algorithm.tuning import TuningSpec, parse_tuning, validate_tuning
 from model_training.algorithm.tuning_read import tuning_error
+from model_training.config.problems import Where, plain
 from model_training.errors import ConfigurationError, HyperparameterError, ModelTrainingError
 
 #: The largest tuning section read from a file or a variable (64 KiB, as a manifest).
@@ -125,7 +126,7 @@ def tuning_spec(
     ]
     static = {name: value for name, value in hyperparameters.items() if ALIASES.get(name, name) not in tuned}
     try:
-        spec = validate_tuning(raw, static, version)
+        spec = validate_tuning(raw, static, version, infer_num_class=True)  # a multi: objective's num_class: the labels
     except HyperparameterError as exc:
         raise tuning_error(problems + exc.problems, version) from None
     if problems:
@@ -144,12 +145,15 @@ def tuning_setting(
     training: Mapping[str, Any],
     hyperparameters: Mapping[str, Any] | None,
     errors: list[ModelTrainingError],
+    where: Where = plain,
 ) -> TuningSpec | None:
     """The search a configuration is assembled with (:func:`~model_training.config.run.assemble_config`): ``tuning``
     is the section, the hyperparameters some layer set with their layers (``None``: those of ``hyperparameters``,
     as given to :func:`~model_training.config.run.build_config`) and the section's layer; ``training`` the training
     settings, whose ``hyperparameters`` (canonical) are absent when they are not valid: the section is then checked
-    on its own.  Its problems are appended to ``errors``; ``None`` when there are any."""
+    on its own.  Its problems are appended to ``errors``; ``None`` when there are any.  A problem about a key of the
+    section names its layer as ``where`` names a setting (``tuning.objective_metric (manifest file:///m.json, line
+    4)``): a section found beside the data applies to every CSV there, and the problem must say where it was."""
     raw, given, origin = tuning
     version = training.get("algorithm_version", DEFAULT_IMAGE_VERSION)
     try:
@@ -159,11 +163,25 @@ def tuning_setting(
         given = given if given is not None else dict.fromkeys(hyperparameters or {}, "given")
         return tuning_spec(raw, training["hyperparameters"], given, version, origin=origin)
     except HyperparameterError as exc:
-        # each problem names its own path (tuning.ranges.eta.max, hyperparameters.eta): reported among the other
-        # settings' problems as they are, not under training.hyperparameters (config.problems.problems_of)
-        exc.errors = tuple(ConfigurationError(problem, exc.hint_text) for problem in exc.problems)
-        errors.append(exc)
+        # each problem names its own path (tuning.ranges.eta.max, hyperparameters.eta) and the section's layer: reported
+        # among the other settings' problems as they are, not under training.hyperparameters (config.problems.problems_of);
+        # alone, as one error of one line per problem (ModelTrainingError.message_lines)
+        problems = [_named(problem, where) for problem in exc.problems]
+        each = [ConfigurationError(problem, exc.hint_text) for problem in problems]
+        group = HyperparameterError.of(each, "invalid tuning section", hint=exc.hint_text)  # with a hint: a new group
+        assert isinstance(group, HyperparameterError)
+        group.problems, group.about = problems, [()] * len(problems)  # made by of(): its fields as __init__ sets them
+        errors.append(group)
         return None
     except ConfigurationError as exc:
         errors.append(exc)
         return None
+
+
+def _named(problem: str, where: Where) -> str:
+    """``problem`` with its key path, when it begins with a key of the section (``tuning.ranges.eta.max: ...``), named
+    by ``where``; any other problem (about the static hyperparameters, or naming its layers already) as it is."""
+    path, sep, text = problem.partition(": ")
+    if sep and (path == "tuning" or path.startswith("tuning.")) and " " not in path:
+        return f"{where(path)}: {text}"
+    return problem

@@ -22,6 +22,8 @@ class OutputLayout:
         model_output: the model output folder; models go to ``{model_output}/{YYYY-MM-DD}/output/
             {TrainingJobName}/output/model.tar.gz`` (the key the deployment stage expects).
         jobs: the local training backend's job records.
+        s3_copies: the demo's copies of its buckets, ``{s3_copies}/{bucket}/{key}`` (its offline endpoint stops with
+            it: ``jobs describe`` reads a run record there).
     """
 
     root: Path
@@ -33,6 +35,10 @@ class OutputLayout:
     @property
     def jobs(self) -> Path:
         return self.root / "training-jobs"
+
+    @property
+    def s3_copies(self) -> Path:
+        return self.root / "s3"
 
     def check(self) -> None:
         """Refuse an output folder the run would leave, before anything is written.

@@ -40,9 +40,9 @@ def section(**settings: object) -> dict[str, object]:
     return {key: value for key, value in base.items() if value is not None}
 
 
-def problems_of(raw: object, hyperparameters: dict[str, str]) -> list[str]:
+def problems_of(raw: object, hyperparameters: dict[str, str], *, infer_num_class: bool = False) -> list[str]:
     with pytest.raises(HyperparameterError) as caught:
-        validate_tuning(raw, hyperparameters)
+        validate_tuning(raw, hyperparameters, infer_num_class=infer_num_class)
     return caught.value.problems
 
 
@@ -124,9 +124,9 @@ def test_a_multi_class_search_leaves_num_class_to_the_labels_as_a_run_does() -> 
     """A multi: objective without num_class: a run infers num_class from the labels, and the search's check refused
     it ("objective multi:softprob requires num_class") before anything ran."""
     static = {"num_round": "5", "objective": "multi:softprob"}
-    spec = validate_tuning(section(objective_metric="validation:mlogloss"), static)
+    spec = validate_tuning(section(objective_metric="validation:mlogloss"), static, infer_num_class=True)  # the config's
     check_tuning(spec, {**static, "num_class": "3"})  # the request's, with the inferred num_class
-    assert problems_of(section(objective_metric="validation:auc"), static) == [
+    assert problems_of(section(objective_metric="validation:auc"), static, infer_num_class=True) == [
         "tuning.objective_metric: the container evaluates validation:auc as eval_metric (auc): eval_metric: 'auc' needs a "
         "binary: or rank: objective (got objective multi:softprob), the container only applies it to classification and "
         "ranking"

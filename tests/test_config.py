@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from model_training.config.run import DEFAULT_HYPERPARAMETERS, build_config, parse_fractions
+from model_training.config.run import DEFAULT_HYPERPARAMETERS, build_config
+from model_training.config.split import parse_fractions
 from model_training.errors import ConfigurationError
 
 

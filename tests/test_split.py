@@ -5,7 +5,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from model_training.config.run import SplitConfig
+from model_training.config.split import SplitConfig
 from model_training.errors import SplitError, command_line
 from model_training.split.plan import cut_points, minimum_rows, plan_split, require_rows
 from model_training.split.stratified import stratified_split

@@ -70,12 +70,12 @@ NoManifestOpt = Annotated[
 
 
 def _fractions(value: str | None) -> str | None:
-    """``--fractions`` as given, once it parses as three numbers (:func:`~model_training.config.run.parse_fractions`).
+    """``--fractions`` as given, once it parses as three numbers (:func:`~model_training.config.split.parse_fractions`).
 
     Raises:
         typer.BadParameter: it does not (a usage error, exit 2, naming the flag).
     """
-    from model_training.config.run import parse_fractions
+    from model_training.config.split import parse_fractions
 
     if value is not None:
         try:
@@ -142,12 +142,12 @@ def _hyperparameters(value: list[str] | None) -> list[str] | None:
 
 
 def _strategy(value: str | None) -> str | None:
-    """``--strategy`` as given, once it names a strategy (:data:`~model_training.config.run.STRATEGIES`).
+    """``--strategy`` as given, once it names a strategy (:data:`~model_training.config.split.STRATEGIES`).
 
     Raises:
         typer.BadParameter: it does not.
     """
-    from model_training.config.run import STRATEGIES
+    from model_training.config.split import STRATEGIES
 
     if value is not None and value not in STRATEGIES:
         raise typer.BadParameter(f"{value!r} is not a split strategy: use one of {', '.join(STRATEGIES)}")

@@ -71,7 +71,7 @@ def flag_layer(flags: ConfigFlags, gathering: Gathering | None = None) -> dict[s
         ModelTrainingError: a ``-H`` that is not ``KEY=VALUE`` (without ``gathering``).
     """
     from model_training.config.problems import Gathering
-    from model_training.config.run import parse_fractions
+    from model_training.config.split import parse_fractions
     from model_training.config.tuning import read_tuning_option
 
     steps = gathering or Gathering()

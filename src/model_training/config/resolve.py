@@ -69,7 +69,7 @@ def env_settings(env: Mapping[str, str] | None = None, gathering: Gathering | No
             if name in ("drop", "features"):
                 flat[name] = tuple(c.strip() for c in text.split(",") if c.strip())
             elif name == "fractions":
-                from model_training.config.run import parse_fractions
+                from model_training.config.split import parse_fractions
 
                 flat[name] = parse_fractions(text)
             elif name in ("seed", "instance_count", "volume_size_gb", "max_runtime_seconds"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from pydantic import (
@@ -31,15 +30,12 @@ from model_training.algorithm.hyperparameters import canonical_hyperparameters
 from model_training.algorithm.images import DEFAULT_IMAGE_VERSION
 from model_training.algorithm.tuning import TuningSpec
 from model_training.config.problems import Where, config_error, plain, raise_problems, validated
+from model_training.config.split import SEED_MAX, SplitConfig
 from model_training.errors import ConfigurationError, Hint, HyperparameterError, ModelTrainingError, Setting
 from model_training.tags import MAX_TAG_VALUE_CHARS, is_tag_text
 
-#: The original stage's settings: seed 1729, fractions 0.7/0.2/0.1 (cuts at int(0.7 n) and int(0.9 n)), label
+#: The original stage's label and drop columns (its seed and fractions: :mod:`~model_training.config.split`): label
 #: ``y_yes``, ``y_no`` left out.  The label and drop defaults give way to the data (:attr:`RunConfig.given`).
-DEFAULT_SEED = 1729
-#: The largest seed: numpy's ``RandomState`` takes seeds from 0 to 2**32 - 1.
-SEED_MAX = 2**32 - 1
-DEFAULT_FRACTIONS = (Decimal("0.7"), Decimal("0.2"), Decimal("0.1"))
 DEFAULT_LABEL = "y_yes"
 DEFAULT_DROP = ("y_no",)
 #: The original's hyperparameters minus ``silent`` (rejected by every image from 1.2-1 on), plus the
@@ -71,10 +67,6 @@ def reserved_tag(key: str) -> str | None:
     return next((tag for tag in RESERVED_TAGS if tag.casefold() == folded), None)
 
 
-#: The smallest non-zero fraction: below it a split is empty at any realistic row count.
-MIN_FRACTION = Decimal("0.000001")
-#: Split strategies: the original's seeded permutation, and what Data Wrangler, TFX and scikit-learn offer.
-STRATEGIES = ("random", "stratified", "group", "ordered", "hash")
 #: Flat setting names build_config accepts, by the part of RunConfig they go to.
 SPLIT_SETTINGS = ("seed", "fractions", "strategy", "key", "order_by", "shuffle_train")
 TRAINING_SETTINGS = (
@@ -82,7 +74,6 @@ TRAINING_SETTINGS = (
     "max_wait_seconds", "output_kms_key_id", "volume_kms_key_id", "enable_network_isolation",
     "enable_inter_container_traffic_encryption", "vpc_subnets", "vpc_security_groups", "tags", "part_size_mb",
 )  # fmt: skip
-FRACTION_TOLERANCE = Decimal("1e-9")
 #: What a leading column named ``""`` or ``Unnamed: 0`` (a pandas index) is: an index column, with a note
 #: (``auto``) or without (``index``), or an error (see :mod:`model_training.validation`).
 INDEX_COLUMN_CHOICES = ("auto", "index", "error")
@@ -93,68 +84,6 @@ NOT_IDENTITY = frozenset({"index_column"})
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SplitConfig(_Model):
-    """How rows are assigned to the train/validation/test splits.
-
-    ``fractions`` are exact decimals (``Decimal("0.7")``), so the cut points reproduce the original's
-    ``int(0.7 * n)`` and ``int(0.9 * n)`` to the row (see :func:`model_training.split.plan.cut_points`).
-    """
-
-    strategy: str = "random"
-    seed: int = DEFAULT_SEED  # 0 to SEED_MAX (_valid_seed)
-    fractions: tuple[Decimal, Decimal, Decimal] = DEFAULT_FRACTIONS
-    key: str | None = None
-    order_by: str | None = None
-    shuffle_train: bool = False
-
-    @field_validator("seed")
-    @classmethod
-    def _valid_seed(cls, value: int) -> int:
-        if not 0 <= value <= SEED_MAX:  # in the project's words, not pydantic's "Input should be greater than ..."
-            raise ValueError(f"the seed is a whole number from 0 to {SEED_MAX}, not {value}")
-        return value
-
-    @field_validator("strategy")
-    @classmethod
-    def _known_strategy(cls, value: str) -> str:
-        if value not in STRATEGIES:
-            raise ValueError(f"unknown split strategy {value!r}; use one of {', '.join(STRATEGIES)}")
-        return value
-
-    @model_validator(mode="after")
-    def _strategy_settings(self) -> SplitConfig:
-        problems = []  # every one, each with its setting's path (SettingProblems)
-        if self.strategy == "group" and not self.key:
-            problems.append(("split.strategy", "the group strategy needs a key column (split.key)"))
-        if self.strategy == "ordered" and not self.order_by:
-            problems.append(("split.strategy", "the ordered strategy needs an order_by column (split.order_by)"))
-        if self.order_by and self.strategy != "ordered":
-            problems.append(("split.order_by", f"order_by is a setting of the ordered strategy, not of {self.strategy}"))
-        if self.key and self.strategy not in ("group", "hash"):
-            problems.append(("split.key", f"key is a setting of the group and hash strategies, not of {self.strategy}"))
-        if self.shuffle_train and self.strategy != "ordered":
-            problems.append(("split.shuffle_train", "shuffle_train is a setting of the ordered strategy"))
-        raise_problems(problems)
-        return self
-
-    @field_validator("fractions")
-    @classmethod
-    def _valid_fractions(cls, value: tuple[Decimal, Decimal, Decimal]) -> tuple[Decimal, Decimal, Decimal]:
-        if any(not f.is_finite() or f < 0 for f in value):
-            raise ValueError(f"fractions must be non-negative numbers, got {format_fractions(value)}")
-        total = sum(value, Decimal(0))
-        if abs(total - 1) > FRACTION_TOLERANCE:
-            raise ValueError(f"fractions must sum to 1, got {format_fractions(value)} (sum {total})")
-        if value[0] <= 0:
-            raise ValueError("the train fraction must be greater than 0")
-        if any(0 < f < MIN_FRACTION for f in value):
-            raise ValueError(
-                f"a non-zero fraction must be at least {MIN_FRACTION} (use 0 for no split), got {format_fractions(value)}"
-            )
-        # 0.70 and 0.7 are the same setting and must give the same run id.
-        return tuple(f.normalize() if f else Decimal(0) for f in value)  # type: ignore[return-value]
 
 
 class TrainingConfig(_Model):
@@ -307,27 +236,6 @@ class RunConfig(_Model):
         return self.prefix_template.format(date=self.run_date.isoformat(), dataset=dataset).strip("/")
 
 
-def parse_fractions(text: str) -> tuple[Decimal, Decimal, Decimal]:
-    """Parse ``"0.7,0.2,0.1"`` into three exact decimals.
-
-    Raises:
-        ConfigurationError: not three comma-separated numbers.
-    """
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        values = tuple(Decimal(p) for p in parts)
-    except InvalidOperation:
-        raise ConfigurationError(
-            f"fractions {text!r} are not numbers", "give three numbers for train,validation,test, e.g. 0.7,0.2,0.1"
-        ) from None
-    if len(values) != 3:
-        raise ConfigurationError(
-            f"fractions {text!r} have {len(values)} values, expected 3",
-            "give three numbers for train,validation,test, e.g. 0.7,0.2,0.1",
-        )
-    return (values[0], values[1], values[2])
-
-
 def build_config(**settings: Any) -> RunConfig:
     """Build a :class:`RunConfig` from defaults overridden by ``settings`` (``None`` values are ignored).
 
@@ -437,12 +345,6 @@ _HINTS: dict[str, Hint] = {
         "in any case or spacing",
     ),
 }
-
-
-def format_fractions(fractions: tuple[Decimal, ...]) -> str:
-    """Fractions as messages show them: ``"0.7,0.2,0.1"`` (each as its decimal text, comma-separated), the form
-    ``--fractions`` takes."""
-    return ",".join(str(f) for f in fractions)
 
 
 #: Sources above this size are split by streaming unless told otherwise (2 GiB: the in-memory split peaks at

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from model_training.config.run import SPLIT_NAMES, format_fractions
+from model_training.config.run import SPLIT_NAMES
+from model_training.config.split import format_fractions
 from model_training.errors import Setting, SplitError
 from model_training.split.plan import SplitPlan
 from model_training.split.shared import Fractions, encode, exact_fractions, one_dimensional, plan_of

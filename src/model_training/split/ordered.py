@@ -12,7 +12,7 @@ from typing import NoReturn
 
 import numpy as np
 
-from model_training.config.run import format_fractions
+from model_training.config.split import format_fractions
 from model_training.errors import Setting, SplitError
 from model_training.split.plan import SplitPlan, cut_points
 from model_training.split.shared import Fractions, exact_fractions, one_dimensional, plan_of

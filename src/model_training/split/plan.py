@@ -14,7 +14,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from model_training.config.run import SPLIT_NAMES, SplitConfig, format_fractions
+from model_training.config.run import SPLIT_NAMES
+from model_training.config.split import SplitConfig, format_fractions
 from model_training.errors import Setting, SplitError
 
 

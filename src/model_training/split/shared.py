@@ -20,7 +20,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from model_training.config.run import SPLIT_NAMES, format_fractions
+from model_training.config.run import SPLIT_NAMES
+from model_training.config.split import format_fractions
 from model_training.split.plan import SplitPlan
 
 #: The configured ``(train, validation, test)`` fractions.

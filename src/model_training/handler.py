@@ -2,8 +2,9 @@
 
 For every object an event names (``events.decode_event``), it splits the object into the data bucket and
 starts a SageMaker training job, and returns a JSON summary per object with status ``started``, ``skipped``,
-``duplicate`` or ``failed``. For SageMaker's ``SageMaker Training Job State Change`` and ``SageMaker
-HyperParameter Tuning Job State Change`` events it records the job's state in its run's ``run.json``
+``duplicate``, ``handed off`` (too large or too slow to split here: a SageMaker Processing job splits it and starts
+the training job, :mod:`~model_training.handoff`) or ``failed``. For SageMaker's ``SageMaker Training Job State
+Change`` and ``SageMaker HyperParameter Tuning Job State Change`` events it records the job's state in its run's ``run.json``
 (:mod:`~model_training.training.outcome`, :mod:`~model_training.training.tuning_events`: a completed search's
 best model is copied once to the model output bucket) and returns a summary per job with status ``recorded``,
 ``unchanged``, ``skipped`` (not one of this stage's jobs, or a tuning job's trial) or ``failed``. For SQS
@@ -36,6 +37,7 @@ from model_training.events import ObjectRef, decode_event, parse_event_time, ski
 from model_training.job_events import JobRef
 
 if TYPE_CHECKING:
+    from model_training.handoff import HandOff
     from model_training.training.outcome import Outcome
 
 logger = Logger(service="model-training")
@@ -151,6 +153,7 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
 
 def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Split one object and start its training job; never raises (the outcome is in the result)."""
+    from model_training.handoff import hand_off
     from model_training.pipeline import run
     from model_training.wiring import lambda_context, object_source
 
@@ -176,9 +179,13 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
             logger.warning("skipped", extra={"object": ref.uri, "reason": reason})
             metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
             return {**base, "status": "skipped", "reason": reason}
-        source = object_source(ref, settings.max_object_bytes)
+        handing_off = bool(settings.processing_image and settings.processing_role_arn)
+        source = object_source(ref, None if handing_off else settings.max_object_bytes)  # over it: handed off
         config, manifest = _configuration(source.uri, _run_date(ref), settings)
         time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+        handed = hand_off(source, config, settings, targets, seconds_left=time_left() if time_left else None)
+        if handed is not None:
+            return _handed_off(base, handed)
         ctx = lambda_context(
             source,
             config,
@@ -217,6 +224,25 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         **({"tuning_job_name": record.tuning.job_name} if record.tuning else {}),  # a search instead of one job
         "run_record": f"{result.run_uri}/run.json",
         "outputs": {split: f.uri for split, f in record.files.items()},
+    }
+
+
+def _handed_off(base: dict[str, Any], handed: HandOff) -> dict[str, Any]:
+    """A source handed to a processing job, as the handler's result (status ``handed off``)."""
+    metrics.add_metric(name="SplitsHandedOff", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "handed off",
+        extra={"object": base["object"], "run_id": handed.run_id, "job": handed.job_name, "job_created": handed.created},
+    )
+    return {
+        **base,
+        "status": "handed off",
+        "run_id": handed.run_id,
+        "processing_job_name": handed.job_name,
+        "created": handed.created,
+        "reason": _short(handed.reason),
+        "run_record": f"{handed.run_uri}/run.json",
+        "handoff_record": handed.record_uri,
     }
 
 

@@ -114,12 +114,13 @@ def inferred_from_header(uri: str, columns: list[str], config: RunConfig) -> dic
     return validation.inferred_from_header(header, config, hp)
 
 
-def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
+def object_source(ref: ObjectRef, max_bytes: int | None) -> S3Source | PartsSource:
     """The source an event's object names: that object pinned to the event's version and ``eTag``, or, for a
     ``_SUCCESS`` marker, the folder of part files it completes.
 
     Raises:
-        DatasetError: the folder's parts hold more than ``max_bytes`` bytes (``MODEL_TRAINING_MAX_OBJECT_BYTES``).
+        DatasetError: the folder's parts hold more than ``max_bytes`` bytes (``MODEL_TRAINING_MAX_OBJECT_BYTES``;
+            ``None``: no limit).
     """
     if not is_dataset_marker(ref):
         return S3Source(
@@ -127,7 +128,7 @@ def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
         )
     source = PartsSource(bucket=ref.bucket, prefix=ref.key.rsplit("/", 1)[0])
     size = source.size()
-    if size > max_bytes:
+    if max_bytes is not None and size > max_bytes:
         raise DatasetError(
             f"{size} bytes is more than the configured maximum of {max_bytes} bytes",
             "raise MODEL_TRAINING_MAX_OBJECT_BYTES (the function's ephemeral storage must hold about the dataset's size)",

@@ -70,6 +70,9 @@ def hand_off(
 ) -> HandOff | None:
     """Start the processing job that splits ``source``, if the function cannot split it; else ``None``.
 
+    A run whose ``run.json`` exists (the job's run has committed it) is not handed off again: ``None``, and the
+    pipeline reports it as a duplicate (or trains it) without reading the source.
+
     Without a processing job configured (``MODEL_TRAINING_PROCESSING_IMAGE`` and
     ``MODEL_TRAINING_PROCESSING_ROLE_ARN``) nothing is decided here (``None``, with no request made): the function
     refuses such a source as it always has (the size limits' :class:`~model_training.errors.DatasetError`, the time
@@ -100,6 +103,10 @@ def hand_off(
         return None
     info = source.identify()
     run_id = compute_run_id(info, config)
+    store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
+    prefix = f"{config.prefix(info.name)}/{run_id}"
+    if store.exists(f"{prefix}/{RUN_RECORD_NAME}"):
+        return None  # split already (by the job's run): the pipeline finds run.json and reads nothing
     sizing = size_processing(size, expanded)
     version = info.version_id if isinstance(source, S3Source) else None
     command = run_command(
@@ -121,8 +128,7 @@ def hand_off(
         tags=lineage,
     )
     job, created = start_processing_job(request)
-    store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id).with_tags(lineage)
-    prefix = f"{config.prefix(info.name)}/{run_id}"
+    store = store.with_tags(lineage)
     record_key = f"{prefix}/{HANDOFF_RECORD_NAME}"
     record = handoff_record(run_id, info.identity(), reason, request, job["ProcessingJobArn"], f"{prefix}/{RUN_RECORD_NAME}")
     if created or not store.exists(record_key):

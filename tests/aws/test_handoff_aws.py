@@ -166,3 +166,7 @@ def test_the_processing_command_writes_what_the_function_writes(
             assert there["training"]["job_name"] == before["training"]["job_name"]  # the one job, found again
         else:
             assert split_there[key] == body, key
+
+    later = deliver(processing, meta)  # a delivery after the job's run: nothing to hand off, nothing read
+    assert later["status"] == "duplicate" and later["run_id"] == here["run_id"], later
+    assert len(processing_jobs()) == 1

@@ -109,7 +109,7 @@ def test_a_second_delivery_finds_the_job_and_the_record(processing: Pipeline, mo
     assert job["RoleArn"] == PROCESSING_ROLE and job["AppSpecification"]["ImageUri"] == IMAGE
     command = job["AppSpecification"]["ContainerEntrypoint"]
     assert command == record["processing_job"]["command"]
-    assert command[:3] == ["model-training", "run", f"s3://{processing.data_bucket}/{KEY}"]
+    assert command[:5] == ["python3", "-m", "model_training.cli", "run", f"s3://{processing.data_bucket}/{KEY}"]
     assert command[command.index("--version-id") + 1] == meta["version_id"]
     assert command[command.index("--backend") + 1] == "sagemaker"
     tags = {t["Key"]: t["Value"] for t in aws.client("sagemaker").list_tags(ResourceArn=job["ProcessingJobArn"])["Tags"]}
@@ -142,6 +142,7 @@ def test_the_processing_command_writes_what_the_function_writes(
     assert handed["status"] == "handed off" and handed["run_id"] == here["run_id"]
     job = aws.client("sagemaker").describe_processing_job(ProcessingJobName=handed["processing_job_name"])
     command = job["AppSpecification"]["ContainerEntrypoint"]
+    assert command[0] == "python3"  # the image's; this test's interpreter runs the rest of it
     (record_key,) = [k for k in run_objects(processing.data_bucket, handed["run_record"][:-9]) if k.endswith("handoff.json")]
     record = json.loads(aws.client("s3").get_object(Bucket=processing.data_bucket, Key=record_key)["Body"].read())
     # the container's environment: the job's Environment (moto keeps no copy: the hand-off record's), and what
@@ -149,9 +150,7 @@ def test_the_processing_command_writes_what_the_function_writes(
     reach = {k: v for k, v in os.environ.items() if k.startswith("AWS_") or k in ("PATH", "HOME", "POWERTOOLS_METRICS_DISABLED")}
     src = Path(model_training.__file__).parents[1]
     env = {**reach, **record["processing_job"]["environment"], "PYTHONPATH": str(src), "MODEL_TRAINING_TMP_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "model_training.cli", *command[1:]], env=env, capture_output=True, text=True, timeout=300
-    )
+    done = subprocess.run([sys.executable, *command[1:]], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
 
     split_there = run_objects(processing.data_bucket, handed["run_record"].removesuffix("/run.json"))

@@ -75,8 +75,8 @@ def test_request_field_by_field() -> None:
     assert req["AppSpecification"] == {
         "ImageUri": IMAGE,
         "ContainerEntrypoint": [
-            "model-training", "run", SOURCE, "--version-id", "v1.version", "--date", "2026-03-04", "--output",
-            "s3://data", "--model-output", "s3://models", "--role-arn", ROLE, "--backend", "sagemaker", "--quiet",
+            "python3", "-m", "model_training.cli", "run", SOURCE, "--version-id", "v1.version", "--date", "2026-03-04",
+            "--output", "s3://data", "--model-output", "s3://models", "--role-arn", ROLE, "--backend", "sagemaker", "--quiet",
         ],
     }  # fmt: skip
     assert req["RoleArn"] == ROLE
@@ -95,11 +95,11 @@ def test_request_field_by_field() -> None:
 def test_the_command_parses_as_the_command_line_reads_it() -> None:
     command: Any = typer.main.get_command(app)  # a click group (typer's own copy of click)
     args = request()["AppSpecification"]["ContainerEntrypoint"]
-    assert args[0] == "model-training"
-    ctx = command.make_context("model-training", list(args[1:]), resilient_parsing=True)
-    run = command.get_command(ctx, args[1])
+    assert args[:3] == ["python3", "-m", "model_training.cli"]
+    ctx = command.make_context("model-training", list(args[3:]), resilient_parsing=True)
+    run = command.get_command(ctx, args[3])
     assert run is not None
-    params = run.make_context("run", list(args[2:])).params
+    params = run.make_context("run", list(args[4:])).params
     assert params["source"] == SOURCE and params["version_id"] == "v1.version" and params["backend"].value == "sagemaker"
     assert params["date"] == "2026-03-04" and params["output"] == "s3://data"
 

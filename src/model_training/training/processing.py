@@ -54,6 +54,10 @@ PROCESSING_VOLUME = "/opt/ml/processing"
 #: function's credentials, which Lambda also puts in its environment).
 PASSED_PREFIXES = ("MODEL_TRAINING_",)
 PASSED_NAMES = ("SERVERLESS_ENVIRONMENT", "AWS_REGION", "AWS_DEFAULT_REGION", "POWERTOOLS_SERVICE_NAME")
+#: How the job starts the command line in the function's image: the Dockerfile installs the package into the Lambda
+#: task root (``pip install --target``), whose ``bin`` folder is not on ``PATH``, and the base image's working
+#: directory is that task root; so ``python3 -m`` finds the package where a ``model-training`` script would not.
+ENTRYPOINT: tuple[str, ...] = ("python3", "-m", "model_training.cli")
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,11 @@ def job_environment(env: Mapping[str, str], sizing: Sizing, size_bytes: int, exp
 def run_command(
     source_uri: str, version_id: str | None, run_date: str, output: str, model_output: str, role_arn: str
 ) -> list[str]:
-    """The ``model-training run`` command the job runs (its ``ContainerEntrypoint``), as the function would run the
+    """The ``model-training run`` command the job runs (its ``ContainerEntrypoint``: :data:`ENTRYPOINT` ``run ...``),
+    as the function would run the
     source: that version, that run date, the data bucket ``output``, the model output root, the training role and
     SageMaker's backend."""
-    command = ["model-training", "run", source_uri]
+    command = [*ENTRYPOINT, "run", source_uri]
     pinned = ["--version-id", version_id] if version_id else []
     where = ["--date", run_date, "--output", output, "--model-output", model_output, "--role-arn", role_arn]
     return [*command, *pinned, *where, "--backend", "sagemaker", "--quiet"]

@@ -411,3 +411,27 @@ def test_the_function_may_hand_a_split_to_a_processing_job_in_its_own_image(temp
     assert job["PassTheSageMakerRoleOnly"]["Resource"] == {"Ref": "SageMakerRoleArn"}
     assert [s for s in job.values() if s["Resource"] == "*"] == [job["EcrLogin"]]
     assert job["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
+
+
+def test_the_processing_job_state_rule_routes_every_ended_split_to_the_function(template: dict) -> None:
+    from model_training.events import decode_event
+
+    resources = template["Resources"]
+    rule = resources["ProcessingJobStateRule"]
+    assert rule["Type"] == "AWS::Events::Rule" and "Condition" not in rule
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"GetAtt": "TrainingFunction.Arn"}
+    permission = resources["ProcessingJobEventsInvokePermission"]["Properties"]
+    assert permission["SourceArn"] == {"GetAtt": "ProcessingJobStateRule.Arn"}
+    assert permission["Principal"] == "events.amazonaws.com"
+    pattern = rule["Properties"]["EventPattern"]
+    name = "model-training-split-0123456789abcdef"
+    for status in ("Completed", "Failed", "Stopped", "InProgress"):
+        event = {
+            "source": "aws.sagemaker",
+            "detail-type": "SageMaker Processing Job State Change",
+            "detail": {"ProcessingJobName": name, "ProcessingJobStatus": status},
+        }
+        assert _pattern_matches(pattern, event) == (status != "InProgress"), status
+        (item,) = decode_event(event).items  # and the handler takes each for the job it names
+        assert [(j.kind, j.name) for j in item.jobs] == [("processing", name)]

@@ -39,6 +39,7 @@ from model_training.job_events import JobRef
 if TYPE_CHECKING:
     from model_training.handoff import HandOff
     from model_training.training.outcome import Outcome
+    from model_training.training.processing_outcome import ProcessingOutcome
 
 logger = Logger(service="model-training")
 metrics = Metrics(namespace="ModelTraining", service="model-training")
@@ -249,12 +250,14 @@ def _handed_off(base: dict[str, Any], handed: HandOff) -> dict[str, Any]:
 def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Record the state of the job a SageMaker event names in its run (:func:`~model_training.wiring.record_job_event`);
     never raises (the outcome is in the result: ``recorded``, ``unchanged``, ``skipped`` or ``failed``)."""
-    from model_training.wiring import record_job_event
+    from model_training.wiring import record_job_event, record_processing_event
 
     base: dict[str, Any] = {"job": ref.name, "kind": ref.kind}
     extra = {"job": ref.name, "claimed_status": ref.claimed_status}
     time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
     try:
+        if ref.kind == "processing":
+            return _processing_result(base, extra, record_processing_event(ref, settings))
         outcome = record_job_event(ref, settings, time_left=time_left)
     except ModelTrainingError as exc:
         hint = _short(exc.hint_in(lambda_function))
@@ -283,6 +286,25 @@ def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> di
         "run_record": outcome.run_record,
         "training_status": status,
         "failure_reason": _short(training.failure_reason) if training and training.failure_reason else None,
+    }
+
+
+def _processing_result(base: dict[str, Any], extra: dict[str, Any], outcome: ProcessingOutcome) -> dict[str, Any]:
+    """A processing job's outcome as the handler's result: ``recorded``, ``unchanged`` or ``skipped``, with the job's
+    status and failure reason and its hand-off record."""
+    if outcome.status == "skipped":
+        logger.info("skipped", extra={**extra, "reason": outcome.reason})
+        return {**base, "status": "skipped", "reason": _short(outcome.reason or "")}
+    metric = "JobOutcomesRecorded" if outcome.status == "recorded" else "JobOutcomesUnchanged"
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    logger.info(outcome.status, extra={**extra, "run_id": outcome.run_id, "processing_status": outcome.job_status})
+    return {
+        **base,
+        "status": outcome.status,
+        "run_id": outcome.run_id,
+        "handoff_record": outcome.record_uri,
+        "processing_status": outcome.job_status,
+        "failure_reason": _short(outcome.failure_reason) if outcome.failure_reason else None,
     }
 
 

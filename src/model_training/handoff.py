@@ -4,7 +4,8 @@ is split by a SageMaker Processing job instead (:mod:`~model_training.training.p
 
 The function decides from a ``HeadObject`` and the first 64 KiB (the size, the estimated in-memory size), computes
 the run id and keys exactly as the pipeline would (:func:`~model_training.output.runrecord.compute_run_id`, the
-configuration's prefix), starts the job under the run id's name (a second delivery finds it), and records the
+configuration's prefix), starts the job under the run id's name (a second delivery finds it; its ``HandOffRecord`` tag
+names the record, for its state-change event: :mod:`~model_training.training.processing_outcome`), and records the
 hand-off as ``{run prefix}/handoff.json`` in the data bucket (:func:`handoff_record`). ``run.json`` is left to the
 job's run: it is written once the split is committed, as for a split inside the function.
 """
@@ -26,6 +27,7 @@ from model_training.data.s3 import S3Source
 from model_training.output.runrecord import RUN_RECORD_NAME, compute_run_id
 from model_training.output.s3_store import S3Store
 from model_training.split.in_memory import in_memory_size
+from model_training.tags import MAX_TAG_VALUE_CHARS, is_tag_text, tag_value
 from model_training.training.processing import (
     job_environment,
     processing_request,
@@ -33,6 +35,7 @@ from model_training.training.processing import (
     size_processing,
     start_processing_job,
 )
+from model_training.training.processing_outcome import HANDOFF_TAG
 
 #: The hand-off's record, in the run folder beside where ``run.json`` will be.
 HANDOFF_RECORD_NAME = "handoff.json"
@@ -118,6 +121,10 @@ def hand_off(
         targets.role_arn,
     )
     lineage = {"RunId": run_id, "SourceObject": info.uri}
+    record_key = f"{prefix}/{HANDOFF_RECORD_NAME}"
+    record_uri = store.uri(record_key)
+    named = len(record_uri) <= MAX_TAG_VALUE_CHARS and is_tag_text(record_uri)  # else its event is skipped
+    job_tags = {**{k: tag_value(v) for k, v in lineage.items()}, **({HANDOFF_TAG: record_uri} if named else {})}
     request = processing_request(
         run_id=run_id,
         image=settings.processing_image,
@@ -125,11 +132,10 @@ def hand_off(
         command=command,
         environment=job_environment(os.environ if env is None else env, sizing, size, expanded),
         sizing=sizing,
-        tags=lineage,
+        tags=job_tags,
     )
     job, created = start_processing_job(request)
     store = store.with_tags(lineage)
-    record_key = f"{prefix}/{HANDOFF_RECORD_NAME}"
     record = handoff_record(run_id, info.identity(), reason, request, job["ProcessingJobArn"], f"{prefix}/{RUN_RECORD_NAME}")
     if created or not store.exists(record_key):
         store.write_bytes(record_key, record)

@@ -113,7 +113,11 @@ def test_a_second_delivery_finds_the_job_and_the_record(processing: Pipeline, mo
     assert command[command.index("--version-id") + 1] == meta["version_id"]
     assert command[command.index("--backend") + 1] == "sagemaker"
     tags = {t["Key"]: t["Value"] for t in aws.client("sagemaker").list_tags(ResourceArn=job["ProcessingJobArn"])["Tags"]}
-    assert tags == {"RunId": first["run_id"], "SourceObject": f"s3://{processing.data_bucket}/{KEY}"}
+    assert tags == {
+        "RunId": first["run_id"],
+        "SourceObject": f"s3://{processing.data_bucket}/{KEY}",
+        "HandOffRecord": first["handoff_record"],  # where its state-change event records how it ended
+    }
 
 
 def test_without_a_processing_job_configured_the_object_is_refused_as_before(
@@ -169,3 +173,79 @@ def test_the_processing_command_writes_what_the_function_writes(
     later = deliver(processing, meta)  # a delivery after the job's run: nothing to hand off, nothing read
     assert later["status"] == "duplicate" and later["run_id"] == here["run_id"], later
     assert len(processing_jobs()) == 1
+
+
+def processing_job_event(name: str, status: str) -> dict[str, Any]:
+    """A ``SageMaker Processing Job State Change`` event as EventBridge delivers it (the detail: the job's
+    ``DescribeProcessingJob`` shape); only its name is used, the job described instead."""
+    region = os.environ.get("AWS_REGION", "eu-west-2")
+    arn = f"arn:aws:sagemaker:{region}:123456789012:processing-job/{name}"
+    return {
+        "version": "0",
+        "id": "7a1e2b3c-0000-4d5e-8f90-123456789abc",
+        "detail-type": "SageMaker Processing Job State Change",
+        "source": "aws.sagemaker",
+        "account": "123456789012",
+        "time": "2026-03-04T10:47:00Z",
+        "region": region,
+        "resources": [arn],
+        "detail": {"ProcessingJobName": name, "ProcessingJobArn": arn, "ProcessingJobStatus": status},
+    }
+
+
+def set_processing_state(name: str, status: str, reason: str | None = None) -> None:
+    """Put processing job ``name`` in ``status`` as SageMaker would (moto creates it ``Completed`` at once)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sagemaker.models import sagemaker_backends
+
+    job = sagemaker_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_REGION"]].processing_jobs[name]
+    job.processing_job_status = status
+    job.failure_reason = reason
+
+
+def read_record(uri: str) -> dict[str, Any]:
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    return dict(json.loads(aws.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()))
+
+
+def test_a_failed_processing_job_is_recorded_in_its_hand_off_record_once(
+    processing: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MODEL_TRAINING_MAX_OBJECT_BYTES", "100")
+    handed = deliver(processing, upload(processing.data_bucket, KEY, small_csv()))
+    name = handed["processing_job_name"]
+    set_processing_state(name, "InProgress")
+    (running,) = handle(processing_job_event(name, "InProgress"), Context())["results"]
+    assert running["status"] == "unchanged" and read_record(handed["handoff_record"])["status"] == "handed_off"
+
+    set_processing_state(name, "Failed", "AlgorithmError: out of memory")
+    (result,) = handle(processing_job_event(name, "Failed"), Context())["results"]
+    assert result["status"] == "recorded", result
+    assert result["run_id"] == handed["run_id"] and result["failure_reason"] == "AlgorithmError: out of memory"
+    record = read_record(handed["handoff_record"])
+    assert record["status"] == "failed"
+    assert record["processing_job"]["status"] == "Failed"
+    assert record["processing_job"]["failure_reason"] == "AlgorithmError: out of memory"
+
+    set_processing_state(name, "Completed")  # a final status is never taken back
+    (again,) = handle(processing_job_event(name, "Completed"), Context())["results"]
+    assert again["status"] == "unchanged" and read_record(handed["handoff_record"])["status"] == "failed"
+
+
+def test_a_processing_job_not_started_by_the_stage_is_skipped(processing: Pipeline) -> None:
+    client = aws.client("sagemaker")
+    for name, tags in (
+        ("someone-elses-job", [{"Key": "RunId", "Value": "0123456789abcdef"}]),
+        ("model-training-split-0123456789abcdef", [{"Key": "RunId", "Value": "0123456789abcdef"}]),  # no record tag
+    ):
+        client.create_processing_job(
+            ProcessingJobName=name,
+            ProcessingResources={"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 30}},
+            AppSpecification={"ImageUri": IMAGE},
+            RoleArn=PROCESSING_ROLE,
+            Tags=tags,
+        )
+        (result,) = handle(processing_job_event(name, "Failed"), Context())["results"]
+        assert result["status"] == "skipped", result
+    (missing,) = handle(processing_job_event("model-training-split-ffffffffffffffff", "Failed"), Context())["results"]
+    assert missing["status"] == "skipped" and "does not exist" in missing["reason"]

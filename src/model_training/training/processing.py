@@ -172,7 +172,7 @@ def start_processing_job(request: Mapping[str, Any], client: Any = None) -> tupl
     """
     client = client or aws.client("sagemaker")
     name = request["ProcessingJobName"]
-    job = _describe(client, name)
+    job = describe_processing_job(client, name)
     created = False
     if job is None:
         try:
@@ -181,10 +181,10 @@ def start_processing_job(request: Mapping[str, Any], client: Any = None) -> tupl
         except Exception as exc:
             if aws.error_code(exc) != "ResourceInUse":
                 raise
-        job = _describe(client, name)
+        job = describe_processing_job(client, name)
         assert job is not None, name
     wanted = {t["Key"]: t["Value"] for t in request.get("Tags", [])}.get("RunId")
-    found = _tags(client, job["ProcessingJobArn"]).get("RunId")
+    found = job_tags(client, job["ProcessingJobArn"]).get("RunId")
     if found != wanted:
         raise ConfigurationError(
             f"processing job {name} exists with RunId tag {found!r}, not this run's {wanted!r}",
@@ -193,7 +193,7 @@ def start_processing_job(request: Mapping[str, Any], client: Any = None) -> tupl
     return job, created
 
 
-def _describe(client: Any, name: str) -> dict[str, Any] | None:
+def describe_processing_job(client: Any, name: str) -> dict[str, Any] | None:
     """The processing job ``name`` (``DescribeProcessingJob``), or ``None`` if there is none (SageMaker says
     ``ValidationException``: "Could not find processing job")."""
     try:
@@ -204,6 +204,7 @@ def _describe(client: Any, name: str) -> dict[str, Any] | None:
         raise
 
 
-def _tags(client: Any, arn: str) -> dict[str, str]:
+def job_tags(client: Any, arn: str) -> dict[str, str]:
+    """The tags of the SageMaker resource ``arn`` (``ListTags``, every page), as a dict."""
     pages = client.get_paginator("list_tags").paginate(ResourceArn=arn)
     return {t["Key"]: t["Value"] for page in pages for t in page.get("Tags", [])}

@@ -250,7 +250,8 @@ def _handed_off(base: dict[str, Any], handed: HandOff) -> dict[str, Any]:
 def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Record the state of the job a SageMaker event names in its run (:func:`~model_training.wiring.record_job_event`);
     never raises (the outcome is in the result: ``recorded``, ``unchanged``, ``skipped`` or ``failed``)."""
-    from model_training.wiring import record_job_event, record_processing_event
+    from model_training.handoff import record_processing_event
+    from model_training.wiring import record_job_event
 
     base: dict[str, Any] = {"job": ref.name, "kind": ref.kind}
     extra = {"job": ref.name, "claimed_status": ref.claimed_status}

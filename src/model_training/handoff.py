@@ -7,7 +7,8 @@ the run id and keys exactly as the pipeline would (:func:`~model_training.output
 configuration's prefix), starts the job under the run id's name (a second delivery finds it; its ``HandOffRecord`` tag
 names the record, for its state-change event: :mod:`~model_training.training.processing_outcome`), and records the
 hand-off as ``{run prefix}/handoff.json`` in the data bucket (:func:`handoff_record`). ``run.json`` is left to the
-job's run: it is written once the split is committed, as for a split inside the function.
+job's run: it is written once the split is committed, as for a split inside the function. The job's
+``SageMaker Processing Job State Change`` event records how it ended in that record (:func:`record_processing_event`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from model_training import aws
 from model_training.budget import handoff_reason
 from model_training.config.run import RunConfig
-from model_training.config.settings import AwsTargets, StageSettings
+from model_training.config.settings import AwsTargets, StageSettings, resolve_targets
 from model_training.data.inflate import max_decompressed_bytes
 from model_training.data.parts import PartsSource
 from model_training.data.s3 import S3Source
+from model_training.job_events import JobRef
 from model_training.output.runrecord import RUN_RECORD_NAME, compute_run_id
 from model_training.output.s3_store import S3Store
 from model_training.split.in_memory import in_memory_size
@@ -35,7 +38,7 @@ from model_training.training.processing import (
     size_processing,
     start_processing_job,
 )
-from model_training.training.processing_outcome import HANDOFF_TAG
+from model_training.training.processing_outcome import HANDOFF_TAG, ProcessingOutcome, record_processing_outcome
 
 #: The hand-off's record, in the run folder beside where ``run.json`` will be.
 HANDOFF_RECORD_NAME = "handoff.json"
@@ -166,3 +169,18 @@ def handoff_record(
         "run_record": run_record_key,
     }
     return (json.dumps(document, indent=2, sort_keys=True) + "\n").encode("utf-8")
+
+
+def record_processing_event(ref: JobRef, settings: StageSettings) -> ProcessingOutcome:
+    """Record the final status of the processing job a SageMaker event names in its hand-off record
+    (:func:`~model_training.training.processing_outcome.record_processing_outcome`): the job as SageMaker (boto3's
+    endpoint) describes it, the record in the data bucket the SSM parameter names, under the input prefix.
+
+    Raises:
+        ConfigurationError: an SSM parameter cannot be read.
+    """
+    targets = resolve_targets(settings)
+    store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
+    return record_processing_outcome(
+        ref.name, client=aws.client("sagemaker"), store=store, bucket=targets.data_bucket, input_prefix=settings.prefix
+    )

@@ -36,7 +36,6 @@ from model_training.uris import parse_s3_uri
 if TYPE_CHECKING:
     from model_training.training.job_record import RecordedRun
     from model_training.training.local import LocalTrainingBackend
-    from model_training.training.processing_outcome import ProcessingOutcome
     from model_training.training.sagemaker import SageMakerBackend
 
 
@@ -371,24 +370,6 @@ def record_job_event(ref: JobRef, settings: StageSettings, *, time_left: Callabl
             ref.name, jobs=SageMakerBackend(), model_output_root=f"s3://{targets.model_output_bucket}", **common
         )
     return record_training_outcome(ref.name, jobs=SageMakerBackend(), **common)
-
-
-def record_processing_event(ref: JobRef, settings: StageSettings) -> ProcessingOutcome:
-    """Record the final status of the processing job a SageMaker event names in its hand-off record
-    (:func:`~model_training.training.processing_outcome.record_processing_outcome`): the job as SageMaker (boto3's
-    endpoint) describes it, the record in the data bucket the SSM parameter names, under the input prefix.
-
-    Raises:
-        ConfigurationError: an SSM parameter cannot be read.
-    """
-    from model_training import aws
-    from model_training.training.processing_outcome import record_processing_outcome
-
-    targets = resolve_targets(settings)
-    store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
-    return record_processing_outcome(
-        ref.name, client=aws.client("sagemaker"), store=store, bucket=targets.data_bucket, input_prefix=settings.prefix
-    )
 
 
 def job_run_record(job: dict[str, Any], output: str = str(DEFAULT_OUTPUT)) -> RecordedRun | None:

@@ -143,3 +143,13 @@ def test_a_job_of_that_name_for_another_run_is_refused(pipeline: Pipeline) -> No
     start_processing_job(other)
     with pytest.raises(ConfigurationError, match="not this run's '0123456789abcdef'"):
         start_processing_job(request())
+
+
+def test_an_environment_value_longer_than_sagemaker_takes_is_named() -> None:
+    model = get_session().get_service_model("sagemaker")
+    value_shape = model.shape_for("ProcessingEnvironmentValue")
+    assert value_shape.metadata["max"] == 256  # the limit job_environment enforces, from the service model
+    long = {"MODEL_TRAINING_HYPERPARAMETERS": "max_depth=6," * 30, "MODEL_TRAINING_LABEL": "y"}
+    with pytest.raises(ConfigurationError, match="MODEL_TRAINING_HYPERPARAMETERS has 360"):
+        job_environment(long, size_processing(1, 1), 1, 1)
+    assert job_environment({"MODEL_TRAINING_LABEL": "y" * 256}, size_processing(1, 1), 1, 1)["MODEL_TRAINING_LABEL"]

@@ -54,6 +54,8 @@ PROCESSING_VOLUME = "/opt/ml/processing"
 #: function's credentials, which Lambda also puts in its environment).
 PASSED_PREFIXES = ("MODEL_TRAINING_",)
 PASSED_NAMES = ("SERVERLESS_ENVIRONMENT", "AWS_REGION", "AWS_DEFAULT_REGION", "POWERTOOLS_SERVICE_NAME")
+#: ``Environment``'s values' limit (the service model: ``ProcessingEnvironmentValue``, 256 characters).
+MAX_ENVIRONMENT_VALUE_CHARS = 256
 #: How the job starts the command line in the function's image: the Dockerfile installs the package into the Lambda
 #: task root (``pip install --target``), whose ``bin`` folder is not on ``PATH``, and the base image's working
 #: directory is that task root; so ``python3 -m`` finds the package where a ``model-training`` script would not.
@@ -106,13 +108,24 @@ def processing_job_name(run_id: str) -> str:
 def job_environment(env: Mapping[str, str], sizing: Sizing, size_bytes: int, expanded_bytes: int) -> dict[str, str]:
     """The job's ``Environment``: the function's stage settings from ``env`` (:data:`PASSED_PREFIXES`,
     :data:`PASSED_NAMES`; nothing else: no credentials), with the limits that sent the source here raised to what the
-    job's machine holds, and the split's streaming and temporary folder set for that machine."""
+    job's machine holds, and the split's streaming and temporary folder set for that machine.
+
+    Raises:
+        ConfigurationError: a value is longer than SageMaker takes (:data:`MAX_ENVIRONMENT_VALUE_CHARS`), naming it.
+    """
     chosen = {k: v for k, v in env.items() if k.startswith(PASSED_PREFIXES) or k in PASSED_NAMES}
     room = str(max(size_bytes, expanded_bytes, sizing.volume_gb * 10**9 // VOLUME_FACTOR))
     chosen["MODEL_TRAINING_MAX_OBJECT_BYTES"] = room
     chosen["MODEL_TRAINING_MAX_DECOMPRESSED_BYTES"] = room
     chosen["MODEL_TRAINING_STREAM_ABOVE_MB"] = "0" if sizing.stream else str(sizing.memory_gib * 1024 // MEMORY_FACTOR)
     chosen["MODEL_TRAINING_TMP_DIR"] = f"{PROCESSING_VOLUME}/tmp"
+    long = [k for k, v in chosen.items() if len(v) > MAX_ENVIRONMENT_VALUE_CHARS]
+    if long:
+        raise ConfigurationError(
+            f"a processing job's environment values hold at most {MAX_ENVIRONMENT_VALUE_CHARS} characters, and "
+            + ", ".join(f"{k} has {len(chosen[k])}" for k in sorted(long)),
+            "move the setting into the dataset's manifest.json or the SSM training settings, which the job reads too",
+        )
     return dict(sorted(chosen.items()))
 
 

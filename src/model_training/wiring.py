@@ -131,7 +131,9 @@ def object_source(ref: ObjectRef, max_bytes: int | None) -> S3Source | PartsSour
     if max_bytes is not None and size > max_bytes:
         raise DatasetError(
             f"{size} bytes is more than the configured maximum of {max_bytes} bytes",
-            "raise MODEL_TRAINING_MAX_OBJECT_BYTES (the function's ephemeral storage must hold about the dataset's size)",
+            "raise MODEL_TRAINING_MAX_OBJECT_BYTES (the function's ephemeral storage must hold about the dataset's size), "
+            "or set MODEL_TRAINING_PROCESSING_IMAGE and MODEL_TRAINING_PROCESSING_ROLE_ARN so that a SageMaker "
+            "Processing job splits it",
             uri=source.uri,
         )
     return source

@@ -126,6 +126,7 @@ def test_without_a_processing_job_configured_the_object_is_refused_as_before(
     monkeypatch.setenv("MODEL_TRAINING_MAX_OBJECT_BYTES", "100")
     result = deliver(pipeline, upload(pipeline.data_bucket, KEY, small_csv()))
     assert result["status"] == "failed" and "more than the configured maximum of 100 bytes" in result["reason"]
+    assert "MODEL_TRAINING_PROCESSING_IMAGE and MODEL_TRAINING_PROCESSING_ROLE_ARN" in result["hint"]  # the way on
     assert processing_jobs() == []
 
 

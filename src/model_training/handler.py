@@ -184,7 +184,7 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
         source = object_source(ref, None if handing_off else settings.max_object_bytes)  # over it: handed off
         config, manifest = _configuration(source.uri, _run_date(ref), settings)
         time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
-        handed = hand_off(source, config, settings, targets, seconds_left=time_left() if time_left else None)
+        handed = hand_off(source, config, settings, targets, time_left=time_left)
         if handed is not None:
             return _handed_off(base, handed)
         ctx = lambda_context(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,7 +71,7 @@ def hand_off(
     settings: StageSettings,
     targets: AwsTargets,
     *,
-    seconds_left: float | None,
+    time_left: Callable[[], float] | None,
     env: Mapping[str, str] | None = None,
 ) -> HandOff | None:
     """Start the processing job that splits ``source``, if the function cannot split it; else ``None``.
@@ -86,7 +86,8 @@ def hand_off(
 
     Args:
         source: the event's object version (or folder of part files), opened with no size limit.
-        seconds_left: seconds left in the invocation (``None``: no budget).
+        time_left: seconds left in the invocation, asked once and only with a processing job configured (``None``:
+            no budget).
         env: the function's environment, passed on to the job (default ``os.environ``; credentials are not).
 
     Raises:
@@ -103,7 +104,7 @@ def hand_off(
         expanded_bytes=expanded,
         max_object_bytes=settings.max_object_bytes,
         max_decompressed_bytes=max_decompressed_bytes(env),
-        seconds_left=seconds_left,
+        seconds_left=time_left() if time_left is not None else None,
     )
     if reason is None:
         return None

@@ -378,3 +378,60 @@ def test_the_function_may_start_and_record_tuning_jobs_and_deliver_the_best_mode
     assert writes_model_output == ["DeliverBestModel"]
     assert st["BucketKey"]["Resource"] == {"Ref": "BucketKmsKeyArn"}  # both buckets' key (SSE-KMS)
     assert set(_list(st["BucketKey"]["Action"])) == {"kms:Decrypt", "kms:GenerateDataKey"}
+
+
+def test_the_function_may_hand_a_split_to_a_processing_job_in_its_own_image(template: dict) -> None:
+    from model_training.config.settings import settings_from_env
+
+    resources = template["Resources"]
+    variables = resources["TrainingFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["MODEL_TRAINING_PROCESSING_IMAGE"] == {"Ref": "ImageUri"}  # the function's own image
+    assert variables["MODEL_TRAINING_PROCESSING_ROLE_ARN"] == {"GetAtt": "ProcessingRole.Arn"}
+    named = settings_from_env({k: "x" for k in ("MODEL_TRAINING_PROCESSING_IMAGE", "MODEL_TRAINING_PROCESSING_ROLE_ARN")})
+    assert named.processing_image == named.processing_role_arn == "x"  # the variables the stage reads
+    st = statements(template)
+    assert set(_list(st["StartProcessingJobs"]["Action"])) == {
+        "sagemaker:CreateProcessingJob",
+        "sagemaker:DescribeProcessingJob",
+        "sagemaker:AddTags",
+        "sagemaker:ListTags",
+    }
+    assert st["StartProcessingJobs"]["Resource"]["Sub"].endswith(":processing-job/*")
+    assert st["PassTheProcessingRoleOnly"]["Resource"] == {"GetAtt": "ProcessingRole.Arn"}
+    assert st["PassTheProcessingRoleOnly"]["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+    role = resources["ProcessingRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    job = {s["Sid"]: s for s in role["Policies"][0]["PolicyDocument"]["Statement"]}
+    # the job's run does what the function's run does: the same inputs, outputs, parameters and training jobs
+    for sid in ("ReadInputs", "ListInputPrefix", "WriteOutputs", "BucketKey", "ReadParameters"):
+        assert job[sid]["Resource"] == st[sid]["Resource"], sid
+    assert "sagemaker:CreateTrainingJob" in job["StartTrainingJobs"]["Action"]
+    assert job["PassTheSageMakerRoleOnly"]["Resource"] == {"Ref": "SageMakerRoleArn"}
+    assert [s for s in job.values() if s["Resource"] == "*"] == [job["EcrLogin"]]
+    assert job["EcrLogin"]["Action"] == "ecr:GetAuthorizationToken"
+
+
+def test_the_processing_job_state_rule_routes_every_ended_split_to_the_function(template: dict) -> None:
+    from model_training.events import decode_event
+
+    resources = template["Resources"]
+    rule = resources["ProcessingJobStateRule"]
+    assert rule["Type"] == "AWS::Events::Rule" and "Condition" not in rule
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"GetAtt": "TrainingFunction.Arn"}
+    permission = resources["ProcessingJobEventsInvokePermission"]["Properties"]
+    assert permission["SourceArn"] == {"GetAtt": "ProcessingJobStateRule.Arn"}
+    assert permission["Principal"] == "events.amazonaws.com"
+    pattern = rule["Properties"]["EventPattern"]
+    name = "model-training-split-0123456789abcdef"
+    for status in ("Completed", "Failed", "Stopped", "InProgress"):
+        event = {
+            "source": "aws.sagemaker",
+            "detail-type": "SageMaker Processing Job State Change",
+            "detail": {"ProcessingJobName": name, "ProcessingJobStatus": status},
+        }
+        assert _pattern_matches(pattern, event) == (status != "InProgress"), status
+        (item,) = decode_event(event).items  # and the handler takes each for the job it names
+        assert [(j.kind, j.name) for j in item.jobs] == [("processing", name)]

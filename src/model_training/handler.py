@@ -2,8 +2,9 @@
 
 For every object an event names (``events.decode_event``), it splits the object into the data bucket and
 starts a SageMaker training job, and returns a JSON summary per object with status ``started``, ``skipped``,
-``duplicate`` or ``failed``. For SageMaker's ``SageMaker Training Job State Change`` and ``SageMaker
-HyperParameter Tuning Job State Change`` events it records the job's state in its run's ``run.json``
+``duplicate``, ``handed off`` (too large or too slow to split here: a SageMaker Processing job splits it and starts
+the training job, :mod:`~model_training.handoff`) or ``failed``. For SageMaker's ``SageMaker Training Job State
+Change`` and ``SageMaker HyperParameter Tuning Job State Change`` events it records the job's state in its run's ``run.json``
 (:mod:`~model_training.training.outcome`, :mod:`~model_training.training.tuning_events`: a completed search's
 best model is copied once to the model output bucket) and returns a summary per job with status ``recorded``,
 ``unchanged``, ``skipped`` (not one of this stage's jobs, or a tuning job's trial) or ``failed``. For SQS
@@ -36,7 +37,9 @@ from model_training.events import ObjectRef, decode_event, parse_event_time, ski
 from model_training.job_events import JobRef
 
 if TYPE_CHECKING:
+    from model_training.handoff import HandOff
     from model_training.training.outcome import Outcome
+    from model_training.training.processing_outcome import ProcessingOutcome
 
 logger = Logger(service="model-training")
 metrics = Metrics(namespace="ModelTraining", service="model-training")
@@ -151,6 +154,7 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
 
 def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Split one object and start its training job; never raises (the outcome is in the result)."""
+    from model_training.handoff import hand_off
     from model_training.pipeline import run
     from model_training.wiring import lambda_context, object_source
 
@@ -176,9 +180,13 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
             logger.warning("skipped", extra={"object": ref.uri, "reason": reason})
             metrics.add_metric(name="ObjectsSkipped", unit=MetricUnit.Count, value=1)
             return {**base, "status": "skipped", "reason": reason}
-        source = object_source(ref, settings.max_object_bytes)
+        handing_off = bool(settings.processing_image and settings.processing_role_arn)
+        source = object_source(ref, None if handing_off else settings.max_object_bytes)  # over it: handed off
         config, manifest = _configuration(source.uri, _run_date(ref), settings)
         time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
+        handed = hand_off(source, config, settings, targets, time_left=time_left)
+        if handed is not None:
+            return _handed_off(base, handed)
         ctx = lambda_context(
             source,
             config,
@@ -220,15 +228,37 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
     }
 
 
+def _handed_off(base: dict[str, Any], handed: HandOff) -> dict[str, Any]:
+    """A source handed to a processing job, as the handler's result (status ``handed off``)."""
+    metrics.add_metric(name="SplitsHandedOff", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "handed off",
+        extra={"object": base["object"], "run_id": handed.run_id, "job": handed.job_name, "job_created": handed.created},
+    )
+    return {
+        **base,
+        "status": "handed off",
+        "run_id": handed.run_id,
+        "processing_job_name": handed.job_name,
+        "created": handed.created,
+        "reason": _short(handed.reason),
+        "run_record": f"{handed.run_uri}/run.json",
+        "handoff_record": handed.record_uri,
+    }
+
+
 def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Record the state of the job a SageMaker event names in its run (:func:`~model_training.wiring.record_job_event`);
     never raises (the outcome is in the result: ``recorded``, ``unchanged``, ``skipped`` or ``failed``)."""
+    from model_training.handoff import record_processing_event
     from model_training.wiring import record_job_event
 
     base: dict[str, Any] = {"job": ref.name, "kind": ref.kind}
     extra = {"job": ref.name, "claimed_status": ref.claimed_status}
     time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
     try:
+        if ref.kind == "processing":
+            return _processing_result(base, extra, record_processing_event(ref, settings))
         outcome = record_job_event(ref, settings, time_left=time_left)
     except ModelTrainingError as exc:
         hint = _short(exc.hint_in(lambda_function))
@@ -257,6 +287,25 @@ def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> di
         "run_record": outcome.run_record,
         "training_status": status,
         "failure_reason": _short(training.failure_reason) if training and training.failure_reason else None,
+    }
+
+
+def _processing_result(base: dict[str, Any], extra: dict[str, Any], outcome: ProcessingOutcome) -> dict[str, Any]:
+    """A processing job's outcome as the handler's result: ``recorded``, ``unchanged`` or ``skipped``, with the job's
+    status and failure reason and its hand-off record."""
+    if outcome.status == "skipped":
+        logger.info("skipped", extra={**extra, "reason": outcome.reason})
+        return {**base, "status": "skipped", "reason": _short(outcome.reason or "")}
+    metric = "JobOutcomesRecorded" if outcome.status == "recorded" else "JobOutcomesUnchanged"
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    logger.info(outcome.status, extra={**extra, "run_id": outcome.run_id, "processing_status": outcome.job_status})
+    return {
+        **base,
+        "status": outcome.status,
+        "run_id": outcome.run_id,
+        "handoff_record": outcome.record_uri,
+        "processing_status": outcome.job_status,
+        "failure_reason": _short(outcome.failure_reason) if outcome.failure_reason else None,
     }
 
 

@@ -11,7 +11,8 @@ SageMaker says (:mod:`~model_training.training.outcome`), so an event that lies 
 the tags changes nothing.  The status the event claims is kept for the logs only.
 
 Job kinds are keyed by ``detail-type`` (:data:`JOB_EVENTS`): ``training`` (the name in ``detail.TrainingJobName``)
-and ``tuning`` (the name in ``detail.HyperParameterTuningJobName``); other SageMaker events are skipped with the
+``tuning`` (the name in ``detail.HyperParameterTuningJobName``) and ``processing`` (``detail.ProcessingJobName``: a
+split handed off the function, :mod:`~model_training.training.processing_outcome`); other SageMaker events are skipped with the
 reason.
 
 Ground floor: imports nothing from the package.
@@ -34,6 +35,7 @@ JOB_EVENTS = {
         "HyperParameterTuningJobName",
         "HyperParameterTuningJobStatus",
     ),
+    "SageMaker Processing Job State Change": ("processing", "ProcessingJobName", "ProcessingJobStatus"),
 }
 #: SageMaker's rule for a training job's name (CreateTrainingJob API reference), also applied to the
 #: name an event gives: 1-63 letters, digits and single or repeated hyphens, starting and ending with a letter or digit.
@@ -42,7 +44,7 @@ JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 TUNING_JOB_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}")
 #: The naming rule of each job kind: the pattern and the name's length limit (the pattern alone counts letters and
 #: digits, not hyphens; the service's ``Length Constraints`` count every character: 63, and 32 for a tuning job).
-NAME_RULES = {"training": (JOB_NAME, 63), "tuning": (TUNING_JOB_NAME, 32)}
+NAME_RULES = {"training": (JOB_NAME, 63), "tuning": (TUNING_JOB_NAME, 32), "processing": (JOB_NAME, 63)}
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class JobRef:
     """A job an event names.
 
     Attributes:
-        kind: ``training`` or ``tuning`` (the first of each of :data:`JOB_EVENTS`' values).
+        kind: ``training``, ``tuning`` or ``processing`` (the first of each of :data:`JOB_EVENTS`' values).
         name: the job's name (``TrainingJobName``, ``HyperParameterTuningJobName``), checked against SageMaker's
             naming rule for its kind (:data:`NAME_RULES`).
         claimed_status: the status the event claims (``TrainingJobStatus``, ``HyperParameterTuningJobStatus``):

@@ -58,6 +58,7 @@ SETTINGS: dict[str, SettingNames] = {
     "stream": SettingNames("--stream", lambda_text="MODEL_TRAINING_STREAM_ABOVE_MB below the object's size (0: always)"),
     "in_memory": SettingNames("--in-memory", lambda_text="MODEL_TRAINING_STREAM_ABOVE_MB above the object's size"),
     "backend": SettingNames("--backend"),
+    "version_id": SettingNames("--version-id", lambda_text="the event's object version"),
     "output": SettingNames(
         "--output", lambda_text="the data bucket, named by the SSM parameter mlops-{region}-{env}-automl-data"
     ),

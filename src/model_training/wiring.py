@@ -19,7 +19,7 @@ from model_training.config.settings import AwsTargets, StageSettings, resolve_ta
 from model_training.data.local import LocalSource
 from model_training.data.parts import PartsSource, part_source
 from model_training.data.s3 import S3Source
-from model_training.errors import DatasetError, ModelTrainingError, Setting
+from model_training.errors import ConfigurationError, DatasetError, ModelTrainingError, Setting
 from model_training.events import ObjectRef, is_dataset_marker
 from model_training.job_events import JobRef
 from model_training.output.layout import DEFAULT_OUTPUT, OutputLayout
@@ -39,16 +39,34 @@ if TYPE_CHECKING:
     from model_training.training.sagemaker import SageMakerBackend
 
 
-def open_source(uri: str, *, max_bytes: int | None = None) -> Source:
+def open_source(uri: str, *, max_bytes: int | None = None, version_id: str | None = None) -> Source:
     """The source ``uri`` names: a folder of part files (a directory, or ``s3://bucket/prefix/``), an S3 object
-    (``s3://bucket/key``, refused above ``max_bytes``), or a local file."""
+    (``s3://bucket/key``, its version ``version_id`` or the latest, refused above ``max_bytes``), or a local file.
+
+    Raises:
+        ConfigurationError: ``version_id`` given for a source that is not one S3 object.
+    """
+    check_version_id(uri, version_id)
     parts = part_source(uri)
     if parts is not None:
         return parts
     if uri.startswith("s3://"):
         bucket, key = parse_s3_uri(uri)
-        return S3Source(bucket, key, max_bytes=max_bytes)
+        return S3Source(bucket, key, version_id=version_id, max_bytes=max_bytes)
     return LocalSource(Path(uri))
+
+
+def check_version_id(uri: str, version_id: str | None) -> None:
+    """Refuse a version id for a source that is not one S3 object (a local file, a folder of part files).
+
+    Raises:
+        ConfigurationError: ``version_id`` given, and ``uri`` is not ``s3://bucket/key``.
+    """
+    if version_id is not None and (not uri.startswith("s3://") or uri.endswith("/")):
+        raise ConfigurationError(
+            f"{uri} is not one S3 object: a version id pins an s3://bucket/key object only",
+            ("drop ", Setting("version_id", version_id)),
+        )
 
 
 def source_columns(uri: str) -> list[str]:
@@ -96,12 +114,13 @@ def inferred_from_header(uri: str, columns: list[str], config: RunConfig) -> dic
     return validation.inferred_from_header(header, config, hp)
 
 
-def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
+def object_source(ref: ObjectRef, max_bytes: int | None) -> S3Source | PartsSource:
     """The source an event's object names: that object pinned to the event's version and ``eTag``, or, for a
     ``_SUCCESS`` marker, the folder of part files it completes.
 
     Raises:
-        DatasetError: the folder's parts hold more than ``max_bytes`` bytes (``MODEL_TRAINING_MAX_OBJECT_BYTES``).
+        DatasetError: the folder's parts hold more than ``max_bytes`` bytes (``MODEL_TRAINING_MAX_OBJECT_BYTES``;
+            ``None``: no limit).
     """
     if not is_dataset_marker(ref):
         return S3Source(
@@ -109,10 +128,12 @@ def object_source(ref: ObjectRef, max_bytes: int) -> S3Source | PartsSource:
         )
     source = PartsSource(bucket=ref.bucket, prefix=ref.key.rsplit("/", 1)[0])
     size = source.size()
-    if size > max_bytes:
+    if max_bytes is not None and size > max_bytes:
         raise DatasetError(
             f"{size} bytes is more than the configured maximum of {max_bytes} bytes",
-            "raise MODEL_TRAINING_MAX_OBJECT_BYTES (the function's ephemeral storage must hold about the dataset's size)",
+            "raise MODEL_TRAINING_MAX_OBJECT_BYTES (the function's ephemeral storage must hold about the dataset's size), "
+            "or set MODEL_TRAINING_PROCESSING_IMAGE and MODEL_TRAINING_PROCESSING_ROLE_ARN so that a SageMaker "
+            "Processing job splits it",
             uri=source.uri,
         )
     return source
@@ -207,6 +228,7 @@ def cli_context(
     reporter: Reporter,
     manifest: dict[str, Any] | None,
     stream: StreamOptions | None = None,
+    version_id: str | None = None,
 ) -> RunContext:
     """A run with an S3 source or output, or on SageMaker: the Lambda's path, driven from the command line.
 
@@ -220,7 +242,7 @@ def cli_context(
     check_backend_output(backend, output)
     settings = settings_from_env()
     s3_output = output.startswith("s3://")
-    src = open_source(source, max_bytes=settings.max_object_bytes)
+    src = open_source(source, max_bytes=settings.max_object_bytes, version_id=version_id)
     store = open_store(output, settings)
     if backend == "sagemaker" and (model_output is None or role_arn is None):
         targets = resolve_targets(settings)

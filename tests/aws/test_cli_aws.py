@@ -233,3 +233,32 @@ def test_a_sagemaker_search_started_from_the_command_line_is_finished_by_running
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "already done" in again.output, again.output
     assert len(s3.list_object_versions(Bucket="team-models").get("Versions", [])) == 1
+
+
+def test_version_id_pins_the_object_version_read(pipeline: Pipeline) -> None:
+    key = "automl/2026-03-04/pinned.csv"
+    first = upload(pipeline.data_bucket, key, small_csv(rows=60))
+    upload(pipeline.data_bucket, key, small_csv(rows=90, seed=1))  # the latest version, not the one asked for
+    res = runner.invoke(
+        app,
+        ["run", f"s3://{pipeline.data_bucket}/{key}", "--version-id", first["version_id"], "--output",
+         f"s3://{pipeline.data_bucket}/manual", "--no-train", "--date", "2026-03-04", "-q"],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    s3 = aws.client("s3")
+    (record_key,) = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket=pipeline.data_bucket, Prefix="manual/")["Contents"]
+        if o["Key"].endswith("run.json")
+    ]
+    record = json.loads(s3.get_object(Bucket=pipeline.data_bucket, Key=record_key)["Body"].read())
+    assert record["source"]["version_id"] == first["version_id"]
+    assert record["source"]["size_bytes"] == first["size"]
+
+
+def test_version_id_is_refused_for_a_local_file(tmp_path: Path) -> None:
+    path = tmp_path / "local.csv"
+    path.write_bytes(small_csv())
+    res = runner.invoke(app, ["run", str(path), "--version-id", "v1", "-o", str(tmp_path / "out"), "--no-train"])
+    assert res.exit_code == 1
+    assert "is not one S3 object" in res.output and "--version-id" in res.output

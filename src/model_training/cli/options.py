@@ -290,6 +290,15 @@ RoleArnOpt = Annotated[
     typer.Option("--role-arn", metavar="ARN", help="The SageMaker execution role (default: the SSM parameter's)."),
 ]
 NoTrainOpt = Annotated[bool, typer.Option("--no-train", help="Split, write and record only; do not train.")]
+VersionIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--version-id",
+        metavar="VERSION",
+        help="Read this version of the s3:// SOURCE object (its VersionId), as the Lambda function reads the version "
+        "its event names; default: the latest.",
+    ),
+]
 StreamOpt = Annotated[
     bool | None,
     typer.Option(
@@ -373,6 +382,7 @@ class RunOptions:
         train: ``False`` with ``--no-train`` (split and write only).
         quiet: no progress bars.
         stream: ``True`` with ``--stream``, ``False`` with ``--in-memory``, ``None``: by the source's size.
+        version_id: ``--version-id``, the S3 object version to read (``None``: the latest).
     """
 
     flags: ConfigFlags
@@ -383,6 +393,7 @@ class RunOptions:
     train: bool = True
     quiet: bool = False
     stream: bool | None = None
+    version_id: str | None = None
 
     @property
     def local(self) -> bool:

@@ -37,6 +37,7 @@ from model_training.cli.options import (
     StrategyOpt,
     StreamOpt,
     TuningOpt,
+    VersionIdOpt,
 )
 from model_training.cli.render import RichReporter, describe_command, out, print_summary, progress_bars, shown
 from model_training.cli.resolve import resolve_settings
@@ -72,6 +73,7 @@ def run(
     max_trials: MaxTrialsOpt = None,
     quiet: QuietOpt = False,
     stream: StreamOpt = None,
+    version_id: VersionIdOpt = None,
 ) -> None:
     """Split SOURCE, write the channels and the test file, train, and print a summary.
 
@@ -109,6 +111,7 @@ def run(
         train=not no_train,
         quiet=quiet,
         stream=stream,
+        version_id=version_id,
     )
     guarded(lambda: run_split(options))
 
@@ -118,13 +121,15 @@ def run_split(options: RunOptions) -> None:
     :func:`~model_training.wiring.cli_context` and :func:`~model_training.pipeline.run`) and print the summary.
 
     Raises:
-        ModelTrainingError: ``--backend sagemaker`` with a local output folder (before any setting is read), or as
+        ModelTrainingError: ``--backend sagemaker`` with a local output folder, or ``--version-id`` with a source that
+            is not one S3 object (before any setting is read), or as
             the settings (:func:`~model_training.cli.resolve.resolve_settings`) and the run raise it.
     """
-    from model_training.wiring import check_backend_output
+    from model_training.wiring import check_backend_output, check_version_id
 
     stream = stream_options(options.stream)
     check_backend_output(options.backend, options.output)  # before any setting is read
+    check_version_id(options.flags.source, options.version_id)
     resolution = resolve_settings(options.flags, aws=not options.local)
     manifest = resolution.manifest.record() if resolution.manifest else None
     try:
@@ -171,6 +176,7 @@ def _run(options: RunOptions, resolution: Resolution, manifest: dict[str, Any] |
                 reporter=reporter,
                 manifest=manifest,
                 stream=stream,
+                version_id=options.version_id,
             )
             result = run_pipeline(context)
     return result

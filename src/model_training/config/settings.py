@@ -30,6 +30,10 @@ Environment (all optional):
                                             of the function's memory; 2048 off Lambda; 0: always)
 ``MODEL_TRAINING_TMP_DIR``                  folder for the streaming split's temporary buckets (``/tmp``)
 ``MODEL_TRAINING_SSM_MAX_AGE``              seconds SSM values stay cached in a warm container (default 300)
+``MODEL_TRAINING_PROCESSING_IMAGE``         the image a SageMaker Processing job splits a source in when the
+                                            function cannot (the function's own image URI; unset: such a
+                                            source is refused, :mod:`~model_training.training.processing`)
+``MODEL_TRAINING_PROCESSING_ROLE_ARN``      the role that Processing job runs as
 ==========================================  ===========================================================
 
 SSM values are read with decryption (the pipeline stores them as ``SecureString`` parameters) through
@@ -71,6 +75,8 @@ class StageSettings(BaseModel):
     stream_above_mb: int | None = Field(default=None, ge=0)
     tmp_dir: str | None = None
     ssm_max_age: int = Field(default=300, ge=0)
+    processing_image: str | None = None
+    processing_role_arn: str | None = None
 
     def stream_options(self) -> Any:
         """When to stream (:class:`~model_training.config.run.StreamOptions`): above
@@ -125,6 +131,8 @@ _ENV = {
     "stream_above_mb": "MODEL_TRAINING_STREAM_ABOVE_MB",
     "tmp_dir": "MODEL_TRAINING_TMP_DIR",
     "ssm_max_age": "MODEL_TRAINING_SSM_MAX_AGE",
+    "processing_image": "MODEL_TRAINING_PROCESSING_IMAGE",
+    "processing_role_arn": "MODEL_TRAINING_PROCESSING_ROLE_ARN",
 }
 
 

@@ -141,8 +141,10 @@ class S3Source:
                 raise DatasetError(
                     f"{size} bytes is more than the configured maximum of {self.max_bytes} bytes",
                     "raise MODEL_TRAINING_MAX_OBJECT_BYTES (objects above MODEL_TRAINING_STREAM_ABOVE_MB are streamed: "
-                    "the function's ephemeral storage must hold about the object's size), or run the split from a "
-                    "larger machine: model-training run s3://... --output s3://... --backend sagemaker",
+                    "the function's ephemeral storage must hold about the object's size); or, for the Lambda function, "
+                    "set MODEL_TRAINING_PROCESSING_IMAGE and MODEL_TRAINING_PROCESSING_ROLE_ARN so that a SageMaker "
+                    "Processing job splits it; or run the split from a larger machine: model-training run s3://... "
+                    "--output s3://... --backend sagemaker",
                     uri=self.uri,
                 )
             self._info = SourceInfo(

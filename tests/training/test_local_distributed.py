@@ -143,13 +143,42 @@ def test_one_host_with_data_trains_alone_as_a_single_host_job(tmp_path: Path) ->
     assert load_model(job).num_boosted_rounds() == 10
 
 
-def test_a_workers_bad_data_fails_the_job_naming_its_host_and_no_worker_is_left_waiting(tmp_path: Path) -> None:
+@pytest.mark.parametrize("bad", [0, 1], ids=["the-master", "another-host"])
+def test_a_workers_bad_data_fails_the_job_naming_its_host_and_no_worker_is_left_waiting(tmp_path: Path, bad: int) -> None:
     write_parts(tmp_path / "train", 2, 150, seed=1)
     write_parts(tmp_path / "validation", 1, 100, seed=2)
-    part = tmp_path / "train" / "part-00001"
+    part = tmp_path / "train" / f"part-0000{bad}"
     part.write_text("yes" + part.read_text()[1:])  # the first row's label is not a number
     job = run_job(tmp_path, "bad", 2)
     assert job["TrainingJobStatus"] == "Failed"
-    assert job["FailureReason"].startswith("ClientError: Data: algo-2: train channel file part-00001: column")
+    assert job["FailureReason"].startswith(f"ClientError: Data: algo-{bad + 1}: train channel file part-0000{bad}: column")
     assert "ModelArtifacts" not in job
     assert not (tmp_path / "output" / "bad").exists()
+
+
+def test_a_run_of_two_instances_trains_locally_and_is_recorded_as_a_single_host_run(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from sklearn.datasets import load_breast_cancer
+
+    from model_training.config.run import build_config
+    from model_training.output.layout import OutputLayout
+    from model_training.wiring import run_local
+
+    frame = load_breast_cancer(as_frame=True).frame
+    source = tmp_path / "cancer.csv"
+    frame.to_csv(source, index=False)
+    records = {}
+    for instances in (1, 2):
+        config = build_config(
+            run_date=dt.date(2026, 8, 1), instance_count=instances, label="target", hyperparameters={"num_round": "10"}
+        )
+        result = run_local(source, config, OutputLayout(tmp_path / f"out-{instances}"))
+        training = result.record.training
+        assert training is not None and training.status == "Completed"
+        records[instances] = json.loads((tmp_path / f"out-{instances}" / result.record.prefix / "run.json").read_text())
+    assert sorted(records[2]["training"]) == sorted(records[1]["training"])
+    assert sorted(records[2]["files"]) == ["test", "train/part-00000", "train/part-00001", "validation/part-00000",
+                                            "validation/part-00001"]  # fmt: skip
+    assert records[2]["training"]["final_metrics"]["validation:auc"] > 0.9
+    assert records[2]["training"]["model_artifact"].endswith("/output/model.tar.gz")

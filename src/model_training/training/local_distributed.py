@@ -11,9 +11,9 @@ What it reproduces of the container:
   ``validation`` channel, leaves the training (the container logs a warning and the host exits 0).  None
   left: the job fails (the container's ``RuntimeError("No hosts received training data.")``); one left: it
   trains alone, as a single-host job.
-* Two or more: the tracker (``xgboost.tracker.RabitTracker``, ``sortby="task"``) runs here, in the process
-  that plays the master host, and each worker joins it with ``xgboost.collective.CommunicatorContext`` as task
-  ``hosts.index(host)`` of the hosts left sorted by name (``algo-10`` sorts before ``algo-2``, as in the
+* Two or more: the tracker (``xgboost.tracker.RabitTracker``, ``sortby="task"``) runs in the master host's
+  worker process, as in the container, and each worker joins it with ``xgboost.collective.CommunicatorContext``
+  as task ``hosts.index(host)`` of the hosts left sorted by name (``algo-10`` sorts before ``algo-2``, as in the
   container); the first of them is the master, and only the master saves the model.  XGBoost's collective
   sums the evaluation metrics over the workers, so the master's metrics are the job's.
 
@@ -134,13 +134,9 @@ def _run_workers(
     index: dict[str, int],
     threads: int,
 ) -> TrainedModel:
-    """Start the tracker here and one worker process per host of ``ranked`` (a fresh interpreter each, which
-    imports this package and nothing of the caller's ``__main__``), wait for them, and return the master's
-    result."""
-    from xgboost.tracker import RabitTracker
-
-    tracker = RabitTracker(n_workers=len(ranked), host_ip="127.0.0.1", port=0, sortby="task")
-    tracker.start()
+    """Start one worker process per host of ``ranked`` (a fresh interpreter each, which imports this package and
+    nothing of the caller's ``__main__``; its output to ``{rank}.out``, added to the job's log when it fails),
+    wait for them, and return the master's result."""
     package_root = str(Path(__file__).resolve().parents[2])  # the folder model_training is imported from
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([package_root, *filter(None, [os.environ.get("PYTHONPATH")])])}
     name = record["TrainingJobName"]
@@ -155,25 +151,32 @@ def _run_workers(
                     "record": record,
                     "share": {channel: files[index[host]] for channel, files in shares.items()},
                     "rank": rank,
-                    "tracker": {**tracker.worker_args(), "dmlc_task_id": str(rank)},
+                    "workers": len(ranked),
                     "threads": threads,
                     "folder": tmp,
                 }
                 Path(tmp, f"{rank}.job.json").write_text(json.dumps(job), encoding="utf-8")
                 command = [sys.executable, "-c", f"{_WORKER}({str(Path(tmp, f'{rank}.job.json'))!r})"]
-                workers.append(subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL))
+                with Path(tmp, f"{rank}.out").open("wb") as output:
+                    workers.append(
+                        subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
+                    )
             _wait(workers, advance)
         finally:
             for process in workers:
                 if process.poll() is None:
                     process.kill()  # a worker left waiting on a peer that failed
                 process.wait()
-            tracker.free()
         for rank, host in enumerate(ranked):
             lines = Path(tmp, f"{rank}.log")
             for line in lines.read_text(encoding="utf-8").splitlines() if lines.exists() else []:
                 log(line if rank == 0 else f"[{host}] {line}")
         results = [_result(Path(tmp, f"{rank}.json")) for rank in range(len(ranked))]
+        for rank, host in enumerate(ranked):
+            if workers[rank].returncode != 0:  # what the failed worker printed (XGBoost, Python), last lines
+                printed = Path(tmp, f"{rank}.out").read_text(encoding="utf-8", errors="replace").splitlines()
+                for line in printed[-_OUTPUT_LINES:]:
+                    log(f"[{host}] {line}")
     failed = [(rank, r) for rank, r in enumerate(results) if r is not None and "error" in r]
     # a data or hyperparameter error first: a peer of the worker that raised it fails in the collective after it
     failed.sort(key=lambda f: (f[1]["kind"] not in ("ChannelDataError", "HyperparameterError"), f[0]))
@@ -191,6 +194,10 @@ def _run_workers(
     return TrainedModel(**master["trained"])
 
 
+#: The last lines of a failed worker's output added to the job's log.
+_OUTPUT_LINES = 20
+#: The workers' master host writes the tracker's address here for the others (``{folder}/tracker.json``).
+_TRACKER_FILE = "tracker.json"
 _WORKER = "from model_training.training.local_distributed import worker_main; worker_main"
 
 
@@ -214,13 +221,24 @@ def _wait(workers: list[subprocess.Popen[bytes]], advance: Callable[[float], Non
 
 
 def worker_main(job_file: str) -> None:
-    """One host's training, in its own process: join the collective, train on the host's share, the master
-    (rank 0) writing the outputs; writes ``{rank}.log`` and ``{rank}.json`` (the result or the error) beside
-    ``job_file`` (the JSON :func:`_run_workers` wrote: record, share, rank, tracker arguments, threads, folder)."""
+    """One host's training, in its own process: the master (rank 0) starts the tracker, as the container's master
+    host does, and writes its address for the others; each joins the collective and trains on the host's share,
+    the master writing the outputs; writes ``{rank}.log`` and ``{rank}.json`` (the result or the error) beside
+    ``job_file`` (the JSON :func:`_run_workers` wrote: record, share, rank, workers, threads, folder)."""
     import xgboost as xgb
+    from xgboost.tracker import RabitTracker
 
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))
     out, rank = Path(job["folder"]), int(job["rank"])
+    tracker = None
+    if rank == 0:
+        tracker = RabitTracker(n_workers=int(job["workers"]), host_ip="127.0.0.1", port=0, sortby="task")
+        tracker.start()
+        (out / "tracker.tmp").write_text(json.dumps(tracker.worker_args()), encoding="utf-8")
+        (out / "tracker.tmp").rename(out / _TRACKER_FILE)  # whole, or not there
+    while not (out / _TRACKER_FILE).exists():
+        time.sleep(0.05)  # the parent ends a worker whose master failed
+    tracker_args = {**json.loads((out / _TRACKER_FILE).read_text(encoding="utf-8")), "dmlc_task_id": str(rank)}
     result: dict[str, Any]
     with (out / f"{rank}.log").open("w", encoding="utf-8") as log_file:
 
@@ -229,7 +247,7 @@ def worker_main(job_file: str) -> None:
             log_file.flush()
 
         try:
-            with xgb.collective.CommunicatorContext(**job["tracker"]):
+            with xgb.collective.CommunicatorContext(**tracker_args):
                 trained = train_model(
                     job["record"], log, NullReporter(), nthread=job["threads"], loader=_loader(job["share"]),
                     save_outputs=rank == 0,
@@ -243,5 +261,7 @@ def worker_main(job_file: str) -> None:
             log(traceback.format_exc())
             result = {"kind": type(exc).__name__, "error": first_line(exc)}
     (out / f"{rank}.json").write_text(json.dumps(result), encoding="utf-8")
+    if tracker is not None and "error" not in result:  # after a failure the parent ends the process and its tracker
+        tracker.free()
     if "error" in result:
         raise SystemExit(1)

@@ -22,7 +22,10 @@ hyperparameters, logs, metrics and outputs are those of a single-host job; the j
 The job's log holds the master's lines, then each other host's lines prefixed ``[algo-k]``.
 
 Not reproduced: a ``watch`` (a tuning job's early stopping) sees one process only, so a job given one trains on
-one host (:meth:`~model_training.training.local.LocalTrainingBackend.run_training_job`).
+one host (:meth:`~model_training.training.local.LocalTrainingBackend.run_training_job`).  A host "has no data"
+here when it is given no files; the container measures bytes, so a host given only empty files leaves the
+training there and fails the job here.  The objects sharded are the files the container would read (names
+starting with ``_`` and those deeper than 3 levels are left out before sharding, not after).
 """
 
 from __future__ import annotations

@@ -182,3 +182,32 @@ def test_a_run_of_two_instances_trains_locally_and_is_recorded_as_a_single_host_
                                             "validation/part-00001"]  # fmt: skip
     assert records[2]["training"]["final_metrics"]["validation:auc"] > 0.9
     assert records[2]["training"]["model_artifact"].endswith("/output/model.tar.gz")
+
+
+def test_workers_read_their_shares_from_s3(pipeline: Any, tmp_path: Path) -> None:
+    """Channels in S3 (moto's server): each worker process reads its host's objects through boto3."""
+    from model_training import aws
+
+    write_parts(tmp_path / "train", 2, 150, seed=1)
+    write_parts(tmp_path / "validation", 1, 100, seed=2)
+    s3 = aws.client("s3")
+    for channel in ("train", "validation"):
+        for part in sorted((tmp_path / channel).iterdir()):
+            s3.put_object(Bucket=pipeline.data_bucket, Key=f"run/{channel}/{part.name}", Body=part.read_bytes())
+    backend = LocalTrainingBackend(tmp_path / "jobs")
+    backend.create_training_job(
+        build_training_request(
+            job_name="s3-job",
+            image="local/sagemaker-xgboost:3.0-5",
+            hyperparameters=HP,
+            channels={k: f"s3://{pipeline.data_bucket}/run/{k}/" for k in ("train", "validation")},
+            output_path=(tmp_path / "output").as_uri(),
+            instance_count=2,
+        )
+    )
+    job = backend.run_training_job("s3-job")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+    log = log_of(job)
+    assert re.search(r"^training s3-job: 150 train rows", log, re.M)
+    assert re.search(r"^\[algo-2\] training s3-job: 150 train rows", log, re.M)
+    assert load_model(job).num_boosted_rounds() == 10

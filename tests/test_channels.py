@@ -45,3 +45,18 @@ def test_rendering_in_chunks_equals_rendering_at_once(tmp_path: Path, monkeypatc
     chunks = list(render_channel(ds, order, ["y", "x"]))
     assert len(chunks) == 143
     assert b"".join(chunks) == whole
+
+
+def test_a_channel_of_several_instances_is_a_multiple_of_the_instances_in_parts() -> None:
+    """ShardedByS3Key gives each instance every N-th part: 5 parts by size on 4 instances gave one twice the rows."""
+    from model_training.channels import part_count
+    from model_training.config.run import build_config
+
+    mb = 2**20
+    by_size = build_config(part_size_mb=1)
+    assert part_count(1000, 1000, 5 * mb - 1, by_size) == 5  # one instance: by size alone
+    four = build_config(part_size_mb=1, instance_count=4)
+    assert part_count(1000, 1000, 5 * mb - 1, four) == 8
+    assert part_count(1000, 1000, 1000, four) == 4  # at least one each
+    assert part_count(3, 3, 5 * mb, four) == 3  # never more parts than rows
+    assert part_count(1000, 1000, 5 * mb - 1, build_config(part_size_mb=1, instance_count=2)) == 6

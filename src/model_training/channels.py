@@ -57,12 +57,15 @@ def split_files(split: str, parts: int = 1) -> list[tuple[str, str]]:
 def part_count(rows: int, total_rows: int, source_bytes: int, config: RunConfig) -> int:
     """How many part files a channel of ``rows`` rows is written as: enough to keep each near
     ``part_size_mb`` (estimated from the source's ``source_bytes`` over ``total_rows``), and with
-    ``instance_count`` > 1 at least one per instance, so that ``ShardedByS3Key`` gives every instance a
-    similar share; never more parts than rows.  One part (``part-00000``) in the common case."""
+    ``instance_count`` > 1 a multiple of the instances (at least one each), so that ``ShardedByS3Key``, which
+    gives each instance every N-th object, gives every instance the same number of parts (rows within one
+    row a part); never more parts than rows.  One part (``part-00000``) in the common case."""
     estimate = source_bytes * rows / max(total_rows, 1)
-    by_size = int(np.ceil(estimate / (config.training.part_size_mb * 2**20)))
-    by_instances = config.training.instance_count if config.training.instance_count > 1 else 1
-    return max(1, min(rows, max(by_size, by_instances)))
+    by_size = max(1, int(np.ceil(estimate / (config.training.part_size_mb * 2**20))))
+    instances = config.training.instance_count
+    if instances > 1:
+        by_size = -(-by_size // instances) * instances  # rounded up to a multiple of the instances
+    return max(1, min(rows, by_size))
 
 
 def channel_columns(columns: Sequence[str], label: str, drop: Sequence[str]) -> list[str]:

@@ -21,7 +21,7 @@ import io
 import json
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -154,7 +154,7 @@ class LocalTrainingBackend(JobFinder):
         log_path = self.jobs_dir / f"{name}.log"
         try:
             with log_path.open("w", encoding="utf-8") as log:
-                trained = train_model(record, lambda line: _log_line(log, line), self.reporter, watch=watch, nthread=nthread)
+                trained = _train(record, lambda line: _log_line(log, line), self.reporter, watch=watch, nthread=nthread)
         except (ChannelDataError, HyperparameterError) as exc:
             kind = "ClientError" if isinstance(exc, HyperparameterError) else "ClientError: Data"
             record.update(TrainingJobStatus="Failed", SecondaryStatus="Failed", FailureReason=f"{kind}: {exc}")
@@ -253,6 +253,19 @@ def _outcome(trained: TrainedModel) -> dict[str, Any]:
         "ModelArtifacts": {"S3ModelArtifacts": trained.model_artifact},
         "OutputFiles": trained.output_files,
     }
+
+
+def _train(
+    record: dict[str, Any], log: Callable[[str], None], reporter: Reporter, *, watch: Watch | None, nthread: int | None
+) -> TrainedModel:
+    """A job of one instance, or one with a ``watch`` (a tuning trial), trains in this process; one of several
+    instances trains on that many worker processes, as the container's distributed mode
+    (:func:`~model_training.training.local_distributed.train_distributed`)."""
+    if watch is None and int(record.get("ResourceConfig", {}).get("InstanceCount", 1)) > 1:
+        from model_training.training.local_distributed import train_distributed
+
+        return train_distributed(record, log, reporter, nthread=nthread)
+    return train_model(record, log, reporter, watch=watch, nthread=nthread)
 
 
 def _log_line(log: io.TextIOBase, line: str) -> None:

@@ -28,12 +28,22 @@ def load_channel(name: str, uri: str, hp: ParsedHyperparameters) -> Any:
         ChannelDataError: no data files, a file that is not CSV, a column that is not numeric, files of
             different widths, no feature column, a row without a label, or labels the objective refuses.
     """
+    return load_files(name, uri, channel_files(name, uri), hp)
+
+
+def load_files(name: str, uri: str, files: list[tuple[str, Callable[[], bytes]]], hp: ParsedHyperparameters) -> Any:
+    """The files ``files`` (``(relative name, reader)`` of :func:`channel_files`) of channel ``name`` at ``uri`` as
+    one ``xgboost.DMatrix``, read as :func:`load_channel` reads a whole channel (one host's share of it, in a job
+    of several instances).
+
+    Raises:
+        ChannelDataError: as :func:`load_channel`.
+    """
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import xgboost as xgb
 
-    files = channel_files(name, uri)
     if not files:
         raise ChannelDataError(f"the {name} channel at {uri} has no data files")
     tables = []

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from model_training.algorithm.hyperparameter_rules import MAXIMIZE_METRICS
-from model_training.algorithm.hyperparameters import parse_hyperparameters
+from model_training.algorithm.hyperparameters import ParsedHyperparameters, parse_hyperparameters
 from model_training.algorithm.images import image_version, serving_image_name
 from model_training.errors import HyperparameterError, Setting
 from model_training.progress import Reporter
@@ -69,6 +69,8 @@ class TrainedModel:
 
 #: The evaluation history after a round: channel (``train``, ``validation``) -> metric -> one value per round.
 History: TypeAlias = Mapping[str, Mapping[str, Sequence[float]]]
+#: Reads a channel (its name, its URI, the job's hyperparameters) as an ``xgboost.DMatrix``.
+Loader: TypeAlias = Callable[[str, str, ParsedHyperparameters], Any]
 #: Called after each boosting round (0-based) with the history so far; ``True`` stops the training there.
 Watch: TypeAlias = Callable[[int, History], bool]
 
@@ -80,6 +82,8 @@ def train_model(
     *,
     watch: Watch | None = None,
     nthread: int | None = None,
+    loader: Loader = load_channel,
+    save_outputs: bool = True,
 ) -> TrainedModel:
     """Train the job of ``record`` (a ``DescribeTrainingJob``-shaped record of a created job) as the container
     would, logging each round to ``log`` and advancing a progress task of ``reporter`` per round; writes the
@@ -88,7 +92,10 @@ def train_model(
     ``watch`` sees each round after it is logged and may stop the training (a tuning job's early stopping);
     ``nthread`` is XGBoost's thread count when the hyperparameters set none (trials of a tuning job share the
     machine's cores).  Neither changes the job's record: the model is the same for any ``nthread`` up to
-    floating-point summation order.
+    floating-point summation order.  ``loader`` reads a channel (``name``, ``uri``, hyperparameters) as an
+    ``xgboost.DMatrix``; ``save_outputs`` ``False`` trains without writing anything (``model_artifact`` and
+    ``output_files`` empty): a worker of a job of several instances that is not its master
+    (:mod:`~model_training.training.local_distributed`).
 
     Warnings are captured per thread (:func:`~model_training.training.local_warnings.captured_warnings`), so
     that jobs may train in parallel threads.
@@ -107,7 +114,7 @@ def train_model(
     channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in record["InputDataConfig"]}
     if "train" not in channels:
         raise ChannelDataError("the train channel is required")
-    matrices = {name: load_channel(name, uri, hp) for name, uri in channels.items()}
+    matrices = {name: loader(name, uri, hp) for name, uri in channels.items()}
     dtrain = matrices["train"]
     evals = [(dtrain, "train")] + ([(matrices["validation"], "validation")] if "validation" in matrices else [])
     if "_kfold" in hp.validated:
@@ -173,6 +180,9 @@ def train_model(
         log(f"warning: {first_line(Exception(str(warning.message)))}")
     out_dir = f"{record['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{name}/output"
     final = {f"{data}:{metric}": float(values[-1]) for data, metrics in history.items() for metric, values in metrics.items()}
+    stopped_early = bool(stopped) and stopped[-1] + 1 < hp.num_round  # a stop after the last round stops nothing
+    if not save_outputs:
+        return TrainedModel(trained_by, serving_image_name(version), final, "", {}, stopped_early)
     outputs = {
         "metrics": write_uri(
             f"{out_dir}/metrics.json", (json.dumps({"final": final, "history": history}, indent=2) + "\n").encode()
@@ -189,7 +199,7 @@ def train_model(
         final_metrics=final,
         model_artifact=archive,
         output_files=outputs,
-        stopped=bool(stopped) and stopped[-1] + 1 < hp.num_round,  # a stop after the last round stops nothing
+        stopped=stopped_early,
     )
 
 

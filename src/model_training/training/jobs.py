@@ -14,10 +14,10 @@ from typing import Any
 from model_training.algorithm.images import IMAGE_XGBOOST, image_version
 from model_training.config.run import TESTING_TAG_MARK, RunConfig
 from model_training.errors import ConfigurationError, RunFailedError, TrainingJobExistsError, failed_run_hint
-from model_training.output.commit import write_record
+from model_training.output.commit import read_record, write_record
 from model_training.output.runrecord import RunRecord, TrainingRecord
 from model_training.ports import Store, TrainingBackend
-from model_training.progress import Reporter
+from model_training.progress import NullReporter, Reporter
 from model_training.tags import tag_value
 from model_training.training.naming import job_name as make_job_name
 from model_training.training.request import build_job_definition, tag_list
@@ -178,7 +178,7 @@ def record_job_outcome(record: RunRecord, job: dict[str, Any], backend: str, sto
     Raises:
         TransientError: ``run.json`` does not read back as written (:func:`~model_training.output.commit.write_record`).
     """
-    current = _stored(store, record_key) or record
+    current = read_record(store, record_key, NullReporter()) or record
     updated = outcome_update(current, job, backend)
     if updated is None:
         return current
@@ -204,16 +204,6 @@ def outcome_update(record: RunRecord, job: dict[str, Any], backend: str) -> RunR
     if current == training and record.status == status:
         return None
     return record.model_copy(update={"status": status, "training": training})
-
-
-def _stored(store: Store, record_key: str) -> RunRecord | None:
-    """The run record at ``record_key`` as stored, if it exists and reads as one."""
-    if not store.exists(record_key):
-        return None
-    try:
-        return RunRecord.model_validate_json(store.read_bytes(record_key))
-    except ValueError:
-        return None
 
 
 def training_record(job: dict[str, Any], backend: str) -> TrainingRecord:

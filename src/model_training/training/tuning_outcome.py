@@ -57,9 +57,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from model_training.errors import TrainingJobError
-from model_training.output.commit import write_record
+from model_training.output.commit import read_record, write_record
 from model_training.output.runrecord import RunRecord, TrialRecord, TuningRecord
 from model_training.ports import Store
+from model_training.progress import NullReporter
 from model_training.training.jobs import TrainingTarget, utc_text
 from model_training.training.local_tuning_records import BASELINE_TRIAL, trial_number
 from model_training.training.model_artifacts import ARCHIVE_NAME
@@ -194,7 +195,7 @@ def record_tuning_outcome(record: RunRecord, tuning: TuningRecord, store: Store,
     Raises:
         TransientError: ``run.json`` does not read back as written (another writer): retry.
     """
-    current = _stored(store, record_key) or record
+    current = read_record(store, record_key, NullReporter()) or record
     old = current.tuning
     if old is not None and old.job_name == tuning.job_name:
         if is_final(old) and not is_final(tuning):
@@ -211,15 +212,6 @@ def record_tuning_outcome(record: RunRecord, tuning: TuningRecord, store: Store,
     updated = current.model_copy(update={"status": status, "tuning": tuning})
     write_record(store, record_key, updated)
     return updated
-
-
-def _stored(store: Store, record_key: str) -> RunRecord | None:
-    if not store.exists(record_key):
-        return None
-    try:
-        return RunRecord.model_validate_json(store.read_bytes(record_key))
-    except ValueError:
-        return None
 
 
 def copy_best_model(tuning: TuningRecord, target: TrainingTarget, run_date: dt.date, copier: ModelCopier | None = None) -> str:
@@ -269,7 +261,7 @@ def settle_tuning(
             :func:`record_tuning_outcome`; the search's outcome is recorded before a copy that fails.
     """
     tuning = tuning_record(description, trials, backend)
-    stored = _stored(store, record_key) or record
+    stored = read_record(store, record_key, NullReporter()) or record
     old = stored.tuning if stored.tuning is not None and stored.tuning.job_name == tuning.job_name else None
     if old is not None and is_final(old) and not is_final(tuning):
         return stored  # a late or stale state: nothing to draw or copy

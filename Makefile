@@ -27,8 +27,10 @@ demo: $(VENV)/.demo-installed
 oracles: $(VENV)/.dev-installed
 	$(BIN)/python tests/oracle/envs.py
 
+# Tests run in one worker process per core (pytest-xdist), a module's tests in the same worker (its
+# fixtures built once); `pytest tests/...` alone runs in one process.
 test: oracles
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadscope
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check polars

@@ -17,19 +17,30 @@ _outcomes: Counter[str] = Counter()
 
 
 class Catalogue:
+    """What one test exercised, carried in its report's ``user_properties`` so that the summary counts it
+    in the process that prints it (pytest-xdist runs tests in worker processes and replays their reports)."""
+
+    def __init__(self, node: pytest.Item) -> None:
+        self._node = node
+
     def record(self, kind: str, amount: int = 1) -> None:
-        _counts[kind] += amount
+        self._node.user_properties.append(("catalogue_count", (kind, amount)))
 
 
 @pytest.fixture
 def catalogue(request: pytest.FixtureRequest) -> Catalogue:
     request.node.user_properties.append(("catalogue", True))
-    return Catalogue()
+    return Catalogue(request.node)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when == "call" and any(k == "catalogue" for k, _ in report.user_properties):
-        _outcomes[report.outcome] += 1
+    if report.when != "call" or not any(k == "catalogue" for k, _ in report.user_properties):
+        return
+    _outcomes[report.outcome] += 1
+    for key, value in report.user_properties:
+        if key == "catalogue_count":
+            kind, amount = value
+            _counts[kind] += amount
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

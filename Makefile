@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test oracles lint typecheck bench clean
+.PHONY: demo test oracles lint typecheck bench bench-scale clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "model-training needs Python 3.11 or newer; set PYTHON=python3.11")'
@@ -35,6 +35,11 @@ test: oracles
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check polars
 	$(BIN)/python benchmarks/split_bench.py
+
+# Issue 15's figures, on the bank data x200 (1.9 GB; long, so not part of `make bench`): the split inside the Lambda
+# function against the Processing job's command (moto's server), and local training with 1, 2 and 4 workers.
+bench-scale: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/scale_bench.py
 
 # Static checks: ruff's lint and format check, and the import contracts (the layers, pyproject.toml).
 lint: $(VENV)/.dev-installed

@@ -241,7 +241,25 @@ def test_a_delivery_with_time_to_spare_after_a_hand_off_does_not_split_the_sourc
     meta = upload(processing.data_bucket, KEY, small_csv())
     first = deliver(processing, meta, Shrinking(first=60, then=9))
     assert first["status"] == "handed off" and "are left" in first["reason"], first
-    second = deliver(processing, meta, Context(remaining_ms=600_000))
+    eventbridge = {
+        "version": "0",
+        "id": "eb-1",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": "2026-03-04T10:11:13Z",
+        "region": "eu-west-2",
+        "resources": [f"arn:aws:s3:::{processing.data_bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": processing.data_bucket},
+            "object": {"key": KEY, "size": meta["size"], "etag": meta["etag"], "version-id": meta["version_id"]},
+            "request-id": "r",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
+    }
+    (second,) = handle(eventbridge, Context(remaining_ms=600_000))["results"]
     catalogue.record("duplicates delivered")
     assert second["status"] == "handed off" and second["created"] is False, second
     assert jobs() == [] and processing_jobs() == [first["processing_job_name"]]

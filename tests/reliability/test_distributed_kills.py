@@ -8,6 +8,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,6 +95,8 @@ def training(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], dict[int
         if job.poll() is None:
             job.kill()
         job.wait()
+        for _, folder in found.values():  # left behind when the job's process was killed
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def job_record(out: Path) -> dict:

@@ -387,8 +387,9 @@ def test_the_function_may_hand_a_split_to_a_processing_job_in_its_own_image(temp
     variables = resources["TrainingFunction"]["Properties"]["Environment"]["Variables"]
     assert variables["MODEL_TRAINING_PROCESSING_IMAGE"] == {"Ref": "ImageUri"}  # the function's own image
     assert variables["MODEL_TRAINING_PROCESSING_ROLE_ARN"] == {"GetAtt": "ProcessingRole.Arn"}
-    named = settings_from_env({k: "x" for k in ("MODEL_TRAINING_PROCESSING_IMAGE", "MODEL_TRAINING_PROCESSING_ROLE_ARN")})
-    assert named.processing_image == named.processing_role_arn == "x"  # the variables the stage reads
+    image, role = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/model-training:1", "arn:aws:iam::123456789012:role/p"
+    named = settings_from_env({"MODEL_TRAINING_PROCESSING_IMAGE": image, "MODEL_TRAINING_PROCESSING_ROLE_ARN": role})
+    assert (named.processing_image, named.processing_role_arn) == (image, role)  # the variables the stage reads
     st = statements(template)
     assert set(_list(st["StartProcessingJobs"]["Action"])) == {
         "sagemaker:CreateProcessingJob",

@@ -229,7 +229,19 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
 
 
 def _handed_off(base: dict[str, Any], handed: HandOff) -> dict[str, Any]:
-    """A source handed to a processing job, as the handler's result (status ``handed off``)."""
+    """A source handed to a processing job, as the handler's result (status ``handed off``); a job found ``Failed``
+    or ``Stopped`` (nothing will split the source) is a failure, not retried."""
+    if handed.job_status in ("Failed", "Stopped"):
+        why = f": {handed.failure_reason}" if handed.failure_reason else ""
+        reason = f"processing job {handed.job_name} {handed.job_status}{why}; run {handed.run_id} has no run.json"
+        hint = (
+            f"run the job's command yourself (model-training run ... --version-id ..., in {handed.record_uri}), "
+            "or upload the file again for a new run"
+        )
+        logger.warning("failed", extra={"object": base["object"], "error": _short(reason), "hint": hint})
+        metrics.add_metric(name="ObjectsFailed", unit=MetricUnit.Count, value=1)
+        found = {"run_id": handed.run_id, "processing_job_name": handed.job_name, "handoff_record": handed.record_uri}
+        return {**base, "status": "failed", "retryable": False, "reason": _short(reason), "hint": _short(hint), **found}
     metrics.add_metric(name="SplitsHandedOff", unit=MetricUnit.Count, value=1)
     logger.info(
         "handed off",

@@ -38,7 +38,12 @@ from model_training.training.processing import (
     size_processing,
     start_processing_job,
 )
-from model_training.training.processing_outcome import HANDOFF_TAG, ProcessingOutcome, record_processing_outcome
+from model_training.training.processing_outcome import (
+    FINAL_PROCESSING_STATUSES,
+    HANDOFF_TAG,
+    ProcessingOutcome,
+    record_processing_outcome,
+)
 
 #: The hand-off's record, in the run folder beside where ``run.json`` will be.
 HANDOFF_RECORD_NAME = "handoff.json"
@@ -55,6 +60,9 @@ class HandOff:
         reason: why the function did not split it (:func:`~model_training.budget.handoff_reason`).
         run_uri: the run folder's URI (``run.json`` appears there when the job has split the source).
         record_uri: the hand-off record's URI.
+        job_status: the job's ``ProcessingJobStatus`` as found (``Failed`` or ``Stopped``: it ended without
+            splitting the source, and nothing else will).
+        failure_reason: SageMaker's ``FailureReason`` of a job that failed.
     """
 
     run_id: str
@@ -63,6 +71,8 @@ class HandOff:
     reason: str
     run_uri: str
     record_uri: str
+    job_status: str = ""
+    failure_reason: str | None = None
 
 
 def hand_off(
@@ -77,7 +87,10 @@ def hand_off(
     """Start the processing job that splits ``source``, if the function cannot split it; else ``None``.
 
     A run whose ``run.json`` exists (the job's run has committed it) is not handed off again: ``None``, and the
-    pipeline reports it as a duplicate (or trains it) without reading the source.
+    pipeline reports it as a duplicate (or trains it) without reading the source.  A run handed off already (its
+    ``handoff.json`` exists) stays handed off, even for a delivery that could split it itself (more time left): the
+    job is found, never split twice.  A job found ended while no record was there (its state-change event skipped)
+    has its final status recorded as the record is written.
 
     Without a processing job configured (``MODEL_TRAINING_PROCESSING_IMAGE`` and
     ``MODEL_TRAINING_PROCESSING_ROLE_ARN``) nothing is decided here (``None``, with no request made): the function
@@ -106,12 +119,15 @@ def hand_off(
         max_decompressed_bytes=max_decompressed_bytes(env),
         seconds_left=time_left() if time_left is not None else None,
     )
-    if reason is None:
-        return None
-    info = source.identify()
+    info = source.identify()  # the HeadObject the size came from
     run_id = compute_run_id(info, config)
     store = S3Store(targets.data_bucket, sse=settings.sse, kms_key_id=settings.kms_key_id)
     prefix = f"{config.prefix(info.name)}/{run_id}"
+    record_key = f"{prefix}/{HANDOFF_RECORD_NAME}"
+    if reason is None:  # split here, unless an earlier delivery (with less time left) handed it off: its job splits it
+        if not store.exists(record_key):
+            return None
+        reason = f"an earlier delivery handed it off ({HANDOFF_RECORD_NAME})"
     if store.exists(f"{prefix}/{RUN_RECORD_NAME}"):
         return None  # split already (by the job's run): the pipeline finds run.json and reads nothing
     sizing = size_processing(size, expanded)
@@ -125,7 +141,6 @@ def hand_off(
         targets.role_arn,
     )
     lineage = {"RunId": run_id, "SourceObject": info.uri}
-    record_key = f"{prefix}/{HANDOFF_RECORD_NAME}"
     record_uri = store.uri(record_key)
     named = len(record_uri) <= MAX_TAG_VALUE_CHARS and is_tag_text(record_uri)  # else its event is skipped
     job_tags = {**{k: tag_value(v) for k, v in lineage.items()}, **({HANDOFF_TAG: record_uri} if named else {})}
@@ -141,9 +156,19 @@ def hand_off(
     job, created = start_processing_job(request)
     store = store.with_tags(lineage)
     record = handoff_record(run_id, info.identity(), reason, request, job["ProcessingJobArn"], f"{prefix}/{RUN_RECORD_NAME}")
+    status = str(job.get("ProcessingJobStatus", ""))
     if created or not store.exists(record_key):
         store.write_bytes(record_key, record)
-    return HandOff(run_id, request["ProcessingJobName"], created, reason, store.uri(prefix), store.uri(record_key))
+        if not created and status in FINAL_PROCESSING_STATUSES:  # it ended while no record was there: its event is gone
+            record_processing_outcome(
+                job["ProcessingJobName"], client=aws.client("sagemaker"), store=store, bucket=targets.data_bucket,
+                input_prefix=settings.prefix,
+            )  # fmt: skip
+    failure = job.get("FailureReason")
+    return HandOff(
+        run_id, request["ProcessingJobName"], created, reason, store.uri(prefix), store.uri(record_key), status,
+        str(failure) if failure else None,
+    )  # fmt: skip
 
 
 def handoff_record(

@@ -31,6 +31,13 @@ def test_defaults_are_the_originals() -> None:
     [
         ({"MODEL_TRAINING_SSE": "DES"}, "MODEL_TRAINING_SSE"),
         ({"MODEL_TRAINING_INSTANCE_COUNT": "zero"}, "MODEL_TRAINING_INSTANCE_COUNT"),
+        ({"MODEL_TRAINING_MAX_OBJECT_BYTES": "1e9"}, "MODEL_TRAINING_MAX_OBJECT_BYTES"),
+        ({"MODEL_TRAINING_MAX_OBJECT_BYTES": "-1"}, "MODEL_TRAINING_MAX_OBJECT_BYTES"),
+        # refused when read, not by CreateProcessingJob when the first source too large for the function arrives
+        ({"MODEL_TRAINING_PROCESSING_ROLE_ARN": "mlops-processing-role-name"}, "MODEL_TRAINING_PROCESSING_ROLE_ARN"),
+        ({"MODEL_TRAINING_PROCESSING_ROLE_ARN": "arn:aws:iam::123456789012:user/someone"}, "MODEL_TRAINING_PROCESSING_ROLE_ARN"),
+        ({"MODEL_TRAINING_PROCESSING_IMAGE": " "}, "MODEL_TRAINING_PROCESSING_IMAGE"),
+        ({"MODEL_TRAINING_PROCESSING_IMAGE": "model training:latest"}, "MODEL_TRAINING_PROCESSING_IMAGE"),
     ],
 )
 def test_invalid_environment_names_the_variable(env: dict[str, str], name: str) -> None:

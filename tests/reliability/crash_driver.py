@@ -15,6 +15,8 @@ them).  Steps:
 ``after-create``       the job exists, ``run.json`` does not record it
 ``after-outcome``      ``run.json`` records the job
 ``mid-training``       a local job is training
+``after-processing``   the handler created the processing job of a hand-off, ``handoff.json`` is not written
+``after-handoff``      the hand-off's ``handoff.json`` is written, the handler has not answered
 ``none``               no kill
 """
 
@@ -105,6 +107,26 @@ def main() -> None:
         return train(record, log, reporter, **options)
 
     local_backend.train_model = train_then
+
+    from model_training import handoff
+
+    start_processing = handoff.start_processing_job
+
+    def start_processing_then(*a: Any, **k: Any) -> Any:
+        found = start_processing(*a, **k)
+        at("after-processing")
+        return found
+
+    handoff.start_processing_job = start_processing_then
+    write_bytes = S3Store.write_bytes
+
+    def write_bytes_then(self: Any, key: str, data: bytes) -> Any:
+        stored = write_bytes(self, key, data)
+        if key.endswith("/handoff.json"):
+            at("after-handoff")
+        return stored
+
+    S3Store.write_bytes = write_bytes_then  # type: ignore[method-assign]
 
     # run.json records the job in training.jobs.train (a new job) and in the pipeline (a job found on a later
     # delivery): both modules' names are hooked, each wrapping the function it calls.

@@ -57,6 +57,13 @@ if TYPE_CHECKING:
     from model_training.config.problems import Gathering
 
 
+#: A processing job's image: an image URI, no spaces, at most ``ImageUri``'s 255 characters (refused when the settings
+#: are read, not by ``CreateProcessingJob`` when the first source too large for the function arrives).
+PROCESSING_IMAGE = r"^\S{1,255}$"
+#: A processing job's role: the service model's ``RoleArn`` pattern (botocore checks only its length).
+PROCESSING_ROLE_ARN = r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
+
+
 class StageSettings(BaseModel):
     """Settings from the environment; see the module documentation for the variable names."""
 
@@ -75,8 +82,8 @@ class StageSettings(BaseModel):
     stream_above_mb: int | None = Field(default=None, ge=0)
     tmp_dir: str | None = None
     ssm_max_age: int = Field(default=300, ge=0)
-    processing_image: str | None = None
-    processing_role_arn: str | None = None
+    processing_image: str | None = Field(default=None, pattern=PROCESSING_IMAGE)
+    processing_role_arn: str | None = Field(default=None, max_length=2048, pattern=PROCESSING_ROLE_ARN)
 
     def stream_options(self) -> Any:
         """When to stream (:class:`~model_training.config.run.StreamOptions`): above

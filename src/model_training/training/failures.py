@@ -18,5 +18,8 @@ def first_line(exc: BaseException) -> str:
     ``[hh:mm:ss] /path/file.cc:123: Check failed:`` prefix XGBoost puts on its errors, at most 500 characters."""
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
-    line = re.sub(r"^\[[0-9:]+\] \S+:\d+: (Check failed: )?", "", line)
+    line = re.sub(r"^\[[0-9:]+\] \S+:\d+:\s*(Check failed: )?", "", line)
+    if not line.strip():  # XGBoost 3's collective errors: the message on the next line, "- [file.cc:135|hh:mm:ss]: ..."
+        rest = (re.sub(r"^- \[[^\]]*\]: ", "", t.strip()) for t in text[1:])
+        line = next((t for t in rest if t), type(exc).__name__)
     return line[:MAX_FAILURE_LINE]

@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -147,7 +149,9 @@ def _run_workers(
         tempfile.TemporaryDirectory(prefix="distributed-") as tmp,
         reporter.task(f"training {name} on {len(ranked)} hosts", total=len(ranked), unit="hosts") as advance,
     ):
-        workers = []
+        workers: list[subprocess.Popen[bytes]] = []
+        ended: set[int] = set()  # the ranks this process ended (a peer had failed, or the time ran out)
+        timed_out = False
         try:
             for rank, host in enumerate(ranked):
                 job = {
@@ -157,6 +161,7 @@ def _run_workers(
                     "workers": len(ranked),
                     "threads": threads,
                     "folder": tmp,
+                    "parent": os.getpid(),
                 }
                 Path(tmp, f"{rank}.job.json").write_text(json.dumps(job), encoding="utf-8")
                 command = [sys.executable, "-c", f"{_WORKER}({str(Path(tmp, f'{rank}.job.json'))!r})"]
@@ -164,11 +169,12 @@ def _run_workers(
                     workers.append(
                         subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT)
                     )
-            _wait(workers, advance)
+            timed_out = _wait(workers, advance)
         finally:
-            for process in workers:
+            for rank, process in enumerate(workers):
                 if process.poll() is None:
                     process.kill()  # a worker left waiting on a peer that failed
+                    ended.add(rank)
                 process.wait()
         for rank, host in enumerate(ranked):
             lines = Path(tmp, f"{rank}.log")
@@ -181,14 +187,23 @@ def _run_workers(
                 for line in printed[-_OUTPUT_LINES:]:
                     log(f"[{host}] {line}")
     failed = [(rank, r) for rank, r in enumerate(results) if r is not None and "error" in r]
-    # a data or hyperparameter error first: a peer of the worker that raised it fails in the collective after it
+    # a data or hyperparameter error first: a peer of the worker that raised it fails in the collective after it;
+    # then a worker that died by itself (killed, crashed): its peers' errors in the collective follow from it
     failed.sort(key=lambda f: (f[1]["kind"] not in ("ChannelDataError", "HyperparameterError"), f[0]))
     for rank, error in failed[:1]:
         if error["kind"] == "HyperparameterError":
             raise HyperparameterError(error["problems"])
         if error["kind"] == "ChannelDataError":
             raise ChannelDataError(f"{ranked[rank]}: {error['error']}")
+    died = [rank for rank, r in enumerate(results) if r is None and rank not in ended]
+    for rank in died[:1]:
+        code = workers[rank].returncode
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        raise RuntimeError(f"the worker of {ranked[rank]} ended without a result ({how})")
+    for rank, error in failed[:1]:
         raise RuntimeError(f"{ranked[rank]}: {error['error']}")
+    if timed_out:
+        raise RuntimeError(f"training on {len(ranked)} hosts did not finish within {WORKER_TIMEOUT_SECONDS} s: workers ended")
     for rank, missing in enumerate(results):
         if missing is None:
             raise RuntimeError(f"the worker of {ranked[rank]} ended without a result (exit code {workers[rank].returncode})")
@@ -208,8 +223,8 @@ def _result(path: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
-def _wait(workers: list[subprocess.Popen[bytes]], advance: Callable[[float], None]) -> None:
-    """Wait for every worker; the first that fails, or the timeout, ends the wait."""
+def _wait(workers: list[subprocess.Popen[bytes]], advance: Callable[[float], None]) -> bool:
+    """Wait for every worker; the first that fails, or the timeout, ends the wait.  Returns whether the time ran out."""
     deadline = time.monotonic() + WORKER_TIMEOUT_SECONDS
     pending = list(workers)
     while pending and time.monotonic() < deadline:
@@ -219,19 +234,30 @@ def _wait(workers: list[subprocess.Popen[bytes]], advance: Callable[[float], Non
             pending.remove(process)
             advance(1)
             if process.returncode != 0:
-                return
+                return False
         time.sleep(0.05)
+    return bool(pending)
+
+
+def _end_with(parent: int) -> None:
+    """End this worker process once its parent (the job's process, ``parent``) is gone: a job killed mid-training
+    leaves no worker training on, nor writing the job's outputs after it."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def worker_main(job_file: str) -> None:
-    """One host's training, in its own process: the master (rank 0) starts the tracker, as the container's master
-    host does, and writes its address for the others; each joins the collective and trains on the host's share,
-    the master writing the outputs; writes ``{rank}.log`` and ``{rank}.json`` (the result or the error) beside
-    ``job_file`` (the JSON :func:`_run_workers` wrote: record, share, rank, workers, threads, folder)."""
+    """One host's training, in its own process (ended when the job's process is gone): the master (rank 0) starts
+    the tracker, as the container's master host does, and writes its address for the others; each joins the
+    collective and trains on the host's share, the master writing the outputs; writes ``{rank}.log`` and
+    ``{rank}.json`` (the result or the error) beside ``job_file`` (the JSON :func:`_run_workers` wrote: record,
+    share, rank, workers, threads, folder, parent)."""
     import xgboost as xgb
     from xgboost.tracker import RabitTracker
 
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))
+    threading.Thread(target=_end_with, args=(int(job["parent"]),), daemon=True).start()
     out, rank = Path(job["folder"]), int(job["rank"])
     tracker = None
     if rank == 0:

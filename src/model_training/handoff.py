@@ -4,9 +4,10 @@ is split by a SageMaker Processing job instead (:mod:`~model_training.training.p
 
 The function decides from a ``HeadObject`` and the first 64 KiB (the size, the estimated in-memory size), computes
 the run id and keys exactly as the pipeline would (:func:`~model_training.output.runrecord.compute_run_id`, the
-configuration's prefix), starts the job under the run id's name (a second delivery finds it; its ``HandOffRecord`` tag
-names the record, for its state-change event: :mod:`~model_training.training.processing_outcome`), and records the
-hand-off as ``{run prefix}/handoff.json`` in the data bucket (:func:`handoff_record`). ``run.json`` is left to the
+configuration's prefix), records the hand-off as ``{run prefix}/handoff.json`` in the data bucket (:func:`handoff_record`,
+created only if absent) and then starts the job under the run id's name (a second delivery finds it; its
+``HandOffRecord`` tag names the record, for its state-change event: :mod:`~model_training.training.processing_outcome`).
+The record comes first so that a delivery killed between the two leaves what later ones find. ``run.json`` is left to the
 job's run: it is written once the split is committed, as for a split inside the function. The job's
 ``SageMaker Processing Job State Change`` event records how it ended in that record (:func:`record_processing_event`).
 """
@@ -89,8 +90,9 @@ def hand_off(
     A run whose ``run.json`` exists (the job's run has committed it) is not handed off again: ``None``, and the
     pipeline reports it as a duplicate (or trains it) without reading the source.  A run handed off already (its
     ``handoff.json`` exists) stays handed off, even for a delivery that could split it itself (more time left): the
-    job is found, never split twice.  A job found ended while no record was there (its state-change event skipped)
-    has its final status recorded as the record is written.
+    job is found (or created, if a delivery was killed after the record), never split twice.  A job found ended while
+    its record still says ``handed_off`` (its state-change event came before the record) has its final status
+    recorded.
 
     Without a processing job configured (``MODEL_TRAINING_PROCESSING_IMAGE`` and
     ``MODEL_TRAINING_PROCESSING_ROLE_ARN``) nothing is decided here (``None``, with no request made): the function
@@ -153,17 +155,17 @@ def hand_off(
         sizing=sizing,
         tags=job_tags,
     )
-    job, created = start_processing_job(request)
+    # the record first, created only if absent (a conditional PUT): a delivery killed before the job exists leaves the
+    # record, so every later delivery stays handed off and creates the job; a final status recorded is never rewritten
     store = store.with_tags(lineage)
-    record = handoff_record(run_id, info.identity(), reason, request, job["ProcessingJobArn"], f"{prefix}/{RUN_RECORD_NAME}")
+    store.create_exclusive(record_key, handoff_record(run_id, info.identity(), reason, request, f"{prefix}/{RUN_RECORD_NAME}"))
+    job, created = start_processing_job(request)
     status = str(job.get("ProcessingJobStatus", ""))
-    if created or not store.exists(record_key):
-        store.write_bytes(record_key, record)
-        if not created and status in FINAL_PROCESSING_STATUSES:  # it ended while no record was there: its event is gone
-            record_processing_outcome(
-                job["ProcessingJobName"], client=aws.client("sagemaker"), store=store, bucket=targets.data_bucket,
-                input_prefix=settings.prefix,
-            )  # fmt: skip
+    if not created and status in FINAL_PROCESSING_STATUSES:  # ended; its state-change event may have found no record
+        record_processing_outcome(
+            job["ProcessingJobName"], client=aws.client("sagemaker"), store=store, bucket=targets.data_bucket,
+            input_prefix=settings.prefix,
+        )  # fmt: skip
     failure = job.get("FailureReason")
     return HandOff(
         run_id, request["ProcessingJobName"], created, reason, store.uri(prefix), store.uri(record_key), status,
@@ -171,11 +173,9 @@ def hand_off(
     )  # fmt: skip
 
 
-def handoff_record(
-    run_id: str, source: Mapping[str, Any], reason: str, request: Mapping[str, Any], job_arn: str, run_record_key: str
-) -> bytes:
-    """The hand-off record's bytes: indented UTF-8 JSON, the same for every delivery of the run (no times):
-    ``status`` ``handed_off``, the run id, the source's identity, why, the processing job (name, ARN, instance type,
+def handoff_record(run_id: str, source: Mapping[str, Any], reason: str, request: Mapping[str, Any], run_record_key: str) -> bytes:
+    """The hand-off record's bytes: indented UTF-8 JSON, written before the job is created (so no ARN, and no times):
+    ``status`` ``handed_off``, the run id, the source's identity, why, the processing job (name, instance type,
     volume in GB, command, environment: the stage's settings, no credentials) and the key of the ``run.json`` the
     job's run writes."""
     resources = request["ProcessingResources"]["ClusterConfig"]
@@ -186,7 +186,6 @@ def handoff_record(
         "reason": reason,
         "processing_job": {
             "name": request["ProcessingJobName"],
-            "arn": job_arn,
             "instance_type": resources["InstanceType"],
             "volume_size_gb": resources["VolumeSizeInGB"],
             "command": request["AppSpecification"]["ContainerEntrypoint"],

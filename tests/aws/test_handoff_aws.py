@@ -20,6 +20,7 @@ from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
 from model_training.training.processing import processing_job_name
 from tests.fixtures import EVENT_TIME, Context, small_csv
+from tests.moto_processing import processing_jobs_as_sagemaker, set_processing_state
 
 IMAGE = "123456789012.dkr.ecr.eu-west-2.amazonaws.com/model-training:1.0"
 PROCESSING_ROLE = "arn:aws:iam::123456789012:role/mlops-processing"
@@ -28,7 +29,9 @@ KEY = "automl/2026-03-04/big.csv"
 
 @pytest.fixture
 def processing(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
-    """The pipeline, with a processing job configured as the deployment configures it."""
+    """The pipeline, with a processing job configured as the deployment configures it, and moto's processing jobs
+    created ``InProgress`` as SageMaker creates them."""
+    processing_jobs_as_sagemaker(monkeypatch)
     monkeypatch.setenv("MODEL_TRAINING_PROCESSING_IMAGE", IMAGE)
     monkeypatch.setenv("MODEL_TRAINING_PROCESSING_ROLE_ARN", PROCESSING_ROLE)
     return pipeline
@@ -192,16 +195,6 @@ def processing_job_event(name: str, status: str) -> dict[str, Any]:
         "resources": [arn],
         "detail": {"ProcessingJobName": name, "ProcessingJobArn": arn, "ProcessingJobStatus": status},
     }
-
-
-def set_processing_state(name: str, status: str, reason: str | None = None) -> None:
-    """Put processing job ``name`` in ``status`` as SageMaker would (moto creates it ``Completed`` at once)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.sagemaker.models import sagemaker_backends
-
-    job = sagemaker_backends[DEFAULT_ACCOUNT_ID][os.environ["AWS_REGION"]].processing_jobs[name]
-    job.processing_job_status = status
-    job.failure_reason = reason
 
 
 def read_record(uri: str) -> dict[str, Any]:

@@ -48,6 +48,22 @@ def test_invalid_environment_names_the_variable(env: dict[str, str], name: str) 
         env_settings(env)
 
 
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"MODEL_TRAINING_PROCESSING_IMAGE": "123456789012.dkr.ecr.eu-west-2.amazonaws.com/model-training:1.0"},
+        {"MODEL_TRAINING_PROCESSING_ROLE_ARN": "arn:aws:iam::123456789012:role/mlops-processing"},
+    ],
+)
+def test_one_processing_setting_without_the_other_is_refused(env: dict[str, str]) -> None:
+    """One alone used to leave the hand-off off without a word: large sources refused as if neither were set."""
+    with pytest.raises(ConfigurationError) as caught:
+        settings_from_env(env)
+    message = str(caught.value)
+    assert "MODEL_TRAINING_PROCESSING_IMAGE" in message and "MODEL_TRAINING_PROCESSING_ROLE_ARN" in message
+    assert "set both" in message and "Value error" not in message
+
+
 def test_ssm_values_are_decrypted_and_cached_across_invocations(pipeline: Pipeline) -> None:
     settings = settings_from_env()
     first = resolve_targets(settings)

@@ -36,7 +36,7 @@ def catalogue(request: pytest.FixtureRequest) -> Catalogue:
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.when != "call" or not any(k == "catalogue" for k, _ in report.user_properties):
         return
-    _outcomes[report.outcome] += 1
+    _outcomes["xfailed" if hasattr(report, "wasxfail") else report.outcome] += 1
     for key, value in report.user_properties:
         if key == "catalogue_count":
             kind, amount = value

@@ -15,8 +15,8 @@ them).  Steps:
 ``after-create``       the job exists, ``run.json`` does not record it
 ``after-outcome``      ``run.json`` records the job
 ``mid-training``       a local job is training
-``after-processing``   the handler created the processing job of a hand-off, ``handoff.json`` is not written
-``after-handoff``      the hand-off's ``handoff.json`` is written, the handler has not answered
+``after-handoff``      the hand-off's ``handoff.json`` is written, its processing job not yet created
+``after-processing``   the handler created the processing job of a hand-off (after its record), has not answered
 ``none``               no kill
 """
 
@@ -118,15 +118,15 @@ def main() -> None:
         return found
 
     handoff.start_processing_job = start_processing_then
-    write_bytes = S3Store.write_bytes
+    create_exclusive = S3Store.create_exclusive
 
-    def write_bytes_then(self: Any, key: str, data: bytes) -> Any:
-        stored = write_bytes(self, key, data)
+    def create_exclusive_then(self: Any, key: str, data: bytes) -> bool:
+        created = create_exclusive(self, key, data)
         if key.endswith("/handoff.json"):
             at("after-handoff")
-        return stored
+        return created
 
-    S3Store.write_bytes = write_bytes_then  # type: ignore[method-assign]
+    S3Store.create_exclusive = create_exclusive_then  # type: ignore[method-assign]
 
     # run.json records the job in training.jobs.train (a new job) and in the pipeline (a job found on a later
     # delivery): both modules' names are hooked, each wrapping the function it calls.

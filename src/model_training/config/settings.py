@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from model_training.aws import DEFAULT_REGION
 from model_training.errors import ConfigurationError
@@ -84,6 +84,18 @@ class StageSettings(BaseModel):
     ssm_max_age: int = Field(default=300, ge=0)
     processing_image: str | None = Field(default=None, pattern=PROCESSING_IMAGE)
     processing_role_arn: str | None = Field(default=None, max_length=2048, pattern=PROCESSING_ROLE_ARN)
+
+    @model_validator(mode="after")
+    def _processing_both_or_neither(self) -> StageSettings:
+        """The hand-off needs both processing settings: one alone would silently leave it off."""
+        if (self.processing_image is None) != (self.processing_role_arn is None):
+            given, missing = (
+                ("MODEL_TRAINING_PROCESSING_IMAGE", "MODEL_TRAINING_PROCESSING_ROLE_ARN")
+                if self.processing_image
+                else ("MODEL_TRAINING_PROCESSING_ROLE_ARN", "MODEL_TRAINING_PROCESSING_IMAGE")
+            )
+            raise ValueError(f"{given} is set without {missing}: set both to hand large sources to a processing job, or neither")
+        return self
 
     def stream_options(self) -> Any:
         """When to stream (:class:`~model_training.config.run.StreamOptions`): above
@@ -159,7 +171,10 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> StageSettings:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            field = str(err["loc"][0]) if err["loc"] else ""
+            if not err["loc"]:  # a rule across settings: its message names them
+                problems.append(str(err["msg"]).removeprefix("Value error, "))
+                continue
+            field = str(err["loc"][0])
             problems.append(f"{_ENV.get(field, field)}: {err['msg']}")
         raise ConfigurationError(
             "invalid environment: " + "; ".join(problems), "fix the function's environment variables"

@@ -119,6 +119,25 @@ def _list(value: object) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def test_a_missing_object_is_a_404_to_both_roles_not_a_403(template: dict) -> None:
+    """S3 answers a HeadObject of a missing key with 404 only to a caller allowed s3:ListBucket on the bucket, else 403
+    (AccessDenied), and that check carries no ``s3:prefix``: a plain ``StringLike`` on it never matches there, so
+    ``run.json`` not written yet would be an access error.  Each ListBucket on the data bucket limits ``s3:prefix``
+    only where the request has one (``StringLikeIfExists``)."""
+    roles = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Role"]
+    listing = [
+        s
+        for role in roles
+        for policy in role["Properties"].get("Policies", [])
+        for s in policy["PolicyDocument"]["Statement"]
+        if "s3:ListBucket" in _list(s["Action"]) and "Sub" in s["Resource"] and s["Resource"]["Sub"][1] == {"Bucket": BUCKET_NAME}
+    ]
+    assert len(listing) >= 2  # the function's role and the processing job's
+    for statement in listing:
+        conditions = statement.get("Condition", {})
+        assert all(operator.endswith("IfExists") for operator in conditions), statement
+
+
 def test_triggers_and_image(template: dict) -> None:
     resources = template["Resources"]
     function = resources["TrainingFunction"]["Properties"]

@@ -138,7 +138,12 @@ def first_invocations() -> list[tuple[str, dict[str, Any]]]:
         job = invoke(training_job_event(found["job_name"], pipeline.region), env)
         output = found["outputs"]["train"].removeprefix(f"s3://{pipeline.data_bucket}/")
         skipped = invoke(s3_event(pipeline.data_bucket, output, region=pipeline.region), env)
-    return [("split (S3 event)", split), ("duplicate delivery", duplicate), ("job state change", job), ("skipped object", skipped)]
+    return [
+        ("split (S3 event)", split),
+        ("duplicate delivery", duplicate),
+        ("job state change", job),
+        ("skipped object", skipped),
+    ]
 
 
 def training_job_event(name: str, region: str) -> dict[str, Any]:

@@ -154,10 +154,6 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
 
 def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Split one object and start its training job; never raises (the outcome is in the result)."""
-    from model_training.handoff import hand_off
-    from model_training.pipeline import run
-    from model_training.wiring import lambda_context, object_source
-
     base: dict[str, Any] = {"object": ref.uri, "version_id": ref.version_id}
     reason = skip_reason(ref, DEFAULT_PREFIX_TEMPLATE)
     if not reason and not ref.key.startswith(settings.prefix):
@@ -170,6 +166,10 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
     if remaining is not None and remaining < MIN_REMAINING_MS:
         return {**base, "status": "failed", "retryable": True, "reason": f"only {remaining} ms left in this invocation"}
     started = time.monotonic()
+    from model_training.handoff import hand_off  # the split's modules: imported by an object that is not skipped
+    from model_training.pipeline import run
+    from model_training.wiring import lambda_context, object_source
+
     try:
         targets = resolve_targets(settings)
         if ref.bucket != targets.data_bucket:  # only our own data: the manifest beside it, the splits' bucket

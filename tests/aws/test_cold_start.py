@@ -1,0 +1,86 @@
+"""What a Lambda function's first invocation imports, in a fresh interpreter against moto's server (issue 16's cold
+start): the handler's import imports none of numpy, pyarrow and pandas, and only an object that is split imports numpy
+and pyarrow.  A duplicate delivery (found from ``run.json``), a training job's state-change event and a skipped object
+(one of the stage's own outputs) import neither."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from model_training import lambda_handler
+from model_training.offline import Pipeline, s3_event, upload
+from tests.fixtures import EVENT_TIME, Context, set_job_state, small_csv, start_jobs_in_progress, training_job_event
+
+#: One invocation in a fresh interpreter: prints the results' statuses and which watched libraries were imported.
+FIRST_INVOCATION = """
+import json, sys
+import model_training
+response = model_training.lambda_handler(json.loads(sys.argv[1]), None)
+heavy = sorted({"numpy", "pyarrow", "pandas"} & set(sys.modules))
+print(json.dumps({"statuses": [r["status"] for r in response["results"]], "heavy": heavy}))
+"""
+
+
+def first_invocation(event: dict[str, Any]) -> dict[str, Any]:
+    """The handler run on ``event`` in a fresh interpreter (this process's environment: moto's server)."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_INVOCATION, json.dumps(event)], capture_output=True, text=True, env=dict(os.environ)
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_importing_the_handler_imports_no_numpy_pyarrow_or_pandas() -> None:
+    code = "import sys, model_training.handler; print(sorted({'numpy', 'pyarrow', 'pandas'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.fixture
+def split_once(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An object split (in this process) and its training job created ``InProgress``: (its S3 event, the result)."""
+    start_jobs_in_progress(monkeypatch)
+    key = "automl/2026-03-04/small.csv"
+    meta = upload(pipeline.data_bucket, key, small_csv())
+    event = s3_event(
+        pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], size=meta["size"], event_time=EVENT_TIME
+    )
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "started", result
+    return event, result
+
+
+def test_a_split_imports_numpy_and_pyarrow(pipeline: Pipeline) -> None:
+    key = "automl/2026-03-04/small.csv"
+    meta = upload(pipeline.data_bucket, key, small_csv())
+    event = s3_event(
+        pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], size=meta["size"], event_time=EVENT_TIME
+    )
+    assert first_invocation(event) == {"statuses": ["started"], "heavy": ["numpy", "pyarrow"]}
+
+
+def test_a_duplicate_delivery_imports_neither_numpy_nor_pyarrow(split_once: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    event, _ = split_once
+    assert first_invocation(event) == {"statuses": ["duplicate"], "heavy": []}
+
+
+def test_a_job_state_change_imports_neither_numpy_nor_pyarrow(split_once: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    _, result = split_once
+    set_job_state(result["job_name"], "Completed")
+    assert first_invocation(training_job_event(result["job_name"], "Completed")) == {"statuses": ["recorded"], "heavy": []}
+
+
+def test_a_skipped_object_imports_neither_numpy_nor_pyarrow(
+    pipeline: Pipeline, split_once: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    _, result = split_once
+    output = result["outputs"]["train"].removeprefix(f"s3://{pipeline.data_bucket}/")
+    event = s3_event(pipeline.data_bucket, output, event_time=EVENT_TIME)
+    assert first_invocation(event) == {"statuses": ["skipped"], "heavy": []}

@@ -37,8 +37,9 @@ def first_invocation(event: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def test_importing_the_handler_imports_no_numpy_pyarrow_or_pandas() -> None:
-    code = "import sys, model_training.handler; print(sorted({'numpy', 'pyarrow', 'pandas'} & set(sys.modules)))"
+def test_importing_the_handler_imports_no_numpy_pyarrow_pandas_or_event_data_classes() -> None:
+    heavy = "{'numpy', 'pyarrow', 'pandas', 'aws_lambda_powertools.utilities.data_classes'}"
+    code = f"import sys, model_training.handler; print(sorted({heavy} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

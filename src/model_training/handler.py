@@ -27,16 +27,14 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from model_training.aws import is_transient
-from model_training.config.manifest_files import ManifestSource, find_manifest
-from model_training.config.problems import Gathering
-from model_training.config.resolve import env_settings, resolve
-from model_training.config.run import DEFAULT_PREFIX_TEMPLATE, RunConfig
 from model_training.config.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
 from model_training.errors import ModelTrainingError, RetryableError, lambda_function
 from model_training.events import ObjectRef, decode_event, parse_event_time, skip_reason
 from model_training.job_events import JobRef
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the run configuration's modules (pydantic models) are imported where an object is configured
+    from model_training.config.manifest_files import ManifestSource
+    from model_training.config.run import RunConfig
     from model_training.handoff import HandOff
     from model_training.training.outcome import Outcome
     from model_training.training.processing_outcome import ProcessingOutcome
@@ -154,6 +152,8 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
 
 def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Split one object and start its training job; never raises (the outcome is in the result)."""
+    from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
+
     base: dict[str, Any] = {"object": ref.uri, "version_id": ref.version_id}
     reason = skip_reason(ref, DEFAULT_PREFIX_TEMPLATE)
     if not reason and not ref.key.startswith(settings.prefix):
@@ -354,6 +354,10 @@ def _configuration(uri: str, run_date: dt.date, settings: StageSettings) -> tupl
     Raises:
         ModelTrainingError: every problem of every layer at once (:class:`~model_training.config.problems.Gathering`).
     """
+    from model_training.config.manifest_files import find_manifest
+    from model_training.config.problems import Gathering
+    from model_training.config.resolve import env_settings, resolve
+
     gathering = Gathering()
     nothing: tuple[dict[str, Any], str | None] = ({}, None)
     ssm, ssm_default = gathering.attempt(lambda: ssm_layer(settings, gathering), nothing)

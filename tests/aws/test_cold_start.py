@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from model_training import lambda_handler
-from model_training.offline import Pipeline, s3_event, upload
+from model_training import aws, lambda_handler
+from model_training.offline import FAKE_CREDENTIALS, Pipeline, s3_event, upload
 from tests.fixtures import EVENT_TIME, Context, set_job_state, small_csv, start_jobs_in_progress, training_job_event
 
 #: One invocation in a fresh interpreter: prints the results' statuses and which watched libraries were imported.
@@ -37,11 +37,34 @@ def first_invocation(event: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def test_importing_the_handler_imports_no_numpy_pyarrow_pandas_or_event_data_classes() -> None:
-    heavy = "{'numpy', 'pyarrow', 'pandas', 'aws_lambda_powertools.utilities.data_classes'}"
+def test_importing_the_handler_imports_no_numpy_pyarrow_pandas_event_data_classes_or_run_configuration() -> None:
+    """The run configuration's models (the manifest's, the run's) are defined by the first object split, not at import."""
+    heavy = (
+        "{'numpy', 'pyarrow', 'pandas', 'aws_lambda_powertools.utilities.data_classes', 'model_training.config.manifest',"
+        " 'model_training.config.run'}"
+    )
     code = f"import sys, model_training.handler; print(sorted({heavy} & set(sys.modules)))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_every_client_comes_from_one_session_until_reset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One boto3 session for every client (a session per client loaded botocore's data again each time: about half a
+    first invocation's client creation); :func:`~model_training.aws.reset_clients` starts a new one, which resolves
+    the credentials again."""
+    for key, value in {**FAKE_CREDENTIALS, "AWS_REGION": "eu-west-2"}.items():
+        monkeypatch.setenv(key, value)
+    aws.reset_clients()
+    try:
+        s3, ssm, sagemaker = aws.client("s3"), aws.client("ssm"), aws.client("sagemaker")
+        credentials = s3._request_signer._credentials
+        assert ssm._request_signer._credentials is credentials and sagemaker._request_signer._credentials is credentials
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "another")
+        assert aws.client("ssm") is ssm  # cached: the same session and credentials
+        aws.reset_clients()
+        assert aws.client("ssm")._request_signer._credentials.access_key == "another"
+    finally:
+        aws.reset_clients()
 
 
 @pytest.fixture

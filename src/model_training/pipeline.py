@@ -154,7 +154,9 @@ def _run(ctx: RunContext) -> RunResult:
     size = ctx.source.size()
     expanded = in_memory_size(ctx.source, size)  # a gzip source's estimated inflated size: what the time estimates use
     streaming = ctx.stream.above_bytes is not None and expanded > ctx.stream.above_bytes
-    reads_to_identify = isinstance(ctx.source, LocalSource)  # a local file is read in full for its hash
+    # a local file or folder is read in full to be identified (its hash); an S3 source by a HeadObject or a listing
+    local_folder = isinstance(ctx.source, PartsSource) and ctx.source.folder is not None
+    reads_to_identify = isinstance(ctx.source, LocalSource) or local_folder
     if reads_to_identify:
         _tune_allocator(streaming)
     check_time_budget(ctx.time_left, "reading", size / READ_BYTES_PER_SECOND)
@@ -163,7 +165,7 @@ def _run(ctx: RunContext) -> RunResult:
 
     done = _done_before(ctx, place)
     if done is not None:
-        return done  # nothing read but the source's identity and run.json: numpy and pyarrow not imported
+        return done  # an S3 source read for its identity and run.json only: numpy and pyarrow not imported
     if not reads_to_identify:
         _tune_allocator(streaming)
     streaming = streaming_after_all

@@ -6,7 +6,9 @@
    interpreters under ``python -X importtime`` (interleaved, ``--runs`` of each, medians).  A figure is the sum of
    the cumulative times of the top-level imports of that package (``model_training`` and ``model_training.handler``;
    ``boto3``): the interpreter's own start-up and ``site`` are left out of both.  The handler does not import boto3
-   itself (its first AWS call does), so the first invocations below are where boto3 is counted.
+   itself (its first AWS call does), so the first invocations below are where boto3 is counted.  Beside the medians:
+   the fastest run of each, and the ratio of the interpreters' CPU times (an empty interpreter's subtracted), which
+   other work on a shared machine moves less than wall times.
 2. First invocations (informational, and lean-path checks): the handler run in a fresh interpreter against moto's
    server (:func:`model_training.offline.local_aws`), once per kind of event, each after the same import: an S3
    event that splits the bank data (``/work/shared/data``, ``MODEL_TRAINING_SHARED_DATA``) and starts a training
@@ -26,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -79,12 +82,16 @@ def top_level_seconds(importtime: str, packages: tuple[str, ...]) -> float:
     return total / 1e6
 
 
-def import_seconds(statement: str, packages: tuple[str, ...]) -> float:
-    """Seconds ``statement`` spends importing ``packages`` in a fresh interpreter (``-X importtime``)."""
+def import_seconds(statement: str, packages: tuple[str, ...]) -> tuple[float, float]:
+    """Seconds ``statement`` spends importing ``packages`` in a fresh interpreter (``-X importtime``, wall), and the
+    CPU seconds (user + system) of that whole interpreter, start-up included."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", statement], capture_output=True, text=True, check=True, env=os.environ
     )
-    return top_level_seconds(done.stderr, packages)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+    return top_level_seconds(done.stderr, packages), cpu
 
 
 def invoke(event: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
@@ -105,14 +112,24 @@ def invoke(event: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
     return result
 
 
-def measure_imports(runs: int) -> tuple[list[float], list[float]]:
+def measure_imports(runs: int) -> tuple[list[float], list[float], float]:
     """Seconds of ``import model_training.handler`` and of ``import boto3``, ``runs`` interleaved fresh interpreters
-    each."""
-    handler, boto3 = [], []
+    each (``-X importtime``); and the ratio of their median CPU times, an empty interpreter's subtracted (less
+    sensitive to other work on the machine than wall times)."""
+    handler, boto3, cpu = [], [], {"handler": [], "boto3": [], "empty": []}
     for _ in range(runs):
-        handler.append(import_seconds("import model_training.handler", ("model_training",)))
-        boto3.append(import_seconds("import boto3", ("boto3",)))
-    return handler, boto3
+        for name, statement, package, into in (
+            ("handler", "import model_training.handler", "model_training", handler),
+            ("boto3", "import boto3", "boto3", boto3),
+            ("empty", "pass", "", None),
+        ):
+            wall, used = import_seconds(statement, (package,))
+            cpu[name].append(used)
+            if into is not None:
+                into.append(wall)
+    empty = statistics.median(cpu["empty"])
+    cpu_ratio = (statistics.median(cpu["handler"]) - empty) / max(statistics.median(cpu["boto3"]) - empty, 1e-6)
+    return handler, boto3, cpu_ratio
 
 
 def first_invocations() -> list[tuple[str, dict[str, Any]]]:
@@ -178,13 +195,14 @@ def main() -> None:
     parser.add_argument("--no-invocations", action="store_true", help="measure the imports only")
     args = parser.parse_args()
 
-    handlers, boto3s = measure_imports(args.runs)
+    handlers, boto3s, cpu_ratio = measure_imports(args.runs)
     h, b = statistics.median(handlers), statistics.median(boto3s)
     print(f"\nimports, {args.runs} fresh interpreters each (python -X importtime, top-level cumulative):")
     print(f"  {'':30} {'median':>7} {'fastest':>8}")
     print(f"  import model_training.handler  {h * 1000:4.0f} ms {min(handlers) * 1000:5.0f} ms")
     print(f"  import boto3                   {b * 1000:4.0f} ms {min(boto3s) * 1000:5.0f} ms")
     print(f"  ratio                          {h / b:6.2f}x {min(handlers) / min(boto3s):7.2f}x")
+    print(f"  ratio of CPU times (user + system, an empty interpreter's subtracted, medians): {cpu_ratio:.2f}x")
 
     invocations = [] if args.no_invocations else first_invocations()
     if invocations:

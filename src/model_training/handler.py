@@ -262,7 +262,6 @@ def _handed_off(base: dict[str, Any], handed: HandOff) -> dict[str, Any]:
 def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Record the state of the job a SageMaker event names in its run (:func:`~model_training.wiring.record_job_event`);
     never raises (the outcome is in the result: ``recorded``, ``unchanged``, ``skipped`` or ``failed``)."""
-    from model_training.handoff import record_processing_event
     from model_training.wiring import record_job_event
 
     base: dict[str, Any] = {"job": ref.name, "kind": ref.kind}
@@ -270,6 +269,8 @@ def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> di
     time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
     try:
         if ref.kind == "processing":
+            from model_training.handoff import record_processing_event  # only a processing job's event needs it
+
             return _processing_result(base, extra, record_processing_event(ref, settings))
         outcome = record_job_event(ref, settings, time_left=time_left)
     except ModelTrainingError as exc:

@@ -242,7 +242,7 @@ def test_a_job_event_without_a_job_name_fails_with_the_reason(name: object) -> N
 
 
 def test_sns_records_and_eventbridge_keys_are_decoded_from_plain_dicts() -> None:
-    """Without Powertools' data classes (issue 16: a fifth of the handler's import): an SNS record's message and an
+    """Without Powertools' data classes (issue 16: about a tenth of the handler's import): an SNS record's message and an
     EventBridge key (URL-encoded, as Powertools' ``S3EventBridgeNotificationObject.key`` decodes it) are read as they
     were, and an SNS record without its message fails alone."""
     message = json.dumps(s3_event("b", "automl/a+b.csv"))

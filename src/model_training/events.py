@@ -16,8 +16,8 @@ Object keys in S3 notifications are URL-encoded (``+`` is a space, ``%C3%A9`` is
 decodes them.  ``s3:TestEvent`` messages and events other than ``ObjectCreated`` are skipped.
 
 Events are plain dicts, validated field by field (one malformed message fails alone, with a reason), without
-Powertools' event data classes: importing them cost a fifth of the handler's import (a Lambda cold start), and the
-fields read here are a handful.
+Powertools' event data classes: importing them cost about a tenth of the handler's import (16-20 ms of a Lambda
+cold start), and the fields read here are a handful.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ Children are started by a small launcher process started before this one imports
 ``ru_maxrss`` starts at its parent's high-water mark (Linux carries it over ``exec``), and this process hosts moto's
 server, which holds the data.  The split mode each used is the stage's own decision under that child's environment
 (:meth:`~model_training.config.settings.StageSettings.stream_options` against
-:func:`~model_training.split.in_memory.in_memory_size`), asked by a probe in each one's environment.
+:func:`~model_training.split.size.in_memory_size`), asked by a probe in each one's environment.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def split_mode(event: dict[str, Any]) -> dict[str, Any]:
     in-memory estimate is over ``StreamOptions.above_bytes`` (as :func:`model_training.pipeline.run` decides)."""
     from model_training.config.settings import settings_from_env
     from model_training.events import decode_event
-    from model_training.split.in_memory import in_memory_size
+    from model_training.split.size import in_memory_size
     from model_training.wiring import object_source
 
     (ref,) = decode_event(event).items[0].objects

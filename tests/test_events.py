@@ -239,3 +239,30 @@ def test_a_job_event_without_a_job_name_fails_with_the_reason(name: object) -> N
     assert item.jobs == [] and item.error and "detail.TrainingJobName" in item.error and "not a job name" in item.error
     (not_a_detail,) = decode_event({**event, "detail": "text"}).items
     assert not_a_detail.error and not not_a_detail.jobs
+
+
+def test_sns_records_and_eventbridge_keys_are_decoded_from_plain_dicts() -> None:
+    """Without Powertools' data classes (issue 16: about a tenth of the handler's import): an SNS record's message and an
+    EventBridge key (URL-encoded, as Powertools' ``S3EventBridgeNotificationObject.key`` decodes it) are read as they
+    were, and an SNS record without its message fails alone."""
+    message = json.dumps(s3_event("b", "automl/a+b.csv"))
+    sns = {"EventSource": "aws:sns", "Sns": {"MessageId": "s1", "Message": message}}
+    broken = {"EventSource": "aws:sns", "Sns": {"MessageId": "s2"}}
+    good, bad = decode_event({"Records": [sns, broken]}).items
+    assert good.error is None and good.objects[0].key == "automl/a+b.csv"
+    assert bad.error == "malformed record (missing field 'Message')" and not bad.objects
+    eventbridge = {
+        "source": "aws.s3",
+        "detail-type": "Object Created",
+        "id": "e1",
+        "time": "2026-03-04T10:11:12Z",
+        "detail": {
+            "bucket": {"name": "b"},
+            "object": {"key": "automl/donn%C3%A9es+client.csv", "size": 3, "etag": "abc", "version-id": "v1"},
+            "reason": "CopyObject",
+        },
+    }
+    (item,) = decode_event(eventbridge).items
+    assert item.objects == [
+        ObjectRef("b", "automl/données client.csv", "v1", "abc", 3, "2026-03-04T10:11:12Z", "ObjectCreated:CopyObject")
+    ]

@@ -230,7 +230,7 @@ def test_the_command_line_streams_on_request(bank_csv: Path, tmp_path: Path) -> 
 
 
 def test_narrow_rows_and_gzip_count_for_more_than_their_bytes(tmp_path: Path, bank_csv: Path) -> None:
-    from model_training.split.in_memory import ROW_WEIGHT_BYTES, in_memory_size
+    from model_training.split.size import ROW_WEIGHT_BYTES, in_memory_size
 
     narrow = tmp_path / "narrow.csv.gz"
     narrow.write_bytes(gzip.compress(b"y,x\n" + b"0,1\n1,0\n" * 500_000))  # 4 MB of rows in a few KB

@@ -14,6 +14,10 @@ from typing import Any
 
 _lock = threading.Lock()
 _clients: dict[tuple[str, str | None, str | None, str | None], Any] = {}
+#: The one boto3 session every client is made from (``None`` until the first client): a session of its own per client
+#: loaded botocore's data (endpoints, retry rules, partitions) again each time, most of a first invocation's client
+#: creation.  A session is not thread-safe: clients are created under ``_lock``; the clients themselves are.
+_session: Any = None
 
 #: The region when nothing configures one (the original stage's).
 DEFAULT_REGION = "eu-west-2"
@@ -24,12 +28,12 @@ MAX_ATTEMPTS = 5
 
 
 def client(service: str, region: str | None = None) -> Any:
-    """A cached boto3 client for ``service`` (``s3``, ``ssm``, ``sagemaker``, ``sts``).
+    """A cached boto3 client for ``service`` (``s3``, ``ssm``, ``sagemaker``, ``sts``), made from one shared session.
 
     The cache key includes the region and the endpoint settings in the environment, so a test (or the
-    demo) that points ``AWS_ENDPOINT_URL`` elsewhere gets a new client.
+    demo) that points ``AWS_ENDPOINT_URL`` elsewhere gets a new client.  The session resolves credentials once:
+    a process that changes them calls :func:`reset_clients`.
     """
-    import boto3
     from botocore.config import Config
 
     region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or _config_region() or DEFAULT_REGION
@@ -39,17 +43,26 @@ def client(service: str, region: str | None = None) -> Any:
             config = Config(retries={"mode": RETRY_MODE, "max_attempts": MAX_ATTEMPTS}, connect_timeout=10, read_timeout=60)
             if service == "s3":
                 config = config.merge(Config(s3={"addressing_style": "path"} if os.environ.get("AWS_ENDPOINT_URL") else {}))
-            _clients[key] = boto3.session.Session().client(service, region_name=region, config=config)
+            _clients[key] = _shared_session().client(service, region_name=region, config=config)
         return _clients[key]
+
+
+def _shared_session() -> Any:
+    """The process's boto3 session, made on first use (call with ``_lock`` held)."""
+    global _session
+    if _session is None:
+        import boto3
+
+        _session = boto3.session.Session()
+    return _session
 
 
 @functools.cache
 def _config_region() -> str | None:
     """The region from the shared config file or profile, if any (read once: building a session reads
     the config files, and :func:`client` is called for every store and source)."""
-    import boto3
-
-    return boto3.session.Session().region_name
+    with _lock:
+        return _shared_session().region_name
 
 
 def error_code(exc: BaseException) -> str:
@@ -85,6 +98,8 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def reset_clients() -> None:
-    """Forget every cached client (tests that restart the endpoint)."""
+    """Forget every cached client and the session (tests that restart the endpoint or change the credentials)."""
+    global _session
     with _lock:
         _clients.clear()
+        _session = None

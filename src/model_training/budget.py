@@ -48,7 +48,7 @@ def handoff_reason(
 
     - ``size_bytes > max_object_bytes`` (``MODEL_TRAINING_MAX_OBJECT_BYTES``: the function's ``/tmp`` and memory);
     - ``expanded_bytes > max_decompressed_bytes`` (``MODEL_TRAINING_MAX_DECOMPRESSED_BYTES``: a gzip source's
-      estimated inflated size, :func:`~model_training.split.in_memory.in_memory_size`);
+      estimated inflated size, :func:`~model_training.split.size.in_memory_size`);
     - ``seconds_left`` is below the stage's own estimate of reading and splitting it: ``size_bytes /``
       :data:`READ_BYTES_PER_SECOND` ``+ 3 * expanded_bytes /`` :data:`WRITE_BYTES_PER_SECOND` ``+``
       :data:`TIME_MARGIN_SECONDS` (the streaming split's estimate, the larger of the pipeline's two).

@@ -13,7 +13,7 @@
 Values are written with the exact text they had in the source.  Fields that contain a comma, a double
 quote or a line break are quoted the way pandas' ``to_csv`` (``csv.QUOTE_MINIMAL``) quotes them.
 
-Each channel is written as one or more part files (:func:`split_files`, :func:`part_count`).
+Each channel is written as one or more part files (:func:`~model_training.ports.split_files`, :func:`part_count`).
 """
 
 from __future__ import annotations
@@ -29,29 +29,11 @@ import pyarrow.compute as pc
 from model_training.config.run import RunConfig
 from model_training.data.dataset import Dataset
 from model_training.data.gather import int64_array, memory_pool, take_elements
+from model_training.ports import split_files as split_files  # the split methods name their files by it
 
 #: Rows rendered per chunk: bounds the extra memory of rendering to a few tens of MB.
 CHUNK_ROWS = 32_768
 _NEEDS_QUOTES = r'[,"\r\n]'
-
-
-def split_files(split: str, parts: int = 1) -> list[tuple[str, str]]:
-    """The files split ``split`` is written as: ``(name in run.json's files, key under {prefix}/{run_id}/)``.
-
-    The one place output names are made.  Keys are Hadoop-style part names without an extension:
-    ``train/part-00000``, ``validation/part-00000``, ``test/part-00000`` (``train/part-00001`` ... when a
-    channel is sharded).  No output key ends in ``.csv``/``.csv.gz`` or is a ``_SUCCESS`` marker, so no
-    S3 notification or EventBridge rule that delivers inputs (by suffix) delivers one of our own outputs.
-    The XGBoost container reads every file of a channel whatever its name, and the deployment and
-    evaluation stages find the test file through the ``Testing`` tag's URI.  The run-record name is the
-    split itself for a single file, else ``{split}/part-NNNNN``.
-
-    Args:
-        split: ``train``, ``validation`` or ``test``.
-        parts: number of part files (>= 1; the test split is always one).
-    """
-    keys = [f"{split}/part-{i:05d}" for i in range(max(parts, 1))]
-    return [(split, keys[0])] if len(keys) == 1 else [(key, key) for key in keys]
 
 
 def part_count(rows: int, total_rows: int, source_bytes: int, config: RunConfig) -> int:

@@ -27,16 +27,14 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from model_training.aws import is_transient
-from model_training.config.manifest_files import ManifestSource, find_manifest
-from model_training.config.problems import Gathering
-from model_training.config.resolve import env_settings, resolve
-from model_training.config.run import DEFAULT_PREFIX_TEMPLATE, RunConfig
 from model_training.config.settings import StageSettings, resolve_targets, settings_from_env, ssm_layer, training_limits
 from model_training.errors import ModelTrainingError, RetryableError, lambda_function
 from model_training.events import ObjectRef, decode_event, parse_event_time, skip_reason
 from model_training.job_events import JobRef
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the run configuration's modules (pydantic models) are imported where an object is configured
+    from model_training.config.manifest_files import ManifestSource
+    from model_training.config.run import RunConfig
     from model_training.handoff import HandOff
     from model_training.training.outcome import Outcome
     from model_training.training.processing_outcome import ProcessingOutcome
@@ -154,9 +152,7 @@ def handle(event: dict[str, Any], context: Any = None, settings: StageSettings |
 
 def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Split one object and start its training job; never raises (the outcome is in the result)."""
-    from model_training.handoff import hand_off
-    from model_training.pipeline import run
-    from model_training.wiring import lambda_context, object_source
+    from model_training.config.run import DEFAULT_PREFIX_TEMPLATE
 
     base: dict[str, Any] = {"object": ref.uri, "version_id": ref.version_id}
     reason = skip_reason(ref, DEFAULT_PREFIX_TEMPLATE)
@@ -170,6 +166,10 @@ def process_object(ref: ObjectRef, settings: StageSettings, context: Any = None)
     if remaining is not None and remaining < MIN_REMAINING_MS:
         return {**base, "status": "failed", "retryable": True, "reason": f"only {remaining} ms left in this invocation"}
     started = time.monotonic()
+    from model_training.handoff import hand_off  # the split's modules: imported by an object that is not skipped
+    from model_training.pipeline import run
+    from model_training.wiring import lambda_context, object_source
+
     try:
         targets = resolve_targets(settings)
         if ref.bucket != targets.data_bucket:  # only our own data: the manifest beside it, the splits' bucket
@@ -262,7 +262,6 @@ def _handed_off(base: dict[str, Any], handed: HandOff) -> dict[str, Any]:
 def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> dict[str, Any]:
     """Record the state of the job a SageMaker event names in its run (:func:`~model_training.wiring.record_job_event`);
     never raises (the outcome is in the result: ``recorded``, ``unchanged``, ``skipped`` or ``failed``)."""
-    from model_training.handoff import record_processing_event
     from model_training.wiring import record_job_event
 
     base: dict[str, Any] = {"job": ref.name, "kind": ref.kind}
@@ -270,6 +269,8 @@ def process_job(ref: JobRef, settings: StageSettings, context: Any = None) -> di
     time_left = (lambda: context.get_remaining_time_in_millis() / 1000) if context is not None else None
     try:
         if ref.kind == "processing":
+            from model_training.handoff import record_processing_event  # only a processing job's event needs it
+
             return _processing_result(base, extra, record_processing_event(ref, settings))
         outcome = record_job_event(ref, settings, time_left=time_left)
     except ModelTrainingError as exc:
@@ -354,6 +355,10 @@ def _configuration(uri: str, run_date: dt.date, settings: StageSettings) -> tupl
     Raises:
         ModelTrainingError: every problem of every layer at once (:class:`~model_training.config.problems.Gathering`).
     """
+    from model_training.config.manifest_files import find_manifest
+    from model_training.config.problems import Gathering
+    from model_training.config.resolve import env_settings, resolve
+
     gathering = Gathering()
     nothing: tuple[dict[str, Any], str | None] = ({}, None)
     ssm, ssm_default = gathering.attempt(lambda: ssm_layer(settings, gathering), nothing)

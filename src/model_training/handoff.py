@@ -30,7 +30,7 @@ from model_training.data.s3 import S3Source
 from model_training.job_events import JobRef
 from model_training.output.runrecord import RUN_RECORD_NAME, compute_run_id
 from model_training.output.s3_store import S3Store
-from model_training.split.in_memory import in_memory_size
+from model_training.split.size import in_memory_size
 from model_training.tags import MAX_TAG_VALUE_CHARS, is_tag_text, tag_value
 from model_training.training.processing import (
     job_environment,

@@ -16,6 +16,9 @@ Order of effects (what a crash at any point leaves behind):
 
 Of concurrent deliveries of one run, the one holding the run's claim (:mod:`~model_training.output.claims`)
 writes and trains; the others find its result or fail retryably.
+
+The split's own modules (numpy, pyarrow) are imported by the steps that split, not here: a delivery that finds its
+run done (a duplicate) reads ``run.json`` only, and the Lambda function's first invocation pays for every import.
 """
 
 from __future__ import annotations
@@ -23,14 +26,11 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from model_training.algorithm.hyperparameters import parse_hyperparameters
 from model_training.budget import READ_BYTES_PER_SECOND, WRITE_BYTES_PER_SECOND, check_time_budget
-from model_training.channels import split_files
 from model_training.config.run import RunConfig, StreamOptions
-from model_training.data.dataset import Dataset
-from model_training.data.gather import tune_allocator
 from model_training.data.inflate import inflate_time_left
 from model_training.data.local import LocalSource
 from model_training.data.parts import PartsSource, located
@@ -38,17 +38,18 @@ from model_training.errors import ConfigurationError, DatasetError, environment_
 from model_training.output import claims
 from model_training.output.commit import commit_record, read_record, write_verified
 from model_training.output.runrecord import RUN_RECORD_NAME, RunRecord, compute_run_id
-from model_training.ports import Source, SourceInfo, Store, TrainingBackend
+from model_training.ports import Source, SourceInfo, Store, TrainingBackend, split_files
 from model_training.progress import NullReporter, Reporter
-from model_training.split.in_memory import InMemorySplit, in_memory_size, parse_in_memory
-from model_training.split.method import SplitMethod
-from model_training.split.streaming import StreamingSplit
+from model_training.split.size import in_memory_size
 from model_training.tags import MAX_TAG_VALUE_CHARS
 from model_training.training.jobs import TrainingTarget, find_job, raise_if_failed, record_job_outcome, train, training_record
 from model_training.training.tuning_jobs import find_tuning_job
 from model_training.training.tuning_outcome import FINAL_TUNING_STATUSES, is_final
 from model_training.training.tuning_run import tune
-from model_training.validation import check_classes_for_auc, output_columns, validate_rows
+
+if TYPE_CHECKING:
+    from model_training.data.dataset import Dataset
+    from model_training.split.method import SplitMethod
 
 
 @dataclass(frozen=True)
@@ -153,14 +154,21 @@ def _run(ctx: RunContext) -> RunResult:
     size = ctx.source.size()
     expanded = in_memory_size(ctx.source, size)  # a gzip source's estimated inflated size: what the time estimates use
     streaming = ctx.stream.above_bytes is not None and expanded > ctx.stream.above_bytes
-    tune_allocator(streaming=streaming)
+    # a local file or folder is read in full to be identified (its hash); an S3 source by a HeadObject or a listing
+    local_folder = isinstance(ctx.source, PartsSource) and ctx.source.folder is not None
+    reads_to_identify = isinstance(ctx.source, LocalSource) or local_folder
+    if reads_to_identify:
+        _tune_allocator(streaming)
     check_time_budget(ctx.time_left, "reading", size / READ_BYTES_PER_SECOND)
-    info, early, streaming = _identify(ctx, streaming)
+    info, early, streaming_after_all = _identify(ctx, streaming)
     place = _place(ctx, info)
 
     done = _done_before(ctx, place)
     if done is not None:
-        return done
+        return done  # an S3 source read for its identity and run.json only: numpy and pyarrow not imported
+    if not reads_to_identify:
+        _tune_allocator(streaming)
+    streaming = streaming_after_all
     # one delivery writes the run and creates its job: the others stop here, before writing anything
     claim = claims.acquire(
         place.store,
@@ -196,6 +204,14 @@ def _run(ctx: RunContext) -> RunResult:
     return RunResult(record=record, duplicate=duplicate, run_uri=place.uri)
 
 
+def _tune_allocator(streaming: bool) -> None:
+    """:func:`~model_training.data.gather.tune_allocator`, before the first large read: imported here, since its
+    module imports numpy, which a delivery that finds its run done never needs."""
+    from model_training.data.gather import tune_allocator
+
+    tune_allocator(streaming=streaming)
+
+
 def _identify(ctx: RunContext, streaming: bool) -> tuple[SourceInfo, Dataset | None, bool]:
     """The source's identity; for a local file split in memory its dataset, already read and checked (else
     ``None``: read later); and whether to stream after all (gzip data inflating past the in-memory limit).
@@ -208,6 +224,9 @@ def _identify(ctx: RunContext, streaming: bool) -> tuple[SourceInfo, Dataset | N
         if streaming or not isinstance(source, LocalSource):
             return source.identify(on_bytes=advance, keep=not streaming), None, streaming
         data, identified = source.read_then_hash(on_bytes=advance)
+    from model_training.split.in_memory import parse_in_memory
+    from model_training.validation import output_columns, validate_rows
+
     early = parse_in_memory(identified(wait=False), data, ctx.stream)
     del data
     if early is None:  # gzip data inflating past the in-memory limit: streamed instead
@@ -295,6 +314,8 @@ def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, s
             and its line).
         EnvironmentFailure: the machine failed the split (out of memory, a full disk).
     """
+    from model_training.validation import check_classes_for_auc
+
     ctx.store.sweep(place.prefix)  # what a killed run left: temporary files, a partial split
     config = ctx.config
     hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version, infer_num_class=True)
@@ -329,6 +350,9 @@ def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, s
 
 def _method(ctx: RunContext, info: SourceInfo, dataset: Dataset | None, streaming: bool, size: int) -> SplitMethod:
     """In memory or streaming, with the time each needs checked against the budget."""
+    from model_training.split.in_memory import InMemorySplit, parse_in_memory
+    from model_training.split.streaming import StreamingSplit
+
     if dataset is None and not streaming:
         info, data = ctx.source.read()
         dataset = parse_in_memory(info, data, ctx.stream)

@@ -1,6 +1,8 @@
 """The contracts between the orchestrator and the parts it drives: where the CSV comes from (:class:`Source`),
 where outputs go (:class:`Store`), what runs training and tuning jobs (:class:`TrainingBackend`), and the values
-they exchange (:class:`SourceInfo`, :class:`StoredObject`, :class:`SplitLabels`, :data:`Chunk`, :data:`OutputFile`).
+they exchange (:class:`SourceInfo`, :class:`StoredObject`, :class:`SplitLabels`, :data:`Chunk`, :data:`OutputFile`), and the
+names a split's files are written under (:func:`split_files`: the split writes them, the pipeline and the run record
+name them, so they live here, importing neither numpy nor pyarrow).
 
 The implementations live in the parts (:mod:`model_training.data` for sources, :mod:`model_training.output` for
 stores, :mod:`model_training.training` for backends) and are chosen by :mod:`model_training.wiring`; the
@@ -20,6 +22,25 @@ Chunk = bytes | memoryview
 #: One output file of a split, as the split renders it and the commit writes it: ``(name in run.json's files,
 #: key under the run prefix, its bytes in chunks)``.
 OutputFile = tuple[str, str, Iterable[Chunk]]
+
+
+def split_files(split: str, parts: int = 1) -> list[tuple[str, str]]:
+    """The files split ``split`` is written as: ``(name in run.json's files, key under {prefix}/{run_id}/)``.
+
+    The one place output names are made.  Keys are Hadoop-style part names without an extension:
+    ``train/part-00000``, ``validation/part-00000``, ``test/part-00000`` (``train/part-00001`` ... when a
+    channel is sharded).  No output key ends in ``.csv``/``.csv.gz`` or is a ``_SUCCESS`` marker, so no
+    S3 notification or EventBridge rule that delivers inputs (by suffix) delivers one of our own outputs.
+    The XGBoost container reads every file of a channel whatever its name, and the deployment and
+    evaluation stages find the test file through the ``Testing`` tag's URI.  The run-record name is the
+    split itself for a single file, else ``{split}/part-NNNNN``.
+
+    Args:
+        split: ``train``, ``validation`` or ``test``.
+        parts: number of part files (>= 1; the test split is always one).
+    """
+    keys = [f"{split}/part-{i:05d}" for i in range(max(parts, 1))]
+    return [(split, keys[0])] if len(keys) == 1 else [(key, key) for key in keys]
 
 
 @dataclass(frozen=True)

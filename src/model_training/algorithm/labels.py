@@ -9,7 +9,10 @@ plus one) a multi-class label must be an integer from 0.  Some regression object
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy is imported by the checks that take labels: the run record's label_text needs none
+    import numpy as np
 
 #: Objectives whose labels must lie in [0, 1].
 UNIT_LABEL_OBJECTIVES = ("binary:logistic", "binary:logitraw", "reg:logistic", "binary:hinge")
@@ -41,6 +44,8 @@ def label_problem(labels: np.ndarray, objective: str | None, num_class: int | No
         num_class: the ``num_class`` hyperparameter; ``None`` under a ``multi:`` objective means it is inferred
             from the labels, which must then be integers from 0.
     """
+    import numpy as np
+
     objective = objective or ""
     if objective in UNIT_LABEL_OBJECTIVES:
         bad = np.flatnonzero((labels < 0) | (labels > 1))
@@ -111,6 +116,8 @@ def suggested_objective(labels: np.ndarray) -> str | None:
     ``None`` for 0/1 labels (the default ``binary:logistic`` fits), ``multi:softprob`` for whole numbers from 0
     with every class up to the largest present (at most :data:`MAX_SUGGESTED_CLASSES`), else
     ``reg:squarederror`` (a quantity).  ``labels``: float label values, one per row (at least one)."""
+    import numpy as np
+
     if labels.size == 0 or bool(((labels == 0) | (labels == 1)).all()):
         return None
     whole = bool((labels == np.floor(labels)).all()) and labels.min() >= 0

@@ -64,7 +64,7 @@ from model_training.algorithm.tuning_rules import (
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class NumericRange(_Frozen):

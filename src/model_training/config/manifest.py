@@ -18,7 +18,7 @@ from model_training.errors import LINE, MAX_PROBLEMS, ConfigurationError, Text
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class ManifestSplit(_Strict):

@@ -83,7 +83,7 @@ NOT_IDENTITY = frozenset({"index_column"})
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class TrainingConfig(_Model):
@@ -172,8 +172,8 @@ class RunConfig(_Model):
     label: str = DEFAULT_LABEL
     drop: tuple[str, ...] = DEFAULT_DROP
     features: tuple[str, ...] | None = None
-    split: SplitConfig = SplitConfig()
-    training: TrainingConfig = TrainingConfig()
+    split: SplitConfig = Field(default_factory=SplitConfig)  # a factory: no model is built at import (cold start)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
     run_date: dt.date
     prefix_template: str = DEFAULT_PREFIX_TEMPLATE
     index_column: Literal["auto", "index", "error"] = "auto"

@@ -67,7 +67,7 @@ PROCESSING_ROLE_ARN = r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]
 class StageSettings(BaseModel):
     """Settings from the environment; see the module documentation for the variable names."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     environment: str = "dev"
     region: str = DEFAULT_REGION

@@ -25,7 +25,7 @@ FRACTION_TOLERANCE = Decimal("1e-9")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class SplitConfig(_Model):

@@ -40,7 +40,7 @@ def compute_run_id(source: SourceInfo, config: RunConfig) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class LabelSummary(_Model):

@@ -1,10 +1,9 @@
 """The split carried out in memory: the whole file read once, indexed, validated, planned and rendered
-(:class:`InMemorySplit`), and the estimate that decides whether a source fits (:func:`in_memory_size`).
+(:class:`InMemorySplit`); the estimate that decides whether a source fits is :func:`~model_training.split.size.in_memory_size`.
 """
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
@@ -17,7 +16,7 @@ from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.dataset import Dataset
 from model_training.data.inflate import DecompressedTooLargeError
 from model_training.data.parsing import parse_csv
-from model_training.ports import Chunk, OutputFile, Source, SourceInfo
+from model_training.ports import Chunk, OutputFile, SourceInfo
 from model_training.progress import Reporter
 from model_training.split.inputs import plan_strategy
 from model_training.split.labels import counts_classes, label_counts, split_summaries
@@ -33,31 +32,6 @@ from model_training.validation import (
     output_columns,
     validate_rows,
 )
-
-#: What a row costs in memory in the in-memory split, beyond its bytes (offsets, positions, labels), in
-#: bytes of source it is worth: narrow rows make a small file large in memory.
-ROW_WEIGHT_BYTES = 70
-
-
-def in_memory_size(source: Source, size: int) -> int:
-    """The size the in-memory split should be judged by, in bytes: ``size``, or more for a gzip source
-    (its expansion, estimated from the first 64 KiB) or for narrow rows (``ROW_WEIGHT_BYTES`` a row, the
-    rows estimated from the first 64 KiB).  A 116 KB gzip of 20 million 4-byte rows is an 80 MB file of
-    1.4 GB in memory, and is streamed."""
-    head = source.sample(1 << 16) if size else b""
-    if not head:
-        return size
-    text, expanded = head, size
-    if head[:2] == b"\x1f\x8b":
-        inflater = zlib.decompressobj(wbits=47)
-        try:
-            text = inflater.decompress(head, 1 << 24)
-        except zlib.error:
-            return size
-        used = len(head) - len(inflater.unconsumed_tail) - len(inflater.unused_data)
-        expanded = int(size * len(text) / max(used, 1))
-    rows = expanded * text.count(b"\n") / max(len(text), 1)
-    return max(expanded, int(rows * ROW_WEIGHT_BYTES))
 
 
 def parse_in_memory(info: SourceInfo, data: bytes, options: StreamOptions) -> Dataset | None:

@@ -64,6 +64,9 @@ class StoredObject:
         stamp: for a local file, ``(device, inode, mtime in ns)`` of the file as written (what a local
             store's ``verify`` compares): a fact of this machine, not of the object, so two objects equal
             without it, and the run record (whose ``files`` are these objects) leaves it out of ``run.json``.
+        checksum: for an S3 object, its full-object CRC-32 as S3 reports it (base64 of 4 bytes), computed from
+            the bytes as they were sent (what an S3 store's ``verify`` compares with S3's); like ``stamp``, left
+            out of equality and of ``run.json``.
     """
 
     key: str
@@ -71,6 +74,7 @@ class StoredObject:
     size_bytes: int
     sha256: str
     stamp: Annotated[tuple[int, int, int] | None, Field(exclude=True)] = field(default=None, compare=False)
+    checksum: Annotated[str | None, Field(exclude=True)] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

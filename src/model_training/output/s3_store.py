@@ -228,7 +228,11 @@ class S3Store:
         ``ContentLength`` and the full-object ``ChecksumCRC32`` S3 computed from the bytes it stored, against
         the ones :meth:`write` computed from the bytes it sent); ``False`` for an object without a checksum."""
         head = self.client.head_object(Bucket=self.bucket, Key=self.key(obj.key), ChecksumMode="ENABLED")
-        return obj.checksum is not None and int(head["ContentLength"]) == obj.size_bytes and head.get("ChecksumCRC32") == obj.checksum
+        return (
+            obj.checksum is not None
+            and int(head["ContentLength"]) == obj.size_bytes
+            and head.get("ChecksumCRC32") == obj.checksum
+        )
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix``, in key order."""

@@ -147,8 +147,9 @@ class Store(Protocol):
     def write_bytes(self, key: str, data: bytes) -> StoredObject: ...
 
     def verify(self, obj: StoredObject) -> bool:
-        """Whether the object at ``obj.key`` is still the one written: on S3 its size and the SHA-256 stored in
-        its metadata (a ``HeadObject``), locally the same file (device, inode, size and modification time)."""
+        """Whether the object at ``obj.key`` is still the one written: on S3 its size and the full-object CRC-32
+        S3 computed (a ``HeadObject``) against ``obj.checksum``, locally the same file (device, inode, size and
+        modification time)."""
         ...
 
     def with_tags(self, tags: dict[str, str]) -> Store:

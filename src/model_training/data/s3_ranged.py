@@ -20,24 +20,29 @@ words them.
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from model_training.hashing import HashBehind
+
 #: Objects of at least this many bytes are read with ranged requests (smaller ones: one ``GetObject``).
 RANGED_FROM_BYTES = 16 * 1024 * 1024
 #: Bytes per ranged ``GetObject``.
 RANGE_BYTES = 8 * 1024 * 1024
-#: Ranges in flight for an in-memory read (the early ones are held: at most this many ranges, 32 MiB).
+#: Ranges in flight for an in-memory read (the early ones are held: at most this many ranges, 32 MiB, beside the
+#: buffer).
 RANGES_IN_FLIGHT = 4
 #: Ranges in flight for a streamed read (a couple: memory stays bounded while the split consumes the pieces).
 STREAM_RANGES_IN_FLIGHT = 2
 #: Pieces of the pipe of a streamed read (each about the size the caller asks for).
 PIPE_PIECES = 2
-#: s3transfer's pending writes (256 KiB each) at most, for a streamed read: 4 MiB.
-STREAM_IO_QUEUE = 16
+#: Bytes per write s3transfer hands to the output (its default is 256 KiB: four times the tasks).
+IO_BYTES = 1024 * 1024
+#: s3transfer's pending writes (of :data:`IO_BYTES`) at most: 16 MiB in memory, 4 MiB for a streamed read.
+IO_QUEUE = 16
+STREAM_IO_QUEUE = 4
 
 
 class _Pinned:
@@ -58,7 +63,7 @@ class _Pinned:
         pass
 
 
-def _manager(client: Any, concurrency: int, io_queue: int = 100) -> Any:
+def _manager(client: Any, concurrency: int, io_queue: int) -> Any:
     from boto3.s3.transfer import TransferConfig, create_transfer_manager
 
     config = TransferConfig(
@@ -66,6 +71,7 @@ def _manager(client: Any, concurrency: int, io_queue: int = 100) -> Any:
         multipart_chunksize=RANGE_BYTES,
         max_concurrency=concurrency,
         max_io_queue=io_queue,
+        io_chunksize=IO_BYTES,
     )
     return create_transfer_manager(client, config)
 
@@ -85,7 +91,7 @@ class _Into:
         self.buffer = bytearray(size)
         self.view = memoryview(self.buffer)
         self.at = 0
-        self.digest = hashlib.sha256()
+        self.digest = HashBehind()  # hashed on another thread while the next piece is copied
         self.on_bytes = on_bytes
 
     def seekable(self) -> bool:
@@ -115,7 +121,7 @@ def read_ranged(
         ValueError: S3 sent a size other than ``size``.
     """
     into = _Into(size, on_bytes)
-    manager = _manager(client, RANGES_IN_FLIGHT)
+    manager = _manager(client, RANGES_IN_FLIGHT, IO_QUEUE)
     try:
         _download(manager, args, into, size, etag).result()
     finally:

@@ -37,7 +37,7 @@ RANGES_IN_FLIGHT = 4
 #: Ranges in flight for a streamed read (a couple: memory stays bounded while the split consumes the pieces).
 STREAM_RANGES_IN_FLIGHT = 2
 #: Pieces of the pipe of a streamed read (each about the size the caller asks for).
-PIPE_PIECES = 2
+PIPE_PIECES = 1
 #: Bytes per write s3transfer hands to the output (its default is 256 KiB: four times the tasks).
 IO_BYTES = 1024 * 1024
 #: s3transfer's pending writes (of :data:`IO_BYTES`) at most: 16 MiB in memory, 4 MiB for a streamed read.
@@ -170,7 +170,7 @@ class _Pipe:
 def ranged_pieces(client: Any, args: dict[str, Any], size: int, etag: str, piece_bytes: int) -> Iterator[bytes]:
     """The object's bytes in pieces of about ``piece_bytes`` (the last one shorter), read with
     :data:`STREAM_RANGES_IN_FLIGHT` ranged requests at a time pinned like :func:`read_ranged`'s, ahead of the
-    caller by at most :data:`PIPE_PIECES` pieces.  Closing the iterator early cancels the transfer.
+    caller by at most :data:`PIPE_PIECES` piece.  Closing the iterator early cancels the transfer.
 
     Raises:
         ClientError, S3DownloadFailedError, RetriesExceededError: as s3transfer raises them, after the pieces

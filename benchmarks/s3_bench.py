@@ -9,6 +9,8 @@ child process, the four interleaved, ``--runs`` times (medians):
 * read, ours: :meth:`model_training.data.s3.S3Source.read` of the event's version (parallel ranged GETs pinned to
   the version and the eTag, hashed as they arrive), every request counted with a botocore hook;
 * write, original: ``put_object`` of each file's bytes, tagged ``ProcessedTime`` (the original stage's step 8);
+* read and write, managed: boto3's own ``download_fileobj`` and ``upload_fileobj`` with our part sizes and
+  concurrency (no hash, no checksum of ours): for scale, what moto makes of ranged GETs and multipart uploads;
 * write, ours: :meth:`model_training.output.s3_store.S3Store.write` of each file in 8 MiB chunks (as the split
   renders them) and its :meth:`~model_training.output.s3_store.S3Store.verify`, the files the child opens for
   writing counted (an audit hook): a spool to a temporary file would show there.
@@ -50,6 +52,16 @@ if mode.endswith("read"):
         started = time.perf_counter()
         data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         out["seconds"] = time.perf_counter() - started
+    elif mode == "managed-read":  # boto3's own ranged download, as ours is configured, without a hash
+        import io
+        from boto3.s3.transfer import TransferConfig
+        s3 = boto3.client("s3")
+        config = TransferConfig(multipart_threshold=8 << 20, multipart_chunksize=8 << 20, max_concurrency=4)
+        buffer = io.BytesIO()
+        started = time.perf_counter()
+        s3.download_fileobj(bucket, key, buffer, Config=config)
+        out["seconds"] = time.perf_counter() - started
+        data = buffer.getbuffer()
     else:
         from model_training import aws
         from model_training.data.s3 import S3Source
@@ -85,6 +97,17 @@ else:
         for name, body in zip(names, files):
             tag = "ProcessedTime=" + dt.datetime.now().strftime("%H:%M:%S")
             s3.put_object(Bucket=bucket, Key=f"{key}/{name}", Body=body, Tagging=tag)
+        out["seconds"] = time.perf_counter() - started
+    elif mode == "managed-write":  # boto3's own multipart upload, as ours is configured (what the last S3Store did)
+        import io
+        import boto3
+        from boto3.s3.transfer import TransferConfig
+        s3 = boto3.client("s3")
+        config = TransferConfig(multipart_threshold=16 << 20, multipart_chunksize=16 << 20, max_concurrency=3)
+        sys.addaudithook(audit)
+        started = time.perf_counter()
+        for name, body in zip(names, files):
+            s3.upload_fileobj(io.BytesIO(body), bucket, f"{key}/{name}", Config=config)
         out["seconds"] = time.perf_counter() - started
     else:
         from model_training.output.s3_store import S3Store
@@ -186,7 +209,8 @@ def main() -> None:
         size = src.stat().st_size
         print(f"moto's server at {endpoint}; s3://{pipeline.data_bucket}/{key} ({size / MB:.0f} MB, versioned) uploaded in "
               f"{time.perf_counter() - started:.1f} s; {args.runs} interleaved runs, each in its own process")  # fmt: skip
-        figures: dict[str, list[dict]] = {m: [] for m in ("original-read", "ours-read", "original-write", "ours-write")}
+        modes = ("original-read", "ours-read", "managed-read", "original-write", "ours-write", "managed-write")
+        figures: dict[str, list[dict]] = {m: [] for m in modes}
         for _ in range(args.runs):
             for mode in figures:
                 where = key if mode.endswith("read") else f"{mode}"

@@ -455,3 +455,11 @@ def test_the_processing_job_state_rule_routes_every_ended_split_to_the_function(
         assert _pattern_matches(pattern, event) == (status != "InProgress"), status
         (item,) = decode_event(event).items  # and the handler takes each for the job it names
         assert [(j.kind, j.name) for j in item.jobs] == [("processing", name)]
+
+
+def test_the_data_bucket_removes_the_parts_of_a_killed_upload(template: dict) -> None:
+    """A split file is a multipart upload, invisible until completed: a killed write's parts are aborted after a day."""
+    rules = template["Resources"]["DataBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    (rule,) = [r for r in rules if "AbortIncompleteMultipartUpload" in r]
+    assert rule["Status"] == "Enabled" and rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == 1
+    assert "Prefix" not in rule and "Filter" not in rule  # every key

@@ -85,6 +85,9 @@ class StoredObject:
         stamp: for a local file, ``(device, inode, mtime in ns)`` of the file as written (what a local
             store's ``verify`` compares): a fact of this machine, not of the object, so two objects equal
             without it, and the run record (whose ``files`` are these objects) leaves it out of ``run.json``.
+        checksum: for an S3 object, its full-object CRC-32 as S3 reports it (base64 of 4 bytes), computed from
+            the bytes as they were sent (what an S3 store's ``verify`` compares with S3's); like ``stamp``, left
+            out of equality and of ``run.json``.
     """
 
     key: str
@@ -92,6 +95,7 @@ class StoredObject:
     size_bytes: int
     sha256: str
     stamp: Annotated[tuple[int, int, int] | None, Field(exclude=True)] = field(default=None, compare=False)
+    checksum: Annotated[str | None, Field(exclude=True)] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -164,8 +168,9 @@ class Store(Protocol):
     def write_bytes(self, key: str, data: bytes) -> StoredObject: ...
 
     def verify(self, obj: StoredObject) -> bool:
-        """Whether the object at ``obj.key`` is still the one written: on S3 its size and the SHA-256 stored in
-        its metadata (a ``HeadObject``), locally the same file (device, inode, size and modification time)."""
+        """Whether the object at ``obj.key`` is still the one written: on S3 its size and the full-object CRC-32
+        S3 computed (a ``HeadObject``) against ``obj.checksum``, locally the same file (device, inode, size and
+        modification time)."""
         ...
 
     def with_tags(self, tags: dict[str, str]) -> Store:

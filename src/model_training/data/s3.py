@@ -12,6 +12,7 @@ from typing import Any, cast
 from model_training import aws
 from model_training.data.local import READ_CHUNK_BYTES
 from model_training.data.names import dataset_name
+from model_training.data.s3_ranged import RANGED_FROM_BYTES, ranged_pieces, read_ranged
 from model_training.errors import DatasetError
 from model_training.ports import SourceInfo
 
@@ -23,7 +24,9 @@ UNPIN = (
 
 
 class S3Source:
-    """An S3 object as the source of a run, read with boto3 (streamed; no s3fs).
+    """An S3 object as the source of a run, read with boto3 (no s3fs): a large one with parallel ranged requests
+    through boto3's managed transfer (:mod:`~model_training.data.s3_ranged`), every one pinned to the version and
+    the ``ETag`` identified.
 
     Args:
         bucket, key: the object (``key`` already URL-decoded).
@@ -195,31 +198,70 @@ class S3Source:
         return bytes(self._call("get_object", Range=f"bytes=0-{size - 1}")["Body"].read())
 
     def chunks(self, size: int) -> Iterator[bytes]:
-        """The object's bytes in pieces of about ``size`` bytes, from one ``GetObject`` of the very version
-        identified (its ``VersionId``, or ``IfMatch`` its ``ETag``): the streaming split reads it twice."""
+        """The object's bytes in pieces of about ``size`` bytes, of the very version identified (its ``VersionId``,
+        and ``IfMatch`` its ``ETag``): the streaming split reads it twice.  An object of at least
+        :data:`~model_training.data.s3_ranged.RANGED_FROM_BYTES` is read with parallel ranged requests through a
+        bounded pipe (:func:`~model_training.data.s3_ranged.ranged_pieces`), a smaller one with one ``GetObject``.
+
+        Raises:
+            DatasetError: the object is missing or changed (:meth:`_call`, :meth:`_transfer_failed`).
+        """
         info = self.identify()
         if not self.version_id and info.etag:
             self.etag = info.etag
+        if info.size_bytes >= RANGED_FROM_BYTES and info.etag:
+            try:
+                yield from ranged_pieces(aws.client("s3"), self._args(), info.size_bytes, info.etag, size)
+            except Exception as exc:
+                raise self._transfer_failed(exc) from None
+            return
         body = self._call("get_object")["Body"]
         yield from iter(lambda: body.read(size), b"")
 
     def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]:
-        """Download the object (streamed in 8 MiB chunks, hashed as it arrives)."""
+        """Download the object into one buffer, hashed as it arrives: with parallel ranged requests pinned to the
+        identified version and ``ETag`` from :data:`~model_training.data.s3_ranged.RANGED_FROM_BYTES` bytes
+        (:func:`~model_training.data.s3_ranged.read_ranged`), else one ``GetObject`` read in 8 MiB chunks.
+
+        Raises:
+            DatasetError: the object is missing or changed (:meth:`_call`, :meth:`_transfer_failed`).
+        """
         info = self.identify()
         if not self.version_id and info.etag:
             self.etag = info.etag  # read the very bytes that were identified
-        body = self._call("get_object")["Body"]
-        digest = hashlib.sha256()
-        buffer = bytearray()
-        for chunk in iter(lambda: body.read(READ_CHUNK_BYTES), b""):
-            digest.update(chunk)
-            buffer += chunk
-            if on_bytes:
-                on_bytes(len(chunk))
+        if info.size_bytes >= RANGED_FROM_BYTES and info.etag:
+            try:
+                buffer, sha256 = read_ranged(aws.client("s3"), self._args(), info.size_bytes, info.etag, on_bytes)
+            except Exception as exc:
+                raise self._transfer_failed(exc) from None
+        else:
+            body = self._call("get_object")["Body"]
+            digest = hashlib.sha256()
+            buffer = bytearray()
+            for chunk in iter(lambda: body.read(READ_CHUNK_BYTES), b""):
+                digest.update(chunk)
+                buffer += chunk
+                if on_bytes:
+                    on_bytes(len(chunk))
+            sha256 = digest.hexdigest()
         data = cast(bytes, buffer)
-        info = SourceInfo(info.uri, info.name, len(data), digest.hexdigest(), info.etag, info.version_id)
+        info = SourceInfo(info.uri, info.name, len(data), sha256, info.etag, info.version_id)
         self._info = info
         return info, data
+
+    def _args(self) -> dict[str, Any]:
+        return {"Bucket": self.bucket, "Key": self.key, "VersionId": self.version_id}
+
+    def _transfer_failed(self, exc: Exception) -> BaseException:
+        """What a ranged read's failure (s3transfer's) means: the error of :meth:`_call` for S3's refusal
+        (a ``PreconditionFailed``: the object changed during the read), the last connection error after
+        s3transfer's retries (retryable as it was), else ``exc`` itself."""
+        from s3transfer.exceptions import RetriesExceededError, S3DownloadFailedError
+
+        if isinstance(exc, RetriesExceededError) and isinstance(exc.last_exception, Exception):
+            return exc.last_exception
+        code = "PreconditionFailed" if isinstance(exc, S3DownloadFailedError) and "ETag" in str(exc) else aws.error_code(exc)
+        return self._mismatch(code) or _refusal(self.uri, code, self.etag, event=self.event) or exc
 
 
 def _refusal(uri: str, code: str, etag: str | None, *, event: bool = True) -> DatasetError | None:

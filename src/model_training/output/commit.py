@@ -23,8 +23,8 @@ from model_training.progress import Reporter
 
 def write_verified(store: Store, run_prefix: str, outputs: Iterable[OutputFile]) -> dict[str, StoredObject]:
     """Write each ``(name, key, chunks)`` of ``outputs`` under ``run_prefix``, in turn; each file is verified
-    (:meth:`~model_training.ports.Store.verify`: size and SHA-256) on a worker thread while the next one is
-    rendered.
+    (:meth:`~model_training.ports.Store.verify`: size and S3's CRC-32, or the same file) on a worker thread while
+    the next one is rendered.
 
     If writing fails (or is interrupted), the files this call wrote are deleted again before the error
     propagates, so a failed run leaves no partial split.
@@ -115,7 +115,7 @@ def commit_record(
 
 def write_record(store: Store, record_key: str, record: RunRecord) -> StoredObject:
     """Rewrite ``run.json`` at ``record_key`` with ``record`` (the store writes atomically: one ``PutObject``, or a
-    rename) and verify it (:meth:`~model_training.ports.Store.verify`: size and SHA-256 on S3, the same file
+    rename) and verify it (:meth:`~model_training.ports.Store.verify`: size and S3's CRC-32 on S3, the same file
     locally).  Returns the object written.
 
     Raises:

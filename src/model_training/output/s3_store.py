@@ -7,33 +7,42 @@ only once every part is in), so a reader never sees half an object and there are
 
 from __future__ import annotations
 
-import tempfile
+import contextlib
+import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from model_training.errors import ConfigurationError
-from model_training.hashing import HashBehind
+from model_training.hashing import HashBehind, crc32_base64, crc32_combine
 from model_training.ports import Chunk, StoredObject
 from model_training.tags import tag_value
 
 #: The ``ContentType`` of an object by its key's extension (split files and anything else: ``text/csv``).
 _CONTENT_TYPES = {"json": "application/json", "png": "image/png"}
+#: Bytes per part of a multipart upload (at most; :attr:`S3Store.part_bytes`), and S3's smallest part but the last.
+PART_BYTES = 16 * 1024 * 1024
+MIN_PART_BYTES = 5 * 1024 * 1024
+#: Parts of one object uploaded at a time.
+PARTS_IN_FLIGHT = 3
 
 
 class S3Store:
     """A bucket, through boto3.
 
-    Writes use boto3's managed transfer (``upload_fileobj``: multipart above ``multipart_threshold``),
-    with server-side encryption (``AES256`` by default, ``aws:kms`` with ``kms_key_id``), the tag
-    ``ProcessedTime=<ISO-8601 UTC>`` plus ``tags``, and the SHA-256 of the bytes as the object's
-    ``sha256`` metadata, which :meth:`verify` compares with a ``HeadObject``.
+    Writes stream the bytes as they come (:meth:`write`: one ``PutObject`` up to :attr:`part_bytes`, else a
+    multipart upload), with server-side encryption (``AES256`` by default, ``aws:kms`` with ``kms_key_id``), the
+    tag ``ProcessedTime=<ISO-8601 UTC>`` plus ``tags``, and S3's full-object CRC-32 checksum, which :meth:`verify`
+    compares with a ``HeadObject``.
 
     Args:
         bucket: the bucket name.
         sse: ``AES256`` or ``aws:kms``.
         kms_key_id: the KMS key for ``aws:kms``.
         tags: lineage tags put on every object written (run id, source).
-        multipart_threshold: bytes above which uploads are multipart (default 64 MiB).
+        multipart_threshold: bytes above which uploads are multipart, within 5 and 16 MiB (the part size:
+            :attr:`part_bytes`; default 16 MiB).
         root: the key prefix the store's keys are under (``""``: the bucket's top).
         client: a boto3 ``s3`` client (default: the process-wide cached one).
 
@@ -48,7 +57,7 @@ class S3Store:
         sse: str = "AES256",
         kms_key_id: str | None = None,
         tags: dict[str, str] | None = None,
-        multipart_threshold: int = 64 * 1024 * 1024,
+        multipart_threshold: int = PART_BYTES,
         root: str = "",
         client: Any = None,
     ) -> None:
@@ -103,36 +112,43 @@ class S3Store:
         return bytes(self.client.get_object(Bucket=self.bucket, Key=self.key(key))["Body"].read())
 
     def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject:
-        """Upload ``chunks`` to ``key`` (spooled to a temporary file above 32 MiB, so memory stays bounded).
+        """Upload ``chunks`` (bytes-like, any sizes) to ``key`` as they come, with S3's CRC-32 checksums.
+
+        Nothing is spooled: the bytes are cut into parts of :attr:`part_bytes` (16 MiB by default) as they come;
+        an object that fits in one part is one ``PutObject``, a larger one a multipart upload of full-object
+        CRC-32 type (``ChecksumType=FULL_OBJECT``), :data:`PARTS_IN_FLIGHT` parts uploaded at a time (memory:
+        at most ``PARTS_IN_FLIGHT + 1`` parts, 64 MiB).  Each part is sent with its CRC-32 (computed on the
+        upload thread; S3 refuses a part that does not match it), and ``CompleteMultipartUpload`` with the whole
+        object's CRC-32 (combined from the parts': :func:`~model_training.hashing.crc32_combine`), which S3
+        checks too; :meth:`verify` compares it with a ``HeadObject``.  Until ``CompleteMultipartUpload`` nothing
+        is visible at ``key``: a failed write aborts the upload, and a killed one leaves only invisible parts
+        (S3's lifecycle rule ``AbortIncompleteMultipartUpload`` removes them).  The SHA-256 of the bytes (the
+        run record's) is computed as they pass, on a worker thread.
 
         Raises:
             ConfigurationError: AWS refused the write (``AccessDenied``), naming the object and the permission.
         """
-        from boto3.s3.transfer import TransferConfig
-
         digest = HashBehind()
-        size = 0
-        with tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024) as fh:
+        upload = _Upload(self, key)
+        try:
             for chunk in chunks:
-                fh.write(chunk)
                 digest.update(chunk)
-                size += len(chunk)
-            fh.seek(0)
-            extra = {
-                **self._object_args(),
-                "Metadata": {"sha256": digest.hexdigest()},
-                "ContentType": _CONTENT_TYPES.get(key.rpartition(".")[2], "text/csv"),
-            }
-            # parts of at most 16 MiB, 4 at a time: the upload holds at most 64 MiB whatever the file's size
-            part = max(5 * 1024 * 1024, min(self.multipart_threshold, 16 * 1024 * 1024))
-            config = TransferConfig(multipart_threshold=self.multipart_threshold, multipart_chunksize=part, max_concurrency=4)
-            try:
-                self.client.upload_fileobj(fh, self.bucket, self.key(key), ExtraArgs=extra, Config=config)
-            except Exception as exc:
-                if denied := self._write_denied(exc, key):
-                    raise denied from exc
-                raise
-        return StoredObject(key=key, uri=self.uri(key), size_bytes=size, sha256=digest.hexdigest())
+                upload.add(chunk)
+            upload.finish()
+        except BaseException as exc:
+            upload.abort()
+            if denied := self._write_denied(exc, key):
+                raise denied from exc
+            raise
+        return StoredObject(
+            key=key, uri=self.uri(key), size_bytes=upload.size, sha256=digest.hexdigest(), checksum=upload.checksum
+        )
+
+    @property
+    def part_bytes(self) -> int:
+        """Bytes per part of a multipart upload: ``multipart_threshold`` within 5 MiB (S3's smallest part) and
+        16 MiB; objects of at most this size are one ``PutObject``."""
+        return max(MIN_PART_BYTES, min(self.multipart_threshold, PART_BYTES))
 
     def write_bytes(self, key: str, data: bytes) -> StoredObject:
         """Upload ``data`` to ``key``."""
@@ -208,10 +224,15 @@ class S3Store:
         return (dt.datetime.now(dt.UTC) - head["LastModified"]).total_seconds()
 
     def verify(self, obj: StoredObject) -> bool:
-        """Whether ``obj.key`` has ``obj``'s size and SHA-256 (``HeadObject``: ``ContentLength`` and the
-        ``sha256`` metadata written with it)."""
-        head = self.client.head_object(Bucket=self.bucket, Key=self.key(obj.key))
-        return int(head["ContentLength"]) == obj.size_bytes and head.get("Metadata", {}).get("sha256") == obj.sha256
+        """Whether ``obj.key`` has ``obj``'s size and CRC-32 (``HeadObject`` with ``ChecksumMode=ENABLED``: the
+        ``ContentLength`` and the full-object ``ChecksumCRC32`` S3 computed from the bytes it stored, against
+        the ones :meth:`write` computed from the bytes it sent); ``False`` for an object without a checksum."""
+        head = self.client.head_object(Bucket=self.bucket, Key=self.key(obj.key), ChecksumMode="ENABLED")
+        return (
+            obj.checksum is not None
+            and int(head["ContentLength"]) == obj.size_bytes
+            and head.get("ChecksumCRC32") == obj.checksum
+        )
 
     def list(self, prefix: str) -> Iterator[str]:
         """Keys under ``prefix``, in key order."""
@@ -222,3 +243,113 @@ class S3Store:
         for page in paginator.paginate(Bucket=self.bucket, Prefix=base):
             for item in page.get("Contents", []):
                 yield item["Key"][strip:]
+
+
+class _Upload:
+    """One object being written by :meth:`S3Store.write`: the bytes gathered into parts of ``store.part_bytes``,
+    the first part held until a second one starts (an object of one part is a ``PutObject``), then a multipart
+    upload with :data:`PARTS_IN_FLIGHT` parts sent at a time on worker threads.
+
+    Attributes:
+        size: the bytes added (after :meth:`finish`: the object's size).
+        checksum: after :meth:`finish`, the object's CRC-32 as S3 reports it (base64).
+    """
+
+    def __init__(self, store: S3Store, key: str) -> None:
+        self.store, self.key = store, store.key(key)
+        self.part = store.part_bytes
+        self.size = 0
+        self.checksum: str | None = None
+        self._buffer = bytearray()
+        self._args = {
+            **store._object_args(),
+            "ContentType": _CONTENT_TYPES.get(key.rpartition(".")[2], "text/csv"),
+            "ChecksumAlgorithm": "CRC32",
+        }
+        self._upload_id: str | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._sent: deque[Future[tuple[str, int, int]]] = deque()  # (ETag, CRC-32, bytes) of each part, in order
+        self._parts: list[dict[str, Any]] = []
+        self._crc = 0
+
+    def add(self, chunk: Chunk) -> None:
+        """Append ``chunk`` (copied: the caller may reuse it); send each part that is full."""
+        self.size += len(chunk)
+        view = memoryview(chunk).cast("B")
+        while len(view):
+            room = self.part - len(self._buffer)
+            self._buffer += view[:room]
+            view = view[room:]
+            if len(self._buffer) == self.part and len(view):  # more follows: the part is not the last
+                self._send(self._buffer)
+                self._buffer = bytearray()
+
+    def finish(self) -> None:
+        """Send the last part and complete the upload (or ``PutObject`` the whole object)."""
+        if self._upload_id is None:
+            body = self._buffer
+            self.checksum = crc32_base64(zlib.crc32(body))
+            client = self.store.client
+            client.put_object(Bucket=self.store.bucket, Key=self.key, Body=body, ChecksumCRC32=self.checksum, **self._args)
+            return
+        if self._buffer:
+            self._send(self._buffer)
+        while self._sent:
+            self._collect()
+        self.checksum = crc32_base64(self._crc)
+        self.store.client.complete_multipart_upload(
+            Bucket=self.store.bucket,
+            Key=self.key,
+            UploadId=self._upload_id,
+            MultipartUpload={"Parts": self._parts},
+            ChecksumCRC32=self.checksum,
+            ChecksumType="FULL_OBJECT",
+        )
+        self._upload_id = None
+        self._shutdown()
+
+    def abort(self) -> None:
+        """Abort the multipart upload, if one was started (best effort: its parts are removed, nothing was visible)."""
+        upload_id, self._upload_id = self._upload_id, None
+        self._shutdown()
+        if upload_id is not None:
+            with contextlib.suppress(Exception):
+                self.store.client.abort_multipart_upload(Bucket=self.store.bucket, Key=self.key, UploadId=upload_id)
+
+    def _send(self, body: bytearray) -> None:
+        if self._upload_id is None:
+            args = {k: v for k, v in self._args.items() if k != "ChecksumAlgorithm"}
+            created = self.store.client.create_multipart_upload(
+                Bucket=self.store.bucket, Key=self.key, ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT", **args
+            )
+            self._upload_id = created["UploadId"]
+            self._pool = ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="upload-part")
+        while len(self._sent) >= PARTS_IN_FLIGHT:
+            self._collect()
+        assert self._pool is not None
+        self._sent.append(self._pool.submit(self._upload_part, len(self._parts) + len(self._sent) + 1, body))
+
+    def _upload_part(self, number: int, body: bytearray) -> tuple[str, int, int]:
+        """``UploadPart`` ``number`` with its CRC-32; returns ``(ETag, CRC-32, bytes)``."""
+        crc = zlib.crc32(body)
+        answer = self.store.client.upload_part(
+            Bucket=self.store.bucket,
+            Key=self.key,
+            UploadId=self._upload_id,
+            PartNumber=number,
+            Body=body,
+            ChecksumAlgorithm="CRC32",
+            ChecksumCRC32=crc32_base64(crc),
+        )
+        return str(answer["ETag"]), crc, len(body)
+
+    def _collect(self) -> None:
+        """Wait for the oldest part in flight; fold its CRC-32 into the object's."""
+        etag, crc, size = self._sent.popleft().result()
+        self._parts.append({"PartNumber": len(self._parts) + 1, "ETag": etag, "ChecksumCRC32": crc32_base64(crc)})
+        self._crc = crc32_combine(self._crc, crc, size)
+
+    def _shutdown(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None

@@ -91,8 +91,8 @@ def plain_settings() -> list[str]:
     return [json.dumps(params), str(hp.num_round), str(DEFAULT_SEED), ",".join(str(f) for f in DEFAULT_FRACTIONS)]
 
 
-def child_env(threads: int | None) -> dict[str, str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO / "src"), os.environ.get("PYTHONPATH")]))}
+def child_env(threads: int | None, src: Path) -> dict[str, str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))}
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
     return env
@@ -136,10 +136,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="runs of each command, interleaved (default 5)")
     parser.add_argument("--source", type=Path, default=BANK, help="the CSV (default: the bank data)")
     parser.add_argument("--threads", type=int, default=None, help="OMP_NUM_THREADS for both (default: unset)")
+    parser.add_argument("--src", type=Path, default=REPO / "src", help="our sources (default: this checkout's src)")
     args = parser.parse_args()
     if not args.source.exists():
         raise SystemExit(f"{args.source} not found: set MODEL_TRAINING_SHARED_DATA to the folder of the bank data")
-    env = child_env(args.threads)
+    env = child_env(args.threads, args.src)
     py = sys.executable
     settings = plain_settings()
     with tempfile.TemporaryDirectory(prefix="run-bench-") as tmp:

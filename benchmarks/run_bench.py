@@ -14,6 +14,10 @@ does more (validates every value, writes the three split files and ``run.json``,
 container reads them, keeps a job record, draws the learning curve); the target is that it costs at most half
 again as much.  Both print the same validation metrics (the same rows, the same model settings).
 
+On a machine other work keeps busy, XGBoost's two OpenMP threads make both commands' training time swing by a
+factor of 5 from run to run (a thread waiting at each round's barrier for one that is descheduled); ``--threads 1``
+gives both one thread and steady figures.  The target's ratio is taken with the default (threads unset).
+
 The table gives each command's median, min and max wall seconds over ``--runs``; ours is broken down from one more
 run under ``python -X importtime`` (seconds importing, XGBoost and matplotlib among them).  Issue 16's local-run
 targets are printed as met or not (:func:`targets.check`): the ratio of the medians, and that a local run imports

@@ -28,6 +28,7 @@ from typing import Any
 
 from model_training.algorithm.hyperparameter_rules import CONTAINER_METRICS
 from model_training.errors import ConfigurationError
+from model_training.training.xgboost_import import import_visible
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def evaluation_function(names: list[str]) -> Callable[[Any, Any], list[tuple[str
     import numpy as np
 
     try:
-        from sklearn import metrics as skm
+        skm = import_visible("sklearn.metrics")  # not while a DMatrix is built without pandas (xgboost_import)
     except ImportError:
         raise ConfigurationError(
             f"eval_metric {', '.join(names)} is computed by the container with scikit-learn, which is not installed",

@@ -13,6 +13,7 @@ from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.algorithm.labels import label_problem
 from model_training.output.s3_store import S3Store
 from model_training.training.failures import ChannelDataError, first_line
+from model_training.training.xgboost_import import numpy_dmatrix
 from model_training.uris import parse_s3_uri, path_from_uri
 
 #: How many folder levels below a channel's folder the container reads files from.
@@ -42,7 +43,6 @@ def load_files(name: str, uri: str, files: list[tuple[str, Callable[[], bytes]]]
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
-    import xgboost as xgb
 
     if not files:
         raise ChannelDataError(f"the {name} channel at {uri} has no data files")
@@ -68,9 +68,7 @@ def load_files(name: str, uri: str, files: list[tuple[str, Callable[[], bytes]]]
     widths = {t.num_columns for t in tables}
     if len(widths) > 1:
         raise ChannelDataError(f"the {name} channel's files have different column counts: {sorted(widths)}")
-    matrix = np.concatenate(
-        [np.column_stack([c.to_numpy(zero_copy_only=False).astype(np.float32) for c in t.columns]) for t in tables]
-    )
+    matrix = np.concatenate([_float32_rows(t) for t in tables])
     first_feature = 2 if hp.csv_weights else 1
     if matrix.shape[1] <= first_feature:
         raise ChannelDataError(f"the {name} channel has no feature columns")
@@ -79,7 +77,23 @@ def load_files(name: str, uri: str, files: list[tuple[str, Callable[[], bytes]]]
         raise ChannelDataError(f"the {name} channel has rows without a label (column 0 is empty)")
     _check_labels(name, label, hp)
     weight = matrix[:, 1] if hp.csv_weights else None
-    return xgb.DMatrix(matrix[:, first_feature:], label=label, weight=weight, missing=np.nan, nthread=-1)
+    return numpy_dmatrix(matrix[:, first_feature:], label=label, weight=weight, missing=np.nan, nthread=-1)
+
+
+def _float32_rows(table: Any) -> Any:
+    """``table`` (numeric or all-null columns) as a C-ordered ``float32`` matrix of shape (rows, columns), a null
+    ``NaN``: each value cast as numpy's ``astype(float32)`` casts it (to the nearest ``float32``).
+
+    Through Arrow's own cast and ``RecordBatch.to_tensor`` (pyarrow 16), not ``Array.to_numpy``, which imports
+    pandas (0.2-0.5 s) to convert one column."""
+    import numpy as np
+    import pyarrow as pa
+
+    as_float32 = table.cast(pa.schema([pa.field(n, pa.float32()) for n in table.column_names]), safe=False)
+    batches = [np.asarray(b.to_tensor(null_to_nan=True, row_major=True)) for b in as_float32.to_batches() if b.num_rows]
+    if not batches:
+        return np.empty((0, table.num_columns), dtype=np.float32)
+    return batches[0] if len(batches) == 1 else np.concatenate(batches)
 
 
 def _check_labels(name: str, label: Any, hp: ParsedHyperparameters) -> None:

@@ -51,6 +51,7 @@ from model_training.progress import NullReporter, Reporter
 from model_training.training.failures import ChannelDataError, first_line
 from model_training.training.local_channels import channel_files, load_files
 from model_training.training.local_training import TrainedModel, train_model
+from model_training.training.xgboost_import import import_xgboost
 
 #: How long a worker may take to train before the job fails (seconds): a worker left waiting on a peer that
 #: died would otherwise wait for ever.
@@ -253,7 +254,7 @@ def worker_main(job_file: str) -> None:
     collective and trains on the host's share, the master writing the outputs; writes ``{rank}.log`` and
     ``{rank}.json`` (the result or the error) beside ``job_file`` (the JSON :func:`_run_workers` wrote: record,
     share, rank, workers, threads, folder, parent)."""
-    import xgboost as xgb
+    xgb = import_xgboost()
     from xgboost.tracker import RabitTracker
 
     job = json.loads(Path(job_file).read_text(encoding="utf-8"))

@@ -42,6 +42,7 @@ from model_training.training.failures import ChannelDataError, first_line
 from model_training.training.local_channels import load_channel
 from model_training.training.local_warnings import captured_warnings
 from model_training.training.model_artifacts import ARCHIVE_NAME, learning_curve_png, model_archive, write_uri
+from model_training.training.xgboost_import import import_xgboost
 from model_training.training.xgboost_release import check_xgboost
 
 
@@ -108,7 +109,7 @@ def train_model(
     """
     version = image_version(record["AlgorithmSpecification"]["TrainingImage"])
     trained_by = check_xgboost(version)
-    import xgboost as xgb
+    xgb = import_xgboost()
 
     hp = parse_hyperparameters(record.get("HyperParameters", {}), version)
     channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"] for c in record["InputDataConfig"]}
@@ -209,9 +210,10 @@ class _RoundLogger:
     first that says stop, so a separate one could stop before the round is logged)."""
 
     def __new__(cls, log: Callable[[str], None], advance: Callable[[float], None], watch: Watch) -> Any:
-        import xgboost as xgb
+        import_xgboost()  # the first import without scikit-learn and pandas; then xgboost.callback is there
+        from xgboost.callback import TrainingCallback
 
-        class RoundLogger(xgb.callback.TrainingCallback):
+        class RoundLogger(TrainingCallback):
             def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
                 parts = [
                     f"{data}-{metric}:{values[-1]:.5f}"

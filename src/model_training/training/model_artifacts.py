@@ -57,7 +57,10 @@ def learning_curve_png(history: dict[str, dict[str, list[float]]], title: str) -
     """A PNG of every metric per round, train and validation side by side (``None`` without matplotlib).
 
     Drawn on a :class:`matplotlib.figure.Figure` of its own, not through ``pyplot``, whose global state (the
-    current figure, the backend) is not safe to share between jobs training in parallel threads."""
+    current figure, the backend) is not safe to share between jobs training in parallel threads (and whose import
+    costs more).  The margins are fixed (in inches, room for 8-character tick labels) instead of computed by
+    ``tight_layout``, which draws the whole figure once more to measure it: 0.15-0.25 s of a local run's 0.4 s
+    drawing, on 2 cores."""
     try:
         from matplotlib.figure import Figure
     except ImportError:
@@ -77,7 +80,8 @@ def learning_curve_png(history: dict[str, dict[str, list[float]]], title: str) -
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(title)
-    fig.tight_layout()
+    width = 5 * len(metrics)  # inches
+    fig.subplots_adjust(left=0.8 / width, right=1 - 0.2 / width, bottom=0.13, top=0.85, wspace=1.0 / 5)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100)
     return buf.getvalue()

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 from model_training.algorithm.images import DEFAULT_IMAGE_VERSION, IMAGE_XGBOOST
 from model_training.errors import Setting, XGBoostVersionError
+from model_training.training.xgboost_import import import_xgboost
 
 
 def installed_xgboost() -> str | None:
-    """The XGBoost release this process imports (``xgboost.__version__``), or ``None`` without one."""
+    """The XGBoost release this process imports (``xgboost.__version__``), or ``None`` without one; imported
+    without scikit-learn and pandas (:func:`~model_training.training.xgboost_import.import_xgboost`)."""
     try:
-        import xgboost
+        xgboost = import_xgboost()
     except ImportError:
         return None
     return str(xgboost.__version__)

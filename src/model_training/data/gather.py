@@ -70,8 +70,5 @@ def tune_allocator(*, streaming: bool) -> None:
         return
     if streaming:
         mallopt(-8, 2)  # M_ARENA_MAX
-        mallopt(-3, 4 << 20)  # M_MMAP_THRESHOLD
-        mallopt(-1, 8 << 20)  # M_TRIM_THRESHOLD
-    else:
-        mallopt(-3, 64 << 20)
-        mallopt(-1, 64 << 20)
+    mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
+    mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD

@@ -6,15 +6,17 @@ file (:func:`chunk_datasets`).  The streaming split reads sources this way, twic
 
 from __future__ import annotations
 
+import queue
 import re
-from collections.abc import Iterable, Iterator
-from typing import Protocol
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol, TypeVar
 
 from model_training.data.dataset import Dataset
 from model_training.data.header import header_bytes, parse_header
 from model_training.data.inflate import GZIP_MAGIC, decompressed
 from model_training.data.parsing import parse_csv
-from model_training.errors import LINE, DatasetError, Setting
+from model_training.errors import LINE, DatasetError, ModelTrainingError, Setting
 from model_training.hashing import HashBehind
 from model_training.ports import SourceInfo
 
@@ -205,6 +207,65 @@ class _Peeked:
             if len(self.head) < 2:
                 self.head += piece[:2]
             yield piece
+
+
+T = TypeVar("T")
+
+
+def read_ahead(items: Iterator[T], prepare: Callable[[T], object] | None = None) -> Iterator[T]:
+    """``items``, each produced (and passed to ``prepare``) on a worker thread one ahead of the caller: reading, re-cutting,
+    hashing and indexing the next chunk overlap the caller's work on this one.  At most three items exist at a
+    time (the caller's, one ready, one in the making).  An error raised producing an item is raised where that
+    item would have come; when the caller stops early, the worker stops after the item in hand and ``items`` is
+    closed.
+
+    ``prepare`` is a warm-up (typically :meth:`~model_training.data.dataset.Dataset.row_index` through the
+    caller's own indexing function, whose result the dataset caches): a :class:`DatasetError` it raises is
+    dropped (any :class:`~model_training.errors.ModelTrainingError`), for the caller to meet again, in its own order, when it does the same work.
+    """
+    ready: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(entry: tuple[bool, object]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if prepare is not None:
+                    try:
+                        prepare(item)
+                    except ModelTrainingError:
+                        pass
+                if not put((True, item)):
+                    return
+            put((False, None))
+        except BaseException as exc:  # delivered to the caller, in order
+            put((False, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            more, value = ready.get()
+            if not more:
+                if value is not None:
+                    raise value  # type: ignore[misc]
+                return
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
 
 
 _NO_ROWS_HINT = "upload a CSV file with data rows"

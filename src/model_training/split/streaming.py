@@ -30,6 +30,7 @@ import itertools
 import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -44,7 +45,7 @@ from model_training.algorithm.labels import is_classification
 from model_training.channels import part_count, render_rows, split_files, test_header
 from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.checks import NonNumericError
-from model_training.data.chunks import MAX_CHUNK_ROWS, ChunkSource, chunk_datasets
+from model_training.data.chunks import MAX_CHUNK_ROWS, ChunkSource, chunk_datasets, read_ahead
 from model_training.data.gather import int64_array, memory_pool
 from model_training.data.header import parse_header
 from model_training.errors import DatasetError
@@ -187,7 +188,11 @@ def _validate_and_count(
     source_index = False
     bad: dict[str, NonNumericError] = {}  # column -> its first value that is not a number
     with rep.task("validating (pass 1 of 3)", total=info.size_bytes, unit="bytes") as advance:
-        for dataset, chunk, head in chunk_datasets(source, info, chunk_bytes, digest):
+        chunks = read_ahead(
+            chunk_datasets(source, info, chunk_bytes, digest),
+            lambda item: index_rows(item[0], output_columns(item[0], config), config),  # what validate_rows indexes
+        )
+        for dataset, chunk, head in chunks:
             header = head
             if not columns:
                 columns = output_columns(dataset, config)
@@ -336,7 +341,11 @@ def _scatter(
     split_of_file = np.array([SPLIT_NAMES.index(f.split) for f in layout.files])
     row0 = 0
     with rep.task("splitting (pass 2 of 3)", total=info.size_bytes, unit="bytes") as advance:
-        for dataset, chunk, _ in chunk_datasets(source, info, chunk_bytes, digest):
+        chunks = read_ahead(
+            chunk_datasets(source, info, chunk_bytes, digest),
+            lambda item: index_rows(item[0], first.columns, config, check=False),
+        )
+        for dataset, chunk, _ in chunks:
             index_rows(dataset, first.columns, config, check=False)  # checked in pass 1
             m = dataset.num_rows
             labels = dataset.numbers(config.label)
@@ -389,27 +398,46 @@ def _assembled(layout: _Layout, buckets: _Buckets, header: bytes, source_index: 
 
 
 def _file_chunks(file: _File, buckets: _Buckets, header: bytes, source_index: bool) -> Iterator[bytes | memoryview]:
+    """The file's bytes: its header (the test file), then each bucket's rows in output order.  The next bucket
+    is read and ordered on a worker thread while the caller writes this one (file reads, numpy's sort and
+    pyarrow's ``take`` release the GIL): two buckets in memory at most."""
     if file.split == "test":
         yield _test_header_from(header, source_index)
     expected = 0
-    for b in range(file.first_bucket, file.first_bucket + file.buckets):
-        data, positions, lengths = buckets.read(b)
-        if positions.size == 0:
-            continue
-        expected += positions.size
-        offsets = np.zeros(positions.size + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        arr = pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), positions.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-        )
-        ordered = pc.take(arr, int64_array(np.argsort(positions, kind="stable")), memory_pool=memory_pool())
-        bufs = ordered.buffers()
-        offs = np.frombuffer(bufs[1], dtype=np.int64)[: len(ordered) + 1]
-        yield memoryview(bufs[2])[int(offs[0]) : int(offs[-1])]
-        del data, arr, ordered
-        os.unlink(buckets.paths(b)[0])
+    with ThreadPoolExecutor(1, thread_name_prefix="assemble") as pool:
+        pending: Future[tuple[memoryview, int]] | None = None
+        for b in range(file.first_bucket, file.first_bucket + file.buckets):
+            following = pool.submit(_bucket_in_order, buckets, b)
+            if pending is not None:
+                data, rows = pending.result()
+                expected += rows
+                if rows:
+                    yield data
+                del data
+            pending = following
+        if pending is not None:
+            data, rows = pending.result()
+            expected += rows
+            if rows:
+                yield data
     if expected != file.rows:
         raise RuntimeError(f"{file.key}: {expected} rows assembled, {file.rows} planned")  # a bug, not bad input
+
+
+def _bucket_in_order(buckets: _Buckets, b: int) -> tuple[memoryview, int]:
+    """Bucket ``b``'s rows in output order (their bytes back to back) and how many there are; its rows file
+    is removed once read."""
+    data, positions, lengths = buckets.read(b)
+    if positions.size == 0:
+        return memoryview(b""), 0
+    os.unlink(buckets.paths(b)[0])
+    offsets = np.zeros(positions.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    arr = pa.LargeBinaryArray.from_buffers(pa.large_binary(), positions.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    ordered = pc.take(arr, int64_array(np.argsort(positions, kind="stable")), memory_pool=memory_pool())
+    bufs = ordered.buffers()
+    offs = np.frombuffer(bufs[1], dtype=np.int64)[: len(ordered) + 1]
+    return memoryview(bufs[2])[int(offs[0]) : int(offs[-1])], int(positions.size)
 
 
 def _test_header_from(header: bytes, source_index: bool) -> bytes:

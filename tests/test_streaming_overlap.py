@@ -40,10 +40,17 @@ def test_read_ahead_runs_one_item_ahead_of_the_caller() -> None:
     it = read_ahead(produce())
     assert next(it) == 0
     deadline = time.monotonic() + 5
-    while len(made) < 3 and time.monotonic() < deadline:  # 1 ready in the queue, 1 more made and waiting
+    while len(made) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert made == [0, 1, 2]  # no further: memory holds three items at most
-    assert list(it) == list(range(1, 10))
+    time.sleep(0.2)
+    assert made == [0, 1]  # the caller's item and the next: no further, memory holds two at most
+    assert next(it) == 1
+    deadline = time.monotonic() + 5
+    while len(made) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    assert made == [0, 1, 2]
+    assert list(it) == list(range(2, 10))
 
 
 def test_an_error_comes_where_its_item_would_have() -> None:

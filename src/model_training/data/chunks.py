@@ -213,41 +213,41 @@ T = TypeVar("T")
 
 
 def read_ahead(items: Iterator[T], prepare: Callable[[T], object] | None = None) -> Iterator[T]:
-    """``items``, each produced (and passed to ``prepare``) on a worker thread one ahead of the caller: reading, re-cutting,
-    hashing and indexing the next chunk overlap the caller's work on this one.  At most three items exist at a
-    time (the caller's, one ready, one in the making).  An error raised producing an item is raised where that
-    item would have come; when the caller stops early, the worker stops after the item in hand and ``items`` is
-    closed.
+    """``items``, each produced (and passed to ``prepare``) on a worker thread one ahead of the caller: reading,
+    re-cutting, hashing and indexing the next chunk overlap the caller's work on this one.  At most two items
+    exist at a time: the caller's, and the next one (made once the caller has asked for the one before it).  An
+    error raised producing an item is raised where that item would have come; when the caller stops early, the
+    worker stops after the item in hand and ``items`` is closed.
 
     ``prepare`` is a warm-up (typically :meth:`~model_training.data.dataset.Dataset.row_index` through the
-    caller's own indexing function, whose result the dataset caches): a :class:`DatasetError` it raises is
-    dropped (any :class:`~model_training.errors.ModelTrainingError`), for the caller to meet again, in its own order, when it does the same work.
+    caller's own indexing function, whose result the dataset caches): a
+    :class:`~model_training.errors.ModelTrainingError` it raises is dropped, for the caller to meet again, in
+    its own order, when it does the same work.
     """
-    ready: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=1)
+    ready: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
+    slots = threading.Semaphore(2)  # items made and not yet left behind by the caller
     stop = threading.Event()
-
-    def put(entry: tuple[bool, object]) -> bool:
-        while not stop.is_set():
-            try:
-                ready.put(entry, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
 
     def produce() -> None:
         try:
-            for item in items:
+            while True:
+                while not slots.acquire(timeout=0.05):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                item = next(items, ready)
+                if item is ready:
+                    break
                 if prepare is not None:
                     try:
-                        prepare(item)
+                        prepare(item)  # type: ignore[arg-type]
                     except ModelTrainingError:
                         pass
-                if not put((True, item)):
-                    return
-            put((False, None))
+                ready.put((True, item))
+            ready.put((False, None))
         except BaseException as exc:  # delivered to the caller, in order
-            put((False, exc))
+            ready.put((False, exc))
         finally:
             close = getattr(items, "close", None)
             if close is not None:
@@ -256,7 +256,11 @@ def read_ahead(items: Iterator[T], prepare: Callable[[T], object] | None = None)
     worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
     worker.start()
     try:
+        first = True
         while True:
+            if not first:
+                slots.release()  # the caller is done with the item before: the one after next may be made
+            first = False
             more, value = ready.get()
             if not more:
                 if value is not None:

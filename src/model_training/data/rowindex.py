@@ -132,6 +132,53 @@ class RowIndex:
                 self._elements[key] = arr
         return arr, template, len(symbols)
 
+    def take_rows(
+        self, rows: np.ndarray, cuts: Sequence[tuple[int, int]], pieces: Sequence[tuple[tuple[int, int], tuple[int, int]]]
+    ) -> tuple[object, int]:
+        """The rendering of ``rows`` (row numbers, in output order) that :meth:`elements` and
+        :func:`~model_training.data.gather.take_elements` give, without the whole file's element array: only these
+        rows' cuts are gathered (``len(rows) x (K + 1)`` offsets, against ``rows x K`` for the whole file: 82 MB
+        on 2 million rows of 5 cuts), then their pieces taken.
+
+        Returns:
+            ``(array, per_row)``: a ``large_binary`` array of ``len(rows) * per_row`` elements, each row's in turn
+            (their concatenation is the row's rendering).
+        """
+        import pyarrow as pa
+
+        from model_training.data.gather import take_elements
+
+        symbols = _symbols(cuts, self.ncols)
+        position = {s: k for k, s in enumerate(symbols)}
+        position[(self.ncols - 1, 2)] = len(symbols)
+        template = np.concatenate(
+            [np.arange(position[_name(a, self.ncols)], position[_name(b, self.ncols)], dtype=np.int64) for a, b in pieces]
+        )
+        rows = rows.astype(np.int64, copy=False)
+        m, k = rows.size, len(symbols) + 1
+        # per row: its K cuts, then the start of the next line; the element from there to the next row's first
+        # cut (a gap, of any length, never taken) joins the rows into one array over the source bytes
+        offsets = np.empty(m * k + 1, dtype=np.int64)
+        grid = offsets[: m * k].reshape(m, k)
+        for j, (f, side) in enumerate(symbols):
+            grid[:, j] = self._position_at(f, side, rows)
+        grid[:, -1] = self.ends[rows] + 1
+        offsets[-1] = len(self.data)  # pyarrow checks that the offsets end at or after where they start
+        arr = pa.LargeBinaryArray.from_buffers(pa.large_binary(), m * k, [None, pa.py_buffer(offsets), pa.py_buffer(self.data)])
+        return take_elements(arr, np.arange(m, dtype=np.int64), template, k), len(template)
+
+    def _position_at(self, f: int, side: int, rows: np.ndarray) -> np.ndarray:
+        """:meth:`_position` of ``rows`` only."""
+        if side == 0:
+            if f == 0:
+                return self.starts[rows]
+            return self.bounds[f][0][rows] if f in self.bounds else self.bounds[f - 1][1][rows] + 1
+        if f == self.ncols - 1:
+            end = self.ends[rows]
+        else:
+            end = self.bounds[f][1][rows] if f in self.bounds else self.bounds[f + 1][0][rows] - 1
+        return end if side == 1 else end + 1
+
     def _position(self, f: int, side: int) -> np.ndarray:
         if side == 0:
             if f == 0:

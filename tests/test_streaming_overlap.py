@@ -128,3 +128,35 @@ def test_streaming_reuses_chunk_sized_buffers() -> None:
     )
     faults = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert faults < 2000  # measured: 18 reused, 20,600 when each buffer is mapped fresh
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_the_split_s_threads_share_two_arenas(streaming: bool) -> None:
+    # glibc's default, eight arenas a core, kept each thread's freed buffers besides the others': measured in
+    # memory on x50, peak 965 MB (2.0x the input) against 825 MB with two
+    code = textwrap.dedent(
+        f"""
+        import ctypes, os, tempfile, threading, numpy as np
+        from model_training.data.gather import tune_allocator
+        tune_allocator(streaming={streaming})
+        barrier = threading.Barrier(8)
+        def work():
+            barrier.wait()
+            for _ in range(200):
+                np.ones(1 << 16).sum()
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        [t.start() for t in threads]
+        [t.join() for t in threads]
+        libc = ctypes.CDLL("libc.so.6")
+        libc.fopen.restype = ctypes.c_void_p
+        fd, path = tempfile.mkstemp()
+        os.close(fd)
+        fp = libc.fopen(path.encode(), b"w")
+        libc.malloc_info(0, ctypes.c_void_p(fp))
+        libc.fclose(ctypes.c_void_p(fp))
+        print(open(path).read().count("<heap nr="))
+        os.unlink(path)
+        """
+    )
+    arenas = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+    assert arenas <= 2

@@ -6,6 +6,7 @@ file (:func:`chunk_datasets`).  The streaming split reads sources this way, twic
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import threading
@@ -240,10 +241,8 @@ def read_ahead(items: Iterator[T], prepare: Callable[[T], object] | None = None)
                 if item is ready:
                     break
                 if prepare is not None:
-                    try:
+                    with contextlib.suppress(ModelTrainingError):
                         prepare(item)  # type: ignore[arg-type]
-                    except ModelTrainingError:
-                        pass
                 ready.put((True, item))
             ready.put((False, None))
         except BaseException as exc:  # delivered to the caller, in order

@@ -18,7 +18,8 @@ import pytest
 
 from model_training.data.chunks import read_ahead
 from model_training.errors import DatasetError
-from model_training.split.streaming import _Buckets, _File, _file_chunks
+from model_training.split.buckets import Buckets
+from model_training.split.streaming import _File, _file_chunks
 
 
 def test_read_ahead_yields_every_item_in_order_prepared_on_a_worker() -> None:
@@ -92,7 +93,7 @@ def test_a_warm_up_s_error_is_left_to_the_caller() -> None:
 
 
 def test_the_next_bucket_is_read_while_the_writer_holds_this_one(tmp_path: Path) -> None:
-    buckets = _Buckets(tmp_path, 3)
+    buckets = Buckets(tmp_path, 3)
     rows = [b"%d\n" % i for i in range(30)]
     for b in range(3):  # bucket b holds output rows 10b .. 10b+9, appended in reverse
         mine = list(range(10 * b, 10 * b + 10))[::-1]

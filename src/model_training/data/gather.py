@@ -53,15 +53,16 @@ def concatenated(out: object) -> memoryview:
 
 def tune_allocator(*, streaming: bool) -> None:
     """Tune glibc's ``malloc`` for the split (``mallopt``; a no-op where the C library is not glibc): at most 2
-    arenas, no ``mmap`` below 64 MiB and no trimming below 64 MiB.
+    arenas, no trimming below 64 MiB, and no ``mmap`` below 64 MiB in memory, 12 MiB streaming.
 
-    The few-MiB buffers that the scan, the gathers and the streaming split's chunks and buckets allocate and
-    free by the thousand are reused instead of being mapped, faulted in and unmapped each time (measured on a
-    484 MB file: in memory, 140,000 page faults and a third of the scan's time; streaming, which mapped every
-    buffer of 4 MiB or more fresh, 2.2 million page faults and half its CPU in the kernel: 13 s -> 8 s).  Two
-    arenas, not glibc's eight a core: each thread's arena kept its freed buffers besides the others' (measured
-    in memory: peak 965 -> 825 MB on the same file; streaming stays under 400 MB).  ``streaming`` is accepted
-    for the callers, which tune before they know the mode's details; both modes are tuned alike.
+    The few-MiB buffers that the scan, the gathers and the streaming split's 8 MiB chunks allocate and free by
+    the thousand are reused instead of being mapped, faulted in and unmapped each time (measured on a 484 MB
+    file: in memory, 140,000 page faults and a third of the scan's time; streaming, which mapped every buffer
+    of 4 MiB or more fresh, 2.2 million page faults and half its CPU in the kernel: 13 s -> 8 s).  Streaming,
+    the larger buffers (16 MiB buckets, per-row arrays of millions of rows) are still mapped and returned
+    whole when freed: kept in the heap they fragmented it, and the peak on 1.9 GB varied from 345 to 545 MB
+    between runs (314-318 MB with 12 MiB).  Two arenas, not glibc's eight a core: each thread's arena kept
+    its freed buffers besides the others' (measured in memory: peak 965 -> 825 MB on the 484 MB file).
     The same as setting ``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_``.
     """
     try:
@@ -72,5 +73,5 @@ def tune_allocator(*, streaming: bool) -> None:
     except (OSError, AttributeError):
         return
     mallopt(-8, 2)  # M_ARENA_MAX
-    mallopt(-3, 64 << 20)  # M_MMAP_THRESHOLD
+    mallopt(-3, (12 if streaming else 64) << 20)  # M_MMAP_THRESHOLD
     mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD

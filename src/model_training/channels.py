@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from model_training.config.run import RunConfig
 from model_training.data.dataset import Dataset
-from model_training.data.gather import int64_array, memory_pool, take_elements
+from model_training.data.gather import int64_array, memory_pool
 from model_training.ports import split_files as split_files  # the split methods name their files by it
 
 #: Rows rendered per chunk: bounds the extra memory of rendering to a few tens of MB.
@@ -135,18 +135,16 @@ def render_rows(
         cuts, pieces = channel_pieces(dataset, columns)
         idx = dataset.row_index(fields=cut_fields(cuts, ncols))
         if idx is not None:
-            arr, template, k = idx.elements(cuts, pieces)
-            return _with_row_offsets(take_elements(arr, rows, template, k), len(template))
+            return _with_row_offsets(*idx.take_rows(rows, cuts, pieces))
         lines = _channel_lines(dataset, tuple(columns)).take(int64_array(rows))
         return _with_row_offsets(pc.binary_join_element_wise(lines, "\n", ""), 1)
     last = ncols - 1
     numbers = int64_array(rows.astype(np.int64) + index_base).cast(pa.large_string()).cast(pa.large_binary())  # type: ignore[attr-defined]
     idx = dataset.row_index()
     if idx is not None:
-        arr, template, k = idx.elements([(0, 0), (last, 2)], [((0, 0), (last, 2))], cache=False)
-        lines = take_elements(arr, rows, template, k)
+        lines, per_row = idx.take_rows(rows, [(0, 0), (last, 2)], [((0, 0), (last, 2))])
         if source_index:
-            return _with_row_offsets(lines, len(template))
+            return _with_row_offsets(lines, per_row)
         comma = _binary_scalar(b",")
         return _with_row_offsets(pc.binary_join_element_wise(numbers, lines, comma, memory_pool=memory_pool()), 1)
     part = _render_ready(dataset).take(int64_array(rows))

@@ -6,15 +6,18 @@ file (:func:`chunk_datasets`).  The streaming split reads sources this way, twic
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import re
-from collections.abc import Iterable, Iterator
-from typing import Protocol
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Protocol, TypeVar
 
 from model_training.data.dataset import Dataset
 from model_training.data.header import header_bytes, parse_header
 from model_training.data.inflate import GZIP_MAGIC, decompressed
 from model_training.data.parsing import parse_csv
-from model_training.errors import LINE, DatasetError, Setting
+from model_training.errors import LINE, DatasetError, ModelTrainingError, Setting
 from model_training.hashing import HashBehind
 from model_training.ports import SourceInfo
 
@@ -205,6 +208,67 @@ class _Peeked:
             if len(self.head) < 2:
                 self.head += piece[:2]
             yield piece
+
+
+T = TypeVar("T")
+
+
+def read_ahead(items: Iterator[T], prepare: Callable[[T], object] | None = None) -> Iterator[T]:
+    """``items``, each produced (and passed to ``prepare``) on a worker thread one ahead of the caller: reading,
+    re-cutting, hashing and indexing the next chunk overlap the caller's work on this one.  At most two items
+    exist at a time: the caller's, and the next one (made once the caller has asked for the one before it).  An
+    error raised producing an item is raised where that item would have come; when the caller stops early, the
+    worker stops after the item in hand and ``items`` is closed.
+
+    ``prepare`` is a warm-up (typically :meth:`~model_training.data.dataset.Dataset.row_index` through the
+    caller's own indexing function, whose result the dataset caches): a
+    :class:`~model_training.errors.ModelTrainingError` it raises is dropped, for the caller to meet again, in
+    its own order, when it does the same work.
+    """
+    ready: queue.SimpleQueue[tuple[bool, object]] = queue.SimpleQueue()
+    slots = threading.Semaphore(2)  # items made and not yet left behind by the caller
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            while True:
+                while not slots.acquire(timeout=0.05):
+                    if stop.is_set():
+                        return
+                if stop.is_set():
+                    return
+                item = next(items, ready)
+                if item is ready:
+                    break
+                if prepare is not None:
+                    with contextlib.suppress(ModelTrainingError):
+                        prepare(item)  # type: ignore[arg-type]
+                ready.put((True, item))
+            ready.put((False, None))
+        except BaseException as exc:  # delivered to the caller, in order
+            ready.put((False, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        first = True
+        while True:
+            if not first:
+                slots.release()  # the caller is done with the item before: the one after next may be made
+            first = False
+            more, value = ready.get()
+            if not more:
+                if value is not None:
+                    raise value  # type: ignore[misc]
+                return
+            yield value  # type: ignore[misc]
+    finally:
+        stop.set()
+        worker.join()
 
 
 _NO_ROWS_HINT = "upload a CSV file with data rows"

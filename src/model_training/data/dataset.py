@@ -152,7 +152,7 @@ class Dataset:
     def _numbers(self, name: str) -> np.ndarray:
         f = self.index[name]
         idx = self.row_index(fields=[f]) if self._indexed() else None
-        if idx is not None and idx.numeric_ok and f in idx.numeric:
+        if idx is not None:  # checked numeric or not: _short_decimals vouches for every byte it reads
             values = _short_decimals(np.frombuffer(idx.data, dtype=np.uint8), *idx.field_range(f))
             if values is not None:
                 return values

@@ -52,14 +52,18 @@ def concatenated(out: object) -> memoryview:
 
 
 def tune_allocator(*, streaming: bool) -> None:
-    """Tune glibc's ``malloc`` for the split (``mallopt``; a no-op where the C library is not glibc).
+    """Tune glibc's ``malloc`` for the split (``mallopt``; a no-op where the C library is not glibc): at most 2
+    arenas, no trimming below 64 MiB, and no ``mmap`` below 64 MiB in memory, 12 MiB streaming.
 
-    In memory: no ``mmap`` below 64 MiB and no trimming below 64 MiB, so the few-MiB buffers that the
-    scan and the gather allocate and free by the thousand are reused instead of being mapped, faulted in
-    and unmapped each time (measured on a 484 MB file: 140,000 page faults and a third of the scan's
-    time).  Streaming: at most 2 arenas and ``mmap`` from 4 MiB, so that the chunk and bucket buffers go
-    back to the system when freed and the peak stays bounded (measured: 478 MB -> 324 MB on the same file).
-    The same as setting ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` and ``MALLOC_ARENA_MAX``.
+    The few-MiB buffers that the scan, the gathers and the streaming split's 8 MiB chunks allocate and free by
+    the thousand are reused instead of being mapped, faulted in and unmapped each time (measured on a 484 MB
+    file: in memory, 140,000 page faults and a third of the scan's time; streaming, which mapped every buffer
+    of 4 MiB or more fresh, 2.2 million page faults and half its CPU in the kernel: 13 s -> 8 s).  Streaming,
+    the larger buffers (16 MiB buckets, per-row arrays of millions of rows) are still mapped and returned
+    whole when freed: kept in the heap they fragmented it, and the peak on 1.9 GB varied from 345 to 545 MB
+    between runs (314-318 MB with 12 MiB).  Two arenas, not glibc's eight a core: each thread's arena kept
+    its freed buffers besides the others' (measured in memory: peak 965 -> 825 MB on the 484 MB file).
+    The same as setting ``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_``.
     """
     try:
         import ctypes
@@ -68,10 +72,6 @@ def tune_allocator(*, streaming: bool) -> None:
         mallopt = libc.mallopt
     except (OSError, AttributeError):
         return
-    if streaming:
-        mallopt(-8, 2)  # M_ARENA_MAX
-        mallopt(-3, 4 << 20)  # M_MMAP_THRESHOLD
-        mallopt(-1, 8 << 20)  # M_TRIM_THRESHOLD
-    else:
-        mallopt(-3, 64 << 20)
-        mallopt(-1, 64 << 20)
+    mallopt(-8, 2)  # M_ARENA_MAX
+    mallopt(-3, (12 if streaming else 64) << 20)  # M_MMAP_THRESHOLD
+    mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD

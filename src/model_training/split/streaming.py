@@ -19,8 +19,12 @@ The source is never held whole.  Three passes:
 3. **Assemble.**  Each output file is written in order: bucket by bucket, its rows put in output order,
    streamed to the store (to S3 as a multipart upload).
 
-Memory: a chunk, its rendering and a bucket (tens of MB) plus the per-row rank and strategy inputs
-(12 bytes a row for ``random``: 240 MB at 20 million rows).  Temporary disk: about the size of the
+Each pass uses both cores: the next chunk is read, hashed and indexed on a worker thread while this one is
+validated or scattered (:func:`~model_training.data.chunks.read_ahead`), and the next bucket is read and put in
+order while this one is written (:meth:`~model_training.split.buckets.Buckets.in_order`).
+
+Memory: two chunks (this one and the next), a rendering and two buckets (tens of MB) plus the per-row rank and
+strategy inputs (12 bytes a row for ``random``: 240 MB at 20 million rows).  Temporary disk: about the size of the
 output, in ``tmp_dir`` (a Lambda's ``/tmp``: configure its ephemeral storage above the input's size).
 """
 
@@ -36,22 +40,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.algorithm.labels import is_classification
 from model_training.channels import part_count, render_rows, split_files, test_header
 from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.checks import NonNumericError
-from model_training.data.chunks import MAX_CHUNK_ROWS, ChunkSource, chunk_datasets
-from model_training.data.gather import int64_array, memory_pool
+from model_training.data.chunks import MAX_CHUNK_ROWS, ChunkSource, chunk_datasets, read_ahead
 from model_training.data.header import parse_header
 from model_training.errors import DatasetError
 from model_training.hashing import HashBehind
 from model_training.ports import OutputFile, SourceInfo, SplitLabels
 from model_training.processes import sweep_dead
 from model_training.progress import Reporter
+from model_training.split.buckets import Buckets
 from model_training.split.inputs import merge_inputs, plan_from_input, strategy_input
 from model_training.split.labels import LabelTally, counts_classes
 from model_training.split.method import PreparedSplit
@@ -154,7 +156,7 @@ class StreamingSplit:
         # removed on any exit that runs Python's cleanup: an error, an interruption, SIGTERM (the command line
         # turns it into SystemExit); only SIGKILL leaves it, for the next run's sweep
         with tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=folder) as tmp:
-            buckets = _Buckets(Path(tmp), layout.count)
+            buckets = Buckets(Path(tmp), layout.count)
             try:
                 labels = _scatter(source, info, config, hp, first, rank, layout, buckets, self.chunk_bytes, rep)
             finally:
@@ -187,7 +189,11 @@ def _validate_and_count(
     source_index = False
     bad: dict[str, NonNumericError] = {}  # column -> its first value that is not a number
     with rep.task("validating (pass 1 of 3)", total=info.size_bytes, unit="bytes") as advance:
-        for dataset, chunk, head in chunk_datasets(source, info, chunk_bytes, digest):
+        chunks = read_ahead(
+            chunk_datasets(source, info, chunk_bytes, digest),
+            lambda item: index_rows(item[0], output_columns(item[0], config), config),  # what validate_rows indexes
+        )
+        for dataset, chunk, head in chunks:
             header = head
             if not columns:
                 columns = output_columns(dataset, config)
@@ -283,41 +289,6 @@ class _Layout:
         return cls(files, np.array([f.start for f in files], dtype=np.int64), bucket)
 
 
-class _Buckets:
-    """Temporary bucket files: each row's rendered line appended to its bucket's data file, and its
-    position in its output file (int64) and length (int64) to the bucket's index file."""
-
-    def __init__(self, folder: Path, count: int) -> None:
-        self.folder = folder
-        self._open: dict[int, tuple[Any, Any]] = {}
-        self.count = count
-
-    def paths(self, bucket: int) -> tuple[Path, Path]:
-        return self.folder / f"{bucket:06d}.rows", self.folder / f"{bucket:06d}.index"
-
-    def append(self, bucket: int, data: memoryview, positions: np.ndarray, lengths: np.ndarray) -> None:
-        handles = self._open.get(bucket)
-        if handles is None:
-            rows_path, index_path = self.paths(bucket)
-            handles = (rows_path.open("ab"), index_path.open("ab"))
-            self._open[bucket] = handles
-        handles[0].write(data)
-        handles[1].write(np.stack([positions, lengths], axis=1).astype(np.int64).tobytes())
-
-    def close(self) -> None:
-        for rows_fh, index_fh in self._open.values():
-            rows_fh.close()
-            index_fh.close()
-        self._open.clear()
-
-    def read(self, bucket: int) -> tuple[bytes, np.ndarray, np.ndarray]:
-        rows_path, index_path = self.paths(bucket)
-        if not rows_path.exists():
-            return b"", np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        index = np.frombuffer(index_path.read_bytes(), dtype=np.int64).reshape(-1, 2)
-        return rows_path.read_bytes(), index[:, 0], index[:, 1]
-
-
 def _scatter(
     source: ChunkSource,
     info: SourceInfo,
@@ -326,7 +297,7 @@ def _scatter(
     first: _Pass1,
     rank: np.ndarray,
     layout: _Layout,
-    buckets: _Buckets,
+    buckets: Buckets,
     chunk_bytes: int,
     rep: Reporter,
 ) -> dict[str, SplitLabels]:
@@ -336,7 +307,11 @@ def _scatter(
     split_of_file = np.array([SPLIT_NAMES.index(f.split) for f in layout.files])
     row0 = 0
     with rep.task("splitting (pass 2 of 3)", total=info.size_bytes, unit="bytes") as advance:
-        for dataset, chunk, _ in chunk_datasets(source, info, chunk_bytes, digest):
+        chunks = read_ahead(
+            chunk_datasets(source, info, chunk_bytes, digest),
+            lambda item: index_rows(item[0], first.columns, config, check=False),
+        )
+        for dataset, chunk, _ in chunks:
             index_rows(dataset, first.columns, config, check=False)  # checked in pass 1
             m = dataset.num_rows
             labels = dataset.numbers(config.label)
@@ -382,32 +357,23 @@ def _changed(uri: str) -> DatasetError:
 # ------------------------------------------------------------------------------------------------ pass 3
 
 
-def _assembled(layout: _Layout, buckets: _Buckets, header: bytes, source_index: bool) -> Iterator[OutputFile]:
+def _assembled(layout: _Layout, buckets: Buckets, header: bytes, source_index: bool) -> Iterator[OutputFile]:
     """Pass 3: each output file's ``(name, key, chunks)``, its buckets' rows in output order."""
     for file in layout.files:
         yield file.name, file.key, _file_chunks(file, buckets, header, source_index)
 
 
-def _file_chunks(file: _File, buckets: _Buckets, header: bytes, source_index: bool) -> Iterator[bytes | memoryview]:
+def _file_chunks(file: _File, buckets: Buckets, header: bytes, source_index: bool) -> Iterator[bytes | memoryview]:
+    """The file's bytes: its header (the test file), then each bucket's rows in output order
+    (:meth:`~model_training.split.buckets.Buckets.in_order`: the next bucket is read while this one is written)."""
     if file.split == "test":
         yield _test_header_from(header, source_index)
     expected = 0
-    for b in range(file.first_bucket, file.first_bucket + file.buckets):
-        data, positions, lengths = buckets.read(b)
-        if positions.size == 0:
-            continue
-        expected += positions.size
-        offsets = np.zeros(positions.size + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        arr = pa.LargeBinaryArray.from_buffers(
-            pa.large_binary(), positions.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-        )
-        ordered = pc.take(arr, int64_array(np.argsort(positions, kind="stable")), memory_pool=memory_pool())
-        bufs = ordered.buffers()
-        offs = np.frombuffer(bufs[1], dtype=np.int64)[: len(ordered) + 1]
-        yield memoryview(bufs[2])[int(offs[0]) : int(offs[-1])]
-        del data, arr, ordered
-        os.unlink(buckets.paths(b)[0])
+    for data, rows in buckets.in_order(file.first_bucket, file.buckets):
+        expected += rows
+        if rows:
+            yield data
+        del data
     if expected != file.rows:
         raise RuntimeError(f"{file.key}: {expected} rows assembled, {file.rows} planned")  # a bug, not bad input
 

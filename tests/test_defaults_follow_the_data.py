@@ -254,3 +254,22 @@ def test_given_label_and_drop_equal_to_the_defaults_are_kept_as_given(tmp_path: 
     # the given and the default configuration are the same run: only where a default gives way do they differ
     source = SourceInfo(uri="file:///d.csv", name="d", size_bytes=1, sha256="ab" * 32)
     assert compute_run_id(source, config) == compute_run_id(source, resolve(run_date=DAY).config)
+
+
+def test_config_show_names_a_missing_default_label_from_the_header_alone(tmp_path: Path) -> None:
+    """config show reads the header alone: for a file without y_yes it said "the file has a header but no data rows"
+    (the likely label's values were looked for in rows it never read) instead of the missing label."""
+    from typer.testing import CliRunner
+
+    from model_training.cli import app
+
+    src = tmp_path / "flowers.csv"
+    src.write_text("sepal,petal,target\n1.0,2.0,0\n1.5,2.5,1\n3,4,2\n")
+    res = CliRunner().invoke(app, ["config", "show", str(src)])
+    assert res.exit_code == 1
+    assert "no label column was named, and the default label column 'y_yes' is not in the header" in res.stderr
+    assert "--label target" in res.stderr and "no data rows" not in res.stderr
+    nameless = tmp_path / "nameless.csv"
+    nameless.write_text("a,b\n1,2\n")
+    res = CliRunner().invoke(app, ["config", "show", str(nameless)])
+    assert res.exit_code == 1 and "--label NAME" in res.stderr and "no data rows" not in res.stderr

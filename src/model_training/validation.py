@@ -151,12 +151,14 @@ def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
     label (a column named like one, :data:`LIKELY_LABELS`, else the last column of numbers: a label is one, and
     pasting a column of text fails on it) and, when that column's values do not fit the objective, the objective
     they look like (:func:`~model_training.algorithm.labels.suggested_objective`), so that the hint's settings are
-    the next command's."""
+    the next command's.  A header alone (``config show``: no bytes, no table) suggests a column named like a label
+    and nothing that needs the values."""
     likely = [c for c in dataset.columns if c.strip().lower() in LIKELY_LABELS]
+    header_only = not dataset.raw and dataset.parsed is None
     numbers = (c for c in reversed(dataset.columns) if not numeric_problems(dataset, [c], allow_empty=False, role="label"))
-    candidate = likely[0] if likely else next(numbers, None) if len(dataset.columns) > 1 else None
+    candidate = likely[0] if likely else None if header_only or len(dataset.columns) < 2 else next(numbers, None)
     objective: Hint = ()
-    if candidate is not None and not numeric_problems(dataset, [candidate], allow_empty=False, role="label"):
+    if not header_only and candidate is not None and not numeric_problems(dataset, [candidate], allow_empty=False, role="label"):
         labels = dataset.numbers(candidate)
         suggestion = suggested_objective(labels)
         hyperparameters = config.training.hyperparameters
@@ -174,7 +176,7 @@ def _default_label_missing(dataset: Dataset, config: RunConfig) -> DatasetError:
         uri=dataset.source.uri,
         column=config.label,
     )
-    if candidate is None:
+    if candidate is None or header_only:
         return missing
     # the columns of text the likely label's run would refuse, told now: the next command is the last
     drop = inferred_drop(dataset, config)

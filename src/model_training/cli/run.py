@@ -83,7 +83,8 @@ def run(
     function does (endpoints from boto3's configuration).
 
     Exit codes: 0 done (or already done), 1 bad input or configuration, 2 a usage error (a flag that does not
-    parse), 3 the training job failed, 75 a temporary failure (run again).
+    parse), 3 the training job failed, 70 an internal error (MODEL_TRAINING_DEBUG=1 shows it), 75 a temporary
+    failure (run again), 141 standard output closed, 143 terminated (SIGTERM).
     """
     flags = ConfigFlags(
         source=source,

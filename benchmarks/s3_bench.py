@@ -280,3 +280,7 @@ def main() -> None:
             "within 1.25x of boto3's own managed transfer",
             ours <= 1.25 * managed,
         )
+
+
+if __name__ == "__main__":
+    main()

@@ -253,6 +253,24 @@ def test_a_write_goes_through_managed_transfer_with_s3s_crc32s_and_no_temporary_
     assert head["ServerSideEncryption"] == "AES256"
 
 
+def test_the_crc32s_are_sent_when_the_client_computes_checksums_only_when_required(pipeline: Pipeline) -> None:
+    """``AWS_REQUEST_CHECKSUM_CALCULATION=when_required`` turns off boto3's default CRC-32: the store asks for it."""
+    import boto3
+    from botocore.config import Config
+
+    shared = aws.client("s3")
+    config = shared.meta.config.merge(Config(request_checksum_calculation="when_required"))
+    client = boto3.session.Session().client("s3", region_name=shared.meta.region_name, config=config)
+    seen = Requests()
+    client.meta.events.register("before-send.s3.*", seen)
+    data = _data(10 * MIB + 1)
+    store = S3Store(pipeline.data_bucket, multipart_threshold=5 * MIB, client=client)
+    obj = store.write("automl/run/train/part-00000", [data])
+    parts = [h for op, h, _ in seen.sent if op == "UploadPart"]
+    assert len(parts) == 3 and all("x-amz-checksum-crc32" in h for h in parts)
+    assert obj.checksum == _expected_crc32(data, 5 * MIB) and store.verify(obj)
+
+
 def test_a_part_changed_in_transit_fails_verify(pipeline: Pipeline) -> None:
     """S3 refuses a part whose bytes do not match its CRC-32 header (moto does not check it); whatever S3 stored,
     its composite CRC-32 is computed from the stored parts, so :meth:`S3Store.verify` catches it."""

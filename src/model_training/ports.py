@@ -163,7 +163,8 @@ class Store(Protocol):
     def read_bytes(self, key: str) -> bytes: ...
 
     def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject:
-        """Write ``key`` atomically from ``chunks``; returns what was written (size and SHA-256)."""
+        """Write ``key`` atomically from ``chunks``; returns what was written (size and SHA-256).  A chunk must
+        not be changed once yielded: a store may hold it (not copied) until its bytes are sent."""
         ...
 
     def write_bytes(self, key: str, data: bytes) -> StoredObject: ...

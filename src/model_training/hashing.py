@@ -7,7 +7,6 @@ instead of their sum.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -66,53 +65,6 @@ def hash_pieces(pieces: Iterable[bytes], on_bytes: Callable[[int], None] | None 
         if on_bytes:
             on_bytes(len(piece))
     return size, digest.hexdigest()
-
-
-def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
-    """The CRC-32 of ``a + b`` from ``crc1 = zlib.crc32(a)``, ``crc2 = zlib.crc32(b)`` and ``len2 = len(b)``
-    (bytes), without reading ``a`` or ``b`` again: zlib's ``crc32_combine`` (which Python's ``zlib`` does not
-    expose), ``crc1`` multiplied in GF(2) by the operator of ``len2`` zero bytes.  The operator of a length is
-    built once (about 10 ms) and cached, then a combine takes microseconds: how the full-object CRC-32 of a
-    multipart upload follows from its parts' CRCs, computed in parallel (the parts but the last have one size)."""
-    if len2 <= 0:
-        return crc1
-    return _gf2_times(_zeros_operator(len2), crc1) ^ crc2
-
-
-@functools.lru_cache(maxsize=8)
-def _zeros_operator(length: int) -> list[int]:
-    """The GF(2) matrix (32 columns) that appends ``length`` zero bytes to a CRC-32 (zlib's squaring method)."""
-    odd = [0xEDB88320] + [1 << n for n in range(31)]  # the operator of one zero bit
-    even = _gf2_square(odd)  # two zero bits
-    odd = _gf2_square(even)  # four zero bits
-    operator = [1 << n for n in range(32)]  # identity
-    while True:  # one squaring per bit of the length; compose the operators of the bits set
-        even = _gf2_square(odd)
-        if length & 1:
-            operator = [_gf2_times(even, column) for column in operator]
-        length >>= 1
-        if not length:
-            return operator
-        odd = _gf2_square(even)
-        if length & 1:
-            operator = [_gf2_times(odd, column) for column in operator]
-        length >>= 1
-        if not length:
-            return operator
-
-
-def _gf2_times(matrix: list[int], vector: int) -> int:
-    total, row = 0, 0
-    while vector:
-        if vector & 1:
-            total ^= matrix[row]
-        vector >>= 1
-        row += 1
-    return total
-
-
-def _gf2_square(matrix: list[int]) -> list[int]:
-    return [_gf2_times(matrix, matrix[n]) for n in range(32)]
 
 
 def crc32_base64(crc: int) -> str:

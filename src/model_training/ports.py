@@ -85,9 +85,10 @@ class StoredObject:
         stamp: for a local file, ``(device, inode, mtime in ns)`` of the file as written (what a local
             store's ``verify`` compares): a fact of this machine, not of the object, so two objects equal
             without it, and the run record (whose ``files`` are these objects) leaves it out of ``run.json``.
-        checksum: for an S3 object, its full-object CRC-32 as S3 reports it (base64 of 4 bytes), computed from
-            the bytes as they were sent (what an S3 store's ``verify`` compares with S3's); like ``stamp``, left
-            out of equality and of ``run.json``.
+        checksum: for an S3 object, its CRC-32 as S3 reports it (``ChecksumCRC32``: base64 of 4 bytes, and for
+            a multipart upload the composite ``<base64>-<parts>``), computed from the bytes as they were sent
+            (what an S3 store's ``verify`` compares with S3's); like ``stamp``, left out of equality and of
+            ``run.json``.
     """
 
     key: str
@@ -162,14 +163,15 @@ class Store(Protocol):
     def read_bytes(self, key: str) -> bytes: ...
 
     def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject:
-        """Write ``key`` atomically from ``chunks``; returns what was written (size and SHA-256)."""
+        """Write ``key`` atomically from ``chunks``; returns what was written (size and SHA-256).  A chunk must
+        not be changed once yielded: a store may hold it (not copied) until its bytes are sent."""
         ...
 
     def write_bytes(self, key: str, data: bytes) -> StoredObject: ...
 
     def verify(self, obj: StoredObject) -> bool:
-        """Whether the object at ``obj.key`` is still the one written: on S3 its size and the full-object CRC-32
-        S3 computed (a ``HeadObject``) against ``obj.checksum``, locally the same file (device, inode, size and
+        """Whether the object at ``obj.key`` is still the one written: on S3 its size and the CRC-32 S3
+        computed (a ``HeadObject``) against ``obj.checksum``, locally the same file (device, inode, size and
         modification time)."""
         ...
 

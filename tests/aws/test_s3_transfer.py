@@ -184,36 +184,146 @@ def test_a_connection_failing_during_a_ranged_read_stays_retryable(pipeline: Pip
 # ----- writing ----------------------------------------------------------------------------------------------------
 
 
-def test_a_large_write_is_a_multipart_upload_with_s3s_crc32_and_no_temporary_file(
-    pipeline: Pipeline, requests: Requests, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _no_temporary_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The temporary files made from now on by anything but moto's server (which, in this process, keeps large
+    objects in them): the writer's threads and s3transfer's."""
+    import traceback
+
     made: list[str] = []
     for name in ("SpooledTemporaryFile", "TemporaryFile", "NamedTemporaryFile", "mkstemp"):
         original = getattr(tempfile, name)
 
-        def spy(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
-            thread = threading.current_thread()  # moto's server, in this process, keeps large objects in them
-            if thread is threading.main_thread() or thread.name.startswith("upload-part"):
-                made.append(thread.name)
+        def spy(*args: Any, _original: Any = original, _name: str = name, **kwargs: Any) -> Any:
+            files = [frame.filename for frame in traceback.extract_stack()]
+            if not any("/moto/" in f or "/werkzeug/" in f for f in files):
+                made.append(f"{_name} on {threading.current_thread().name}")
             return _original(*args, **kwargs)
 
         monkeypatch.setattr(tempfile, name, spy)
-    data = _data(40 * MIB + 5)
-    store = S3Store(pipeline.data_bucket)
-    obj = store.write("automl/run/train/part-00000", (data[i : i + 3 * MIB] for i in range(0, len(data), 3 * MIB)))
-    assert made == []  # no temporary file: the parts are sent as they fill
-    assert obj.checksum == crc32_base64(zlib.crc32(data)) and obj.size_bytes == len(data)
-    head = aws.client("s3").head_object(Bucket=pipeline.data_bucket, Key=obj.key, ChecksumMode="ENABLED")
-    assert head["ChecksumCRC32"] == obj.checksum and head["ChecksumType"] == "FULL_OBJECT"
-    assert head["ETag"].strip('"').endswith("-3")  # 16 + 16 + 8 MiB
+    return made
+
+
+def _expected_crc32(data: bytes, part: int) -> str:
+    """What S3 reports for ``data`` uploaded by s3transfer with parts of ``part`` bytes: below one part (a
+    ``PutObject``) the CRC-32 of the bytes, else the composite ``<CRC-32 of the parts' CRC-32s>-<parts>``."""
+    if len(data) < part:
+        return crc32_base64(zlib.crc32(data))
+    crcs = [zlib.crc32(data[i : i + part]) for i in range(0, len(data), part)]
+    return f"{crc32_base64(zlib.crc32(b''.join(c.to_bytes(4, 'big') for c in crcs)))}-{len(crcs)}"
+
+
+@pytest.mark.parametrize(
+    ("size", "parts"),
+    [(5 * MIB - 1, 0), (5 * MIB, 1), (10 * MIB + 1, 3)],
+    ids=["one-put", "exactly-one-part", "three-parts"],
+)
+def test_a_write_goes_through_managed_transfer_with_s3s_crc32s_and_no_temporary_file(
+    pipeline: Pipeline, requests: Requests, monkeypatch: pytest.MonkeyPatch, size: int, parts: int
+) -> None:
+    import hashlib
+
+    made = _no_temporary_files(monkeypatch)
+    data = _data(size)
+    store = S3Store(pipeline.data_bucket, multipart_threshold=5 * MIB)  # parts of 5 MiB, S3's smallest
+    view = memoryview(data)
+    piece = 3 * MIB + 7  # chunks that straddle the part boundaries
+    obj = store.write("automl/run/train/part-00000", (view[i : i + piece] for i in range(0, size, piece)))
+    assert made == []  # no temporary file: the parts are sent as they are read
+    assert obj.size_bytes == size and obj.sha256 == hashlib.sha256(data).hexdigest()
+    assert obj.checksum == _expected_crc32(data, 5 * MIB)
+    s3 = aws.client("s3")
+    head = s3.head_object(Bucket=pipeline.data_bucket, Key=obj.key, ChecksumMode="ENABLED")
+    assert head["ChecksumCRC32"] == obj.checksum.split("-")[0]  # moto's HeadObject leaves out "-<parts>"
+    got = s3.get_object(Bucket=pipeline.data_bucket, Key=obj.key, ChecksumMode="ENABLED")
+    assert got["ChecksumCRC32"] == obj.checksum and got["Body"].read() == data
+    assert got.get("ChecksumType", "FULL_OBJECT") == ("COMPOSITE" if parts else "FULL_OBJECT")
     assert store.verify(obj)
-    assert store.read_bytes(obj.key) == data
     ops = [op for op, _, _ in requests.sent]
-    assert ops.count("UploadPart") == 3 and "PutObject" not in ops
-    parts = [h for op, h, _ in requests.sent if op == "UploadPart"]
-    assert all("x-amz-checksum-crc32" in h for h in parts)  # each part checked by S3 against its CRC-32
-    complete = next(h for op, h, _ in requests.sent if op == "CompleteMultipartUpload")
-    assert complete["x-amz-checksum-crc32"] == obj.checksum
+    bodies = [h for op, h, _ in requests.sent if op in ("PutObject", "UploadPart")]
+    assert all("x-amz-checksum-crc32" in h for h in bodies)  # each body sent with its CRC-32, which S3 checks
+    if parts:
+        assert ops.count("UploadPart") == parts and "PutObject" not in ops and "CompleteMultipartUpload" in ops
+        assert head["ETag"].strip('"').endswith(f"-{parts}")
+        create = next(h for op, h, _ in requests.sent if op == "CreateMultipartUpload")
+        assert create["x-amz-checksum-algorithm"] == "CRC32" and create["x-amz-server-side-encryption"] == "AES256"
+    else:
+        assert ops.count("PutObject") == 1 and "CreateMultipartUpload" not in ops
+    tags = s3.get_object_tagging(Bucket=pipeline.data_bucket, Key=obj.key)["TagSet"]
+    assert [t["Key"] for t in tags] == ["ProcessedTime"] and head["ContentType"] == "text/csv"
+    assert head["ServerSideEncryption"] == "AES256"
+
+
+def test_the_crc32s_are_sent_when_the_client_computes_checksums_only_when_required(pipeline: Pipeline) -> None:
+    """``AWS_REQUEST_CHECKSUM_CALCULATION=when_required`` turns off boto3's default CRC-32: the store asks for it."""
+    import boto3
+    from botocore.config import Config
+
+    shared = aws.client("s3")
+    config = shared.meta.config.merge(Config(request_checksum_calculation="when_required"))
+    client = boto3.session.Session().client("s3", region_name=shared.meta.region_name, config=config)
+    seen = Requests()
+    client.meta.events.register("before-send.s3.*", seen)
+    data = _data(10 * MIB + 1)
+    store = S3Store(pipeline.data_bucket, multipart_threshold=5 * MIB, client=client)
+    obj = store.write("automl/run/train/part-00000", [data])
+    parts = [h for op, h, _ in seen.sent if op == "UploadPart"]
+    assert len(parts) == 3 and all("x-amz-checksum-crc32" in h for h in parts)
+    assert obj.checksum == _expected_crc32(data, 5 * MIB) and store.verify(obj)
+
+
+def test_a_part_changed_in_transit_fails_verify(pipeline: Pipeline) -> None:
+    """S3 refuses a part whose bytes do not match its CRC-32 header (moto does not check it); whatever S3 stored,
+    its composite CRC-32 is computed from the stored parts, so :meth:`S3Store.verify` catches it."""
+    data = _data(10 * MIB + 1)
+    store = S3Store(pipeline.data_bucket, multipart_threshold=5 * MIB)
+
+    def corrupt(request: Any, **_: Any) -> None:
+        if "partNumber=2" in request.url:
+            body = request.body.read() if hasattr(request.body, "read") else bytes(request.body)
+            request.body = b"X" + body[1:]  # same length, another first byte
+
+    events = aws.client("s3").meta.events
+    events.register("before-send.s3.UploadPart", corrupt, unique_id="test-corrupt")
+    try:
+        obj = store.write("automl/run/train/part-00000", [data])
+    finally:
+        events.unregister("before-send.s3.UploadPart", unique_id="test-corrupt")
+    assert obj.checksum == _expected_crc32(data, 5 * MIB)
+    assert not store.verify(obj)
+    assert store.verify(store.write("automl/run/train/part-00000", [data]))
+
+
+def test_a_write_reads_at_most_the_parts_in_flight_ahead(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Memory stays bounded while parts upload slowly: the chunks are pulled at most ``PARTS_IN_FLIGHT`` parts
+    (plus the one being read) ahead of the parts sent (s3transfer's default would read 10 ahead)."""
+    import time
+
+    from model_training.output.s3_store import PARTS_IN_FLIGHT
+
+    part, pulled, sent, ahead = 5 * MIB, [0], [0], [0]
+    lock = threading.Lock()
+
+    def chunks() -> Iterator[bytes]:
+        block = _data(MIB)
+        for _ in range(12 * 5):  # 60 MiB: 12 parts
+            with lock:
+                pulled[0] += len(block)
+                ahead[0] = max(ahead[0], pulled[0] - sent[0])
+            yield block
+
+    def slow(**_: Any) -> None:
+        time.sleep(0.2)
+        with lock:
+            sent[0] += part
+
+    events = aws.client("s3").meta.events
+    events.register("after-call.s3.UploadPart", slow, unique_id="test-slow")
+    try:
+        obj = S3Store(pipeline.data_bucket, multipart_threshold=part).write("automl/run/train/part-00000", chunks())
+    finally:
+        events.unregister("after-call.s3.UploadPart", unique_id="test-slow")
+    assert obj.size_bytes == 60 * MIB and obj.checksum is not None and obj.checksum.endswith("-12")
+    assert ahead[0] <= (PARTS_IN_FLIGHT + 1) * part + MIB, ahead[0] / MIB
 
 
 def test_a_small_write_is_one_put_with_its_crc32_and_verify_compares_s3s(pipeline: Pipeline) -> None:
@@ -225,7 +335,7 @@ def test_a_small_write_is_one_put_with_its_crc32_and_verify_compares_s3s(pipelin
     assert not store.verify(obj)  # same size, other bytes: S3's CRC-32 differs
 
 
-def test_a_failed_multipart_write_is_aborted_and_leaves_nothing(pipeline: Pipeline) -> None:
+def test_a_failed_multipart_write_is_aborted_and_leaves_nothing(pipeline: Pipeline, requests: Requests) -> None:
     store = S3Store(pipeline.data_bucket)
 
     def chunks() -> Iterator[bytes]:
@@ -237,6 +347,10 @@ def test_a_failed_multipart_write_is_aborted_and_leaves_nothing(pipeline: Pipeli
     s3 = aws.client("s3")
     assert "Contents" not in s3.list_objects_v2(Bucket=pipeline.data_bucket, Prefix="automl/run/")
     assert s3.list_multipart_uploads(Bucket=pipeline.data_bucket).get("Uploads", []) == []
+    assert [op for op, _, _ in requests.sent if op.endswith("MultipartUpload")] in (
+        [],  # failed before s3transfer started the upload
+        ["CreateMultipartUpload", "AbortMultipartUpload"],  # or started it and aborted it
+    )
 
 
 _KILLED_WRITER = """

@@ -2,20 +2,19 @@
 records and models, through boto3.
 
 Every object is written whole or not at all (a single ``PutObject``, or a multipart upload that is completed
-only once every part is in), so a reader never sees half an object and there are no temporary objects.
+only once every part is in, both through boto3's managed transfer), so a reader never sees half an object and
+there are no temporary objects.
 """
 
 from __future__ import annotations
 
-import contextlib
+import sys
 import zlib
-from collections import deque
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from model_training.errors import ConfigurationError
-from model_training.hashing import HashBehind, crc32_base64, crc32_combine
+from model_training.hashing import HashBehind, crc32_base64
 from model_training.ports import Chunk, StoredObject
 from model_training.tags import tag_value
 
@@ -31,17 +30,17 @@ PARTS_IN_FLIGHT = 3
 class S3Store:
     """A bucket, through boto3.
 
-    Writes stream the bytes as they come (:meth:`write`: one ``PutObject`` up to :attr:`part_bytes`, else a
-    multipart upload), with server-side encryption (``AES256`` by default, ``aws:kms`` with ``kms_key_id``), the
-    tag ``ProcessedTime=<ISO-8601 UTC>`` plus ``tags``, and S3's full-object CRC-32 checksum, which :meth:`verify`
-    compares with a ``HeadObject``.
+    Writes stream the bytes as they come through boto3's managed transfer (:meth:`write`: one ``PutObject``
+    below :attr:`part_bytes`, else a multipart upload), with server-side encryption (``AES256`` by default,
+    ``aws:kms`` with ``kms_key_id``), the tag ``ProcessedTime=<ISO-8601 UTC>`` plus ``tags``, and S3's CRC-32
+    checksums, the object's of which :meth:`verify` compares with a ``HeadObject``.
 
     Args:
         bucket: the bucket name.
         sse: ``AES256`` or ``aws:kms``.
         kms_key_id: the KMS key for ``aws:kms``.
         tags: lineage tags put on every object written (run id, source).
-        multipart_threshold: bytes above which uploads are multipart, within 5 and 16 MiB (the part size:
+        multipart_threshold: bytes from which uploads are multipart, within 5 and 16 MiB (the part size:
             :attr:`part_bytes`; default 16 MiB).
         root: the key prefix the store's keys are under (``""``: the bucket's top).
         client: a boto3 ``s3`` client (default: the process-wide cached one).
@@ -112,42 +111,59 @@ class S3Store:
         return bytes(self.client.get_object(Bucket=self.bucket, Key=self.key(key))["Body"].read())
 
     def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject:
-        """Upload ``chunks`` (bytes-like, any sizes) to ``key`` as they come, with S3's CRC-32 checksums.
+        """Upload ``chunks`` (bytes-like, any sizes) to ``key`` as they come, through boto3's managed transfer
+        (``upload_fileobj``), with S3's CRC-32 checksums.
 
-        Nothing is spooled: the bytes are cut into parts of :attr:`part_bytes` (16 MiB by default) as they come;
-        an object that fits in one part is one ``PutObject``, a larger one a multipart upload of full-object
-        CRC-32 type (``ChecksumType=FULL_OBJECT``), :data:`PARTS_IN_FLIGHT` parts uploaded at a time (memory:
-        at most ``PARTS_IN_FLIGHT + 1`` parts, 64 MiB).  Each part is sent with its CRC-32 (computed on the
-        upload thread; S3 refuses a part that does not match it), and ``CompleteMultipartUpload`` with the whole
-        object's CRC-32 (combined from the parts': :func:`~model_training.hashing.crc32_combine`), which S3
-        checks too; :meth:`verify` compares it with a ``HeadObject``.  Until ``CompleteMultipartUpload`` nothing
-        is visible at ``key``: a failed write aborts the upload, and a killed one leaves only invisible parts
-        (S3's lifecycle rule ``AbortIncompleteMultipartUpload`` removes them).  The SHA-256 of the bytes (the
-        run record's) is computed as they pass, on a worker thread.
+        Nothing is spooled: s3transfer reads the bytes from a non-seekable reader over ``chunks``
+        (:class:`_ChunkReader`) one part of :attr:`part_bytes` (16 MiB by default) at a time.  An object smaller
+        than a part is one ``PutObject``; one of a part or more a multipart upload, :data:`PARTS_IN_FLIGHT` parts
+        uploaded at a time and at most as many read ahead (memory: about ``PARTS_IN_FLIGHT + 1`` parts, 64 MiB).
+        Each request carries the CRC-32 of its body (``ChecksumAlgorithm=CRC32``; S3 refuses a body that does
+        not match), and S3 reports the object's: the CRC-32 of a ``PutObject``'s bytes, or of a multipart upload
+        the composite ``<CRC-32 of the parts' CRC-32s>-<parts>``.  The reader computes the same from the bytes
+        as they pass (:attr:`_ChunkReader.checksum`), which :meth:`verify` compares with a ``HeadObject``.
+        Until ``CompleteMultipartUpload`` nothing is visible at ``key``: s3transfer aborts a failed upload, and
+        a killed one leaves only invisible parts (S3's lifecycle rule ``AbortIncompleteMultipartUpload`` removes
+        them).  The SHA-256 of the bytes (the run record's) is computed as they pass, on a worker thread.
+
+        ``chunks`` is consumed on s3transfer's submission thread, and the chunks are held (not copied) until
+        their bytes are read: a chunk must not be changed once yielded.
 
         Raises:
             ConfigurationError: AWS refused the write (``AccessDenied``), naming the object and the permission.
+            Exception: whatever ``chunks`` raised, or boto3's error (the upload aborted).
         """
-        digest = HashBehind()
-        upload = _Upload(self, key)
+        from boto3.s3.transfer import TransferConfig
+
+        part = self.part_bytes
+        config = TransferConfig(
+            multipart_threshold=part,
+            multipart_chunksize=part,
+            max_concurrency=PARTS_IN_FLIGHT,
+            use_threads=True,
+            preferred_transfer_client="classic",  # the CRT client cuts parts its own way
+        )
+        config.max_in_memory_upload_chunks = PARTS_IN_FLIGHT  # parts read ahead and not yet sent (s3transfer's 10)
+        reader = _ChunkReader(chunks, part)
+        extra = {
+            **self._object_args(),
+            "ContentType": _CONTENT_TYPES.get(key.rpartition(".")[2], "text/csv"),
+            "ChecksumAlgorithm": "CRC32",
+        }
         try:
-            for chunk in chunks:
-                digest.update(chunk)
-                upload.add(chunk)
-            upload.finish()
+            self.client.upload_fileobj(reader, self.bucket, self.key(key), ExtraArgs=extra, Config=config)
         except BaseException as exc:
-            upload.abort()
             if denied := self._write_denied(exc, key):
                 raise denied from exc
             raise
         return StoredObject(
-            key=key, uri=self.uri(key), size_bytes=upload.size, sha256=digest.hexdigest(), checksum=upload.checksum
+            key=key, uri=self.uri(key), size_bytes=reader.size, sha256=reader.digest.hexdigest(), checksum=reader.checksum
         )
 
     @property
     def part_bytes(self) -> int:
         """Bytes per part of a multipart upload: ``multipart_threshold`` within 5 MiB (S3's smallest part) and
-        16 MiB; objects of at most this size are one ``PutObject``."""
+        16 MiB; objects smaller than this are one ``PutObject``, s3transfer's rule for a non-seekable stream."""
         return max(MIN_PART_BYTES, min(self.multipart_threshold, PART_BYTES))
 
     def write_bytes(self, key: str, data: bytes) -> StoredObject:
@@ -225,13 +241,24 @@ class S3Store:
 
     def verify(self, obj: StoredObject) -> bool:
         """Whether ``obj.key`` has ``obj``'s size and CRC-32 (``HeadObject`` with ``ChecksumMode=ENABLED``: the
-        ``ContentLength`` and the full-object ``ChecksumCRC32`` S3 computed from the bytes it stored, against
-        the ones :meth:`write` computed from the bytes it sent); ``False`` for an object without a checksum."""
+        ``ContentLength``, and the ``ChecksumCRC32`` S3 computed from the bytes it stored, against the ones
+        :meth:`write` computed from the bytes it sent); ``False`` for an object without a checksum.
+
+        For a multipart upload S3 reports the composite ``<base64>-<parts>`` with ``ChecksumType=COMPOSITE``;
+        moto's ``HeadObject`` leaves out the ``-<parts>`` and the type (its ``GetObject`` has them), so each is
+        compared when reported, the base64 CRC-32 always.
+        """
+        if obj.checksum is None:
+            return False
         head = self.client.head_object(Bucket=self.bucket, Key=self.key(obj.key), ChecksumMode="ENABLED")
+        value, _, parts = obj.checksum.partition("-")
+        reported, _, reported_parts = str(head.get("ChecksumCRC32", "")).partition("-")
+        kind = "COMPOSITE" if parts else "FULL_OBJECT"
         return (
-            obj.checksum is not None
-            and int(head["ContentLength"]) == obj.size_bytes
-            and head.get("ChecksumCRC32") == obj.checksum
+            int(head["ContentLength"]) == obj.size_bytes
+            and reported == value
+            and reported_parts in ("", parts)
+            and head.get("ChecksumType", kind) == kind
         )
 
     def list(self, prefix: str) -> Iterator[str]:
@@ -245,111 +272,76 @@ class S3Store:
                 yield item["Key"][strip:]
 
 
-class _Upload:
-    """One object being written by :meth:`S3Store.write`: the bytes gathered into parts of ``store.part_bytes``,
-    the first part held until a second one starts (an object of one part is a ``PutObject``), then a multipart
-    upload with :data:`PARTS_IN_FLIGHT` parts sent at a time on worker threads.
+class _ChunkReader:
+    """A non-seekable, read-only file over ``chunks``, as s3transfer's ``UploadNonSeekableInputManager`` reads it:
+    ``read(n)`` returns exactly ``n`` bytes but at the end (s3transfer takes a short first read of
+    ``multipart_threshold`` for the end of the object: a ``PutObject``), ``read()`` the rest.  The chunks are held
+    as views and copied once, into the bytes returned (a chunk that is exactly the bytes asked is returned as is).
+
+    As the bytes pass, the reader hashes them (SHA-256 on a worker thread: :attr:`digest`) and computes the
+    CRC-32 of each part of ``part`` bytes (boundaries at multiples of ``part`` from the start, where s3transfer
+    cuts a non-seekable stream with ``multipart_threshold == multipart_chunksize == part``).
 
     Attributes:
-        size: the bytes added (after :meth:`finish`: the object's size).
-        checksum: after :meth:`finish`, the object's CRC-32 as S3 reports it (base64).
+        size: the bytes read so far (at the end: the object's size).
+        digest: the SHA-256 of the bytes read.
     """
 
-    def __init__(self, store: S3Store, key: str) -> None:
-        self.store, self.key = store, store.key(key)
-        self.part = store.part_bytes
+    def __init__(self, chunks: Iterable[Chunk], part: int) -> None:
+        self._chunks = iter(chunks)
+        self._part = part
+        self._pending = memoryview(b"")
         self.size = 0
-        self.checksum: str | None = None
-        self._buffer = bytearray()
-        self._args = {
-            **store._object_args(),
-            "ContentType": _CONTENT_TYPES.get(key.rpartition(".")[2], "text/csv"),
-            "ChecksumAlgorithm": "CRC32",
-        }
-        self._upload_id: str | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._sent: deque[Future[tuple[str, int, int]]] = deque()  # (ETag, CRC-32, bytes) of each part, in order
-        self._parts: list[dict[str, Any]] = []
-        self._crc = 0
+        self.digest = HashBehind()
+        self._crcs: list[int] = []  # the CRC-32 of each part, the last one running
 
-    def add(self, chunk: Chunk) -> None:
-        """Append ``chunk`` (copied: the caller may reuse it); send each part that is full."""
-        self.size += len(chunk)
-        view = memoryview(chunk).cast("B")
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def read(self, amount: int | None = -1) -> bytes:
+        """Up to ``amount`` bytes (all that is left if ``amount`` is ``None`` or negative); fewer only at the end."""
+        want = sys.maxsize if amount is None or amount < 0 else amount
+        pieces: list[memoryview] = []
+        got = 0
+        while got < want:
+            if not len(self._pending):
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._pending = memoryview(chunk).cast("B")
+                self.digest.update(self._pending)
+            piece = self._pending[: want - got]
+            self._pending = self._pending[len(piece) :]
+            pieces.append(piece)
+            got += len(piece)
+        if len(pieces) == 1 and isinstance(pieces[0].obj, bytes) and len(pieces[0]) == len(pieces[0].obj):
+            data = pieces[0].obj
+        else:
+            data = b"".join(pieces)
+        self._count(data)
+        return data
+
+    def _count(self, data: bytes) -> None:
+        """Fold ``data`` into the parts' CRC-32s."""
+        view = memoryview(data)
         while len(view):
-            room = self.part - len(self._buffer)
-            self._buffer += view[:room]
-            view = view[room:]
-            if len(self._buffer) == self.part and len(view):  # more follows: the part is not the last
-                self._send(self._buffer)
-                self._buffer = bytearray()
+            used = self.size % self._part
+            if used == 0:
+                self._crcs.append(0)
+            piece = view[: self._part - used]
+            self._crcs[-1] = zlib.crc32(piece, self._crcs[-1])
+            self.size += len(piece)
+            view = view[len(piece) :]
 
-    def finish(self) -> None:
-        """Send the last part and complete the upload (or ``PutObject`` the whole object)."""
-        if self._upload_id is None:
-            body = self._buffer
-            self.checksum = crc32_base64(zlib.crc32(body))
-            client = self.store.client
-            client.put_object(Bucket=self.store.bucket, Key=self.key, Body=body, ChecksumCRC32=self.checksum, **self._args)
-            return
-        if self._buffer:
-            self._send(self._buffer)
-        while self._sent:
-            self._collect()
-        self.checksum = crc32_base64(self._crc)
-        self.store.client.complete_multipart_upload(
-            Bucket=self.store.bucket,
-            Key=self.key,
-            UploadId=self._upload_id,
-            MultipartUpload={"Parts": self._parts},
-            ChecksumCRC32=self.checksum,
-            ChecksumType="FULL_OBJECT",
-        )
-        self._upload_id = None
-        self._shutdown()
-
-    def abort(self) -> None:
-        """Abort the multipart upload, if one was started (best effort: its parts are removed, nothing was visible)."""
-        upload_id, self._upload_id = self._upload_id, None
-        self._shutdown()
-        if upload_id is not None:
-            with contextlib.suppress(Exception):
-                self.store.client.abort_multipart_upload(Bucket=self.store.bucket, Key=self.key, UploadId=upload_id)
-
-    def _send(self, body: bytearray) -> None:
-        if self._upload_id is None:
-            args = {k: v for k, v in self._args.items() if k != "ChecksumAlgorithm"}
-            created = self.store.client.create_multipart_upload(
-                Bucket=self.store.bucket, Key=self.key, ChecksumAlgorithm="CRC32", ChecksumType="FULL_OBJECT", **args
-            )
-            self._upload_id = created["UploadId"]
-            self._pool = ThreadPoolExecutor(PARTS_IN_FLIGHT, thread_name_prefix="upload-part")
-        while len(self._sent) >= PARTS_IN_FLIGHT:
-            self._collect()
-        assert self._pool is not None
-        self._sent.append(self._pool.submit(self._upload_part, len(self._parts) + len(self._sent) + 1, body))
-
-    def _upload_part(self, number: int, body: bytearray) -> tuple[str, int, int]:
-        """``UploadPart`` ``number`` with its CRC-32; returns ``(ETag, CRC-32, bytes)``."""
-        crc = zlib.crc32(body)
-        answer = self.store.client.upload_part(
-            Bucket=self.store.bucket,
-            Key=self.key,
-            UploadId=self._upload_id,
-            PartNumber=number,
-            Body=body,
-            ChecksumAlgorithm="CRC32",
-            ChecksumCRC32=crc32_base64(crc),
-        )
-        return str(answer["ETag"]), crc, len(body)
-
-    def _collect(self) -> None:
-        """Wait for the oldest part in flight; fold its CRC-32 into the object's."""
-        etag, crc, size = self._sent.popleft().result()
-        self._parts.append({"PartNumber": len(self._parts) + 1, "ETag": etag, "ChecksumCRC32": crc32_base64(crc)})
-        self._crc = crc32_combine(self._crc, crc, size)
-
-    def _shutdown(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+    @property
+    def checksum(self) -> str:
+        """The object's CRC-32 as S3 reports it (``ChecksumCRC32``, base64): below one part (a ``PutObject``) the
+        CRC-32 of the bytes; from one part on (a multipart upload) the composite ``<base64 CRC-32 of the
+        parts' CRC-32s, 4 big-endian bytes each>-<parts>``, S3's default for CRC-32 (``ChecksumType=COMPOSITE``)."""
+        if self.size < self._part:
+            return crc32_base64(self._crcs[0] if self._crcs else 0)
+        composite = zlib.crc32(b"".join(crc.to_bytes(4, "big") for crc in self._crcs))
+        return f"{crc32_base64(composite)}-{len(self._crcs)}"

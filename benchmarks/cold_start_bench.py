@@ -136,6 +136,9 @@ def first_invocations() -> list[tuple[str, dict[str, Any]]]:
     """The handler's first invocation for each kind of event, each in a fresh interpreter against moto's server."""
     from model_training.offline import local_aws, provision, s3_event, upload
 
+    sys.path.insert(0, str(REPO))
+    from tests.fixtures import training_job_event  # the event the tests deliver (moto creates jobs completed)
+
     with local_aws() as endpoint:
         pipeline = provision()
         env = {
@@ -152,7 +155,7 @@ def first_invocations() -> list[tuple[str, dict[str, Any]]]:
         if found["status"] != "started":
             raise SystemExit(f"the splitting event did not start a job: {found}")
         duplicate = invoke(event, env)
-        job = invoke(training_job_event(found["job_name"], pipeline.region), env)
+        job = invoke(training_job_event(found["job_name"], "Completed"), env)  # in local_aws()'s region
         output = found["outputs"]["train"].removeprefix(f"s3://{pipeline.data_bucket}/")
         skipped = invoke(s3_event(pipeline.data_bucket, output, region=pipeline.region), env)
     return [
@@ -161,32 +164,6 @@ def first_invocations() -> list[tuple[str, dict[str, Any]]]:
         ("job state change", job),
         ("skipped object", skipped),
     ]
-
-
-def training_job_event(name: str, region: str) -> dict[str, Any]:
-    """The ``SageMaker Training Job State Change`` event EventBridge sends when job ``name`` completes (moto creates
-    jobs completed)."""
-    arn = f"arn:aws:sagemaker:{region}:123456789012:training-job/{name}"
-    detail = {
-        "TrainingJobName": name,
-        "TrainingJobArn": arn,
-        "TrainingJobStatus": "Completed",
-        "SecondaryStatus": "Completed",
-        "CreationTime": 1772619300000,
-        "LastModifiedTime": 1772619420000,
-        "Tags": {},
-    }
-    return {
-        "version": "0",
-        "id": "844e2571-85d4-695f-b930-0153b71dcb42",
-        "detail-type": "SageMaker Training Job State Change",
-        "source": "aws.sagemaker",
-        "account": "123456789012",
-        "time": "2026-03-04T10:17:00Z",
-        "region": region,
-        "resources": [arn],
-        "detail": detail,
-    }
 
 
 def main() -> None:

@@ -111,11 +111,7 @@ class RowIndex:
         symbols = _symbols(cuts, self.ncols)
         key = tuple(symbols)
         arr = self._elements.get(key)
-        position = {s: k for k, s in enumerate(symbols)}
-        position[(self.ncols - 1, 2)] = len(symbols)
-        template = np.concatenate(
-            [np.arange(position[_name(a, self.ncols)], position[_name(b, self.ncols)], dtype=np.int64) for a, b in pieces]
-        )
+        template = _template(symbols, pieces, self.ncols)
         if arr is None:
             n, k = self.rows, len(symbols)
             offsets = np.empty(n * k + 1, dtype=np.int64)
@@ -148,11 +144,7 @@ class RowIndex:
         from model_training.data.gather import take_elements
 
         symbols = _symbols(cuts, self.ncols)
-        position = {s: k for k, s in enumerate(symbols)}
-        position[(self.ncols - 1, 2)] = len(symbols)
-        template = np.concatenate(
-            [np.arange(position[_name(a, self.ncols)], position[_name(b, self.ncols)], dtype=np.int64) for a, b in pieces]
-        )
+        template = _template(symbols, pieces, self.ncols)
         rows = rows.astype(np.int64, copy=False)
         m, k = rows.size, len(symbols) + 1
         # per row: its K cuts, then the start of the next line; the element from there to the next row's first
@@ -166,8 +158,8 @@ class RowIndex:
         arr = pa.LargeBinaryArray.from_buffers(pa.large_binary(), m * k, [None, pa.py_buffer(offsets), pa.py_buffer(self.data)])
         return take_elements(arr, np.arange(m, dtype=np.int64), template, k), len(template)
 
-    def _position_at(self, f: int, side: int, rows: np.ndarray) -> np.ndarray:
-        """:meth:`_position` of ``rows`` only."""
+    def _position_at(self, f: int, side: int, rows: np.ndarray | slice) -> np.ndarray:
+        """The byte offsets of cut ``(f, side)`` (:meth:`elements`) in the rows ``rows`` (row numbers, or a slice)."""
         if side == 0:
             if f == 0:
                 return self.starts[rows]
@@ -179,12 +171,8 @@ class RowIndex:
         return end if side == 1 else end + 1
 
     def _position(self, f: int, side: int) -> np.ndarray:
-        if side == 0:
-            if f == 0:
-                return self.starts
-            return self.bounds[f][0] if f in self.bounds else self.bounds[f - 1][1] + 1
-        end = self.ends if f == self.ncols - 1 else self.bounds[f][1] if f in self.bounds else self.bounds[f + 1][0] - 1
-        return end if side == 1 else end + 1
+        """The byte offsets of cut ``(f, side)`` in every row."""
+        return self._position_at(f, side, slice(None))
 
 
 def _name(cut: tuple[int, int], ncols: int) -> tuple[int, int]:
@@ -195,6 +183,16 @@ def _name(cut: tuple[int, int], ncols: int) -> tuple[int, int]:
 
 def _symbols(cuts: Iterable[tuple[int, int]], ncols: int) -> list[tuple[int, int]]:
     return sorted(({_name(c, ncols) for c in cuts} | {(0, 0)}) - {(ncols - 1, 2)})
+
+
+def _template(
+    symbols: list[tuple[int, int]], pieces: Iterable[tuple[tuple[int, int], tuple[int, int]]], ncols: int
+) -> np.ndarray:
+    """The elements (of one row's ``len(symbols)`` cut at ``symbols``, the last ending at the next line) whose
+    concatenation renders ``pieces``, in order."""
+    position = {s: k for k, s in enumerate(symbols)}
+    position[(ncols - 1, 2)] = len(symbols)
+    return np.concatenate([np.arange(position[_name(a, ncols)], position[_name(b, ncols)], dtype=np.int64) for a, b in pieces])
 
 
 # ------------------------------------------------------------------------------------------------ scan

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model_training.data.gather import int64_array, memory_pool
+from model_training.data.gather import concatenated, int64_array, memory_pool
 
 
 class Buckets:
@@ -79,6 +79,4 @@ class Buckets:
             pa.large_binary(), positions.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
         )
         ordered = pc.take(arr, int64_array(np.argsort(positions, kind="stable")), memory_pool=memory_pool())
-        bufs = ordered.buffers()
-        offs = np.frombuffer(bufs[1], dtype=np.int64)[: len(ordered) + 1]
-        return memoryview(bufs[2])[int(offs[0]) : int(offs[-1])], int(positions.size)
+        return concatenated(ordered), int(positions.size)

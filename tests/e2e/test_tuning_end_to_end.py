@@ -30,6 +30,8 @@ SEARCH: dict[str, Any] = {
     "seed": 7,
     "ranges": {"eta": {"min": 0.05, "max": 0.5, "scaling": "Logarithmic"}, "max_depth": {"min": 2, "max": 6}},
 }
+# the best trial's mark in a trials' table: "(best)", or "(best, untuned)" when no searched trial beat the untuned one
+BEST_MARK = re.compile(r"\d{3} \(best(, untuned)?\)")
 MANIFEST = {"label": "target", "training": {"hyperparameters": {"num_round": 8}}, "tuning": SEARCH}
 
 
@@ -63,7 +65,7 @@ def test_a_local_search_through_the_command_line(tmp_path: Path) -> None:
     # the run id (from the source's path, here a temporary folder) seeds the search: on some paths no searched trial
     # beats the untuned one, which is then the best (trial 000 marked "best, untuned")
     assert re.search(r"000 \((best, )?untuned\)", res.output) and "best hyperparameters: " in res.output, res.output
-    assert re.search(r"\d{3} \(best(, untuned)?\)", res.output), res.output
+    assert BEST_MARK.search(res.output), res.output
     (record_path,) = out.glob("automl/2026-03-04/training/breast_cancer/*/run.json")
     record = json.loads(record_path.read_text())
     tuning = record["tuning"]
@@ -96,12 +98,12 @@ def test_a_local_search_through_the_command_line(tmp_path: Path) -> None:
     before = files(out)
     again = cli(*args)
     assert again.exit_code == 0, again.output
-    assert "already done" in again.output and "(best)" in again.output
+    assert "already done" in again.output and BEST_MARK.search(again.output), again.output
     assert files(out) == before  # nothing written, nothing trained, nothing copied again
 
     described = cli("jobs", "describe", tuning["job_name"], "-o", str(out))
     assert described.exit_code == 0, described.output
-    assert "(best)" in described.output and f"model copied to                {model}" in described.output
+    assert BEST_MARK.search(described.output) and f"model copied to                {model}" in described.output
     as_json = json.loads(cli("jobs", "describe", tuning["job_name"], "-o", str(out), "--json").stdout)
     assert [t["job_name"] for t in as_json["Trials"]] == [t["job_name"] for t in tuning["trials"]]
     assert as_json["RecordedOutcome"]["tuning"]["model_copied_to"] == model.as_uri()

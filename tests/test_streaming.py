@@ -180,26 +180,26 @@ def test_multi_member_gzip_is_read_whole() -> None:
         list(decompressed([data[: len(data) - 6]]))
 
 
-@pytest.mark.parametrize(
-    "changed_on_read",
-    [2, 3],
-    ids=["after-the-identity-hash", "between-pass-1-and-pass-2"],  # reads: identity, pass 1, pass 2
-)
-def test_a_source_changed_during_the_run_is_refused(
-    tmp_path: Path, bank_csv: Path, monkeypatch: pytest.MonkeyPatch, changed_on_read: int
+def test_a_local_file_streamed_is_read_twice_and_refused_if_it_changes_between(
+    tmp_path: Path, bank_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # pass 1 hashes the file as it validates it: that hash is its identity (no read of its own); pass 2 must read
+    # the same bytes
     src = tmp_path / "bank.csv"
     src.write_bytes(bank_csv.read_bytes()[:500_000].rsplit(b"\n", 1)[0] + b"\n")
-    reads = {"n": 0}
+    reads = {"n": 0, "change": False}
     original = LocalSource.chunks
 
     def chunks(self: LocalSource, size: int):  # type: ignore[no-untyped-def]
         reads["n"] += 1
-        if reads["n"] == changed_on_read:
+        if reads["n"] == 2 and reads["change"]:
             src.write_bytes(src.read_bytes().replace(b"\n56,", b"\n57,", 1))
         yield from original(self, size)
 
     monkeypatch.setattr(LocalSource, "chunks", chunks)
+    split(src, tmp_path / "once", stream=True)
+    assert reads["n"] == 2  # pass 1 and pass 2
+    reads.update(n=0, change=True)
     with pytest.raises(DatasetError, match="changed while the streaming split read it"):
         split(src, tmp_path / "out", stream=True)
     assert not any((tmp_path / "out").rglob("part-*"))

@@ -22,11 +22,13 @@ class HashBehind:
 
     def __init__(self) -> None:
         self._digest = hashlib.sha256()
+        self.size_bytes = 0  # bytes given so far
         self._pool: ThreadPoolExecutor | None = None
         self._pending: Future[None] | None = None
 
     def update(self, chunk: bytes | memoryview) -> None:
         """Hash ``chunk`` (bytes-like) after the chunks given before it."""
+        self.size_bytes += len(chunk)
         if len(chunk) < 1 << 20:  # small: not worth a thread hop
             self._wait()
             self._digest.update(chunk)

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from model_training.algorithm.hyperparameters import parse_hyperparameters
+from model_training.algorithm.hyperparameters import ParsedHyperparameters, parse_hyperparameters
 from model_training.budget import READ_BYTES_PER_SECOND, WRITE_BYTES_PER_SECOND, check_time_budget
 from model_training.config.run import RunConfig, StreamOptions
 from model_training.data.inflate import inflate_time_left
@@ -50,6 +50,7 @@ from model_training.training.tuning_run import tune
 if TYPE_CHECKING:
     from model_training.data.dataset import Dataset
     from model_training.split.method import SplitMethod
+    from model_training.split.streaming import FirstPass
 
 
 @dataclass(frozen=True)
@@ -212,14 +213,25 @@ def _tune_allocator(streaming: bool) -> None:
     tune_allocator(streaming=streaming)
 
 
-def _identify(ctx: RunContext, streaming: bool) -> tuple[SourceInfo, Dataset | None, bool]:
-    """The source's identity; for a local file split in memory its dataset, already read and checked (else
-    ``None``: read later); and whether to stream after all (gzip data inflating past the in-memory limit).
+def _identify(ctx: RunContext, streaming: bool) -> tuple[SourceInfo, Dataset | FirstPass | None, bool]:
+    """The source's identity; for a local file split in memory its dataset, already read and checked, for one
+    streamed the streaming split's pass 1 (else ``None``: read later); and whether to stream after all (gzip
+    data inflating past the in-memory limit).
 
-    A local file is identified by its hash, which needs every byte anyway: it is read, hashed on a worker
-    thread while its rows are indexed and checked (the errors come out the same, earlier).
+    A local file is identified by its hash, which needs every byte anyway: split in memory, it is read, hashed
+    on a worker thread while its rows are indexed and checked; streamed, its hash is pass 1's (which validates
+    and counts the rows), so that it is read twice, not three times.  The errors come out the same, earlier.
     """
     source, rep = ctx.source, ctx.reporter
+    if streaming and isinstance(source, LocalSource):
+        from model_training.split.streaming import first_pass
+
+        hp = _hyperparameters(ctx.config)
+        unhashed = source.unhashed()
+        first = first_pass(source, unhashed, ctx.config, hp, ctx.stream.chunk_bytes, rep)
+        info = replace(unhashed, size_bytes=first.size_bytes, sha256=first.sha256)
+        source.identified_as(info)
+        return info, first, True
     with rep.task(f"reading {source.display_name}", total=source.size(), unit="bytes") as advance:
         if streaming or not isinstance(source, LocalSource):
             return source.identify(on_bytes=advance, keep=not streaming), None, streaming
@@ -231,10 +243,13 @@ def _identify(ctx: RunContext, streaming: bool) -> tuple[SourceInfo, Dataset | N
     del data
     if early is None:  # gzip data inflating past the in-memory limit: streamed instead
         return identified(), None, True
-    hp = parse_hyperparameters(ctx.config.training.hyperparameters, ctx.config.training.algorithm_version, infer_num_class=True)
-    validate_rows(early, output_columns(early, ctx.config), ctx.config, hp)
+    validate_rows(early, output_columns(early, ctx.config), ctx.config, _hyperparameters(ctx.config))
     info = identified()
     return info, early.with_source(info), False
+
+
+def _hyperparameters(config: RunConfig) -> ParsedHyperparameters:
+    return parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version, infer_num_class=True)
 
 
 def _place(ctx: RunContext, info: SourceInfo) -> _Place:
@@ -302,11 +317,14 @@ def _search_ended(record: RunRecord | None, backend: TrainingBackend | None) -> 
     return found is not None and found["HyperParameterTuningJobStatus"] in FINAL_TUNING_STATUSES
 
 
-def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, streaming: bool, size: int) -> RunRecord:
+def _split_and_commit(
+    ctx: RunContext, place: _Place, dataset: Dataset | FirstPass | None, streaming: bool, size: int
+) -> RunRecord:
     """Split the source, write and verify its files, and commit ``run.json`` (under the run's claim).
 
     Args:
-        dataset: the source, already read and checked (a local file split in memory).
+        dataset: the source, already read and checked (a local file split in memory), or the streaming split's
+            pass 1 over it (a local file streamed).
         size: the source's size in bytes, inflated (estimated) for gzip: the streaming split's time estimate.
 
     Raises:
@@ -318,7 +336,7 @@ def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, s
 
     ctx.store.sweep(place.prefix)  # what a killed run left: temporary files, a partial split
     config = ctx.config
-    hp = parse_hyperparameters(config.training.hyperparameters, config.training.algorithm_version, infer_num_class=True)
+    hp = _hyperparameters(config)
     try:
         method = _method(ctx, place.info, dataset, streaming, size)
         with method.prepare(config, hp, ctx.reporter) as prepared:
@@ -348,10 +366,14 @@ def _split_and_commit(ctx: RunContext, place: _Place, dataset: Dataset | None, s
     )
 
 
-def _method(ctx: RunContext, info: SourceInfo, dataset: Dataset | None, streaming: bool, size: int) -> SplitMethod:
+def _method(ctx: RunContext, info: SourceInfo, dataset: Dataset | FirstPass | None, streaming: bool, size: int) -> SplitMethod:
     """In memory or streaming, with the time each needs checked against the budget."""
     from model_training.split.in_memory import InMemorySplit, parse_in_memory
-    from model_training.split.streaming import StreamingSplit
+    from model_training.split.streaming import FirstPass, StreamingSplit
+
+    if isinstance(dataset, FirstPass):  # a local file streamed: pass 1 identified it
+        check_time_budget(ctx.time_left, "splitting and writing", 2 * size / WRITE_BYTES_PER_SECOND)
+        return StreamingSplit(ctx.source, info, chunk_bytes=ctx.stream.chunk_bytes, tmp_dir=ctx.stream.tmp_dir, first=dataset)
 
     if dataset is None and not streaming:
         info, data = ctx.source.read()

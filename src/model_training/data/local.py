@@ -157,6 +157,16 @@ class LocalSource:
             self._read = read_local_source(self.path, on_bytes)
         return self._read[0]
 
+    def unhashed(self) -> SourceInfo:
+        """The file's identity before it is read: its SHA-256 ``""``, its size from the file system (raises
+        :class:`DatasetError` if the file is missing)."""
+        resolved = self.path.resolve()
+        return SourceInfo(resolved.as_uri(), dataset_name(str(resolved)), self.size(), "")
+
+    def identified_as(self, info: SourceInfo) -> None:
+        """Take ``info`` (its hash made by a caller that read the file chunk by chunk) as the file's identity."""
+        self._info = info
+
     def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]:
         """The file's identity and bytes."""
         self.identify(on_bytes)

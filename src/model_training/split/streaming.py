@@ -82,7 +82,7 @@ MAX_BUCKETS = 256
 
 
 @dataclass
-class _Pass1:
+class FirstPass:
     rows: int
     header: bytes
     columns: list[str]
@@ -91,6 +91,7 @@ class _Pass1:
     drop: tuple[str, ...] | None  # inferred_drop
     inputs: Any
     sha256: str
+    size_bytes: int  # the bytes read (and hashed)
     source_index: bool  # the source's first column is its index (the test file's index column)
 
 
@@ -106,6 +107,8 @@ class StreamingSplit:
         tmp_dir: where the buckets go (default: the system's temporary folder), in a folder named
             ``model-training-{pid}-...``, removed when the split ends however it ends; the folders of
             processes that are gone (a killed run's) are removed first.
+        first: pass 1's result, when the caller ran it already (:func:`first_pass`: a local file is identified by
+            it, so that it is read and hashed once less); ``info`` must then be its identity.
     """
 
     def __init__(
@@ -116,8 +119,10 @@ class StreamingSplit:
         chunk_bytes: int = CHUNK_BYTES,
         bucket_bytes: int = BUCKET_BYTES,
         tmp_dir: str | None = None,
+        first: FirstPass | None = None,
     ) -> None:
         self.source = source
+        self.first = first
         self.info = info
         self.chunk_bytes = chunk_bytes
         self.bucket_bytes = bucket_bytes
@@ -134,7 +139,7 @@ class StreamingSplit:
             SplitError: the strategy cannot split these rows.
         """
         source, info = self.source, self.info
-        first = _validate_and_count(source, info, config, hp, self.chunk_bytes, rep)
+        first, self.first = self.first or first_pass(source, info, config, hp, self.chunk_bytes, rep), None
         if info.sha256 and first.sha256 != info.sha256:  # a local file: the run id was made from another content
             raise _changed(info.uri)
         if not info.sha256 and first.sha256:  # an S3 object: record the hash of the bytes split, as in memory
@@ -170,12 +175,14 @@ class StreamingSplit:
 # ------------------------------------------------------------------------------------------------ pass 1
 
 
-def _validate_and_count(
-    source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any, chunk_bytes: int, rep: Reporter
-) -> _Pass1:
+def first_pass(source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any, chunk_bytes: int, rep: Reporter) -> FirstPass:
     """Pass 1: validate every chunk; count the rows; keep the strategy's per-row inputs.  Columns holding a value
     that is not a number are reported together, as in memory: after the first, the rest of the source is read for
-    the other columns' first such values."""
+    the other columns' first such values.  The returned ``sha256`` and ``size_bytes`` are of the bytes read.
+
+    Raises:
+        DatasetError: a row or column the run cannot use (as in memory), or no data rows.
+    """
     digest = HashBehind()
     rows = 0
     header = b""
@@ -228,7 +235,8 @@ def _validate_and_count(
     sha = digest.hexdigest()
     if rows == 0:
         raise DatasetError("the file has a header but no data rows", "upload a CSV file with data rows", uri=info.uri)
-    return _Pass1(rows, header, columns, first_label, classes, drop, merge_inputs(inputs), sha, source_index)
+    merged = merge_inputs(inputs)
+    return FirstPass(rows, header, columns, first_label, classes, drop, merged, sha, digest.size_bytes, source_index)
 
 
 # ------------------------------------------------------------------------------------------------ pass 2
@@ -294,7 +302,7 @@ def _scatter(
     info: SourceInfo,
     config: RunConfig,
     hp: ParsedHyperparameters,
-    first: _Pass1,
+    first: FirstPass,
     rank: np.ndarray,
     layout: _Layout,
     buckets: Buckets,

@@ -1,0 +1,242 @@
+"""Issue 16 under attack: ranged reads of truncated, corrupt and replaced objects, bad CSV streamed from S3,
+concurrent deliveries of one object (S3 notification and EventBridge), through ``lambda_handler`` on moto's server."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+from typing import Any
+
+import pytest
+
+from model_training import aws, lambda_handler
+from model_training.data import s3 as s3_source
+from model_training.data import s3_ranged
+from model_training.offline import Pipeline, s3_event, upload
+from tests.fixtures import EVENT_TIME, Context, jobs
+
+MIB = 1024 * 1024
+
+
+def _keys(bucket: str, prefix: str = "automl/") -> list[str]:
+    listed = aws.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    return sorted(item["Key"] for item in listed)
+
+
+def _big_csv(rows: int) -> bytes:
+    lines = [b"x1,x2,x3,y_yes,y_no"]
+    lines += [b"%d,%d.5,%d,%d,%d" % (i, i % 97, i % 13, i % 2, 1 - i % 2) for i in range(rows)]
+    return b"\n".join(lines) + b"\n"
+
+
+@pytest.fixture
+def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(s3_ranged, "RANGE_BYTES", 64 * 1024)
+    monkeypatch.setattr(s3_source, "RANGED_FROM_BYTES", 128 * 1024)
+
+
+def _event(p: Pipeline, key: str, data: bytes, *, pin: bool = True) -> dict[str, Any]:
+    meta = upload(p.data_bucket, key, data)
+    if not pin:
+        return s3_event(p.data_bucket, key, size=meta["size"], event_time=EVENT_TIME)
+    return s3_event(
+        p.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], size=meta["size"], event_time=EVENT_TIME
+    )
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+def test_a_truncated_gzip_read_by_ranges_fails_naming_the_object_and_writes_nothing(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    if stream:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    packed = gzip.compress(_big_csv(60_000), mtime=0)
+    assert len(packed) > 128 * 1024
+    key = "automl/2026-03-04/cut.csv.gz"
+    event = _event(pipeline, key, packed[: len(packed) * 2 // 3])
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "failed", result
+    assert key in result["reason"] or "cut.csv.gz" in result["reason"], result
+    assert _keys(pipeline.data_bucket) == [key]
+    assert jobs() == []
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+def test_a_corrupt_gzip_read_by_ranges_fails_and_writes_nothing(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    if stream:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    packed = bytearray(gzip.compress(_big_csv(60_000), mtime=0))
+    middle = len(packed) // 2
+    packed[middle : middle + 64] = bytes(64)  # a run of zeros in the deflate stream
+    key = "automl/2026-03-04/corrupt.csv.gz"
+    (result,) = lambda_handler(_event(pipeline, key, bytes(packed)), Context())["results"]
+    assert result["status"] == "failed", result
+    assert "corrupt.csv.gz" in result["reason"], result
+    assert _keys(pipeline.data_bucket) == [key]
+    assert jobs() == []
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+def test_a_bad_value_late_in_a_ranged_object_names_the_object_and_line_and_writes_nothing(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    if stream:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    lines = _big_csv(30_000).split(b"\n")
+    lines[25_001] = b"1,oops,3,1,0"  # line 25002 of the file (the header is line 1)
+    key = "automl/2026-03-04/bad.csv"
+    (result,) = lambda_handler(_event(pipeline, key, b"\n".join(lines)), Context())["results"]
+    assert result["status"] == "failed", result
+    assert "bad.csv" in result["reason"] and "25002" in result["reason"] and "oops" in result["reason"], result
+    assert _keys(pipeline.data_bucket) == [key]
+    assert jobs() == []
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+def test_an_object_overwritten_after_its_etag_only_event_fails_and_writes_nothing(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    if stream:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    key = "automl/2026-03-04/over.csv"
+    meta = upload(pipeline.data_bucket, key, _big_csv(20_000))
+    upload(pipeline.data_bucket, key, _big_csv(21_000))
+    event = s3_event(pipeline.data_bucket, key, etag=meta["etag"], size=meta["size"], event_time=EVENT_TIME)
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "failed", result
+    assert meta["etag"] in result["reason"], result
+    assert _keys(pipeline.data_bucket) == [key] and jobs() == []
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+def test_an_overwritten_object_with_a_version_splits_the_events_version(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    if stream:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    key = "automl/2026-03-04/over.csv"
+    first = _big_csv(20_000)
+    meta = upload(pipeline.data_bucket, key, first)
+    upload(pipeline.data_bucket, key, _big_csv(21_000))
+    event = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], size=999, event_time=EVENT_TIME)
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "started", result
+    import json
+
+    record_key = result["outputs"]["train"].split(f"{pipeline.data_bucket}/", 1)[1].rsplit("/train/", 1)[0] + "/run.json"
+    record = json.loads(aws.client("s3").get_object(Bucket=pipeline.data_bucket, Key=record_key)["Body"].read())
+    assert record["source"]["size_bytes"] == len(first) and record["source"]["version_id"] == meta["version_id"]
+    assert sum(s["rows"] for s in record["splits"].values()) == 20_000
+
+
+def _eventbridge(p: Pipeline, key: str, meta: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "eb-1",
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": EVENT_TIME.replace(".000", ""),
+        "region": "eu-west-2",
+        "resources": [f"arn:aws:s3:::{p.data_bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": p.data_bucket},
+            "object": {"key": key, "size": meta["size"], "etag": meta["etag"], "version-id": meta["version_id"]},
+            "request-id": "r",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
+    }
+
+
+def test_concurrent_s3_and_eventbridge_deliveries_start_one_job(pipeline: Pipeline, small_ranges: None) -> None:
+    key = "automl/2026-03-04/twice.csv"
+    data = _big_csv(20_000)
+    meta = upload(pipeline.data_bucket, key, data)
+    s3 = s3_event(
+        pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], size=meta["size"], event_time=EVENT_TIME
+    )
+    events = [s3, _eventbridge(pipeline, key, meta), s3, _eventbridge(pipeline, key, meta)]
+    results: list[Any] = [None] * len(events)
+    barrier = threading.Barrier(len(events))
+
+    def deliver(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = lambda_handler(events[i], Context())["results"][0]
+        except Exception as exc:  # a retryable error raised to Lambda is a fair answer
+            results[i] = exc
+
+    threads = [threading.Thread(target=deliver, args=(i,)) for i in range(len(events))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = [r["status"] if isinstance(r, dict) else type(r).__name__ for r in results]
+    assert statuses.count("started") == 1, results
+    assert len(jobs()) == 1
+    # redelivery afterwards: a duplicate
+    again = lambda_handler(s3, Context())["results"][0]
+    assert again["status"] == "duplicate", again
+    assert len(jobs()) == 1
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["one-get", "ranged"])
+def test_an_object_replaced_between_the_streaming_passes_of_a_cli_run_fails_and_writes_nothing(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, big: bool
+) -> None:
+    from typer.testing import CliRunner
+
+    from model_training.cli import app
+
+    key = "automl/2026-03-04/moving.csv"
+    upload(pipeline.data_bucket, key, _big_csv(20_000 if big else 2_000))
+    original = s3_source.S3Source.chunks
+    calls: list[int] = []
+
+    def chunks(self: Any, size: int) -> Any:
+        calls.append(size)
+        if len(calls) == 2:  # pass 2: someone uploaded a new version after pass 1
+            upload(pipeline.data_bucket, key, _big_csv(20_001 if big else 2_001))
+        yield from original(self, size)
+
+    monkeypatch.setattr(s3_source.S3Source, "chunks", chunks)
+    res = CliRunner().invoke(
+        app,
+        ["run", f"s3://{pipeline.data_bucket}/{key}", "--stream", "--output", f"s3://{pipeline.data_bucket}/manual",
+         "--no-train", "--date", "2026-03-04", "-q"],
+    )  # fmt: skip
+    assert len(calls) >= 2
+    assert res.exit_code == 1, res.output
+    assert "moving.csv" in res.output and "changed" in res.output, res.output
+    assert "event" not in res.output, res.output  # no event here: a user named the object on the command line
+    assert _keys(pipeline.data_bucket, "manual/") == []
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["one-get", "ranged"])
+def test_an_unpinned_events_object_replaced_between_the_streaming_passes_is_not_blamed_on_the_events_etag(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, big: bool
+) -> None:
+    monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    key = "automl/2026-03-04/unpinned.csv"
+    event = _event(pipeline, key, _big_csv(20_000 if big else 2_000), pin=False)
+    assert "eTag" not in event["Records"][0]["s3"]["object"] and "versionId" not in event["Records"][0]["s3"]["object"]
+    original = s3_source.S3Source.chunks
+    calls: list[int] = []
+
+    def chunks(self: Any, size: int) -> Any:
+        calls.append(size)
+        if len(calls) == 2:
+            upload(pipeline.data_bucket, key, _big_csv(20_001 if big else 2_001))
+        yield from original(self, size)
+
+    monkeypatch.setattr(s3_source.S3Source, "chunks", chunks)
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "failed", result
+    assert "changed" in result["reason"], result
+    # the event named no eTag and no version: the message must not say it did, nor ask to remove them
+    assert "the event says eTag" not in result["reason"] and "remove eTag" not in result["reason"], result
+    assert _keys(pipeline.data_bucket) == [key] and jobs() == []

@@ -240,3 +240,57 @@ def test_an_unpinned_events_object_replaced_between_the_streaming_passes_is_not_
     # the event named no eTag and no version: the message must not say it did, nor ask to remove them
     assert "the event says eTag" not in result["reason"] and "remove eTag" not in result["reason"], result
     assert _keys(pipeline.data_bucket) == [key] and jobs() == []
+
+
+@pytest.mark.parametrize("size", [10 * MIB, 10 * MIB - 1, 15 * MIB + 1, 0, 1])
+@pytest.mark.parametrize("piece", [1, 7 * 1024 + 3, 5 * MIB, 3 * MIB + 1])
+def test_a_write_of_odd_chunks_at_part_boundaries_verifies_and_reads_back(pipeline: Pipeline, size: int, piece: int) -> None:
+    from model_training.output.s3_store import S3Store
+
+    if piece == 1 and size > 1:
+        piece = 1024 * 1024 - 1
+    data = (b"0123456789abcdef" * (size // 16 + 1))[:size]
+    chunks = [memoryview(data)[i : i + piece] for i in range(0, size, piece)] or [b""]
+    store = S3Store(pipeline.data_bucket, multipart_threshold=5 * MIB)
+    obj = store.write("automl/odd/train/part-00000", iter(chunks))
+    assert obj.size_bytes == size
+    assert store.verify(obj), obj
+    assert store.read_bytes(obj.key) == data
+
+
+def test_a_streamed_ranged_read_stopped_by_bad_data_early_leaves_no_thread_reading(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    lines = _big_csv(300_000).split(b"\n")
+    lines[5] = b"1,oops,3,1,0"
+    key = "automl/2026-03-04/early.csv"
+    event = _event(pipeline, key, b"\n".join(lines))
+    gets: list[float] = []
+
+    def seen(request: Any, **_: Any) -> None:
+        if "range" in {k.lower() for k in request.headers}:
+            gets.append(time.monotonic())
+
+    s3 = aws.client("s3")
+    s3.meta.events.register("before-send.s3.GetObject", seen, unique_id="breaker-gets")
+    before = {t.ident for t in threading.enumerate()}
+    try:
+        (result,) = lambda_handler(event, Context())["results"]
+        returned = time.monotonic()
+        assert result["status"] == "failed" and "line 6" in result["reason"], result
+        time.sleep(1.0)
+    finally:
+        s3.meta.events.unregister("before-send.s3.GetObject", unique_id="breaker-gets")
+    import gc
+
+    gc.collect()  # an abandoned digest's idle thread ends when the digest is collected (a traceback's cycle)
+    time.sleep(0.2)
+    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == [], left
+    assert [g for g in gets if g > returned] == []
+    object_ranges = -(-len(b"\n".join(lines)) // (64 * 1024))
+    # pass 1 reads on to report every bad column at once, but no second pass follows a failed first
+    assert len(gets) <= object_ranges + 1, (len(gets), object_ranges)

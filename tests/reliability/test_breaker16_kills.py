@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -46,11 +47,12 @@ def kill_at(n):
         os.kill(os.getpid(), signal.SIGKILL)
 
 def before(model=None, params=None, **kw):
-    if where == "ranged-read" and model.name == "GetObject" and "Range" in (params or {}).get("headers", {}):
+    if where.endswith("ranged-read") and model.name == "GetObject" and "Range" in (params or {}).get("headers", {}):
         kill_at(model.name)
 
 def done(model=None, **kw):
-    if (where, model.name) in (("upload-part", "UploadPart"), ("train-complete", "CompleteMultipartUpload")):
+    kills = (("upload-part", "UploadPart"), ("train-complete", "CompleteMultipartUpload"))
+    if (where.removeprefix("stream-"), model.name) in kills:
         kill_at(model.name)
 
 aws.client("s3").meta.events.register("before-call.s3.*", before)
@@ -71,7 +73,10 @@ def _versions(bucket: str) -> list[dict[str, Any]]:
     return [v for v in listed if "/training/" in v["Key"]]
 
 
-@pytest.mark.parametrize(("where", "after"), [("ranged-read", 3), ("upload-part", 2), ("train-complete", 1)])
+@pytest.mark.parametrize(
+    ("where", "after"),
+    [("ranged-read", 3), ("upload-part", 2), ("train-complete", 1), ("stream-ranged-read", 20), ("stream-upload-part", 2)],
+)
 def test_a_delivery_killed_mid_ranged_read_or_mid_upload_then_redelivered_starts_one_job(
     pipeline: Pipeline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str, after: int
 ) -> None:
@@ -87,7 +92,11 @@ def test_a_delivery_killed_mid_ranged_read_or_mid_upload_then_redelivered_starts
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(PACKAGE_ROOT), str(ROOT)]),
         "POWERTOOLS_METRICS_DISABLED": "true",
+        "TMPDIR": str(tmp_path),
     }
+    if where.startswith("stream-"):  # the streaming split: the object read twice (20: in pass 2), buckets in TMPDIR
+        env["MODEL_TRAINING_STREAM_ABOVE_MB"] = "0"
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
     killed = subprocess.run(
         [sys.executable, "-c", _KILLED, where, str(after), str(path)],
         cwd=ROOT,
@@ -103,6 +112,9 @@ def test_a_delivery_killed_mid_ranged_read_or_mid_upload_then_redelivered_starts
     if where != "train-complete":
         assert visible == [k for k in visible if k.endswith("/claim.json") or "claim" in k], visible
 
+    left = [p.name for p in tmp_path.iterdir() if p.name.startswith("model-training-")]
+    assert bool(left) == where.startswith("stream-"), left  # a SIGKILL leaves the streaming split's buckets
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     sqs = {"Records": [{"messageId": "m1", "body": json.dumps(event), "eventSource": "aws:sqs"}]}
     monkeypatch.setattr(claims, "WAIT_SECONDS", 0.5)
     monkeypatch.setattr(claims, "clock", lambda: __import__("time").time() + 700)  # the killed holder's lease ran out
@@ -111,6 +123,7 @@ def test_a_delivery_killed_mid_ranged_read_or_mid_upload_then_redelivered_starts
     (again,) = handle(sqs, Context())["results"]
     assert again["status"] == "duplicate", again
     assert len(jobs()) == 1
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("model-training-")] == []  # swept
     record_key = result["run_record"].split("/", 3)[3]
     record = json.loads(s3.get_object(Bucket=pipeline.data_bucket, Key=record_key)["Body"].read())
     assert record["source"]["size_bytes"] == len(data)

@@ -294,3 +294,21 @@ def test_a_streamed_ranged_read_stopped_by_bad_data_early_leaves_no_thread_readi
     object_ranges = -(-len(b"\n".join(lines)) // (64 * 1024))
     # pass 1 reads on to report every bad column at once, but no second pass follows a failed first
     assert len(gets) <= object_ranges + 1, (len(gets), object_ranges)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+def test_the_same_object_announced_pinned_by_version_by_etag_only_and_unpinned_is_one_run(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    if stream:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    key = "automl/2026-03-04/same.csv"
+    meta = upload(pipeline.data_bucket, key, _big_csv(20_000))
+    by_version = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], size=meta["size"], event_time=EVENT_TIME)
+    by_etag = s3_event(pipeline.data_bucket, key, etag=meta["etag"], size=meta["size"], event_time=EVENT_TIME)
+    bridge = _eventbridge(pipeline, key, meta)
+    del bridge["detail"]["object"]["version-id"]
+    unpinned = s3_event(pipeline.data_bucket, key, event_time=EVENT_TIME)
+    results = [lambda_handler(e, Context())["results"][0] for e in (by_version, by_etag, bridge, unpinned)]
+    assert [r["status"] for r in results] == ["started", "duplicate", "duplicate", "duplicate"], results
+    assert len({r["run_id"] for r in results}) == 1 and len(jobs()) == 1

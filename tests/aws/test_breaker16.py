@@ -312,3 +312,23 @@ def test_the_same_object_announced_pinned_by_version_by_etag_only_and_unpinned_i
     results = [lambda_handler(e, Context())["results"][0] for e in (by_version, by_etag, bridge, unpinned)]
     assert [r["status"] for r in results] == ["started", "duplicate", "duplicate", "duplicate"], results
     assert len({r["run_id"] for r in results}) == 1 and len(jobs()) == 1
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+@pytest.mark.parametrize(
+    "bad",
+    [b"1,caf\xe9,3,1,0", b"1,\xe2\x82\xac,3,1,0", b"1,2,3,1", b"1,2,3,1,0,9", b'1,"2\n3",3,1,0'],
+    ids=["latin1", "euro", "short", "long", "quoted-newline"],
+)
+def test_bad_rows_in_a_ranged_object_fail_alike_in_memory_and_streamed_naming_the_line(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool, bad: bytes
+) -> None:
+    if stream:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    lines = _big_csv(30_000).split(b"\n")
+    lines[15_000] = bad  # line 15001
+    key = "automl/2026-03-04/rows.csv"
+    (result,) = lambda_handler(_event(pipeline, key, b"\n".join(lines)), Context())["results"]
+    assert result["status"] == "failed" and result["retryable"] is False, result
+    assert "rows.csv" in result["reason"] and "15001" in result["reason"], result
+    assert _keys(pipeline.data_bucket) == [key] and jobs() == []

@@ -332,3 +332,32 @@ def test_bad_rows_in_a_ranged_object_fail_alike_in_memory_and_streamed_naming_th
     assert result["status"] == "failed" and result["retryable"] is False, result
     assert "rows.csv" in result["reason"] and "15001" in result["reason"], result
     assert _keys(pipeline.data_bucket) == [key] and jobs() == []
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+@pytest.mark.parametrize("pin", ["etag", "version"])
+def test_a_multipart_uploaded_source_with_a_dash_n_etag_is_read_by_ranges(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool, pin: str
+) -> None:
+    import io
+
+    from boto3.s3.transfer import TransferConfig
+
+    if stream:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    key = "automl/2026-03-04/parts.csv"
+    data = _big_csv(600_000)  # about 13 MB: three parts of 5 MiB
+    s3 = aws.client("s3")
+    s3.upload_fileobj(
+        io.BytesIO(data),
+        pipeline.data_bucket,
+        key,
+        Config=TransferConfig(multipart_threshold=5 * MIB, multipart_chunksize=5 * MIB),
+    )
+    head = s3.head_object(Bucket=pipeline.data_bucket, Key=key)
+    etag = head["ETag"].strip('"')
+    assert etag.endswith("-3"), etag
+    args: dict[str, Any] = {"etag": etag} if pin == "etag" else {"version_id": head["VersionId"], "etag": etag}
+    event = s3_event(pipeline.data_bucket, key, size=len(data), event_time=EVENT_TIME, **args)
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "started", result

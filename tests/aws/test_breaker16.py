@@ -361,3 +361,40 @@ def test_a_multipart_uploaded_source_with_a_dash_n_etag_is_read_by_ranges(
     event = s3_event(pipeline.data_bucket, key, size=len(data), event_time=EVENT_TIME, **args)
     (result,) = lambda_handler(event, Context())["results"]
     assert result["status"] == "started", result
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+@pytest.mark.parametrize("kind", ["5xx", "throttle", "reset"])
+def test_ranged_gets_failing_on_and_on_leave_the_object_retryable_and_nothing_written(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool, kind: str
+) -> None:
+    from model_training.errors import RetryableError
+
+    if stream:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    key = "automl/2026-03-04/flaky.csv"
+    event = _event(pipeline, key, _big_csv(20_000))
+    aws.client("s3")  # the client the hooks go on
+    from tests.fixtures import Fault
+
+    fault = Fault("s3", kind, None)
+    calls: list[int] = []
+
+    def later_ranges(request: Any, **kw: Any) -> Any:
+        calls.append(1)
+        return fault(request, **kw) if len(calls) > 3 else None  # the sample and the first ranges come through
+
+    events = aws.client("s3").meta.events
+    events.register("before-send.s3.GetObject", later_ranges, unique_id="breaker-later")
+    try:
+        (result,) = lambda_handler(event, Context())["results"]
+    except RetryableError:
+        result = {"status": "raised", "retryable": True}
+    finally:
+        events.unregister("before-send.s3.GetObject", unique_id="breaker-later")
+    assert fault.injected > 0
+    assert result["status"] in ("failed", "raised") and result["retryable"] is True, result
+    assert _keys(pipeline.data_bucket) == [key] or all("claim" in k or k == key for k in _keys(pipeline.data_bucket))
+    assert jobs() == []
+    (again,) = lambda_handler(event, Context())["results"]  # S3 is well again: the redelivery runs
+    assert again["status"] == "started", again

@@ -398,3 +398,25 @@ def test_ranged_gets_failing_on_and_on_leave_the_object_retryable_and_nothing_wr
     assert jobs() == []
     (again,) = lambda_handler(event, Context())["results"]  # S3 is well again: the redelivery runs
     assert again["status"] == "started", again
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+def test_a_ranged_gzip_over_the_inflate_limit_is_refused_and_its_transfer_stops(
+    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+) -> None:
+    import gc
+    import time
+
+    if stream:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    monkeypatch.setenv("MODEL_TRAINING_MAX_DECOMPRESSED_BYTES", "1000000")
+    key = "automl/2026-03-04/bomb.csv.gz"
+    event = _event(pipeline, key, gzip.compress(_big_csv(300_000), mtime=0))
+    before = {t.ident for t in threading.enumerate()}
+    (result,) = lambda_handler(event, Context())["results"]
+    assert result["status"] == "failed" and "1000000" in result["reason"] and "bomb.csv.gz" in result["reason"], result
+    assert _keys(pipeline.data_bucket) == [key] and jobs() == []
+    gc.collect()
+    time.sleep(0.3)
+    left = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert left == [], left

@@ -43,6 +43,40 @@ def process_start(pid: int) -> str | None:
     return fields[19] if len(fields) > 19 else "alive"
 
 
+#: Seconds of leeway between a process's start time (whole seconds of the boot time plus clock ticks) and the
+#: modification time of what it wrote.
+_START_LEEWAY_SECONDS = 2.0
+
+
+def _alive_since_before(pid: int, entry: Path) -> bool:
+    """Whether ``entry`` (named by ``pid``) may belong to a live process: ``pid`` is alive and, where its start
+    time is known (Linux), it started no later than ``entry`` was last modified.  A process id is reused: a
+    Lambda execution environment restarted after a timeout runs its new runtime under the same small process
+    ids, and what the killed one left is older than the process that has its id now."""
+    start = process_start(pid)
+    if start is None:
+        return False
+    started = _start_time(start)
+    if started is None:
+        return True
+    try:
+        modified = entry.lstat().st_mtime
+    except OSError:
+        return True
+    return modified >= started - _START_LEEWAY_SECONDS
+
+
+def _start_time(start: str) -> float | None:
+    """The wall-clock time (epoch seconds) of a start time in clock ticks since boot (:func:`process_start`)."""
+    if not start.isdigit():
+        return None
+    try:
+        boot = next(line for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime "))
+        return int(boot.split()[1]) + int(start) / os.sysconf("SC_CLK_TCK")
+    except (OSError, StopIteration, ValueError, IndexError):
+        return None
+
+
 def pid_of(name: str, prefix: str) -> int | None:
     """The process id in a name ``{prefix}{pid}-...`` or ``{prefix}{pid}.``, or ``None``."""
     head = name[len(prefix) :].split("-", 1)[0].split(".", 1)[0]
@@ -61,7 +95,7 @@ def sweep_dead(folder: Path, prefix: str) -> int:
         if not entry.name.startswith(prefix):
             continue
         pid = pid_of(entry.name, prefix)
-        if pid is None or pid == os.getpid() or process_start(pid) is not None:
+        if pid is None or _alive_since_before(pid, entry):
             continue
         with contextlib.suppress(OSError):
             if entry.is_dir() and not entry.is_symlink():

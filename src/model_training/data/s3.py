@@ -54,6 +54,7 @@ class S3Source:
     ) -> None:
         self.bucket, self.key = bucket, key
         self.version_id, self.etag = version_id, etag
+        self.event_etag = etag  # ``etag`` becomes the identified object's for the reads; this stays the event's
         self.event_size, self.event = size, event
         self.max_bytes = max_bytes
         self._info: SourceInfo | None = None
@@ -92,7 +93,9 @@ class S3Source:
         what the event says and what S3 says of the object now (a ``HeadObject`` without the pin), and how to
         drop the pin.  ``None`` for any other refusal, for a folder's part, or when the object is gone too
         (:func:`_refusal` says so)."""
-        etag_refused = code in ("PreconditionFailed", "412") and bool(self.etag) and not self.version_id
+        # only an eTag the event gave: one taken from the HeadObject (an event without a pin) is no mismatch of
+        # the event's, but the object changing during the run (:func:`_refusal` words it)
+        etag_refused = code in ("PreconditionFailed", "412") and bool(self.event_etag) and not self.version_id
         version_unknown = bool(self.version_id) and code in (
             *("NoSuchVersion", "NoSuchKey", "404", "NotFound"),  # HEAD answers 404 without a code
             *("InvalidArgument", "400", "BadRequest"),  # a malformed version id
@@ -277,6 +280,12 @@ def _refusal(uri: str, code: str, etag: str | None, *, event: bool = True) -> Da
             uri=uri,
         )
     if code in ("PreconditionFailed", "412"):
+        if not event:  # a user named the object (or a folder listed it): no event to speak of
+            return DatasetError(
+                f"the object changed while it was read (its eTag is no longer {etag})",
+                "run again once the object stops changing: the run splits the object as it is then",
+                uri=uri,
+            )
         return DatasetError(
             f"the object changed after the event (its eTag is no longer {etag})",
             "the newer version has its own event and run",

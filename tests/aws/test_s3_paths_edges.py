@@ -275,7 +275,7 @@ def test_a_streamed_ranged_read_stopped_by_bad_data_early_leaves_no_thread_readi
             gets.append(time.monotonic())
 
     s3 = aws.client("s3")
-    s3.meta.events.register("before-send.s3.GetObject", seen, unique_id="breaker-gets")
+    s3.meta.events.register("before-send.s3.GetObject", seen, unique_id="count-gets")
     before = {t.ident for t in threading.enumerate()}
     try:
         (result,) = lambda_handler(event, Context())["results"]
@@ -283,7 +283,7 @@ def test_a_streamed_ranged_read_stopped_by_bad_data_early_leaves_no_thread_readi
         assert result["status"] == "failed" and "line 6" in result["reason"], result
         time.sleep(1.0)
     finally:
-        s3.meta.events.unregister("before-send.s3.GetObject", unique_id="breaker-gets")
+        s3.meta.events.unregister("before-send.s3.GetObject", unique_id="count-gets")
     import gc
 
     gc.collect()  # an abandoned digest's idle thread ends when the digest is collected (a traceback's cycle)
@@ -385,13 +385,13 @@ def test_ranged_gets_failing_on_and_on_leave_the_object_retryable_and_nothing_wr
         return fault(request, **kw) if len(calls) > 3 else None  # the sample and the first ranges come through
 
     events = aws.client("s3").meta.events
-    events.register("before-send.s3.GetObject", later_ranges, unique_id="breaker-later")
+    events.register("before-send.s3.GetObject", later_ranges, unique_id="fail-later-ranges")
     try:
         (result,) = lambda_handler(event, Context())["results"]
     except RetryableError:
         result = {"status": "raised", "retryable": True}
     finally:
-        events.unregister("before-send.s3.GetObject", unique_id="breaker-later")
+        events.unregister("before-send.s3.GetObject", unique_id="fail-later-ranges")
     assert fault.injected > 0
     assert result["status"] in ("failed", "raised") and result["retryable"] is True, result
     assert _keys(pipeline.data_bucket) == [key] or all("claim" in k or k == key for k in _keys(pipeline.data_bucket))

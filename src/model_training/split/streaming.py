@@ -9,6 +9,8 @@ The source is never held whole.  Three passes:
    under a classification objective (the classes; what ``num_class`` is inferred from, before anything is
    written), and what the strategy needs of each row is kept (nothing for ``random``; the label for
    ``stratified``; 8 bytes of hash for ``hash``; the key or order column for ``group`` and ``ordered``).
+   The source is hashed as it is read: a local file's identity is this hash (:func:`first_pass`, run by the
+   pipeline before its "already done" check), so that it is read twice in all, as an S3 object is.
 2. **Plan and scatter.**  The split is planned from those, by the same functions (``random``: the same
    seeded permutation of the row count), and turned into every row's rank in the output (4 or 8 bytes a
    row).  The source is read a second time (the same S3 version, pinned; a local file must hash the same),

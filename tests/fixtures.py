@@ -67,6 +67,31 @@ def zip_of(text: str) -> bytes:
 EVENT_TIME = "2026-03-04T10:11:12.000Z"
 
 
+def eventbridge_object_created(
+    bucket: str, key: str, meta: dict[str, Any], *, time: str = EVENT_TIME.replace(".000", ""), event_id: str = "eb-1"
+) -> dict[str, Any]:
+    """An EventBridge ``Object Created`` event (``aws.s3``) for ``key`` (as EventBridge writes it) in ``bucket``, with
+    the ``size``, ``etag`` and ``version_id`` of ``meta`` (what :func:`~model_training.offline.upload` returns)."""
+    return {
+        "version": "0",
+        "id": event_id,
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": "123456789012",
+        "time": time,
+        "region": "eu-west-2",
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": {"key": key, "size": meta["size"], "etag": meta["etag"], "version-id": meta["version_id"]},
+            "request-id": "r",
+            "requester": "123456789012",
+            "reason": "PutObject",
+        },
+    }
+
+
 class Context:
     """A Lambda context: the function's name, memory and ARN, and ``remaining_ms`` milliseconds left."""
 

@@ -13,7 +13,7 @@ from model_training import aws, lambda_handler
 from model_training.errors import RetryableError
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
-from tests.fixtures import EVENT_TIME, Context, jobs, run_day, small_csv, training_objects
+from tests.fixtures import EVENT_TIME, Context, eventbridge_object_created, jobs, run_day, small_csv, training_objects
 from tests.keys import KEYS, PROCESSED
 from tests.reference import original_split
 
@@ -190,29 +190,7 @@ def sqs_record(message_id: str, body: str) -> dict[str, Any]:
 def test_eventbridge_object_created(pipeline: Pipeline) -> None:
     key = "automl/2026-03-04/eb data.csv"
     meta = upload(pipeline.data_bucket, key, small_csv())
-    event = {
-        "version": "0",
-        "id": "eb-1",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": EVENT_TIME.replace(".000", ""),
-        "region": "eu-west-2",
-        "resources": [f"arn:aws:s3:::{pipeline.data_bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": pipeline.data_bucket},
-            "object": {
-                "key": "automl/2026-03-04/eb+data.csv",
-                "size": meta["size"],
-                "etag": meta["etag"],
-                "version-id": meta["version_id"],
-            },
-            "request-id": "r",
-            "requester": "123456789012",
-            "reason": "PutObject",
-        },
-    }
+    event = eventbridge_object_created(pipeline.data_bucket, "automl/2026-03-04/eb+data.csv", meta)
     (result,) = lambda_handler(event, Context())["results"]
     assert result["status"] == "started", result
     assert result["object"] == f"s3://{pipeline.data_bucket}/{key}"

@@ -13,7 +13,7 @@ from model_training import aws, lambda_handler
 from model_training.data import s3 as s3_source
 from model_training.data import s3_ranged
 from model_training.offline import Pipeline, s3_event, upload
-from tests.fixtures import EVENT_TIME, Context, jobs
+from tests.fixtures import EVENT_TIME, Context, eventbridge_object_created, jobs
 
 MIB = 1024 * 1024
 
@@ -131,27 +131,6 @@ def test_an_overwritten_object_with_a_version_splits_the_events_version(
     assert sum(s["rows"] for s in record["splits"].values()) == 20_000
 
 
-def _eventbridge(p: Pipeline, key: str, meta: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": "0",
-        "id": "eb-1",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": EVENT_TIME.replace(".000", ""),
-        "region": "eu-west-2",
-        "resources": [f"arn:aws:s3:::{p.data_bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": p.data_bucket},
-            "object": {"key": key, "size": meta["size"], "etag": meta["etag"], "version-id": meta["version_id"]},
-            "request-id": "r",
-            "requester": "123456789012",
-            "reason": "PutObject",
-        },
-    }
-
-
 def test_concurrent_s3_and_eventbridge_deliveries_start_one_job(pipeline: Pipeline, small_ranges: None) -> None:
     key = "automl/2026-03-04/twice.csv"
     data = _big_csv(20_000)
@@ -159,7 +138,12 @@ def test_concurrent_s3_and_eventbridge_deliveries_start_one_job(pipeline: Pipeli
     s3 = s3_event(
         pipeline.data_bucket, key, version_id=meta["version_id"], etag=meta["etag"], size=meta["size"], event_time=EVENT_TIME
     )
-    events = [s3, _eventbridge(pipeline, key, meta), s3, _eventbridge(pipeline, key, meta)]
+    events = [
+        s3,
+        eventbridge_object_created(pipeline.data_bucket, key, meta),
+        s3,
+        eventbridge_object_created(pipeline.data_bucket, key, meta),
+    ]
     results: list[Any] = [None] * len(events)
     barrier = threading.Barrier(len(events))
 
@@ -306,7 +290,7 @@ def test_the_same_object_announced_pinned_by_version_by_etag_only_and_unpinned_i
     meta = upload(pipeline.data_bucket, key, _big_csv(20_000))
     by_version = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], size=meta["size"], event_time=EVENT_TIME)
     by_etag = s3_event(pipeline.data_bucket, key, etag=meta["etag"], size=meta["size"], event_time=EVENT_TIME)
-    bridge = _eventbridge(pipeline, key, meta)
+    bridge = eventbridge_object_created(pipeline.data_bucket, key, meta)
     del bridge["detail"]["object"]["version-id"]
     unpinned = s3_event(pipeline.data_bucket, key, event_time=EVENT_TIME)
     results = [lambda_handler(e, Context())["results"][0] for e in (by_version, by_etag, bridge, unpinned)]

@@ -26,7 +26,7 @@ from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
 from model_training.training.processing import processing_job_name
-from tests.fixtures import EVENT_TIME, Context, jobs, small_csv
+from tests.fixtures import EVENT_TIME, Context, eventbridge_object_created, jobs, small_csv
 from tests.moto_processing import processing_jobs_as_sagemaker, set_processing_state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,24 +216,7 @@ def test_a_delivery_with_time_to_spare_after_a_hand_off_does_not_split_the_sourc
     meta = upload(processing.data_bucket, KEY, small_csv())
     first = deliver(processing, meta, Shrinking(first=60, then=9))
     assert first["status"] == "handed off" and "are left" in first["reason"], first
-    eventbridge = {
-        "version": "0",
-        "id": "eb-1",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": "2026-03-04T10:11:13Z",
-        "region": "eu-west-2",
-        "resources": [f"arn:aws:s3:::{processing.data_bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": processing.data_bucket},
-            "object": {"key": KEY, "size": meta["size"], "etag": meta["etag"], "version-id": meta["version_id"]},
-            "request-id": "r",
-            "requester": "123456789012",
-            "reason": "PutObject",
-        },
-    }
+    eventbridge = eventbridge_object_created(processing.data_bucket, KEY, meta, time="2026-03-04T10:11:13Z")
     (second,) = handle(eventbridge, Context(remaining_ms=600_000))["results"]
     catalogue.record("duplicates delivered")
     assert second["status"] == "handed off" and second["created"] is False, second

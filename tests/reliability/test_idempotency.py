@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from model_training import aws
 from model_training.handler import handle
 from model_training.offline import Pipeline, s3_event, upload
-from tests.fixtures import EVENT_TIME, Context, jobs, small_csv
+from tests.fixtures import EVENT_TIME, Context, eventbridge_object_created, jobs, small_csv
 
 
 def run_records(bucket: str) -> list[str]:
@@ -66,24 +66,7 @@ def test_one_version_announced_either_side_of_midnight_is_one_run(pipeline: Pipe
     key = "automl/2026-03-04/midnight.csv"
     meta = upload(pipeline.data_bucket, key, small_csv())
     s3 = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], event_time="2026-03-04T23:59:59.950Z")
-    eventbridge = {
-        "version": "0",
-        "id": "eb-midnight",
-        "detail-type": "Object Created",
-        "source": "aws.s3",
-        "account": "123456789012",
-        "time": "2026-03-05T00:00:00Z",
-        "region": "eu-west-2",
-        "resources": [f"arn:aws:s3:::{pipeline.data_bucket}"],
-        "detail": {
-            "version": "0",
-            "bucket": {"name": pipeline.data_bucket},
-            "object": {"key": key, "size": meta["size"], "etag": meta["etag"], "version-id": meta["version_id"]},
-            "request-id": "r",
-            "requester": "123456789012",
-            "reason": "PutObject",
-        },
-    }
+    eventbridge = eventbridge_object_created(pipeline.data_bucket, key, meta, time="2026-03-05T00:00:00Z", event_id="eb-midnight")
     (first,) = handle(s3, Context())["results"]
     (second,) = handle(eventbridge, Context())["results"]
     catalogue.record("duplicates delivered")

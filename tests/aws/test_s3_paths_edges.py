@@ -29,6 +29,14 @@ def _big_csv(rows: int) -> bytes:
     return b"\n".join(lines) + b"\n"
 
 
+@pytest.fixture(params=[False, True], ids=["memory", "stream"])
+def stream(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Each test that takes it runs twice: the split in memory, then streamed (``MODEL_TRAINING_STREAM_ABOVE_MB=0``)."""
+    if request.param:
+        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+    return bool(request.param)
+
+
 @pytest.fixture
 def small_ranges(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(s3_ranged, "RANGE_BYTES", 64 * 1024)
@@ -44,12 +52,9 @@ def _event(p: Pipeline, key: str, data: bytes, *, pin: bool = True) -> dict[str,
     )
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
 def test_a_truncated_gzip_read_by_ranges_fails_naming_the_object_and_writes_nothing(
-    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+    pipeline: Pipeline, small_ranges: None, stream: bool
 ) -> None:
-    if stream:
-        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
     packed = gzip.compress(_big_csv(60_000), mtime=0)
     assert len(packed) > 128 * 1024
     key = "automl/2026-03-04/cut.csv.gz"
@@ -61,12 +66,7 @@ def test_a_truncated_gzip_read_by_ranges_fails_naming_the_object_and_writes_noth
     assert jobs() == []
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
-def test_a_corrupt_gzip_read_by_ranges_fails_and_writes_nothing(
-    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
-) -> None:
-    if stream:
-        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
+def test_a_corrupt_gzip_read_by_ranges_fails_and_writes_nothing(pipeline: Pipeline, small_ranges: None, stream: bool) -> None:
     packed = bytearray(gzip.compress(_big_csv(60_000), mtime=0))
     middle = len(packed) // 2
     packed[middle : middle + 64] = bytes(64)  # a run of zeros in the deflate stream
@@ -78,12 +78,9 @@ def test_a_corrupt_gzip_read_by_ranges_fails_and_writes_nothing(
     assert jobs() == []
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
 def test_a_bad_value_late_in_a_ranged_object_names_the_object_and_line_and_writes_nothing(
-    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+    pipeline: Pipeline, small_ranges: None, stream: bool
 ) -> None:
-    if stream:
-        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
     lines = _big_csv(30_000).split(b"\n")
     lines[25_001] = b"1,oops,3,1,0"  # line 25002 of the file (the header is line 1)
     key = "automl/2026-03-04/bad.csv"
@@ -94,12 +91,9 @@ def test_a_bad_value_late_in_a_ranged_object_names_the_object_and_line_and_write
     assert jobs() == []
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
 def test_an_object_overwritten_after_its_etag_only_event_fails_and_writes_nothing(
-    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+    pipeline: Pipeline, small_ranges: None, stream: bool
 ) -> None:
-    if stream:
-        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
     key = "automl/2026-03-04/over.csv"
     meta = upload(pipeline.data_bucket, key, _big_csv(20_000))
     upload(pipeline.data_bucket, key, _big_csv(21_000))
@@ -110,12 +104,9 @@ def test_an_object_overwritten_after_its_etag_only_event_fails_and_writes_nothin
     assert _keys(pipeline.data_bucket) == [key] and jobs() == []
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
 def test_an_overwritten_object_with_a_version_splits_the_events_version(
-    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+    pipeline: Pipeline, small_ranges: None, stream: bool
 ) -> None:
-    if stream:
-        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
     key = "automl/2026-03-04/over.csv"
     first = _big_csv(20_000)
     meta = upload(pipeline.data_bucket, key, first)
@@ -280,12 +271,9 @@ def test_a_streamed_ranged_read_stopped_by_bad_data_early_leaves_no_thread_readi
     assert len(gets) <= object_ranges + 1, (len(gets), object_ranges)
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
 def test_the_same_object_announced_pinned_by_version_by_etag_only_and_unpinned_is_one_run(
-    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
+    pipeline: Pipeline, small_ranges: None, stream: bool
 ) -> None:
-    if stream:
-        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
     key = "automl/2026-03-04/same.csv"
     meta = upload(pipeline.data_bucket, key, _big_csv(20_000))
     by_version = s3_event(pipeline.data_bucket, key, version_id=meta["version_id"], size=meta["size"], event_time=EVENT_TIME)
@@ -298,17 +286,14 @@ def test_the_same_object_announced_pinned_by_version_by_etag_only_and_unpinned_i
     assert len({r["run_id"] for r in results}) == 1 and len(jobs()) == 1
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
 @pytest.mark.parametrize(
     "bad",
     [b"1,caf\xe9,3,1,0", b"1,\xe2\x82\xac,3,1,0", b"1,2,3,1", b"1,2,3,1,0,9", b'1,"2\n3",3,1,0'],
     ids=["latin1", "euro", "short", "long", "quoted-newline"],
 )
 def test_bad_rows_in_a_ranged_object_fail_alike_in_memory_and_streamed_naming_the_line(
-    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool, bad: bytes
+    pipeline: Pipeline, small_ranges: None, stream: bool, bad: bytes
 ) -> None:
-    if stream:
-        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
     lines = _big_csv(30_000).split(b"\n")
     lines[15_000] = bad  # line 15001
     key = "automl/2026-03-04/rows.csv"
@@ -318,17 +303,14 @@ def test_bad_rows_in_a_ranged_object_fail_alike_in_memory_and_streamed_naming_th
     assert _keys(pipeline.data_bucket) == [key] and jobs() == []
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
 @pytest.mark.parametrize("pin", ["etag", "version"])
 def test_a_multipart_uploaded_source_with_a_dash_n_etag_is_read_by_ranges(
-    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool, pin: str
+    pipeline: Pipeline, small_ranges: None, stream: bool, pin: str
 ) -> None:
     import io
 
     from boto3.s3.transfer import TransferConfig
 
-    if stream:
-        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
     key = "automl/2026-03-04/parts.csv"
     data = _big_csv(600_000)  # about 13 MB: three parts of 5 MiB
     s3 = aws.client("s3")
@@ -347,15 +329,12 @@ def test_a_multipart_uploaded_source_with_a_dash_n_etag_is_read_by_ranges(
     assert result["status"] == "started", result
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
 @pytest.mark.parametrize("kind", ["5xx", "throttle", "reset"])
 def test_ranged_gets_failing_on_and_on_leave_the_object_retryable_and_nothing_written(
-    pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool, kind: str
+    pipeline: Pipeline, small_ranges: None, stream: bool, kind: str
 ) -> None:
     from model_training.errors import RetryableError
 
-    if stream:
-        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
     key = "automl/2026-03-04/flaky.csv"
     event = _event(pipeline, key, _big_csv(20_000))
     aws.client("s3")  # the client the hooks go on
@@ -384,15 +363,12 @@ def test_ranged_gets_failing_on_and_on_leave_the_object_retryable_and_nothing_wr
     assert again["status"] == "started", again
 
 
-@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
 def test_a_ranged_gzip_over_the_inflate_limit_is_refused_and_its_transfer_stops(
     pipeline: Pipeline, small_ranges: None, monkeypatch: pytest.MonkeyPatch, stream: bool
 ) -> None:
     import gc
     import time
 
-    if stream:
-        monkeypatch.setenv("MODEL_TRAINING_STREAM_ABOVE_MB", "0")
     monkeypatch.setenv("MODEL_TRAINING_MAX_DECOMPRESSED_BYTES", "1000000")
     key = "automl/2026-03-04/bomb.csv.gz"
     event = _event(pipeline, key, gzip.compress(_big_csv(300_000), mtime=0))

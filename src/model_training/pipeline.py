@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from model_training.algorithm.hyperparameters import ParsedHyperparameters, parse_hyperparameters
@@ -226,12 +226,8 @@ def _identify(ctx: RunContext, streaming: bool) -> tuple[SourceInfo, Dataset | F
     if streaming and isinstance(source, LocalSource):
         from model_training.split.streaming import first_pass
 
-        hp = _hyperparameters(ctx.config)
-        unhashed = source.unhashed()
-        first = first_pass(source, unhashed, ctx.config, hp, ctx.stream.chunk_bytes, rep)
-        info = replace(unhashed, size_bytes=first.size_bytes, sha256=first.sha256)
-        source.identified_as(info)
-        return info, first, True
+        first = first_pass(source, source.unhashed(), ctx.config, _hyperparameters(ctx.config), ctx.stream.chunk_bytes, rep)
+        return source.identified_by(first.size_bytes, first.sha256), first, True
     with rep.task(f"reading {source.display_name}", total=source.size(), unit="bytes") as advance:
         if streaming or not isinstance(source, LocalSource):
             return source.identify(on_bytes=advance, keep=not streaming), None, streaming

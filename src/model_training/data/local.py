@@ -149,23 +149,26 @@ class LocalSource:
         hashed chunk by chunk and not kept in memory."""
         if self._read is None:
             if not keep:
-                if self._info is None:
-                    size, sha = hash_pieces(self.chunks(READ_CHUNK_BYTES), on_bytes)
-                    resolved = self.path.resolve()
-                    self._info = SourceInfo(resolved.as_uri(), dataset_name(str(resolved)), size, sha)
-                return self._info
+                if self._info is not None:
+                    return self._info
+                return self.identified_by(*hash_pieces(self.chunks(READ_CHUNK_BYTES), on_bytes))
             self._read = read_local_source(self.path, on_bytes)
         return self._read[0]
 
     def unhashed(self) -> SourceInfo:
         """The file's identity before it is read: its SHA-256 ``""``, its size from the file system (raises
         :class:`DatasetError` if the file is missing)."""
-        resolved = self.path.resolve()
-        return SourceInfo(resolved.as_uri(), dataset_name(str(resolved)), self.size(), "")
+        return self._identity(self.size(), "")
 
-    def identified_as(self, info: SourceInfo) -> None:
-        """Take ``info`` (its hash made by a caller that read the file chunk by chunk) as the file's identity."""
-        self._info = info
+    def identified_by(self, size_bytes: int, sha256: str) -> SourceInfo:
+        """The file's identity from the size and SHA-256 of its bytes read chunk by chunk (:meth:`identify`, or
+        the streaming split's pass 1), kept for later calls."""
+        self._info = self._identity(size_bytes, sha256)
+        return self._info
+
+    def _identity(self, size_bytes: int, sha256: str) -> SourceInfo:
+        resolved = self.path.resolve()
+        return SourceInfo(resolved.as_uri(), dataset_name(str(resolved)), size_bytes, sha256)
 
     def read(self, on_bytes: Callable[[int], None] | None = None) -> tuple[SourceInfo, bytes]:
         """The file's identity and bytes."""

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from model_training.errors import ConfigurationError
 from model_training.hashing import HashBehind
+from model_training.output.direct_write import write_chunks
 from model_training.ports import Chunk, StoredObject
 
 
@@ -86,22 +87,21 @@ class LocalStore:
         return self.path(key).read_bytes()
 
     def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject:
-        """Write ``chunks`` to ``key`` atomically; returns its size and SHA-256 (computed as written)."""
+        """Write ``chunks`` to ``key`` atomically; returns its size and SHA-256 (computed as written).  A file
+        larger than 8 MiB is written past the page cache where the file system allows it
+        (:func:`~model_training.output.direct_write.write_chunks`)."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         digest = HashBehind()
-        size = 0
         fd, tmp = self._temporary()
         try:
             os.fchmod(fd, FILE_MODE)  # mkstemp creates 0600; outputs are ordinary files
-            with os.fdopen(fd, "wb") as fh:
-                for chunk in chunks:
-                    fh.write(chunk)
-                    digest.update(chunk)
-                    size += len(chunk)
-                fh.flush()
-                os.fsync(fh.fileno())
-                st = os.fstat(fh.fileno())
+            try:
+                write_chunks(fd, tmp, chunks, digest)
+                os.fsync(fd)
+                st = os.fstat(fd)
+            finally:
+                os.close(fd)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -109,7 +109,7 @@ class LocalStore:
         finally:
             self._tidy()
         stamp = (st.st_dev, st.st_ino, st.st_mtime_ns)
-        return StoredObject(key=key, uri=path.as_uri(), size_bytes=size, sha256=digest.hexdigest(), stamp=stamp)
+        return StoredObject(key=key, uri=path.as_uri(), size_bytes=digest.size_bytes, sha256=digest.hexdigest(), stamp=stamp)
 
     def write_bytes(self, key: str, data: bytes) -> StoredObject:
         """Write ``data`` to ``key`` atomically."""

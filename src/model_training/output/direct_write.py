@@ -27,7 +27,7 @@ from model_training.hashing import HashBehind
 from model_training.ports import Chunk
 
 #: Bytes per aligned buffer (two are used); also the size below which a file is written plainly.
-DIRECT_BUFFER_BYTES = 8 * 1024 * 1024
+DIRECT_BUFFER_BYTES = 4 * 1024 * 1024
 #: Alignment of ``O_DIRECT`` offsets, lengths and buffers: the page size, a multiple of every common logical
 #: block size (512 and 4096 bytes).
 ALIGN = mmap.PAGESIZE

@@ -88,7 +88,7 @@ class LocalStore:
 
     def write(self, key: str, chunks: Iterable[Chunk]) -> StoredObject:
         """Write ``chunks`` to ``key`` atomically; returns its size and SHA-256 (computed as written).  A file
-        larger than 8 MiB is written past the page cache where the file system allows it
+        larger than 4 MiB is written past the page cache where the file system allows it
         (:func:`~model_training.output.direct_write.write_chunks`)."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)

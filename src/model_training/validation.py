@@ -296,10 +296,12 @@ def numeric_error(
     )
 
 
-def index_rows(dataset: Dataset, columns: list[str], config: RunConfig, *, check: bool = True) -> None:
+def index_rows(dataset: Dataset, columns: list[str], config: RunConfig, *, check: bool = True, checked: bool = False) -> None:
     """Index the rows once for everything the run needs: the channel cuts, the label and key columns, and
     (``check``) the numeric check of the label (non-empty) and the features.  Rows that are not plain CSV
-    are parsed by pyarrow instead, which raises the exact error for a malformed file.
+    are parsed by pyarrow instead, which raises the exact error for a malformed file.  ``checked``: these
+    bytes' rows were checked before (the streaming split's pass 2), which lets the scan skip what only a check
+    needs (:func:`~model_training.data.rowindex.scan`).
 
     Raises:
         DatasetError: a malformed file (the line and what is wrong).
@@ -310,7 +312,7 @@ def index_rows(dataset: Dataset, columns: list[str], config: RunConfig, *, check
     cuts, _ = channel_pieces(dataset, columns)
     features = [dataset.index[c] for c in columns[1:]]
     numeric, required = ([label, *features], [label]) if check else ([], [])
-    idx = dataset.row_index(fields=[*cut_fields(cuts, ncols), label, *keys], numeric=numeric, required=required)
+    idx = dataset.row_index(fields=[*cut_fields(cuts, ncols), label, *keys], numeric=numeric, required=required, checked=checked)
     if idx is None:
         dataset.table  # noqa: B018 - parses the rows, raising DatasetError for a malformed file
 

@@ -94,10 +94,12 @@ class Dataset:
         not be quadratic)."""
         return self.cached("index", lambda: {name: i for i, name in enumerate(self.columns)})
 
-    def row_index(self, fields: Iterable[int] = (), numeric: Iterable[int] = (), required: Iterable[int] = ()) -> RowIndex | None:
+    def row_index(
+        self, fields: Iterable[int] = (), numeric: Iterable[int] = (), required: Iterable[int] = (), *, checked: bool = False
+    ) -> RowIndex | None:
         """The byte-level index of the data rows locating ``fields`` and having checked ``numeric`` (see
-        :func:`~model_training.data.rowindex.scan`), or ``None`` if the rows are not plain CSV.  One scan
-        answers later calls that ask for no more."""
+        :func:`~model_training.data.rowindex.scan`, and its ``checked``: these bytes' rows were checked before),
+        or ``None`` if the rows are not plain CSV.  One scan answers later calls that ask for no more."""
         if self.data_start < 0:
             return None
         known = self._cache.get("row_index", False)
@@ -110,7 +112,7 @@ class Dataset:
             fields |= known.bounds.keys()
             numeric |= known.numeric
             required |= known.required
-        idx = scan(self.raw, self.data_start, len(self.columns), fields, numeric, required)
+        idx = scan(self.raw, self.data_start, len(self.columns), fields, numeric, required, checked=checked)
         self._cache["row_index"] = idx
         return idx
 

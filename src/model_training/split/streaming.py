@@ -211,7 +211,7 @@ def first_pass(source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any
                 if note := index_note(dataset, config):
                     rep.info(note)
             if bad:  # the split is refused: only the columns' problems are looked for
-                index_rows(dataset, columns, config, check=False)  # a malformed row is reported as in memory
+                index_rows(dataset, columns, config, check=False, checked=True)  # a malformed row is reported as in memory
                 bad.update((str(p.column), p) for p in column_problems(dataset, columns, config, skip=bad.keys()))
             else:
                 try:
@@ -319,10 +319,10 @@ def _scatter(
     with rep.task("splitting (pass 2 of 3)", total=info.size_bytes, unit="bytes") as advance:
         chunks = read_ahead(
             chunk_datasets(source, info, chunk_bytes, digest),
-            lambda item: index_rows(item[0], first.columns, config, check=False),
+            lambda item: index_rows(item[0], first.columns, config, check=False, checked=True),
         )
         for dataset, chunk, _ in chunks:
-            index_rows(dataset, first.columns, config, check=False)  # checked in pass 1
+            index_rows(dataset, first.columns, config, check=False, checked=True)  # checked in pass 1
             m = dataset.num_rows
             labels = dataset.numbers(config.label)
             q = rank[row0 : row0 + m].astype(np.int64)

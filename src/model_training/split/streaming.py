@@ -36,6 +36,7 @@ import itertools
 import os
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -211,7 +212,7 @@ def first_pass(source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any
                 if note := index_note(dataset, config):
                     rep.info(note)
             if bad:  # the split is refused: only the columns' problems are looked for
-                index_rows(dataset, columns, config, check=False, checked=True)  # a malformed row is reported as in memory
+                index_rows(dataset, columns, config, check=False)  # a malformed row is reported as in memory
                 bad.update((str(p.column), p) for p in column_problems(dataset, columns, config, skip=bad.keys()))
             else:
                 try:
@@ -311,12 +312,20 @@ def _scatter(
     chunk_bytes: int,
     rep: Reporter,
 ) -> dict[str, SplitLabels]:
-    """Pass 2: render every row into its bucket; returns each split's labels, summarised."""
+    """Pass 2: render every row into its bucket; returns each split's labels, summarised.  A chunk's rows are
+    rendered on two worker threads (pyarrow's ``take`` releases the GIL) while the chunk before is appended to
+    its buckets here."""
     digest = HashBehind()
     tallies = {split: LabelTally(classes=counts_classes(hp.objective, first.classes)) for split in SPLIT_NAMES}
     split_of_file = np.array([SPLIT_NAMES.index(f.split) for f in layout.files])
+    per_bucket_of_file = np.array([x.bucket_rows for x in layout.files], dtype=np.int64)
+    first_bucket_of_file = np.array([x.first_bucket for x in layout.files], dtype=np.int64)
     row0 = 0
-    with rep.task("splitting (pass 2 of 3)", total=info.size_bytes, unit="bytes") as advance:
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, Future[tuple[memoryview, np.ndarray]]]] = []
+    with (
+        rep.task("splitting (pass 2 of 3)", total=info.size_bytes, unit="bytes") as advance,
+        ThreadPoolExecutor(2, thread_name_prefix="render") as pool,
+    ):
         chunks = read_ahead(
             chunk_datasets(source, info, chunk_bytes, digest),
             lambda item: index_rows(item[0], first.columns, config, check=False, checked=True),
@@ -327,12 +336,10 @@ def _scatter(
             labels = dataset.numbers(config.label)
             q = rank[row0 : row0 + m].astype(np.int64)
             f = np.searchsorted(layout.starts, q, side="right") - 1
-            starts = layout.starts[f]
-            within = q - starts
-            per_bucket = np.array([x.bucket_rows for x in layout.files], dtype=np.int64)[f]
-            first_bucket = np.array([x.first_bucket for x in layout.files], dtype=np.int64)[f]
-            bucket = first_bucket + within // per_bucket
+            within = q - layout.starts[f]
+            bucket = first_bucket_of_file[f] + within // per_bucket_of_file[f]
             split_ids = split_of_file[f]
+            rendering = []
             for k, split in enumerate(SPLIT_NAMES):
                 mine = split_ids == k
                 if not mine.any():
@@ -340,20 +347,33 @@ def _scatter(
                 tallies[split].add(labels[mine])
                 local = np.flatnonzero(mine)
                 order = local[np.argsort(bucket[local], kind="stable")]
-                data, offsets = render_rows(
-                    dataset, order, None if split == "test" else first.columns, index_base=row0, source_index=first.source_index
-                )
-                b_sorted = bucket[order]
-                edges = np.flatnonzero(np.diff(b_sorted)) + 1
-                bounds = np.concatenate([[0], edges, [order.size]])
-                lengths = np.diff(offsets)
-                for a, z in itertools.pairwise(bounds):
-                    buckets.append(int(b_sorted[a]), data[int(offsets[a]) : int(offsets[z])], within[order[a:z]], lengths[a:z])
+                columns = None if split == "test" else first.columns
+                job = pool.submit(render_rows, dataset, order, columns, index_base=row0, source_index=first.source_index)
+                rendering.append((order, bucket, within, job))
+            _append_rendered(pending, buckets)  # the chunk before, while this one renders
+            pending = rendering
             row0 += m
             advance(len(chunk))
+        _append_rendered(pending, buckets)
     if digest.hexdigest() != first.sha256 or row0 != first.rows:
         raise _changed(info.uri)
     return {split: tally.result() for split, tally in tallies.items()}
+
+
+def _append_rendered(
+    rendered: list[tuple[np.ndarray, np.ndarray, np.ndarray, Future[tuple[memoryview, np.ndarray]]]], buckets: Buckets
+) -> None:
+    """Append a chunk's rendered rows to their buckets: each ``(order, bucket, within, rendering)`` is one split's
+    rows (chunk row numbers, sorted by bucket), every chunk row's bucket and position in its file, and the rows'
+    rendering (:func:`~model_training.channels.render_rows`)."""
+    for order, bucket, within, job in rendered:
+        data, offsets = job.result()
+        b_sorted = bucket[order]
+        edges = np.flatnonzero(np.diff(b_sorted)) + 1
+        bounds = np.concatenate([[0], edges, [order.size]])
+        lengths = np.diff(offsets)
+        for a, z in itertools.pairwise(bounds):
+            buckets.append(int(b_sorted[a]), data[int(offsets[a]) : int(offsets[z])], within[order[a:z]], lengths[a:z])
 
 
 def _changed(uri: str) -> DatasetError:

@@ -66,6 +66,11 @@ class RowChunks:
         self._sized = False
 
     def __iter__(self) -> Iterator[bytes]:
+        for view in self.views():
+            yield bytes(view)
+
+    def views(self) -> Iterator[memoryview]:
+        """The chunks as views of the buffer they were joined in (no copy; each view holds that buffer)."""
         parts: list[bytes] = []
         size = 0
         for piece in self.pieces:
@@ -101,17 +106,18 @@ class RowChunks:
             by_rows = int(MAX_CHUNK_ROWS * len(buf) / rows)
             self.chunk_bytes = max(min(64 * 1024, self.chunk_bytes), min(self.chunk_bytes, by_rows))
 
-    def _cut(self, buf: bytes, cut: int) -> Iterator[bytes]:
+    def _cut(self, buf: bytes, cut: int) -> Iterator[memoryview]:
         """``buf[:cut]`` (which ends a row) in chunks of about :attr:`chunk_bytes`."""
         start = 0
+        view = memoryview(buf)
         while cut - start > 2 * self.chunk_bytes:
             sub = _row_boundary(buf[start : start + self.chunk_bytes], self.newline)
             if sub == 0:
                 break
-            yield buf[start : start + sub]
+            yield view[start : start + sub]
             start += sub
         if cut > start:
-            yield buf[start:cut]
+            yield view[start:cut]
 
 
 def row_chunks(pieces: Iterable[bytes], chunk_bytes: int, uri: str) -> Iterator[bytes]:
@@ -141,26 +147,28 @@ def _row_boundary(buf: bytes, newline: bytes = b"\n") -> int:
 
 def chunk_datasets(
     source: ChunkSource, info: SourceInfo, chunk_bytes: int, digest: HashBehind
-) -> Iterator[tuple[Dataset, bytes, bytes]]:
-    """``(dataset, chunk, header)`` for every chunk of data rows: the chunk parsed with the header in
-    front of it, its line numbers offset to the file's.  ``digest`` hashes the source's bytes as read.
+) -> Iterator[tuple[Dataset, bytes | memoryview, bytes]]:
+    """``(dataset, chunk, header)`` for every chunk of data rows: the chunk (its data rows' bytes; a view of the
+    buffer it was re-cut from) parsed with the header in front of it, its line numbers offset to the file's.
+    ``digest`` hashes the source's bytes as read.
 
     Raises:
         DatasetError: as :func:`~model_training.data.parsing.parse_csv` words it for the same file (an empty
             object, a header without rows), or a row too long to hold in bounded memory.
     """
     raw = _Peeked(_hashed(source.chunks(chunk_bytes), digest))
-    chunks = RowChunks(decompressed(raw, info.uri), chunk_bytes)
+    chunks = RowChunks(decompressed(raw, info.uri), chunk_bytes)  # each chunk copied once more: with the header
     header = b""
     header_lines = 0
     lines_before = 0
     pending = b""  # leading blank chunks, kept until the header shows up
     newline = b"\n"
     try:
-        for chunk in chunks:
+        for view in chunks.views():
             newline = chunks.newline
+            chunk: bytes | memoryview = view
             if not header:
-                chunk = pending + chunk
+                chunk = pending + view
                 if _NOT_BLANK.search(chunk) is None:  # no header yet: blank so far
                     pending = chunk
                     continue
@@ -173,12 +181,13 @@ def chunk_datasets(
                         raise DatasetError("the file has a header but no data rows", _NO_ROWS_HINT, uri=info.uri)
                 header, chunk = chunk[:cut], chunk[cut:]
             if _NOT_LINE_BREAK.search(chunk) is None:  # empty lines only: not rows, but they count as lines
-                lines_before += chunk.count(newline)
+                lines_before += bytes(chunk).count(newline)
                 continue
-            dataset = parse_csv(info, header + chunk, line_offset=lines_before, lazy=True)
+            data = b"".join((header, chunk))
+            dataset = parse_csv(info, data, line_offset=lines_before, lazy=True)
             yield dataset, chunk, header
             index = dataset.built_row_index()  # indexed by the consumer: plain rows are one line each
-            lines_before += index.rows if index else chunk.count(newline)
+            lines_before += index.rows if index else data.count(newline, len(header))
     except RowTooLongError as exc:
         raise DatasetError(
             (

@@ -22,10 +22,12 @@ The source is never held whole.  Three passes:
    streamed to the store (to S3 as a multipart upload).
 
 Each pass uses both cores: the next chunk is read, hashed and indexed on a worker thread while this one is
-validated or scattered (:func:`~model_training.data.chunks.read_ahead`), and the next bucket is read and put in
+validated or scattered (:func:`~model_training.data.chunks.read_ahead`); in pass 2 a chunk's rows are rendered
+on two more threads while the chunk before is appended to its buckets (and its fields are located from the
+lines' ends: :func:`~model_training.data.rowindex.scan`'s ``checked``); the next bucket is read and put in
 order while this one is written (:meth:`~model_training.split.buckets.Buckets.in_order`).
 
-Memory: two chunks (this one and the next), a rendering and two buckets (tens of MB) plus the per-row rank and
+Memory: two chunks (this one and the next), two chunks' renderings and two buckets (tens of MB) plus the per-row rank and
 strategy inputs (12 bytes a row for ``random``: 240 MB at 20 million rows).  Temporary disk: about the size of the
 output, in ``tmp_dir`` (a Lambda's ``/tmp``: configure its ephemeral storage above the input's size).
 """

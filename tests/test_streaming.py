@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import random
 from pathlib import Path
 from typing import Any
 
@@ -292,3 +293,32 @@ def test_a_later_chunk_s_malformed_row_is_reported_as_in_memory(tmp_path: Path) 
         split(src, tmp_path / "m", stream=False)
     with pytest.raises(DatasetError, match="line 2002 has 2 fields, the header has 3"):
         split(src, tmp_path / "s", stream=True, chunk=4 * 1024)
+
+
+@pytest.mark.parametrize("quotes", [False, True])
+@pytest.mark.parametrize("newline", [b"\n", b"\r"])
+def test_chunks_joined_to_the_header_are_the_chunks_cut_plainly(quotes: bool, newline: bytes) -> None:
+    """Once the header is known the chunks come joined to it in one copy (``views``' ``prefixed``); a chunk is
+    the same rows either way, at any piece size (pieces smaller and larger than a chunk, a row across pieces)."""
+    from model_training.data.chunks import RowChunks
+
+    rng = random.Random(len(newline) + quotes)
+    rows = [
+        b"%d,%d" % (i, rng.randrange(10**6)) + (b',"x%sy"' % newline if quotes and i % 97 == 0 else b",z") for i in range(20_000)
+    ]
+    data = b"h1,h2,h3" + newline + newline.join(rows) + newline
+    for chunk_bytes, piece_bytes in ((4096, 1000), (4096, 4096), (4096, 7000), (65536, 4096), (4096, 9000)):
+        pieces = [data[i : i + piece_bytes] for i in range(0, len(data), piece_bytes)]
+        plain = [bytes(c) for c in RowChunks(pieces, chunk_bytes)]
+        header = b"h1,h2,h3" + newline
+        joined = RowChunks(pieces, chunk_bytes)
+        got = []
+        for chunk, prefixed in joined.views():
+            if prefixed:
+                assert isinstance(chunk, bytes) and chunk.startswith(header)
+                got.append(chunk[len(header) :])
+            else:
+                got.append(bytes(chunk))
+            joined.prefix = header
+        assert got == plain, (chunk_bytes, piece_bytes)
+        assert b"".join(got) == data

@@ -63,14 +63,19 @@ class RowChunks:
         self.chunk_bytes = chunk_bytes
         self.max_row_bytes = MAX_ROW_CHUNKS * chunk_bytes
         self.newline = b"\n"
+        self.prefix = b""  # see :meth:`views`
         self._sized = False
 
     def __iter__(self) -> Iterator[bytes]:
-        for view in self.views():
-            yield bytes(view)
+        for chunk, prefixed in self.views():
+            yield bytes(chunk[len(self.prefix) :] if prefixed else chunk)
 
-    def views(self) -> Iterator[memoryview]:
-        """The chunks as views of the buffer they were joined in (no copy; each view holds that buffer)."""
+    def views(self) -> Iterator[tuple[bytes | memoryview, bool]]:
+        """The chunks, each as ``(chunk, prefixed)``: with ``prefixed``, a new ``bytes`` that starts with
+        :attr:`prefix` (which the caller may set between chunks: the header) and then holds the chunk's rows, joined
+        in one copy; else a view of the buffer the chunk was joined in (no copy; it holds that buffer).  The chunks
+        are the same either way: the join is done in one copy where no ``"`` makes the row boundary depend on what
+        came before (the common case)."""
         parts: list[bytes] = []
         size = 0
         for piece in self.pieces:
@@ -78,6 +83,13 @@ class RowChunks:
             size += len(piece)
             if size < self.chunk_bytes:
                 continue
+            if self.prefix and self._sized and size <= 2 * self.chunk_bytes and not any(p.find(b'"') >= 0 for p in parts):
+                cut = piece.rfind(self.newline) + 1  # the last row boundary: in the last piece, if it has one
+                if cut:
+                    yield b"".join([self.prefix, *parts[:-1], memoryview(piece)[:cut]]), True
+                    rest = piece[cut:]
+                    parts, size = ([rest] if rest else []), len(rest)
+                    continue
             buf = b"".join(parts)
             self._decide(buf)
             cut = _row_boundary(buf, self.newline)
@@ -86,13 +98,13 @@ class RowChunks:
                     raise RowTooLongError(len(buf))
                 parts, size = [buf], len(buf)
                 continue
-            yield from self._cut(buf, cut)
+            yield from ((view, False) for view in self._cut(buf, cut))
             rest = buf[cut:]
             parts, size = ([rest] if rest else []), len(rest)
         if parts:
             buf = b"".join(parts)
             self._decide(buf)
-            yield from self._cut(buf, len(buf))
+            yield from ((view, False) for view in self._cut(buf, len(buf)))
 
     def _decide(self, buf: bytes) -> None:
         """From the first buffer: the line break, and chunks of at most about :data:`MAX_CHUNK_ROWS` rows."""
@@ -157,18 +169,18 @@ def chunk_datasets(
             object, a header without rows), or a row too long to hold in bounded memory.
     """
     raw = _Peeked(_hashed(source.chunks(chunk_bytes), digest))
-    chunks = RowChunks(decompressed(raw, info.uri), chunk_bytes)  # each chunk copied once more: with the header
+    chunks = RowChunks(decompressed(raw, info.uri), chunk_bytes)  # joined to the header in one copy (its ``views``)
     header = b""
     header_lines = 0
     lines_before = 0
     pending = b""  # leading blank chunks, kept until the header shows up
     newline = b"\n"
     try:
-        for view in chunks.views():
+        for piece, prefixed in chunks.views():
             newline = chunks.newline
-            chunk: bytes | memoryview = view
+            chunk: bytes | memoryview = memoryview(piece)[len(header) :] if prefixed else piece
             if not header:
-                chunk = pending + view
+                chunk = pending + piece
                 if _NOT_BLANK.search(chunk) is None:  # no header yet: blank so far
                     pending = chunk
                     continue
@@ -180,10 +192,11 @@ def chunk_datasets(
                     if cut == 0:
                         raise DatasetError("the file has a header but no data rows", _NO_ROWS_HINT, uri=info.uri)
                 header, chunk = chunk[:cut], chunk[cut:]
+                chunks.prefix = header  # the next chunks come joined to it
             if _NOT_LINE_BREAK.search(chunk) is None:  # empty lines only: not rows, but they count as lines
                 lines_before += bytes(chunk).count(newline)
                 continue
-            data = b"".join((header, chunk))
+            data = piece if prefixed and isinstance(piece, bytes) else b"".join((header, chunk))
             dataset = parse_csv(info, data, line_offset=lines_before, lazy=True)
             yield dataset, chunk, header
             index = dataset.built_row_index()  # indexed by the consumer: plain rows are one line each

@@ -20,7 +20,7 @@ BUFFER = 4 * ALIGN
 
 
 def supports_direct(folder: Path) -> bool:
-    """Whether ``folder``'s file system accepts ``O_DIRECT`` (tmpfs does not)."""
+    """Whether ``folder``'s file system accepts ``O_DIRECT`` (tmpfs on older kernels does not)."""
     flag = getattr(os, "O_DIRECT", 0)
     if not flag:
         return False

@@ -1,7 +1,8 @@
 """Writing a large file past the page cache (``O_DIRECT``), for the split files of a local store.
 
-A split file is written once, flushed to disk (``fsync``) and renamed into place; nothing reads it back soon
-(the store's verification compares the file's identity, not its bytes).  Written through the page cache, every
+A split file is written once, flushed to disk (``fsync``) and renamed into place; the split never reads it back
+(the store's verification compares the file's identity, not its bytes), and a local training job that does reads it
+from the disk rather than from memory.  Written through the page cache, every
 byte is first copied into freshly allocated cache pages, then written out by the kernel's flusher, and the
 ``fsync`` waits for what is left.  Written with ``O_DIRECT`` from two page-aligned buffers, the disk takes the
 bytes straight from our memory on a worker thread while the next buffer is filled: the copy into the cache,
@@ -9,8 +10,8 @@ the allocation of its pages and most of the ``fsync`` go away (measured on the b
 split files: 1.3 s -> 1.0 s, the page cache 484 MB smaller).
 
 A file that fits in one buffer (:data:`DIRECT_BUFFER_BYTES`: a small dataset, the test file of a small split)
-is written plainly, in one write.  Where the file system refuses ``O_DIRECT`` (``tmpfs``, some
-network file systems; ``EINVAL`` at open or at a write) or the platform has none (macOS, Windows), the rest is
+is written plainly, in one write.  Where the file system refuses ``O_DIRECT`` (``tmpfs`` on older
+kernels, some network file systems; ``EINVAL`` at open or at a write) or the platform has none (macOS, Windows), the rest is
 written plainly too; the bytes on disk are the same either way.
 """
 

@@ -21,10 +21,10 @@ import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
+from model_training.data.line_ends import located_from_line_ends
 from model_training.data.numeric_bytes import MAX_FIELD_BYTES, numbers_ok
 
 #: Bytes per block of the scan: small enough for the byte masks to stay in a core's L2 cache.
@@ -221,8 +221,8 @@ def scan(
         required: numeric fields that must not be empty.
         checked: these bytes' rows were checked before (the streaming split's pass 2: pass 1 checked them, and
             the bytes must hash the same), and no value is to be checked: the fields asked for are then located
-            by walking from each line's ends (:func:`_commas_from_ends`) where they are among the first or last
-            :data:`END_COMMAS` fields, instead of by finding every comma (a third of a scan).
+            by walking from each line's ends where they are among the first or last four
+            (:func:`~model_training.data.line_ends.located_from_line_ends`), instead of by finding every comma.
 
     Returns:
         The index, with ``numeric_ok`` False if a value may be invalid (the caller then runs the exact
@@ -306,7 +306,7 @@ def _scan_block(
     starts[0] = 0
     starts[1:] = nl[:-1] + 1
     if quick:
-        located = _quick_block(c, starts, nl, ncols, fields)
+        located = located_from_line_ends(c, starts, nl, ncols, fields)
         if located is not False:
             return None if located is None else _Block(starts=starts + s, ends=nl + s, bounds={
                 f: (fs + s, fe + s) for f, (fs, fe) in located.items()}, numeric_ok=True)  # fmt: skip
@@ -340,64 +340,3 @@ def _scan_block(
         delim = None if plain else is_comma | is_nl
         ok = numbers_ok(c, nl, starts, commas, grid, bounds, numeric, required, digit, dot, delim)
     return _Block(starts=starts + s, ends=nl + s, bounds=bounds, numeric_ok=ok)
-
-
-#: A scan of checked rows (:func:`scan`'s ``checked``) finds the first and the last this many commas of a line
-#: by walking from its ends; a field further inside needs every comma found.
-END_COMMAS = 4
-#: Steps (each one byte, for every row of a block at once) that walk may take in a block before finding every
-#: comma is cheaper: long values at a line's ends.
-WALK_STEPS = 64
-
-_Located = dict[int, tuple[np.ndarray, np.ndarray]]
-
-
-def _quick_block(
-    c: np.ndarray, starts: np.ndarray, nl: np.ndarray, ncols: int, fields: list[int]
-) -> _Located | Literal[False] | None:
-    """For checked rows: ``fields``' ``(start, end)`` offsets in block ``c``, found by walking from the lines' ends;
-    ``None`` if the block is not plain CSV (as :func:`_scan_block` would say: a quote, a carriage return, bytes
-    that are not UTF-8, a comma count other than the header's on some line, as far as the walk sees); ``False`` if
-    walking does not pay here (a field inside the line, long values at its ends): find every comma instead."""
-    rows = nl.size
-    if int(np.count_nonzero(c == _COMMA)) != rows * (ncols - 1):
-        return None
-    if (c == _QUOTE).any() or (c == _CR).any():
-        return None
-    if c.max() >= 0x80:
-        try:
-            c.tobytes().decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    last = ncols - 2  # the last comma's number in a line
-    needed = {i for f in fields for i in (f - 1, f) if 0 <= i <= last}
-    if any(END_COMMAS <= i < last - END_COMMAS + 1 for i in needed):
-        return False
-    commas: dict[int, np.ndarray] = {}
-    steps = 0
-    forward = sorted(i for i in needed if i < END_COMMAS)  # from each line's start
-    backward = sorted((i for i in needed if i >= END_COMMAS), reverse=True)  # from its line break
-    for wanted, at, step in ((forward, starts.copy(), 1), (backward, nl - 1, -1)):
-        number = 0 if step == 1 else last
-        for target in wanted:
-            while True:
-                if (at >= nl).any() or (at < starts).any():  # a line with fewer commas than the header says
-                    return None
-                off = c[at] != _COMMA  # the rows not at a comma yet
-                if not off.any():
-                    if number == target:
-                        commas[number] = at.copy()
-                        break
-                    off[:] = True  # at comma ``number``: step past it, towards the next one
-                    number += step
-                steps += 1
-                if steps > WALK_STEPS:
-                    return False
-                if step == 1:
-                    at += off
-                else:
-                    at -= off
-    bounds: _Located = {}
-    for f in fields:
-        bounds[f] = (starts if f == 0 else commas[f - 1] + 1, nl if f == ncols - 1 else commas[f])
-    return bounds

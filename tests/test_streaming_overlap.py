@@ -19,7 +19,8 @@ import pytest
 from model_training.data.chunks import read_ahead
 from model_training.errors import DatasetError
 from model_training.split.buckets import Buckets
-from model_training.split.streaming import _File, _file_chunks
+from model_training.split.layout import FileBuckets
+from model_training.split.streaming import _file_chunks
 
 
 def test_read_ahead_yields_every_item_in_order_prepared_on_a_worker() -> None:
@@ -100,7 +101,7 @@ def test_the_next_bucket_is_read_while_the_writer_holds_this_one(tmp_path: Path)
         data = b"".join(rows[i] for i in mine)
         buckets.append(b, memoryview(data), np.array(mine) - 0, np.array([len(rows[i]) for i in mine]))
     buckets.close()
-    file = _File("train", "train/part-00000", "train", 0, 30, 0, 10, 3)
+    file = FileBuckets("train", "train/part-00000", "train", 0, 30, 0, 10, 3)
     chunks = _file_chunks(file, buckets, b"", False)
     first = bytes(next(chunks))
     assert first == b"".join(rows[:10])

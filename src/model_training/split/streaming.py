@@ -48,10 +48,10 @@ import numpy as np
 
 from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.algorithm.labels import is_classification
-from model_training.channels import part_count, render_rows, split_files, test_header
+from model_training.channels import render_rows, test_header
 from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.checks import NonNumericError
-from model_training.data.chunks import MAX_CHUNK_ROWS, ChunkSource, chunk_datasets, read_ahead
+from model_training.data.chunks import ChunkSource, chunk_datasets, read_ahead
 from model_training.data.header import parse_header
 from model_training.errors import DatasetError
 from model_training.hashing import HashBehind
@@ -61,6 +61,7 @@ from model_training.progress import Reporter
 from model_training.split.buckets import Buckets
 from model_training.split.inputs import merge_inputs, plan_from_input, strategy_input
 from model_training.split.labels import LabelTally, counts_classes
+from model_training.split.layout import BucketLayout, FileBuckets, output_ranks
 from model_training.split.method import PreparedSplit
 from model_training.validation import (
     check_label_classes,
@@ -82,8 +83,6 @@ CHUNK_BYTES = StreamOptions.chunk_bytes
 BUCKET_BYTES = 16 * 1024 * 1024
 #: The streaming split's temporary folders: ``{TMP_PREFIX}{pid}-...`` in ``MODEL_TRAINING_TMP_DIR`` (or ``/tmp``).
 TMP_PREFIX = "model-training-"
-#: At most this many buckets (open files) in all: very large inputs get larger buckets.
-MAX_BUCKETS = 256
 
 
 @dataclass
@@ -158,9 +157,9 @@ class StreamingSplit:
         plan, achieved = plan_from_input(n, first.inputs, config, info.uri)
         first.inputs = None
         sizes = {split: int(plan.indices[split].size) for split in SPLIT_NAMES}
-        rank = _ranks(plan, n)
+        rank = output_ranks(plan, n)
         del plan
-        layout = _Layout.build(sizes, n, info.size_bytes, config, self.bucket_bytes)
+        layout = BucketLayout.build(sizes, n, info.size_bytes, config, self.bucket_bytes)
         folder = Path(self.tmp_dir or tempfile.gettempdir())
         sweep_dead(folder, TMP_PREFIX)  # what killed runs left (named by their process id)
         # removed on any exit that runs Python's cleanup: an error, an interruption, SIGTERM (the command line
@@ -247,61 +246,6 @@ def first_pass(source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any
 # ------------------------------------------------------------------------------------------------ pass 2
 
 
-def _ranks(plan: Any, n: int) -> np.ndarray:
-    """Each source row's position in the output order (train rows, then validation, then test)."""
-    rank = np.empty(n, dtype=np.uint32 if n < 2**32 else np.int64)
-    offset = 0
-    step = 1 << 20  # in slices: no n-long temporary
-    for split in SPLIT_NAMES:
-        rows = plan.indices[split]
-        for i in range(0, rows.size, step):
-            part = rows[i : i + step]
-            rank[part] = np.arange(offset + i, offset + i + part.size, dtype=rank.dtype)
-        offset += rows.size
-    return rank
-
-
-@dataclass
-class _File:
-    name: str  # the run record's file name (train, or train/part-00001 ...)
-    key: str  # the key under the run prefix
-    split: str
-    start: int  # first output rank
-    rows: int
-    first_bucket: int
-    bucket_rows: int
-    buckets: int
-
-
-@dataclass
-class _Layout:
-    files: list[_File]
-    starts: np.ndarray  # first rank of each file, ascending
-    count: int  # buckets in all
-
-    @classmethod
-    def build(cls, sizes: dict[str, int], n: int, source_bytes: int, config: RunConfig, bucket_bytes: int) -> _Layout:
-        files: list[_File] = []
-        offset = 0
-        bucket = 0
-        row_bytes = max(source_bytes / max(n, 1), 1.0)
-        bucket_bytes = max(bucket_bytes, int(source_bytes * 1.2 / MAX_BUCKETS))
-        for split in SPLIT_NAMES:
-            size = sizes[split]
-            if size == 0:
-                offset += size
-                continue
-            parts = 1 if split == "test" else part_count(size, n, source_bytes, config)
-            part_sizes = [len(p) for p in np.array_split(np.arange(size), parts)] if parts > 1 else [size]
-            for (name, key), rows in zip(split_files(split, parts), part_sizes, strict=True):
-                per_bucket = max(1, min(MAX_CHUNK_ROWS * 5, int(bucket_bytes / row_bytes)))
-                count = max(1, -(-rows // per_bucket))
-                files.append(_File(name, key, split, offset, rows, bucket, per_bucket, count))
-                bucket += count
-                offset += rows
-        return cls(files, np.array([f.start for f in files], dtype=np.int64), bucket)
-
-
 def _scatter(
     source: ChunkSource,
     info: SourceInfo,
@@ -309,7 +253,7 @@ def _scatter(
     hp: ParsedHyperparameters,
     first: FirstPass,
     rank: np.ndarray,
-    layout: _Layout,
+    layout: BucketLayout,
     buckets: Buckets,
     chunk_bytes: int,
     rep: Reporter,
@@ -389,13 +333,13 @@ def _changed(uri: str) -> DatasetError:
 # ------------------------------------------------------------------------------------------------ pass 3
 
 
-def _assembled(layout: _Layout, buckets: Buckets, header: bytes, source_index: bool) -> Iterator[OutputFile]:
+def _assembled(layout: BucketLayout, buckets: Buckets, header: bytes, source_index: bool) -> Iterator[OutputFile]:
     """Pass 3: each output file's ``(name, key, chunks)``, its buckets' rows in output order."""
     for file in layout.files:
         yield file.name, file.key, _file_chunks(file, buckets, header, source_index)
 
 
-def _file_chunks(file: _File, buckets: Buckets, header: bytes, source_index: bool) -> Iterator[bytes | memoryview]:
+def _file_chunks(file: FileBuckets, buckets: Buckets, header: bytes, source_index: bool) -> Iterator[bytes | memoryview]:
     """The file's bytes: its header (the test file), then each bucket's rows in output order
     (:meth:`~model_training.split.buckets.Buckets.in_order`: the next bucket is read while this one is written)."""
     if file.split == "test":

@@ -4,6 +4,7 @@ file's rows, appended in source order as pass 2 renders them, and read back in o
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -44,13 +45,18 @@ class Buckets:
             index_fh.close()
         self._open.clear()
 
-    def read(self, bucket: int) -> tuple[bytes, np.ndarray, np.ndarray]:
-        """The bucket's rows (as appended), and their positions and lengths (``(rows,)`` int64 each)."""
+    def read(self, bucket: int) -> tuple[bytes | mmap.mmap, np.ndarray, np.ndarray]:
+        """The bucket's rows (as appended: the file mapped read-only, its pages those of the page cache the appends
+        filled, no copy), and their positions and lengths (``(rows,)`` int64 each)."""
         rows_path, index_path = self.paths(bucket)
         if not rows_path.exists():
             return b"", np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         index = np.frombuffer(index_path.read_bytes(), dtype=np.int64).reshape(-1, 2)
-        return rows_path.read_bytes(), index[:, 0], index[:, 1]
+        if os.name == "nt" or rows_path.stat().st_size == 0:  # Windows cannot remove a mapped file; nothing to map
+            return rows_path.read_bytes(), index[:, 0], index[:, 1]
+        with rows_path.open("rb") as fh:
+            data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        return data, index[:, 0], index[:, 1]
 
     def in_order(self, first: int, count: int) -> Iterator[tuple[memoryview, int]]:
         """Buckets ``first .. first + count - 1``, each as its rows' bytes in output order and its number of rows.

@@ -36,12 +36,6 @@ def memory_pool() -> object:
     return pa.system_memory_pool()
 
 
-def take_bytes(arr: object, rows: np.ndarray, template: np.ndarray, k: int) -> memoryview:
-    """The concatenated bytes of :func:`take_elements` (one copy, made by pyarrow's ``take``)."""
-    out = take_elements(arr, rows, template, k)
-    return concatenated(out)
-
-
 def concatenated(out: object) -> memoryview:
     """The data bytes of a ``large_binary`` array, all its values back to back (no copy)."""
     if len(out) == 0:  # type: ignore[arg-type]

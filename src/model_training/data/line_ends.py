@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 
-_NL, _COMMA, _QUOTE, _CR = 10, 44, 34, 13
+_COMMA = 44
 
 #: A scan of checked rows finds the first and the last this many commas of a line by walking from its ends; a
 #: field further inside needs every comma found.
@@ -26,22 +26,12 @@ _Located = dict[int, tuple[np.ndarray, np.ndarray]]
 def located_from_line_ends(
     c: np.ndarray, starts: np.ndarray, nl: np.ndarray, ncols: int, fields: list[int]
 ) -> _Located | Literal[False] | None:
-    """For checked rows: ``fields``' ``(start, end)`` offsets in block ``c`` (``(rows,)`` int64 each, from the
-    block's start), found by walking from the lines' ends (``starts``: each line's first byte, ``nl``: its line
-    break); ``None`` if the block is not plain CSV (as :func:`~model_training.data.rowindex.scan` would say: a
-    quote, a carriage return, bytes that are not UTF-8, a comma count other than the header's on some line, as far
-    as the walk sees); ``False`` if walking does not pay here (a field inside the line, long values at its ends):
-    find every comma instead."""
-    rows = nl.size
-    if int(np.count_nonzero(c == _COMMA)) != rows * (ncols - 1):
-        return None
-    if (c == _QUOTE).any() or (c == _CR).any():
-        return None
-    if c.max() >= 0x80:
-        try:
-            c.tobytes().decode("utf-8")
-        except UnicodeDecodeError:
-            return None
+    """For checked rows of plain text (the caller counted the block's commas and looked for quotes, carriage returns
+    and bytes that are not UTF-8): ``fields``' ``(start, end)`` offsets in block ``c`` (``(rows,)`` int64 each, from
+    the block's start), found by walking from the lines' ends (``starts``: each line's first byte, ``nl``: its line
+    break); ``None`` if a line has fewer commas than the header's fields need (as far as the walk sees: not plain
+    CSV); ``False`` if walking does not pay here (a field inside the line, long values at its ends): find every
+    comma instead."""
     last = ncols - 2  # the last comma's number in a line
     needed = {i for f in fields for i in (f - 1, f) if 0 <= i <= last}
     if any(END_COMMAS <= i < last - END_COMMAS + 1 for i in needed):

@@ -305,7 +305,9 @@ def _scan_block(
     starts = np.empty_like(nl)
     starts[0] = 0
     starts[1:] = nl[:-1] + 1
-    if quick:
+    if quick:  # rows checked before: the commas counted, not found (unless the walk does not pay)
+        if int(np.count_nonzero(c == _COMMA)) != nl.size * (ncols - 1) or _not_plain_text(c):
+            return None
         located = located_from_line_ends(c, starts, nl, ncols, fields)
         if located is not False:
             return None if located is None else _Block(starts=starts + s, ends=nl + s, bounds={
@@ -329,14 +331,22 @@ def _scan_block(
     dot = c == _DOT
     # only digits, '.', ',' and line breaks (ASCII, no sign, no exponent): counted, not or-ed (faster)
     plain = int(np.count_nonzero(digit)) + int(np.count_nonzero(dot)) + commas.size + nl.size == c.size
-    if not plain and ((c == _QUOTE).any() or (c == _CR).any()):
-        return None  # quoted fields or CR line ends: pyarrow's parser
-    if not plain and c.max() >= 0x80:  # valid UTF-8 never splits a line, so a block decodes on its own
-        try:
-            c.tobytes().decode("utf-8")
-        except UnicodeDecodeError:
-            return None
+    if not plain and _not_plain_text(c):
+        return None
     if numeric:
         delim = None if plain else is_comma | is_nl
         ok = numbers_ok(c, nl, starts, commas, grid, bounds, numeric, required, digit, dot, delim)
     return _Block(starts=starts + s, ends=nl + s, bounds=bounds, numeric_ok=ok)
+
+
+def _not_plain_text(c: np.ndarray) -> bool:
+    """Whether block ``c`` holds a quote or a carriage return (quoted fields, CR line ends) or bytes that are not
+    UTF-8: rows for pyarrow's parser.  Valid UTF-8 never splits a line, so a block decodes on its own."""
+    if (c == _QUOTE).any() or (c == _CR).any():
+        return True
+    if c.max() >= 0x80:
+        try:
+            c.tobytes().decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+    return False

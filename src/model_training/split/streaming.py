@@ -34,6 +34,7 @@ output, in ``tmp_dir`` (a Lambda's ``/tmp``: configure its ephemeral storage abo
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import tempfile
@@ -258,6 +259,41 @@ def _scatter(
     chunk_bytes: int,
     rep: Reporter,
 ) -> dict[str, SplitLabels]:
+    """Pass 2 (:func:`_scatter_rows`).  Pass 2 trusts what pass 1 checked (the rows' fields, their number, the
+    label's values), so a source that changed in between can fail it anywhere (a value that does not parse, more
+    rows than ranked): such a failure is the "changed" error when the source no longer hashes as in pass 1."""
+    try:
+        return _scatter_rows(source, info, config, hp, first, rank, layout, buckets, chunk_bytes, rep)
+    except Exception as exc:
+        if _source_sha256(source, chunk_bytes) != first.sha256:
+            raise _changed(info.uri) from exc
+        raise
+
+
+def _source_sha256(source: ChunkSource, chunk_bytes: int) -> str | None:
+    """The source's SHA-256 as read now (as pass 1 hashed it: its bytes before any inflating), or ``None`` if it
+    cannot be read."""
+    digest = hashlib.sha256()
+    try:
+        for piece in source.chunks(chunk_bytes):
+            digest.update(piece)
+    except Exception:
+        return None
+    return digest.hexdigest()
+
+
+def _scatter_rows(
+    source: ChunkSource,
+    info: SourceInfo,
+    config: RunConfig,
+    hp: ParsedHyperparameters,
+    first: FirstPass,
+    rank: np.ndarray,
+    layout: BucketLayout,
+    buckets: Buckets,
+    chunk_bytes: int,
+    rep: Reporter,
+) -> dict[str, SplitLabels]:
     """Pass 2: render every row into its bucket; returns each split's labels, summarised.  A chunk's rows are
     rendered on two worker threads (pyarrow's ``take`` releases the GIL) while the chunk before is appended to
     its buckets here."""
@@ -279,6 +315,8 @@ def _scatter(
         for dataset, chunk, _ in chunks:
             index_rows(dataset, first.columns, config, check=False, checked=True)  # checked in pass 1
             m = dataset.num_rows
+            if row0 + m > first.rows:  # more rows than pass 1 counted (and ranked)
+                raise _changed(info.uri)
             labels = dataset.numbers(config.label)
             q = rank[row0 : row0 + m].astype(np.int64)
             f = np.searchsorted(layout.starts, q, side="right") - 1

@@ -264,6 +264,8 @@ def _scatter(
     rows than ranked): such a failure is the "changed" error when the source no longer hashes as in pass 1."""
     try:
         return _scatter_rows(source, info, config, hp, first, rank, layout, buckets, chunk_bytes, rep)
+    except OSError:  # reading the source or writing the buckets: not a value pass 1 checked (no read again)
+        raise
     except Exception as exc:
         if _source_sha256(source, chunk_bytes) != first.sha256:
             raise _changed(info.uri) from exc

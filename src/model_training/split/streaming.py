@@ -34,7 +34,6 @@ output, in ``tmp_dir`` (a Lambda's ``/tmp``: configure its ephemeral storage abo
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import os
 import tempfile
@@ -54,8 +53,8 @@ from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.checks import NonNumericError
 from model_training.data.chunks import ChunkSource, chunk_datasets, read_ahead
 from model_training.data.header import parse_header
-from model_training.errors import DatasetError
-from model_training.hashing import HashBehind
+from model_training.errors import DatasetError, TransientError
+from model_training.hashing import HashBehind, hash_pieces
 from model_training.ports import OutputFile, SourceInfo, SplitLabels
 from model_training.processes import sweep_dead
 from model_training.progress import Reporter
@@ -264,24 +263,13 @@ def _scatter(
     rows than ranked): such a failure is the "changed" error when the source no longer hashes as in pass 1."""
     try:
         return _scatter_rows(source, info, config, hp, first, rank, layout, buckets, chunk_bytes, rep)
-    except OSError:  # reading the source or writing the buckets: not a value pass 1 checked (no read again)
+    except (OSError, TransientError):  # reading the source or writing the buckets: no value pass 1 checked
         raise
     except Exception as exc:
-        if _source_sha256(source, chunk_bytes) != first.sha256:
+        # hashed as pass 1 hashed it (its bytes before any inflating); a source that cannot be read again says so
+        if hash_pieces(source.chunks(chunk_bytes))[1] != first.sha256:
             raise _changed(info.uri) from exc
         raise
-
-
-def _source_sha256(source: ChunkSource, chunk_bytes: int) -> str | None:
-    """The source's SHA-256 as read now (as pass 1 hashed it: its bytes before any inflating), or ``None`` if it
-    cannot be read."""
-    digest = hashlib.sha256()
-    try:
-        for piece in source.chunks(chunk_bytes):
-            digest.update(piece)
-    except Exception:
-        return None
-    return digest.hexdigest()
 
 
 def _scatter_rows(

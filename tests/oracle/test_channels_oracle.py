@@ -65,3 +65,24 @@ def test_the_containers_data_utils_reads_every_row_we_wrote(channels: Path, chan
     assert theirs["sum_squares"] == pytest.approx(ours["sum_squares"], rel=1e-12)
     expected_rows = json.loads((channels / "run.json").read_text())["splits"][channel]["rows"]
     assert theirs["rows"] == expected_rows
+
+
+@pytest.mark.parametrize("version", envs.VERSIONS)
+def test_concurrent_loads_of_part_files_each_read_their_own_folder(version: str, oracles, tmp_path: Path) -> None:
+    """The container links a channel's part files into one fixed folder under /tmp; two loads at once (two test
+    workers) read each other's files unless the scripts hold input_lock.py's lock (a 'three-parts' case once read
+    17500 rows of 12 columns from another session's folder)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    folders = []
+    for k, (rows, columns) in enumerate([(40, 3), (70, 6)]):
+        folder = tmp_path / f"channel-{k}"
+        folder.mkdir()
+        for part in range(3):
+            lines = [",".join([str((r + part) % 2), *(f"{part}.{c}" for c in range(columns))]) for r in range(rows)]
+            (folder / f"part-{part:05d}").write_text("\n".join(lines) + "\n")
+        folders.append((folder, 3 * rows, columns))
+    jobs = [folders[i % 2] for i in range(8)]
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        results = list(pool.map(lambda job: oracles(version).run("channel.py", {"path": str(job[0])}), jobs))
+    assert [(r["rows"], r["columns"]) for r in results] == [(rows, columns) for _, rows, columns in jobs]

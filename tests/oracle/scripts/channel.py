@@ -10,13 +10,15 @@ import json
 import sys
 
 import numpy as np
+from input_lock import input_data_folder
 from sagemaker_xgboost_container import data_utils
 
 
 def main():
     job = json.load(sys.stdin)
     content_type = data_utils.get_content_type(job.get("content_type", "text/csv"))
-    dmatrix = data_utils.get_dmatrix(job["path"], content_type, csv_weights=job.get("csv_weights", 0))
+    with input_data_folder():  # the container links part files into one fixed folder (input_lock.py)
+        dmatrix = data_utils.get_dmatrix(job["path"], content_type, csv_weights=job.get("csv_weights", 0))
     labels, counts = np.unique(dmatrix.get_label(), return_counts=True)
     out = {
         "rows": dmatrix.num_row(),

@@ -12,6 +12,7 @@ data: the host leaves the training).
 import json
 import sys
 
+from input_lock import input_data_folder
 from sagemaker_xgboost_container import data_utils
 from sagemaker_xgboost_container.algorithm_mode.train import get_validated_dmatrices
 
@@ -21,7 +22,8 @@ def main():
     content_type = data_utils.get_content_type(job.get("content_type", "text/csv"))
     out = []
     for host in job["hosts"]:
-        train, validation, _ = get_validated_dmatrices(host["train"], host.get("validation"), content_type)
+        with input_data_folder():  # the container links part files into one fixed folder (input_lock.py)
+            train, validation, _ = get_validated_dmatrices(host["train"], host.get("validation"), content_type)
         missing_validation = host.get("validation") is not None and not validation
         out.append(
             {

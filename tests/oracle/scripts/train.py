@@ -13,12 +13,13 @@ stdout (last line): ``{"ok": bool, "exit_code": int, "error": str | null, "log":
 ``error`` is the failure the container wrote to ``{base}/output/failure``, else the log's last lines.
 """
 
-import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+
+from input_lock import input_data_folder
 
 
 def main():
@@ -66,10 +67,7 @@ def main():
         SM_MODEL_DIR=os.path.join(base, "model"),
     )
     code = "from sagemaker_xgboost_container import training; training.main()"
-    # the container links every channel's files into the fixed folder /tmp/sagemaker_xgboost_input_data
-    # (data_utils.py, rmtree then mkdir): one training at a time on this machine
-    with open("/tmp/sagemaker_xgboost_input_data.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with input_data_folder():  # one data loading at a time on this machine (input_lock.py)
         proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     log = (proc.stdout + proc.stderr).splitlines()
     failure_file = os.path.join(base, "output", "failure")

@@ -229,3 +229,25 @@ def test_labels_of_an_unchecked_index_are_read_from_their_bytes(
     monkeypatch.setattr(Dataset, "column", lambda self, name: texts.append(name) or original(self, name))
     assert dataset.numbers("y").tolist() == values
     assert texts == ([] if short else ["y"])  # other forms: through the exact parse, as before
+
+
+def test_short_decimals_read_a_word_at_a_time_as_they_read_byte_by_byte() -> None:
+    # the 0/1 and 0.0/1.0 labels are read in one 4-byte gather per row (issue 16); the fields near the data's end,
+    # where four bytes do not fit, byte by byte: both must give the same values, and refuse the same forms
+    from model_training.data.dataset import _short_decimals, _short_decimals_bytewise
+
+    rng = np.random.default_rng(16)
+    alphabet = np.frombuffer(b"0123456789.,\n-e", dtype=np.uint8)
+    accepted = 0
+    for _ in range(5000):
+        n = int(rng.integers(1, 24))
+        data = alphabet[rng.integers(0, 12 if rng.random() < 0.7 else alphabet.size, n)]
+        starts = np.sort(rng.integers(0, n, int(rng.integers(1, 5))))
+        lengths = rng.choice([1, 3], starts.size) if rng.random() < 0.8 else rng.integers(0, 4, starts.size)
+        ends = np.minimum(starts + lengths, n)
+        word, byte = _short_decimals(data, starts, ends), _short_decimals_bytewise(data, starts, ends - starts)
+        assert (word is None) == (byte is None), (data.tobytes(), starts, ends)
+        if word is not None:
+            accepted += 1
+            assert word.tolist() == byte.tolist() == [float(data[s:e].tobytes()) for s, e in zip(starts, ends, strict=True)]
+    assert accepted > 500  # the accepted forms were tried, not only refusals

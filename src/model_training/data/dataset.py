@@ -192,8 +192,27 @@ class Dataset:
 def _short_decimals(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
     """The values of fields that are all ``d``, or all ``d.d`` (a digit; or a digit, a point and a digit:
     the 0/1 and 0.0/1.0 labels), computed from their bytes; ``None`` for any other form.  ``d.e`` is
-    ``(10 d + e) / 10``, which IEEE division rounds to exactly ``float("d.e")``."""
+    ``(10 d + e) / 10``, which IEEE division rounds to exactly ``float("d.e")``.
+
+    Each field's first three bytes are read in one gather (a little-endian 4-byte word at its start: one cache
+    miss a row, not three), where every field has four bytes of ``data`` from its start."""
     lengths = ends - starts
+    if starts.size == 0 or int(starts.max()) + 4 > data.size:
+        return _short_decimals_bytewise(data, starts, lengths)
+    words = np.ndarray(shape=(data.size - 3,), dtype="<u4", buffer=data, strides=(1,))[starts]
+    first = (words & 0xFF).astype(np.uint8) - np.uint8(48)
+    if (first > 9).any():
+        return None
+    if (lengths == 1).all():
+        return first.astype(np.float64)
+    if not (lengths == 3).all() or ((words >> 8) & 0xFF != 46).any():
+        return None
+    last = ((words >> 16) & 0xFF).astype(np.uint8) - np.uint8(48)
+    return _tenths(first, last)
+
+
+def _short_decimals_bytewise(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray | None:
+    """:func:`_short_decimals` a byte at a time (fields that end less than four bytes before the data does)."""
     first = data[starts] - np.uint8(48)
     if (first > 9).any():
         return None
@@ -202,6 +221,11 @@ def _short_decimals(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> n
     if not (lengths == 3).all() or (data[starts + 1] != 46).any():
         return None
     last = data[starts + 2] - np.uint8(48)
+    return _tenths(first, last)
+
+
+def _tenths(first: np.ndarray, last: np.ndarray) -> np.ndarray | None:
+    """``first.last`` as float64 (digits, uint8), or ``None`` if a ``last`` is not a digit."""
     if (last > 9).any():
         return None
     tenths = first * np.uint8(10)

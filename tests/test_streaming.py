@@ -322,3 +322,22 @@ def test_chunks_joined_to_the_header_are_the_chunks_cut_plainly(quotes: bool, ne
             joined.prefix = header
         assert got == plain, (chunk_bytes, piece_bytes)
         assert b"".join(got) == data
+
+
+def test_a_buckets_output_order_is_the_stable_sort_of_its_positions() -> None:
+    # pass 3 inverts a bucket's positions by one scatter (a contiguous range of its file's positions, each once:
+    # issue 16); anything else (which a correct pass 2 never writes) is still sorted, stably
+    import numpy as np
+
+    from model_training.split.buckets import output_order
+
+    rng = np.random.default_rng(3)
+    for positions in (
+        rng.permutation(1000) + 5000,  # a bucket: a contiguous range, shuffled
+        np.array([7]),
+        np.array([3, 1, 2, 2]),  # a position twice: sorted, ties in row order
+        np.array([10, 30, 20]),  # not contiguous
+        np.array([2, 0, 0, 3]),  # contiguous span, but a gap and a repeat
+    ):
+        positions = positions.astype(np.int64)
+        assert output_order(positions).tolist() == np.argsort(positions, kind="stable").tolist()

@@ -84,5 +84,19 @@ class Buckets:
         arr = pa.LargeBinaryArray.from_buffers(
             pa.large_binary(), positions.size, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
         )
-        ordered = pc.take(arr, int64_array(np.argsort(positions, kind="stable")), memory_pool=memory_pool())
+        ordered = pc.take(arr, int64_array(output_order(positions)), memory_pool=memory_pool())
         return concatenated(ordered), int(positions.size)
+
+
+def output_order(positions: np.ndarray) -> np.ndarray:
+    """The row numbers that put a bucket's rows in output order (``positions``: each row's position in its file,
+    ``(rows,)`` int64): ``numpy.argsort(positions, kind="stable")``.  A bucket holds a contiguous range of its
+    file's positions, each once, so that order is the inverse permutation, made by one scatter in linear time
+    (the sort cost 0.15 s of CPU on 484 MB); positions that are not such a range are sorted."""
+    low, n = int(positions.min()), positions.size
+    if int(positions.max()) - low + 1 == n:
+        order = np.full(n, -1, dtype=np.int64)
+        order[positions - low] = np.arange(n, dtype=np.int64)
+        if not (order < 0).any():  # every position once
+            return order
+    return np.argsort(positions, kind="stable")

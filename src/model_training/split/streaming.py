@@ -292,6 +292,7 @@ def _scatter_rows(
     split_of_file = np.array([SPLIT_NAMES.index(f.split) for f in layout.files])
     per_bucket_of_file = np.array([x.bucket_rows for x in layout.files], dtype=np.int64)
     first_bucket_of_file = np.array([x.first_bucket for x in layout.files], dtype=np.int64)
+    bucket_type = np.uint16 if layout.count <= 1 << 16 else np.int64
     row0 = 0
     pending: list[tuple[np.ndarray, np.ndarray, np.ndarray, Future[tuple[memoryview, np.ndarray]]]] = []
     with (
@@ -311,7 +312,8 @@ def _scatter_rows(
             q = rank[row0 : row0 + m].astype(np.int64)
             f = np.searchsorted(layout.starts, q, side="right") - 1
             within = q - layout.starts[f]
-            bucket = first_bucket_of_file[f] + within // per_bucket_of_file[f]
+            # 16-bit bucket numbers (MAX_BUCKETS): numpy's stable sort of them is a radix sort, in linear time
+            bucket = (first_bucket_of_file[f] + within // per_bucket_of_file[f]).astype(bucket_type)
             split_ids = split_of_file[f]
             rendering = []
             for k, split in enumerate(SPLIT_NAMES):

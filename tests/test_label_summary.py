@@ -26,7 +26,7 @@ from model_training.pipeline import run
 from model_training.ports import SplitLabels
 from model_training.split.labels import LabelTally, exact_sum, tally
 from model_training.split.stratified import quantile_bins
-from model_training.validation import check_classes_for_auc
+from model_training.validation.rows import check_classes_for_auc
 from model_training.wiring import local_context
 from tests.fixtures import write_csv
 

@@ -233,7 +233,8 @@ def _identify(ctx: RunContext, streaming: bool) -> tuple[SourceInfo, Dataset | F
             return source.identify(on_bytes=advance, keep=not streaming), None, streaming
         data, identified = source.read_then_hash(on_bytes=advance)
     from model_training.split.in_memory import parse_in_memory
-    from model_training.validation import output_columns, validate_rows
+    from model_training.validation.columns import output_columns
+    from model_training.validation.rows import validate_rows
 
     early = parse_in_memory(identified(wait=False), data, ctx.stream)
     del data
@@ -328,7 +329,7 @@ def _split_and_commit(
             and its line).
         EnvironmentFailure: the machine failed the split (out of memory, a full disk).
     """
-    from model_training.validation import check_classes_for_auc
+    from model_training.validation.rows import check_classes_for_auc
 
     ctx.store.sweep(place.prefix)  # what a killed run left: temporary files, a partial split
     config = ctx.config

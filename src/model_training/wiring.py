@@ -86,14 +86,14 @@ def source_columns(uri: str) -> list[str]:
 
 def check_columns(uri: str, columns: list[str], config: RunConfig) -> None:
     """Check that the columns ``config`` names (label, drop, features, split key, order_by) are among ``columns``,
-    the header of ``uri``, as a run checks them first (:func:`~model_training.validation.output_columns`).
+    the header of ``uri``, as a run checks them first (:func:`~model_training.validation.columns.output_columns`).
 
     Raises:
-        DatasetError: as :func:`~model_training.validation.output_columns` (the hint lists the columns that exist).
+        DatasetError: as :func:`~model_training.validation.columns.output_columns` (the hint lists the columns that exist).
     """
     from model_training.data.dataset import Dataset
     from model_training.data.names import dataset_name
-    from model_training.validation import output_columns
+    from model_training.validation.columns import output_columns
 
     header = Dataset(source=SourceInfo(uri=uri, name=dataset_name(uri), size_bytes=0, sha256=""), columns=tuple(columns))
     output_columns(header, config)
@@ -102,16 +102,16 @@ def check_columns(uri: str, columns: list[str], config: RunConfig) -> None:
 def inferred_from_header(uri: str, columns: list[str], config: RunConfig) -> dict[str, object]:
     """What a run of ``uri`` under ``config`` will take from the data instead of a setting, as far as the header
     ``columns`` tells: ``run.json``'s ``inferred`` without the values the rows give
-    (:func:`~model_training.validation.inferred_from_header`: ``{"drop": [], "hyperparameters": {"num_class": None}}``)."""
-    from model_training import validation
+    (:func:`~model_training.validation.rows.inferred_from_header`: ``{"drop": [], "hyperparameters": {"num_class": None}}``)."""
     from model_training.algorithm.hyperparameters import parse_hyperparameters
     from model_training.data.dataset import Dataset
     from model_training.data.names import dataset_name
+    from model_training.validation import rows
 
     header = Dataset(source=SourceInfo(uri=uri, name=dataset_name(uri), size_bytes=0, sha256=""), columns=tuple(columns))
     training = config.training
     hp = parse_hyperparameters(training.hyperparameters, training.algorithm_version, infer_num_class=True)
-    return validation.inferred_from_header(header, config, hp)
+    return rows.inferred_from_header(header, config, hp)
 
 
 def object_source(ref: ObjectRef, max_bytes: int | None) -> S3Source | PartsSource:

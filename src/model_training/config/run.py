@@ -194,7 +194,7 @@ class RunConfig(_Model):
         ``hyperparameters``); the others are defaults.  Not part of the run id: a default and the same value given
         split alike, except where a default gives way to the data: a default ``drop`` column that the file does
         not have is left out (a given one is an error), and a default label that is not there is reported
-        with every way to name one (:func:`~model_training.validation.output_columns`)."""
+        with every way to name one (:func:`~model_training.validation.columns.output_columns`)."""
         return self._given
 
     @field_validator("drop", "features")

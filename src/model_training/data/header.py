@@ -50,7 +50,7 @@ def parse_header(obj: str, data: bytes) -> tuple[list[str], int]:
             semicolons, tabs or pipes (another separator), a name holding a NUL byte, another control
             character or a second byte-order mark (with its column), an empty name other than the first (an empty
             first name is a pandas index column: whether to accept one is the run's ``index_column`` setting,
-            judged with the configuration in :func:`model_training.validation.index_column`), duplicate names.
+            judged with the configuration in :func:`model_training.validation.columns.index_column`), duplicate names.
     """
     csv.field_size_limit(CSV_FIELD_LIMIT)
     check_text(obj, data)

@@ -22,14 +22,16 @@ from model_training.split.inputs import plan_strategy
 from model_training.split.labels import counts_classes, label_counts, split_summaries
 from model_training.split.method import PreparedSplit
 from model_training.split.plan import SplitPlan
-from model_training.validation import (
-    check_label_classes,
+from model_training.validation.columns import (
     index_column,
     index_note,
     inferred_drop,
+    output_columns,
+)
+from model_training.validation.rows import (
+    check_label_classes,
     inferred_hyperparameters,
     inferred_settings,
-    output_columns,
     validate_rows,
 )
 

@@ -63,17 +63,19 @@ from model_training.split.inputs import merge_inputs, plan_from_input, strategy_
 from model_training.split.labels import LabelTally, counts_classes
 from model_training.split.layout import BucketLayout, FileBuckets, output_ranks
 from model_training.split.method import PreparedSplit
-from model_training.validation import (
-    check_label_classes,
-    column_problems,
+from model_training.validation.columns import (
     index_column,
     index_note,
-    index_rows,
     inferred_drop,
+    output_columns,
+)
+from model_training.validation.rows import (
+    check_label_classes,
+    column_problems,
+    index_rows,
     inferred_hyperparameters,
     inferred_settings,
     numeric_error,
-    output_columns,
     validate_rows,
 )
 

@@ -19,7 +19,6 @@ import contextlib
 import datetime as dt
 import io
 import json
-import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -36,6 +35,7 @@ from model_training.output.local_store import LocalStore
 from model_training.progress import NullReporter, Reporter
 from model_training.training.backend import JobFinder
 from model_training.training.failures import ChannelDataError, first_line
+from model_training.training.local_records import create_job_record
 from model_training.training.local_training import TrainedModel, Watch, train_model
 from model_training.training.local_tuning_records import TuningRecords
 from model_training.training.naming import is_valid_job_name
@@ -98,15 +98,11 @@ class LocalTrainingBackend(JobFinder):
             "LastModifiedTime": now,
             **{k: v for k, v in request.items() if k != "TrainingJobName"},
         }
-        try:
-            fd = os.open(self._record_path(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            raise TrainingJobExistsError(
-                f"training job {name!r} already exists",
-                "job names are unique forever, as on SageMaker: change the input or configuration for a new run",
-            ) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, indent=2)
+        exists = TrainingJobExistsError(
+            f"training job {name!r} already exists",
+            "job names are unique forever, as on SageMaker: change the input or configuration for a new run",
+        )
+        create_job_record(self._record_path(name), record, exists)
         return str(record["TrainingJobArn"])
 
     def describe_training_job(self, name: str) -> dict[str, Any]:

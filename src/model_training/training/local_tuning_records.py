@@ -24,7 +24,6 @@ import datetime as dt
 import hashlib
 import json
 import math
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Any
 
 from model_training.errors import TrainingJobExistsError, TrainingJobNotFoundError
 from model_training.output.local_store import LocalStore
+from model_training.training.local_records import create_job_record
 
 #: Service model: HyperParameterTuningJobName, 1 to 32 characters.
 TUNING_JOB_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,31}$")
@@ -162,15 +162,11 @@ class TuningRecords:
             "LastModifiedTime": created,
             **{key: value for key, value in request.items() if key != "HyperParameterTuningJobName"},
         }
-        try:
-            fd = os.open(self.path(name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            raise TrainingJobExistsError(
-                f"hyperparameter tuning job {name!r} already exists",
-                "tuning job names are unique, as on SageMaker: describe it (it may be finished, or in progress)",
-            ) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh, indent=2)
+        exists = TrainingJobExistsError(
+            f"hyperparameter tuning job {name!r} already exists",
+            "tuning job names are unique, as on SageMaker: describe it (it may be finished, or in progress)",
+        )
+        create_job_record(self.path(name), record, exists)
         return arn
 
     def load(self, name: str) -> dict[str, Any]:

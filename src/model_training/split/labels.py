@@ -114,6 +114,26 @@ def counts_classes(objective: str | None, classes: np.ndarray) -> bool:
     return not (objective or "").startswith("binary:") or bool(np.isin(classes, (0.0, 1.0)).all())
 
 
+def class_codes(labels: np.ndarray) -> np.ndarray | None:
+    """``labels`` as one byte a row when every one is a whole number from 0 to 255 (the classes of a
+    classification objective, as a rule); ``None`` otherwise.  What the streaming split keeps of the labels in
+    pass 1 to count each split's classes (:func:`class_summaries`) without reading them again."""
+    if labels.size and (labels.min() < 0 or labels.max() > 255 or (labels != np.floor(labels)).any()):
+        return None
+    return labels.astype(np.uint8)
+
+
+def class_summaries(codes: np.ndarray, plan_rows: dict[str, np.ndarray]) -> dict[str, SplitLabels]:
+    """Each split's :class:`~model_training.ports.SplitLabels`, its rows per class counted, from every row's
+    :func:`class_codes` and each split's row indices (``plan_rows``): what :func:`split_summaries` records of the
+    same labels, counted with ``bincount``."""
+    summaries = {}
+    for split, rows in plan_rows.items():
+        counts = np.bincount(codes[rows])
+        summaries[split] = SplitLabels(rows=int(rows.size), counts={float(v): int(counts[v]) for v in np.flatnonzero(counts)})
+    return summaries
+
+
 def split_summaries(labels: np.ndarray, plan_rows: dict[str, np.ndarray], classes: bool) -> dict[str, SplitLabels]:
     """Each split's :class:`~model_training.ports.SplitLabels` from all the rows' ``labels`` and each split's
     row indices (``plan_rows``); classes are counted where ``classes`` (:func:`counts_classes`)."""

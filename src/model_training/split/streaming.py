@@ -7,7 +7,8 @@ The source is never held whole.  Three passes:
    about :data:`CHUNK_BYTES` each); every chunk is parsed and checked by the very functions the in-memory
    split uses (its line numbers offset to the whole file's), its rows are counted, the distinct labels kept
    under a classification objective (the classes; what ``num_class`` is inferred from, before anything is
-   written), and what the strategy needs of each row is kept (nothing for ``random``; the label for
+   written) with every row's class in a byte where they fit one (:func:`~model_training.split.labels.class_codes`),
+   and what the strategy needs of each row is kept (nothing for ``random``; the label for
    ``stratified``; 8 bytes of hash for ``hash``; the key or order column for ``group`` and ``ordered``).
    The source is hashed as it is read: a local file's identity is this hash (:func:`first_pass`, run by the
    pipeline before its "already done" check), so that it is read twice in all, as an S3 object is.
@@ -16,8 +17,9 @@ The source is never held whole.  Three passes:
    row).  The source is read a second time (the same S3 version, pinned; a local file must hash the same),
    each chunk's rows are rendered by :func:`~model_training.channels.render_rows` (the in-memory renderer)
    and appended to temporary bucket files, each holding a contiguous range of one output file's rows
-   (about :data:`BUCKET_BYTES`); each split's labels are summarised as they pass (per class, or the
-   minimum, maximum and exact sum: :class:`~model_training.split.labels.LabelTally`).
+   (about :data:`BUCKET_BYTES`); each split's labels are summarised as they pass (the minimum, maximum and
+   exact sum: :class:`~model_training.split.labels.LabelTally`), or, for classes kept in pass 1, counted from the
+   plan before pass 2 starts (:func:`~model_training.split.labels.class_summaries`): pass 2 does not read them.
 3. **Assemble.**  Each output file is written in order: bucket by bucket, its rows put in output order,
    streamed to the store (to S3 as a multipart upload).
 
@@ -28,7 +30,8 @@ lines' ends: :func:`~model_training.data.rowindex.scan`'s ``checked``); the next
 order while this one is written (:meth:`~model_training.split.buckets.Buckets.in_order`).
 
 Memory: two chunks (this one and the next), two chunks' renderings and two buckets (tens of MB) plus the per-row rank and
-strategy inputs (12 bytes a row for ``random``: 240 MB at 20 million rows).  Temporary disk: about the size of the
+strategy inputs (12 bytes a row for ``random``: 240 MB at 20 million rows; a classification's class codes, one byte
+a row, until the plan is made).  Temporary disk: about the size of the
 output, in ``tmp_dir`` (a Lambda's ``/tmp``: configure its ephemeral storage above the input's size).
 """
 
@@ -60,7 +63,7 @@ from model_training.processes import sweep_dead
 from model_training.progress import Reporter
 from model_training.split.buckets import Buckets
 from model_training.split.inputs import merge_inputs, plan_from_input, strategy_input
-from model_training.split.labels import LabelTally, counts_classes
+from model_training.split.labels import LabelTally, class_codes, class_summaries, counts_classes
 from model_training.split.layout import BucketLayout, FileBuckets, output_ranks
 from model_training.split.method import PreparedSplit
 from model_training.validation.columns import (
@@ -99,6 +102,7 @@ class FirstPass:
     sha256: str
     size_bytes: int  # the bytes read (and hashed)
     source_index: bool  # the source's first column is its index (the test file's index column)
+    codes: np.ndarray | None = None  # under a classification objective, every row's class in a byte (class_codes)
 
 
 class StreamingSplit:
@@ -158,6 +162,10 @@ class StreamingSplit:
         inferred = inferred_settings(first.drop, hyperparameters)
         plan, achieved = plan_from_input(n, first.inputs, config, info.uri)
         first.inputs = None
+        counted = None  # each split's classes counted now, from pass 1's codes: pass 2 need not read the labels
+        if first.codes is not None and counts_classes(hp.objective, first.classes):
+            counted = class_summaries(first.codes, {split: plan.indices[split] for split in SPLIT_NAMES})
+        first.codes = None
         sizes = {split: int(plan.indices[split].size) for split in SPLIT_NAMES}
         rank = output_ranks(plan, n)
         del plan
@@ -169,7 +177,7 @@ class StreamingSplit:
         with tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=folder) as tmp:
             buckets = Buckets(Path(tmp), layout.count)
             try:
-                labels = _scatter(source, info, config, hp, first, rank, layout, buckets, self.chunk_bytes, rep)
+                labels = _scatter(source, info, config, hp, first, rank, layout, buckets, self.chunk_bytes, rep, counted)
             finally:
                 buckets.close()
             del rank
@@ -199,6 +207,7 @@ def first_pass(source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any
     drop: tuple[str, ...] | None = None
     first_label = 0.0
     inputs: list[Any] = []
+    codes: list[np.ndarray] | None = [] if classify else None  # class_codes of each chunk, while all have them
     source_index = False
     bad: dict[str, NonNumericError] = {}  # column -> its first value that is not a number
     with rep.task("validating (pass 1 of 3)", total=info.size_bytes, unit="bytes") as advance:
@@ -233,6 +242,9 @@ def first_pass(source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any
                         if binary and classes.size > 3:  # enough to tell 0/1 classes from probabilities (counts_classes)
                             classes = classes[:3]
                     inputs.append(strategy_input(dataset, config, labels))
+                    if codes is not None:
+                        chunk_codes = class_codes(labels)
+                        codes = None if chunk_codes is None else [*codes, chunk_codes]
             rows += dataset.num_rows
             advance(len(chunk))
     if bad:
@@ -242,7 +254,8 @@ def first_pass(source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any
     if rows == 0:
         raise DatasetError("the file has a header but no data rows", "upload a CSV file with data rows", uri=info.uri)
     merged = merge_inputs(inputs)
-    return FirstPass(rows, header, columns, first_label, classes, drop, merged, sha, digest.size_bytes, source_index)
+    kept = np.concatenate(codes) if codes else None
+    return FirstPass(rows, header, columns, first_label, classes, drop, merged, sha, digest.size_bytes, source_index, kept)
 
 
 # ------------------------------------------------------------------------------------------------ pass 2
@@ -259,12 +272,13 @@ def _scatter(
     buckets: Buckets,
     chunk_bytes: int,
     rep: Reporter,
+    counted: dict[str, SplitLabels] | None = None,
 ) -> dict[str, SplitLabels]:
     """Pass 2 (:func:`_scatter_rows`).  Pass 2 trusts what pass 1 checked (the rows' fields, their number, the
     label's values), so a source that changed in between can fail it anywhere (a value that does not parse, more
     rows than ranked): such a failure is the "changed" error when the source no longer hashes as in pass 1."""
     try:
-        return _scatter_rows(source, info, config, hp, first, rank, layout, buckets, chunk_bytes, rep)
+        return _scatter_rows(source, info, config, hp, first, rank, layout, buckets, chunk_bytes, rep, counted)
     except (OSError, TransientError):  # reading the source or writing the buckets: no value pass 1 checked
         raise
     except Exception as exc:
@@ -285,8 +299,10 @@ def _scatter_rows(
     buckets: Buckets,
     chunk_bytes: int,
     rep: Reporter,
+    counted: dict[str, SplitLabels] | None = None,
 ) -> dict[str, SplitLabels]:
-    """Pass 2: render every row into its bucket; returns each split's labels, summarised.  A chunk's rows are
+    """Pass 2: render every row into its bucket; returns each split's labels, summarised as they pass (``counted``:
+    their summaries, counted from pass 1's class codes already: the labels are not read again).  A chunk's rows are
     rendered on two worker threads (pyarrow's ``take`` releases the GIL) while the chunk before is appended to
     its buckets here."""
     digest = HashBehind()
@@ -310,7 +326,7 @@ def _scatter_rows(
             m = dataset.num_rows
             if row0 + m > first.rows:  # more rows than pass 1 counted (and ranked)
                 raise _changed(info.uri)
-            labels = dataset.numbers(config.label)
+            labels = dataset.numbers(config.label) if counted is None else None
             q = rank[row0 : row0 + m].astype(np.int64)
             f = np.searchsorted(layout.starts, q, side="right") - 1
             within = q - layout.starts[f]
@@ -322,7 +338,8 @@ def _scatter_rows(
                 mine = split_ids == k
                 if not mine.any():
                     continue
-                tallies[split].add(labels[mine])
+                if labels is not None:
+                    tallies[split].add(labels[mine])
                 local = np.flatnonzero(mine)
                 order = local[np.argsort(bucket[local], kind="stable")]
                 columns = None if split == "test" else first.columns
@@ -335,7 +352,7 @@ def _scatter_rows(
         _append_rendered(pending, buckets)
     if digest.hexdigest() != first.sha256 or row0 != first.rows:
         raise _changed(info.uri)
-    return {split: tally.result() for split, tally in tallies.items()}
+    return counted if counted is not None else {split: tally.result() for split, tally in tallies.items()}
 
 
 def _append_rendered(

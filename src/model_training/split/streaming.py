@@ -40,12 +40,13 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -86,6 +87,8 @@ from model_training.validation.rows import (
 CHUNK_BYTES = StreamOptions.chunk_bytes
 #: Bytes of output per temporary bucket.
 BUCKET_BYTES = 16 * 1024 * 1024
+T = TypeVar("T")
+
 #: The streaming split's temporary folders: ``{TMP_PREFIX}{pid}-...`` in ``MODEL_TRAINING_TMP_DIR`` (or ``/tmp``).
 TMP_PREFIX = "model-training-"
 
@@ -177,7 +180,11 @@ class StreamingSplit:
         with tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=folder) as tmp:
             buckets = Buckets(Path(tmp), layout.count)
             try:
-                labels = _scatter(source, info, config, hp, first, rank, layout, buckets, self.chunk_bytes, rep, counted)
+                scatter = partial(
+                    _scatter_rows, source, info, config, hp, first, rank, layout, buckets, self.chunk_bytes, rep, counted
+                )
+                labels = _unless_changed(source, info, first, self.chunk_bytes, scatter)
+                del scatter  # it holds the rank
             finally:
                 buckets.close()
             del rank
@@ -261,24 +268,13 @@ def first_pass(source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any
 # ------------------------------------------------------------------------------------------------ pass 2
 
 
-def _scatter(
-    source: ChunkSource,
-    info: SourceInfo,
-    config: RunConfig,
-    hp: ParsedHyperparameters,
-    first: FirstPass,
-    rank: np.ndarray,
-    layout: BucketLayout,
-    buckets: Buckets,
-    chunk_bytes: int,
-    rep: Reporter,
-    counted: dict[str, SplitLabels] | None = None,
-) -> dict[str, SplitLabels]:
-    """Pass 2 (:func:`_scatter_rows`).  Pass 2 trusts what pass 1 checked (the rows' fields, their number, the
-    label's values), so a source that changed in between can fail it anywhere (a value that does not parse, more
-    rows than ranked): such a failure is the "changed" error when the source no longer hashes as in pass 1."""
+def _unless_changed(source: ChunkSource, info: SourceInfo, first: FirstPass, chunk_bytes: int, scatter: Callable[[], T]) -> T:
+    """Pass 2 (``scatter``: :func:`_scatter_rows`).  Pass 2 trusts what pass 1 checked (the rows' fields, their
+    number, the label's values), so a source that changed in between can fail it anywhere (a value that does not
+    parse, more rows than ranked): such a failure is the "changed" error when the source no longer hashes as in
+    pass 1."""
     try:
-        return _scatter_rows(source, info, config, hp, first, rank, layout, buckets, chunk_bytes, rep, counted)
+        return scatter()
     except (OSError, TransientError):  # reading the source or writing the buckets: no value pass 1 checked
         raise
     except Exception as exc:

@@ -239,3 +239,19 @@ def test_streaming_counts_classes_as_in_memory_from_pass_one(
             values, counts = np.unique(channel_labels(out, record, name), return_counts=True)
             assert sum(counts) == record.splits[name].rows
     assert texts[False] == texts[True]
+
+
+def test_class_codes_give_what_the_labels_give() -> None:
+    # the in-memory split counts classes from one byte a row (issue 16): the same distinct labels and per-split counts
+    from model_training.split.labels import class_codes, distinct_labels, split_summaries
+
+    rng = np.random.default_rng(7)
+    for labels in (np.array([0.0, -0.0, 1.0, 1.0]), rng.integers(0, 256, 5000).astype(np.float64), np.array([3.0])):
+        codes = class_codes(labels)
+        assert codes is not None
+        assert distinct_labels(labels, codes).tolist() == distinct_labels(labels).tolist()
+        order = rng.permutation(labels.size)
+        plan = {"train": order[: labels.size // 2], "validation": order[labels.size // 2 :], "test": order[:0]}
+        assert split_summaries(labels, plan, True, codes) == split_summaries(labels, plan, True)
+    for labels in (np.array([0.5, 1.0]), np.array([256.0]), np.array([-1.0, 0.0])):
+        assert class_codes(labels) is None  # not a class in a byte: the labels are counted themselves

@@ -19,7 +19,7 @@ from model_training.data.parsing import parse_csv
 from model_training.ports import Chunk, OutputFile, SourceInfo
 from model_training.progress import Reporter
 from model_training.split.inputs import plan_strategy
-from model_training.split.labels import counts_classes, label_counts, split_summaries
+from model_training.split.labels import class_codes, counts_classes, distinct_labels, split_summaries
 from model_training.split.method import PreparedSplit
 from model_training.split.plan import SplitPlan
 from model_training.validation.columns import (
@@ -74,14 +74,17 @@ class InMemorySplit:
         labels = validate_rows(dataset, columns, config, hp)
         hyperparameters: dict[str, str] = {}
         counted = False
+        codes = None
         if is_classification(hp.objective):
-            classes = np.array(list(label_counts(labels)))
+            codes = class_codes(labels)  # classes in a byte a row: counted with bincount
+            classes = distinct_labels(labels, codes)
             check_label_classes(uri, config, hp, classes, float(labels[0]))
             hyperparameters = inferred_hyperparameters(uri, config, hp, classes)
             counted = counts_classes(hp.objective, classes)
         inferred = inferred_settings(inferred_drop(dataset, config), hyperparameters)
         plan, achieved = plan_strategy(dataset, config, labels)
-        summaries = split_summaries(labels, {split: plan.indices[split] for split in SPLIT_NAMES}, counted)
+        plan_rows = {split: plan.indices[split] for split in SPLIT_NAMES}
+        summaries = split_summaries(labels, plan_rows, counted, codes)
         if note := index_note(dataset, config):
             rep.info(note)
         source_index = index_column(dataset, config) is not None

@@ -134,7 +134,19 @@ def class_summaries(codes: np.ndarray, plan_rows: dict[str, np.ndarray]) -> dict
     return summaries
 
 
-def split_summaries(labels: np.ndarray, plan_rows: dict[str, np.ndarray], classes: bool) -> dict[str, SplitLabels]:
+def distinct_labels(labels: np.ndarray, codes: np.ndarray | None = None) -> np.ndarray:
+    """The distinct values of ``labels``, ascending (float64), from their :func:`class_codes` where given."""
+    if codes is not None:
+        return np.flatnonzero(np.bincount(codes)).astype(np.float64)
+    return np.array(list(label_counts(labels)), dtype=np.float64)
+
+
+def split_summaries(
+    labels: np.ndarray, plan_rows: dict[str, np.ndarray], classes: bool, codes: np.ndarray | None = None
+) -> dict[str, SplitLabels]:
     """Each split's :class:`~model_training.ports.SplitLabels` from all the rows' ``labels`` and each split's
-    row indices (``plan_rows``); classes are counted where ``classes`` (:func:`counts_classes`)."""
+    row indices (``plan_rows``); classes are counted where ``classes`` (:func:`counts_classes`), from the labels'
+    :func:`class_codes` where given (:func:`class_summaries`: the same counts, without a pass over every label)."""
+    if classes and codes is not None:
+        return class_summaries(codes, plan_rows)
     return {split: tally(labels[rows], classes=classes) for split, rows in plan_rows.items()}

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -71,18 +72,25 @@ class InMemorySplit:
         dataset = self.dataset
         uri = dataset.source.uri
         columns = output_columns(dataset, config)
-        labels = validate_rows(dataset, columns, config, hp)
-        hyperparameters: dict[str, str] = {}
-        counted = False
-        codes = None
-        if is_classification(hp.objective):
-            codes = class_codes(labels)  # classes in a byte a row: counted with bincount
-            classes = distinct_labels(labels, codes)
-            check_label_classes(uri, config, hp, classes, float(labels[0]))
-            hyperparameters = inferred_hyperparameters(uri, config, hp, classes)
-            counted = counts_classes(hp.objective, classes)
-        inferred = inferred_settings(inferred_drop(dataset, config), hyperparameters)
-        plan, achieved = plan_strategy(dataset, config, labels)
+        with ThreadPoolExecutor(1, thread_name_prefix="plan") as pool:
+            planned: list[Future[tuple[SplitPlan, dict[str, float] | None]]] = []
+
+            def draw() -> None:  # a random split's plan needs the row count only: drawn while the values are checked
+                if config.split.strategy == "random":
+                    planned.append(pool.submit(plan_strategy, dataset, config))
+
+            labels = validate_rows(dataset, columns, config, hp, indexed=draw)
+            hyperparameters: dict[str, str] = {}
+            counted = False
+            codes = None
+            if is_classification(hp.objective):
+                codes = class_codes(labels)  # classes in a byte a row: counted with bincount
+                classes = distinct_labels(labels, codes)
+                check_label_classes(uri, config, hp, classes, float(labels[0]))
+                hyperparameters = inferred_hyperparameters(uri, config, hp, classes)
+                counted = counts_classes(hp.objective, classes)
+            inferred = inferred_settings(inferred_drop(dataset, config), hyperparameters)
+            plan, achieved = planned[0].result() if planned else plan_strategy(dataset, config, labels)
         plan_rows = {split: plan.indices[split] for split in SPLIT_NAMES}
         summaries = split_summaries(labels, plan_rows, counted, codes)
         if note := index_note(dataset, config):

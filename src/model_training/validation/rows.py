@@ -6,7 +6,7 @@ whole file, the streaming split on each chunk (a chunk's line numbers are the fi
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import numpy as np
 
@@ -29,10 +29,17 @@ from model_training.ports import SplitLabels
 from model_training.validation.columns import inferred_drop
 
 
-def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: ParsedHyperparameters) -> np.ndarray:
+def validate_rows(
+    dataset: Dataset,
+    columns: list[str],
+    config: RunConfig,
+    hp: ParsedHyperparameters,
+    indexed: Callable[[], object] | None = None,
+) -> np.ndarray:
     """Check every row of ``dataset`` (a whole file, or one chunk of it): the CSV structure, a number in
     every label and feature value, a label that fits the objective (and, for the stratified strategy under a
-    classification objective, a class: an integer).  Returns the labels as float64, one a row.
+    classification objective, a class: an integer).  Returns the labels as float64, one a row.  ``indexed`` is
+    called once the rows are indexed (their number known), before the values are checked.
 
     Raises:
         DatasetError: an objective no CSV channel can train (``survival:aft``); a malformed row (its line); every
@@ -47,6 +54,8 @@ def validate_rows(dataset: Dataset, columns: list[str], config: RunConfig, hp: P
             uri=dataset.source.uri,
         )  # fmt: skip
     index_rows(dataset, columns, config)
+    if indexed is not None:
+        indexed()
     problems = column_problems(dataset, columns, config)
     if problems:
         raise numeric_error(problems, config, inferred_drop(dataset, config), hp.objective)

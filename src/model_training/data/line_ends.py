@@ -7,6 +7,7 @@ instead of finding every comma of the block.
 
 from __future__ import annotations
 
+import itertools
 from typing import Literal
 
 import numpy as np
@@ -60,6 +61,12 @@ def located_from_line_ends(
                     at += off
                 else:
                     at -= off
+    numbers = sorted(commas)
+    for a, b in itertools.pairwise(numbers):
+        # the walks from a line's two ends met: it has fewer commas than the header says (the rows were checked, but
+        # a source changed since may hold such a line); cuts out of order would make pyarrow read outside the data
+        if (commas[a] >= commas[b]).any():
+            return None
     bounds: _Located = {}
     for f in fields:
         bounds[f] = (starts if f == 0 else commas[f - 1] + 1, nl if f == ncols - 1 else commas[f])

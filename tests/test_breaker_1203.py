@@ -121,3 +121,20 @@ except DatasetError as exc:
     assert done.returncode == 0, done.stderr[-2000:]
     assert "changed while the streaming split read it" in done.stdout
     assert not any((tmp_path / "out").rglob("part-*"))
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["memory", "stream"])
+def test_a_malformed_row_with_bytes_that_are_not_utf8_prints_no_traceback(tmp_path: Path, stream: bool) -> None:
+    # pyarrow decodes an invalid row's text for the invalid-row handler: bytes that are not UTF-8 made the handler
+    # fail inside pyarrow, which printed "Exception ignored in: <function parse_table.<locals>.on_invalid ...>" and
+    # a traceback on standard error, before the (right) error
+    import subprocess
+    import sys
+
+    src = write_csv(tmp_path / "data.csv", b"a,t,y\n1,x,0\n2,\xff,1,9\n3,x,0\n")
+    mode = "--stream" if stream else "--in-memory"
+    args = ["run", str(src), "--label", "y", "--drop", "t", "--no-train", "-q", mode, "-o", str(tmp_path / "out")]
+    done = subprocess.run([sys.executable, "-m", "model_training.cli", *args], capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert "line 3 has 4 fields, the header has 3" in done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr

@@ -138,3 +138,21 @@ def test_a_malformed_row_with_bytes_that_are_not_utf8_prints_no_traceback(tmp_pa
     assert done.returncode == 1
     assert "line 3 has 4 fields, the header has 3" in done.stderr
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("kind", ["missing", "a-file"])
+def test_an_unusable_temporary_folder_is_named_as_the_setting_not_the_output_folder(tmp_path: Path, kind: str) -> None:
+    # the streaming split's temporary folder (MODEL_TRAINING_TMP_DIR) missing or a file: the error was a bare OSError,
+    # which the command line reported with "check that the output folder (-o) is a writable directory"
+    from model_training.errors import ConfigurationError
+
+    src = write_csv(tmp_path / "data.csv", "a,y\n" + ROWS)
+    folder = tmp_path / "nowhere" / "tmp"
+    if kind == "a-file":
+        folder = write_csv(tmp_path / "tmp-file", "x")
+    config = build_config(run_date=dt.date(2026, 1, 1), label="y", drop=())
+    options = StreamOptions(above_bytes=0, chunk_bytes=4096, tmp_dir=str(folder))
+    with pytest.raises(ConfigurationError) as err:
+        run_pipeline(LocalSource(src), config, store=LocalStore(tmp_path / "out"), backend=None, target=TARGET, stream=options)
+    assert "MODEL_TRAINING_TMP_DIR" in str(err.value) and str(folder) in str(err.value)
+    assert not any((tmp_path / "out").rglob("part-*"))

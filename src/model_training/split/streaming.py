@@ -37,6 +37,7 @@ output, in ``tmp_dir`` (a Lambda's ``/tmp``: configure its ephemeral storage abo
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import tempfile
@@ -57,7 +58,7 @@ from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
 from model_training.data.checks import NonNumericError
 from model_training.data.chunks import ChunkSource, chunk_datasets, read_ahead
 from model_training.data.header import parse_header
-from model_training.errors import DatasetError, TransientError
+from model_training.errors import ConfigurationError, DatasetError, TransientError
 from model_training.hashing import HashBehind, hash_pieces
 from model_training.ports import OutputFile, SourceInfo, SplitLabels
 from model_training.processes import sweep_dead
@@ -177,7 +178,17 @@ class StreamingSplit:
         sweep_dead(folder, TMP_PREFIX)  # what killed runs left (named by their process id)
         # removed on any exit that runs Python's cleanup: an error, an interruption, SIGTERM (the command line
         # turns it into SystemExit); only SIGKILL leaves it, for the next run's sweep
-        with tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=folder) as tmp:
+        try:
+            temporary = tempfile.TemporaryDirectory(prefix=f"{TMP_PREFIX}{os.getpid()}-", dir=folder)
+        except OSError as exc:  # a full disk stays an OSError (a temporary failure); a folder that cannot be is a setting
+            if exc.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EACCES, errno.EPERM, errno.EROFS):
+                raise
+            raise ConfigurationError(
+                f"the streaming split's temporary folder {folder} cannot be used ({exc.strerror})",
+                "set MODEL_TRAINING_TMP_DIR to a writable folder with free space about the input's size "
+                "(unset, the system's temporary folder)",
+            ) from None
+        with temporary as tmp:
             buckets = Buckets(Path(tmp), layout.count)
             try:
                 scatter = partial(

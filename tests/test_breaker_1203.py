@@ -156,3 +156,23 @@ def test_an_unusable_temporary_folder_is_named_as_the_setting_not_the_output_fol
         run_pipeline(LocalSource(src), config, store=LocalStore(tmp_path / "out"), backend=None, target=TARGET, stream=options)
     assert "MODEL_TRAINING_TMP_DIR" in str(err.value) and str(folder) in str(err.value)
     assert not any((tmp_path / "out").rglob("part-*"))
+
+
+def files_of(src: Path, root: Path, *, stream: bool, **settings: Any) -> dict[str, bytes]:
+    config = build_config(run_date=dt.date(2026, 1, 1), **settings)
+    options = StreamOptions(above_bytes=0, chunk_bytes=64) if stream else StreamOptions(above_bytes=None)
+    result = run_pipeline(LocalSource(src), config, store=LocalStore(root), backend=None, target=TARGET, stream=options)
+    files = {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("part-*"))}
+    files["run.json"] = (root / result.record.prefix / "run.json").read_text().replace(str(root), "ROOT").encode()
+    return files
+
+
+@pytest.mark.parametrize("rows_end", [b"\n", b"\r\n"], ids=["lf-rows", "crlf-rows"])
+def test_a_header_ending_in_a_carriage_return_streams_to_the_same_bytes(tmp_path: Path, rows_end: bytes) -> None:
+    # the header's line ends with a bare CR, the rows' with LF: the streaming split cut the header at the first LF,
+    # so the first data row became part of the header put in front of every chunk, and was split once per chunk
+    text = b"a,t,y\r" + b"".join(b"%d,x,%d%s" % (i, i % 2, rows_end) for i in range(40))
+    src = write_csv(tmp_path / "data.csv", text)
+    memory = files_of(src, tmp_path / "memory", stream=False, label="y", drop=("t",))
+    stream = files_of(src, tmp_path / "stream", stream=True, label="y", drop=("t",))
+    assert stream == memory

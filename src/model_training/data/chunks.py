@@ -187,8 +187,9 @@ def chunk_datasets(
                 pending = b""
                 _, header_lines = parse_header(info.uri, header_bytes(chunk))
                 cut = 0
-                for _ in range(header_lines):
-                    cut = chunk.find(newline, cut) + 1
+                for _ in range(header_lines):  # lines as the header's parser counts them: CR, LF or CRLF ends one
+                    found = _LINE_BREAK.search(chunk, cut)
+                    cut = found.end() if found else 0
                     if cut == 0:
                         raise DatasetError("the file has a header but no data rows", _NO_ROWS_HINT, uri=info.uri)
                 header, chunk = chunk[:cut], chunk[cut:]
@@ -296,6 +297,7 @@ def read_ahead(items: Iterator[T], prepare: Callable[[T], object] | None = None)
 _NO_ROWS_HINT = "upload a CSV file with data rows"
 _NOT_BLANK = re.compile(rb"[^\s]")
 _NOT_LINE_BREAK = re.compile(rb"[^\r\n]")
+_LINE_BREAK = re.compile(rb"\r\n?|\n")
 
 
 def _hashed(pieces: Iterator[bytes], digest: HashBehind) -> Iterator[bytes]:

@@ -176,3 +176,21 @@ def test_a_header_ending_in_a_carriage_return_streams_to_the_same_bytes(tmp_path
     memory = files_of(src, tmp_path / "memory", stream=False, label="y", drop=("t",))
     stream = files_of(src, tmp_path / "stream", stream=True, label="y", drop=("t",))
     assert stream == memory
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"a,y\n" + b"".join(b"%d,%d%s" % (i, i % 2, b"\r" if i % 3 == 0 else b"\n") for i in range(3000)) + b"abc,1\n",
+        b"a,y\r\n" + b"".join(b"%d,%d\r\n%s" % (i, i % 2, b"\r" if i % 7 == 0 else b"") for i in range(3000)) + b"abc,1\r\n",
+    ],
+    ids=["cr-and-lf-rows", "crlf-rows-and-cr-blank-lines"],
+)
+def test_lines_ended_by_a_bare_carriage_return_are_counted_as_in_memory(tmp_path: Path, text: bytes) -> None:
+    # the streaming split counted the lines of chunks it parsed with pyarrow by their LFs only: an error's line, in a
+    # file whose lines end in both ways, was some lines short of the in-memory split's
+    src = write_csv(tmp_path / "data.csv", text)
+    memory = error_of(src, tmp_path / "memory", stream=False, label="y", drop=())
+    stream = error_of(src, tmp_path / "stream", stream=True, label="y", drop=())
+    assert memory.line == text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")  # the last line
+    assert stream.message == memory.message

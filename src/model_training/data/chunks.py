@@ -174,10 +174,8 @@ def chunk_datasets(
     header_lines = 0
     lines_before = 0
     pending = b""  # leading blank chunks, kept until the header shows up
-    newline = b"\n"
     try:
         for piece, prefixed in chunks.views():
-            newline = chunks.newline
             chunk: bytes | memoryview = memoryview(piece)[len(header) :] if prefixed else piece
             if not header:
                 chunk = pending + piece
@@ -195,13 +193,13 @@ def chunk_datasets(
                 header, chunk = chunk[:cut], chunk[cut:]
                 chunks.prefix = header  # the next chunks come joined to it
             if _NOT_LINE_BREAK.search(chunk) is None:  # empty lines only: not rows, but they count as lines
-                lines_before += bytes(chunk).count(newline)
+                lines_before += _lines(bytes(chunk), 0)
                 continue
             data = piece if prefixed and isinstance(piece, bytes) else b"".join((header, chunk))
             dataset = parse_csv(info, data, line_offset=lines_before, lazy=True)
             yield dataset, chunk, header
             index = dataset.built_row_index()  # indexed by the consumer: plain rows are one line each
-            lines_before += index.rows if index else data.count(newline, len(header))
+            lines_before += index.rows if index else _lines(data, len(header))
     except RowTooLongError as exc:
         raise DatasetError(
             (
@@ -298,6 +296,12 @@ _NO_ROWS_HINT = "upload a CSV file with data rows"
 _NOT_BLANK = re.compile(rb"[^\s]")
 _NOT_LINE_BREAK = re.compile(rb"[^\r\n]")
 _LINE_BREAK = re.compile(rb"\r\n?|\n")
+
+
+def _lines(data: bytes, start: int) -> int:
+    """The line breaks in ``data[start:]`` as the in-memory split's line numbers count them: CR, LF or CRLF ends a
+    line (a file may mix them; a quoted line break counts too)."""
+    return data.count(b"\n", start) + data.count(b"\r", start) - data.count(b"\r\n", start)
 
 
 def _hashed(pieces: Iterator[bytes], digest: HashBehind) -> Iterator[bytes]:

@@ -194,3 +194,30 @@ def test_lines_ended_by_a_bare_carriage_return_are_counted_as_in_memory(tmp_path
     stream = error_of(src, tmp_path / "stream", stream=True, label="y", drop=())
     assert memory.line == text.count(b"\n") + text.count(b"\r") - text.count(b"\r\n")  # the last line
     assert stream.message == memory.message
+
+
+def test_the_buckets_stay_within_max_buckets_however_many_rows() -> None:
+    # every bucket holds its two files open while pass 2 appends to it (rows scatter to all of them): 600 million
+    # narrow rows (a 2.4 GB source) made 600 buckets, 1,200 open files, past Lambda's limit of 1,024 (EMFILE, a
+    # "temporary failure" every retry meets again)
+    from model_training.split.layout import MAX_BUCKETS, BucketLayout
+
+    config = build_config(run_date=dt.date(2026, 1, 1))
+    for n, size in [(20_000_000, 80_000_000), (600_000_000, 2_400_000_000), (2_000_000_000, 8_000_000_000)]:
+        sizes = {"train": n * 7 // 10, "validation": n * 2 // 10, "test": n - n * 7 // 10 - n * 2 // 10}
+        layout = BucketLayout.build(sizes, n, size, config, 16 * 1024 * 1024)
+        assert layout.count <= MAX_BUCKETS, (n, layout.count)
+        assert sum(f.rows for f in layout.files) == n
+        assert all(f.buckets * f.bucket_rows >= f.rows for f in layout.files)
+
+
+def test_buckets_of_more_rows_than_a_chunk_stream_to_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the same rule on a small file: few buckets allowed, so each holds more rows than the usual cap
+    from model_training.split import layout
+
+    monkeypatch.setattr(layout, "MAX_BUCKETS", 8)
+    monkeypatch.setattr(layout, "MAX_CHUNK_ROWS", 20)
+    src = write_csv(tmp_path / "data.csv", "a,y\n" + ROWS)
+    memory = files_of(src, tmp_path / "memory", stream=False, label="y", drop=())
+    stream = files_of(src, tmp_path / "stream", stream=True, label="y", drop=())
+    assert stream == memory

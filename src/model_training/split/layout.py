@@ -59,12 +59,16 @@ class BucketLayout:
         """The layout of ``n`` rows split into ``sizes`` (rows per split), each file (its parts:
         :func:`~model_training.channels.part_count`) in buckets of about ``bucket_bytes`` (estimated from the
         source's ``source_bytes`` a row; at most :data:`MAX_BUCKETS` buckets in all, and
-        ``5 * MAX_CHUNK_ROWS`` rows a bucket)."""
+        ``5 * MAX_CHUNK_ROWS`` rows a bucket unless that would take more buckets)."""
         files: list[FileBuckets] = []
         offset = 0
         bucket = 0
         row_bytes = max(source_bytes / max(n, 1), 1.0)
         bucket_bytes = max(bucket_bytes, int(source_bytes * 1.2 / MAX_BUCKETS))
+        # the rows a bucket must hold for the buckets to stay within MAX_BUCKETS (each holds two files open during pass
+        # 2), keeping 32 for each file's last bucket, part full: above the rows' cap only for hundreds of millions of
+        # rows (and below the bytes' estimate, which keeps 20% to spare, for wide ones)
+        fewest = -(-n // (MAX_BUCKETS - 32))
         for split in SPLIT_NAMES:
             size = sizes[split]
             if size == 0:
@@ -73,7 +77,7 @@ class BucketLayout:
             parts = 1 if split == "test" else part_count(size, n, source_bytes, config)
             part_sizes = [len(p) for p in np.array_split(np.arange(size), parts)] if parts > 1 else [size]
             for (name, key), rows in zip(split_files(split, parts), part_sizes, strict=True):
-                per_bucket = max(1, min(MAX_CHUNK_ROWS * 5, int(bucket_bytes / row_bytes)))
+                per_bucket = max(1, min(MAX_CHUNK_ROWS * 5, int(bucket_bytes / row_bytes)), fewest)
                 count = max(1, -(-rows // per_bucket))
                 files.append(FileBuckets(name, key, split, offset, rows, bucket, per_bucket, count))
                 bucket += count

@@ -221,3 +221,20 @@ def test_buckets_of_more_rows_than_a_chunk_stream_to_the_same_bytes(tmp_path: Pa
     memory = files_of(src, tmp_path / "memory", stream=False, label="y", drop=())
     stream = files_of(src, tmp_path / "stream", stream=True, label="y", drop=())
     assert stream == memory
+
+
+def test_a_file_of_cr_lines_with_a_quoted_lf_streams_as_in_memory(tmp_path: Path) -> None:
+    # lines end in CR; one quoted value holds an LF: the first chunk "has an LF", so the streaming split cut rows at
+    # LFs only, found none outside quotes, and refused the file as one row too long ("line 1 is longer than ...")
+    rows = [b"%d,x,%d" % (i, i % 2) for i in range(8000)]
+    rows[2] = b'2,"two\nlines",0'
+    src = write_csv(tmp_path / "data.csv", b"a,t,y\r" + b"\r".join(rows) + b"\r")
+    config = build_config(run_date=dt.date(2026, 1, 1), label="y", drop=("t",))
+
+    def files(root: Path, options: StreamOptions) -> dict[str, bytes]:
+        run_pipeline(LocalSource(src), config, store=LocalStore(root), backend=None, target=TARGET, stream=options)
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("part-*"))}
+
+    memory = files(tmp_path / "memory", StreamOptions(above_bytes=None))
+    stream = files(tmp_path / "stream", StreamOptions(above_bytes=0, chunk_bytes=1024))  # rows of at most 32 KiB
+    assert stream == memory

@@ -52,7 +52,7 @@ class RowChunks:
     quotes (so a quoted field with a line break is never cut); the first chunk starts with the header.
 
     The line break is ``\n`` (which also ends ``\r\n`` lines), or ``\r`` for a source whose first chunk
-    has ``\r`` and no ``\n`` (old Mac line ends, which the in-memory split reads too): :attr:`newline`.
+    has ``\r`` and no ``\n`` outside quotes (old Mac line ends, which the in-memory split reads too): :attr:`newline`.
 
     Raises (while iterating):
         RowTooLongError: no row boundary within :data:`MAX_ROW_CHUNKS` chunks.
@@ -111,7 +111,8 @@ class RowChunks:
         if self._sized:
             return
         self._sized = True
-        if buf.find(b"\n") < 0 and buf.find(b"\r") >= 0:
+        outside = _QUOTED.sub(b"", buf) if b'"' in buf else buf  # a quoted value's line break ends no row
+        if outside.find(b"\n") < 0 and outside.find(b"\r") >= 0:
             self.newline = b"\r"
         rows = buf.count(self.newline)
         if rows:
@@ -296,6 +297,7 @@ _NO_ROWS_HINT = "upload a CSV file with data rows"
 _NOT_BLANK = re.compile(rb"[^\s]")
 _NOT_LINE_BREAK = re.compile(rb"[^\r\n]")
 _LINE_BREAK = re.compile(rb"\r\n?|\n")
+_QUOTED = re.compile(rb'"[^"]*"')
 
 
 def _lines(data: bytes, start: int) -> int:

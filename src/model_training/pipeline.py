@@ -49,8 +49,8 @@ from model_training.training.tuning_run import tune
 
 if TYPE_CHECKING:
     from model_training.data.dataset import Dataset
+    from model_training.split.first_pass import FirstPass
     from model_training.split.method import SplitMethod
-    from model_training.split.streaming import FirstPass
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ def _identify(ctx: RunContext, streaming: bool) -> tuple[SourceInfo, Dataset | F
     """
     source, rep = ctx.source, ctx.reporter
     if streaming and isinstance(source, LocalSource):
-        from model_training.split.streaming import first_pass
+        from model_training.split.first_pass import first_pass
 
         first = first_pass(source, source.unhashed(), ctx.config, _hyperparameters(ctx.config), ctx.stream.chunk_bytes, rep)
         return source.identified_by(first.size_bytes, first.sha256), first, True
@@ -365,8 +365,9 @@ def _split_and_commit(
 
 def _method(ctx: RunContext, info: SourceInfo, dataset: Dataset | FirstPass | None, streaming: bool, size: int) -> SplitMethod:
     """In memory or streaming, with the time each needs checked against the budget."""
+    from model_training.split.first_pass import FirstPass
     from model_training.split.in_memory import InMemorySplit, parse_in_memory
-    from model_training.split.streaming import FirstPass, StreamingSplit
+    from model_training.split.streaming import StreamingSplit
 
     if isinstance(dataset, FirstPass):  # a local file streamed: pass 1 identified it
         check_time_budget(ctx.time_left, "splitting and writing", 2 * size / WRITE_BYTES_PER_SECOND)

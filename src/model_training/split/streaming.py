@@ -3,15 +3,16 @@ in-memory split.
 
 The source is never held whole.  Three passes:
 
-1. **Validate and count.**  The source is read in chunks re-cut at row boundaries (:func:`row_chunks`,
-   about :data:`CHUNK_BYTES` each); every chunk is parsed and checked by the very functions the in-memory
-   split uses (its line numbers offset to the whole file's), its rows are counted, the distinct labels kept
-   under a classification objective (the classes; what ``num_class`` is inferred from, before anything is
-   written) with every row's class in a byte where they fit one (:func:`~model_training.split.labels.class_codes`),
-   and what the strategy needs of each row is kept (nothing for ``random``; the label for
-   ``stratified``; 8 bytes of hash for ``hash``; the key or order column for ``group`` and ``ordered``).
-   The source is hashed as it is read: a local file's identity is this hash (:func:`first_pass`, run by the
-   pipeline before its "already done" check), so that it is read twice in all, as an S3 object is.
+1. **Validate and count** (:mod:`~model_training.split.first_pass`).  The source is read in chunks re-cut at row
+   boundaries (:func:`~model_training.data.chunks.row_chunks`, about :data:`CHUNK_BYTES` each); every chunk is
+   parsed and checked by the very functions the in-memory split uses (its line numbers offset to the whole
+   file's), its rows are counted, the distinct labels kept under a classification objective (the classes; what
+   ``num_class`` is inferred from, before anything is written) with every row's class in a byte where they fit
+   one (:func:`~model_training.split.labels.class_codes`), and what the strategy needs of each row is kept
+   (nothing for ``random``; the label for ``stratified``; 8 bytes of hash for ``hash``; the key or order column
+   for ``group`` and ``ordered``).
+   The source is hashed as it is read: a local file's identity is this hash (pass 1 is run by the pipeline
+   before its "already done" check), so that it is read twice in all, as an S3 object is.
 2. **Plan and scatter.**  The split is planned from those, by the same functions (``random``: the same
    seeded permutation of the row count), and turned into every row's rank in the output (4 or 8 bytes a
    row).  The source is read a second time (the same S3 version, pinned; a local file must hash the same),
@@ -44,10 +45,10 @@ import tempfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import numpy as np
 
@@ -55,7 +56,6 @@ from model_training.algorithm.hyperparameters import ParsedHyperparameters
 from model_training.algorithm.labels import is_classification
 from model_training.channels import render_rows, test_header
 from model_training.config.run import SPLIT_NAMES, RunConfig, StreamOptions
-from model_training.data.checks import NonNumericError
 from model_training.data.chunks import ChunkSource, chunk_datasets, read_ahead
 from model_training.data.header import parse_header
 from model_training.errors import ConfigurationError, DatasetError, TransientError
@@ -64,24 +64,16 @@ from model_training.ports import OutputFile, SourceInfo, SplitLabels
 from model_training.processes import sweep_dead
 from model_training.progress import Reporter
 from model_training.split.buckets import Buckets
-from model_training.split.inputs import merge_inputs, plan_from_input, strategy_input
-from model_training.split.labels import LabelTally, class_codes, class_summaries, counts_classes
+from model_training.split.first_pass import FirstPass, first_pass
+from model_training.split.inputs import plan_from_input
+from model_training.split.labels import LabelTally, class_summaries, counts_classes
 from model_training.split.layout import BucketLayout, FileBuckets, output_ranks
 from model_training.split.method import PreparedSplit
-from model_training.validation.columns import (
-    index_column,
-    index_note,
-    inferred_drop,
-    output_columns,
-)
 from model_training.validation.rows import (
     check_label_classes,
-    column_problems,
     index_rows,
     inferred_hyperparameters,
     inferred_settings,
-    numeric_error,
-    validate_rows,
 )
 
 #: Bytes of source per chunk (re-cut at a row boundary).
@@ -92,21 +84,6 @@ T = TypeVar("T")
 
 #: The streaming split's temporary folders: ``{TMP_PREFIX}{pid}-...`` in ``MODEL_TRAINING_TMP_DIR`` (or ``/tmp``).
 TMP_PREFIX = "model-training-"
-
-
-@dataclass
-class FirstPass:
-    rows: int
-    header: bytes
-    columns: list[str]
-    labels_first: float
-    classes: np.ndarray  # the distinct labels under a classification objective (binary: the smallest three), else empty
-    drop: tuple[str, ...] | None  # inferred_drop
-    inputs: Any
-    sha256: str
-    size_bytes: int  # the bytes read (and hashed)
-    source_index: bool  # the source's first column is its index (the test file's index column)
-    codes: np.ndarray | None = None  # under a classification objective, every row's class in a byte (class_codes)
 
 
 class StreamingSplit:
@@ -202,78 +179,6 @@ class StreamingSplit:
             yield PreparedSplit(
                 info, labels, inferred, achieved, lambda: _assembled(layout, buckets, first.header, first.source_index)
             )
-
-
-# ------------------------------------------------------------------------------------------------ pass 1
-
-
-def first_pass(source: ChunkSource, info: SourceInfo, config: RunConfig, hp: Any, chunk_bytes: int, rep: Reporter) -> FirstPass:
-    """Pass 1: validate every chunk; count the rows; keep the strategy's per-row inputs.  Columns holding a value
-    that is not a number are reported together, as in memory: after the first, the rest of the source is read for
-    the other columns' first such values.  The returned ``sha256`` and ``size_bytes`` are of the bytes read.
-
-    Raises:
-        DatasetError: a row or column the run cannot use (as in memory), or no data rows.
-    """
-    digest = HashBehind()
-    rows = 0
-    header = b""
-    columns: list[str] = []
-    classes = np.zeros(0)
-    classify = is_classification(hp.objective)
-    binary = (hp.objective or "").startswith("binary:")
-    drop: tuple[str, ...] | None = None
-    first_label = 0.0
-    inputs: list[Any] = []
-    codes: list[np.ndarray] | None = [] if classify else None  # class_codes of each chunk, while all have them
-    source_index = False
-    bad: dict[str, NonNumericError] = {}  # column -> its first value that is not a number
-    with rep.task("validating (pass 1 of 3)", total=info.size_bytes, unit="bytes") as advance:
-        chunks = read_ahead(
-            chunk_datasets(source, info, chunk_bytes, digest),
-            lambda item: index_rows(item[0], output_columns(item[0], config), config),  # what validate_rows indexes
-        )
-        for dataset, chunk, head in chunks:
-            header = head
-            if not columns:
-                columns = output_columns(dataset, config)
-                drop = inferred_drop(dataset, config)
-                source_index = index_column(dataset, config) is not None
-                if note := index_note(dataset, config):
-                    rep.info(note)
-            if bad:  # the split is refused: only the columns' problems are looked for
-                index_rows(dataset, columns, config, check=False)  # a malformed row is reported as in memory
-                bad.update((str(p.column), p) for p in column_problems(dataset, columns, config, skip=bad.keys()))
-            else:
-                try:
-                    labels = validate_rows(dataset, columns, config, hp)
-                except DatasetError as exc:
-                    found = exc.errors or (exc,)
-                    if not all(isinstance(p, NonNumericError) for p in found):
-                        raise
-                    bad = {str(p.column): p for p in found if isinstance(p, NonNumericError)}
-                else:
-                    if rows == 0:
-                        first_label = float(labels[0])
-                    if classify:  # the classes only: a continuous label's distinct values are as many as its rows
-                        classes = np.union1d(classes, np.unique(labels))
-                        if binary and classes.size > 3:  # enough to tell 0/1 classes from probabilities (counts_classes)
-                            classes = classes[:3]
-                    inputs.append(strategy_input(dataset, config, labels))
-                    if codes is not None:
-                        chunk_codes = class_codes(labels)
-                        codes = None if chunk_codes is None else [*codes, chunk_codes]
-            rows += dataset.num_rows
-            advance(len(chunk))
-    if bad:
-        position = {name: i for i, name in enumerate(columns)}
-        raise numeric_error(sorted(bad.values(), key=lambda p: position[str(p.column)]), config, drop, hp.objective)
-    sha = digest.hexdigest()
-    if rows == 0:
-        raise DatasetError("the file has a header but no data rows", "upload a CSV file with data rows", uri=info.uri)
-    merged = merge_inputs(inputs)
-    kept = np.concatenate(codes) if codes else None
-    return FirstPass(rows, header, columns, first_label, classes, drop, merged, sha, digest.size_bytes, source_index, kept)
 
 
 # ------------------------------------------------------------------------------------------------ pass 2

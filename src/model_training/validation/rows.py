@@ -7,6 +7,7 @@ whole file, the streaming split on each chunk (a chunk's line numbers are the fi
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,6 +47,27 @@ def validate_rows(
             label or feature column holding a value that is not a number, at once (:func:`numeric_error`); a label
             that does not fit the objective (its line and column).
     """
+    check_rows(dataset, columns, config, hp, indexed)
+    labels = dataset.numbers(config.label)
+    problem = label_fit_problem(dataset, config, hp, labels)
+    if problem is not None:
+        raise problem.error
+    return labels
+
+
+def check_rows(
+    dataset: Dataset,
+    columns: list[str],
+    config: RunConfig,
+    hp: ParsedHyperparameters,
+    indexed: Callable[[], object] | None = None,
+) -> None:
+    """:func:`validate_rows`' checks up to the labels' fit: the objective, the CSV structure, a number in every label
+    and feature value (``indexed``: as :func:`validate_rows`).
+
+    Raises:
+        DatasetError: as :func:`validate_rows`, but for a label that does not fit the objective.
+    """
     if (reason := objective_problem(hp.objective)) is not None:
         raise DatasetError(
             reason,
@@ -59,11 +81,38 @@ def validate_rows(
     problems = column_problems(dataset, columns, config)
     if problems:
         raise numeric_error(problems, config, inferred_drop(dataset, config), hp.objective)
-    labels = dataset.numbers(config.label)
+
+
+@dataclass
+class LabelFitProblem:
+    """The first label of some rows that does not fit the run (:func:`label_fit_problem`).
+
+    Attributes:
+        error: the error reporting it, its hint drawn from those rows' labels.
+        stratified: a fractional class under the stratified strategy (checked only once every label fits the
+            objective: a label that does not, anywhere in the file, is reported first).
+        label: the label's value.
+    """
+
+    error: DatasetError
+    stratified: bool
+    label: float
+
+    def reported(self, labels: np.ndarray, objective: str | None) -> DatasetError:
+        """The error with its hint drawn from ``labels`` (every distinct label of the file, as the in-memory split
+        sees them: :func:`~model_training.algorithm.labels.suggested_objective` looks at nothing else)."""
+        return self.error if self.stratified else self.error.with_hint(_objective_hint(labels, self.label, objective))
+
+
+def label_fit_problem(
+    dataset: Dataset, config: RunConfig, hp: ParsedHyperparameters, labels: np.ndarray
+) -> LabelFitProblem | None:
+    """The first of ``labels`` (``dataset``'s, numbers) that does not fit the objective, else (the stratified strategy
+    under a classification objective) the first that is not an integer; ``None`` if every label fits."""
     problem = label_problem(labels, hp.objective, hp.num_class)
     if problem:
         row, reason = problem
-        raise DatasetError(
+        error = DatasetError(
             (f"{reason} (column ", COLUMN, ", ", LINE, ")"),
             _objective_hint(labels, float(labels[row]), hp.objective),
             uri=dataset.source.uri,
@@ -71,10 +120,11 @@ def validate_rows(
             column=config.label,
             log_message=(f"a label does not fit {hp.objective} (column ", COLUMN, ", ", LINE, ")"),
         )
+        return LabelFitProblem(error, False, float(labels[row]))
     if config.split.strategy == "stratified" and is_classification(hp.objective):
         bad = np.flatnonzero(labels != np.floor(labels))
         if bad.size:
-            raise DatasetError(
+            error = DatasetError(
                 (f"label {labels[bad[0]]:g} (column ", COLUMN, ", ", LINE, ") is not a class: the stratified strategy "
                  f"keeps the proportions of {hp.objective}'s classes, and a fractional label would be a class of its own"),
                 ("give whole-number class labels, or split another way (", Setting("strategy", "random"), ")"),
@@ -83,7 +133,8 @@ def validate_rows(
                 column=config.label,
                 log_message=("a fractional label under the stratified strategy (column ", COLUMN, ", ", LINE, ")"),
             )  # fmt: skip
-    return labels
+            return LabelFitProblem(error, True, float(labels[bad[0]]))
+    return None
 
 
 def _objective_hint(labels: np.ndarray, label: float, objective: str | None) -> Hint:

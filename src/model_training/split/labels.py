@@ -3,7 +3,8 @@ class under a classification objective (``multi:``; ``binary:`` when every label
 else the rows, the smallest, largest and mean label (a regression label, or a ``binary:`` one that is a probability,
 has as many values as rows: counting them would write megabytes).  The in-memory split summarises each split at
 once (:func:`split_summaries`); the streaming split adds chunk by chunk in bounded memory (:class:`LabelTally`);
-both record the same values.
+both record the same values.  Classes that fit a byte (:func:`class_codes`: whole numbers from 0 to 255) are counted
+from one byte a row in both (:func:`class_summaries`), the streaming split's kept from its first pass.
 """
 
 from __future__ import annotations

@@ -183,3 +183,36 @@ def test_streaming_maps_bucket_sized_buffers_fresh() -> None:
     )
     kept = int(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
     assert kept < 32 << 20  # 128 MiB freed: returned, not kept behind the small buffer
+
+
+def test_a_read_ahead_collected_on_its_own_worker_thread_stops_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # found by the breaker: a read-ahead left in a reference cycle can be collected by a garbage collection that runs
+    # on its own worker thread, whose cleanup then joined that thread ("cannot join current thread", printed as an
+    # ignored exception)
+    import gc
+    import sys
+    import threading
+
+    from model_training.data.chunks import read_ahead
+
+    ignored: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", ignored.append)
+    holder: dict[str, object] = {}
+    dropped, collected = threading.Event(), threading.Event()
+
+    def prepare(item: int) -> None:
+        if item == 1:  # on the worker thread: the caller's read-ahead freed and collected here
+            dropped.wait(10)
+            holder.clear()
+            gc.collect()
+            collected.set()
+
+    ahead = read_ahead(iter(range(5)), prepare)
+    cycle: list[object] = [ahead]
+    cycle.append(cycle)  # only a cycle holds it: freed by whichever thread collects
+    holder["cycle"] = cycle
+    assert next(ahead) == 0
+    del ahead, cycle
+    dropped.set()
+    assert collected.wait(10)
+    assert ignored == []

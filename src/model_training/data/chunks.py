@@ -290,7 +290,8 @@ def read_ahead(items: Iterator[T], prepare: Callable[[T], object] | None = None)
             yield value  # type: ignore[misc]
     finally:
         stop.set()
-        worker.join()
+        if threading.current_thread() is not worker:  # a garbage collection on the worker itself may close this
+            worker.join()
 
 
 _NO_ROWS_HINT = "upload a CSV file with data rows"

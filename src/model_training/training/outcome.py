@@ -27,7 +27,8 @@ describing the job once more, so that of concurrent deliveries one writes and th
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -128,27 +129,56 @@ def record_training_outcome(
     if outcome_update(record, job, jobs.backend_name) is None:
         return found
     store = run_store(store, record)
+    what = f"run {record.run_id} (recording training job {name})"
 
-    def settled() -> bool:
-        now = read_record(store, record_key, NullReporter())
-        return now is not None and outcome_update(now, job, jobs.backend_name) is None
+    def settled(now: RunRecord) -> bool:
+        return outcome_update(now, job, jobs.backend_name) is None
 
-    claim = claims.acquire(
-        store, prefix, time_left=time_left, done=settled, what=f"run {record.run_id} (recording training job {name})"
-    )
-    if claim is None:  # another delivery recorded it while this one waited
-        settled_record = read_record(store, record_key, NullReporter())
-        return Outcome("unchanged", name, run_id=record.run_id, run_record=uri, record=settled_record)
-    try:
-        record = read_record(store, record_key, NullReporter()) or record
+    with run_claimed(store, prefix, record, what=what, settled=settled, time_left=time_left) as held:
+        if held is None:  # another delivery recorded it while this one waited
+            settled_record = read_record(store, record_key, NullReporter())
+            return Outcome("unchanged", name, run_id=record.run_id, run_record=uri, record=settled_record)
+        record = held
         job = jobs.find_training_job(name) or job  # SageMaker's latest word on the job
         updated = outcome_update(record, job, jobs.backend_name)
         if updated is None:
             return Outcome("unchanged", name, run_id=record.run_id, run_record=uri, record=record)
         write_record(store, record_key, updated)
+    return Outcome("recorded", name, run_id=updated.run_id, run_record=uri, record=updated)
+
+
+@contextmanager
+def run_claimed(
+    store: Store,
+    prefix: str,
+    record: RunRecord,
+    *,
+    what: str,
+    settled: Callable[[RunRecord], bool],
+    time_left: Callable[[], float] | None,
+) -> Iterator[RunRecord | None]:
+    """Hold the claim of the run under ``prefix`` (:func:`~model_training.output.claims.acquire`) while the caller
+    updates its ``run.json``: yields the record read again under the claim (``record`` if it cannot be read), or
+    ``None`` when another delivery left it ``settled`` while this one waited for the claim (nothing is left to do;
+    the claim is not held).  The claim is released however the block ends.
+
+    Raises:
+        RunBusyError: another delivery holds the claim beyond the wait (retryable).
+    """
+    record_key = f"{prefix}/{RUN_RECORD_NAME}"
+
+    def done() -> bool:
+        now = read_record(store, record_key, NullReporter())
+        return now is not None and settled(now)
+
+    claim = claims.acquire(store, prefix, time_left=time_left, done=done, what=what)
+    if claim is None:
+        yield None
+        return
+    try:
+        yield read_record(store, record_key, NullReporter()) or record
     finally:
         claim.release()
-    return Outcome("recorded", name, run_id=updated.run_id, run_record=uri, record=updated)
 
 
 @dataclass(frozen=True)

@@ -27,14 +27,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from model_training.errors import TrainingJobNotFoundError
-from model_training.output import claims
 from model_training.output.commit import read_record
 from model_training.output.runrecord import RUN_RECORD_NAME, RunRecord, TuningRecord
 from model_training.ports import Store
 from model_training.progress import NullReporter
 from model_training.training.jobs import TrainingTarget
 from model_training.training.naming import tuning_job_name
-from model_training.training.outcome import JobFacts, NotOurs, Outcome, channel_uri, run_of, run_store
+from model_training.training.outcome import JobFacts, NotOurs, Outcome, channel_uri, run_claimed, run_of, run_store
 from model_training.training.tuning_outcome import (
     ModelCopier,
     is_final,
@@ -108,19 +107,16 @@ def record_tuning_event(
         return Outcome("unchanged", name, run_id=record.run_id, run_record=uri, record=record)
     job: dict[str, Any] = described
     store = run_store(store, record)
+    what = f"run {record.run_id} (recording tuning job {name})"
 
-    def settled() -> bool:
-        now = read_record(store, record_key, NullReporter())
-        return now is not None and _unchanged(now, job, trials, jobs.backend_name)
+    def settled(now: RunRecord) -> bool:
+        return _unchanged(now, job, trials, jobs.backend_name)
 
-    claim = claims.acquire(
-        store, prefix, time_left=time_left, done=settled, what=f"run {record.run_id} (recording tuning job {name})"
-    )
-    if claim is None:  # another delivery recorded it while this one waited
-        settled_record = read_record(store, record_key, NullReporter())
-        return Outcome("unchanged", name, run_id=record.run_id, run_record=uri, record=settled_record)
-    try:
-        record = read_record(store, record_key, NullReporter()) or record
+    with run_claimed(store, prefix, record, what=what, settled=settled, time_left=time_left) as held:
+        if held is None:  # another delivery recorded it while this one waited
+            settled_record = read_record(store, record_key, NullReporter())
+            return Outcome("unchanged", name, run_id=record.run_id, run_record=uri, record=settled_record)
+        record = held
         job = _describe(jobs, name) or job  # SageMaker's latest word on the job
         trials = jobs.list_training_jobs_for_hyper_parameter_tuning_job(name)
         if _unchanged(record, job, trials, jobs.backend_name):
@@ -129,8 +125,6 @@ def record_tuning_event(
         target = TrainingTarget(image=_image(definition), model_output_root=model_output_root)
         copier = ModelCopier(kms_key_id=(definition.get("OutputDataConfig") or {}).get("KmsKeyId"))
         updated = settle_tuning(record, job, trials, jobs.backend_name, store, record_key, target, copier)
-    finally:
-        claim.release()
     after = updated.tuning.model_copied_to if updated.tuning else None
     copied = after if after is not None and before is None else None
     return Outcome(

@@ -35,6 +35,17 @@ from model_training.validation.rows import (
 
 @dataclass
 class FirstPass:
+    """What pass 1 found of the source and keeps for passes 2 and 3 (:func:`first_pass`).
+
+    Attributes:
+        rows: the data rows.
+        header: the header's bytes, line break included (each chunk of pass 2 is parsed with it in front).
+        columns: the ``train``/``validation`` columns, label first.
+        labels_first: the first row's label (for a message).
+        inputs: what the strategy needs of every row (:func:`~model_training.split.inputs.merge_inputs`), until
+            the plan is made.
+    """
+
     rows: int
     header: bytes
     columns: list[str]

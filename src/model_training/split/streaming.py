@@ -98,8 +98,9 @@ class StreamingSplit:
         tmp_dir: where the buckets go (default: the system's temporary folder), in a folder named
             ``model-training-{pid}-...``, removed when the split ends however it ends; the folders of
             processes that are gone (a killed run's) are removed first.
-        first: pass 1's result, when the caller ran it already (:func:`first_pass`: a local file is identified by
-            it, so that it is read and hashed once less); ``info`` must then be its identity.
+        first: pass 1's result, when the caller ran it already
+            (:func:`~model_training.split.first_pass.first_pass`: a local file is identified by it, so that it is read
+            and hashed once less); ``info`` must then be its identity.
     """
 
     def __init__(
